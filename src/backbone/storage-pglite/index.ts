@@ -1,0 +1,1 @@
+export { PgliteDatabase, type PgliteDatabaseOptions } from './pglite-database.ts';

@@ -1,0 +1,2 @@
+export type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from './database.ts';
+export { migrate, type Migration } from './migrate.ts';

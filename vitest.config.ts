@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// Test tiers live in the file name: *.unit.spec.ts (no servers), *.int.spec.ts (real Kafka and
+// PostgreSQL), *.e2e.spec.ts (whole processes). The global setup provides the servers (see
+// test/support/global-setup.ts).
+export default defineConfig({
+  test: {
+    globalSetup: ['test/support/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.unit.spec.ts', 'test/**/*.unit.spec.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['src/**/*.int.spec.ts', 'test/**/*.int.spec.ts'], fileParallelism: false } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.spec.ts'], fileParallelism: false } },
+    ],
+  },
+});
