@@ -28,16 +28,12 @@ export function murmur2(data: Uint8Array): number {
     h ^= k;
   }
   const tail = blocks * 4;
-  switch (length & 3) {
-    case 3:
-      h ^= (data[tail + 2]! & 0xff) << 16;
-    // falls through
-    case 2:
-      h ^= (data[tail + 1]! & 0xff) << 8;
-    // falls through
-    case 1:
-      h ^= data[tail]! & 0xff;
-      h = Math.imul(h, m);
+  const remaining = length & 3;
+  if (remaining === 3) h ^= (data[tail + 2]! & 0xff) << 16;
+  if (remaining >= 2) h ^= (data[tail + 1]! & 0xff) << 8;
+  if (remaining >= 1) {
+    h ^= data[tail]! & 0xff;
+    h = Math.imul(h, m);
   }
   h ^= h >>> 13;
   h = Math.imul(h, m);

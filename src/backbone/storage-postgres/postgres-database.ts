@@ -14,7 +14,7 @@ export interface PostgresDatabaseOptions {
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (value: string) => BigInt(value);
-    if (oid === 1016) return (value: string) => pg.types.arrayParser.create(value, (v: string) => BigInt(v)).parse();
+    if (oid === 1016) return (value: string) => pg.types.arrayParser(value, (v: string) => BigInt(v));
     return pg.types.getTypeParser(oid, format as 'text');
   },
 } as pg.CustomTypesConfig;

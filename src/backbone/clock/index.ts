@@ -1,0 +1,1 @@
+export { systemClock, uuidV7Ids, uuidV7, randomId, type Clock, type IdGenerator } from './clock.ts';

@@ -1,0 +1,2 @@
+export type { EncodedPayload, EventCodec } from './event-codec.ts';
+export { JsonCodec } from './json-codec.ts';

@@ -1,0 +1,1 @@
+export { WakeSignal } from './wake-signal.ts';

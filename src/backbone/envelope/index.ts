@@ -1,0 +1,1 @@
+export { envelopeFromHeaders, envelopeHeaders, envelopeToHeaders, type EventEnvelope } from './envelope.ts';

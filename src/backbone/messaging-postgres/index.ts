@@ -1,0 +1,3 @@
+export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log-bus.ts';
+export { PostgresLogTopicAdmin } from './topic-admin.ts';
+export { eventLogMigrations } from './schema.ts';

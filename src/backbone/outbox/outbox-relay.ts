@@ -1,0 +1,116 @@
+import type { Database, Unlisten } from '../storage/database.ts';
+import { tryAcquireSessionLock, type HeldSessionLock } from '../storage/session-lock.ts';
+import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
+import { decodeHeaders } from '../messaging/headers.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
+import { WakeSignal } from '../concurrency/wake-signal.ts';
+import { outboxChannel } from './schema.ts';
+
+export interface OutboxRelayOptions {
+  db: Database;
+  bus: EventBus;
+  clock?: Clock;
+  /** Rows published per round. Default 1000. */
+  batchRows?: number;
+  /** Longest sleep without a notification (safety net for a lost NOTIFY). Default 5000. */
+  idlePollMs?: number;
+  /** Pause after a failed publish before trying again. Default 1000. */
+  failureBackoffMs?: number;
+  /** Called after each failed round (e.g. the broker is down); the relay keeps trying. */
+  onError?: (error: unknown) => void;
+  /** Called after each published batch, for metrics. */
+  onPublished?: (count: number) => void;
+}
+
+export interface OutboxBacklog {
+  rows: bigint;
+  oldestAgeMs: number;
+}
+
+/**
+ * Publishes outbox rows to the bus, oldest first, and deletes them once the bus acknowledged them.
+ *
+ * - Order: rows are read in id order and published in one call per round, so rows of one key
+ *   (one partition) keep their order. One relay per database is active (a session lock), so two
+ *   relays never interleave.
+ * - Crash safety: a crash after publishing and before deleting publishes those rows again when
+ *   the relay restarts; consumers drop the duplicates by event id.
+ * - Wake-ups: a NOTIFY from the writing transaction, not a polling interval.
+ */
+export class OutboxRelay {
+  readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished'>> & Pick<OutboxRelayOptions, 'onError' | 'onPublished'>;
+  readonly #work = new WakeSignal();
+  #stopping = false;
+  #running: Promise<void> | undefined;
+  #abort = new AbortController();
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = { clock: systemClock, batchRows: 1000, idlePollMs: 5000, failureBackoffMs: 1000, ...options };
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    this.#work.wake();
+    await this.#running;
+  }
+
+  /** How far behind the relay is: unpublished rows and the age of the oldest. */
+  async backlog(): Promise<OutboxBacklog> {
+    const result = await this.#options.db.query<{ rows: bigint; oldest: Date | null }>(`select count(*)::int8 as rows, min(created_at) as oldest from outbox`);
+    const row = result.rows[0]!;
+    return { rows: row.rows, oldestAgeMs: row.oldest ? Math.max(0, this.#options.clock.nowMs() - row.oldest.getTime()) : 0 };
+  }
+
+  /** Publishes everything visible now; returns the rows published. For tools and tests. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (let published = -1; published !== 0; total += published) published = await this.#publishOnce();
+    return total;
+  }
+
+  async #run(): Promise<void> {
+    const { db, idlePollMs, failureBackoffMs, clock } = this.#options;
+    let lock: HeldSessionLock | undefined;
+    let unlisten: Unlisten | undefined;
+    try {
+      while (!this.#stopping && !lock) {
+        lock = await tryAcquireSessionLock(db, 'outbox-relay', 2000);
+        if (!lock) await clock.sleep(idlePollMs, this.#abort.signal);
+      }
+      unlisten = await db.listen(outboxChannel, () => this.#work.wake());
+      while (!this.#stopping) {
+        const seen = this.#work.generation;
+        try {
+          if ((await this.#publishOnce()) > 0) continue;
+        } catch (error) {
+          this.#options.onError?.(error);
+          await clock.sleep(failureBackoffMs, this.#abort.signal);
+          continue;
+        }
+        await this.#work.wait(seen, idlePollMs);
+      }
+    } finally {
+      await unlisten?.();
+      await lock?.release();
+    }
+  }
+
+  async #publishOnce(): Promise<number> {
+    const { db, bus, batchRows } = this.#options;
+    const result = await db.query<{ id: bigint; topic: string; key: Buffer; value: Buffer | null; headers: unknown }>(
+      `select id, topic, key, value, headers from outbox order by id limit $1`,
+      [batchRows],
+    );
+    if (result.rows.length === 0) return 0;
+    const messages: OutgoingMessage[] = result.rows.map((row) => ({ topic: row.topic, key: row.key, value: row.value, headers: decodeHeaders(row.headers) }));
+    await bus.publish(messages);
+    await db.query(`delete from outbox where id = any($1::int8[])`, [result.rows.map((row) => row.id)]);
+    this.#options.onPublished?.(messages.length);
+    return messages.length;
+  }
+}
