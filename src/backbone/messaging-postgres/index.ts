@@ -1,3 +1,4 @@
 export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log-bus.ts';
 export { PostgresLogTopicAdmin } from './topic-admin.ts';
 export { eventLogMigrations } from './schema.ts';
+export { LogOutbox } from './log-outbox.ts';
