@@ -1,0 +1,2 @@
+export { DeadLetterReplay, type DeadLetterFilter, type DeadLetterView, type ReplayRequest, type ReplayResult } from './dead-letter-replay.ts';
+export { deadLetterMigrations } from './schema.ts';
