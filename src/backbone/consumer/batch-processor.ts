@@ -10,7 +10,7 @@ import { BackboneError, ErrorCodes, classifyError, type ErrorCode } from '../err
 import { envelopeFromHeaders } from '../envelope/envelope.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import type { ConsumedEvent, EmittedEvent, EventHandler, HandlerContext } from './handler.ts';
-import { deadLetterMessage, type RecordOrigin } from './dead-letter.ts';
+import { deadLetterMessage } from './dead-letter.ts';
 import { retryMessage, retryStateOf, type RetryState } from './retry-headers.ts';
 import { replayHeaders } from './replay-headers.ts';
 import { decodeHeaders, encodeHeaders } from '../messaging/headers.ts';
