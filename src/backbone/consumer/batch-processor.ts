@@ -14,6 +14,7 @@ import { deadLetterMessage } from './dead-letter.ts';
 import { retryMessage, retryStateOf, type RetryState } from './retry-headers.ts';
 import { replayHeaders } from './replay-headers.ts';
 import { decodeHeaders, encodeHeaders } from '../messaging/headers.ts';
+import { FaultPoints, type FaultInjector } from '../faults.ts';
 
 export interface RetryPolicy {
   /**
@@ -34,6 +35,8 @@ export interface BatchProcessorDeps {
   ids: IdGenerator;
   logger: Logger;
   metrics?: BackboneMetrics;
+  /** Crash points for fault-injection tests; unset in production. */
+  faults?: FaultInjector;
 }
 
 export interface BatchProcessorOptions {
@@ -196,6 +199,7 @@ export class BatchProcessor {
       await this.#deps.outbox.write(tx, outgoing);
       await this.#storePosition(tx, batch, items[end - 1]!.record.offset + 1n);
     });
+    this.#deps.faults?.reach(FaultPoints.consumerAfterCommit);
     const metrics = this.#deps.metrics;
     if (metrics && handled > 0) {
       metrics.eventsConsumed.inc({ group: consumer, topic: batch.topic }, handled);

@@ -5,6 +5,7 @@ import { decodeHeaders } from '../messaging/headers.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { WakeSignal } from '../concurrency/wake-signal.ts';
 import { outboxChannel } from './schema.ts';
+import { FaultPoints, type FaultInjector } from '../faults.ts';
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -20,6 +21,8 @@ export interface OutboxRelayOptions {
   onError?: (error: unknown) => void;
   /** Called after each published batch, for metrics. */
   onPublished?: (count: number) => void;
+  /** Crash points for fault-injection tests; unset in production. */
+  faults?: FaultInjector;
 }
 
 export interface OutboxBacklog {
@@ -38,7 +41,7 @@ export interface OutboxBacklog {
  * - Wake-ups: a NOTIFY from the writing transaction, not a polling interval.
  */
 export class OutboxRelay {
-  readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished'>> & Pick<OutboxRelayOptions, 'onError' | 'onPublished'>;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>> & Pick<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>;
   readonly #work = new WakeSignal();
   #stopping = false;
   #running: Promise<void> | undefined;
@@ -109,6 +112,7 @@ export class OutboxRelay {
     if (result.rows.length === 0) return 0;
     const messages: OutgoingMessage[] = result.rows.map((row) => ({ topic: row.topic, key: row.key, value: row.value, headers: decodeHeaders(row.headers) }));
     await bus.publish(messages);
+    this.#options.faults?.reach(FaultPoints.relayAfterPublish);
     await db.query(`delete from outbox where id = any($1::int8[])`, [result.rows.map((row) => row.id)]);
     this.#options.onPublished?.(messages.length);
     return messages.length;

@@ -1,0 +1,171 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
+import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
+import { KafkaTopicAdmin } from '../../src/backbone/messaging-kafka/kafka-topic-admin.ts';
+import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
+import { PostgresLogTopicAdmin } from '../../src/backbone/messaging-postgres/topic-admin.ts';
+import { EventEncoder } from '../../src/backbone/envelope/event-encoder.ts';
+import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
+import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
+import { defineTopic } from '../../src/backbone/topics/define-topic.ts';
+import { ensureTopics } from '../../src/backbone/topics/apply-topics.ts';
+import { withFailureTopics } from '../../src/backbone/topics/failure-topics.ts';
+import { capReplication } from '../../src/backbone/topics/define-topic.ts';
+import type { EventBus, LogRecord } from '../../src/backbone/messaging/event-bus.ts';
+import type { TopicAdmin } from '../../src/backbone/topics/topic-admin.ts';
+
+export type Engine = 'kafka' | 'postgres';
+
+const stageScript = fileURLToPath(new URL('./stage-process.ts', import.meta.url));
+
+/** A flow of one stage under test: its topics, its database, and the stage processes. */
+export class StageHarness {
+  readonly engine: Engine;
+  readonly databaseUrl: string;
+  readonly brokers: string[];
+  readonly input: string;
+  readonly output: string;
+  readonly group: string;
+  readonly db: PostgresDatabase;
+  readonly bus: EventBus;
+  readonly #admin: TopicAdmin;
+  readonly #children = new Set<ChildProcess>();
+
+  private constructor(engine: Engine, databaseUrl: string, brokers: string[], suffix: string, db: PostgresDatabase, bus: EventBus, admin: TopicAdmin) {
+    this.engine = engine;
+    this.databaseUrl = databaseUrl;
+    this.brokers = brokers;
+    this.input = `fault.input-${suffix}.v1`;
+    this.output = `fault.output-${suffix}.v1`;
+    this.group = `fault-stage-${suffix}`;
+    this.db = db;
+    this.bus = bus;
+    this.#admin = admin;
+  }
+
+  static async open(engine: Engine, databaseUrl: string, brokers: string[], suffix: string, replicationFactor = 1): Promise<StageHarness> {
+    const db = new PostgresDatabase({ connectionString: databaseUrl, poolSize: 4 });
+    if (engine === 'kafka') {
+      const harness = new StageHarness(engine, databaseUrl, brokers, suffix, db, new KafkaEventBus({ bootstrapBrokers: brokers, clientId: 'fault-harness' }), new KafkaTopicAdmin({ bootstrapBrokers: brokers }));
+      await harness.#createTopics(replicationFactor);
+      return harness;
+    }
+    const bus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100 } });
+    const harness = new StageHarness(engine, databaseUrl, brokers, suffix, db, bus, new PostgresLogTopicAdmin(db));
+    await harness.#createTopics(1);
+    return harness;
+  }
+
+  async #createTopics(replicationFactor: number): Promise<void> {
+    const specs = [defineTopic({ name: this.input, partitions: 4 }), defineTopic({ name: this.output, partitions: 4 })].flatMap((spec) => withFailureTopics(spec, { retryDelaysMs: [] }));
+    await ensureTopics(this.#admin, capReplication(specs, replicationFactor));
+  }
+
+  /** Publishes `count` input events, keyed over 50 accounts, with seq 0..count-1. */
+  async publishInput(count: number): Promise<void> {
+    const encoder = new EventEncoder(new JsonCodec(), uuidV7Ids, systemClock);
+    for (let start = 0; start < count; start += 500) {
+      const messages = [];
+      for (let seq = start; seq < Math.min(count, start + 500); seq++) {
+        messages.push((await encoder.encode({ topic: this.input, eventType: 'fault.input', key: `account-${seq % 50}`, payload: { seq } }, { correlationId: `flow-${seq}` })).message);
+      }
+      await this.bus.publish(messages);
+    }
+  }
+
+  /** Starts a stage process; resolves once it joined its group (or died trying). */
+  async startStage(crash: { point: string; after: number } | undefined, maxBatch = 50): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [stageScript], {
+      env: {
+        ...process.env,
+        ENGINE: this.engine,
+        DATABASE_URL: this.databaseUrl,
+        KAFKA_BROKERS: this.brokers.join(','),
+        INPUT: this.input,
+        OUTPUT: this.output,
+        GROUP: this.group,
+        CRASH_POINT: crash?.point ?? 'none',
+        CRASH_AFTER: String(crash?.after ?? 0),
+        MAX_BATCH: String(maxBatch),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    this.#children.add(child);
+    child.once('exit', () => this.#children.delete(child));
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    return child;
+  }
+
+  /** Waits for a child to exit; returns the signal that ended it (SIGKILL for a self-inflicted crash). */
+  async exitOf(child: ChildProcess, timeoutMs: number): Promise<NodeJS.Signals | number | 'timeout'> {
+    if (child.exitCode !== null || child.signalCode !== null) return child.signalCode ?? child.exitCode!;
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    const exited = once(child, 'exit').then(([code, signal]) => (signal ?? code) as NodeJS.Signals | number);
+    return Promise.race([exited, timer]);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#children].map(async (child) => {
+      child.kill('SIGTERM');
+      if ((await this.exitOf(child, 10_000)) === 'timeout') child.kill('SIGKILL');
+    }));
+  }
+
+  async effects(): Promise<{ total: number; distinctSeqs: number; duplicated: number[] }> {
+    const { rows } = await this.db.query<{ seq: number; n: bigint }>(`select seq, count(*)::int8 as n from effects group by seq`);
+    return { total: rows.reduce((sum, row) => sum + Number(row.n), 0), distinctSeqs: rows.length, duplicated: rows.filter((row) => row.n > 1n).map((row) => row.seq) };
+  }
+
+  async outboxRows(): Promise<number> {
+    if (this.engine !== 'kafka') return 0;
+    const { rows } = await this.db.query<{ n: bigint }>(`select count(*)::int8 as n from outbox`);
+    return Number(rows[0]!.n);
+  }
+
+  /** Reads the output topic from the start until `seqCount` distinct seqs were seen. */
+  async readOutput(seqCount: number, timeoutMs = 60_000): Promise<LogRecord[]> {
+    const records: LogRecord[] = [];
+    const seqs = new Set<number>();
+    let done!: () => void;
+    const complete = new Promise<void>((resolve) => (done = resolve));
+    const subscription = await this.bus.subscribe({
+      groupId: `${this.group}-verify-${Date.now()}`,
+      topics: [this.output],
+      handleBatch: async (batch) => {
+        for (const record of batch.records) {
+          records.push(record);
+          seqs.add((JSON.parse(record.value!.toString()) as { seq: number }).seq);
+        }
+        if (seqs.size >= seqCount) done();
+      },
+    });
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([complete, timer]);
+    // Give duplicates published after the last new seq a moment to arrive, so they are counted.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await subscription.close();
+    return records;
+  }
+
+  async close(): Promise<void> {
+    await this.stopAll();
+    await this.bus.close();
+    await this.db.close();
+  }
+}
+
+/** Polls until `condition` holds. */
+export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
