@@ -1,0 +1,1 @@
+export { HttpSchemaRegistry, type HttpSchemaRegistryOptions } from './http-schema-registry.ts';
