@@ -1,0 +1,129 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Database } from '../backbone/storage/database.ts';
+import type { EventBus } from '../backbone/messaging/event-bus.ts';
+import type { Outbox } from '../backbone/outbox/outbox.ts';
+import type { TopicAdmin } from '../backbone/topics/topic-admin.ts';
+import type { EventCodec } from '../backbone/codec/event-codec.ts';
+import type { ConsumerRunnerDeps } from '../backbone/consumer/consumer-runner.ts';
+import { migrate } from '../backbone/storage/migrate.ts';
+import { PgliteDatabase } from '../backbone/storage-pglite/pglite-database.ts';
+import { PostgresDatabase } from '../backbone/storage-postgres/postgres-database.ts';
+import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
+import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
+import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/index.ts';
+import { consumerMigrations } from '../backbone/consumer/schema.ts';
+import { deadLetterMigrations } from '../backbone/dead-letter/schema.ts';
+import { DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
+import { createBackboneMetrics, createMetricsRegistry, type BackboneMetrics } from '../backbone/observability/metrics.ts';
+import { systemClock, uuidV7Ids, type Clock, type IdGenerator } from '../backbone/clock/clock.ts';
+import type { PaystreamConfig } from './config.ts';
+import { openSchemaRegistry, type RuntimeSchemaRegistry } from './schema-registry.ts';
+
+/** Everything the services stand on, wired for the configured engines. */
+export interface Backbone {
+  config: PaystreamConfig;
+  db: Database;
+  bus: EventBus;
+  outbox: Outbox;
+  topicAdmin: TopicAdmin;
+  registry: RuntimeSchemaRegistry;
+  codec: EventCodec;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  metricsRegistry: Registry;
+  metrics: BackboneMetrics;
+  deadLetters: DeadLetterReplay;
+  /** The outbox relay; absent on the embedded engine, where the log is the outbox. */
+  relay: OutboxRelay | undefined;
+  consumerDeps(): ConsumerRunnerDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the backbone: the only place that chooses adapters. PGlite or a
+ * PostgreSQL server for the database; the database's own tables or Kafka for the event log; the
+ * built-in registry or an external one.
+ */
+export interface BackboneOptions {
+  /** The Avro value schema of every topic this process reads or writes (src/contracts). */
+  schemas?: ReadonlyMap<string, string>;
+}
+
+export async function openBackbone(config: PaystreamConfig, logger: Logger, options: BackboneOptions = {}): Promise<Backbone> {
+  const db = await openDatabase(config, logger);
+  const clock = systemClock;
+  const ids = uuidV7Ids;
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = createBackboneMetrics(metricsRegistry);
+  try {
+    await migrate(db, 'consumer', consumerMigrations);
+    await migrate(db, 'dead-letter', deadLetterMigrations);
+    let bus: EventBus;
+    let outbox: Outbox;
+    let topicAdmin: TopicAdmin;
+    let relay: OutboxRelay | undefined;
+    if (config.eventLog.kind === 'kafka') {
+      await migrate(db, 'outbox', outboxMigrations);
+      bus = new KafkaEventBus({ bootstrapBrokers: config.eventLog.brokers });
+      topicAdmin = new KafkaTopicAdmin({ bootstrapBrokers: config.eventLog.brokers });
+      outbox = new TableOutbox();
+      relay = new OutboxRelay({
+        db,
+        bus,
+        clock,
+        onError: (error) => logger.error({ err: error }, 'outbox relay could not publish; retrying'),
+        onPublished: (count) => metrics.eventsProduced.inc({ topic: 'outbox' }, count),
+      });
+      metrics.onCollect(async () => {
+        const backlog = await relay!.backlog();
+        metrics.outboxBacklogRows.set(Number(backlog.rows));
+        metrics.outboxOldestAgeSeconds.set(backlog.oldestAgeMs / 1000);
+      });
+    } else {
+      const logBus = await PostgresLogBus.open({ db });
+      bus = logBus;
+      topicAdmin = new PostgresLogTopicAdmin(db, (topic) => logBus.invalidateTopic(topic));
+      outbox = new LogOutbox(logBus);
+    }
+    const registry = await openSchemaRegistry(config, db, options.schemas ?? new Map());
+    const codec = registry.codec;
+    const deadLetters = new DeadLetterReplay({ bus, db, clock, ids });
+    return {
+      config,
+      db,
+      bus,
+      outbox,
+      topicAdmin,
+      registry,
+      codec,
+      clock,
+      ids,
+      logger,
+      metricsRegistry,
+      metrics,
+      deadLetters,
+      relay,
+      consumerDeps: () => ({ db, bus, outbox, codec, clock, ids, logger, metrics }),
+      async close() {
+        await relay?.stop();
+        await bus.close();
+        await registry.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Database> {
+  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url });
+  logger.warn(
+    { dataDir: config.database.dataDir },
+    'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',
+  );
+  return PgliteDatabase.open({ dataDir: config.database.dataDir });
+}
