@@ -18,7 +18,7 @@ export interface PaystreamConfig {
   logLevel: LogLevel;
 }
 
-const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
 export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
