@@ -1,0 +1,193 @@
+/**
+ * The consumer runner's behaviour, written once and run on each engine: the embedded engine in
+ * `consumer-runner.unit.spec.ts`, Kafka + PostgreSQL in `consumer-runner.int.spec.ts`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
+import { ConsumerRunner, type ConsumerOptions } from './consumer-runner.ts';
+import { permanentError, transientError } from '../errors.ts';
+import { deadLetterHeaders } from './dead-letter.ts';
+import { envelopeHeaders } from '../envelope/envelope.ts';
+import type { EventHandler } from './handler.ts';
+
+export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
+describe(`ConsumerRunner on ${engine}`, () => {
+  let fx: BackboneFixture;
+  let events: string;
+  let results: string;
+  const runners: ConsumerRunner[] = [];
+
+  beforeEach(async () => {
+    fx = await makeFixture();
+    events = fx.topicName('events');
+    results = fx.topicName('results');
+    await fx.db.exec(`create table applied (consumer text, key text, seq int, event_id text)`);
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    await fx.close();
+  });
+
+  async function run(options: Partial<ConsumerOptions> & Pick<ConsumerOptions, 'topics' | 'handler'>): Promise<ConsumerRunner> {
+    const runner = new ConsumerRunner(fx.deps, { name: 'test-consumer', ...options });
+    runners.push(runner);
+    await runner.start();
+    return runner;
+  }
+
+  /** A handler that records each event in the `applied` table, in the batch's transaction. */
+  function recording(fail?: (payload: { key: string; seq: number }, attempt: number) => void): EventHandler {
+    return async (event, { tx }) => {
+      const payload = event.payload as { key: string; seq: number };
+      fail?.(payload, event.attempt);
+      await tx.query(`insert into applied values ($1, $2, $3, $4)`, ['test-consumer', payload.key, payload.seq, event.envelope.eventId]);
+    };
+  }
+
+  async function applied(): Promise<Array<{ key: string; seq: number }>> {
+    return (await fx.db.query<{ key: string; seq: number }>(`select key, seq from applied order by ctid`)).rows;
+  }
+
+  const event = (key: string, seq: number) => ({ topic: events, eventType: 'test.event', key, payload: { key, seq } });
+
+  it('applies each event once, emits in the same transaction and carries the envelope forward', async () => {
+    await fx.createTopic(events);
+    await fx.createTopic(results);
+    const [first] = await fx.publish([event('a', 1), event('b', 2)], { correlationId: 'corr-1' });
+    // The same event published twice upstream (a relay that crashed before marking it sent).
+    await fx.bus.publish([first!]);
+    await run({
+      topics: [events],
+      handler: async (e, context) => {
+        await recording()(e, context);
+        context.emit({ topic: results, eventType: 'test.result', key: (e.payload as { key: string }).key, payload: { ok: true } });
+      },
+    });
+    await eventually(async () => (await fx.records(results)).length === 2, 'two results');
+    expect((await applied()).map((r) => r.seq).sort()).toEqual([1, 2]);
+    const emitted = await fx.records(results);
+    const causes = emitted.map((r) => r.headers[envelopeHeaders.causationId]!.toString());
+    const sources = (await fx.records(events)).map((r) => r.headers[envelopeHeaders.eventId]!.toString());
+    expect(new Set(causes)).toEqual(new Set(sources));
+    expect(emitted.every((r) => r.headers[envelopeHeaders.correlationId]!.toString() === 'corr-1')).toBe(true);
+    expect(emitted.every((r) => /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(r.headers[envelopeHeaders.traceparent]!.toString()))).toBe(true);
+  });
+
+  it('resumes from its stored position after a restart, applying nothing twice', async () => {
+    await fx.createTopic(events);
+    await fx.publish([event('a', 1), event('a', 2)]);
+    const first = await run({ topics: [events], handler: recording() });
+    await eventually(async () => (await applied()).length === 2, 'first two');
+    await first.stop();
+    await fx.publish([event('a', 3)]);
+    await run({ topics: [events], handler: recording() });
+    await eventually(async () => (await applied()).length === 3, 'third');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await applied()).map((r) => r.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters a poison pill with its original bytes and the reason, and keeps the partition flowing', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([event('k', 1)]);
+    const [valid] = await fx.publish([event('k', 2)]);
+    await fx.bus.publish([{ ...valid!, value: Buffer.from([0xde, 0xad, 0xbe, 0xef]) }]);
+    await fx.publish([event('k', 3)]);
+    await run({ topics: [events], handler: recording() });
+    await eventually(async () => (await applied()).length === 3, 'the three valid events');
+    const letters = await fx.records(`${events}.dlq`);
+    expect(letters).toHaveLength(1);
+    const letter = letters[0]!;
+    expect(letter.value).toEqual(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    expect(letter.headers[deadLetterHeaders.errorCode]!.toString()).toBe('UNDECODABLE_EVENT');
+    expect(letter.headers[deadLetterHeaders.originalTopic]!.toString()).toBe(events);
+    expect(letter.headers[deadLetterHeaders.originalOffset]!.toString()).toBe('2');
+    expect(letter.headers[deadLetterHeaders.consumerGroup]!.toString()).toBe('test-consumer');
+    expect(letter.headers[deadLetterHeaders.reason]!.toString()).toMatch(/JSON/);
+    expect(letter.headers[envelopeHeaders.eventId]).toEqual(valid!.headers![envelopeHeaders.eventId]);
+  });
+
+  it('dead-letters a permanent handler error at once, rolling back its writes', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([event('k', 1), event('k', 2), event('k', 3)]);
+    await run({
+      topics: [events],
+      handler: recording((payload) => {
+        if (payload.seq === 2) throw permanentError('account closed');
+      }),
+    });
+    await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1 && (await applied()).length === 2, 'dead letter and the rest');
+    expect((await applied()).map((r) => r.seq)).toEqual([1, 3]);
+    const letter = (await fx.records(`${events}.dlq`))[0]!;
+    expect(letter.headers[deadLetterHeaders.errorCode]!.toString()).toBe('HANDLER_REJECTED');
+    expect(letter.headers[deadLetterHeaders.attempts]!.toString()).toBe('1');
+  });
+
+  it('blocking retry: the partition waits, then the event applies once, in order', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([event('k', 1), event('k', 2), event('k', 3)]);
+    await run({
+      topics: [events],
+      retry: { mode: 'blocking', delaysMs: [10, 20, 30] },
+      handler: recording((payload, attempt) => {
+        if (payload.seq === 2 && attempt < 2) throw transientError('core banking timed out');
+      }),
+    });
+    await eventually(async () => (await applied()).length === 3, 'all three');
+    expect((await applied()).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(await fx.records(`${events}.dlq`)).toHaveLength(0);
+  });
+
+  it('blocking retry: dead-letters after the last attempt as RETRIES_EXHAUSTED', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([event('k', 1), event('k', 2)]);
+    await run({
+      topics: [events],
+      retry: { mode: 'blocking', delaysMs: [5, 5] },
+      handler: recording((payload) => {
+        if (payload.seq === 1) throw transientError('still down');
+      }),
+    });
+    await eventually(async () => (await applied()).length === 1, 'the second event');
+    const letter = (await fx.records(`${events}.dlq`))[0]!;
+    expect(letter.headers[deadLetterHeaders.errorCode]!.toString()).toBe('RETRIES_EXHAUSTED');
+    expect(letter.headers[deadLetterHeaders.attempts]!.toString()).toBe('3');
+  });
+
+  it('non-blocking retry keeps per-key order while other keys flow', async () => {
+    const delaysMs = [50, 100, 200, 400, 800, 1600, 3200];
+    await fx.createTopic(events, 2, delaysMs);
+    const keys = ['alice', 'bob', 'carol', 'dave'];
+    await fx.publish(Array.from({ length: 40 }, (_, i) => event(keys[i % keys.length]!, i)));
+    let bobFailures = 0;
+    await run({
+      topics: [events],
+      retry: { mode: 'non-blocking', delaysMs },
+      handler: async (e, context) => {
+        const payload = e.payload as { key: string; seq: number };
+        if (payload.key === 'bob' && payload.seq === 1) {
+          // bob's first event fails transiently until every other key's events are applied: they
+          // can only get there by flowing past bob while bob's key is parked.
+          const others = await context.tx.query<{ n: bigint }>(`select count(*)::int8 as n from applied where key <> 'bob'`);
+          if (others.rows[0]!.n < 30n) {
+            bobFailures++;
+            throw transientError('fraud engine timed out');
+          }
+        }
+        await recording()(e, context);
+      },
+    });
+    await eventually(async () => (await applied()).length === 40, 'all 40 events', 30_000);
+    const rows = await applied();
+    for (const key of keys) {
+      const seqs = rows.filter((r) => r.key === key).map((r) => r.seq);
+      expect(seqs, `order of ${key}`).toEqual([...seqs].sort((a, b) => a - b));
+      expect(seqs).toHaveLength(10);
+    }
+    expect(rows.findIndex((r) => r.key === 'bob')).toBe(30);
+    expect(bobFailures).toBeGreaterThanOrEqual(1);
+    expect(await fx.records(`${events}.dlq`)).toHaveLength(0);
+    expect((await fx.db.query(`select * from consumer_parked_keys`)).rows).toHaveLength(0);
+  });
+});
+}
