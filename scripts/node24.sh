@@ -3,6 +3,8 @@
 # @platformatic/kafka's engines). When the `node` on PATH is older, Node 24 is installed once from
 # the npm registry into a cache outside the repository and used from there.
 set -e
+# A fresh clone: install the locked dependencies first, so `npm start` is all a newcomer types.
+[ -d node_modules ] || npm ci --no-audit --no-fund >&2
 cache="${PAYSTREAM_CACHE:-$HOME/.cache/paystream}"
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$major" -ge 24 ] 2>/dev/null; then
