@@ -74,7 +74,9 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
         bus,
         clock,
         onError: (error) => logger.error({ err: error }, 'outbox relay could not publish; retrying'),
-        onPublished: (count) => metrics.eventsProduced.inc({ topic: 'outbox' }, count),
+        onPublished: (messages) => {
+          for (const message of messages) metrics.eventsProduced.inc({ topic: message.topic });
+        },
       });
       metrics.onCollect(async () => {
         const backlog = await relay!.backlog();

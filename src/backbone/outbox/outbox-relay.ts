@@ -20,7 +20,7 @@ export interface OutboxRelayOptions {
   /** Called after each failed round (e.g. the broker is down); the relay keeps trying. */
   onError?: (error: unknown) => void;
   /** Called after each published batch, for metrics. */
-  onPublished?: (count: number) => void;
+  onPublished?: (messages: readonly OutgoingMessage[]) => void;
   /** Crash points for fault-injection tests; unset in production. */
   faults?: FaultInjector;
 }
@@ -114,7 +114,7 @@ export class OutboxRelay {
     await bus.publish(messages);
     this.#options.faults?.reach(FaultPoints.relayAfterPublish);
     await db.query(`delete from outbox where id = any($1::int8[])`, [result.rows.map((row) => row.id)]);
-    this.#options.onPublished?.(messages.length);
+    this.#options.onPublished?.(messages);
     return messages.length;
   }
 }
