@@ -5,3 +5,4 @@ export { deadLetterHeaders, deadLetterMessage, type DeadLetter } from './dead-le
 export { retryHeaders } from './retry-headers.ts';
 export { replayHeaders } from './replay-headers.ts';
 export { consumerMigrations } from './schema.ts';
+export { pruneProcessedEvents, processedEventsRetentionMsDefault } from './pruning.ts';

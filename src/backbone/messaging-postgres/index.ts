@@ -2,3 +2,4 @@ export { PostgresLogBus, type PostgresLogBusOptions } from './postgres-log-bus.t
 export { PostgresLogTopicAdmin } from './topic-admin.ts';
 export { eventLogMigrations } from './schema.ts';
 export { LogOutbox } from './log-outbox.ts';
+export { pruneExpiredRecords } from './retention.ts';
