@@ -11,6 +11,7 @@ import { buildHttpServer, schemaRegistryPrefix } from '../runtime/http-server.ts
 import { declaredTopics } from '../runtime/topic-catalog.ts';
 import { planTopics, applyTopicPlan, formatPlan } from '../backbone/topics/index.ts';
 import { BackboneError } from '../backbone/errors.ts';
+import { startMaintenance } from '../runtime/maintenance.ts';
 
 const usage = `usage: paystream <command>
 
@@ -51,6 +52,7 @@ async function start(): Promise<number> {
   const plan = planTopics(declaredTopics(config), await backbone.topicAdmin.describeTopics(declaredTopics(config).map((t) => t.name)));
   await applyTopicPlan(backbone.topicAdmin, plan);
   backbone.relay?.start();
+  const maintenance = startMaintenance(backbone);
   const app = await buildHttpServer(backbone);
   const address = await app.listen({ port: config.port, host: config.host });
   console.log(`paystream is running at ${address}
@@ -63,6 +65,7 @@ Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight work finishes first.`);
     process.once('SIGTERM', resolve);
   });
   logger.info('shutting down');
+  clearInterval(maintenance);
   await app.close();
   await backbone.close();
   return 0;
