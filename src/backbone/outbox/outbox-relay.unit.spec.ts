@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PgliteDatabase } from '../storage-pglite/pglite-database.ts';
+import { migrate } from '../storage/migrate.ts';
+import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';
+import { PostgresLogTopicAdmin } from '../messaging-postgres/topic-admin.ts';
+import { readTopic, eventually } from '../testing/embedded-fixture.ts';
+import { outboxMigrations } from './schema.ts';
+import { TableOutbox } from './table-outbox.ts';
+import { OutboxRelay } from './outbox-relay.ts';
+
+// The relay publishes from the outbox table to a bus. Here the target bus is the table log in a
+// second PGlite database, so the test needs no broker; the relay cannot tell the difference.
+describe('OutboxRelay', () => {
+  let source: PgliteDatabase;
+  let target: PgliteDatabase;
+  let bus: PostgresLogBus;
+  let relay: OutboxRelay | undefined;
+
+  beforeEach(async () => {
+    source = await PgliteDatabase.open();
+    target = await PgliteDatabase.open();
+    await migrate(source, 'outbox', outboxMigrations);
+    bus = await PostgresLogBus.open({ db: target });
+    await new PostgresLogTopicAdmin(target).createTopics([{ name: 'test.out.v1', partitions: 2, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' }]);
+  });
+
+  afterEach(async () => {
+    await relay?.stop();
+    await bus.close();
+    await source.close();
+    await target.close();
+  });
+
+  const message = (key: string, value: string) => ({ topic: 'test.out.v1', key: Buffer.from(key), value: Buffer.from(value), headers: { h: Buffer.from(value) } });
+
+  it('is woken by the writing transaction, not by polling, and keeps per-key order', async () => {
+    // An idle poll of an hour: anything published within the test was woken by NOTIFY.
+    relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000, batchRows: 7 });
+    relay.start();
+    const outbox = new TableOutbox();
+    for (let i = 0; i < 5; i++) {
+      await source.transaction((tx) => outbox.write(tx, Array.from({ length: 10 }, (_, j) => message(`k${j % 3}`, `${i * 10 + j}`))));
+    }
+    await eventually(async () => (await relay!.backlog()).rows === 0n && (await readTopic(bus, 'test.out.v1')).length === 50, 'all 50 published');
+    const records = await readTopic(bus, 'test.out.v1');
+    for (const key of ['k0', 'k1', 'k2']) {
+      const values = records.filter((r) => r.key!.toString() === key).map((r) => Number(r.value!.toString()));
+      expect(values).toEqual([...values].sort((a, b) => a - b));
+    }
+    expect(records[0]!.headers['h']).toBeDefined();
+  });
+
+  it('publishes nothing that was rolled back', async () => {
+    relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000 });
+    relay.start();
+    const outbox = new TableOutbox();
+    await expect(
+      source.transaction(async (tx) => {
+        await outbox.write(tx, [message('k', 'rolled-back')]);
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    await source.transaction((tx) => outbox.write(tx, [message('k', 'committed')]));
+    await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 1, 'the committed message');
+    expect((await readTopic(bus, 'test.out.v1')).map((r) => r.value!.toString())).toEqual(['committed']);
+  });
+
+  it('reports its backlog and keeps rows when the bus refuses them', async () => {
+    const outbox = new TableOutbox();
+    await source.transaction((tx) => outbox.write(tx, [message('k', 'a'), message('k', 'b')]));
+    const backlog = await new OutboxRelay({ db: source, bus }).backlog();
+    expect(backlog.rows).toBe(2n);
+    // A topic the bus does not know: publishing fails, nothing is deleted, the relay retries.
+    await source.transaction((tx) => outbox.write(tx, [{ ...message('k', 'c'), topic: 'test.missing.v1' }]));
+    const errors: unknown[] = [];
+    relay = new OutboxRelay({ db: source, bus, failureBackoffMs: 10, onError: (error) => errors.push(error) });
+    relay.start();
+    await eventually(() => errors.length >= 2, 'two failed rounds');
+    expect((await relay.backlog()).rows).toBe(3n);
+  });
+});
