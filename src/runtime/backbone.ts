@@ -7,7 +7,7 @@ import type { TopicAdmin } from '../backbone/topics/topic-admin.ts';
 import type { EventCodec } from '../backbone/codec/event-codec.ts';
 import type { ConsumerRunnerDeps } from '../backbone/consumer/consumer-runner.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
-import { PgliteDatabase } from '../backbone/storage-pglite/pglite-database.ts';
+import { PgliteWorkerDatabase } from '../backbone/storage-pglite/pglite-worker-database.ts';
 import { PostgresDatabase } from '../backbone/storage-postgres/postgres-database.ts';
 import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
 import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
@@ -127,5 +127,6 @@ async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Da
     { dataDir: config.database.dataDir },
     'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',
   );
-  return PgliteDatabase.open({ dataDir: config.database.dataDir });
+  // In a worker thread: PGlite blocks the thread it runs on, and this one serves HTTP.
+  return PgliteWorkerDatabase.open({ dataDir: config.database.dataDir });
 }

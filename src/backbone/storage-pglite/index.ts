@@ -1,1 +1,2 @@
 export { PgliteDatabase, type PgliteDatabaseOptions } from './pglite-database.ts';
+export { PgliteWorkerDatabase, type PgliteWorkerDatabaseOptions } from './pglite-worker-database.ts';

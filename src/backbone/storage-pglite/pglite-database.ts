@@ -1,7 +1,6 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
+import { acquireDataDirLock, releaseDataDirLock } from './data-dir-lock.ts';
 
 export interface PgliteDatabaseOptions {
   /** Data directory on disk; omit for a database in memory (unit tests). */
@@ -20,7 +19,9 @@ const parsers = {
  * What to know before relying on it (measured, see README):
  * - It never fsyncs: committed data survives a crash of this process, not a power loss.
  *   Production runs on a PostgreSQL server.
- * - Queries run on the calling thread and block the event loop while they run.
+ * - Queries run on the calling thread and block the event loop while they run; where that matters
+ *   (an HTTP API in the same process), use `PgliteWorkerDatabase`, which hosts this adapter in a
+ *   worker thread.
  * - It does not lock its data directory, and a second process opening it silently diverges;
  *   this adapter refuses a directory whose lock file names another live process.
  * - There is one connection: transactions are serialised, and session state (advisory locks) is
@@ -38,10 +39,7 @@ export class PgliteDatabase implements Database {
 
   static async open(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
     let lockFile: string | undefined;
-    if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
-      lockFile = acquireDataDirLock(options.dataDir);
-    }
+    if (options.dataDir) lockFile = acquireDataDirLock(options.dataDir);
     try {
       const pglite = await PGlite.create(options.dataDir ? { dataDir: options.dataDir, parsers } : { parsers });
       return new PgliteDatabase(pglite, lockFile);
@@ -91,53 +89,4 @@ interface Queryable {
 async function runQuery<Row>(target: Queryable, sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
   const result = await target.query<Row>(sql, params ? [...params] : undefined);
   return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-}
-
-/**
- * Takes `<dataDir>/paystream.lock` for this process. A lock left by a process that is gone (crashed)
- * is taken over; one held by a live process is refused, since two PGlite instances on one
- * directory would each write their own diverging copy.
- */
-function acquireDataDirLock(dataDir: string): string {
-  const lockFile = join(dataDir, 'paystream.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockFile, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return lockFile;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-        throw new Error(
-          `the embedded database at ${dataDir} is in use by process ${holder}; ` +
-            `PGlite cannot share a data directory between processes (stop that process or choose another PAYSTREAM_DATA_DIR)`,
-        );
-      }
-      if (holder === process.pid) {
-        throw new Error(`the embedded database at ${dataDir} is already open in this process`);
-      }
-      unlinkSync(lockFile);
-    }
-  }
-  writeFileSync(lockFile, String(process.pid));
-  return lockFile;
-}
-
-function releaseDataDirLock(lockFile: string): void {
-  try {
-    if (readFileSync(lockFile, 'utf8') === String(process.pid)) unlinkSync(lockFile);
-  } catch {
-    // already gone
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
