@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from '../storage/database.ts';
+import type { Database } from '../src/backbone/storage/database.ts';
 import { PgliteDatabase } from '../src/backbone/storage-pglite/pglite-database.ts';
 import { PgliteWorkerDatabase } from '../src/backbone/storage-pglite/pglite-worker-database.ts';
 
