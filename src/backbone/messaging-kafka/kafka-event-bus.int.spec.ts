@@ -202,6 +202,41 @@ describeWithKafka('KafkaEventBus', () => {
     expect(revocationChecks.every(Boolean)).toBe(true);
   });
 
+  // Regression: the library's own commit, refused because the member had been removed from the
+  // group, rejoined and sent the same offset again under the new generation, moving the group's
+  // position backwards (records delivered again). Commits are refused for good now.
+  it('never moves the position backwards when a member outlives the rebalance timeout in its handler', async () => {
+    const topic = await topics.create(1);
+    const groupId = group();
+    await bus.publish(Array.from({ length: 40 }, (_, i) => ({ topic, key: Buffer.from('k'), value: Buffer.from(`${i}`) })));
+    const slowBus = new KafkaEventBus(testBusOptions({ sessionTimeoutMs: 2_000, rebalanceTimeoutMs: 2_000 }));
+    toClose.push(slowBus);
+    const deliveries: string[] = [];
+    const slowStarted = Promise.withResolvers<void>();
+    let slowDone = false;
+    await subscribe(slowBus, {
+      groupId,
+      topics: [topic],
+      maxBatchRecords: 5,
+      handleBatch: async (batch) => {
+        if (!slowDone) {
+          slowStarted.resolve();
+          await sleep(4_000);
+          slowDone = true;
+        }
+        deliveries.push(...batch.records.map((r) => r.value!.toString()));
+      },
+    });
+    await slowStarted.promise;
+    // The second member's join starts a rebalance the slow member cannot answer in time.
+    await subscribe(anotherBus(), { groupId, topics: [topic], handleBatch: async (batch) => void deliveries.push(...batch.records.map((r) => r.value!.toString())) });
+    await eventually(() => slowDone && new Set(deliveries).size === 40, 'all 40 records, and the slow batch to end', 20_000);
+    await sleep(2_000);
+    expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe(40n);
+    // The slow batch (5 records) is handled twice: by its member and by the partition's next owner. Nothing else is.
+    expect(deliveries.length).toBe(45);
+  });
+
   it('hands the partitions of a member whose handler failed to the other member, from the failed batch on', async () => {
     const topic = await topics.create(2);
     const groupId = group();

@@ -1,6 +1,7 @@
 import { ConnectionPool, Consumer, FetchIsolationLevels, type ConsumerGroupJoinPayload, type GroupAssignment } from '@platformatic/kafka';
 import { topicPartitionKey, type SubscribeOptions, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
-import { isBrokerUnavailable, toBackboneError } from './errors.ts';
+import { toBackboneError } from './errors.ts';
+import { commitOffset, type CommitTimings, type Membership } from './offset-committer.ts';
 import { baseClientOptions, type ResolvedKafkaOptions } from './options.ts';
 import { PartitionFetcher, type FetchedPartition } from './partition-fetcher.ts';
 import { logBoundaries, startingPositions } from './positions.ts';
@@ -11,10 +12,12 @@ interface OwnedPartition extends FetchedPartition {
   readonly key: string;
   /** Fetched batches not yet handed to the handler. */
   readonly queue: QueuedBatch[];
-  /** Set when the partition is being taken away: no further batch starts. */
+  /** The generation the partition was assigned in: its commits are sent under it. */
+  readonly membership: Membership;
+  /** Set when the partition is being taken away (or was lost): no further batch starts. */
   revoked: boolean;
   /** The batch being handled and then committed, if any. */
-  current: { phase: 'handling' | 'committing'; done: Promise<void> } | null;
+  current: { done: Promise<void> } | null;
 }
 
 type State = 'joining' | 'running' | 'stopping' | 'stopped';
@@ -23,8 +26,8 @@ const noUserData = Buffer.alloc(0);
 
 /**
  * One member of a consumer group: a @platformatic/kafka `Consumer` used for what it does well
- * (group membership, heartbeats, commits, offset queries), with fetching and delivery driven here
- * so that positions, batches and rebalances follow the port's rules exactly.
+ * (group membership, heartbeats, offset queries, fetch requests), with fetching, delivery and
+ * commits driven here so that positions, batches and rebalances follow the port's rules exactly.
  *
  * Rebalances (the classic group protocol, eager round-robin assignment): before every JoinGroup
  * the library calls `protocolsMetadata`; we use it as Java's `onPartitionsRevoked`. It stops
@@ -47,11 +50,9 @@ export class KafkaSubscription implements Subscription {
   readonly #end = Promise.withResolvers<void>();
   #control: Promise<unknown> = Promise.resolve();
   #state: State = 'joining';
-  #revoking = false;
   #failure: { error: unknown } | null = null;
   #shutdown: Promise<void> | null = null;
-  readonly #commitWaitBeforeRejoinMs: number;
-  readonly #timings: Pick<ResolvedKafkaOptions, 'brokerUnavailableTimeoutMs' | 'retryDelayMs'>;
+  readonly #commitTimings: CommitTimings;
 
   /** Joins the group; resolves once this member is in it (its first assignment is being applied). */
   static async start(bus: ResolvedKafkaOptions, options: SubscribeOptions): Promise<KafkaSubscription> {
@@ -71,8 +72,7 @@ export class KafkaSubscription implements Subscription {
     validateSubscribeOptions(options);
     this.groupId = options.groupId;
     this.#options = { ...options, startFrom: options.startFrom ?? 'earliest', maxBatchRecords: options.maxBatchRecords ?? 500 };
-    this.#commitWaitBeforeRejoinMs = Math.min(bus.requestTimeoutMs, 5_000);
-    this.#timings = { brokerUnavailableTimeoutMs: bus.brokerUnavailableTimeoutMs, retryDelayMs: bus.retryDelayMs };
+    this.#commitTimings = { retryDelayMs: bus.retryDelayMs, brokerUnavailableTimeoutMs: bus.brokerUnavailableTimeoutMs };
     this.closed = this.#end.promise;
     // Nobody may be listening (yet): the rejection is for whoever awaits, not an unhandled one.
     this.closed.catch(() => {});
@@ -92,8 +92,8 @@ export class KafkaSubscription implements Subscription {
     });
     this.#consumer.topics.trackAll(...options.topics);
     this.#consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
-      const assignments = payload.assignments ?? [];
-      void this.#enqueue(() => this.#assign(assignments));
+      const membership = { generationId: payload.generationId ?? this.#consumer.generationId, memberId: payload.memberId };
+      void this.#enqueue(() => this.#assign(payload.assignments ?? [], membership));
     });
     // Emitted when a rejoin after a rebalance failed for good: the member is out of the group.
     this.#consumer.on('error', (error: Error) => this.#fail(toBackboneError(error, `rejoining consumer group ${this.groupId}`)));
@@ -131,8 +131,9 @@ export class KafkaSubscription implements Subscription {
     return this.#ready.promise;
   }
 
-  close(): Promise<void> {
-    return this.#stop().then(() => this.closed);
+  /** Resolves once stopped; a handler's earlier failure is reported by `closed`, not here. */
+  async close(): Promise<void> {
+    await this.#stop();
   }
 
   /** Runs `step` after every assignment and revocation queued before it. */
@@ -144,18 +145,14 @@ export class KafkaSubscription implements Subscription {
 
   /** The library's hook before each JoinGroup request: our `onPartitionsRevoked`. */
   async #beforeJoin(): Promise<Buffer> {
-    console.error('DEBUG beforeJoin', this.#revoking, this.#owned.size);
-    // A revocation is already under way and one of its commits found the member fenced: the
-    // library rejoins to retry that commit, and the revocation is waiting for it, so let it through.
-    if (this.#revoking) return noUserData;
-    await this.#enqueue(() => this.#revokeAll({ waitForCommitsInFlight: false }));
+    await this.#enqueue(() => this.#revokeAll());
     return noUserData;
   }
 
-  async #assign(assignments: GroupAssignment[]): Promise<void> {
+  async #assign(assignments: GroupAssignment[], membership: Membership): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     // Normally empty: the hook revoked everything before the join that produced this assignment.
-    await this.#revokeAll({ waitForCommitsInFlight: true });
+    await this.#revokeAll();
     const partitions = assignments.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))).sort(byTopicPartition);
     let fromHandler: ReadonlyMap<string, bigint> | void;
     try {
@@ -171,10 +168,9 @@ export class KafkaSubscription implements Subscription {
       this.#fail(error instanceof RangeError ? error : toBackboneError(error, `reading the positions of ${partitions.map(topicPartitionKey).join(', ')}`));
       return;
     }
-    console.error('DEBUG assigned', [...positions]);
     for (const tp of partitions) {
       const key = topicPartitionKey(tp);
-      this.#owned.set(key, { ...tp, key, fetchOffset: positions.get(key)!, fetching: false, queue: [], revoked: false, current: null });
+      this.#owned.set(key, { ...tp, key, membership, fetchOffset: positions.get(key)!, fetching: false, queue: [], revoked: false, current: null });
     }
     if (this.#state === 'joining') this.#state = 'running';
     this.#ready.resolve();
@@ -184,38 +180,23 @@ export class KafkaSubscription implements Subscription {
   /**
    * Takes every owned partition away: no further batch starts, buffered ones are dropped (they
    * were not committed; the next owner fetches them again), batches being handled finish and
-   * commit, then `onRevoked`.
-   *
-   * Before a rejoin, a commit already sent when the revocation began is waited for at most
-   * `#commitWaitBeforeRejoinMs`: it may itself be the commit whose failure made the library rejoin
-   * (the member was fenced), and that commit resolves only after the rejoin this hook is holding
-   * up. Not waiting longer is safe: it was sent on the coordinator connection before this member's
-   * JoinGroup, and the broker handles one connection's requests in order.
+   * their commits complete, then `onRevoked`. Nothing here waits on the group (commits never
+   * rejoin, see offset-committer.ts), so a revocation that holds up a rejoin cannot deadlock.
    */
-  async #revokeAll({ waitForCommitsInFlight }: { waitForCommitsInFlight: boolean }): Promise<void> {
+  async #revokeAll(): Promise<void> {
     if (this.#owned.size === 0) return;
-    this.#revoking = true;
+    const partitions = [...this.#owned.values()];
+    for (const p of partitions) {
+      p.revoked = true;
+      p.queue.length = 0;
+    }
+    await Promise.all(partitions.flatMap((p) => (p.current ? [p.current.done] : [])));
+    this.#owned.clear();
+    if (!this.#options.onRevoked) return;
     try {
-      const partitions = [...this.#owned.values()];
-      for (const p of partitions) {
-        p.revoked = true;
-        p.queue.length = 0;
-      }
-      const handling = partitions.flatMap((p) => (p.current?.phase === 'handling' ? [p.current.done] : []));
-      const committing = partitions.flatMap((p) => (p.current?.phase === 'committing' ? [p.current.done] : []));
-      await Promise.all(handling);
-      if (waitForCommitsInFlight) await Promise.all(committing);
-      else await settledWithin(Promise.all(committing), this.#commitWaitBeforeRejoinMs);
-      this.#owned.clear();
-      if (this.#options.onRevoked) {
-        try {
-          await this.#options.onRevoked(partitions.map(toTopicPartition));
-        } catch (error) {
-          this.#fail(error);
-        }
-      }
-    } finally {
-      this.#revoking = false;
+      await this.#options.onRevoked(partitions.map(toTopicPartition));
+    } catch (error) {
+      this.#fail(error);
     }
   }
 
@@ -226,54 +207,44 @@ export class KafkaSubscription implements Subscription {
     if (!queued) return;
     // The buffer just emptied: fetch the partition's next records while this batch is handled.
     if (p.queue.length === 0) this.#fetcher.wake();
-    const current: NonNullable<OwnedPartition['current']> = { phase: 'handling', done: Promise.resolve() };
+    const current = { done: Promise.resolve() };
     p.current = current;
-    current.done = this.#handleAndCommit(p, queued, current);
+    current.done = this.#handleAndCommit(p, queued).then((carryOn) => {
+      if (p.current === current) p.current = null;
+      if (carryOn) this.#deliverNext(p);
+    });
   }
 
-  async #handleAndCommit(p: OwnedPartition, queued: QueuedBatch, current: NonNullable<OwnedPartition['current']>): Promise<void> {
+  /** Whether the partition carries on with its next batch. Never rejects: a failure stops the subscription. */
+  async #handleAndCommit(p: OwnedPartition, queued: QueuedBatch): Promise<boolean> {
     try {
       await this.#options.handleBatch(queued.batch);
     } catch (error) {
-      p.current = null;
       this.#fail(error);
-      return;
+      return false;
     }
-    current.phase = 'committing';
+    let outcome: 'committed' | 'lost';
     try {
-      await this.#commit(p, queued);
+      const offset = { topic: p.topic, partition: p.partition, offset: queued.nextOffset, leaderEpoch: queued.leaderEpoch };
+      outcome = await commitOffset(this.#consumer, p.membership, offset, this.#commitTimings);
     } catch (error) {
-      p.current = null;
       this.#fail(toBackboneError(error, `committing ${p.key} at offset ${queued.nextOffset} for group ${this.groupId}`));
-      return;
+      return false;
     }
-    p.current = null;
-    this.#deliverNext(p);
-  }
-
-  /**
-   * Commits the position after `queued`. A coordinator that is failing over (its broker died, a new
-   * one is loading the group) refuses commits for a few seconds, longer than the library's own
-   * retries last; the partition's next batch waits meanwhile, so retry until the cluster has been
-   * unavailable for `brokerUnavailableTimeoutMs`. Other failures stop the subscription at once.
-   */
-  async #commit(p: OwnedPartition, queued: QueuedBatch): Promise<void> {
-    const startedMs = Date.now();
-    for (;;) {
-      try {
-        await this.#consumer.commit({ offsets: [{ topic: p.topic, partition: p.partition, offset: queued.nextOffset, leaderEpoch: queued.leaderEpoch }] });
-        return;
-      } catch (error) {
-        if (!isBrokerUnavailable(error) || Date.now() - startedMs >= this.#timings.brokerUnavailableTimeoutMs || this.#consumer.closed) throw error;
-        await new Promise((resolve) => setTimeout(resolve, this.#timings.retryDelayMs));
-      }
+    if (outcome === 'lost') {
+      // The group moved on without this member's assignment (the member was fenced, or a
+      // rebalance completed without it): the partition is not ours any more and its owner gets
+      // the batch again. Stop delivering it; the library's heartbeat rejoins and the hook revokes.
+      p.revoked = true;
+      p.queue.length = 0;
+      return false;
     }
+    return true;
   }
 
   async #resetOutOfRange(partitions: OwnedPartition[]): Promise<void> {
     const wanted = partitions.map((p) => ({ p, from: p.fetchOffset }));
     const boundaries = await logBoundaries(this.#consumer, partitions.map(toTopicPartition), this.#options.startFrom);
-    console.error('DEBUG reset out of range', wanted.map(w => [w.p.key, w.from]), [...boundaries]);
     for (const { p, from } of wanted) {
       if (this.#owned.get(p.key) === p && p.fetchOffset === from) p.fetchOffset = boundaries.get(p.key) ?? from;
     }
@@ -292,7 +263,7 @@ export class KafkaSubscription implements Subscription {
     this.#shutdown ??= (async () => {
       this.#state = 'stopping';
       await this.#fetcher.stop();
-      await this.#enqueue(() => this.#revokeAll({ waitForCommitsInFlight: true }));
+      await this.#enqueue(() => this.#revokeAll());
       // Leaving the group (LeaveGroup) moves the partitions at once instead of after the session timeout.
       await this.#consumer.close().catch(() => this.#consumer.close(true).catch(() => {}));
       this.#state = 'stopped';
@@ -302,14 +273,6 @@ export class KafkaSubscription implements Subscription {
     })();
     return this.#shutdown;
   }
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([promise.then(() => {}, () => {}), elapsed]);
-  clearTimeout(timer);
 }
 
 function validateSubscribeOptions(options: SubscribeOptions): void {
