@@ -15,6 +15,7 @@ import { withFailureTopics } from '../../src/backbone/topics/failure-topics.ts';
 import { capReplication } from '../../src/backbone/topics/define-topic.ts';
 import type { EventBus, LogRecord } from '../../src/backbone/messaging/event-bus.ts';
 import type { TopicAdmin } from '../../src/backbone/topics/topic-admin.ts';
+import { expect } from 'vitest';
 
 export type Engine = 'kafka' | 'postgres';
 
@@ -63,12 +64,13 @@ export class StageHarness {
     await ensureTopics(this.#admin, capReplication(specs, replicationFactor));
   }
 
-  /** Publishes `count` input events, keyed over 50 accounts, with seq 0..count-1. */
-  async publishInput(count: number): Promise<void> {
+  /** Publishes `count` input events, keyed over 50 accounts, with seq firstSeq..firstSeq+count-1. */
+  async publishInput(count: number, firstSeq = 0): Promise<void> {
     const encoder = new EventEncoder(new JsonCodec(), uuidV7Ids, systemClock);
-    for (let start = 0; start < count; start += 500) {
+    const endSeq = firstSeq + count;
+    for (let start = firstSeq; start < endSeq; start += 500) {
       const messages = [];
-      for (let seq = start; seq < Math.min(count, start + 500); seq++) {
+      for (let seq = start; seq < Math.min(endSeq, start + 500); seq++) {
         messages.push((await encoder.encode({ topic: this.input, eventType: 'fault.input', key: `account-${seq % 50}`, payload: { seq } }, { correlationId: `flow-${seq}` })).message);
       }
       await this.bus.publish(messages);
@@ -168,4 +170,31 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Waits for the stage to finish `eventCount` inputs, then checks every effect was applied exactly
+ * once and every output was emitted by exactly one committed transaction (one event id per input;
+ * the same id twice on the wire is a republish, which consumers drop).
+ */
+export async function assertExactlyOnce(h: StageHarness, eventCount: number): Promise<void> {
+  await waitFor(async () => (await h.effects()).distinctSeqs === eventCount && (await h.outboxRows()) === 0, `all ${eventCount} effects and an empty outbox`, 180_000);
+  const effects = await h.effects();
+  expect(effects.duplicated, 'events whose effect was applied twice').toEqual([]);
+  expect(effects.total).toBe(eventCount);
+  const outputs = await h.readOutput(eventCount);
+  const eventIdsBySeq = new Map<number, Set<string>>();
+  for (const record of outputs) {
+    const seq = seqOf(record);
+    const ids = eventIdsBySeq.get(seq) ?? new Set<string>();
+    ids.add(record.headers['event-id']!.toString());
+    eventIdsBySeq.set(seq, ids);
+  }
+  expect(eventIdsBySeq.size, 'every input produced an output').toBe(eventCount);
+  const emittedTwice = [...eventIdsBySeq].filter(([, ids]) => ids.size > 1).map(([seq]) => seq);
+  expect(emittedTwice, 'inputs whose output was emitted by two committed transactions').toEqual([]);
+}
+
+function seqOf(record: LogRecord): number {
+  return (JSON.parse(record.value!.toString()) as { seq: number }).seq;
 }
