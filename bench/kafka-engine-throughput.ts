@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { KafkaEventBus } from './kafka-event-bus.ts';
-import { KafkaTopicAdmin } from './kafka-topic-admin.ts';
+import { KafkaEventBus } from '../src/backbone/messaging-kafka/kafka-event-bus.ts';
+import { KafkaTopicAdmin } from '../src/backbone/messaging-kafka/kafka-topic-admin.ts';
 
 const { values: args } = parseArgs({
   options: {
