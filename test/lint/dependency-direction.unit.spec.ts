@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ESLint } from 'eslint';
+
+// The dependency direction of docs/ARCHITECTURE.md, as the lint step enforces it: these cases
+// lint a line of source as if it stood in the given file.
+describe('lint keeps the dependency direction', () => {
+  const eslint = new ESLint();
+
+  async function violations(filePath: string, source: string): Promise<string[]> {
+    const [result] = await eslint.lintText(source, { filePath });
+    return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  }
+
+  it.each([
+    ['a service importing an adapter', 'src/services/ledger/index.ts', "import { KafkaEventBus } from '../../backbone/messaging-kafka/index.ts';"],
+    ['a backbone port importing an adapter', 'src/backbone/consumer/x.ts', "import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';"],
+    ['an adapter importing another adapter', 'src/backbone/messaging-kafka/x.ts', "import { PgliteDatabase } from '../storage-pglite/pglite-database.ts';"],
+  ])('refuses %s', async (_case, filePath, source) => {
+    expect(await violations(filePath, `${source}\nexport {};\n`)).toHaveLength(1);
+  });
+
+  it.each([
+    ['the composition root importing adapters', 'src/runtime/x.ts', "import { KafkaEventBus } from '../backbone/messaging-kafka/index.ts';"],
+    ['a service importing a port', 'src/services/ledger/index.ts', "import type { EventBus } from '../../backbone/messaging/event-bus.ts';"],
+    ['an adapter importing a port', 'src/backbone/messaging-kafka/x.ts', "import type { EventBus } from '../messaging/event-bus.ts';"],
+  ])('allows %s', async (_case, filePath, source) => {
+    expect(await violations(filePath, `${source}\nexport {};\n`)).toEqual([]);
+  });
+});
