@@ -1,0 +1,1 @@
+export type { BackgroundWorker, EventPublisher, PaymentService, ServiceDeps } from './service.ts';
