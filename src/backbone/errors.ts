@@ -68,5 +68,17 @@ export function transientError(message: string, cause?: unknown): BackboneError 
 export function classifyError(error: unknown): { code: ErrorCode; retryable: boolean; message: string } {
   if (error instanceof BackboneError) return { code: error.code, retryable: error.retryable, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
+  if (isTransientDatabaseError(error)) return { code: ErrorCodes.DATABASE_UNAVAILABLE, retryable: true, message };
   return { code: ErrorCodes.HANDLER_FAILED, retryable: false, message };
+}
+
+/**
+ * PostgreSQL errors that say "try again", by SQLSTATE: serialization failure and deadlock (the
+ * server aborted this transaction to let another finish), lost or refused connections, and a server
+ * shutting down or out of connections. A handler hitting one of these did nothing wrong.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  if (typeof sqlState !== 'string') return false;
+  return sqlState === '40001' || sqlState === '40P01' || sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02' || sqlState === '57P03' || sqlState === '53300';
 }
