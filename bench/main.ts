@@ -1,0 +1,46 @@
+/**
+ * paystream's benchmarks: `npm run bench -- <name> [options]`. Each benchmark prints its progress on
+ * stderr and its result as the last line of stdout, one JSON object, so scripts can collect it.
+ * Benchmarks are not tests: nothing here asserts on timing, and nothing in the test suite runs them.
+ */
+import { BenchSetupError, BenchUsageError } from './support/environment.ts';
+
+interface Benchmark {
+  summary: string;
+  run(argv: string[]): Promise<object>;
+  usage(): Promise<string>;
+}
+
+const benchmarks: Record<string, Benchmark> = {
+  backbone: {
+    summary: 'one stage: consume → effect row → outbox → publish (throughput, latency, naive per-message pattern)',
+    run: async (argv) => (await import('./backbone/index.ts')).runBackbone(argv),
+    usage: async () => (await import('./backbone/index.ts')).usage,
+  },
+  // Still to come: `pipeline` (the payment flow end to end) and `screening` (sanctions screening).
+};
+
+const [name, ...argv] = process.argv.slice(2);
+const benchmark = name === undefined ? undefined : benchmarks[name];
+if (!benchmark) {
+  console.error(`usage: npm run bench -- <benchmark> [options]\n\nbenchmarks:\n${Object.entries(benchmarks).map(([key, b]) => `  ${key.padEnd(10)} ${b.summary}`).join('\n')}`);
+  process.exit(name === undefined || name === '--help' ? 0 : 2);
+}
+if (argv.includes('--help')) {
+  console.error(await benchmark.usage());
+  process.exit(0);
+}
+
+try {
+  const result = await benchmark.run(argv);
+  console.log(JSON.stringify(result));
+  process.exit(0);
+} catch (error) {
+  if (error instanceof BenchSetupError || error instanceof BenchUsageError) {
+    console.error(`bench ${name}: ${error.message}`);
+    if (error instanceof BenchUsageError) console.error(await benchmark.usage());
+    process.exit(2);
+  }
+  console.error(`bench ${name} failed:`, error);
+  process.exit(1);
+}
