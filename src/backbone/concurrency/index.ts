@@ -1,1 +1,2 @@
 export { WakeSignal } from './wake-signal.ts';
+export { GroupCommit } from './group-commit.ts';

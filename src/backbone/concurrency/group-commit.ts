@@ -1,0 +1,63 @@
+/**
+ * Group commit: callers submit items one at a time; items that arrive while a batch is being
+ * written are written together in the next batch, so under load many requests share one database
+ * transaction (one commit, one fsync), and at low load a lone item is written at once, without
+ * waiting for company. No timer is involved: the batch size follows the load by itself.
+ *
+ * `write` receives the items of a batch and returns one result per item, in order. If it throws,
+ * every item of that batch is rejected with the error (the batch's transaction rolled back), and
+ * later batches are unaffected.
+ */
+export class GroupCommit<Item, Result> {
+  readonly #write: (items: Item[]) => Promise<Result[]>;
+  readonly #maxBatchItems: number;
+  readonly #maxConcurrentBatches: number;
+  #queue: Waiting<Item, Result>[] = [];
+  #inFlight = 0;
+
+  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number } = {}) {
+    this.#write = write;
+    this.#maxBatchItems = options.maxBatchItems ?? 500;
+    this.#maxConcurrentBatches = options.maxConcurrentBatches ?? 1;
+    if (!(this.#maxBatchItems >= 1 && this.#maxConcurrentBatches >= 1)) throw new RangeError('GroupCommit: maxBatchItems and maxConcurrentBatches must be at least 1');
+  }
+
+  submit(item: Item): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.#queue.push({ item, resolve, reject });
+      this.#drain();
+    });
+  }
+
+  /** Items waiting for a batch (for metrics). */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #drain(): void {
+    while (this.#inFlight < this.#maxConcurrentBatches && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatchItems);
+      this.#inFlight += 1;
+      void this.#run(batch);
+    }
+  }
+
+  async #run(batch: Waiting<Item, Result>[]): Promise<void> {
+    try {
+      const results = await this.#write(batch.map((entry) => entry.item));
+      if (results.length !== batch.length) throw new Error(`GroupCommit: write returned ${results.length} results for ${batch.length} items`);
+      batch.forEach((entry, index) => entry.resolve(results[index]!));
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+    } finally {
+      this.#inFlight -= 1;
+      this.#drain();
+    }
+  }
+}
+
+interface Waiting<Item, Result> {
+  item: Item;
+  resolve: (result: Result) => void;
+  reject: (error: unknown) => void;
+}
