@@ -1,1 +1,2 @@
-export type { BackgroundWorker, EventPublisher, PaymentService, ServiceDeps } from './service.ts';
+export type { BackgroundWorker, CausedEvent, EventPublisher, PaymentService, ServiceDeps } from './service.ts';
+export { outboxPublisher } from './outbox-publisher.ts';

@@ -54,4 +54,11 @@ export interface ServiceDeps {
  */
 export interface EventPublisher {
   publish(tx: SqlRunner, events: readonly NewEvent[], cause: EventCause): Promise<void>;
+  /** The same, for events with different causes (e.g. one per request of a group commit). */
+  publishEach(tx: SqlRunner, events: readonly CausedEvent[]): Promise<void>;
+}
+
+export interface CausedEvent {
+  event: NewEvent;
+  cause: EventCause;
 }

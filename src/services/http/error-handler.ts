@@ -1,0 +1,52 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BackboneError } from '../../backbone/errors.ts';
+import { ProblemError, problemOf, sendProblem, type Problem } from './problem.ts';
+
+/**
+ * Turns every error into RFC 9457 problem+json with a stable code: our `ProblemError`s as they
+ * are, Fastify's request validation (JSON schema) and body parsing errors mapped to precise codes,
+ * a database or broker outage to 503, and anything else to a 500 that reveals nothing.
+ */
+export function installProblemErrorHandler(app: FastifyInstance, logError: (error: unknown) => void): void {
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error instanceof ProblemError) return sendProblem(reply, error.problem);
+    const problem = fastifyProblem(error);
+    if (problem) return sendProblem(reply, problem);
+    if (error instanceof BackboneError && error.retryable) {
+      reply.header('retry-after', '1');
+      return sendProblem(reply, problemOf('service-unavailable', 'a dependency is unavailable; nothing was accepted, retry later'));
+    }
+    // Name, code and message only: a database driver's error detail can quote the row (personal data).
+    logError({ name: error.name, code: error.code, message: error.message });
+    return sendProblem(reply, problemOf('internal-error', 'the request could not be completed; nothing was accepted'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, problemOf('not-found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+}
+
+function fastifyProblem(error: FastifyError): Problem | undefined {
+  if (error.validation && error.validation.length > 0) {
+    const [first] = error.validation;
+    const issue = first!;
+    const base = issue.instancePath || '';
+    const params = issue.params as Record<string, unknown>;
+    switch (issue.keyword) {
+      case 'additionalProperties':
+        return problemOf('unknown-field', `unknown field ${base}/${String(params.additionalProperty)}`, `${base}/${String(params.additionalProperty)}`);
+      case 'required':
+        return problemOf('missing-field', `missing field ${base}/${String(params.missingProperty)}`, `${base}/${String(params.missingProperty)}`);
+      default:
+        return problemOf('invalid-field', `${base || error.validationContext || 'request'} ${issue.message ?? 'is invalid'}`, base || undefined);
+    }
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problemOf('malformed-json', error.message);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problemOf('body-too-large', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problemOf('unsupported-media-type', error.message);
+  }
+  if (error.statusCode === 400 && error instanceof SyntaxError) return problemOf('malformed-json', error.message);
+  return undefined;
+}

@@ -1,0 +1,22 @@
+// Brings @fastify/swagger's route-schema fields (tags, summary) into Fastify's types for every route.
+import type {} from '@fastify/swagger';
+import type { preHandlerHookHandler } from 'fastify';
+
+/** What an API key may do. A key holds one or more scopes. */
+export const Scopes = {
+  paymentsWrite: 'payments:write',
+  paymentsRead: 'payments:read',
+  accountsAdmin: 'accounts:admin',
+  ops: 'ops',
+} as const;
+export type Scope = (typeof Scopes)[keyof typeof Scopes];
+export const allScopes: readonly Scope[] = Object.values(Scopes);
+
+/** The authenticated caller of a request, set by the API's authentication hook. */
+export interface Principal {
+  keyId: string;
+  scopes: ReadonlySet<Scope>;
+}
+
+/** A route guard: rejects with 401 when unauthenticated and 403 when the key lacks `scope`. */
+export type RequireScope = (scope: Scope) => preHandlerHookHandler;
