@@ -1,0 +1,178 @@
+import type { FastifyInstance } from 'fastify';
+import { isValidIBAN } from 'ibantools';
+import type { Database } from '../../backbone/storage/database.ts';
+import type { IdGenerator } from '../../backbone/clock/clock.ts';
+import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
+import { ProblemError, problemSchema } from '../http/problem.ts';
+import { Scopes, type RequireScope } from '../http/scopes.ts';
+import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
+import { findAccount, lockAccounts, openAccount, postEntry, trialBalance, type AccountRow } from './ledger-store.ts';
+import { issueIban, normalizeIban, type IbanIssuer } from './iban.ts';
+
+export interface LedgerRoutesOptions {
+  db: Database;
+  ids: IdGenerator;
+  requireScope: RequireScope;
+  ibanIssuer: IbanIssuer;
+}
+
+const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
+
+const accountSchema = {
+  type: 'object',
+  properties: {
+    iban: { type: 'string' },
+    name: { type: 'string' },
+    currency: { type: 'string' },
+    status: { type: 'string', enum: ['open', 'closed'] },
+    balance: { type: 'string', description: 'Decimal string in the account currency' },
+    reserved: { type: 'string' },
+    available: { type: 'string' },
+    overdraftLimit: { type: 'string' },
+    openedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** The accounts API of the core-banking ledger: open, fund, read; and the trial balance. */
+export function ledgerRoutes(options: LedgerRoutesOptions) {
+  const { db, ids, requireScope, ibanIssuer } = options;
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: { name: string; currency: string; iban?: string; overdraftLimit?: string; email?: string; phone?: string } }>(
+      '/v1/accounts',
+      {
+        preHandler: requireScope(Scopes.accountsAdmin),
+        schema: {
+          tags: ['accounts'],
+          summary: 'Open an account of this bank',
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'currency'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 140 },
+              currency: { type: 'string', minLength: 3, maxLength: 3 },
+              iban: { type: 'string', maxLength: 42, description: 'Generated when absent' },
+              overdraftLimit: { type: 'string', maxLength: 40, description: 'Decimal string; default "0"' },
+              email: { type: 'string', format: 'email', maxLength: 254 },
+              phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' },
+            },
+          },
+          response: { 201: accountSchema, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        if (!isPayableCurrency(body.currency)) throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
+        const overdraft = parseDecimal(body.overdraftLimit ?? '0', body.currency);
+        if (!overdraft.ok || overdraft.amountMinor < 0n) {
+          throw new ProblemError(overdraft.ok || overdraft.failure !== 'too-many-decimals' ? 'invalid-amount' : 'too-many-decimals', 'overdraftLimit must be a non-negative decimal in the account currency', '/overdraftLimit');
+        }
+        const iban = body.iban === undefined ? issueIban(ibanIssuer) : normalizeIban(body.iban);
+        if (!isValidIBAN(iban)) throw new ProblemError('invalid-iban', 'the iban is not a valid IBAN', '/iban');
+        const opened = await db.transaction((tx) =>
+          openAccount(tx, { accountId: iban, name: body.name, currency: body.currency, overdraftLimitMinor: overdraft.amountMinor, email: body.email, phone: body.phone }),
+        );
+        if (!opened) throw new ProblemError('conflict', `an account with IBAN ${iban} exists`, '/iban');
+        const account = await findAccount(db, iban);
+        return reply.code(201).header('location', `/v1/accounts/${iban}`).send(accountView(account!));
+      },
+    );
+
+    app.post<{ Params: { iban: string }; Body: { amount: string; currency?: string } }>(
+      '/v1/accounts/:iban/deposits',
+      {
+        preHandler: requireScope(Scopes.accountsAdmin),
+        schema: {
+          tags: ['accounts'],
+          summary: "Fund an account from the bank's funding account",
+          description: 'With an Idempotency-Key header, a repeated request makes one deposit.',
+          params: { type: 'object', properties: { iban: { type: 'string' } } },
+          headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['amount'],
+            properties: { amount: { type: 'string', maxLength: 40 }, currency: { type: 'string', minLength: 3, maxLength: 3 } },
+          },
+          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const iban = normalizeIban(request.params.iban);
+        const account = await findAccount(db, iban);
+        if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${iban}`);
+        if (request.body.currency !== undefined && request.body.currency !== account.currency) throw new ProblemError('currency-mismatch', `the account is in ${account.currency}`, '/currency');
+        const amount = parseDecimal(request.body.amount, account.currency, { positive: true });
+        if (!amount.ok) throw new ProblemError(amount.failure === 'too-many-decimals' ? 'too-many-decimals' : 'invalid-amount', `amount must be a decimal > 0 with at most the minor units of ${account.currency}`, '/amount');
+        const idempotencyKey = request.headers['idempotency-key'];
+        const entryId = ids.eventId();
+        await db.transaction(async (tx) => {
+          await lockAccounts(tx, [iban]);
+          await postEntry(tx, {
+            entryId,
+            kind: 'deposit',
+            paymentId: null,
+            reference: typeof idempotencyKey === 'string' ? `${iban}:${idempotencyKey}` : entryId,
+            currency: account.currency,
+            postings: depositPostings(bankAccounts.funding(account.currency), iban, amount.amountMinor),
+          });
+        });
+        return reply.code(201).send({ entryId, account: accountView((await findAccount(db, iban))!) });
+      },
+    );
+
+    app.get<{ Params: { iban: string } }>(
+      '/v1/accounts/:iban',
+      {
+        preHandler: requireScope(Scopes.paymentsRead),
+        schema: { tags: ['accounts'], summary: 'Balance, reserved and available amounts of an account', params: { type: 'object', properties: { iban: { type: 'string' } } }, response: { 200: accountSchema, ...problems } },
+      },
+      async (request) => {
+        const account = await findAccount(db, normalizeIban(request.params.iban));
+        if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${request.params.iban}`);
+        return accountView(account);
+      },
+    );
+
+    app.get(
+      '/v1/ledger/trial-balance',
+      {
+        preHandler: requireScope(Scopes.ops),
+        schema: {
+          tags: ['ledger'],
+          summary: 'Totals of debits and credits over all accounts, per currency',
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                balanced: { type: 'boolean' },
+                currencies: { type: 'array', items: { type: 'object', properties: { currency: { type: 'string' }, debits: { type: 'string' }, credits: { type: 'string' }, balanced: { type: 'boolean' } } } },
+              },
+            },
+            ...problems,
+          },
+        },
+      },
+      async () => {
+        const lines = await trialBalance(db);
+        const currencies = lines.map((line) => ({ currency: line.currency, debits: formatDecimal(line.debitsMinor, line.currency), credits: formatDecimal(line.creditsMinor, line.currency), balanced: line.debitsMinor === line.creditsMinor }));
+        return { balanced: currencies.every((line) => line.balanced), currencies };
+      },
+    );
+  };
+}
+
+function accountView(account: AccountRow) {
+  const format = (amountMinor: bigint) => formatDecimal(amountMinor, account.currency);
+  return {
+    iban: account.accountId,
+    name: account.name,
+    currency: account.currency,
+    status: account.status,
+    balance: format(account.balanceMinor),
+    reserved: format(account.reservedMinor),
+    available: format(availableMinor(account)),
+    overdraftLimit: format(account.overdraftLimitMinor ?? 0n),
+    openedAt: account.openedAt.toISOString(),
+  };
+}

@@ -1,0 +1,59 @@
+import type { Migration } from '../../backbone/storage/migrate.ts';
+
+/**
+ * The ledger's tables. `balance_minor` and `reserved_minor` on a customer account are kept under a
+ * row lock in the same transaction as the postings and holds that change them, so they always equal
+ * the sum of its postings and of its open holds (the invariants test checks it). The bank's own
+ * accounts have no stored balance: every settlement would otherwise update one hot row and
+ * serialise all ledger transactions; their balance is the sum of their postings.
+ */
+export const ledgerMigrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'ledger accounts, journal, postings, holds',
+    sql: `
+      create table ledger_accounts (
+        account_id text primary key,
+        kind text not null check (kind in ('customer', 'bank')),
+        name text not null,
+        currency text not null,
+        status text not null default 'open' check (status in ('open', 'closed')),
+        balance_minor bigint not null default 0,
+        reserved_minor bigint not null default 0,
+        overdraft_limit_minor bigint check (overdraft_limit_minor >= 0),
+        email text,
+        phone text,
+        opened_at timestamptz not null default now(),
+        check (kind = 'bank' or overdraft_limit_minor is not null),
+        check (kind = 'bank' or balance_minor - reserved_minor >= -overdraft_limit_minor)
+      );
+      create table ledger_journal_entries (
+        entry_id text primary key,
+        kind text not null check (kind in ('deposit', 'settlement', 'internal-transfer')),
+        payment_id text,
+        reference text not null,
+        currency text not null,
+        created_at timestamptz not null default now(),
+        unique (kind, reference)
+      );
+      create table ledger_postings (
+        entry_id text not null references ledger_journal_entries (entry_id),
+        account_id text not null references ledger_accounts (account_id),
+        amount_minor bigint not null check (amount_minor <> 0),
+        primary key (entry_id, account_id)
+      );
+      create index ledger_postings_account on ledger_postings (account_id);
+      create table ledger_holds (
+        payment_id text primary key,
+        account_id text not null references ledger_accounts (account_id),
+        amount_minor bigint not null check (amount_minor > 0),
+        currency text not null,
+        route text not null check (route in ('INTERNAL', 'RTGS')),
+        state text not null check (state in ('held', 'posted', 'released')),
+        created_at timestamptz not null default now(),
+        resolved_at timestamptz
+      );
+      create index ledger_holds_open on ledger_holds (account_id) where state = 'held';
+    `,
+  },
+];
