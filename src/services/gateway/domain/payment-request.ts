@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import { isValidBIC, isValidIBAN } from 'ibantools';
+import { minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
+import type { Party } from '../../../contracts/payment.ts';
+import { ProblemError } from '../../http/problem.ts';
+
+/** The body of `POST /v1/payments`, after the JSON schema checked its shape. */
+export interface PaymentRequestBody {
+  amount: string;
+  currency: string;
+  debtor: PartyBody;
+  creditor: PartyBody & { agent: string; country: string };
+  remittanceInformation?: string;
+  endToEndId?: string;
+}
+
+interface PartyBody {
+  name: string;
+  account: string;
+  agent?: string;
+  country?: string;
+}
+
+/** A payment request that passed every check the API can make alone. */
+export interface CheckedPaymentRequest {
+  amountMinor: bigint;
+  currency: string;
+  debtor: Party;
+  creditor: Party;
+  remittanceInformation: string | null;
+  endToEndId: string | null;
+}
+
+/**
+ * The checks of a payment request that need no database: currency, amount, IBAN, BIC, account and
+ * country formats. Throws a `ProblemError` naming the first offending field (a JSON pointer).
+ */
+export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentRequest {
+  if (minorUnitsOf(body.currency) === undefined) throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
+  const amount = parseDecimal(body.amount, body.currency, { positive: true });
+  if (!amount.ok) {
+    if (amount.failure === 'too-many-decimals') throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
+    throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
+  }
+  const debtorAccount = compact(body.debtor.account);
+  if (!isValidIBAN(debtorAccount)) throw new ProblemError('invalid-iban', 'the debtor account must be a valid IBAN', '/debtor/account');
+  const creditorAccount = compact(body.creditor.account);
+  if (looksLikeIban(creditorAccount)) {
+    if (!isValidIBAN(creditorAccount)) throw new ProblemError('invalid-iban', 'the creditor account is not a valid IBAN', '/creditor/account');
+  } else if (!/^[A-Z0-9-]{1,34}$/.test(creditorAccount)) {
+    throw new ProblemError('invalid-account', 'the creditor account must be an IBAN or an account number of up to 34 letters and digits', '/creditor/account');
+  }
+  checkBic(body.debtor.agent, '/debtor/agent');
+  checkBic(body.creditor.agent, '/creditor/agent');
+  checkCountry(body.debtor.country, '/debtor/country');
+  checkCountry(body.creditor.country, '/creditor/country');
+  return {
+    amountMinor: amount.amountMinor,
+    currency: body.currency,
+    debtor: { name: body.debtor.name, account: debtorAccount, agent: body.debtor.agent ?? null, country: body.debtor.country ?? null },
+    creditor: { name: body.creditor.name, account: creditorAccount, agent: body.creditor.agent, country: body.creditor.country },
+    remittanceInformation: body.remittanceInformation ?? null,
+    endToEndId: body.endToEndId ?? null,
+  };
+}
+
+/**
+ * A digest of the request as the client meant it (keys sorted), to tell a retry of the same
+ * request from a different request reusing an Idempotency-Key.
+ */
+export function requestDigest(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function compact(account: string): string {
+  return account.replace(/\s+/g, '').toUpperCase();
+}
+
+function looksLikeIban(account: string): boolean {
+  return /^[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}$/.test(account);
+}
+
+function checkBic(bic: string | undefined, pointer: string): void {
+  if (bic !== undefined && !isValidBIC(bic)) throw new ProblemError('invalid-bic', `${bic} is not a valid BIC (ISO 9362)`, pointer);
+}
+
+/** Region codes Intl knows that are not countries. */
+const notCountries = new Set(['ZZ', 'EU', 'EZ', 'UN', 'QO']);
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+function checkCountry(country: string | undefined, pointer: string): void {
+  if (country === undefined) return;
+  const known = /^[A-Z]{2}$/.test(country) && !notCountries.has(country) && regionNames.of(country) !== country;
+  if (!known) throw new ProblemError('invalid-country', `${country} is not an ISO 3166-1 alpha-2 country code`, pointer);
+}

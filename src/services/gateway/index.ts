@@ -1,0 +1,46 @@
+import type { PaymentService, ServiceDeps } from '../service.ts';
+import type { RequireScope } from '../http/scopes.ts';
+import { PaymentTopics } from '../../contracts/topics.ts';
+import { gatewayMigrations } from './schema.ts';
+import { PaymentIntake } from './intake.ts';
+import { paymentRoutes } from './routes.ts';
+import { defaultStatusByTopic, statusProjectionHandler, statusRank } from './status-projection.ts';
+
+export interface GatewayServiceOptions {
+  requireScope: RequireScope;
+  /** Topic → the status its events mean (the compliance stages add theirs). */
+  statusByTopic?: ReadonlyMap<string, string>;
+  statusRanks?: Readonly<Record<string, number>>;
+  /** Topics whose events join a payment's timeline. Default: every payment topic. */
+  timelineTopics?: readonly string[];
+  maxBatchItems?: number;
+}
+
+/**
+ * The payment API: accepts payments (202 at once, group commit, idempotency) and answers their
+ * status and timeline, projected from the payment events by its `payment-status` consumer.
+ */
+export function createGatewayService(deps: ServiceDeps, options: GatewayServiceOptions): PaymentService {
+  const intake = new PaymentIntake(deps, options.maxBatchItems === undefined ? {} : { maxBatchItems: options.maxBatchItems });
+  const statusByTopic = options.statusByTopic ?? defaultStatusByTopic;
+  const timelineTopics = options.timelineTopics ?? Object.values(PaymentTopics);
+  return {
+    name: 'gateway',
+    migrations: gatewayMigrations,
+    consumers: [
+      {
+        name: 'payment-status',
+        topics: timelineTopics,
+        handler: statusProjectionHandler(statusByTopic, options.statusRanks ?? statusRank),
+        retry: { mode: 'non-blocking' },
+      },
+    ],
+    routes: paymentRoutes({ db: deps.db, ids: deps.ids, intake, requireScope: options.requireScope }),
+  };
+}
+
+export { ApiKeys } from './api-keys.ts';
+export { installApiKeyAuth, requireScope } from './auth.ts';
+export { gatewayMigrations } from './schema.ts';
+export { statusRank, defaultStatusByTopic } from './status-projection.ts';
+export { checkPaymentRequest } from './domain/payment-request.ts';

@@ -1,0 +1,142 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Database } from '../../backbone/storage/database.ts';
+import type { IdGenerator } from '../../backbone/clock/clock.ts';
+import { parseTraceparent } from '../../backbone/observability/tracing.ts';
+import { formatDecimal } from '../../contracts/money.ts';
+import { ProblemError, problemSchema, sendProblem } from '../http/problem.ts';
+import { Scopes, type RequireScope } from '../http/scopes.ts';
+import { checkPaymentRequest, requestDigest, type PaymentRequestBody } from './domain/payment-request.ts';
+import type { PaymentIntake } from './intake.ts';
+import { paymentRequestSchema, paymentAcceptedSchema, paymentViewSchema } from './openapi-schemas.ts';
+
+export interface PaymentRoutesOptions {
+  db: Database;
+  ids: IdGenerator;
+  intake: PaymentIntake;
+  requireScope: RequireScope;
+}
+
+const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 503: problemSchema };
+
+/** `POST /v1/payments` (202 at once) and `GET /v1/payments/{paymentId}` (status and timeline). */
+export function paymentRoutes(options: PaymentRoutesOptions) {
+  const { db, ids, intake, requireScope } = options;
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: PaymentRequestBody }>(
+      '/v1/payments',
+      {
+        preHandler: requireScope(Scopes.paymentsWrite),
+        schema: {
+          tags: ['payments'],
+          summary: 'Submit a credit transfer; answered 202 at once, processed asynchronously',
+          description: 'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
+          headers: {
+            type: 'object',
+            properties: {
+              'idempotency-key': { type: 'string', description: 'Required. 1 to 255 printable ASCII characters, unique per request you mean to make once.' },
+              'x-correlation-id': { type: 'string', description: 'Optional; generated when absent.' },
+            },
+          },
+          body: paymentRequestSchema,
+          response: { 202: paymentAcceptedSchema, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const idempotencyKey = request.headers['idempotency-key'];
+        if (idempotencyKey === undefined) throw new ProblemError('idempotency-key-missing', 'send an Idempotency-Key header (e.g. a UUID) so a retried request makes one payment');
+        if (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) throw new ProblemError('idempotency-key-invalid', 'the Idempotency-Key must be 1 to 255 printable ASCII characters');
+        const checked = checkPaymentRequest(request.body);
+        const result = await intake.accept({
+          apiKeyId: request.principal!.keyId,
+          idempotencyKey,
+          requestSha256: requestDigest(request.body),
+          checked,
+          correlationId: correlationIdOf(request, ids),
+          traceparent: validTraceparent(headerValue(request.headers.traceparent)),
+        });
+        if (result.kind === 'refused') return sendProblem(reply, result.problem);
+        const { accepted } = result;
+        const self = `/v1/payments/${accepted.paymentId}`;
+        if (accepted.replayed) reply.header('idempotent-replayed', 'true');
+        return reply
+          .code(202)
+          .header('location', self)
+          .send({ paymentId: accepted.paymentId, uetr: accepted.uetr, status: 'RECEIVED', correlationId: accepted.correlationId, links: { self } });
+      },
+    );
+
+    app.get<{ Params: { paymentId: string } }>(
+      '/v1/payments/:paymentId',
+      {
+        preHandler: requireScope(Scopes.paymentsRead),
+        schema: {
+          tags: ['payments'],
+          summary: 'A payment: status, fields, failure reason and the timeline of its events',
+          params: { type: 'object', properties: { paymentId: { type: 'string', maxLength: 64 } } },
+          response: { 200: paymentViewSchema, ...problems },
+        },
+      },
+      async (request) => {
+        const found = await db.query<PaymentRow>(
+          `select payment_id, uetr, correlation_id, api_key_id, payment_order, status, reason_code, reason, received_at, updated_at from payments where payment_id = $1`,
+          [request.params.paymentId],
+        );
+        const row = found.rows[0];
+        const principal = request.principal!;
+        // A key sees the payments it made; an operator key sees all.
+        if (!row || (row.api_key_id !== principal.keyId && !principal.scopes.has(Scopes.ops))) throw new ProblemError('not-found', `no payment ${request.params.paymentId}`);
+        const timeline = await db.query<{ event_id: string; event_type: string; topic: string; occurred_at: Date }>(
+          `select event_id, event_type, topic, occurred_at from payment_timeline where payment_id = $1 order by occurred_at, event_id`,
+          [row.payment_id],
+        );
+        return paymentView(row, timeline.rows);
+      },
+    );
+  };
+}
+
+interface PaymentRow {
+  payment_id: string;
+  uetr: string;
+  correlation_id: string;
+  api_key_id: string;
+  payment_order: { endToEndId: string; amountMinor: string; currency: string; debtor: object; creditor: object; remittanceInformation: string | null };
+  status: string;
+  reason_code: string | null;
+  reason: string | null;
+  received_at: Date;
+  updated_at: Date;
+}
+
+function paymentView(row: PaymentRow, timeline: { event_id: string; event_type: string; topic: string; occurred_at: Date }[]) {
+  const order = row.payment_order;
+  return {
+    paymentId: row.payment_id,
+    uetr: row.uetr,
+    endToEndId: order.endToEndId,
+    status: row.status,
+    amount: formatDecimal(BigInt(order.amountMinor), order.currency),
+    currency: order.currency,
+    debtor: order.debtor,
+    creditor: order.creditor,
+    remittanceInformation: order.remittanceInformation,
+    correlationId: row.correlation_id,
+    failure: row.reason_code ? { code: row.reason_code, reason: row.reason } : null,
+    receivedAt: row.received_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    timeline: timeline.map((entry) => ({ eventId: entry.event_id, type: entry.event_type, topic: entry.topic, at: entry.occurred_at.toISOString() })),
+  };
+}
+
+function correlationIdOf(request: FastifyRequest, ids: IdGenerator): string {
+  const given = headerValue(request.headers['x-correlation-id']);
+  return given !== undefined && /^[A-Za-z0-9._:-]{8,128}$/.test(given) ? given : ids.eventId();
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function validTraceparent(value: string | undefined): string | undefined {
+  return value !== undefined && parseTraceparent(value) ? value : undefined;
+}

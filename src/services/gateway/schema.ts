@@ -1,0 +1,56 @@
+import type { Migration } from '../../backbone/storage/migrate.ts';
+
+/**
+ * The gateway's tables: API keys (hashed), accepted payments with their current status (a
+ * projection of the payment events), each payment's timeline, and idempotency records. A payment
+ * row, its idempotency record and its `payments.submitted` event are written in one transaction.
+ */
+export const gatewayMigrations: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'api keys, payments, idempotency, timeline',
+    sql: `
+      create table api_keys (
+        key_id text primary key,
+        secret_sha256 bytea not null,
+        scopes text[] not null,
+        label text not null,
+        created_at timestamptz not null default now(),
+        revoked_at timestamptz
+      );
+      create table payments (
+        payment_id text primary key,
+        uetr text not null unique,
+        correlation_id text not null,
+        api_key_id text not null,
+        debtor_account text not null,
+        amount_minor bigint not null check (amount_minor > 0),
+        currency text not null,
+        payment_order jsonb not null,
+        status text not null,
+        status_rank int not null,
+        reason_code text,
+        reason text,
+        received_at timestamptz not null,
+        updated_at timestamptz not null default now()
+      );
+      create index payments_correlation on payments (correlation_id);
+      create table payment_idempotency_keys (
+        api_key_id text not null,
+        idempotency_key text not null,
+        request_sha256 text not null,
+        payment_id text not null references payments (payment_id) deferrable initially deferred,
+        created_at timestamptz not null default now(),
+        primary key (api_key_id, idempotency_key)
+      );
+      create table payment_timeline (
+        payment_id text not null,
+        event_id text not null,
+        event_type text not null,
+        topic text not null,
+        occurred_at timestamptz not null,
+        primary key (payment_id, event_id)
+      );
+    `,
+  },
+];
