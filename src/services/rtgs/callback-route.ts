@@ -1,0 +1,57 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { StatusApplierDeps } from './status-applier.ts';
+import { applyStatusReport } from './status-applier.ts';
+import { parsePacs002 } from './iso20022/pacs002.ts';
+import { Iso20022Messages, type XsdValidator } from './iso20022/xsd-validator.ts';
+import { XmlReadError } from './iso20022/xml-reader.ts';
+import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
+
+export interface CallbackRouteOptions {
+  path: string;
+  callbackToken: string;
+}
+
+/**
+ * `POST {path}`: the RTGS network delivers a pacs.002 asynchronously. The caller must present the
+ * shared token in `X-Rtgs-Callback-Token`; the body must validate against pacs.002.001.10.
+ *
+ * 200 when every status was applied or was already applied (a repeat is a no-op), 409 when a UETR
+ * is unknown — typically an answer that overtook the commit of its own submission — so the network
+ * retries; errors are RFC 9457 problem+json. The XML and its parties are never logged.
+ */
+export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidator }, options: CallbackRouteOptions): (app: FastifyInstance) => Promise<void> {
+  const expectedDigest = digest(options.callbackToken);
+  return async (app) => {
+    await app.register(async (scope) => {
+      scope.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+      scope.post(options.path, async (request, reply) => {
+        const token = request.headers[RtgsProtocol.callbackTokenHeader];
+        if (typeof token !== 'string' || !timingSafeEqual(digest(token), expectedDigest)) return problem(reply, 401, 'Unauthorized', `missing or wrong ${RtgsProtocol.callbackTokenHeader}`);
+        if (typeof request.body !== 'string') return problem(reply, 415, 'Unsupported Media Type', 'send the pacs.002 as application/xml');
+        const validation = await deps.validator.validate(Iso20022Messages.pacs002, request.body);
+        if (!validation.valid) return problem(reply, 400, 'Invalid pacs.002', 'the document does not validate against pacs.002.001.10', { errors: validation.errors.slice(0, 20) });
+        let report;
+        try {
+          report = parsePacs002(request.body);
+        } catch (error) {
+          if (error instanceof XmlReadError) return problem(reply, 400, 'Invalid pacs.002', error.message);
+          throw error;
+        }
+        const applied = await applyStatusReport(deps, report, 'callback');
+        const unknown = applied.filter((status) => status.outcome === 'unknown').map((status) => status.uetr);
+        if (unknown.length > 0) return problem(reply, 409, 'Unknown UETR', 'no submission with this UETR (yet); retry later', { unknown, applied });
+        return reply.code(200).send({ applied });
+      });
+    });
+  };
+}
+
+function problem(reply: FastifyReply, status: number, title: string, detail: string, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail, ...extra });
+}
+
+/** Comparing fixed-length digests keeps the comparison constant-time whatever the token length. */
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}

@@ -1,0 +1,113 @@
+import type { SqlRunner } from '../../backbone/storage/database.ts';
+import type { SubmissionFacts, SubmissionState } from './domain/status-decision.ts';
+
+/** A row of `rtgs_submissions` (see schema.ts). */
+export interface Submission extends SubmissionFacts {
+  messageId: string;
+  pacs008: string;
+  correlationId: string;
+  causeEventId: string | null;
+  traceparent: string | null;
+  submittedAt: Date;
+  statusChecks: number;
+}
+
+export interface NewSubmission {
+  uetr: string;
+  paymentId: string;
+  debtorAccount: string;
+  messageId: string;
+  amountMinor: bigint;
+  currency: string;
+  pacs008: string;
+  correlationId: string;
+  causeEventId: string | null;
+  traceparent: string | null;
+  submittedAt: Date;
+  nextCheckAt: Date;
+}
+
+interface Row {
+  uetr: string;
+  payment_id: string;
+  debtor_account: string;
+  state: SubmissionState;
+  message_id: string;
+  pacs008: string;
+  correlation_id: string;
+  cause_event_id: string | null;
+  traceparent: string | null;
+  submitted_at: Date;
+  status_checks: number;
+}
+
+const columns = 'uetr, payment_id, debtor_account, state, message_id, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, status_checks';
+
+/** Inserts a submission; false when the UETR is already there. */
+export async function insertSubmission(tx: SqlRunner, submission: NewSubmission): Promise<boolean> {
+  const result = await tx.query(
+    `insert into rtgs_submissions (uetr, payment_id, debtor_account, message_id, amount_minor, currency, state, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, next_check_at)
+     values ($1, $2, $3, $4, $5, $6, 'submitted', $7, $8, $9, $10, $11, $12)
+     on conflict (uetr) do nothing`,
+    [submission.uetr, submission.paymentId, submission.debtorAccount, submission.messageId, submission.amountMinor, submission.currency, submission.pacs008, submission.correlationId, submission.causeEventId, submission.traceparent, submission.submittedAt, submission.nextCheckAt],
+  );
+  return result.rowCount === 1;
+}
+
+/** The submission of `uetr`; with `lock`, its row stays locked until `runner`'s transaction ends. */
+export async function findSubmission(runner: SqlRunner, uetr: string, options: { lock?: boolean } = {}): Promise<Submission | undefined> {
+  const result = await runner.query<Row>(`select ${columns} from rtgs_submissions where uetr = $1${options.lock ? ' for update' : ''}`, [uetr]);
+  return result.rows[0] && submissionOf(result.rows[0]);
+}
+
+/**
+ * Moves a submission from `submitted` to a final state. Conditional, so that of two deliveries of
+ * the same answer only the first changes anything: returns false when it was already final.
+ */
+export async function recordDecision(tx: SqlRunner, uetr: string, decision: { state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query'; at: Date }): Promise<boolean> {
+  const result = await tx.query(
+    `update rtgs_submissions set state = $2, reason_code = $3, settlement_date = $4, decided_via = $5, decided_at = $6, next_check_at = null
+      where uetr = $1 and state = 'submitted'`,
+    [uetr, decision.state, decision.reasonCode, decision.settlementDate, decision.via, decision.at],
+  );
+  return result.rowCount === 1;
+}
+
+/** Submissions still waiting for an answer whose next status check is due, oldest first. */
+export async function dueForStatusCheck(runner: SqlRunner, now: Date, limit: number): Promise<Submission[]> {
+  const result = await runner.query<Row>(
+    `select ${columns} from rtgs_submissions where state = 'submitted' and next_check_at <= $1 order by next_check_at limit $2`,
+    [now, limit],
+  );
+  return result.rows.map(submissionOf);
+}
+
+export async function recordStatusCheck(runner: SqlRunner, uetr: string, checkedAt: Date, nextCheckAt: Date): Promise<void> {
+  await runner.query(
+    `update rtgs_submissions set status_checks = status_checks + 1, last_checked_at = $2, next_check_at = $3 where uetr = $1 and state = 'submitted'`,
+    [uetr, checkedAt, nextCheckAt],
+  );
+}
+
+/** How many submissions wait for an answer, and since when the oldest does. */
+export async function awaitingAnswer(runner: SqlRunner): Promise<{ count: number; oldestSubmittedAt: Date | null }> {
+  const result = await runner.query<{ count: bigint; oldest: Date | null }>(`select count(*) as count, min(submitted_at) as oldest from rtgs_submissions where state = 'submitted'`);
+  const row = result.rows[0];
+  return { count: Number(row?.count ?? 0n), oldestSubmittedAt: row?.oldest ?? null };
+}
+
+function submissionOf(row: Row): Submission {
+  return {
+    uetr: row.uetr,
+    paymentId: row.payment_id,
+    debtorAccount: row.debtor_account,
+    state: row.state,
+    messageId: row.message_id,
+    pacs008: row.pacs008,
+    correlationId: row.correlation_id,
+    causeEventId: row.cause_event_id,
+    traceparent: row.traceparent,
+    submittedAt: row.submitted_at,
+    statusChecks: row.status_checks,
+  };
+}

@@ -1,0 +1,3 @@
+export { startRtgsSimulator, type RtgsSimulator } from './simulator.ts';
+export type { RtgsSimulatorOptions, CallbackRetryOptions } from './options.ts';
+export { planAnswer, type AnswerPlan } from './answer-plan.ts';
