@@ -1,0 +1,41 @@
+import type { AuditEntry } from './chain.ts';
+
+/** The columns of an `audit_log` row, as `entryFromRow` reads them. */
+export const auditEntryColumns = `sequence, event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id,
+  occurred_at, recorded_at, payment_id, payload_json, prev_hash, hash`;
+
+export interface AuditRow {
+  sequence: bigint;
+  event_id: string;
+  topic: string;
+  event_type: string;
+  schema_version: number;
+  event_key: string;
+  correlation_id: string;
+  causation_id: string | null;
+  occurred_at: string;
+  recorded_at: Date;
+  payment_id: string | null;
+  payload_json: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function entryFromRow(row: AuditRow): AuditEntry {
+  return {
+    sequence: row.sequence,
+    eventId: row.event_id,
+    topic: row.topic,
+    eventType: row.event_type,
+    schemaVersion: row.schema_version,
+    key: row.event_key,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
+    paymentId: row.payment_id,
+    payloadJson: row.payload_json,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

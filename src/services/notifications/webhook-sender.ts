@@ -1,0 +1,50 @@
+import { eventIdHeader, signatureHeader, signWebhook } from './signature.ts';
+
+export interface WebhookRequest {
+  url: string;
+  secret: string;
+  eventId: string;
+  /** The JSON body, signed and sent byte for byte. */
+  body: string;
+  /** The signature's `t`. */
+  timestampSeconds: number;
+  timeoutMs: number;
+}
+
+export type WebhookResult = { ok: true; statusCode: number } | { ok: false; error: string; statusCode?: number };
+
+/**
+ * POSTs one signed webhook. Success is a 2xx answer within `timeoutMs`; anything else (another
+ * status, a redirect — not followed, since the signature was made for this endpoint — a network
+ * error, the timeout) is a failure to retry. Never throws. The error text names the failure
+ * without the URL, which may carry a token of the receiver's.
+ */
+export async function postWebhook(request: WebhookRequest): Promise<WebhookResult> {
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'paystream-webhooks/1',
+        [signatureHeader]: signWebhook(request.secret, request.timestampSeconds, request.body),
+        [eventIdHeader]: request.eventId,
+      },
+      body: request.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(request.timeoutMs),
+    });
+    // The receiver's answer is not read: only its status counts, and the connection is freed.
+    await response.body?.cancel().catch(() => {});
+    if (response.status >= 200 && response.status < 300) return { ok: true, statusCode: response.status };
+    return { ok: false, statusCode: response.status, error: `HTTP ${response.status}` };
+  } catch (error) {
+    return { ok: false, error: describeFailure(error, request.timeoutMs) };
+  }
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return `network error: ${cause.code}`;
+  return `network error: ${error instanceof Error ? error.name : 'unknown'}`;
+}
