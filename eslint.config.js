@@ -21,7 +21,7 @@ export default tseslint.config(
   {
     // Ports, shared backbone code and the payment services: no adapters.
     files: ['src/backbone/**/*.ts', 'src/services/**/*.ts', 'src/contracts/**/*.ts'],
-    ignores: adapterFolders.map((folder) => `src/backbone/${folder}/**`).concat(['src/backbone/**/*.spec.ts', 'src/backbone/testing/**']),
+    ignores: adapterFolders.map((folder) => `src/backbone/${folder}/**`).concat(['src/**/*.spec.ts', 'src/**/*.fixture.ts', 'src/backbone/testing/**']),
     rules: { 'no-restricted-imports': ['error', adapterImports] },
   },
   {

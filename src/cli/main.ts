@@ -7,15 +7,22 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../backbone/observability/logger.ts';
 import { readConfig, describeConfig } from '../runtime/config.ts';
 import { openBackbone } from '../runtime/backbone.ts';
-import { buildHttpServer, schemaRegistryPrefix } from '../runtime/http-server.ts';
+import { schemaRegistryPrefix } from '../runtime/http-server.ts';
+import { startPlatform } from '../runtime/platform.ts';
+import { freePort, spawnRtgsSimulator } from '../runtime/rtgs-simulator-process.ts';
+import { RtgsProtocol } from '../services/rtgs/index.ts';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+const rtgsCallbackPath = RtgsProtocol.callbackPath;
 import { declaredTopics } from '../runtime/topic-catalog.ts';
 import { planTopics, applyTopicPlan, formatPlan } from '../backbone/topics/index.ts';
 import { BackboneError } from '../backbone/errors.ts';
-import { startMaintenance } from '../runtime/maintenance.ts';
 
 const usage = `usage: paystream <command>
 
-  start                         run paystream (embedded default: PGlite in ./.paystream, no servers)
+  start [--only SERVICE,...]    run paystream (embedded default: PGlite in ./.paystream, no servers);
+                                --only runs the named services (gateway, validation, ledger, ...)
   topics plan                   show what applying the declared topics would change
   topics apply                  create / alter the declared topics (idempotent)
   dlq list --topic T --consumer C [--key K] [--code CODE] [--from ISO] [--to ISO]
@@ -28,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case 'start':
-      return start();
+      return start([sub, ...rest].filter((arg): arg is string => arg !== undefined));
     case 'topics':
       return topics(sub);
     case 'dlq':
@@ -44,30 +51,48 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function start(): Promise<number> {
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { only: { type: 'string', multiple: true } } });
+  const only = (values.only ?? []).flatMap((name) => name.split(',')).map((name) => name.trim()).filter(Boolean);
   const config = readConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, service: 'paystream' });
+  const logger = createLogger({ level: config.logLevel, service: only.length > 0 ? `paystream-${only.join('+')}` : 'paystream' });
   logger.info(describeConfig(config), 'starting paystream');
-  const backbone = await openBackbone(config, logger);
-  const plan = planTopics(declaredTopics(config), await backbone.topicAdmin.describeTopics(declaredTopics(config).map((t) => t.name)));
-  await applyTopicPlan(backbone.topicAdmin, plan);
-  backbone.relay?.start();
-  const maintenance = startMaintenance(backbone);
-  const app = await buildHttpServer(backbone);
-  const address = await app.listen({ port: config.port, host: config.host });
-  console.log(`paystream is running at ${address}
+  // Without RTGS_URL, the RTGS network is the simulator, in its own process, run by this one.
+  const runsSimulator = config.rtgs.url === undefined && (only.length === 0 || only.includes('rtgs'));
+  const simulatorPort = runsSimulator ? (config.rtgs.simulatorPort ?? (await freePort())) : undefined;
+  const effective = simulatorPort === undefined ? config : { ...config, rtgs: { ...config.rtgs, url: `http://127.0.0.1:${simulatorPort}`, callbackToken: config.rtgs.callbackToken ?? randomBytes(24).toString('base64url') } };
+  const platform = await startPlatform(effective, logger, { only });
+  const simulator = simulatorPort === undefined ? undefined : await spawnRtgsSimulator({
+    port: simulatorPort,
+    callbackUrl: `${platform.url}${rtgsCallbackPath}`,
+    callbackToken: effective.rtgs.callbackToken!,
+    dataFile: join(config.dataDir, 'rtgs-simulator.jsonl'),
+    logger,
+  });
+  const address = platform.url;
+  const key = platform.initialApiKey ?? (config.apiKey ? '$PAYSTREAM_API_KEY' : '<your API key>');
+  console.log(`paystream is running at ${address}${only.length > 0 ? ` (services: ${only.join(', ')})` : ''}
+  API (OpenAPI):    ${address}/openapi.json
   health:           ${address}/health/ready
   metrics:          ${address}/metrics
   schema registry:  ${address}${schemaRegistryPrefix}/subjects   (Confluent REST API)
+  RTGS network:     ${effective.rtgs.url}${simulator ? '   (simulator, its own process)' : ''}
+${platform.initialApiKey ? `\nAPI key (shown once, keep it; it has every scope):\n  ${platform.initialApiKey}\n` : ''}
+Try it:
+  export KEY=${key}
+  curl -s -X POST ${address}/v1/accounts -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"name":"Alice","currency":"EUR"}'
+  curl -s -X POST ${address}/v1/accounts/<iban>/deposits -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"amount":"5000.00"}'
+  curl -s -X POST ${address}/v1/payments -H "Authorization: Bearer $KEY" -H "Idempotency-Key: $(uuidgen || date +%s%N)" -H 'content-type: application/json' \\
+    -d '{"amount":"1250.50","currency":"EUR","debtor":{"name":"Alice","account":"<iban>"},"creditor":{"name":"Bob","account":"FR1420041010050500013M02606","agent":"BNPAFRPP","country":"FR"}}'
+  curl -s ${address}/v1/payments/<paymentId> -H "Authorization: Bearer $KEY"
 Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight work finishes first.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   logger.info('shutting down');
-  clearInterval(maintenance);
-  await app.close();
-  await backbone.close();
+  await platform.close();
+  await simulator?.stop();
   return 0;
 }
 

@@ -11,6 +11,7 @@ import { PgliteWorkerDatabase } from '../backbone/storage-pglite/pglite-worker-d
 import { PostgresDatabase } from '../backbone/storage-postgres/postgres-database.ts';
 import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
 import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
+import { namespacedBus, namespacedTopicAdmin } from '../backbone/messaging/namespaced-bus.ts';
 import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/index.ts';
 import { consumerMigrations } from '../backbone/consumer/schema.ts';
 import { deadLetterMigrations } from '../backbone/dead-letter/schema.ts';
@@ -68,6 +69,10 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
       await migrate(db, 'outbox', outboxMigrations);
       bus = new KafkaEventBus({ bootstrapBrokers: config.eventLog.brokers });
       topicAdmin = new KafkaTopicAdmin({ bootstrapBrokers: config.eventLog.brokers });
+      if (config.namespace) {
+        bus = namespacedBus(bus, config.namespace);
+        topicAdmin = namespacedTopicAdmin(topicAdmin, config.namespace);
+      }
       outbox = new TableOutbox();
       relay = new OutboxRelay({
         db,

@@ -16,6 +16,29 @@ export interface PaystreamConfig {
   eventLog: { kind: 'database' } | { kind: 'kafka'; brokers: string[]; replicationFactor: number };
   schemaRegistry: { kind: 'builtin' } | { kind: 'http'; url: string };
   logLevel: LogLevel;
+  /** PAYSTREAM_API_KEY: accepted with every scope; when unset, the first start creates a key. */
+  apiKey: string | undefined;
+  /**
+   * PAYSTREAM_NAMESPACE: a prefix (`<namespace>.`) for every Kafka topic and consumer group, so
+   * several deployments share one cluster. Unset: none.
+   */
+  namespace: string | undefined;
+  /** Where local files go (notification sink, RTGS simulator state): PAYSTREAM_DATA_DIR. */
+  dataDir: string;
+  bank: { bic: string };
+  rtgs: RtgsConfig;
+}
+
+/**
+ * The RTGS network: RTGS_URL names a real (or separately run) one; without it `paystream start`
+ * runs the simulator as a child process. The callback token is the shared secret the network
+ * presents on pacs.002 callbacks (RTGS_CALLBACK_TOKEN; a random one per run with the simulator).
+ */
+export interface RtgsConfig {
+  url: string | undefined;
+  callbackToken: string | undefined;
+  operatorBic: string;
+  simulatorPort: number | undefined;
 }
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -23,6 +46,7 @@ export type LogLevel = (typeof logLevels)[number];
 
 export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
   const brokers = list(env.KAFKA_BROKERS);
+  if (env.RTGS_URL && !env.RTGS_CALLBACK_TOKEN) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'RTGS_URL needs RTGS_CALLBACK_TOKEN: the secret the network presents on pacs.002 callbacks');
   return {
     port: integer(env.PORT, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '127.0.0.1',
@@ -30,6 +54,16 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     eventLog: brokers.length > 0 ? { kind: 'kafka', brokers, replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32) } : { kind: 'database' },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { kind: 'http', url: env.SCHEMA_REGISTRY_URL } : { kind: 'builtin' },
     logLevel: logLevel(env.LOG_LEVEL),
+    apiKey: env.PAYSTREAM_API_KEY || undefined,
+    namespace: env.PAYSTREAM_NAMESPACE || undefined,
+    dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream'),
+    bank: { bic: bic(env.PAYSTREAM_BIC, 'PAYSTREAM_BIC', 'PAYSDEFFXXX') },
+    rtgs: {
+      url: env.RTGS_URL || undefined,
+      callbackToken: env.RTGS_CALLBACK_TOKEN || undefined,
+      operatorBic: bic(env.RTGS_OPERATOR_BIC, 'RTGS_OPERATOR_BIC', 'RTGSDEFFXXX'),
+      simulatorPort: env.RTGS_SIMULATOR_PORT ? integer(env.RTGS_SIMULATOR_PORT, 'RTGS_SIMULATOR_PORT', 0, 0, 65_535) : undefined,
+    },
   };
 }
 
@@ -37,6 +71,12 @@ function logLevel(value: string | undefined): LogLevel {
   if (!value) return 'info';
   if ((logLevels as readonly string[]).includes(value)) return value as LogLevel;
   throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${value}"`);
+}
+
+function bic(value: string | undefined, name: string, fallback: string): string {
+  if (!value) return fallback;
+  if (/^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$/.test(value)) return value;
+  throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be a BIC (8 or 11 characters), got "${value}"`);
 }
 
 function list(value: string | undefined): string[] {

@@ -1,6 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { installProblemErrorHandler } from '../services/http/error-handler.ts';
 import { confluentRegistryRoutes } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
+
+/** A payment request is well under 4 KiB; anything near this limit is a mistake or an attack. */
+export const apiBodyLimitBytes = 32 * 1024;
 
 /** Prefix of the built-in registry's Confluent REST API (point Confluent clients at it). */
 export const schemaRegistryPrefix = '/schema-registry';
@@ -10,8 +15,27 @@ export const schemaRegistryPrefix = '/schema-registry';
  * Prometheus metrics, and the built-in schema registry's Confluent API. The payment API mounts
  * its routes on the same server.
  */
-export async function buildHttpServer(backbone: Backbone): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+export async function buildHttpServer(backbone: Backbone, options: { mount?: (app: FastifyInstance) => Promise<void> } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
+    // Validation must refuse, not repair: an unknown field or a number where a decimal string is
+    // expected is the client's error to hear about (Fastify's defaults strip and coerce).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+  installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'paystream API', version: '1', description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'psk_… API key' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v1/')) route.bodyLimit ??= apiBodyLimitBytes;
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
     const checks = await readiness(backbone);
@@ -23,6 +47,7 @@ export async function buildHttpServer(backbone: Backbone): Promise<FastifyInstan
     return reply.type(backbone.metricsRegistry.contentType).send(body);
   });
   if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin), { prefix: schemaRegistryPrefix });
+  if (options.mount) await options.mount(app);
   return app;
 }
 

@@ -1,6 +1,6 @@
 import type { Database } from '../backbone/storage/database.ts';
 import type { EventCodec } from '../backbone/codec/event-codec.ts';
-import { AvroEventCodec, AvroSerde, CachingSchemaRegistry, type SchemaRegistry } from '../backbone/schema/index.ts';
+import { AvroEventCodec, AvroSerde, CachingSchemaRegistry, subjectOf, type SchemaRegistry } from '../backbone/schema/index.ts';
 import { DatabaseSchemaRegistry } from '../backbone/schema-registry-builtin/index.ts';
 import { HttpSchemaRegistry } from '../backbone/schema-registry-http/index.ts';
 import type { PaystreamConfig } from './config.ts';
@@ -22,6 +22,14 @@ export async function openSchemaRegistry(config: PaystreamConfig, db: Database, 
   const builtin = config.schemaRegistry.kind === 'builtin' ? await DatabaseSchemaRegistry.open(db) : undefined;
   const inner: SchemaRegistry = builtin ?? new HttpSchemaRegistry(httpOptions(config.schemaRegistry.kind === 'http' ? config.schemaRegistry.url : ''));
   const registry = new CachingSchemaRegistry(inner);
+  // Register (or find) every schema this process writes before anything runs: an incompatible
+  // change fails the start, not the first payment; and encoding inside a database transaction then
+  // never waits for the registry (on PGlite, whose one connection that transaction holds, it would
+  // wait forever).
+  for (const [topic, schema] of schemas) {
+    await registry.register(subjectOf(topic), schema);
+    await registry.lookup(subjectOf(topic), schema);
+  }
   const serde = new AvroSerde({ registry });
   return { registry, builtin, codec: new AvroEventCodec(serde, registry, schemas), close: async () => {} };
 }

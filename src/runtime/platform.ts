@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { ConsumerRunner, type ConsumerOptions } from '../backbone/consumer/index.ts';
+import { migrate } from '../backbone/storage/migrate.ts';
+import { EventEncoder } from '../backbone/envelope/event-encoder.ts';
+import { ensureTopics } from '../backbone/topics/apply-topics.ts';
+import { capReplication, defineTopic } from '../backbone/topics/define-topic.ts';
+import { withFailureTopics } from '../backbone/topics/failure-topics.ts';
+import { defaultRetryDelaysMs } from '../backbone/topics/failure-topics.ts';
+import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
+import { paymentSchemaMap } from '../contracts/schemas.ts';
+import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps } from '../services/index.ts';
+import { ApiKeys, installApiKeyAuth } from '../services/gateway/index.ts';
+import type { PaystreamConfig } from './config.ts';
+import { openBackbone, type Backbone } from './backbone.ts';
+import { buildHttpServer } from './http-server.ts';
+import { startMaintenance } from './maintenance.ts';
+import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
+
+export interface PlatformOptions {
+  /** Run only these services (`paystream start --only ledger`); default every service. */
+  only?: readonly string[];
+  /** Test and benchmark knobs (retry delays, RTGS timings); production uses the defaults. */
+  tuning?: ServiceTuning;
+  /** Listen on this port instead of config.port (0: any free port). */
+  port?: number;
+}
+
+export interface RunningPlatform {
+  url: string;
+  app: FastifyInstance;
+  backbone: Backbone;
+  /** The key created at the first start (print it once), when no PAYSTREAM_API_KEY is set. */
+  initialApiKey: string | undefined;
+  apiKeys: ApiKeys;
+  services: readonly PaymentService[];
+  /** Graceful: stop HTTP intake, then consumers (finishing their batches), workers, relay. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the payment platform: opens the backbone on the configured engines,
+ * applies every service's migrations, provisions the topics, mounts the HTTP API, and runs the
+ * consumers and workers of the selected services. One process can run everything (the embedded
+ * default) or one service (scaled out on Kafka and PostgreSQL).
+ */
+export async function startPlatform(config: PaystreamConfig, logger: Logger, options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const backbone = await openBackbone(config, logger, { schemas: paymentSchemaMap() });
+  const stoppers: (() => Promise<void>)[] = [];
+  try {
+    const deps: ServiceDeps = {
+      db: backbone.db,
+      publisher: outboxPublisher(new EventEncoder(backbone.codec, backbone.ids, backbone.clock), backbone.outbox),
+      clock: backbone.clock,
+      ids: backbone.ids,
+      logger,
+      metricsRegistry: backbone.metricsRegistry,
+    };
+    const all = buildServices(deps, config, options.tuning ?? {});
+    // Every service's tables exist in every process: validation reads the ledger's accounts, and a
+    // process started with --only must not depend on another having migrated first.
+    for (const service of all) await migrate(backbone.db, service.name, service.migrations);
+    const selected = selectServices(all, options.only);
+    await ensureTopics(backbone.topicAdmin, topicsOf(all, config));
+
+    const apiKeys = new ApiKeys(backbone.db, backbone.clock, { bootstrapKey: config.apiKey });
+    const initialApiKey = await apiKeys.ensureInitialKey();
+    const app = await buildHttpServer(backbone, {
+      mount: async (server) => {
+        installApiKeyAuth(server, apiKeys);
+        for (const service of selected) if (service.routes) await server.register(service.routes);
+      },
+    });
+
+    const runners = selected.flatMap((service) => service.consumers.map((consumer) => new ConsumerRunner(backbone.consumerDeps(), consumer)));
+    await Promise.all(runners.map((runner) => runner.start()));
+    stoppers.push(() => Promise.all(runners.map((runner) => runner.stop())).then(() => {}));
+    const workers: BackgroundWorker[] = selected.flatMap((service) => service.workers ?? []);
+    for (const worker of workers) await worker.start();
+    stoppers.push(() => Promise.all(workers.map((worker) => worker.stop())).then(() => {}));
+    backbone.relay?.start();
+    const maintenance = startMaintenance(backbone);
+    stoppers.push(async () => clearInterval(maintenance));
+
+    const url = await app.listen({ port: options.port ?? config.port, host: config.host });
+    return {
+      url,
+      app,
+      backbone,
+      initialApiKey,
+      apiKeys,
+      services: selected,
+      async close() {
+        await app.close();
+        for (const stop of stoppers.reverse()) await stop();
+        await backbone.close();
+      },
+    };
+  } catch (error) {
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    await backbone.close().catch(() => {});
+    throw error;
+  }
+}
+
+function selectServices(all: readonly PaymentService[], only: readonly string[] | undefined): PaymentService[] {
+  if (!only || only.length === 0) return [...all];
+  const unknown = only.filter((name) => !all.some((service) => service.name === name));
+  if (unknown.length > 0) throw new Error(`unknown service ${unknown.join(', ')}; services: ${serviceNames.join(', ')}`);
+  return all.filter((service) => only.includes(service.name));
+}
+
+/**
+ * Every topic the services consume or publish, with the retry tiers their non-blocking consumers
+ * need and a dead-letter topic each, capped to what the event log can replicate.
+ */
+export function topicsOf(services: readonly PaymentService[], config: PaystreamConfig): TopicSpec[] {
+  const delaysByTopic = new Map<string, Set<number>>();
+  const note = (topic: string, delays: readonly number[]) => {
+    const set = delaysByTopic.get(topic) ?? new Set<number>();
+    for (const delay of delays) set.add(delay);
+    delaysByTopic.set(topic, set);
+  };
+  for (const topic of paymentSchemaMap().keys()) note(topic, []);
+  for (const consumer of services.flatMap((service) => service.consumers)) {
+    for (const topic of consumer.topics) note(topic, retryDelaysOf(consumer));
+  }
+  const declared = [...delaysByTopic].flatMap(([topic, delays]) => withFailureTopics(defineTopic({ name: topic }), { retryDelaysMs: [...delays] }));
+  const extra = services.flatMap((service) => service.topics ?? []);
+  const replicationFactorMax = config.eventLog.kind === 'kafka' ? config.eventLog.replicationFactor : 1;
+  return capReplication([...declared, ...extra], replicationFactorMax);
+}
+
+function retryDelaysOf(consumer: ConsumerOptions): readonly number[] {
+  if (consumer.retry?.mode !== 'non-blocking') return [];
+  return consumer.retry.delaysMs ?? defaultRetryDelaysMs;
+}

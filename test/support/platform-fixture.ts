@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { expect } from 'vitest';
+import { startPlatform, type RunningPlatform } from '../../src/runtime/platform.ts';
+import type { PaystreamConfig } from '../../src/runtime/config.ts';
+import type { ServiceTuning } from '../../src/runtime/service-catalog.ts';
+import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
+import { startRtgsSimulator } from '../../tools/rtgs-simulator/index.ts';
+import type { RtgsSimulatorOptions } from '../../tools/rtgs-simulator/options.ts';
+import { createTestDatabase, kafkaBrokers, type TestDatabase } from './engines.ts';
+import { assertLedgerInvariants } from './ledger-invariants.ts';
+
+export type Engine = 'embedded' | 'kafka';
+
+/**
+ * A JSON body as a test reads it: the assertions check its shape, so it is typed loosely on
+ * purpose (a schema type per response would only restate what the assertions say).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type JsonBody = any;
+
+export interface TestPlatform {
+  engine: Engine;
+  url: string;
+  apiKey: string;
+  platform: RunningPlatform;
+  simulator: Awaited<ReturnType<typeof startRtgsSimulator>>;
+  /** Calls the API with the platform's key (override with headers.authorization). */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: JsonBody; headers: Headers }>;
+  openAccount(name: string, options?: { currency?: string; deposit?: string; overdraftLimit?: string }): Promise<string>;
+  /** Submits a payment from `debtor`; returns the 202 body. */
+  pay(debtor: string, overrides?: Partial<PaymentBody>, idempotencyKey?: string): Promise<{ paymentId: string; uetr: string }>;
+  /** Waits until the payment reaches a terminal status and returns the payment view. */
+  settled(paymentId: string, timeoutMs?: number): Promise<JsonBody>;
+  account(iban: string): Promise<{ balance: string; reserved: string; available: string }>;
+  /** Asserts the ledger invariants on the platform's database. */
+  assertInvariants(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PaymentBody {
+  amount: string;
+  currency: string;
+  debtor: { name: string; account: string; agent?: string; country?: string };
+  creditor: { name: string; account: string; agent: string; country: string };
+  remittanceInformation?: string;
+  endToEndId?: string;
+}
+
+/** A valid IBAN at another bank (France), for payments that settle over RTGS. */
+export const externalCreditor = { name: 'Bob Martin', account: 'FR1420041010050500013M02606', agent: 'BNPAFRPP', country: 'FR' };
+
+/**
+ * The whole platform in this process (API, every service, relay) on one engine, with the RTGS
+ * simulator in process too, short retry delays and a fast status chaser. Kafka runs get a
+ * namespace of their own, so test runs and test files never see each other's events.
+ */
+export async function startTestPlatform(engine: Engine, options: { simulator?: Partial<RtgsSimulatorOptions>; tuning?: ServiceTuning } = {}): Promise<TestPlatform> {
+  const apiKey = `test-${randomBytes(16).toString('hex')}`;
+  const callbackToken = randomBytes(24).toString('base64url');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'paystream-e2e-'));
+  let database: TestDatabase | undefined;
+  const simulator = await startRtgsSimulator({ callbackUrl: `${url}/rtgs/v1/pacs002`, callbackToken, latencyMs: 20, lateDelayMs: 3_000, ...options.simulator });
+  const base: Omit<PaystreamConfig, 'database' | 'eventLog'> = {
+    port,
+    host: '127.0.0.1',
+    schemaRegistry: { kind: 'builtin' },
+    logLevel: 'warn',
+    apiKey,
+    namespace: undefined,
+    dataDir,
+    bank: { bic: 'PAYSDEFFXXX' },
+    rtgs: { url: simulator.url, callbackToken, operatorBic: 'RTGSDEFFXXX', simulatorPort: undefined },
+  };
+  let config: PaystreamConfig;
+  if (engine === 'kafka') {
+    database = await createTestDatabase('e2e');
+    config = { ...base, namespace: `e2e-${randomBytes(4).toString('hex')}`, database: { kind: 'postgres', url: database.url }, eventLog: { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 } };
+  } else {
+    config = { ...base, database: { kind: 'pglite', dataDir: join(dataDir, 'db') }, eventLog: { kind: 'database' } };
+  }
+  const tuning: ServiceTuning = {
+    retryDelaysMs: [100, 200],
+    rtgs: { timeoutMs: 1_000, statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 }, retryDelaysMs: [100, 300, 1_000], ...options.tuning?.rtgs },
+    notifications: { retryDelaysMs: [50, 100] },
+    ...options.tuning,
+  };
+  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
+  const platform = await startPlatform(config, logger, { tuning });
+  const api: TestPlatform['api'] = async (method, path, body, headers = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed, headers: response.headers };
+  };
+  const fixture: TestPlatform = {
+    engine,
+    url,
+    apiKey,
+    platform,
+    simulator,
+    api,
+    async openAccount(name, accountOptions = {}) {
+      const opened = await api('POST', '/v1/accounts', { name, currency: accountOptions.currency ?? 'EUR', ...(accountOptions.overdraftLimit ? { overdraftLimit: accountOptions.overdraftLimit } : {}) });
+      expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+      if (accountOptions.deposit) {
+        const deposited = await api('POST', `/v1/accounts/${opened.body.iban}/deposits`, { amount: accountOptions.deposit });
+        expect(deposited.status, JSON.stringify(deposited.body)).toBe(201);
+      }
+      return opened.body.iban as string;
+    },
+    async pay(debtor, overrides = {}, idempotencyKey = randomBytes(8).toString('hex')) {
+      const body: PaymentBody = { amount: '10.00', currency: 'EUR', debtor: { name: 'Alice Example', account: debtor }, creditor: externalCreditor, ...overrides };
+      const response = await api('POST', '/v1/payments', body, { 'idempotency-key': idempotencyKey });
+      expect(response.status, JSON.stringify(response.body)).toBe(202);
+      return response.body;
+    },
+    async settled(paymentId, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const view = await api('GET', `/v1/payments/${paymentId}`);
+        if (['COMPLETED', 'REJECTED', 'FAILED', 'BLOCKED'].includes(view.body?.status)) return view.body;
+        if (Date.now() > deadline) throw new Error(`payment ${paymentId} is still ${view.body?.status} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async account(iban) {
+      const view = await api('GET', `/v1/accounts/${iban}`);
+      expect(view.status).toBe(200);
+      return view.body;
+    },
+    assertInvariants: () => assertLedgerInvariants(platform.backbone.db),
+    async close() {
+      await platform.close();
+      await simulator.close();
+      await database?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
