@@ -105,7 +105,7 @@ async function topics(sub: string | undefined): Promise<number> {
   const logger = createLogger({ level: 'warn', service: 'paystream-cli' });
   const backbone = await openBackbone(config, logger);
   try {
-    const declared = declaredTopics(config);
+    const declared = declaredTopics(config, backbone);
     const plan = planTopics(declared, await backbone.topicAdmin.describeTopics(declared.map((t) => t.name)));
     console.log(formatPlan(plan));
     if (sub === 'apply') await applyTopicPlan(backbone.topicAdmin, plan);

@@ -48,15 +48,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
   const backbone = await openBackbone(config, logger, { schemas: paymentSchemaMap() });
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const deps: ServiceDeps = {
-      db: backbone.db,
-      publisher: outboxPublisher(new EventEncoder(backbone.codec, backbone.ids, backbone.clock), backbone.outbox),
-      clock: backbone.clock,
-      ids: backbone.ids,
-      logger,
-      metricsRegistry: backbone.metricsRegistry,
-    };
-    const all = buildServices(deps, config, options.tuning ?? {});
+    const all = buildServices(serviceDepsOf(backbone), config, options.tuning ?? {});
     // Every service's tables exist in every process: validation reads the ledger's accounts, and a
     // process started with --only must not depend on another having migrated first.
     for (const service of all) await migrate(backbone.db, service.name, service.migrations);
@@ -101,6 +93,18 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     await backbone.close().catch(() => {});
     throw error;
   }
+}
+
+/** The ports the services are built from, on an open backbone. */
+export function serviceDepsOf(backbone: Backbone): ServiceDeps {
+  return {
+    db: backbone.db,
+    publisher: outboxPublisher(new EventEncoder(backbone.codec, backbone.ids, backbone.clock), backbone.outbox),
+    clock: backbone.clock,
+    ids: backbone.ids,
+    logger: backbone.logger,
+    metricsRegistry: backbone.metricsRegistry,
+  };
 }
 
 function selectServices(all: readonly PaymentService[], only: readonly string[] | undefined): PaymentService[] {

@@ -1,14 +1,14 @@
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
-import { capReplication } from '../backbone/topics/define-topic.ts';
 import type { PaystreamConfig } from './config.ts';
+import type { Backbone } from './backbone.ts';
+import { serviceDepsOf, topicsOf } from './platform.ts';
+import { buildServices } from './service-catalog.ts';
 
 /**
- * Every topic paystream declares, with its retry and dead-letter topics, capped to what the
- * configured event log can replicate (1 on the embedded log or a single broker). The payment
- * platform's contracts add their topics here.
+ * Every topic paystream declares: the payment topics, the retry tiers of the consumers that retry
+ * without blocking, a dead-letter topic each, and what the services add; capped to what the
+ * configured event log can replicate (1 on the embedded log or a single broker).
  */
-export function declaredTopics(config: PaystreamConfig): TopicSpec[] {
-  const declared: TopicSpec[] = [];
-  const replicationFactorMax = config.eventLog.kind === 'kafka' ? config.eventLog.replicationFactor : 1;
-  return capReplication(declared, replicationFactorMax);
+export function declaredTopics(config: PaystreamConfig, backbone: Backbone): TopicSpec[] {
+  return topicsOf(buildServices(serviceDepsOf(backbone), config, {}), config);
 }
