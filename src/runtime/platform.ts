@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { ConsumerRunner, type ConsumerOptions } from '../backbone/consumer/index.ts';
+import { createLagCollector } from '../backbone/observability/lag.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
 import { EventEncoder } from '../backbone/envelope/event-encoder.ts';
 import { ensureTopics } from '../backbone/topics/apply-topics.ts';
@@ -70,6 +71,13 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     const workers: BackgroundWorker[] = selected.flatMap((service) => service.workers ?? []);
     for (const worker of workers) await worker.start();
     stoppers.push(() => Promise.all(workers.map((worker) => worker.stop())).then(() => {}));
+    const lag = createLagCollector({
+      bus: backbone.bus,
+      metrics: backbone.metrics,
+      groups: runners.flatMap((runner) => runner.groups()),
+      onError: (error) => logger.warn({ err: error }, 'could not collect consumer lag'),
+    });
+    stoppers.push(async () => lag.stop());
     backbone.relay?.start();
     const maintenance = startMaintenance(backbone);
     stoppers.push(async () => clearInterval(maintenance));

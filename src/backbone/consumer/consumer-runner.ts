@@ -51,6 +51,13 @@ export class ConsumerRunner {
     return this.#options.topics.flatMap((topic) => [...new Set(this.#options.retry.delaysMs)].map((delayMs) => retryTopicOf(topic, delayMs)));
   }
 
+  /** The consumer groups this runner joins and the topics of each (for lag monitoring). */
+  groups(): { groupId: string; topics: readonly string[] }[] {
+    const groups = [{ groupId: this.name, topics: this.#options.topics }];
+    if (this.#options.retry.mode === 'non-blocking') groups.push({ groupId: `${this.name}.retry`, topics: this.retryTopics() });
+    return groups;
+  }
+
   /** Joins the group(s); resolves once the first assignment arrived. */
   async start(): Promise<void> {
     const ready = [this.#supervise(this.name, this.#options.topics, false)];
