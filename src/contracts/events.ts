@@ -68,3 +68,88 @@ export interface PaymentFailed {
   reasonCode: string;
   reason: string;
 }
+
+/** Both parties were screened and passed (or a compliance officer released the payment). */
+export interface PaymentInitiated {
+  payment: PaymentOrder;
+  /** `<debtor country ISO3>-<creditor country ISO3>`, e.g. `ZWE-ZAF`. */
+  corridorCode: string;
+  screeningDecisionId: string;
+  /** The version of every list the decision used. */
+  listVersions: string[];
+  /** True when the amount was above the currency's Travel Rule threshold (originator/beneficiary information checked). */
+  travelRuleApplied: boolean;
+}
+
+export interface PaymentBlocked {
+  paymentId: string;
+  debtorAccount: string;
+  amountMinor: bigint;
+  currency: string;
+  reasonCode: string;
+  reason: string;
+  screeningDecisionId: string;
+}
+
+export interface PaymentHeldForReview {
+  paymentId: string;
+  debtorAccount: string;
+  caseId: string;
+  stage: 'SCREENING' | 'FRAUD';
+  reason: string;
+}
+
+export interface ScoreReason {
+  rule: string;
+  /** Points this rule added to the score. */
+  points: number;
+  detail: string;
+}
+
+export interface PaymentScored {
+  payment: PaymentOrder;
+  corridorCode: string;
+  /** 0–100. */
+  score: number;
+  reasons: ScoreReason[];
+  decision: 'PASS' | 'REVIEW';
+}
+
+/** Cleared for the ledger: scored below the review threshold, or released by an officer. */
+export interface PaymentCleared {
+  payment: PaymentOrder;
+  corridorCode: string;
+  /** `fraud-scoring`, or `case:<caseId>` when an officer released it. */
+  clearedBy: string;
+}
+
+export interface SanctionsMatchEvidence {
+  list: string;
+  listVersion: string;
+  entryId: string;
+  matchedName: string;
+  program: string;
+  /** Similarity in basis points (0–10000): scores are kept exact on the wire. */
+  scoreBp: number;
+}
+
+export interface AmlAlertRaised {
+  alertId: string;
+  paymentId: string;
+  debtorAccount: string;
+  party: 'DEBTOR' | 'CREDITOR';
+  band: 'HIGH' | 'MEDIUM' | 'LOW';
+  matches: SanctionsMatchEvidence[];
+}
+
+/** A compliance officer's decision on a held payment, kept for the audit trail. */
+export interface ComplianceCaseDecided {
+  caseId: string;
+  paymentId: string;
+  debtorAccount: string;
+  stage: 'SCREENING' | 'FRAUD';
+  decision: 'APPROVE' | 'REJECT';
+  reason: string;
+  /** The API key id of the officer who decided. */
+  decidedBy: string;
+}

@@ -25,6 +25,22 @@ export interface Party {
   agent: string | null;
   /** ISO 3166-1 alpha-2. */
   country: string | null;
+  /** ISO 20022 PostalAddress24 (subset), for screening and the Travel Rule. */
+  postalAddress?: PostalAddress | null;
+  /** ISO 8601 date, for natural persons. */
+  dateOfBirth?: string | null;
+  placeOfBirth?: { city: string; country: string } | null;
+  /** A national identifier (passport, national id, tax id) with its issuing country. */
+  nationalId?: { id: string; scheme: string; issuer: string | null } | null;
+}
+
+export interface PostalAddress {
+  streetName: string | null;
+  buildingNumber: string | null;
+  postCode: string | null;
+  townName: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
 }
 
 /** Where a reserved payment settles: between two accounts of this bank, or over the RTGS network. */
@@ -38,10 +54,12 @@ export const PaymentStatuses = {
   COMPLETED: 'COMPLETED',
   REJECTED: 'REJECTED',
   FAILED: 'FAILED',
+  BLOCKED: 'BLOCKED',
+  HELD_FOR_REVIEW: 'HELD_FOR_REVIEW',
 } as const;
 export type PaymentStatus = (typeof PaymentStatuses)[keyof typeof PaymentStatuses];
 
-export const terminalStatuses: ReadonlySet<PaymentStatus> = new Set(['COMPLETED', 'REJECTED', 'FAILED']);
+export const terminalStatuses: ReadonlySet<PaymentStatus> = new Set(['COMPLETED', 'REJECTED', 'FAILED', 'BLOCKED']);
 
 /** Why a payment was rejected or failed: a closed list, carried on the events and shown by the API. */
 export const PaymentReasonCodes = {
@@ -53,5 +71,9 @@ export const PaymentReasonCodes = {
   INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
   RTGS_REJECTED: 'RTGS_REJECTED',
   RTGS_UNREACHABLE: 'RTGS_UNREACHABLE',
+  SANCTIONS_HIT: 'SANCTIONS_HIT',
+  TRAVEL_RULE_MISSING_INFORMATION: 'TRAVEL_RULE_MISSING_INFORMATION',
+  SCREENING_UNAVAILABLE: 'SCREENING_UNAVAILABLE',
+  COMPLIANCE_REJECTED: 'COMPLIANCE_REJECTED',
 } as const;
 export type PaymentReasonCode = (typeof PaymentReasonCodes)[keyof typeof PaymentReasonCodes];

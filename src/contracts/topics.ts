@@ -19,6 +19,16 @@ export const PaymentTopics = {
   rtgsSubmitted: 'rtgs.submitted.v1',
   rtgsSettled: 'rtgs.settled.v1',
   rtgsRejected: 'rtgs.rejected.v1',
+  // Compliance stages, between validation and the ledger:
+  // validated → screening → initiated | blocked | held → fraud scoring → scored (+ cleared | held);
+  // a compliance officer's decision on a held payment → initiated / cleared | rejected.
+  initiated: 'payments.initiated.v1',
+  blocked: 'payments.blocked.v1',
+  held: 'payments.held.v1',
+  scored: 'payments.scored.v1',
+  cleared: 'payments.cleared.v1',
+  amlAlertRaised: 'aml.alert.raised.v1',
+  caseDecided: 'compliance.case.decided.v1',
 } as const;
 export type PaymentTopic = (typeof PaymentTopics)[keyof typeof PaymentTopics];
 
@@ -32,10 +42,17 @@ export const PaymentEventTypes: Record<PaymentTopic, string> = {
   'rtgs.submitted.v1': 'RtgsSubmitted',
   'rtgs.settled.v1': 'RtgsSettled',
   'rtgs.rejected.v1': 'RtgsRejected',
+  'payments.initiated.v1': 'PaymentInitiated',
+  'payments.blocked.v1': 'PaymentBlocked',
+  'payments.held.v1': 'PaymentHeldForReview',
+  'payments.scored.v1': 'PaymentScored',
+  'payments.cleared.v1': 'PaymentCleared',
+  'aml.alert.raised.v1': 'AmlAlertRaised',
+  'compliance.case.decided.v1': 'ComplianceCaseDecided',
 };
 
 /** Topics a customer hears about (notifications). */
-export const customerFacingTopics: readonly PaymentTopic[] = [PaymentTopics.completed, PaymentTopics.failed, PaymentTopics.rejected];
+export const customerFacingTopics: readonly PaymentTopic[] = [PaymentTopics.completed, PaymentTopics.failed, PaymentTopics.rejected, PaymentTopics.blocked];
 
 /** The declarations of every payment topic (their retry and dead-letter topics are derived). */
 export function paymentTopicSpecs(): TopicSpec[] {

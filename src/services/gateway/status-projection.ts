@@ -9,12 +9,14 @@ import type { PaymentStatus } from '../../contracts/payment.ts';
  */
 export const statusRank: Record<PaymentStatus, number> = {
   RECEIVED: 0,
-  VALIDATED: 1,
-  RESERVED: 2,
-  SUBMITTED: 3,
+  VALIDATED: 10,
+  HELD_FOR_REVIEW: 15,
+  RESERVED: 20,
+  SUBMITTED: 30,
   COMPLETED: 100,
   REJECTED: 100,
   FAILED: 100,
+  BLOCKED: 100,
 };
 
 /** Which status an event of each topic means; topics absent here only join the timeline. */
@@ -22,6 +24,8 @@ export const defaultStatusByTopic: ReadonlyMap<string, PaymentStatus> = new Map<
   [PaymentTopics.submitted, 'RECEIVED'],
   [PaymentTopics.validated, 'VALIDATED'],
   [PaymentTopics.rejected, 'REJECTED'],
+  [PaymentTopics.held, 'HELD_FOR_REVIEW'],
+  [PaymentTopics.blocked, 'BLOCKED'],
   [PaymentTopics.reserved, 'RESERVED'],
   [PaymentTopics.rtgsSubmitted, 'SUBMITTED'],
   [PaymentTopics.completed, 'COMPLETED'],
