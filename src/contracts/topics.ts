@@ -27,8 +27,8 @@ export const PaymentTopics = {
   held: 'payments.held.v1',
   scored: 'payments.scored.v1',
   cleared: 'payments.cleared.v1',
-  amlAlertRaised: 'aml.alert.raised.v1',
-  caseDecided: 'compliance.case.decided.v1',
+  amlAlertRaised: 'aml.alert-raised.v1',
+  caseDecided: 'compliance.case-decided.v1',
 } as const;
 export type PaymentTopic = (typeof PaymentTopics)[keyof typeof PaymentTopics];
 
@@ -47,8 +47,8 @@ export const PaymentEventTypes: Record<PaymentTopic, string> = {
   'payments.held.v1': 'PaymentHeldForReview',
   'payments.scored.v1': 'PaymentScored',
   'payments.cleared.v1': 'PaymentCleared',
-  'aml.alert.raised.v1': 'AmlAlertRaised',
-  'compliance.case.decided.v1': 'ComplianceCaseDecided',
+  'aml.alert-raised.v1': 'AmlAlertRaised',
+  'compliance.case-decided.v1': 'ComplianceCaseDecided',
 };
 
 /** Topics a customer hears about (notifications). */

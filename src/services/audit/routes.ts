@@ -26,7 +26,7 @@ export const auditReadScope = 'ops' as const;
 export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
     await app.register(async (scope) => {
-      scope.get('/v1/audit', { preHandler: options.requireScope(auditReadScope) }, async (request, reply) => {
+      scope.get('/v1/audit', { preValidation: options.requireScope(auditReadScope) }, async (request, reply) => {
         const query = parseAuditQuery(request.query, options);
         if ('code' in query) return sendProblem(reply, query);
         const page = await readTrail(options.db, query);

@@ -33,7 +33,7 @@ const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 4
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
  * (it ends REJECTED, nothing debited) with a reason. Every decision is an event
- * (`compliance.case.decided.v1`) and so part of the audit trail, with the officer's key id.
+ * (`compliance.case-decided.v1`) and so part of the audit trail, with the officer's key id.
  */
 export function complianceCaseRoutes(options: { db: Database; publisher: EventPublisher; requireScope: RequireScope }) {
   const { db, publisher, requireScope } = options;
@@ -41,7 +41,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
     app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: number } }>(
       '/v1/compliance/cases',
       {
-        preHandler: requireScope(Scopes.ops),
+        preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['compliance'],
           summary: 'Payments held for review, oldest first',
@@ -57,7 +57,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
     app.post<{ Params: { caseId: string }; Body: { decision: 'approve' | 'reject'; reason: string } }>(
       '/v1/compliance/cases/:caseId/decision',
       {
-        preHandler: requireScope(Scopes.ops),
+        preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['compliance'],
           summary: 'Approve (release) or reject a held payment, with a reason',

@@ -25,7 +25,7 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
     app.post<{ Body: PaymentRequestBody }>(
       '/v1/payments',
       {
-        preHandler: requireScope(Scopes.paymentsWrite),
+        preValidation: requireScope(Scopes.paymentsWrite),
         schema: {
           tags: ['payments'],
           summary: 'Submit a credit transfer; answered 202 at once, processed asynchronously',
@@ -68,7 +68,7 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
     app.get<{ Params: { paymentId: string } }>(
       '/v1/payments/:paymentId',
       {
-        preHandler: requireScope(Scopes.paymentsRead),
+        preValidation: requireScope(Scopes.paymentsRead),
         schema: {
           tags: ['payments'],
           summary: 'A payment: status, fields, failure reason and the timeline of its events',

@@ -8,9 +8,9 @@ import { ProblemError, problemOf, sendProblem, type Problem } from './problem.ts
  * a database or broker outage to 503, and anything else to a 500 that reveals nothing.
  */
 export function installProblemErrorHandler(app: FastifyInstance, logError: (error: unknown) => void): void {
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProblemError) return sendProblem(reply, error.problem);
-    const problem = fastifyProblem(error);
+    const problem = fastifyProblem(error, request.headers['content-type']);
     if (problem) return sendProblem(reply, problem);
     if (error instanceof BackboneError && error.retryable) {
       reply.header('retry-after', '1');
@@ -23,7 +23,13 @@ export function installProblemErrorHandler(app: FastifyInstance, logError: (erro
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problemOf('not-found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 }
 
-function fastifyProblem(error: FastifyError): Problem | undefined {
+function fastifyProblem(error: FastifyError, contentType: string | undefined): Problem | undefined {
+  // Fastify parses text/plain out of the box, so a JSON document sent as text/plain reaches the
+  // body schema as a string and fails it as "body must be object". The client's mistake is the
+  // media type, not a field: every route with a body schema takes JSON only.
+  if (error.validation && error.validationContext === 'body' && contentType !== undefined && !isJsonMediaType(contentType)) {
+    return problemOf('unsupported-media-type', `the body must be application/json, not ${contentType.split(';')[0]!.trim()}`);
+  }
   if (error.validation && error.validation.length > 0) {
     const [first] = error.validation;
     const issue = first!;
@@ -49,4 +55,8 @@ function fastifyProblem(error: FastifyError): Problem | undefined {
   }
   if (error.statusCode === 400 && error instanceof SyntaxError) return problemOf('malformed-json', error.message);
   return undefined;
+}
+
+function isJsonMediaType(contentType: string): boolean {
+  return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType);
 }

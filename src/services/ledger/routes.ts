@@ -40,7 +40,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
     app.post<{ Body: { name: string; currency: string; iban?: string; overdraftLimit?: string; email?: string; phone?: string } }>(
       '/v1/accounts',
       {
-        preHandler: requireScope(Scopes.accountsAdmin),
+        preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
           summary: 'Open an account of this bank',
@@ -81,7 +81,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
     app.post<{ Params: { iban: string }; Body: { amount: string; currency?: string } }>(
       '/v1/accounts/:iban/deposits',
       {
-        preHandler: requireScope(Scopes.accountsAdmin),
+        preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
           summary: "Fund an account from the bank's funding account",
@@ -124,7 +124,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
     app.get<{ Params: { iban: string } }>(
       '/v1/accounts/:iban',
       {
-        preHandler: requireScope(Scopes.paymentsRead),
+        preValidation: requireScope(Scopes.paymentsRead),
         schema: { tags: ['accounts'], summary: 'Balance, reserved and available amounts of an account', params: { type: 'object', properties: { iban: { type: 'string' } } }, response: { 200: accountSchema, ...problems } },
       },
       async (request) => {
@@ -137,7 +137,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
     app.get(
       '/v1/ledger/trial-balance',
       {
-        preHandler: requireScope(Scopes.ops),
+        preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['ledger'],
           summary: 'Totals of debits and credits over all accounts, per currency',

@@ -33,8 +33,8 @@ export const webhooksWriteScope = 'payments:write' as const;
  */
 export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInstance) => Promise<void> {
   const { db, clock, ids, requireScope } = options;
-  const read = { preHandler: requireScope(webhooksReadScope) };
-  const write = { preHandler: requireScope(webhooksWriteScope) };
+  const read = { preValidation: requireScope(webhooksReadScope) };
+  const write = { preValidation: requireScope(webhooksWriteScope) };
   const notFound = (id: string) => problemOf('not-found', `there is no webhook subscription ${id}`);
   return async (app) => {
     await app.register(async (scope) => {

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { isValidBIC, isValidIBAN } from 'ibantools';
-import { minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
+import { formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
 import type { Party } from '../../../contracts/payment.ts';
 import { ProblemError } from '../../http/problem.ts';
+
+/** The largest amount in minor units a payment can carry: a signed 64-bit integer (int8, Avro long). */
+const amountMinorMax = 2n ** 63n - 1n;
 
 /** The body of `POST /v1/payments`, after the JSON schema checked its shape. */
 export interface PaymentRequestBody {
@@ -42,6 +45,10 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
     if (amount.failure === 'too-many-decimals') throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
     throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
   }
+  // 18 whole digits parse, but with the minor units they can exceed what the payments table
+  // (int8) and the events (Avro long) hold; the insert would then fail the whole group commit,
+  // and with it every other request of the batch.
+  if (amount.amountMinor > amountMinorMax) throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(amountMinorMax, body.currency)} ${body.currency}`, '/amount');
   const debtorAccount = compact(body.debtor.account);
   if (!isValidIBAN(debtorAccount)) throw new ProblemError('invalid-iban', 'the debtor account must be a valid IBAN', '/debtor/account');
   const creditorAccount = compact(body.creditor.account);
