@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
- * The `paystream` command line: start the platform, manage topics, inspect and replay dead letters.
+ * The `paystream` command line: start the platform, manage topics, inspect and replay dead letters,
+ * verify the audit chain, create API keys.
  * Run through `npm start` / `npm run paystream -- <command>`, which make sure Node.js 24 is used.
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../backbone/observability/logger.ts';
 import { readConfig, describeConfig } from '../runtime/config.ts';
-import { openBackbone } from '../runtime/backbone.ts';
+import { openBackbone, type Backbone } from '../runtime/backbone.ts';
 import { schemaRegistryPrefix } from '../runtime/http-server.ts';
 import { startPlatform } from '../runtime/platform.ts';
 import { freePort, spawnRtgsSimulator } from '../runtime/rtgs-simulator-process.ts';
 import { RtgsProtocol } from '../services/rtgs/index.ts';
+import { allScopes } from '../services/http/scopes.ts';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -18,6 +20,7 @@ const rtgsCallbackPath = RtgsProtocol.callbackPath;
 import { declaredTopics } from '../runtime/topic-catalog.ts';
 import { planTopics, applyTopicPlan, formatPlan } from '../backbone/topics/index.ts';
 import { BackboneError } from '../backbone/errors.ts';
+import { auditVerifyCommand, keysCreateCommand, parseKeyOptions, type CommandOutcome } from './admin-commands.ts';
 
 const usage = `usage: paystream <command>
 
@@ -27,6 +30,9 @@ const usage = `usage: paystream <command>
   topics apply                  create / alter the declared topics (idempotent)
   dlq list --topic T --consumer C [--key K] [--code CODE] [--from ISO] [--to ISO]
   dlq replay --topic T --consumer C --operator WHO --reason WHY [--dry-run] [filters as for list]
+  audit verify                  check the audit log's hash chain; exit code 1 at the first break
+  keys create --label L --scopes S,...
+                                create an API key (printed once); scopes: ${allScopes.join(', ')}
 
 Environment: PORT (3000), HOST (127.0.0.1), PAYSTREAM_DATA_DIR (./.paystream), DATABASE_URL,
 KAFKA_BROKERS, KAFKA_REPLICATION_FACTOR, SCHEMA_REGISTRY_URL, LOG_LEVEL (info).`;
@@ -40,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       return topics(sub);
     case 'dlq':
       return deadLetters(sub, rest);
+    case 'audit':
+      return audit(sub, rest);
+    case 'keys':
+      return keys(sub, rest);
     case undefined:
     case 'help':
     case '--help':
@@ -159,6 +169,41 @@ async function deadLetters(sub: string | undefined, args: string[]): Promise<num
   } finally {
     await backbone.close();
   }
+}
+
+async function audit(sub: string | undefined, args: string[]): Promise<number> {
+  if (sub !== 'verify' || args.length > 0) {
+    console.error(usage);
+    return 1;
+  }
+  return withBackbone((backbone) => auditVerifyCommand(backbone.db));
+}
+
+async function keys(sub: string | undefined, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { label: { type: 'string' }, scopes: { type: 'string' } } });
+  if (sub !== 'create') {
+    console.error(usage);
+    return 1;
+  }
+  const parsed = parseKeyOptions(values);
+  if (!parsed.ok) return print(parsed.outcome);
+  return withBackbone((backbone) => keysCreateCommand(backbone.db, backbone.clock, parsed.request));
+}
+
+/** Opens the backbone on the configured engines, runs `command`, prints its outcome, closes. */
+async function withBackbone(command: (backbone: Backbone) => Promise<CommandOutcome>): Promise<number> {
+  const backbone = await openBackbone(readConfig(process.env), createLogger({ level: 'warn', service: 'paystream-cli' }));
+  try {
+    return print(await command(backbone));
+  } finally {
+    await backbone.close();
+  }
+}
+
+function print(outcome: CommandOutcome): number {
+  for (const line of outcome.stdout) console.log(line);
+  for (const line of outcome.stderr) console.error(line);
+  return outcome.exitCode;
 }
 
 main(process.argv.slice(2)).then(
