@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../backbone/storage/database.ts';
+import { ProblemError, problemSchema } from '../http/problem.ts';
+import { Scopes, type RequireScope } from '../http/scopes.ts';
+import { isBusinessDate } from './domain/business-day.ts';
+import { BreakKinds } from './domain/reconcile.ts';
+import { latestReport } from './reports.ts';
+
+const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+
+const amount = { type: 'string', description: 'Minor units, as a string' } as const;
+
+const reportSchema = {
+  type: 'object',
+  properties: {
+    runId: { type: 'string' },
+    date: { type: 'string', format: 'date' },
+    runAt: { type: 'string', format: 'date-time' },
+    triggeredBy: { type: 'string', enum: ['schedule', 'manual'] },
+    clean: { type: 'boolean' },
+    screening: { type: 'string', enum: ['checked', 'not-checked'] },
+    statementMessageId: { type: ['string', 'null'] },
+    counts: { type: 'object', additionalProperties: true },
+    breaks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: Object.values(BreakKinds) },
+          paymentId: { type: 'string' },
+          uetr: { type: 'string' },
+          detail: { type: 'string' },
+          currency: { type: 'string' },
+          ledgerAmountMinor: amount,
+          statementAmountMinor: amount,
+          paymentAmountMinor: amount,
+          paymentStatus: { type: 'string' },
+        },
+      },
+    },
+    timingDifferences: {
+      type: 'array',
+      items: { type: 'object', properties: { paymentId: { type: 'string' }, uetr: { type: 'string' }, detail: { type: 'string' }, postedOn: { type: 'string' }, settledOn: { type: 'string' } } },
+    },
+  },
+} as const;
+
+/**
+ * `GET /v1/reconciliation/{date}`: the latest report of a business day (scope `ops`). Read-only:
+ * running a reconciliation is the scheduler's and the CLI's, never a side effect of reading.
+ */
+export function reconciliationRoutes(options: { db: Database; requireScope: RequireScope }) {
+  const { db, requireScope } = options;
+  return async (app: FastifyInstance) => {
+    app.get<{ Params: { date: string } }>(
+      '/v1/reconciliation/:date',
+      {
+        preValidation: requireScope(Scopes.ops),
+        schema: {
+          tags: ['reconciliation'],
+          summary: 'The latest reconciliation report of a business day (UTC date)',
+          params: { type: 'object', properties: { date: { type: 'string', maxLength: 10 } } },
+          response: { 200: reportSchema, ...problems },
+        },
+      },
+      async (request) => {
+        const { date } = request.params;
+        if (!isBusinessDate(date)) throw new ProblemError('invalid-field', 'date must be a calendar date written YYYY-MM-DD', '/date');
+        const report = await latestReport(db, date);
+        if (!report) throw new ProblemError('not-found', `${date} has not been reconciled`);
+        return report;
+      },
+    );
+  };
+}
