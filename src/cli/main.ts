@@ -28,6 +28,7 @@ const usage = `usage: paystream <command>
                                 --only runs the named services (gateway, validation, ledger, ...)
   topics plan                   show what applying the declared topics would change
   topics apply                  create / alter the declared topics (idempotent)
+  reconcile --date YYYY-MM-DD [--url U]   reconcile a business day on the running platform (exit 2: breaks)
   dlq list --topic T --consumer C [--key K] [--code CODE] [--from ISO] [--to ISO]
   dlq replay --topic T --consumer C --operator WHO --reason WHY [--dry-run] [filters as for list]
   audit verify                  check the audit log's hash chain; exit code 1 at the first break
@@ -50,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       return audit(sub, rest);
     case 'keys':
       return keys(sub, rest);
+    case 'reconcile':
+      return reconcile([sub, ...rest].filter((arg): arg is string => arg !== undefined));
     case undefined:
     case 'help':
     case '--help':
@@ -59,6 +62,29 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command: ${command}\n\n${usage}`);
       return 1;
   }
+}
+
+/**
+ * Runs the reconciliation of a business day on the running platform, through its API (the process
+ * that runs the `reconciliation` service; the embedded database is that process's alone).
+ */
+async function reconcile(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { date: { type: 'string' }, url: { type: 'string' } } });
+  const config = readConfig(process.env);
+  const url = values.url ?? `http://127.0.0.1:${config.port}`;
+  if (!values.date || !config.apiKey) {
+    console.error('usage: PAYSTREAM_API_KEY=<key with scope ops> paystream reconcile --date YYYY-MM-DD [--url http://127.0.0.1:3000]');
+    return 1;
+  }
+  const response = await fetch(`${url}/v1/reconciliation/${encodeURIComponent(values.date)}/runs`, { method: 'POST', headers: { authorization: `Bearer ${config.apiKey}` } });
+  const body = (await response.json()) as { clean?: boolean; breaks?: { kind: string; paymentId?: string; uetr?: string; detail: string }[]; counts?: unknown; detail?: string };
+  if (response.status !== 201) {
+    console.error(`reconcile ${values.date}: ${response.status} ${body.detail ?? ''}`);
+    return 1;
+  }
+  console.log(`reconciliation of ${values.date}: ${body.clean ? 'clean' : `${body.breaks?.length ?? 0} breaks`} ${JSON.stringify(body.counts)}`);
+  for (const item of body.breaks ?? []) console.log(`  ${item.kind} payment=${item.paymentId ?? '-'} uetr=${item.uetr ?? '-'}: ${item.detail}`);
+  return body.clean ? 0 : 2;
 }
 
 async function start(args: string[]): Promise<number> {

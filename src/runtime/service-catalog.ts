@@ -7,6 +7,9 @@ import { createLedgerService } from '../services/ledger/index.ts';
 import { createRtgsGatewayService, type RtgsGatewayOptions } from '../services/rtgs/index.ts';
 import { createAuditService } from '../services/audit/index.ts';
 import { createNotificationsService } from '../services/notifications/index.ts';
+import { createComplianceCasesService } from '../services/compliance-cases/index.ts';
+import { createFraudService } from '../services/fraud/index.ts';
+import { createReconciliationService } from '../services/reconciliation/index.ts';
 import type { PaystreamConfig } from './config.ts';
 
 /** Knobs tests and benchmarks turn; production runs on the defaults. */
@@ -16,7 +19,7 @@ export interface ServiceTuning {
   notifications?: { retryDelaysMs?: readonly number[] };
 }
 
-export const serviceNames = ['gateway', 'validation', 'ledger', 'rtgs', 'notifications', 'audit'] as const;
+export const serviceNames = ['gateway', 'validation', 'ledger', 'rtgs', 'notifications', 'audit', 'compliance-cases', 'fraud', 'reconciliation'] as const;
 
 /**
  * Every payment service, wired with its options. The flow's topology lives here: the topic each
@@ -50,5 +53,8 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
       ...(tuning.retryDelaysMs ? { consumerRetryDelaysMs: tuning.retryDelaysMs } : {}),
     }),
     createAuditService(deps, { requireScope, ...retry }),
+    createComplianceCasesService(deps, { requireScope }),
+    createFraudService(deps, retry),
+    createReconciliationService(deps, { requireScope, networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100', participantBic: config.bank.bic }),
   ];
 }

@@ -106,6 +106,16 @@ for (const { engine, available, reason } of engines) {
       expect(count.rows[0]).toEqual({ n: 1 });
     });
 
+    it("reconciles the day's settlements against the RTGS statement as clean", async () => {
+      const alice = await ps.openAccount('Alice Example', { deposit: '100.00' });
+      await ps.settled((await ps.pay(alice, { amount: '12.34' })).paymentId);
+      const today = new Date().toISOString().slice(0, 10);
+      const run = await ps.api('POST', `/v1/reconciliation/${today}/runs`);
+      expect(run.status, JSON.stringify(run.body)).toBe(201);
+      expect(run.body).toMatchObject({ date: today, clean: true, breaks: [] });
+      expect((await ps.api('GET', `/v1/reconciliation/${today}`)).body.runId).toBe(run.body.runId);
+    });
+
     it('never overdraws an account under many concurrent payments (property-based)', async () => {
       await fc.assert(
         fc.asyncProperty(

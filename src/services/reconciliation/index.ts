@@ -45,7 +45,7 @@ export function createReconciliationService(deps: ServiceDeps, options: Reconcil
     name: 'reconciliation',
     migrations: reconciliationMigrations,
     consumers: [],
-    routes: reconciliationRoutes({ db: deps.db, requireScope: resolved.requireScope }),
+    routes: reconciliationRoutes({ db: deps.db, requireScope: resolved.requireScope, run: (date) => runReconciliation(runDeps, date, { triggeredBy: 'manual' }) }),
     workers: [scheduler],
     run: (date) => runReconciliation(runDeps, date, { triggeredBy: 'manual' }),
     scheduler,

@@ -5,6 +5,7 @@ import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { isBusinessDate } from './domain/business-day.ts';
 import { BreakKinds } from './domain/reconcile.ts';
 import { latestReport } from './reports.ts';
+import { ReconciliationError } from './errors.ts';
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 
@@ -49,9 +50,30 @@ const reportSchema = {
  * `GET /v1/reconciliation/{date}`: the latest report of a business day (scope `ops`). Read-only:
  * running a reconciliation is the scheduler's and the CLI's, never a side effect of reading.
  */
-export function reconciliationRoutes(options: { db: Database; requireScope: RequireScope }) {
-  const { db, requireScope } = options;
+export function reconciliationRoutes(options: { db: Database; requireScope: RequireScope; run: (date: string) => Promise<unknown> }) {
+  const { db, requireScope, run } = options;
   return async (app: FastifyInstance) => {
+    // An operator's run on demand (the CLI's `paystream reconcile --date` calls it); stores a new report.
+    app.post<{ Params: { date: string } }>(
+      '/v1/reconciliation/:date/runs',
+      {
+        preValidation: requireScope(Scopes.ops),
+        schema: { tags: ['reconciliation'], summary: 'Reconcile a business day now and store the report', params: { type: 'object', properties: { date: { type: 'string', maxLength: 10 } } }, response: { ...problems } },
+      },
+      async (request, reply) => {
+        const { date } = request.params;
+        if (!isBusinessDate(date)) throw new ProblemError('invalid-field', 'date must be a calendar date written YYYY-MM-DD', '/date');
+        try {
+          await run(date);
+        } catch (error) {
+          if (!(error instanceof ReconciliationError)) throw error;
+          if (error.code === 'INVALID_DATE') throw new ProblemError('invalid-field', error.message, '/date');
+          throw new ProblemError('service-unavailable', `the RTGS statement could not be used: ${error.message}`);
+        }
+        return reply.code(201).send(await latestReport(db, date));
+      },
+    );
+
     app.get<{ Params: { date: string } }>(
       '/v1/reconciliation/:date',
       {
