@@ -8,6 +8,37 @@ const party = (required: string[]) => ({
     account: { type: 'string', minLength: 1, maxLength: 42, description: 'IBAN (debtor: an account of this bank) or, for the creditor, an account number' },
     agent: { type: 'string', minLength: 8, maxLength: 11, description: 'BIC of the party’s bank' },
     country: { type: 'string', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2' },
+    postalAddress: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['townName', 'country'],
+      description: 'ISO 20022 PostalAddress24 (subset); for screening and the Travel Rule',
+      properties: {
+        streetName: { type: 'string', minLength: 1, maxLength: 70 },
+        buildingNumber: { type: 'string', minLength: 1, maxLength: 16 },
+        postCode: { type: 'string', minLength: 1, maxLength: 16 },
+        townName: { type: 'string', minLength: 1, maxLength: 35 },
+        country: { type: 'string', minLength: 2, maxLength: 2 },
+      },
+    },
+    dateOfBirth: { type: 'string', minLength: 10, maxLength: 10, description: 'YYYY-MM-DD (natural persons)' },
+    placeOfBirth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['city', 'country'],
+      properties: { city: { type: 'string', minLength: 1, maxLength: 35 }, country: { type: 'string', minLength: 2, maxLength: 2 } },
+    },
+    nationalId: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'scheme'],
+      description: 'Passport, national identity card or tax number, as ISO 20022 PersonIdentification13/Othr',
+      properties: {
+        id: { type: 'string', minLength: 1, maxLength: 35 },
+        scheme: { type: 'string', enum: ['PASSPORT', 'NATIONAL_ID', 'TAX_ID', 'DRIVERS_LICENSE', 'OTHER'] },
+        issuer: { type: 'string', minLength: 2, maxLength: 2, description: 'Issuing country, ISO 3166-1 alpha-2' },
+      },
+    },
   },
 });
 
@@ -36,7 +67,7 @@ export const paymentAcceptedSchema = {
   },
 } as const;
 
-const partyView = { type: 'object', properties: { name: { type: 'string' }, account: { type: 'string' }, agent: { type: ['string', 'null'] }, country: { type: ['string', 'null'] } } };
+const partyView = { type: 'object', additionalProperties: true, properties: { name: { type: 'string' }, account: { type: 'string' }, agent: { type: ['string', 'null'] }, country: { type: ['string', 'null'] } } };
 
 export const paymentViewSchema = {
   type: 'object',

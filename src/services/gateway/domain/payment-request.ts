@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isValidBIC, isValidIBAN } from 'ibantools';
-import { formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
+import { amountMinorMax, formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
 import type { Party } from '../../../contracts/payment.ts';
 import { ProblemError } from '../../http/problem.ts';
 
-/** The largest amount in minor units a payment can carry: a signed 64-bit integer (int8, Avro long). */
-const amountMinorMax = 2n ** 63n - 1n;
 
 /** The body of `POST /v1/payments`, after the JSON schema checked its shape. */
 export interface PaymentRequestBody {
@@ -22,6 +20,10 @@ interface PartyBody {
   account: string;
   agent?: string;
   country?: string;
+  postalAddress?: { streetName?: string; buildingNumber?: string; postCode?: string; townName: string; country: string };
+  dateOfBirth?: string;
+  placeOfBirth?: { city: string; country: string };
+  nationalId?: { id: string; scheme: string; issuer?: string };
 }
 
 /** A payment request that passed every check the API can make alone. */
@@ -43,12 +45,12 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
   const amount = parseDecimal(body.amount, body.currency, { positive: true });
   if (!amount.ok) {
     if (amount.failure === 'too-many-decimals') throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
+    if (amount.failure === 'out-of-range') throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(amountMinorMax, body.currency)} ${body.currency}`, '/amount');
     throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
   }
   // 18 whole digits parse, but with the minor units they can exceed what the payments table
   // (int8) and the events (Avro long) hold; the insert would then fail the whole group commit,
   // and with it every other request of the batch.
-  if (amount.amountMinor > amountMinorMax) throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(amountMinorMax, body.currency)} ${body.currency}`, '/amount');
   const debtorAccount = compact(body.debtor.account);
   if (!isValidIBAN(debtorAccount)) throw new ProblemError('invalid-iban', 'the debtor account must be a valid IBAN', '/debtor/account');
   const creditorAccount = compact(body.creditor.account);
@@ -61,11 +63,13 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
   checkBic(body.creditor.agent, '/creditor/agent');
   checkCountry(body.debtor.country, '/debtor/country');
   checkCountry(body.creditor.country, '/creditor/country');
+  const debtorDetails = checkPartyDetails(body.debtor, '/debtor');
+  const creditorDetails = checkPartyDetails(body.creditor, '/creditor');
   return {
     amountMinor: amount.amountMinor,
     currency: body.currency,
-    debtor: { name: body.debtor.name, account: debtorAccount, agent: body.debtor.agent ?? null, country: body.debtor.country ?? null },
-    creditor: { name: body.creditor.name, account: creditorAccount, agent: body.creditor.agent, country: body.creditor.country },
+    debtor: { name: body.debtor.name, account: debtorAccount, agent: body.debtor.agent ?? null, country: body.debtor.country ?? null, ...debtorDetails },
+    creditor: { name: body.creditor.name, account: creditorAccount, agent: body.creditor.agent, country: body.creditor.country, ...creditorDetails },
     remittanceInformation: body.remittanceInformation ?? null,
     endToEndId: body.endToEndId ?? null,
   };
@@ -85,6 +89,30 @@ function canonicalJson(value: unknown): string {
     return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The optional ISO 20022 party details: countries known, a real date of birth in the past. */
+function checkPartyDetails(party: PartyBody, pointer: string): Pick<Party, 'postalAddress' | 'dateOfBirth' | 'placeOfBirth' | 'nationalId'> {
+  const address = party.postalAddress;
+  if (address) checkCountry(address.country, `${pointer}/postalAddress/country`);
+  if (party.placeOfBirth) checkCountry(party.placeOfBirth.country, `${pointer}/placeOfBirth/country`);
+  if (party.nationalId?.issuer !== undefined) checkCountry(party.nationalId.issuer, `${pointer}/nationalId/issuer`);
+  if (party.dateOfBirth !== undefined && !isPastDate(party.dateOfBirth)) throw new ProblemError('invalid-field', 'dateOfBirth must be a calendar date in the past, written YYYY-MM-DD', `${pointer}/dateOfBirth`);
+  return {
+    postalAddress: address
+      ? { streetName: address.streetName ?? null, buildingNumber: address.buildingNumber ?? null, postCode: address.postCode ?? null, townName: address.townName, country: address.country }
+      : null,
+    dateOfBirth: party.dateOfBirth ?? null,
+    placeOfBirth: party.placeOfBirth ?? null,
+    nationalId: party.nationalId ? { id: party.nationalId.id, scheme: party.nationalId.scheme, issuer: party.nationalId.issuer ?? null } : null,
+  };
+}
+
+function isPastDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text) && date.getTime() < Date.now() && Number(match[1]) >= 1900;
 }
 
 function compact(account: string): string {

@@ -33,3 +33,24 @@ describe('checkPaymentRequest: the amount bound', () => {
     expect(checkPaymentRequest(request('999999999999999999', 'JPY')).amountMinor).toBe(999_999_999_999_999_999n);
   });
 });
+
+describe('checkPaymentRequest: party details as ISO 20022 carries them', () => {
+  const withCreditor = (details: object): PaymentRequestBody => ({ ...request('10.00'), creditor: { ...request('10.00').creditor, ...details } });
+
+  it('carries a postal address, date and place of birth and a national id', () => {
+    const checked = checkPaymentRequest(
+      withCreditor({ postalAddress: { streetName: 'Rue de Rivoli', buildingNumber: '1', postCode: '75001', townName: 'Paris', country: 'FR' }, dateOfBirth: '1980-02-29', placeOfBirth: { city: 'Lyon', country: 'FR' }, nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' } }),
+    );
+    expect(checked.creditor).toMatchObject({ postalAddress: { townName: 'Paris', country: 'FR', postCode: '75001' }, dateOfBirth: '1980-02-29', placeOfBirth: { city: 'Lyon' }, nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' } });
+    expect(checked.debtor).toMatchObject({ postalAddress: null, dateOfBirth: null, placeOfBirth: null, nationalId: null });
+  });
+
+  it.each([
+    [{ dateOfBirth: '1981-02-29' }, 'invalid-field', '/creditor/dateOfBirth'],
+    [{ dateOfBirth: '2999-01-01' }, 'invalid-field', '/creditor/dateOfBirth'],
+    [{ postalAddress: { townName: 'Paris', country: 'XX' } }, 'invalid-country', '/creditor/postalAddress/country'],
+    [{ placeOfBirth: { city: 'Lyon', country: 'QQ' } }, 'invalid-country', '/creditor/placeOfBirth/country'],
+  ])('refuses %j', (details, code, pointer) => {
+    expect(problemOf(withCreditor(details))).toMatchObject({ code, pointer });
+  });
+});

@@ -34,6 +34,23 @@ describe('pacs.008.001.08', () => {
     });
   });
 
+  it('carries the parties’ postal address, birth details and national id (Travel Rule) and still validates', async () => {
+    const creditor = {
+      ...samplePayment().creditor,
+      postalAddress: { streetName: 'Rue de Rivoli', buildingNumber: '1', postCode: '75001', townName: 'Paris', country: 'FR' },
+      dateOfBirth: '1980-02-29',
+      placeOfBirth: { city: 'Lyon', country: 'FR' },
+      nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' },
+    };
+    const debtor = { ...samplePayment().debtor, postalAddress: { streetName: null, buildingNumber: null, postCode: null, townName: 'Berlin', country: 'DE' }, nationalId: { id: 'T22000129', scheme: 'NATIONAL_ID', issuer: null } };
+    const xml = buildPacs008(transferInput({ creditor, debtor }));
+    expect(await validator.validate(Iso20022Messages.pacs008, xml)).toEqual({ valid: true, errors: [] });
+    expect(xml).toContain('<PstlAdr><StrtNm>Rue de Rivoli</StrtNm><BldgNb>1</BldgNb><PstCd>75001</PstCd><TwnNm>Paris</TwnNm><Ctry>FR</Ctry></PstlAdr>');
+    expect(xml).toContain('<DtAndPlcOfBirth><BirthDt>1980-02-29</BirthDt><CityOfBirth>Lyon</CityOfBirth><CtryOfBirth>FR</CtryOfBirth></DtAndPlcOfBirth>');
+    expect(xml).toContain('<Othr><Id>12AB34567</Id><SchmeNm><Cd>CCPT</Cd></SchmeNm><Issr>FR</Issr></Othr>');
+    expect(xml).toContain('<Othr><Id>T22000129</Id><SchmeNm><Cd>NIDN</Cd></SchmeNm></Othr>');
+  });
+
   it('an invalid document fails, with the reason (the validator really validates)', async () => {
     const xml = buildPacs008(transferInput()).replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>NOPE</ChrgBr>').replace('<UETR>e3b0c442', '<UETR>XYZ0c442');
     const result = await validator.validate(Iso20022Messages.pacs008, xml);

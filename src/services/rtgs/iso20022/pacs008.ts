@@ -136,10 +136,40 @@ export function account(identifier: string): XmlElement {
   return el('Id', el('Othr', el('Id', other)));
 }
 
+/**
+ * `PartyIdentification135`: name, postal address, and for a natural person the date and place of
+ * birth and a national identifier (what the FATF Travel Rule asks to travel with the payment).
+ */
 function party(value: Party): XmlContent[] {
   const name = fitText(value.name, 140);
-  return [name !== undefined && el('Nm', name), value.country !== null && /^[A-Z]{2}$/.test(value.country) && el('CtryOfRes', value.country)];
+  const address = value.postalAddress;
+  const privateIds: XmlContent[] = [
+    value.dateOfBirth && value.placeOfBirth
+      ? el('DtAndPlcOfBirth', el('BirthDt', value.dateOfBirth), el('CityOfBirth', fitText(value.placeOfBirth.city, 35) ?? '-'), el('CtryOfBirth', value.placeOfBirth.country))
+      : false,
+    value.nationalId
+      ? el('Othr', el('Id', fitText(value.nationalId.id, 35) ?? '-'), el('SchmeNm', el('Cd', personIdSchemeCodes[value.nationalId.scheme] ?? 'NIDN')), value.nationalId.issuer ? el('Issr', value.nationalId.issuer) : false)
+      : false,
+  ];
+  return [
+    name !== undefined && el('Nm', name),
+    address
+      ? el(
+          'PstlAdr',
+          address.streetName ? el('StrtNm', fitText(address.streetName, 70)!) : false,
+          address.buildingNumber ? el('BldgNb', fitText(address.buildingNumber, 16)!) : false,
+          address.postCode ? el('PstCd', fitText(address.postCode, 16)!) : false,
+          el('TwnNm', fitText(address.townName, 35)!),
+          el('Ctry', address.country),
+        )
+      : false,
+    privateIds.some(Boolean) ? el('Id', el('PrvtId', ...privateIds)) : false,
+    value.country !== null && /^[A-Z]{2}$/.test(value.country) && el('CtryOfRes', value.country),
+  ];
 }
+
+/** ISO 20022 ExternalPersonIdentification1Code for each scheme the API accepts. */
+const personIdSchemeCodes: Record<string, string> = { PASSPORT: 'CCPT', NATIONAL_ID: 'NIDN', TAX_ID: 'TXID', DRIVERS_LICENSE: 'DRLC', OTHER: 'NIDN' };
 
 function accountOf(tx: XmlNode, path: string): string | undefined {
   return text(tx, `${path}/Id/IBAN`) ?? text(tx, `${path}/Id/Othr/Id`);
