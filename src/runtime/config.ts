@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BackboneError, ErrorCodes } from '../backbone/errors.ts';
 
 /**
@@ -27,6 +28,69 @@ export interface PaystreamConfig {
   dataDir: string;
   bank: { bic: string };
   rtgs: RtgsConfig;
+  /**
+   * Sanctions screening and the Travel Rule. `readConfig` always sets it; a config built by hand
+   * (tests, benchmarks) may leave it out and gets `defaultScreeningConfig()`.
+   */
+  screening?: ScreeningConfig;
+  /**
+   * FRAUD_RULES: overrides of the fraud rules' defaults, as JSON (e.g. `{"velocityCount":{"weight":0}}`
+   * for a load test that sends bursts from one account); see docs/fraud.md. Unset: the defaults.
+   */
+  fraudRules?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Where the sanctions lists are and the screening stage's policy. Lists are files (the published
+ * formats); the defaults are the copies under `../shared/data/sanctions/` beside the repository
+ * (or under PAYSTREAM_SANCTIONS_DIR), as the engine's own tests use.
+ */
+export interface ScreeningConfig {
+  /** SANCTIONS_OFAC_DIR: the directory of OFAC's `sdn.csv`, `alt.csv`, `add.csv`. */
+  ofacDir: string;
+  /** SANCTIONS_UN_FILE: the UN Security Council Consolidated List (`UN_consolidated.xml`). */
+  unFile: string;
+  /** PEP_FILE: a PEP list (CSV `id,name,country,position`); unset, no PEP screening. */
+  pepFile: string | undefined;
+  /** SANCTIONS_POLL_INTERVAL_MS: how often the list files are checked for a change. Default 30 s. */
+  listPollIntervalMs: number;
+  /**
+   * SCREENING_EXTRA_LISTS: lists used only by the corridors that name them, JSON
+   * `[{"kind": "pep-csv", "listId": "PEP-ZW", "path": "/srv/lists/zw-pep.csv"}]` (kinds as the
+   * engine's `ListSource`). Default none.
+   */
+  extraLists: unknown[];
+  /**
+   * SCREENING_CORRIDOR_RULES: per corridor (`ZWE-ZAF`), stricter thresholds and extra lists, JSON
+   * `{"ZWE-ZAF": {"thresholds": {"medium": 0.8}, "extraLists": ["PEP-ZW"]}}`. Validated by the
+   * screening stage at construction. Default none.
+   */
+  corridorRules: Record<string, unknown>;
+  /**
+   * TRAVEL_RULE_THRESHOLDS: `USD=3000.00,EUR=1000.00`, merged over the defaults (USD 3,000, EUR
+   * 1,000, SGD 1,500): above its currency's threshold a payment must carry full originator and
+   * beneficiary information.
+   */
+  travelRuleThresholds: Record<string, string>;
+  /** TRAVEL_RULE_DEFAULT_THRESHOLD: for currencies without their own, in the payment's currency. Default 1000.00. */
+  travelRuleDefaultThreshold: string;
+}
+
+const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The screening configuration with nothing set: the lists beside the repository, the FATF defaults. */
+export function defaultScreeningConfig(env: NodeJS.ProcessEnv = {}): ScreeningConfig {
+  const sanctionsDirectory = env.PAYSTREAM_SANCTIONS_DIR || resolve(repositoryRoot, '../shared/data/sanctions');
+  return {
+    ofacDir: resolve(sanctionsDirectory, 'ofac'),
+    unFile: resolve(sanctionsDirectory, 'un/UN_consolidated.xml'),
+    pepFile: undefined,
+    listPollIntervalMs: 30_000,
+    extraLists: [],
+    corridorRules: {},
+    travelRuleThresholds: { USD: '3000.00', EUR: '1000.00', SGD: '1500.00' },
+    travelRuleDefaultThreshold: '1000.00',
+  };
 }
 
 /**
@@ -64,7 +128,46 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
       operatorBic: bic(env.RTGS_OPERATOR_BIC, 'RTGS_OPERATOR_BIC', 'RTGSDEFFXXX'),
       simulatorPort: env.RTGS_SIMULATOR_PORT ? integer(env.RTGS_SIMULATOR_PORT, 'RTGS_SIMULATOR_PORT', 0, 0, 65_535) : undefined,
     },
+    screening: screeningConfig(env),
+    fraudRules: json(env.FRAUD_RULES, 'FRAUD_RULES', undefined, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as Record<string, unknown> | undefined,
   };
+}
+
+function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
+  const defaults = defaultScreeningConfig(env);
+  return {
+    ofacDir: env.SANCTIONS_OFAC_DIR ? resolve(env.SANCTIONS_OFAC_DIR) : defaults.ofacDir,
+    unFile: env.SANCTIONS_UN_FILE ? resolve(env.SANCTIONS_UN_FILE) : defaults.unFile,
+    pepFile: env.PEP_FILE ? resolve(env.PEP_FILE) : undefined,
+    listPollIntervalMs: integer(env.SANCTIONS_POLL_INTERVAL_MS, 'SANCTIONS_POLL_INTERVAL_MS', defaults.listPollIntervalMs, 1_000, 86_400_000),
+    extraLists: json(env.SCREENING_EXTRA_LISTS, 'SCREENING_EXTRA_LISTS', defaults.extraLists, Array.isArray),
+    corridorRules: json(env.SCREENING_CORRIDOR_RULES, 'SCREENING_CORRIDOR_RULES', defaults.corridorRules, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)),
+    travelRuleThresholds: { ...defaults.travelRuleThresholds, ...currencyAmounts(env.TRAVEL_RULE_THRESHOLDS, 'TRAVEL_RULE_THRESHOLDS') },
+    travelRuleDefaultThreshold: env.TRAVEL_RULE_DEFAULT_THRESHOLD || defaults.travelRuleDefaultThreshold,
+  };
+}
+
+/** `USD=3000.00,EUR=1000` → `{ USD: '3000.00', EUR: '1000' }`; the amounts are checked by the screening stage. */
+function currencyAmounts(value: string | undefined, name: string): Record<string, string> {
+  const amounts: Record<string, string> = {};
+  for (const item of list(value)) {
+    const match = /^([A-Z]{3})=(\S+)$/.exec(item);
+    if (!match) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be a list like USD=3000.00,EUR=1000.00, got "${item}"`);
+    amounts[match[1]!] = match[2]!;
+  }
+  return amounts;
+}
+
+function json<T>(value: string | undefined, name: string, fallback: T, valid: (parsed: unknown) => boolean): T {
+  if (value === undefined || value === '') return fallback;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!valid(parsed)) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} has the wrong shape (see docs/screening.md)`);
+  return parsed as T;
 }
 
 function logLevel(value: string | undefined): LogLevel {

@@ -8,30 +8,57 @@ import { createRtgsGatewayService, type RtgsGatewayOptions } from '../services/r
 import { createAuditService } from '../services/audit/index.ts';
 import { createNotificationsService } from '../services/notifications/index.ts';
 import { createComplianceCasesService } from '../services/compliance-cases/index.ts';
-import { createFraudService } from '../services/fraud/index.ts';
+import { createFraudService, type FraudRulesConfigInput } from '../services/fraud/index.ts';
 import { createReconciliationService } from '../services/reconciliation/index.ts';
-import type { PaystreamConfig } from './config.ts';
+import type { ListSource } from '../services/screening/index.ts';
+import { createScreeningService, screeningDecisionsTable, type CorridorRuleInput } from '../services/screening/stage/index.ts';
+import { PaymentTopics } from '../contracts/topics.ts';
+import { defaultScreeningConfig, type PaystreamConfig, type ScreeningConfig } from './config.ts';
 
 /** Knobs tests and benchmarks turn; production runs on the defaults. */
 export interface ServiceTuning {
   retryDelaysMs?: readonly number[];
   rtgs?: Partial<Pick<RtgsGatewayOptions, 'timeoutMs' | 'statusChaser' | 'circuitBreaker' | 'retryDelaysMs' | 'validateOutgoing' | 'maxBatchRecords'>>;
   notifications?: { retryDelaysMs?: readonly number[] };
+  /** Screening's consumer retries (default `retryDelaysMs`): their count is how long a payment waits for lists that are not loaded. */
+  screening?: { retryDelaysMs?: readonly number[]; listLoadRetryDelayMs?: number };
+  /** Fraud rules overrides (e.g. velocity off for tests that send bursts from one account). */
+  fraud?: { rules?: FraudRulesConfigInput };
 }
 
-export const serviceNames = ['gateway', 'validation', 'ledger', 'rtgs', 'notifications', 'audit', 'compliance-cases', 'fraud', 'reconciliation'] as const;
+export const serviceNames = ['gateway', 'validation', 'screening', 'ledger', 'rtgs', 'notifications', 'audit', 'compliance-cases', 'fraud', 'reconciliation'] as const;
 
 /**
  * Every payment service, wired with its options. The flow's topology lives here: the topic each
  * stage consumes is chosen here, so inserting a stage (compliance) changes this file, not the
  * services around it.
+ *
+ *   validation → payments.validated.v1 → screening → payments.initiated.v1 → fraud
+ *     → payments.cleared.v1 → ledger (reserve) → RTGS | internal → completed
+ *
+ * Held payments (screening MEDIUM, fraud REVIEW) re-enter this flow when an officer approves the
+ * case: the case's stored event is the stage's own output (initiated, resp. cleared).
  */
 export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
   const retry = tuning.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
+  const screening = config.screening ?? defaultScreeningConfig();
+  const screeningRetryDelaysMs = tuning.screening?.retryDelaysMs ?? tuning.retryDelaysMs;
   return [
     createGatewayService(deps, { requireScope }),
-    createValidationService(deps, retry),
-    createLedgerService(deps, { requireScope, ...retry }),
+    createValidationService(deps, { ...retry, outputTopic: PaymentTopics.validated }),
+    createScreeningService(deps, {
+      requireScope,
+      inputTopic: PaymentTopics.validated,
+      sources: screeningSources(screening),
+      extraLists: screening.extraLists as ListSource[],
+      corridorRules: screening.corridorRules as Record<string, CorridorRuleInput>,
+      travelRule: { thresholds: screening.travelRuleThresholds, defaultThreshold: screening.travelRuleDefaultThreshold },
+      listPollIntervalMs: screening.listPollIntervalMs,
+      ...(screeningRetryDelaysMs ? { retryDelaysMs: screeningRetryDelaysMs } : {}),
+      ...(tuning.screening?.listLoadRetryDelayMs ? { listLoadRetryDelayMs: tuning.screening.listLoadRetryDelayMs } : {}),
+    }),
+    createFraudService(deps, { ...retry, inputTopic: PaymentTopics.initiated, ...fraudRules(config, tuning) }),
+    createLedgerService(deps, { requireScope, approvedTopic: PaymentTopics.cleared, ...retry }),
     createRtgsGatewayService(deps, {
       networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100',
       // Unconfigured, a random token: nobody can call back, which is the safe default.
@@ -54,7 +81,22 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
     }),
     createAuditService(deps, { requireScope, ...retry }),
     createComplianceCasesService(deps, { requireScope }),
-    createFraudService(deps, retry),
-    createReconciliationService(deps, { requireScope, networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100', participantBic: config.bank.bic }),
+    createReconciliationService(deps, { requireScope, networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100', participantBic: config.bank.bic, screeningDecisions: screeningDecisionsTable }),
   ];
+}
+
+/** The lists every payment is screened against, as the published files. */
+function screeningSources(screening: ScreeningConfig): ListSource[] {
+  const ofac = screening.ofacDir.replace(/\/$/, '');
+  return [
+    { kind: 'ofac-sdn-csv', sdnPath: `${ofac}/sdn.csv`, altPath: `${ofac}/alt.csv`, addPath: `${ofac}/add.csv` },
+    { kind: 'un-consolidated-xml', path: screening.unFile },
+    ...(screening.pepFile ? [{ kind: 'pep-csv', path: screening.pepFile } as const] : []),
+  ];
+}
+
+/** The fraud rules: the tuning's (tests), else FRAUD_RULES, else the defaults. */
+function fraudRules(config: PaystreamConfig, tuning: ServiceTuning): { rules?: FraudRulesConfigInput } {
+  const rules = tuning.fraud?.rules ?? (config.fraudRules as FraudRulesConfigInput | undefined);
+  return rules ? { rules } : {};
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { expect } from 'vitest';
 import { startPlatform, type RunningPlatform } from '../../src/runtime/platform.ts';
-import type { PaystreamConfig } from '../../src/runtime/config.ts';
+import { defaultScreeningConfig, type PaystreamConfig, type ScreeningConfig } from '../../src/runtime/config.ts';
 import type { ServiceTuning } from '../../src/runtime/service-catalog.ts';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { startRtgsSimulator } from '../../tools/rtgs-simulator/index.ts';
@@ -41,11 +41,19 @@ export interface TestPlatform {
   close(): Promise<void>;
 }
 
+/** The optional ISO 20022 party details (screening, the Travel Rule). */
+export interface PartyDetails {
+  postalAddress?: { streetName?: string; buildingNumber?: string; postCode?: string; townName: string; country: string };
+  dateOfBirth?: string;
+  placeOfBirth?: { city: string; country: string };
+  nationalId?: { id: string; scheme: string; issuer?: string };
+}
+
 export interface PaymentBody {
   amount: string;
   currency: string;
-  debtor: { name: string; account: string; agent?: string; country?: string };
-  creditor: { name: string; account: string; agent: string; country: string };
+  debtor: { name: string; account: string; agent?: string; country?: string } & PartyDetails;
+  creditor: { name: string; account: string; agent: string; country: string } & PartyDetails;
   remittanceInformation?: string;
   endToEndId?: string;
 }
@@ -54,11 +62,30 @@ export interface PaymentBody {
 export const externalCreditor = { name: 'Bob Martin', account: 'FR1420041010050500013M02606', agent: 'BNPAFRPP', country: 'FR' };
 
 /**
+ * Fraud rules for tests that are not about fraud: the property-based payments test sends up to 25
+ * payments from one account at once, which velocity (and the amount rules) would rightly hold for
+ * review. The compliance tests pass `tuning: { fraud: {} }` to run on the production defaults.
+ */
+export const relaxedFraudRules = { velocityCount: { weight: 0 }, velocityAmount: { weight: 0 }, amountVsHistory: { weight: 0 } } as const;
+
+export interface TestPlatformOptions {
+  simulator?: Partial<RtgsSimulatorOptions>;
+  tuning?: ServiceTuning;
+  /** Screening configuration over the defaults (the real lists beside the repository). */
+  screening?: Partial<ScreeningConfig>;
+  /**
+   * Wait until the sanctions lists are loaded before returning (default true): loading takes
+   * seconds, and a payment screened before would wait, then fail with SCREENING_UNAVAILABLE.
+   */
+  awaitScreeningLists?: boolean;
+}
+
+/**
  * The whole platform in this process (API, every service, relay) on one engine, with the RTGS
  * simulator in process too, short retry delays and a fast status chaser. Kafka runs get a
  * namespace of their own, so test runs and test files never see each other's events.
  */
-export async function startTestPlatform(engine: Engine, options: { simulator?: Partial<RtgsSimulatorOptions>; tuning?: ServiceTuning } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(engine: Engine, options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const apiKey = `test-${randomBytes(16).toString('hex')}`;
   const callbackToken = randomBytes(24).toString('base64url');
   const port = await freePort();
@@ -76,6 +103,7 @@ export async function startTestPlatform(engine: Engine, options: { simulator?: P
     dataDir,
     bank: { bic: 'PAYSDEFFXXX' },
     rtgs: { url: simulator.url, callbackToken, operatorBic: 'RTGSDEFFXXX', simulatorPort: undefined },
+    screening: { ...defaultScreeningConfig(process.env), ...options.screening },
   };
   let config: PaystreamConfig;
   if (engine === 'kafka') {
@@ -88,6 +116,7 @@ export async function startTestPlatform(engine: Engine, options: { simulator?: P
     retryDelaysMs: [100, 200],
     rtgs: { timeoutMs: 1_000, statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 }, retryDelaysMs: [100, 300, 1_000], ...options.tuning?.rtgs },
     notifications: { retryDelaysMs: [50, 100] },
+    fraud: { rules: relaxedFraudRules },
     ...options.tuning,
   };
   const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
@@ -107,6 +136,14 @@ export async function startTestPlatform(engine: Engine, options: { simulator?: P
     }
     return { status: response.status, body: parsed, headers: response.headers };
   };
+  if (options.awaitScreeningLists ?? true) {
+    await screeningListsLoaded(api).catch(async (error: unknown) => {
+      await platform.close();
+      await simulator.close();
+      await database?.drop();
+      throw error;
+    });
+  }
   const fixture: TestPlatform = {
     engine,
     url,
@@ -152,4 +189,14 @@ export async function startTestPlatform(engine: Engine, options: { simulator?: P
     },
   };
   return fixture;
+}
+
+async function screeningListsLoaded(api: TestPlatform['api'], timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await api('GET', '/v1/screening/lists');
+    if (status.status === 200 && status.body.ready === true) return;
+    if (Date.now() > deadline) throw new Error(`sanctions lists not loaded after ${timeoutMs} ms: ${JSON.stringify(status.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

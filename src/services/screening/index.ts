@@ -2,7 +2,8 @@
  * Sanctions and PEP screening: list loaders (OFAC SDN CSV, UN Consolidated XML, PEP CSV), the
  * matching engine (`buildScreeningIndex`, `screenParty`), the list store that swaps versions
  * atomically, and the watcher that reloads changed files. docs/screening.md explains the matching,
- * the thresholds and the evidence. The consumer that screens payments comes separately.
+ * the thresholds and the evidence. The payment flow's screening stage (consumer, decisions table,
+ * Travel Rule, corridor) is in `stage/`.
  */
 export type { BirthDate, EntryKind, EntryName, ListCategory, ListEntry, ListVersion, LoadedList, Party, RiskBand, ScreeningMatch, ScreeningResult } from './model.ts';
 export { ScreeningError, ScreeningErrorCodes, type ScreeningErrorCode } from './errors.ts';
