@@ -127,7 +127,9 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
 }
 
 async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Database> {
-  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url });
+  // Every service of the process shares the pool: one consumer holding connections (a batch per
+  // partition) must leave room for the API and the others, hence 20 by default.
+  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
   logger.warn(
     { dataDir: config.database.dataDir },
     'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',

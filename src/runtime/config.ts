@@ -13,7 +13,7 @@ export interface PaystreamConfig {
   port: number;
   /** Bind address; loopback by default, so a first start exposes nothing to the network. */
   host: string;
-  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize?: number };
   eventLog: { kind: 'database' } | { kind: 'kafka'; brokers: string[]; replicationFactor: number };
   schemaRegistry: { kind: 'builtin' } | { kind: 'http'; url: string };
   logLevel: LogLevel;
@@ -114,7 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
   return {
     port: integer(env.PORT, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '127.0.0.1',
-    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream') },
+    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: integer(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 20, 2, 500) } : { kind: 'pglite', dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream') },
     eventLog: brokers.length > 0 ? { kind: 'kafka', brokers, replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32) } : { kind: 'database' },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { kind: 'http', url: env.SCHEMA_REGISTRY_URL } : { kind: 'builtin' },
     logLevel: logLevel(env.LOG_LEVEL),
