@@ -17,7 +17,16 @@ const benchmarks: Record<string, Benchmark> = {
     run: async (argv) => (await import('./backbone/index.ts')).runBackbone(argv),
     usage: async () => (await import('./backbone/index.ts')).usage,
   },
-  // Still to come: `pipeline` (the payment flow end to end) and `screening` (sanctions screening).
+  pipeline: {
+    summary: 'the payment flow end to end over HTTP: completed payments/s (closed loop), API and end-to-end latency at a fixed rate',
+    run: async (argv) => (await import('./pipeline/index.ts')).runPipeline(argv),
+    usage: async () => (await import('./pipeline/index.ts')).usage,
+  },
+  screening: {
+    summary: 'sanctions screening against the full OFAC SDN and UN lists: recall, false positives, names/s',
+    run: async (argv) => (await import('./screening/index.ts')).runScreening(argv),
+    usage: async () => (await import('./screening/index.ts')).usage,
+  },
 };
 
 const [name, ...argv] = process.argv.slice(2);
