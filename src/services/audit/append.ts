@@ -1,10 +1,10 @@
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import type { ConsumedEvent } from '../../backbone/consumer/handler.ts';
-import { entryHash, paymentIdOf, type AuditEntry } from './chain.ts';
+import { paymentIdOf, type AuditEntry } from './chain.ts';
+import { appendLinked, linkEntries, lockChainHead, type AuditRecord } from './chain-store.ts';
 import { canonicalJson } from './safe-json.ts';
 
-/** What is audited of one event, before it has a place in the chain. */
-export type AuditRecord = Omit<AuditEntry, 'sequence' | 'recordedAt' | 'prevHash' | 'hash'>;
+export type { AuditRecord } from './chain-store.ts';
 
 /**
  * The audit record of a consumed event: its envelope, the topic it was read from, its payload as
@@ -28,53 +28,18 @@ export function auditRecordOf(event: ConsumedEvent): AuditRecord {
 }
 
 /**
- * Appends one event to the audit chain inside `tx`, or does nothing if its eventId is already
- * there (a redelivery, a replay); returns the new entry, or undefined for a duplicate.
- *
- * Concurrency: the chain head row is locked `for update` first, so concurrent appends (several
- * partitions, several processes) wait for each other and each sees the head its predecessor
- * committed; the lock is held until `tx` ends. The duplicate check runs after the lock, so two
- * transactions carrying the same event cannot both append it.
+ * Appends one record straight to the chain inside `tx`, or does nothing if its eventId is already
+ * chained; returns the new entry, or undefined for a duplicate. For tools and tests: it locks the
+ * chain head until `tx` ends, which is exactly what the audit consumer must not do (it stages with
+ * `stageAuditRecord` and the chainer places the records). A record of the same event that is still
+ * staged is dropped by the chainer when it sees the event already chained.
  */
 export async function appendAuditEntry(tx: SqlRunner, record: AuditRecord, recordedAtMs: number): Promise<AuditEntry | undefined> {
-  const head = await lockHead(tx);
+  const head = await lockChainHead(tx);
+  // After the lock, so two transactions carrying the same event cannot both append it.
   const existing = await tx.query(`select 1 from audit_log where event_id = $1`, [record.eventId]);
   if (existing.rows.length > 0) return undefined;
-  const unhashed: Omit<AuditEntry, 'hash'> = { ...record, sequence: head.lastSequence + 1n, recordedAt: new Date(recordedAtMs), prevHash: head.lastHash };
-  const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
-  await insertEntry(tx, entry);
-  await tx.query(`update audit_chain_head set last_sequence = $1, last_hash = $2 where id = 1`, [entry.sequence, entry.hash]);
-  return entry;
-}
-
-async function lockHead(tx: SqlRunner): Promise<{ lastSequence: bigint; lastHash: string }> {
-  const result = await tx.query<{ last_sequence: bigint; last_hash: string }>(`select last_sequence, last_hash from audit_chain_head where id = 1 for update`);
-  const row = result.rows[0];
-  // The migration inserts the row and a trigger refuses its deletion: its absence is a broken install.
-  if (!row) throw new Error('audit_chain_head has no row: the audit migrations did not run');
-  return { lastSequence: row.last_sequence, lastHash: row.last_hash };
-}
-
-async function insertEntry(tx: SqlRunner, entry: AuditEntry): Promise<void> {
-  await tx.query(
-    `insert into audit_log (sequence, event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id,
-       occurred_at, recorded_at, payment_id, payload_json, prev_hash, hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, $11, $12, $13, $14)`,
-    [
-      entry.sequence,
-      entry.eventId,
-      entry.topic,
-      entry.eventType,
-      entry.schemaVersion,
-      entry.key,
-      entry.correlationId,
-      entry.causationId,
-      entry.occurredAt,
-      entry.recordedAt.toISOString(),
-      entry.paymentId,
-      entry.payloadJson,
-      entry.prevHash,
-      entry.hash,
-    ],
-  );
+  const linked = linkEntries(head, [{ ...record, recordedAt: new Date(recordedAtMs) }]);
+  await appendLinked(tx, linked.entries, linked.head);
+  return linked.entries[0];
 }

@@ -39,3 +39,29 @@ export function entryFromRow(row: AuditRow): AuditEntry {
     hash: row.hash,
   };
 }
+
+/** The columns of an `audit_pending` row, as `pendingFromRow` reads them. */
+export const auditPendingColumns = `id, event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id,
+  occurred_at, recorded_at, payment_id, payload_json`;
+
+export type PendingRow = Omit<AuditRow, 'sequence' | 'prev_hash' | 'hash'> & { id: bigint };
+
+/** A staged record: everything an entry has but its place in the chain. */
+export type PendingRecord = Omit<AuditEntry, 'sequence' | 'prevHash' | 'hash'> & { pendingId: bigint };
+
+export function pendingFromRow(row: PendingRow): PendingRecord {
+  return {
+    pendingId: row.id,
+    eventId: row.event_id,
+    topic: row.topic,
+    eventType: row.event_type,
+    schemaVersion: row.schema_version,
+    key: row.event_key,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    occurredAt: row.occurred_at,
+    recordedAt: row.recorded_at,
+    paymentId: row.payment_id,
+    payloadJson: row.payload_json,
+  };
+}

@@ -1,9 +1,11 @@
-import { Counter, type Registry } from 'prom-client';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { BackboneError, ErrorCodes, transientError } from '../../backbone/errors.ts';
 import type { EventHandler } from '../../backbone/consumer/handler.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
-import { appendAuditEntry, auditRecordOf } from './append.ts';
+import { auditRecordOf } from './append.ts';
+import { stageAuditRecord } from './stage.ts';
+import { AuditChainer } from './chainer-worker.ts';
+import { auditMetrics } from './metrics.ts';
 import { auditMigrations } from './schema.ts';
 import { auditRoutes } from './routes.ts';
 import type { RequireScope } from '../http/index.ts';
@@ -19,34 +21,56 @@ export interface AuditServiceOptions {
   pageEntriesMax?: number;
   /** Page size when the caller gives no `limit`. Default 100. */
   pageEntriesDefault?: number;
+  /** Staged records the chainer moves per transaction. Default 1000. */
+  chainBatchEntries?: number;
+  /** Longest the chainer sleeps without a NOTIFY (one lost while disconnected). Default 5000. */
+  chainIdlePollMs?: number;
+  /** The chainer's pause after a failed round. Default 1000. */
+  chainFailureBackoffMs?: number;
+}
+
+export interface AuditService extends PaymentService {
+  /** The chainer (also in `workers`), for tools and tests that drive it by hand. */
+  chainer: AuditChainer;
 }
 
 /** The consumer group, and the name of the service. */
 export const auditServiceName = 'audit';
 
 /**
- * The audit service: consumer `audit` appends every event of its topics to the hash-chained,
- * append-only `audit_log` (one total order across partitions, once per eventId), and
- * `GET /v1/audit` serves the trail of a flow or a payment. `verifyAuditChain` checks the chain.
+ * The audit service: consumer `audit` stages every event of its topics in `audit_pending` (once per
+ * eventId, exactly once with the consumer's batch), and the chainer (a worker) moves staged records
+ * into the hash-chained, append-only `audit_log`, one total order across partitions and processes.
+ * `GET /v1/audit` serves the trail of a flow or a payment; `verifyAuditChain` checks the chain.
  *
- * Retry is blocking: an event that cannot be appended holds its partition, so the trail never has
+ * The consumer never touches the chain head: it used to lock it per event until its batch
+ * committed, so batches of every partition queued on one row, each holding a pooled connection.
+ *
+ * Retry is blocking: an event that cannot be staged holds its partition, so the trail never has
  * a later event of an account before an earlier one.
  */
-export function createAuditService(deps: ServiceDeps, options: AuditServiceOptions): PaymentService {
+export function createAuditService(deps: ServiceDeps, options: AuditServiceOptions): AuditService {
   const settings = validate(options);
-  const appended = auditCounter(deps.metricsRegistry);
+  const metrics = auditMetrics(deps.metricsRegistry, deps);
   const handler: EventHandler = async (event, context) => {
     const record = auditRecordOf(event);
-    let entry;
+    let staged;
     try {
-      entry = await appendAuditEntry(context.tx, record, deps.clock.nowMs());
+      staged = await stageAuditRecord(context.tx, record, deps.clock.nowMs());
     } catch (error) {
       // The record is valid JSON, so a failure here is the database's: worth retrying.
-      throw transientError('could not append to the audit log', error);
+      throw transientError('could not stage the event for the audit log', error);
     }
-    appended.inc({ outcome: entry ? 'appended' : 'duplicate' });
-    if (entry) deps.logger.debug({ eventId: record.eventId, topic: record.topic, sequence: entry.sequence.toString() }, 'audited');
+    metrics.events.inc({ outcome: staged ? 'appended' : 'duplicate' });
+    if (staged) deps.logger.debug({ eventId: record.eventId, topic: record.topic }, 'audited');
   };
+  const chainer = new AuditChainer({
+    db: deps.db,
+    logger: deps.logger,
+    batchEntries: settings.chainBatchEntries,
+    idlePollMs: settings.chainIdlePollMs,
+    failureBackoffMs: settings.chainFailureBackoffMs,
+  });
   return {
     name: auditServiceName,
     migrations: auditMigrations,
@@ -59,6 +83,8 @@ export function createAuditService(deps: ServiceDeps, options: AuditServiceOptio
       },
     ],
     routes: auditRoutes({ db: deps.db, logger: deps.logger, requireScope: options.requireScope, pageEntriesMax: settings.pageEntriesMax, pageEntriesDefault: settings.pageEntriesDefault }),
+    workers: [chainer],
+    chainer,
   };
 }
 
@@ -68,6 +94,9 @@ function validate(options: AuditServiceOptions) {
     retryDelaysMs: options.retryDelaysMs,
     pageEntriesMax: options.pageEntriesMax ?? 1000,
     pageEntriesDefault: options.pageEntriesDefault ?? 100,
+    chainBatchEntries: options.chainBatchEntries ?? 1000,
+    chainIdlePollMs: options.chainIdlePollMs ?? 5000,
+    chainFailureBackoffMs: options.chainFailureBackoffMs ?? 1000,
   };
   const fail = (message: string) => new BackboneError(ErrorCodes.INVALID_OPTIONS, `audit: ${message}`);
   if (typeof options.requireScope !== 'function') throw fail('requireScope is required');
@@ -76,13 +105,8 @@ function validate(options: AuditServiceOptions) {
   if (!Number.isInteger(settings.pageEntriesDefault) || settings.pageEntriesDefault < 1 || settings.pageEntriesDefault > settings.pageEntriesMax) {
     throw fail('pageEntriesDefault must be an integer from 1 to pageEntriesMax');
   }
+  if (!Number.isInteger(settings.chainBatchEntries) || settings.chainBatchEntries < 1) throw fail('chainBatchEntries must be a positive integer');
+  if (!Number.isInteger(settings.chainIdlePollMs) || settings.chainIdlePollMs < 1) throw fail('chainIdlePollMs must be a positive integer');
+  if (!Number.isInteger(settings.chainFailureBackoffMs) || settings.chainFailureBackoffMs < 1) throw fail('chainFailureBackoffMs must be a positive integer');
   return settings;
-}
-
-/** Shared by every audit service built on `registry` (prom-client refuses a second registration). */
-function auditCounter(registry: Registry): Counter<'outcome'> {
-  const name = 'paystream_audit_events_total';
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<'outcome'>;
-  return new Counter({ name, help: 'Events seen by the audit consumer: appended to the chain, or a duplicate eventId skipped.', labelNames: ['outcome'], registers: [registry] });
 }

@@ -8,8 +8,7 @@ import { migrate } from '../../backbone/storage/migrate.ts';
 import { systemClock, uuidV7Ids } from '../../backbone/clock/clock.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import type { OutgoingMessage } from '../../backbone/messaging/event-bus.ts';
-import type { PaymentService } from '../service.ts';
-import { createAuditService } from './audit-service.ts';
+import { createAuditService, type AuditService } from './audit-service.ts';
 import { verifyAuditChain } from './verify.ts';
 
 /** A stand-in for the API's auth layer: the caller's scopes come in a test header. */
@@ -21,7 +20,7 @@ const requireScope = (scope: string): preHandlerHookHandler => (request, reply, 
 
 describe('the audit service on the embedded engine', () => {
   let fixture: BackboneFixture;
-  let service: PaymentService;
+  let service: AuditService;
   let runner: ConsumerRunner;
   let app: FastifyInstance;
   const published: OutgoingMessage[] = [];
@@ -40,10 +39,12 @@ describe('the audit service on the embedded engine', () => {
     fixture = await embeddedFixture();
     for (const topic of topics) await fixture.createTopic(topic, 3);
     const logger = pino({ level: 'silent' });
-    service = createAuditService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger, metricsRegistry: registry }, { requireScope, topics, retryDelaysMs: [10] });
+    service = createAuditService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger, metricsRegistry: registry }, { requireScope, topics, retryDelaysMs: [10], chainIdlePollMs: 60_000 });
     await migrate(fixture.db, service.name, service.migrations);
     runner = new ConsumerRunner(fixture.deps, service.consumers[0]!);
     await runner.start();
+    // A long idle poll: only the staged inserts' NOTIFY can wake the chainer in time for these tests.
+    for (const worker of service.workers!) await worker.start();
     app = Fastify();
     await service.routes!(app);
     for (let i = 0; i < 6; i++) {
@@ -56,6 +57,7 @@ describe('the audit service on the embedded engine', () => {
   afterAll(async () => {
     await app?.close();
     await runner?.stop();
+    for (const worker of service?.workers ?? []) await worker.stop();
     await fixture?.close();
   });
 
@@ -65,6 +67,7 @@ describe('the audit service on the embedded engine', () => {
     expect(new Set(rows.map((row) => row.event_id))).toEqual(new Set(published.map((message) => message.headers!['event-id']!.toString())));
     expect(await verifyAuditChain(fixture.db)).toMatchObject({ ok: true, entries: 7 });
     expect(service.consumers[0]).toMatchObject({ name: 'audit', retry: { mode: 'blocking' } });
+    expect(service.workers).toEqual([service.chainer]);
   });
 
   it('does not append a redelivered event twice, even after the consumer forgot it', async () => {
@@ -100,6 +103,29 @@ describe('the audit service on the embedded engine', () => {
     expect(nested.entries).toHaveLength(1);
   });
 
+  it('shows consumed events that are not chained yet only when asked, and counts them', async () => {
+    // With the chainer stopped, the consumer still takes the event: it waits in audit_pending.
+    await service.chainer.stop();
+    try {
+      await fixture.publish([event(topics[0]!, 'account-7', 'payment-staged', 7n)], { correlationId: 'flow-e' });
+      await eventually(async () => (await fixture.db.query(`select 1 from audit_pending`)).rows.length === 1, 'the event to be staged');
+      const plain = (await app.inject({ url: '/v1/audit?correlationId=flow-e', headers: { 'x-test-scopes': 'ops' } })).json();
+      expect(plain).toEqual({ entries: [], nextAfter: null });
+      const withPending = (await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })).json();
+      expect(withPending).toMatchObject({ entries: [], nextAfter: null, pending: [{ sequence: null, hash: null, prevHash: null, correlationId: 'flow-e', paymentId: 'payment-staged', payload: { amountMinor: '7' } }] });
+      expect(await registry.getSingleMetricAsString('paystream_audit_pending_entries')).toMatch(/paystream_audit_pending_entries 1$/m);
+      expect(await registry.getSingleMetricAsString('paystream_audit_chain_lag_seconds')).toMatch(/paystream_audit_chain_lag_seconds \d/);
+    } finally {
+      await service.chainer.start();
+    }
+    // Restarted, the chainer finds what was staged while it was away (no NOTIFY is pending for it).
+    await eventually(async () => (await fixture.db.query(`select 1 from audit_pending`)).rows.length === 0, 'the chainer to catch up');
+    const chained = (await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })).json();
+    expect(chained).toMatchObject({ entries: [{ correlationId: 'flow-e', sequence: expect.any(String) }], pending: [] });
+    expect(await registry.getSingleMetricAsString('paystream_audit_pending_entries')).toMatch(/paystream_audit_pending_entries 0$/m);
+    expect(await verifyAuditChain(fixture.db)).toMatchObject({ ok: true });
+  });
+
   it('answers a bad query with problem+json and needs scope ops', async () => {
     const both = await app.inject({ url: '/v1/audit?correlationId=a&paymentId=b', headers: { 'x-test-scopes': 'ops' } });
     expect(both.statusCode).toBe(400);
@@ -109,6 +135,8 @@ describe('the audit service on the embedded engine', () => {
     expect(limit.json()).toMatchObject({ status: 400, detail: expect.stringMatching(/limit/) });
     const after = await app.inject({ url: '/v1/audit?correlationId=a&after=-1', headers: { 'x-test-scopes': 'ops' } });
     expect(after.json()).toMatchObject({ status: 400, detail: expect.stringMatching(/after/) });
+    const pending = await app.inject({ url: '/v1/audit?correlationId=a&includePending=yes', headers: { 'x-test-scopes': 'ops' } });
+    expect(pending.json()).toMatchObject({ status: 400, detail: expect.stringMatching(/includePending/) });
     const reader = await app.inject({ url: '/v1/audit?correlationId=flow-a', headers: { 'x-test-scopes': 'payments:read' } });
     expect(reader.statusCode).toBe(403);
   });

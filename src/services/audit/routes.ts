@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqlRunner } from '../../backbone/storage/database.ts';
-import type { AuditEntry } from './chain.ts';
-import { auditEntryColumns, entryFromRow, type AuditRow } from './audit-rows.ts';
+import { readTrail, type TrailQuery } from './trail.ts';
 import { problemOf, sendProblem, type Problem, type RequireScope } from '../http/index.ts';
 
 export interface AuditRoutesOptions {
@@ -21,7 +20,10 @@ export const auditReadScope = 'ops' as const;
 /**
  * `GET /v1/audit?correlationId=…` or `?paymentId=…`: the trail of one flow or one payment in
  * sequence order, `limit` entries at a time; pass the response's `nextAfter` as `after` for the
- * next page (null on the last page).
+ * next page (null on the last page). `entries` are chained entries only, each with its sequence and
+ * hash. With `includePending=true` the response also has `pending`: events the consumer has taken
+ * but the chainer has not placed yet (no sequence, no hash), on the last page only, so a trail is
+ * complete the moment its events are consumed; see `readTrail`.
  */
 export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
@@ -36,15 +38,8 @@ export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance)
   };
 }
 
-interface AuditQuery {
-  column: 'correlation_id' | 'payment_id';
-  value: string;
-  after: bigint;
-  limit: number;
-}
-
 /** Validates the query string; a problem names the parameter at fault. */
-export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>): AuditQuery | Problem {
+export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>): TrailQuery | Problem {
   const query = (raw ?? {}) as Record<string, unknown>;
   const invalid = (parameter: string, detail: string) => problemOf('invalid-field', detail, parameter);
   const correlationId = nonEmpty(query.correlationId);
@@ -56,39 +51,10 @@ export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, '
   }
   const afterText = query.after ?? '0';
   if (typeof afterText !== 'string' || !/^\d{1,18}$/.test(afterText)) return invalid('after', 'after must be a sequence number (the nextAfter of the previous page)');
+  const includePending = query.includePending ?? 'false';
+  if (includePending !== 'true' && includePending !== 'false') return invalid('includePending', 'includePending must be true or false');
   const column = correlationId !== undefined ? 'correlation_id' : 'payment_id';
-  return { column, value: (correlationId ?? paymentId)!, after: BigInt(afterText), limit: Number(limitText) };
-}
-
-async function readTrail(db: SqlRunner, query: AuditQuery): Promise<{ entries: ReturnType<typeof entryToJson>[]; nextAfter: string | null }> {
-  // `column` comes from a closed pair above, never from the caller's text.
-  const result = await db.query<AuditRow>(`select ${auditEntryColumns} from audit_log where ${query.column} = $1 and sequence > $2 order by sequence limit $3`, [
-    query.value,
-    query.after,
-    query.limit + 1,
-  ]);
-  const rows = result.rows.slice(0, query.limit);
-  const more = result.rows.length > query.limit;
-  return { entries: rows.map((row) => entryToJson(entryFromRow(row))), nextAfter: more ? rows[rows.length - 1]!.sequence.toString() : null };
-}
-
-function entryToJson(entry: AuditEntry) {
-  return {
-    sequence: entry.sequence.toString(),
-    eventId: entry.eventId,
-    topic: entry.topic,
-    eventType: entry.eventType,
-    schemaVersion: entry.schemaVersion,
-    key: entry.key,
-    correlationId: entry.correlationId,
-    causationId: entry.causationId,
-    occurredAt: entry.occurredAt,
-    recordedAt: entry.recordedAt.toISOString(),
-    paymentId: entry.paymentId,
-    payload: JSON.parse(entry.payloadJson) as unknown,
-    prevHash: entry.prevHash,
-    hash: entry.hash,
-  };
+  return { column, value: (correlationId ?? paymentId)!, after: BigInt(afterText), limit: Number(limitText), includePending: includePending === 'true' };
 }
 
 function nonEmpty(value: unknown): string | undefined {

@@ -1,16 +1,23 @@
 import type { Migration } from '../../backbone/storage/migrate.ts';
 import { genesisHash } from './chain.ts';
 
+/** The NOTIFY channel a staged record wakes the chainer on (sent by a trigger, at commit). */
+export const auditPendingChannel = 'audit_pending';
+
 /**
  * The audit log's tables (migration scope `audit`).
  *
- * - `audit_chain_head`: one row, the last sequence and hash. Every append locks it `for update`,
- *   which serialises appends from concurrent transactions into one total order; the sequence is
- *   taken from it, not from a database sequence, whose values are handed out at insert and so
- *   can commit out of order or leave gaps on rollback.
+ * - `audit_chain_head`: one row, the last sequence and hash. Every chaining round locks it
+ *   `for update`, which serialises the chainers of every process into one total order; the
+ *   sequence is taken from it, not from a database sequence, whose values are handed out at
+ *   insert and so can commit out of order or leave gaps on rollback.
  * - `audit_log`: the entries. Triggers refuse UPDATE, DELETE and TRUNCATE, so the application (or
  *   an operator's slip) cannot rewrite history; someone who can drop the trigger can, and the hash
  *   chain is what catches that (`verifyAuditChain`).
+ * - `audit_pending` (migration 2): records the consumer has taken but the chainer has not placed
+ *   yet. The consumer only inserts here, so it never waits on the chain head; the chainer moves
+ *   rows into `audit_log` and deletes them. A work queue, so DELETE is allowed; UPDATE and TRUNCATE
+ *   are not, because a record must be chained exactly as it was consumed, and not lost.
  */
 export const auditMigrations: readonly Migration[] = [
   {
@@ -59,6 +66,45 @@ export const auditMigrations: readonly Migration[] = [
         for each row execute function audit_refuse_change();
       create trigger audit_chain_head_no_truncate before truncate on audit_chain_head
         for each statement execute function audit_refuse_change();
+    `,
+  },
+  {
+    id: 2,
+    name: 'audit pending queue, chained off the consumers path',
+    sql: `
+      create table audit_pending (
+        -- Arrival order; values are allocated at insert, not commit, so the chainer never assumes
+        -- they are gap-free or that a lower one cannot still commit (see chainer.ts).
+        id bigserial primary key,
+        event_id text not null unique,
+        topic text not null,
+        event_type text not null,
+        schema_version int not null,
+        event_key text not null,
+        correlation_id text not null,
+        causation_id text,
+        occurred_at text not null,
+        recorded_at timestamptz not null,
+        payment_id text,
+        payload_json text not null
+      );
+
+      create trigger audit_pending_frozen before update on audit_pending
+        for each row execute function audit_refuse_change();
+      -- The chainer deletes exactly the rows it took; a truncate could only lose records.
+      create trigger audit_pending_no_truncate before truncate on audit_pending
+        for each statement execute function audit_refuse_change();
+
+      -- Row level, so a redelivery that inserts nothing wakes nobody; PostgreSQL folds the
+      -- identical notifications of one transaction into one, delivered at commit.
+      create function audit_pending_notify() returns trigger language plpgsql as $$
+      begin
+        perform pg_notify('${auditPendingChannel}', '');
+        return null;
+      end
+      $$;
+      create trigger audit_pending_wake after insert on audit_pending
+        for each row execute function audit_pending_notify();
     `,
   },
 ];
