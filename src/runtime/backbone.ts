@@ -115,6 +115,8 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
       consumerDeps: () => ({ db, bus, outbox, codec, clock, ids, logger, metrics }),
       async close() {
         await relay?.stop();
+        // The Kafka admin client keeps a socket open: left open, a stopped process never exits.
+        await topicAdmin.close?.();
         await bus.close();
         await registry.close();
         await db.close();

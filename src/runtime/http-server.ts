@@ -15,7 +15,10 @@ export const schemaRegistryPrefix = '/schema-registry';
  * Prometheus metrics, and the built-in schema registry's Confluent API. The payment API mounts
  * its routes on the same server.
  */
-export async function buildHttpServer(backbone: Backbone, options: { mount?: (app: FastifyInstance) => Promise<void> } = {}): Promise<FastifyInstance> {
+export async function buildHttpServer(
+  backbone: Backbone,
+  options: { mount?: (app: FastifyInstance) => Promise<void>; readinessChecks?: Readonly<Record<string, () => Promise<void>>> } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
@@ -38,7 +41,7 @@ export async function buildHttpServer(backbone: Backbone, options: { mount?: (ap
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (_request, reply) => {
-    const checks = await readiness(backbone);
+    const checks = await readiness(backbone, options.readinessChecks ?? {});
     const ready = Object.values(checks).every((check) => check === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
@@ -51,7 +54,7 @@ export async function buildHttpServer(backbone: Backbone, options: { mount?: (ap
   return app;
 }
 
-async function readiness(backbone: Backbone): Promise<Record<string, string>> {
+async function readiness(backbone: Backbone, extra: Readonly<Record<string, () => Promise<void>>>): Promise<Record<string, string>> {
   const check = async (probe: () => Promise<unknown>) => {
     try {
       await probe();
@@ -60,12 +63,13 @@ async function readiness(backbone: Backbone): Promise<Record<string, string>> {
       return error instanceof Error ? error.message : String(error);
     }
   };
-  const [database, eventLog, schemaRegistry] = await Promise.all([
+  const [database, eventLog, schemaRegistry, ...others] = await Promise.all([
     check(() => backbone.db.query('select 1')),
     check(() => backbone.bus.endOffsets('__paystream_readiness_probe').catch((error: unknown) => (isMissingTopic(error) ? undefined : Promise.reject(error)))),
     check(() => backbone.registry.registry.listSubjects()),
+    ...Object.values(extra).map((probe) => check(probe)),
   ]);
-  return { database, eventLog, schemaRegistry };
+  return { database: database!, eventLog: eventLog!, schemaRegistry: schemaRegistry!, ...Object.fromEntries(Object.keys(extra).map((name, index) => [name, others[index]!])) };
 }
 
 function isMissingTopic(error: unknown): boolean {

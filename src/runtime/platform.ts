@@ -58,7 +58,9 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
 
     const apiKeys = new ApiKeys(backbone.db, backbone.clock, { bootstrapKey: config.apiKey });
     const initialApiKey = await apiKeys.ensureInitialKey();
+    const readinessChecks: Record<string, () => Promise<void>> = {};
     const app = await buildHttpServer(backbone, {
+      readinessChecks,
       mount: async (server) => {
         installApiKeyAuth(server, apiKeys);
         for (const service of selected) if (service.routes) await server.register(service.routes);
@@ -66,7 +68,13 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     });
 
     const runners = selected.flatMap((service) => service.consumers.map((consumer) => new ConsumerRunner(backbone.consumerDeps(), consumer)));
-    await Promise.all(runners.map((runner) => runner.start()));
+    // Joining a group can take a Kafka session timeout (30 s) after a member was killed: the API
+    // must not wait for it. Events accepted meanwhile wait in the log; readiness says "joining".
+    let consumersJoined = false;
+    void Promise.all(runners.map((runner) => runner.start())).then(() => (consumersJoined = true));
+    readinessChecks.consumers = async () => {
+      if (!consumersJoined) throw new Error('joining consumer groups');
+    };
     stoppers.push(() => Promise.all(runners.map((runner) => runner.stop())).then(() => {}));
     const workers: BackgroundWorker[] = selected.flatMap((service) => service.workers ?? []);
     for (const worker of workers) await worker.start();

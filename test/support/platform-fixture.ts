@@ -136,6 +136,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     }
     return { status: response.status, body: parsed, headers: response.headers };
   };
+  await consumersJoined(url);
   if (options.awaitScreeningLists ?? true) {
     await screeningListsLoaded(api).catch(async (error: unknown) => {
       await platform.close();
@@ -197,6 +198,18 @@ async function screeningListsLoaded(api: TestPlatform['api'], timeoutMs = 90_000
     const status = await api('GET', '/v1/screening/lists');
     if (status.status === 200 && status.body.ready === true) return;
     if (Date.now() > deadline) throw new Error(`sanctions lists not loaded after ${timeoutMs} ms: ${JSON.stringify(status.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The platform listens before its consumer groups are joined; tests start once they are. */
+async function consumersJoined(url: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/health/ready`);
+    const body = (await response.json()) as { checks?: { consumers?: string } };
+    if (body.checks?.consumers === 'ok') return;
+    if (Date.now() > deadline) throw new Error(`consumer groups not joined after ${timeoutMs} ms: ${JSON.stringify(body)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -53,6 +53,7 @@ export function namespacedTopicAdmin(admin: TopicAdmin, namespace: string): Topi
     createTopics: (specs: readonly TopicSpec[]) => admin.createTopics(specs.map((spec) => ({ ...spec, name: inner(spec.name) }))),
     addPartitions: (topic, partitionCount) => admin.addPartitions(inner(topic), partitionCount),
     alterTopicConfigs: (topic, configs) => admin.alterTopicConfigs(inner(topic), configs),
+    close: async () => admin.close?.(),
   };
 }
 

@@ -25,21 +25,24 @@ export async function applyTopicPlan(admin: TopicAdmin, plan: TopicPlan): Promis
  * race ends in the declared state instead of a failed start. Any other failure is thrown.
  */
 export async function ensureTopics(admin: TopicAdmin, declared: readonly TopicSpec[]): Promise<TopicPlan> {
-  const plan = planTopics(declared, await admin.describeTopics(names(declared)));
-  try {
-    await applyTopicPlan(admin, plan);
-    return plan;
-  } catch (error) {
-    const created = plan.actions.flatMap((action) => (action.kind === 'create' ? [action.spec.name] : []));
-    if (created.length === 0) throw error;
-    // Evidence of a race: a topic this run meant to create exists now.
-    const existing = await admin.describeTopics(created);
-    if (!created.some((name) => existing.has(name))) throw error;
-    const retry = planTopics(declared, await admin.describeTopics(names(declared)));
-    await applyTopicPlan(admin, retry);
-    return retry;
+  // Each round can lose a race for other topics (the other process creates topics one by one too),
+  // so a few rounds; a failure that is not a race is thrown at once.
+  for (let round = 1; ; round += 1) {
+    const plan = planTopics(declared, await admin.describeTopics(names(declared)));
+    try {
+      await applyTopicPlan(admin, plan);
+      return plan;
+    } catch (error) {
+      const created = plan.actions.flatMap((action) => (action.kind === 'create' ? [action.spec.name] : []));
+      if (created.length === 0 || round >= ensureTopicsRoundsMax) throw error;
+      // Evidence of a race: a topic this run meant to create exists now.
+      const existing = await admin.describeTopics(created);
+      if (!created.some((name) => existing.has(name))) throw error;
+    }
   }
 }
+
+const ensureTopicsRoundsMax = 5;
 
 function names(specs: readonly TopicSpec[]): string[] {
   return specs.map((spec) => spec.name);

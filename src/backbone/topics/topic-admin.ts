@@ -12,6 +12,8 @@ export interface TopicAdmin {
   addPartitions(topic: string, partitionCount: number): Promise<void>;
   /** Sets topic-level configs (e.g. `retention.ms`), leaving the others as they are. */
   alterTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
+  /** Releases connections (the Kafka admin client's); optional, the table log holds none. */
+  close?(): Promise<void>;
 }
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
