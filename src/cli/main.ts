@@ -119,7 +119,7 @@ Try it:
   curl -s -X POST ${address}/v1/accounts -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"name":"Alice","currency":"EUR"}'
   curl -s -X POST ${address}/v1/accounts/<iban>/deposits -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"amount":"5000.00"}'
   curl -s -X POST ${address}/v1/payments -H "Authorization: Bearer $KEY" -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" -H 'content-type: application/json' \\
-    -d '{"amount":"1250.50","currency":"EUR","debtor":{"name":"Alice","account":"<iban>"},"creditor":{"name":"Bob","account":"FR1420041010050500013M02606","agent":"BNPAFRPP","country":"FR"}}'
+    -d '{"amount":"1250.50","currency":"EUR","debtor":{"name":"Alice","account":"<iban>","postalAddress":{"townName":"Berlin","country":"DE"}},"creditor":{"name":"Bob","account":"FR1420041010050500013M02606","agent":"BNPAFRPP","country":"FR","postalAddress":{"townName":"Paris","country":"FR"}}}'
   curl -s ${address}/v1/payments/<paymentId> -H "Authorization: Bearer $KEY"
 Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight work finishes first.`);
   await new Promise<void>((resolve) => {
