@@ -14,6 +14,14 @@ export interface LedgerServiceOptions {
   retryDelaysMs?: readonly number[];
 }
 
+/**
+ * The ledger's own backoff, longer than the backbone's default: what fails here is nearly always
+ * transient (a deadlock between two internal transfers locking each other's accounts, a database
+ * restart), and a payment dead-lettered at the ledger needs an operator. So it rides out about
+ * twelve minutes first; the partition waits, which the ledger's per-account order requires anyway.
+ */
+export const ledgerRetryDelaysMs: readonly number[] = [200, 1_000, 5_000, 30_000, 120_000, 600_000];
+
 /** Core banking: accounts, a double-entry ledger, holds; reserves, posts and releases payment funds. */
 export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOptions): PaymentService {
   const approvedTopic = options.approvedTopic ?? PaymentTopics.validated;
@@ -25,7 +33,7 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
         name: 'ledger',
         topics: [approvedTopic, PaymentTopics.rtgsSettled, PaymentTopics.rtgsRejected],
         handler: ledgerHandler({ approvedTopic, ids: deps.ids }),
-        retry: { mode: 'blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) },
+        retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
       },
     ],
     routes: ledgerRoutes({ db: deps.db, ids: deps.ids, requireScope: options.requireScope, ibanIssuer: options.ibanIssuer ?? defaultIbanIssuer }),
