@@ -122,12 +122,13 @@ export function tokenWeight(text: string): number {
  * run of them ("S.A. DE C.V.") only at the end, where they cannot be part of the name.
  */
 function dropLegalForms(texts: string[]): string[] {
+  // A connective at the end goes only in a name that has a legal form somewhere ("PATRACA DE C.V.",
+  // or reordered "S.A. C.V. GEOFARMA DE"): a person's "MARIA DE" keeps it.
+  const hasLegalForm = texts.some((text) => companySuffixes.has(foldSpelling(text)));
   let end = texts.length;
-  let droppedAny = false;
   while (end > 1) {
     const token = foldSpelling(texts[end - 1] as string);
-    if (companySuffixes.has(token)) droppedAny = true;
-    else if (!(droppedAny && suffixConnectives.has(token) && end > 2)) break;
+    if (!companySuffixes.has(token) && !(hasLegalForm && suffixConnectives.has(token))) break;
     end -= 1;
   }
   const kept = texts.slice(0, end).filter((token) => !companySuffixes.has(foldSpelling(token)));
