@@ -61,12 +61,16 @@ export function postgresUrl(test?: Skippable): string {
 /** `describe`, or `describe.skip` with the reason in the suite name when there is no Kafka. */
 export function describeWithKafka(name: string, suite: () => void): void {
   if (hasKafka()) describe(name, suite);
+  // Skipped only where no broker could be found or started (a developer's machine); CI sets
+  // REQUIRE_KAFKA=1 and the global setup then fails the run before any test is skipped.
   else describe.skip(`${name} [skipped: no Kafka — ${inject('kafkaUnavailableReason')}]`, suite);
 }
 
 /** `describe`, or `describe.skip` with the reason in the suite name when there is no PostgreSQL. */
 export function describeWithPostgres(name: string, suite: () => void): void {
   if (hasPostgres()) describe(name, suite);
+  // Skipped only where no PostgreSQL answers (a developer's machine); CI sets REQUIRE_POSTGRES=1 and
+  // the global setup then fails the run before any test is skipped.
   else describe.skip(`${name} [skipped: no PostgreSQL — ${inject('postgresUnavailableReason')}]`, suite);
 }
 
@@ -121,6 +125,8 @@ function sanitize(prefix: string): string {
 }
 
 function unavailable(reason: string, test: Skippable | undefined): never {
+  // The same rule as describeWithKafka/Postgres: a missing engine skips only outside CI
+  // (REQUIRE_KAFKA / REQUIRE_POSTGRES make the global setup fail first).
   if (test) test.skip(reason);
   throw new Error(`${reason}. Wrap the test in describeWithKafka / describeWithPostgres, or pass its context to skip it.`);
 }
