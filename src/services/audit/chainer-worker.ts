@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Database, Unlisten } from '../../backbone/storage/database.ts';
-import { WakeSignal } from '../../backbone/concurrency/wake-signal.ts';
+import type { Database } from '../../backbone/storage/database.ts';
+import { NotifiedLoop } from '../../backbone/concurrency/notified-loop.ts';
 import type { BackgroundWorker } from '../service.ts';
 import { chainPendingRound } from './chainer.ts';
 import { auditPendingChannel } from './schema.ts';
@@ -27,36 +27,35 @@ export interface AuditChainerOptions {
 export class AuditChainer implements BackgroundWorker {
   readonly name = 'audit-chainer';
   readonly #options: AuditChainerOptions;
-  readonly #wake = new WakeSignal();
-  #stopping = false;
-  #running: Promise<void> | undefined;
-  #unlisten: Unlisten | undefined;
+  readonly #loop: NotifiedLoop;
 
   constructor(options: AuditChainerOptions) {
     this.#options = options;
+    this.#loop = new NotifiedLoop({
+      db: options.db,
+      channel: auditPendingChannel,
+      failureBackoffMs: options.failureBackoffMs,
+      onError: (error) => options.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'audit chaining round failed; retrying'),
+      round: async () => {
+        await this.chainPending();
+        return options.idlePollMs;
+      },
+    });
   }
 
-  async start(): Promise<void> {
-    if (this.#running) return;
-    this.#stopping = false;
-    this.#unlisten = await this.#options.db.listen(auditPendingChannel, () => this.#wake.wake());
-    this.#running = this.#run();
+  start(): Promise<void> {
+    return this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake.wake();
-    await this.#running;
-    this.#running = undefined;
-    await this.#unlisten?.();
-    this.#unlisten = undefined;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Chains every record staged (and committed) now, round by round; returns how many were chained. */
   async chainPending(): Promise<number> {
     const { db, batchEntries, logger } = this.#options;
     let chained = 0;
-    while (!this.#stopping) {
+    while (!this.#loop.stopping) {
       const round = await chainPendingRound(db, batchEntries);
       chained += round.chained;
       if (round.duplicates > 0) logger.info({ duplicates: round.duplicates }, 'dropped staged audit records whose event was already chained');
@@ -64,21 +63,5 @@ export class AuditChainer implements BackgroundWorker {
       if (round.taken < batchEntries) break;
     }
     return chained;
-  }
-
-  async #run(): Promise<void> {
-    const { logger, idlePollMs, failureBackoffMs } = this.#options;
-    while (!this.#stopping) {
-      // Read before the round, so a NOTIFY that arrives during it starts another round at once.
-      const seen = this.#wake.generation;
-      let waitMs = idlePollMs;
-      try {
-        await this.chainPending();
-      } catch (error) {
-        logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'audit chaining round failed; retrying');
-        waitMs = failureBackoffMs;
-      }
-      if (!this.#stopping) await this.#wake.wait(seen, waitMs);
-    }
   }
 }

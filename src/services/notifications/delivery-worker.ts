@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Database, Unlisten } from '../../backbone/storage/database.ts';
+import type { Database } from '../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
-import { WakeSignal } from '../../backbone/concurrency/wake-signal.ts';
+import { NotifiedLoop } from '../../backbone/concurrency/notified-loop.ts';
 import type { BackgroundWorker } from '../service.ts';
 import { claimDue, nextDueAtMs, recordOutcome, type AttemptOutcome, type ClaimedDelivery } from './claims.ts';
 import { afterFailedAttempt } from './retry-schedule.ts';
@@ -49,57 +49,40 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker implements BackgroundWorker {
   readonly name = 'notifications-delivery';
   readonly #options: DeliveryWorkerOptions;
-  readonly #wake = new WakeSignal();
-  #stopping = false;
-  #running: Promise<void> | undefined;
-  #unlisten: Unlisten | undefined;
+  readonly #loop: NotifiedLoop;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#options = options;
+    this.#loop = new NotifiedLoop({
+      db: options.db,
+      channel: deliveriesChannel,
+      failureBackoffMs: options.failureBackoffMs,
+      onError: (error) => options.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'notification delivery round failed; retrying'),
+      round: async () => {
+        await this.deliverDue();
+        return this.#untilNextDueMs();
+      },
+    });
   }
 
-  async start(): Promise<void> {
-    if (this.#running) return;
-    this.#stopping = false;
-    this.#unlisten = await this.#options.db.listen(deliveriesChannel, () => this.#wake.wake());
-    this.#running = this.#run();
+  start(): Promise<void> {
+    return this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake.wake();
-    await this.#running;
-    this.#running = undefined;
-    await this.#unlisten?.();
-    this.#unlisten = undefined;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Sends every delivery due now, round by round; returns how many attempts were made. */
   async deliverDue(): Promise<number> {
     let attempts = 0;
-    while (!this.#stopping) {
+    while (!this.#loop.stopping) {
       const claimed = await this.#claim();
       if (claimed.length === 0) break;
       await Promise.all(claimed.map((delivery) => this.#attempt(delivery)));
       attempts += claimed.length;
     }
     return attempts;
-  }
-
-  async #run(): Promise<void> {
-    const { logger, failureBackoffMs } = this.#options;
-    while (!this.#stopping) {
-      const seen = this.#wake.generation;
-      let waitMs: number;
-      try {
-        await this.deliverDue();
-        waitMs = await this.#untilNextDueMs();
-      } catch (error) {
-        logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'notification delivery round failed; retrying');
-        waitMs = failureBackoffMs;
-      }
-      if (!this.#stopping) await this.#wake.wait(seen, waitMs);
-    }
   }
 
   /**
