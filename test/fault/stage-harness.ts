@@ -13,7 +13,7 @@ import { defineTopic } from '../../src/backbone/topics/define-topic.ts';
 import { ensureTopics } from '../../src/backbone/topics/apply-topics.ts';
 import { withFailureTopics } from '../../src/backbone/topics/failure-topics.ts';
 import { capReplication } from '../../src/backbone/topics/define-topic.ts';
-import type { EventBus, LogRecord } from '../../src/backbone/messaging/event-bus.ts';
+import type { EventBus, LogRecord, OutgoingMessage } from '../../src/backbone/messaging/event-bus.ts';
 import type { TopicAdmin } from '../../src/backbone/topics/topic-admin.ts';
 import { expect } from 'vitest';
 
@@ -73,7 +73,7 @@ export class StageHarness {
       for (let seq = start; seq < Math.min(endSeq, start + 500); seq++) {
         messages.push((await encoder.encode({ topic: this.input, eventType: 'fault.input', key: `account-${seq % 50}`, payload: { seq } }, { correlationId: `flow-${seq}` })).message);
       }
-      await this.bus.publish(messages);
+      await publishUntilAccepted(this.bus, messages);
     }
   }
 
@@ -197,4 +197,22 @@ export async function assertExactlyOnce(h: StageHarness, eventCount: number): Pr
 
 function seqOf(record: LogRecord): number {
   return (JSON.parse(record.value!.toString()) as { seq: number }).seq;
+}
+
+/**
+ * The upstream producer of the fault tests behaves like the outbox relay: a publish that fails
+ * while a broker is down or a leader is being elected is sent again, with the same event ids (the
+ * consumers drop what arrives twice). Without this, the producer's own retries (4) can run out
+ * during a failover, and the test fails on its load generator instead of on the system under test.
+ */
+async function publishUntilAccepted(bus: { publish(messages: readonly OutgoingMessage[]): Promise<void> }, messages: readonly OutgoingMessage[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await bus.publish(messages);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
