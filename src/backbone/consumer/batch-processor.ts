@@ -1,15 +1,14 @@
-import type { LogRecord, OutgoingMessage, RecordBatch } from '../messaging/event-bus.ts';
+import { topicPartitionKey, type LogRecord, type OutgoingMessage, type RecordBatch, type TopicPartition } from '../messaging/event-bus.ts';
 import type { Database, SqlRunner } from '../storage/database.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { EventCodec } from '../codec/event-codec.ts';
 import type { Clock, IdGenerator } from '../clock/clock.ts';
 import type { BackboneMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { withLogContext } from '../observability/log-context.ts';
 import { BackboneError, ErrorCodes, classifyError, type ErrorCode } from '../errors.ts';
 import { envelopeFromHeaders } from '../envelope/envelope.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
-import type { ConsumedEvent, EmittedEvent, EventHandler, HandlerContext } from './handler.ts';
+import { EventFailure, type BatchEventHandler, type ConsumedEvent, type EmittedEvent } from './handler.ts';
 import { deadLetterMessage } from './dead-letter.ts';
 import { retryMessage, retryStateOf, type RetryState } from './retry-headers.ts';
 import { replayHeaders } from './replay-headers.ts';
@@ -44,7 +43,8 @@ export interface BatchProcessorOptions {
   consumer: string;
   /** The name positions are stored under (differs for the retry-tier subscription). */
   positionsOwner: string;
-  handler: EventHandler;
+  /** The consumer's handler; a per-event handler comes wrapped by `perEvent`. */
+  handler: BatchEventHandler;
   retry: RetryPolicy;
   /** True for the subscription that reads the retry-tier topics. */
   readsRetryTiers: boolean;
@@ -60,6 +60,14 @@ interface Item {
   undecodable?: { code: ErrorCode; reason: string };
 }
 
+/** A run of one partition batch's items, `start` to `end` (exclusive), applied in a transaction. */
+interface Part {
+  batch: RecordBatch;
+  items: Item[];
+  start: number;
+  end: number;
+}
+
 /** What one failed record turns into, written in its own small transaction. */
 interface FailureAction {
   outgoing: OutgoingMessage[];
@@ -67,6 +75,7 @@ interface FailureAction {
   releaseNextParked: boolean;
 }
 
+/** A record of the range failed: `index` in its batch, or -1 when a batch handler did not say which. */
 class RangeFailure extends Error {
   readonly index: number;
   constructor(index: number, cause: unknown) {
@@ -82,6 +91,10 @@ class RangeFailure extends Error {
  * transaction is rolled back, the records before it are committed, the failure is dealt with on
  * its own (retry, retry tier or dead letter), and the rest of the batch carries on. A partition
  * never stalls on one record.
+ *
+ * `applyTogether` applies several partitions' batches in one transaction (the consumer runner
+ * joins the batches that arrive together), all or nothing; it is the fast path under load, where
+ * one commit then carries the records of every partition a fetch returned.
  */
 export class BatchProcessor {
   readonly #deps: BatchProcessorDeps;
@@ -95,20 +108,28 @@ export class BatchProcessor {
   }
 
   async process(batch: RecordBatch): Promise<void> {
-    const items = await Promise.all(batch.records.map((record) => this.#decode(record)));
-    this.#deps.metrics?.batchSize.observe({ group: this.#options.consumer, topic: batch.topic }, items.length);
+    const items = await this.#decodeBatch(batch);
     let start = 0;
     let end = items.length;
+    // After a batch handler failed without naming the event: records up to here go one at a time.
+    let oneByOneUntil = 0;
     while (start < items.length) {
       if (this.#options.readsRetryTiers) end = await this.#waitUntilDue(items, start);
+      if (start < oneByOneUntil) end = start + 1;
       try {
-        await this.#commitRange(batch, items, start, end);
+        await this.#commitParts([{ batch, items, start, end }]);
         start = end;
         end = items.length;
       } catch (error) {
         if (!(error instanceof RangeFailure)) throw error;
-        if (error.index > start) {
-          end = error.index;
+        if (error.index < 0 && end - start > 1) {
+          oneByOneUntil = end;
+          end = start + 1;
+          continue;
+        }
+        const index = Math.max(error.index, start);
+        if (index > start) {
+          end = index;
           continue;
         }
         await this.#handleFailure(batch, items, start, error.cause);
@@ -118,13 +139,23 @@ export class BatchProcessor {
     }
   }
 
-  /** The stored position of a partition: where this consumer resumes. */
-  static async storedPosition(runner: SqlRunner, owner: string, topic: string, partition: number, lock: boolean): Promise<bigint | undefined> {
-    const result = await runner.query<{ next_offset: bigint }>(
-      `select next_offset from consumer_positions where consumer = $1 and topic = $2 and partition = $3${lock ? ' for update' : ''}`,
-      [owner, topic, partition],
-    );
-    return result.rows[0]?.next_offset;
+  /**
+   * Applies whole batches of several partitions in one transaction. Rejects, having committed
+   * nothing, if any record fails (or the transaction does): the caller then runs `process` on each
+   * batch, which deals with the failure record by record.
+   */
+  async applyTogether(batches: readonly RecordBatch[]): Promise<void> {
+    const parts = await Promise.all(batches.map(async (batch) => {
+      const items = await this.#decodeBatch(batch);
+      return { batch, items, start: 0, end: items.length };
+    }));
+    await this.#commitParts(parts);
+  }
+
+  async #decodeBatch(batch: RecordBatch): Promise<Item[]> {
+    const items = await Promise.all(batch.records.map((record) => this.#decode(record)));
+    this.#deps.metrics?.batchSize.observe({ group: this.#options.consumer, topic: batch.topic }, items.length);
+    return items;
   }
 
   async #decode(record: LogRecord): Promise<Item> {
@@ -158,54 +189,81 @@ export class BatchProcessor {
     return end;
   }
 
-  async #commitRange(batch: RecordBatch, items: Item[], start: number, end: number): Promise<void> {
-    const { consumer } = this.#options;
+  async #commitParts(parts: readonly Part[]): Promise<void> {
     const startedAt = performance.now();
-    let handled = 0;
+    const handledPerTopic = new Map<string, number>();
+    let effects: (() => Promise<void>)[] = [];
     await this.#deps.db.transaction(async (tx) => {
-      const position = await this.#lockPosition(tx, batch);
-      const candidates = items.slice(start, end).filter((item) => position === undefined || item.record.offset >= position);
-      const seen = await this.#processedIds(tx, candidates);
-      const parked = await this.#parkedKeys(tx, candidates);
-      const processed: string[] = [];
-      const toPark: Item[] = [];
+      effects = [];
+      const positions = await this.#lockPositions(tx, parts.map((part) => part.batch));
       const outgoing: OutgoingMessage[] = [];
-      for (let i = start; i < end; i++) {
-        const item = items[i]!;
-        if (position !== undefined && item.record.offset < position) continue;
-        if (item.undecodable) {
-          outgoing.push(this.#deadLetter(item, item.undecodable.code, item.undecodable.reason));
-          continue;
+      const candidates: { part: Part; index: number }[] = [];
+      for (const part of parts) {
+        const position = positions.get(topicPartitionKey(part.batch));
+        for (let index = part.start; index < part.end; index++) {
+          const item = part.items[index]!;
+          if (position !== undefined && item.record.offset < position) continue;
+          if (item.undecodable) outgoing.push(this.#deadLetter(item, item.undecodable.code, item.undecodable.reason));
+          else if (this.#isForThisConsumer(item.record)) candidates.push({ part, index });
         }
+      }
+      const candidateItems = candidates.map(({ part, index }) => part.items[index]!);
+      const seen = await this.#processedIds(tx, candidateItems);
+      const parked = await this.#parkedKeys(tx, candidateItems);
+      const toHandle: { part: Part; index: number; event: ConsumedEvent }[] = [];
+      const toPark: Item[] = [];
+      for (const { part, index } of candidates) {
+        const item = part.items[index]!;
         const event = item.event!;
-        if (!this.#isForThisConsumer(item.record) || seen.has(event.envelope.eventId)) continue;
-        if (!this.#options.readsRetryTiers && parked.has(keyHex(item))) {
+        if (seen.has(event.envelope.eventId)) continue;
+        if (!this.#options.readsRetryTiers && parked.has(parkedKeyOf(item))) {
           toPark.push(item);
           continue;
         }
-        try {
-          const emitted = await this.#runHandler(tx, event);
-          outgoing.push(...(await this.#encodeEmitted(event, emitted)));
-        } catch (error) {
-          throw new RangeFailure(i, error);
-        }
         seen.add(event.envelope.eventId);
-        processed.push(event.envelope.eventId);
-        handled++;
-        if (this.#options.readsRetryTiers) await this.#releaseNextParked(tx, item, outgoing);
+        toHandle.push({ part, index, event });
       }
-      await this.#insertProcessed(tx, processed);
+      const emitted: { cause: ConsumedEvent; event: EmittedEvent }[] = [];
+      if (toHandle.length > 0) {
+        try {
+          await this.#options.handler(toHandle.map((entry) => entry.event), { tx, emit: (cause, event) => void emitted.push({ cause, event }), afterCommit: (effect) => void effects.push(effect) });
+        } catch (error) {
+          const named = error instanceof EventFailure ? toHandle[error.index] : toHandle.length === 1 ? toHandle[0] : undefined;
+          throw new RangeFailure(named && parts.length === 1 ? named.index : -1, error instanceof EventFailure ? error.cause : error);
+        }
+      }
+      for (const { cause, event } of emitted) outgoing.push((await this.#encoder.encode(event, cause.envelope)).message);
+      for (const { part, index, event } of toHandle) {
+        handledPerTopic.set(event.topic, (handledPerTopic.get(event.topic) ?? 0) + 1);
+        if (this.#options.readsRetryTiers) await this.#releaseNextParked(tx, part.items[index]!, outgoing);
+      }
+      await this.#insertProcessed(tx, toHandle.map(({ event }) => event.envelope.eventId));
       await this.#park(tx, toPark);
       await this.#deps.outbox.write(tx, outgoing);
-      await this.#storePosition(tx, batch, items[end - 1]!.record.offset + 1n);
+      await this.#storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })));
     });
     this.#deps.faults?.reach(FaultPoints.consumerAfterCommit);
+    await this.#runEffects(effects);
+    const { consumer } = this.#options;
     const metrics = this.#deps.metrics;
+    const handled = [...handledPerTopic.values()].reduce((sum, count) => sum + count, 0);
     if (metrics && handled > 0) {
-      metrics.eventsConsumed.inc({ group: consumer, topic: batch.topic }, handled);
-      metrics.handlerDurationSeconds.observe({ group: consumer, topic: batch.topic }, (performance.now() - startedAt) / 1000 / handled);
+      const secondsPerEvent = (performance.now() - startedAt) / 1000 / handled;
+      for (const [topic, count] of handledPerTopic) {
+        metrics.eventsConsumed.inc({ group: consumer, topic }, count);
+        metrics.handlerDurationSeconds.observe({ group: consumer, topic }, secondsPerEvent);
+      }
     }
-    for (const item of items.slice(start, end)) if (item.undecodable) this.#countDeadLetter(batch.topic, item.undecodable.code);
+    for (const part of parts) for (const item of part.items.slice(part.start, part.end)) if (item.undecodable) this.#countDeadLetter(part.batch.topic, item.undecodable.code);
+  }
+
+  /** The handlers' after-commit effects, concurrently; a failure is logged (see `HandlerContext.afterCommit`). */
+  async #runEffects(effects: readonly (() => Promise<void>)[]): Promise<void> {
+    if (effects.length === 0) return;
+    const outcomes = await Promise.allSettled(effects.map((effect) => effect()));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') this.#deps.logger.error({ err: outcome.reason, consumer: this.#options.consumer }, 'an after-commit effect failed; its recovery path takes over');
+    }
   }
 
   async #handleFailure(batch: RecordBatch, items: Item[], index: number, error: unknown): Promise<void> {
@@ -235,7 +293,7 @@ export class BatchProcessor {
       if (this.#options.signal.aborted) throw new BackboneError(ErrorCodes.BROKER_UNAVAILABLE, 'consumer is stopping', { cause: lastError });
       item.event!.attempt = attempt + 1;
       try {
-        await this.#commitRange(batch, items, index, index + 1);
+        await this.#commitParts([{ batch, items, start: index, end: index + 1 }]);
         return;
       } catch (error) {
         if (!(error instanceof RangeFailure)) throw error;
@@ -250,13 +308,13 @@ export class BatchProcessor {
 
   async #commitFailure(batch: RecordBatch, item: Item, action: FailureAction): Promise<void> {
     await this.#deps.db.transaction(async (tx) => {
-      const position = await this.#lockPosition(tx, batch);
+      const position = (await this.#lockPositions(tx, [batch])).get(topicPartitionKey(batch));
       if (position !== undefined && item.record.offset < position) return;
       const outgoing = [...action.outgoing];
       if (action.parkKey) await tx.query(`insert into consumer_parked_keys (consumer, topic, key) values ($1, $2, $3) on conflict do nothing`, [this.#options.consumer, item.retry.origin.topic, item.record.key ?? Buffer.alloc(0)]);
       if (action.releaseNextParked) await this.#releaseNextParked(tx, item, outgoing);
       await this.#deps.outbox.write(tx, outgoing);
-      await this.#storePosition(tx, batch, item.record.offset + 1n);
+      await this.#storePositions(tx, [{ ...batch, nextOffset: item.record.offset + 1n }]);
     });
     for (const message of action.outgoing) {
       const code = message.headers?.['dlq-error-code']?.toString();
@@ -293,20 +351,6 @@ export class BatchProcessor {
     outgoing.push(retryMessage(record, state, 0, retry.delaysMs, this.#deps.clock.nowMs()));
   }
 
-  async #runHandler(tx: SqlRunner, event: ConsumedEvent): Promise<EmittedEvent[]> {
-    const emitted: EmittedEvent[] = [];
-    const context: HandlerContext = { tx, emit: (next) => void emitted.push(next) };
-    const { envelope } = event;
-    await withLogContext({ correlationId: envelope.correlationId, eventId: envelope.eventId }, () => this.#options.handler(event, context));
-    return emitted;
-  }
-
-  async #encodeEmitted(cause: ConsumedEvent, emitted: EmittedEvent[]): Promise<OutgoingMessage[]> {
-    const messages: OutgoingMessage[] = [];
-    for (const next of emitted) messages.push((await this.#encoder.encode(next, cause.envelope)).message);
-    return messages;
-  }
-
   #deadLetter(item: Item, code: ErrorCode, reason: string, attempts = 1): OutgoingMessage {
     return deadLetterMessage({ record: item.record, origin: item.retry.origin, code, reason, attempts, consumer: this.#options.consumer, failedAtMs: this.#deps.clock.nowMs() });
   }
@@ -321,15 +365,24 @@ export class BatchProcessor {
     return target === undefined || target === this.#options.consumer;
   }
 
-  async #lockPosition(tx: SqlRunner, batch: RecordBatch): Promise<bigint | undefined> {
-    return BatchProcessor.storedPosition(tx, this.#options.positionsOwner, batch.topic, batch.partition, true);
+  /** Locks the stored positions of the parts' partitions (in one order: topic, partition). */
+  async #lockPositions(tx: SqlRunner, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
+    const sorted = [...partitions].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    const result = await tx.query<{ topic: string; partition: number; next_offset: bigint }>(
+      `select topic, partition, next_offset from consumer_positions
+         where consumer = $1 and (topic, partition) in (select * from unnest($2::text[], $3::int[]))
+         order by topic, partition for update`,
+      [this.#options.positionsOwner, sorted.map((tp) => tp.topic), sorted.map((tp) => tp.partition)],
+    );
+    return new Map(result.rows.map((row) => [topicPartitionKey(row), row.next_offset]));
   }
 
-  async #storePosition(tx: SqlRunner, batch: RecordBatch, nextOffset: bigint): Promise<void> {
+  async #storePositions(tx: SqlRunner, positions: readonly (TopicPartition & { nextOffset: bigint })[]): Promise<void> {
     await tx.query(
-      `insert into consumer_positions (consumer, topic, partition, next_offset) values ($1, $2, $3, $4)
+      `insert into consumer_positions (consumer, topic, partition, next_offset)
+         select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
          on conflict (consumer, topic, partition) do update set next_offset = greatest(consumer_positions.next_offset, excluded.next_offset), updated_at = now()`,
-      [this.#options.positionsOwner, batch.topic, batch.partition, nextOffset],
+      [this.#options.positionsOwner, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.nextOffset.toString())],
     );
   }
 
@@ -340,15 +393,17 @@ export class BatchProcessor {
     return new Set(result.rows.map((row) => row.event_id));
   }
 
+  /** The parked keys among the items', locked (see `#releaseNextParked`), as `parkedKeyOf`. */
   async #parkedKeys(tx: SqlRunner, items: Item[]): Promise<Set<string>> {
     if (this.#options.retry.mode !== 'non-blocking' || this.#options.readsRetryTiers || items.length === 0) return new Set();
-    const keys = [...new Set(items.map(keyHex))];
-    const result = await tx.query<{ key_hex: string }>(
-      `select encode(key, 'hex') as key_hex from consumer_parked_keys
-         where consumer = $1 and topic = $2 and encode(key, 'hex') = any($3::text[]) for update`,
-      [this.#options.consumer, items[0]!.retry.origin.topic, keys],
+    const wanted = [...new Set(items.map(parkedKeyOf))].sort().map((entry) => entry.split(' '));
+    const result = await tx.query<{ topic: string; key_hex: string }>(
+      `select topic, encode(key, 'hex') as key_hex from consumer_parked_keys
+         where consumer = $1 and (topic, encode(key, 'hex')) in (select * from unnest($2::text[], $3::text[]))
+         order by topic, key for update`,
+      [this.#options.consumer, wanted.map(([topic]) => topic!), wanted.map(([, key]) => key!)],
     );
-    return new Set(result.rows.map((row) => row.key_hex));
+    return new Set(result.rows.map((row) => `${row.topic} ${row.key_hex}`));
   }
 
   async #insertProcessed(tx: SqlRunner, eventIds: string[]): Promise<void> {
@@ -366,6 +421,7 @@ export class BatchProcessor {
   }
 }
 
-function keyHex(item: Item): string {
-  return (item.record.key ?? Buffer.alloc(0)).toString('hex');
+/** `topic keyhex` of the item's origin topic and key (topic names have no spaces). */
+function parkedKeyOf(item: Item): string {
+  return `${item.retry.origin.topic} ${(item.record.key ?? Buffer.alloc(0)).toString('hex')}`;
 }

@@ -8,7 +8,7 @@ import { ConsumerRunner, type ConsumerOptions } from './consumer-runner.ts';
 import { permanentError, transientError } from '../errors.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { envelopeHeaders } from '../envelope/envelope.ts';
-import type { EventHandler } from './handler.ts';
+import type { BatchEventHandler, EventHandler } from './handler.ts';
 
 export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
 describe(`ConsumerRunner on ${engine}`, () => {
@@ -29,7 +29,7 @@ describe(`ConsumerRunner on ${engine}`, () => {
     await fx.close();
   });
 
-  async function run(options: Partial<ConsumerOptions> & Pick<ConsumerOptions, 'topics' | 'handler'>): Promise<ConsumerRunner> {
+  async function run(options: Partial<ConsumerOptions> & Pick<ConsumerOptions, 'topics'>): Promise<ConsumerRunner> {
     const runner = new ConsumerRunner(fx.deps, { name: 'test-consumer', ...options });
     runners.push(runner);
     await runner.start();
@@ -188,6 +188,46 @@ describe(`ConsumerRunner on ${engine}`, () => {
     expect(bobFailures).toBeGreaterThanOrEqual(1);
     expect(await fx.records(`${events}.dlq`)).toHaveLength(0);
     expect((await fx.db.query(`select * from consumer_parked_keys`)).rows).toHaveLength(0);
+  });
+
+  it('a batch handler writes a batch set-based; an event that fails it is found, dead-lettered, and the others apply once', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([1, 2, 3, 4, 5].map((seq) => event('k', seq)));
+    const sizes: number[] = [];
+    const batchHandler: BatchEventHandler = async (batch, { tx }) => {
+      sizes.push(batch.length);
+      const payloads = batch.map((e) => e.payload as { key: string; seq: number });
+      await tx.query(`insert into applied select 'test-consumer', k, s, e from unnest($1::text[], $2::int[], $3::text[]) as t(k, s, e)`, [payloads.map((p) => p.key), payloads.map((p) => p.seq), batch.map((e) => e.envelope.eventId)]);
+      // Says only that the batch failed, not which event: the processor has to find it.
+      if (payloads.some((p) => p.seq === 3)) throw permanentError('a closed account in the batch');
+    };
+    await run({ topics: [events], batchHandler });
+    await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1 && (await applied()).length === 4, 'dead letter and the rest');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await applied()).map((r) => r.seq)).toEqual([1, 2, 4, 5]);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    expect((await fx.records(`${events}.dlq`))[0]!.headers[deadLetterHeaders.originalOffset]!.toString()).toBe('2');
+  });
+
+  it('runs an after-commit effect once the batch committed, and never for a batch that rolled back', async () => {
+    await fx.createTopic(events, 1);
+    await fx.publish([event('k', 1), event('k', 2)]);
+    const seenCommitted: Array<{ seq: number; visible: boolean }> = [];
+    await run({
+      topics: [events],
+      handler: async (e, context) => {
+        const payload = e.payload as { key: string; seq: number };
+        context.afterCommit(async () => {
+          const found = await fx.db.query(`select 1 from applied where event_id = $1`, [e.envelope.eventId]);
+          seenCommitted.push({ seq: payload.seq, visible: found.rows.length === 1 });
+        });
+        await recording()(e, context);
+        if (payload.seq === 2) throw permanentError('refused after the effect was registered');
+      },
+    });
+    await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1 && seenCommitted.length === 1, 'the first effect and the dead letter');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seenCommitted).toEqual([{ seq: 1, visible: true }]);
   });
 });
 }

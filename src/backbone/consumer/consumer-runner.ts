@@ -3,16 +3,26 @@ import { retryTopicOf } from '../topics/topic-naming.ts';
 import { defaultRetryDelaysMs } from '../topics/failure-topics.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { BatchProcessor, type BatchProcessorDeps, type RetryPolicy } from './batch-processor.ts';
-import type { EventHandler } from './handler.ts';
+import { perEvent, type BatchEventHandler, type EventHandler } from './handler.ts';
+import { BatchCoalescer } from './batch-coalescer.ts';
+import { withLogContext } from '../observability/log-context.ts';
 
 export interface ConsumerOptions {
   /** The consumer group, and the owner of this consumer's positions and processed ids. */
   name: string;
   topics: readonly string[];
-  handler: EventHandler;
+  /** The business logic, per event; or `batchHandler`, per batch (exactly one of the two). */
+  handler?: EventHandler;
+  /** The business logic for a whole batch, for set-based writes (see `BatchEventHandler`). */
+  batchHandler?: BatchEventHandler;
   retry?: Partial<RetryPolicy>;
-  /** Default 500. */
+  /** Most records of one partition per batch. Default 500. */
   maxBatchRecords?: number;
+  /**
+   * Most partitions' batches joined in one transaction (see `BatchCoalescer`); 1 gives each
+   * partition's batch its own transaction. Default 64.
+   */
+  maxPartitionsPerTransaction?: number;
   /** Pause before re-joining after the subscription failed (database or broker down). Default 1000. */
   restartBackoffMs?: number;
 }
@@ -31,7 +41,8 @@ export interface ConsumerRunnerDeps extends BatchProcessorDeps {
 export class ConsumerRunner {
   readonly name: string;
   readonly #deps: ConsumerRunnerDeps;
-  readonly #options: Required<Omit<ConsumerOptions, 'retry'>> & { retry: RetryPolicy };
+  readonly #options: Required<Omit<ConsumerOptions, 'retry' | 'handler' | 'batchHandler'>> & { retry: RetryPolicy };
+  readonly #handler: BatchEventHandler;
   readonly #abort = new AbortController();
   readonly #subscriptions = new Set<Subscription>();
   readonly #supervisors: Promise<void>[] = [];
@@ -40,9 +51,12 @@ export class ConsumerRunner {
     const retry: RetryPolicy = { mode: 'blocking', delaysMs: defaultRetryDelaysMs, ...options.retry };
     if (options.topics.length === 0) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name} has no topics`);
     if (retry.delaysMs.some((delay) => !Number.isInteger(delay) || delay < 0)) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name}: retry delays must be non-negative integers (ms)`);
+    if ((options.handler === undefined) === (options.batchHandler === undefined)) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name}: give a handler or a batchHandler, not both or neither`);
     this.name = options.name;
     this.#deps = deps;
-    this.#options = { maxBatchRecords: 500, restartBackoffMs: 1000, ...options, retry };
+    const { handler, batchHandler, ...rest } = options;
+    this.#options = { maxBatchRecords: 500, restartBackoffMs: 1000, maxPartitionsPerTransaction: 64, ...rest, retry };
+    this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext({ correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }, run));
   }
 
   /** Topics of the retry tiers this consumer reads in non-blocking mode (to declare and create). */
@@ -102,17 +116,22 @@ export class ConsumerRunner {
     const processor = new BatchProcessor(this.#deps, {
       consumer: this.name,
       positionsOwner: groupId,
-      handler: this.#options.handler,
+      handler: this.#handler,
       retry: this.#options.retry,
       readsRetryTiers,
       signal: this.#abort.signal,
     });
+    // Retry tiers wait for each record's due time inside `process`: they are not joined.
+    const joinPartitions = !readsRetryTiers && this.#options.maxPartitionsPerTransaction > 1;
+    const coalescer = joinPartitions
+      ? new BatchCoalescer((batches) => processor.applyTogether(batches), (batch) => processor.process(batch), { maxBatches: this.#options.maxPartitionsPerTransaction })
+      : undefined;
     return this.#deps.bus.subscribe({
       groupId,
       topics,
       maxBatchRecords: this.#options.maxBatchRecords,
       onAssigned: (partitions) => this.#storedPositions(groupId, partitions),
-      handleBatch: (batch) => processor.process(batch),
+      handleBatch: (batch) => (coalescer ? coalescer.submit(batch) : processor.process(batch)),
     });
   }
 

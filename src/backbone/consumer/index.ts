@@ -1,6 +1,7 @@
 export { ConsumerRunner, type ConsumerOptions, type ConsumerRunnerDeps } from './consumer-runner.ts';
 export { BatchProcessor, type RetryPolicy } from './batch-processor.ts';
-export type { ConsumedEvent, EmittedEvent, EventHandler, HandlerContext } from './handler.ts';
+export { EventFailure, handleInTransaction, perEvent, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent, type EmittedEvent, type EventHandler, type HandlerContext } from './handler.ts';
+export { BatchCoalescer } from './batch-coalescer.ts';
 export { deadLetterHeaders, deadLetterMessage, type DeadLetter } from './dead-letter.ts';
 export { retryHeaders } from './retry-headers.ts';
 export { replayHeaders } from './replay-headers.ts';

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { embeddedFixture, eventually, type BackboneFixture } from '../../backbone/testing/embedded-fixture.ts';
 import { migrate } from '../../backbone/storage/migrate.ts';
 import { systemClock, uuidV7Ids } from '../../backbone/clock/clock.ts';
-import type { ConsumedEvent } from '../../backbone/consumer/handler.ts';
+import { handleInTransaction, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
 import { createNotificationsService, type NotificationsService } from './notifications-service.ts';
@@ -100,7 +100,7 @@ describe('webhook subscriptions and the running delivery worker', () => {
       offset: 0n,
       attempt: 0,
     };
-    await fixture.db.transaction((tx) => service.consumers[0]!.handler(event, { tx, emit: () => {} }));
+    await handleInTransaction(fixture.db, service.consumers[0]!, event);
     const statusOf = async (subscriptionId: string) =>
       (await fixture.db.query<{ status: string; attempts: number; last_error: string | null }>(`select status, attempts, last_error from notification_deliveries where subscription_id = $1`, [subscriptionId])).rows[0];
     await eventually(async () => (await statusOf(flaky.id))?.status === 'delivered', 'the flaky receiver served on the 3rd attempt', 5000);

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { systemClock, uuidV7Ids } from '../../../backbone/clock/clock.ts';
-import type { ConsumedEvent, EmittedEvent, EventHandler } from '../../../backbone/consumer/handler.ts';
+import { handleInTransaction, type ConsumedEvent, type EmittedEvent } from '../../../backbone/consumer/handler.ts';
+import type { ConsumerOptions } from '../../../backbone/consumer/consumer-runner.ts';
 import { BackboneError } from '../../../backbone/errors.ts';
 import { migrate } from '../../../backbone/storage/migrate.ts';
 import { embeddedFixture, type BackboneFixture } from '../../../backbone/testing/embedded-fixture.ts';
@@ -129,15 +130,13 @@ describe('the screening handler', () => {
     await fixture?.close();
   });
 
-  async function handle(handler: EventHandler, payment: PaymentOrder, attempt = 0): Promise<EmittedEvent[]> {
-    const emitted: EmittedEvent[] = [];
+  async function handle(consumer: ConsumerOptions, payment: PaymentOrder, attempt = 0): Promise<EmittedEvent[]> {
     const envelope = { eventId: `ev-${payment.paymentId}-${attempt}`, eventType: 'PaymentValidated', schemaVersion: 1, occurredAt: payment.receivedAt, correlationId: `flow-${payment.paymentId}`, causationId: null, key: payment.debtor.account, traceparent: '' };
     const event: ConsumedEvent<PaymentValidated> = { envelope, payload: { payment }, topic: PaymentTopics.validated, partition: 0, offset: 0n, attempt };
-    await fixture.db.transaction((tx) => handler(event, { tx, emit: (next) => void emitted.push(next) }));
-    return emitted;
+    return handleInTransaction(fixture.db, consumer, event);
   }
   const decision = async (paymentId: string) => (await fixture.db.query<Record<string, unknown>>(`select * from screening_decisions where payment_id = $1`, [paymentId])).rows[0];
-  const handler = () => service.consumers[0]!.handler;
+  const handler = () => service.consumers[0]!;
 
   it('passes LOW parties on to payments.initiated with corridor, decision id and list versions, once', async () => {
     const emitted = await handle(handler(), order({ paymentId: 'pass-1' }));
@@ -176,7 +175,7 @@ describe('the screening handler', () => {
   });
 
   it('fails closed: retries while the lists are not loaded, then fails the payment on the last attempt', async () => {
-    const down = listsDown.consumers[0]!.handler;
+    const down = listsDown.consumers[0]!;
     const first = handle(down, order({ paymentId: 'down-1' }), 0);
     await expect(first).rejects.toBeInstanceOf(BackboneError);
     await expect(first).rejects.toMatchObject({ retryable: true });

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordBatch } from '../messaging/event-bus.ts';
+import { BatchCoalescer } from './batch-coalescer.ts';
+
+const batch = (partition: number): RecordBatch => ({ topic: 't', partition, records: [] });
+
+describe('BatchCoalescer', () => {
+  it('applies the first batch at once, alone, and the ones that arrive meanwhile together', async () => {
+    const joint: number[][] = [];
+    let release!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    const coalescer = new BatchCoalescer(
+      async (batches) => {
+        joint.push(batches.map((b) => b.partition));
+        if (joint.length === 1) await firstHeld;
+      },
+      async () => expect.unreachable('nothing fails'),
+    );
+    const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(joint).toEqual([[0]]);
+    release();
+    await Promise.all(done);
+    expect(joint).toEqual([[0], [1, 2, 3]]);
+  });
+
+  it('hands each batch of a failed joint transaction to the per-batch path, and does not wait for them', async () => {
+    const joint: number[][] = [];
+    const alone: number[] = [];
+    let releaseAlone!: () => void;
+    const aloneHeld = new Promise<void>((resolve) => (releaseAlone = resolve));
+    const coalescer = new BatchCoalescer(
+      async (batches) => {
+        joint.push(batches.map((b) => b.partition));
+        if (batches.some((b) => b.partition === 1)) throw new Error('a record of partition 1 failed');
+      },
+      async (b) => {
+        alone.push(b.partition);
+        if (b.partition === 1) await aloneHeld; // e.g. waiting out a blocking retry
+        if (b.partition === 2) throw new Error('the database went away');
+      },
+    );
+    const first = coalescer.submit(batch(0));
+    const second = coalescer.submit(batch(1));
+    const third = coalescer.submit(batch(2));
+    await first;
+    await expect(third).rejects.toThrow('the database went away');
+    // Partition 1 is still retrying on its own; another partition's batch is not held up by it.
+    await coalescer.submit(batch(3));
+    expect(joint).toEqual([[0], [1, 2], [3]]);
+    releaseAlone();
+    await second;
+    expect(alone.sort()).toEqual([1, 2]);
+  });
+
+  it('joins at most maxBatches batches in one transaction', async () => {
+    const joint: number[][] = [];
+    const coalescer = new BatchCoalescer(async (batches) => void joint.push(batches.map((b) => b.partition)), async () => {}, { maxBatches: 2 });
+    await Promise.all([0, 1, 2, 3, 4].map((partition) => coalescer.submit(batch(partition))));
+    expect(joint).toEqual([[0], [1, 2], [3, 4]]);
+  });
+});
