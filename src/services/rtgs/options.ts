@@ -36,8 +36,9 @@ export interface RtgsGatewayOptions {
    */
   retryDelaysMs?: readonly number[];
   /**
-   * Records per consumer batch. Default 20: the batch's database transaction stays open across
-   * one HTTP call per record, so batches are kept short.
+   * Records per consumer batch. Default 500: the batch records its submissions in one statement
+   * and sends them, concurrently, after the commit; the next batch of a partition waits for those
+   * sends, which keeps a slow network from being flooded.
    */
   maxBatchRecords?: number;
 }
@@ -68,7 +69,7 @@ const defaults = {
   timeoutMs: 5_000,
   callbackPath: RtgsProtocol.callbackPath,
   retryDelaysMs: [1_000, 5_000, 30_000, 120_000, 600_000],
-  maxBatchRecords: 20,
+  maxBatchRecords: 500,
   circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, resetTimeoutMs: 10_000, rollingCountTimeoutMs: 10_000 },
   statusChaser: { pollIntervalMs: 1_000, firstCheckAfterMs: 10_000, recheckIntervalMs: 15_000, batchSize: 50, overdueAfterMs: 15 * 60_000 },
 } as const;

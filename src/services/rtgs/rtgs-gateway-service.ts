@@ -22,10 +22,9 @@ export interface RtgsGatewayService extends PaymentService {
  * network's pacs.002 answers into `rtgs.settled.v1` / `rtgs.rejected.v1`, exactly once per UETR.
  * See docs/rtgs.md for the message flow.
  *
- * - consumer `rtgs-gateway` on `payments.reserved.v1`, non-blocking retries: a payment that fails
- *   for a while (network slow or down) goes through the retry tiers while other accounts' payments
- *   keep flowing; per-account order is still kept by the parked keys, though nothing here needs
- *   more than per-payment order.
+ * - consumer `rtgs-gateway` on `payments.reserved.v1`: records each submission in its batch's
+ *   transaction and sends the pacs.008s once it committed (see submit-handler.ts); non-blocking
+ *   retries for a batch that fails to record (the database), while other accounts' payments flow.
  * - route `POST /rtgs/v1/pacs002` for the network's callbacks (header `X-Rtgs-Callback-Token`).
  * - worker `rtgs-status-chaser` for answers that come late or never.
  *
@@ -50,8 +49,8 @@ export function createRtgsGatewayService(deps: ServiceDeps, options: RtgsGateway
       {
         name: rtgsGatewayConsumerName,
         topics: [resolved.inputTopic],
-        handler: createSubmitHandler(
-          { clock: deps.clock, logger, network, validator, metrics },
+        batchHandler: createSubmitHandler(
+          { clock: deps.clock, logger, network, validator, metrics, applier: applierDeps },
           { instructingAgentBic: resolved.instructingAgentBic, instructedAgentBic: resolved.instructedAgentBic, validateOutgoing: resolved.validateOutgoing, firstCheckAfterMs: resolved.statusChaser.firstCheckAfterMs },
         ),
         retry: { mode: 'non-blocking', delaysMs: resolved.retryDelaysMs },

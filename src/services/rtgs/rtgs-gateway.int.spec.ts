@@ -11,8 +11,7 @@ import { outboxMigrations, TableOutbox } from '../../backbone/outbox/index.ts';
 import { EventEncoder } from '../../backbone/envelope/event-encoder.ts';
 import { JsonCodec } from '../../backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../backbone/clock/clock.ts';
-import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
-import type { ConsumedEvent, EmittedEvent } from '../../backbone/consumer/handler.ts';
+import { handleInTransaction, type ConsumedEvent, type EmittedEvent } from '../../backbone/consumer/handler.ts';
 import type { PaymentReserved } from '../../contracts/events.ts';
 import type { PaymentOrder } from '../../contracts/payment.ts';
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../../../test/support/engines.ts';
@@ -29,7 +28,7 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   let database: TestDatabase;
   let db: PostgresDatabase;
   const publisher = outboxPublisher(new EventEncoder(codec, uuidV7Ids, systemClock), new TableOutbox());
-  const open: { service?: RtgsGatewayService; app?: FastifyInstance; simulator?: RtgsSimulator } = {};
+  const open: { service?: RtgsGatewayService; app?: FastifyInstance; simulator?: RtgsSimulator; restarted?: RtgsSimulator } = {};
 
   beforeAll(async () => {
     database = await createTestDatabase('rtgs');
@@ -39,10 +38,12 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   afterEach(async () => {
     await open.service?.chaser.stop();
     await open.simulator?.close();
+    await open.restarted?.close();
     await open.app?.close();
     if (open.app?.server.listening) await new Promise((resolve) => open.app!.server.close(resolve));
     delete open.service;
     delete open.simulator;
+    delete open.restarted;
     delete open.app;
   });
   afterAll(async () => {
@@ -60,7 +61,8 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     const server = createServer((request, response) => serve(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${RtgsProtocol.callbackPath}`;
-    const simulator = await startRtgsSimulator({ callbackUrl, callbackToken: token, latencyMs: 100, callbackRetry: { baseDelayMs: 50 }, ...options.simulator });
+    const simulatorOptions = { callbackUrl, callbackToken: token, latencyMs: 100, callbackRetry: { baseDelayMs: 50 }, ...options.simulator };
+    const simulator = await startRtgsSimulator(simulatorOptions);
     open.simulator = simulator;
     const service = createRtgsGatewayService(
       { db, publisher, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() },
@@ -77,12 +79,11 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     open.app = app;
     await service.routes!(app);
     await app.ready();
-    return { service, simulator, app };
+    return { service, simulator, app, simulatorOptions };
   }
 
   /** Runs the consumer's handler as the batch processor does: in a transaction, emitted events into the outbox. */
   async function handle(service: RtgsGatewayService, payment: PaymentOrder, route: PaymentReserved['route'] = 'RTGS'): Promise<EmittedEvent[]> {
-    const emitted: EmittedEvent[] = [];
     const event: ConsumedEvent = {
       envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: new Date().toISOString(), correlationId: `corr-${payment.paymentId}`, causationId: null, key: payment.debtor.account, traceparent: '' },
       payload: { payment, route } satisfies PaymentReserved,
@@ -91,11 +92,7 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
       offset: 0n,
       attempt: 0,
     };
-    await db.transaction(async (tx) => {
-      await service.consumers[0]!.handler(event, { tx, emit: (emittedEvent) => emitted.push(emittedEvent) });
-      await publisher.publish(tx, emitted, { correlationId: event.envelope.correlationId, eventId: event.envelope.eventId });
-    });
-    return emitted;
+    return handleInTransaction(db, service.consumers[0]!, event, (tx, emitted) => publisher.publish(tx, emitted, { correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }));
   }
 
   async function outboxPayloads(topic: string, uetr: string): Promise<Record<string, unknown>[]> {
@@ -202,41 +199,57 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     await until(async () => (await stateOf(order.uetr))?.state === 'settled', 'the settlement');
   });
 
-  it('a handler run twice for one payment (batch re-run) sends the UETR twice, and the network settles it once', async () => {
+  it('sends nothing for a batch that rolls back; the re-run sends the UETR once and it settles once', async () => {
     const { service, simulator } = await start({ simulator: { latencyMs: 300 } });
     const order = payment();
+    const event = { envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: '', correlationId: 'c', causationId: null, key: 'k', traceparent: '' }, payload: { payment: order, route: 'RTGS' }, topic: 't', partition: 0, offset: 0n, attempt: 0 } as ConsumedEvent;
     await expect(
-      db.transaction(async (tx) => {
-        const event = { envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: '', correlationId: 'c', causationId: null, key: 'k', traceparent: '' }, payload: { payment: order, route: 'RTGS' }, topic: 't', partition: 0, offset: 0n, attempt: 0 } as ConsumedEvent;
-        await service.consumers[0]!.handler(event, { tx, emit: () => {} });
-        throw new Error('the batch rolls back after the send');
+      handleInTransaction(db, service.consumers[0]!, event, async () => {
+        throw new Error('the batch rolls back after the handler ran');
       }),
     ).rejects.toThrow('rolls back');
+    expect(simulator.inspect(order.uetr)).toBeUndefined();
+    expect(await stateOf(order.uetr)).toBeUndefined();
     await handle(service, order);
     await until(async () => (await stateOf(order.uetr))?.state === 'settled', 'the settlement');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(simulator.inspect(order.uetr)).toMatchObject({ submissions: 2, status: 'ACSC', callbacksSent: 1 });
+    expect(simulator.inspect(order.uetr)).toMatchObject({ submissions: 1, status: 'ACSC', callbacksSent: 1 });
     expect(await outboxPayloads('rtgs.settled.v1', order.uetr)).toHaveLength(1);
   });
 
-  it('opens the circuit when the network is down: transient errors the backbone retries, nothing recorded', async () => {
-    const { service, simulator } = await start({ gateway: { circuitBreaker: { volumeThreshold: 2, resetTimeoutMs: 60_000 } } });
+  it('when the network is down: records the submissions, opens the circuit, and the status chaser sends them once it is back', async () => {
+    const { service, simulator, simulatorOptions } = await start({ gateway: { circuitBreaker: { volumeThreshold: 2, resetTimeoutMs: 500 } } });
+    const port = Number(new URL(simulator.url).port);
     await simulator.close();
-    const codes: string[] = [];
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const order = payment();
-      const error = await handle(service, order).then(
-        () => undefined,
-        (thrown: unknown) => thrown,
-      );
-      expect(error).toBeInstanceOf(BackboneError);
-      expect(error).toMatchObject({ code: ErrorCodes.HANDLER_TRANSIENT, retryable: true });
-      codes.push(((error as BackboneError).cause as { code: string }).code);
-      expect(await stateOf(order.uetr)).toBeUndefined();
+    const orders = [payment(), payment(), payment(), payment()];
+    for (const order of orders) {
+      expect((await handle(service, order)).map((event) => event.topic)).toEqual(['rtgs.submitted.v1']);
+      expect(await stateOf(order.uetr)).toMatchObject({ state: 'submitted', decided_via: null });
     }
-    expect(codes.slice(0, 2)).toEqual(['UNREACHABLE', 'UNREACHABLE']);
-    expect(codes.slice(2)).toEqual(['CIRCUIT_OPEN', 'CIRCUIT_OPEN']);
     expect(service.network.circuitState).toBe('open');
+    const back = await startRtgsSimulator({ ...simulatorOptions, port });
+    open.restarted = back;
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the circuit's reset timeout
+    await db.query(`update rtgs_submissions set next_check_at = now() where uetr = any($1::text[])`, [orders.map((order) => order.uetr)]);
+    const round = await service.chaser.chaseOnce();
+    expect(round.resent).toBe(4);
+    for (const order of orders) await until(async () => (await stateOf(order.uetr))?.state === 'settled', `the settlement of ${order.uetr}`);
+    expect(orders.map((order) => back.inspect(order.uetr)?.submissions)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('records a pacs.008 the network refuses when it is sent as rejected (NARR), so the reservation is released', async () => {
+    // The network answers nothing within the test, so only the refusal decides.
+    const { service, simulator } = await start({ simulator: { latencyMs: 60_000 } });
+    const order = payment();
+    // The network holds another payment under this UETR: it refuses ours (409), for good.
+    await handle(service, { ...order, paymentId: randomUUID(), amountMinor: order.amountMinor + 1n, uetr: order.uetr }).catch(() => undefined);
+    await db.query(`delete from rtgs_submissions where uetr = $1`, [order.uetr]);
+    await handle(service, order);
+    await until(async () => (await stateOf(order.uetr))?.state === 'rejected', 'the refusal recorded');
+    expect(await stateOf(order.uetr)).toMatchObject({ decided_via: 'submit-refused', reason_code: 'NARR' });
+    const [rejected] = await outboxPayloads('rtgs.rejected.v1', order.uetr);
+    expect(rejected).toMatchObject({ paymentId: order.paymentId, reasonCode: 'NARR' });
+    expect(simulator.inspect(order.uetr)?.submissions).toBe(2); // the other payment's, and ours (refused)
   });
 
   it('refuses callbacks without the token, invalid pacs.002, and unknown UETRs', async () => {

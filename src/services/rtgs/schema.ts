@@ -36,4 +36,12 @@ export const rtgsMigrations: readonly Migration[] = [
       create index rtgs_submissions_awaiting on rtgs_submissions (next_check_at) where state = 'submitted';
     `,
   },
+  {
+    id: 2,
+    name: 'rtgs submissions refused when sent',
+    sql: `
+      alter table rtgs_submissions drop constraint rtgs_submissions_decided_via_check;
+      alter table rtgs_submissions add constraint rtgs_submissions_decided_via_check check (decided_via in ('callback', 'status-query', 'submit-refused'));
+    `,
+  },
 ];

@@ -7,7 +7,8 @@ import type { PaymentStatusReport } from './iso20022/pacs002.ts';
 import { findSubmission, recordDecision } from './submissions.ts';
 import type { RtgsMetrics } from './metrics.ts';
 
-export type AnswerPath = 'callback' | 'status-query';
+/** How an answer came: the network's callback, a status query, or the network refusing the pacs.008 when it was sent. */
+export type AnswerPath = 'callback' | 'status-query' | 'submit-refused';
 
 /** What became of one transaction status of a pacs.002. */
 export interface AppliedStatus {

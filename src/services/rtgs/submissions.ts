@@ -43,15 +43,37 @@ interface Row {
 
 const columns = 'uetr, payment_id, debtor_account, state, message_id, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, status_checks';
 
-/** Inserts a submission; false when the UETR is already there. */
-export async function insertSubmission(tx: SqlRunner, submission: NewSubmission): Promise<boolean> {
-  const result = await tx.query(
+/** Inserts submissions (one statement); a UETR already there is left as it is. */
+export async function insertSubmissions(tx: SqlRunner, submissions: readonly NewSubmission[]): Promise<void> {
+  if (submissions.length === 0) return;
+  const column = <T>(pick: (submission: NewSubmission) => T): T[] => submissions.map(pick);
+  await tx.query(
     `insert into rtgs_submissions (uetr, payment_id, debtor_account, message_id, amount_minor, currency, state, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, next_check_at)
-     values ($1, $2, $3, $4, $5, $6, 'submitted', $7, $8, $9, $10, $11, $12)
+     select uetr, payment_id, debtor_account, message_id, amount_minor, currency, 'submitted', pacs008, correlation_id, cause_event_id, traceparent, submitted_at, next_check_at
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[])
+         as s(uetr, payment_id, debtor_account, message_id, amount_minor, currency, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, next_check_at)
      on conflict (uetr) do nothing`,
-    [submission.uetr, submission.paymentId, submission.debtorAccount, submission.messageId, submission.amountMinor, submission.currency, submission.pacs008, submission.correlationId, submission.causeEventId, submission.traceparent, submission.submittedAt, submission.nextCheckAt],
+    [
+      column((s) => s.uetr),
+      column((s) => s.paymentId),
+      column((s) => s.debtorAccount),
+      column((s) => s.messageId),
+      column((s) => s.amountMinor.toString()),
+      column((s) => s.currency),
+      column((s) => s.pacs008),
+      column((s) => s.correlationId),
+      column((s) => s.causeEventId),
+      column((s) => s.traceparent),
+      column((s) => s.submittedAt.toISOString()),
+      column((s) => s.nextCheckAt.toISOString()),
+    ],
   );
-  return result.rowCount === 1;
+}
+
+/** The payment each of `uetrs` was submitted for, for those already submitted. */
+export async function findSubmissions(runner: SqlRunner, uetrs: readonly string[]): Promise<Map<string, string>> {
+  const result = await runner.query<{ uetr: string; payment_id: string }>(`select uetr, payment_id from rtgs_submissions where uetr = any($1::text[])`, [uetrs]);
+  return new Map(result.rows.map((row) => [row.uetr, row.payment_id]));
 }
 
 /** The submission of `uetr`; with `lock`, its row stays locked until `runner`'s transaction ends. */
@@ -64,7 +86,7 @@ export async function findSubmission(runner: SqlRunner, uetr: string, options: {
  * Moves a submission from `submitted` to a final state. Conditional, so that of two deliveries of
  * the same answer only the first changes anything: returns false when it was already final.
  */
-export async function recordDecision(tx: SqlRunner, uetr: string, decision: { state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query'; at: Date }): Promise<boolean> {
+export async function recordDecision(tx: SqlRunner, uetr: string, decision: { state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query' | 'submit-refused'; at: Date }): Promise<boolean> {
   const result = await tx.query(
     `update rtgs_submissions set state = $2, reason_code = $3, settlement_date = $4, decided_via = $5, decided_at = $6, next_check_at = null
       where uetr = $1 and state = 'submitted'`,
