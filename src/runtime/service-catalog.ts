@@ -71,10 +71,12 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
     createNotificationsService(deps, {
       requireScope,
       sinkPath: join(config.dataDir, 'notifications.jsonl'),
-      accountContacts: async (tx, account) => {
-        const found = await tx.query<{ email: string | null; phone: string | null }>(`select email, phone from ledger_accounts where account_id = $1`, [account]);
-        const row = found.rows[0];
-        return row && { ...(row.email ? { email: row.email } : {}), ...(row.phone ? { phone: row.phone } : {}) };
+      accountContacts: async (tx, accounts) => {
+        const found = await tx.query<{ account_id: string; email: string | null; phone: string | null }>(
+          `select account_id, email, phone from ledger_accounts where account_id = any($1::text[]) and (email is not null or phone is not null)`,
+          [accounts],
+        );
+        return new Map(found.rows.map((row) => [row.account_id, { ...(row.email ? { email: row.email } : {}), ...(row.phone ? { phone: row.phone } : {}) }]));
       },
       ...(tuning.notifications?.retryDelaysMs ? { retryDelaysMs: tuning.notifications.retryDelaysMs } : {}),
       ...(tuning.retryDelaysMs ? { consumerRetryDelaysMs: tuning.retryDelaysMs } : {}),

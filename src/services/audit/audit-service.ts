@@ -1,9 +1,9 @@
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { BackboneError, ErrorCodes, transientError } from '../../backbone/errors.ts';
-import type { EventHandler } from '../../backbone/consumer/handler.ts';
+import type { BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import { auditRecordOf } from './append.ts';
-import { stageAuditRecord } from './stage.ts';
+import { stageAuditRecords } from './stage.ts';
 import { AuditChainer } from './chainer-worker.ts';
 import { auditMetrics } from './metrics.ts';
 import { auditMigrations } from './schema.ts';
@@ -52,17 +52,17 @@ export const auditServiceName = 'audit';
 export function createAuditService(deps: ServiceDeps, options: AuditServiceOptions): AuditService {
   const settings = validate(options);
   const metrics = auditMetrics(deps.metricsRegistry, deps);
-  const handler: EventHandler = async (event, context) => {
-    const record = auditRecordOf(event);
-    let staged;
+  const batchHandler: BatchEventHandler = async (events, context) => {
+    const records = events.map(auditRecordOf);
+    let staged: number;
     try {
-      staged = await stageAuditRecord(context.tx, record, deps.clock.nowMs());
+      staged = await stageAuditRecords(context.tx, records, deps.clock.nowMs());
     } catch (error) {
-      // The record is valid JSON, so a failure here is the database's: worth retrying.
-      throw transientError('could not stage the event for the audit log', error);
+      // The records are valid JSON, so a failure here is the database's: worth retrying.
+      throw transientError('could not stage the events for the audit log', error);
     }
-    metrics.events.inc({ outcome: staged ? 'appended' : 'duplicate' });
-    if (staged) deps.logger.debug({ eventId: record.eventId, topic: record.topic }, 'audited');
+    metrics.events.inc({ outcome: 'appended' }, staged);
+    if (records.length > staged) metrics.events.inc({ outcome: 'duplicate' }, records.length - staged);
   };
   const chainer = new AuditChainer({
     db: deps.db,
@@ -78,7 +78,7 @@ export function createAuditService(deps: ServiceDeps, options: AuditServiceOptio
       {
         name: auditServiceName,
         topics: settings.topics,
-        handler,
+        batchHandler,
         retry: settings.retryDelaysMs ? { mode: 'blocking', delaysMs: settings.retryDelaysMs } : { mode: 'blocking' },
       },
     ],

@@ -12,26 +12,41 @@ import type { AuditRecord } from './chain-store.ts';
  * which drops a staged record whose event is already chained. A trigger wakes the chainer at commit.
  */
 export async function stageAuditRecord(tx: SqlRunner, record: AuditRecord, recordedAtMs: number): Promise<boolean> {
+  return (await stageAuditRecords(tx, [record], recordedAtMs)) === 1;
+}
+
+/**
+ * Stages a batch of records in one statement, as `stageAuditRecord` does one; returns how many were
+ * new. The rows are inserted in event-id order, the order every stager of the same events takes
+ * their unique-index entries in, so two batches sharing events wait for each other, never deadlock.
+ */
+export async function stageAuditRecords(tx: SqlRunner, records: readonly AuditRecord[], recordedAtMs: number): Promise<number> {
+  if (records.length === 0) return 0;
+  const sorted = [...records].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  const column = <T>(pick: (record: AuditRecord) => T): T[] => sorted.map(pick);
   const result = await tx.query(
     `insert into audit_pending (event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id,
        occurred_at, recorded_at, payment_id, payload_json)
-     select $1::text, $2::text, $3::text, $4::int, $5::text, $6::text, $7::text, $8::text, $9::timestamptz, $10::text, $11::text
-     where not exists (select 1 from audit_log where event_id = $1::text)
+     select r.event_id, r.topic, r.event_type, r.schema_version, r.event_key, r.correlation_id, r.causation_id, r.occurred_at, $11::timestamptz, r.payment_id, r.payload_json
+       from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+         with ordinality as r(event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id, occurred_at, payment_id, payload_json, position)
+      where not exists (select 1 from audit_log where event_id = r.event_id)
+      order by r.position
      on conflict (event_id) do nothing`,
     [
-      record.eventId,
-      record.topic,
-      record.eventType,
-      record.schemaVersion,
-      record.key,
-      record.correlationId,
-      record.causationId,
-      record.occurredAt,
+      column((r) => r.eventId),
+      column((r) => r.topic),
+      column((r) => r.eventType),
+      column((r) => r.schemaVersion),
+      column((r) => r.key),
+      column((r) => r.correlationId),
+      column((r) => r.causationId),
+      column((r) => r.occurredAt),
+      column((r) => r.paymentId),
+      column((r) => r.payloadJson),
       // Millisecond precision, as `AuditEntry.recordedAt` promises: the hash covers it.
       new Date(recordedAtMs).toISOString(),
-      record.paymentId,
-      record.payloadJson,
     ],
   );
-  return result.rowCount === 1;
+  return result.rowCount;
 }

@@ -31,7 +31,7 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
       {
         name: 'payment-status',
         topics: timelineTopics,
-        handler: statusProjectionHandler(statusByTopic, options.statusRanks ?? statusRank),
+        batchHandler: statusProjectionHandler(statusByTopic, options.statusRanks ?? statusRank),
         retry: { mode: 'non-blocking' },
       },
     ],

@@ -1,4 +1,4 @@
-import type { EventHandler } from '../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import type { PaymentStatus } from '../../contracts/payment.ts';
 
@@ -32,23 +32,41 @@ export const defaultStatusByTopic: ReadonlyMap<string, PaymentStatus> = new Map<
   [PaymentTopics.failed, 'FAILED'],
 ]);
 
-export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, string>, rankOf: Readonly<Record<string, number>>): EventHandler {
-  return async (event, { tx }) => {
-    const payload = event.payload as { paymentId?: string; payment?: { paymentId: string }; reasonCode?: string; reason?: string };
-    const paymentId = payload.payment?.paymentId ?? payload.paymentId;
-    if (!paymentId) throw new Error(`payment event on ${event.topic} without a paymentId`);
+/**
+ * The projection for a batch of events, in two statements: every event joins its payment's
+ * timeline (one insert), and each payment of the batch moves to the highest-ranked status among
+ * its events, if that is above its current one (one update). The same result as applying the
+ * events one by one: a status never moves back, and of two events of equal rank the first wins.
+ */
+export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, string>, rankOf: Readonly<Record<string, number>>): BatchEventHandler {
+  return async (events, { tx }) => {
+    const timeline: { paymentId: string; eventId: string; eventType: string; topic: string; occurredAt: string }[] = [];
+    const moves = new Map<string, { status: string; rank: number; reasonCode: string | null; reason: string | null }>();
+    for (const [index, event] of events.entries()) {
+      const payload = event.payload as { paymentId?: string; payment?: { paymentId: string }; reasonCode?: string; reason?: string };
+      const paymentId = payload.payment?.paymentId ?? payload.paymentId;
+      if (!paymentId) throw new EventFailure(index, new Error(`payment event on ${event.topic} without a paymentId`));
+      timeline.push({ paymentId, eventId: event.envelope.eventId, eventType: event.envelope.eventType, topic: event.topic, occurredAt: event.envelope.occurredAt });
+      const status = statusByTopic.get(event.topic);
+      if (status === undefined) continue;
+      const rank = rankOf[status];
+      if (rank === undefined) throw new EventFailure(index, new Error(`status ${status} has no rank`));
+      const earlier = moves.get(paymentId);
+      if (!earlier || earlier.rank < rank) moves.set(paymentId, { status, rank, reasonCode: payload.reasonCode ?? null, reason: payload.reason ?? null });
+    }
     await tx.query(
-      `insert into payment_timeline (payment_id, event_id, event_type, topic, occurred_at) values ($1, $2, $3, $4, $5) on conflict do nothing`,
-      [paymentId, event.envelope.eventId, event.envelope.eventType, event.topic, event.envelope.occurredAt],
+      `insert into payment_timeline (payment_id, event_id, event_type, topic, occurred_at)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) on conflict do nothing`,
+      [timeline.map((t) => t.paymentId), timeline.map((t) => t.eventId), timeline.map((t) => t.eventType), timeline.map((t) => t.topic), timeline.map((t) => t.occurredAt)],
     );
-    const status = statusByTopic.get(event.topic);
-    if (status === undefined) return;
-    const rank = rankOf[status];
-    if (rank === undefined) throw new Error(`status ${status} has no rank`);
+    if (moves.size === 0) return;
+    // In payment id order, the order every projector locks the rows in.
+    const ordered = [...moves].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     await tx.query(
-      `update payments set status = $2, status_rank = $3, reason_code = coalesce($4, reason_code), reason = coalesce($5, reason), updated_at = now()
-       where payment_id = $1 and status_rank < $3`,
-      [paymentId, status, rank, payload.reasonCode ?? null, payload.reason ?? null],
+      `update payments p set status = m.status, status_rank = m.rank, reason_code = coalesce(m.reason_code, p.reason_code), reason = coalesce(m.reason, p.reason), updated_at = now()
+         from (select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) as m(payment_id, status, rank, reason_code, reason)) m
+        where p.payment_id = m.payment_id and p.status_rank < m.rank`,
+      [ordered.map(([id]) => id), ordered.map(([, m]) => m.status), ordered.map(([, m]) => m.rank), ordered.map(([, m]) => m.reasonCode), ordered.map(([, m]) => m.reason)],
     );
   };
 }

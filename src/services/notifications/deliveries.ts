@@ -24,28 +24,37 @@ export interface DeliveredEvent {
   payloadJson: string;
 }
 
+/** A delivery and the event it carries. */
+export interface EventDelivery {
+  delivery: NewDelivery;
+  event: DeliveredEvent;
+}
+
 /**
- * Inserts deliveries for one event; an (subscription, event) or (channel, event) pair that is
- * already there is skipped, so a handler that runs again for the same event adds nothing. Wakes
- * the delivery workers when the transaction commits. Returns how many rows were new.
+ * Inserts deliveries (of any number of events, one statement); an (subscription, event) or
+ * (channel, event) pair that is already there is skipped, so a handler that runs again for the
+ * same event adds nothing. Wakes the delivery workers when the transaction commits. Returns how
+ * many rows were new.
  */
-export async function insertDeliveries(tx: SqlRunner, deliveries: readonly NewDelivery[], event: DeliveredEvent, nowMs: number): Promise<number> {
-  if (deliveries.length === 0) return 0;
+export async function insertDeliveries(tx: SqlRunner, rows: readonly EventDelivery[], nowMs: number): Promise<number> {
+  if (rows.length === 0) return 0;
+  const column = <T>(pick: (row: EventDelivery) => T): T[] => rows.map(pick);
   const result = await tx.query(
     `insert into notification_deliveries (id, channel, subscription_id, destination, event_id, event_type, correlation_id, occurred_at, payload_json, next_attempt_at, created_at)
-     select d.id, d.channel, d.subscription_id, d.destination, $5, $6, $7, $8, $9, $10::timestamptz, $10::timestamptz
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as d(id, channel, subscription_id, destination)
+     select d.id, d.channel, d.subscription_id, d.destination, d.event_id, d.event_type, d.correlation_id, d.occurred_at, d.payload_json, $10::timestamptz, $10::timestamptz
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         as d(id, channel, subscription_id, destination, event_id, event_type, correlation_id, occurred_at, payload_json)
      on conflict do nothing`,
     [
-      deliveries.map((d) => d.id),
-      deliveries.map((d) => d.channel),
-      deliveries.map((d) => d.subscriptionId),
-      deliveries.map((d) => d.destination),
-      event.eventId,
-      event.eventType,
-      event.correlationId,
-      event.occurredAt,
-      event.payloadJson,
+      column((row) => row.delivery.id),
+      column((row) => row.delivery.channel),
+      column((row) => row.delivery.subscriptionId),
+      column((row) => row.delivery.destination),
+      column((row) => row.event.eventId),
+      column((row) => row.event.eventType),
+      column((row) => row.event.correlationId),
+      column((row) => row.event.occurredAt),
+      column((row) => row.event.payloadJson),
       new Date(nowMs).toISOString(),
     ],
   );

@@ -40,7 +40,7 @@ describeWithPostgres('delivery workers on PostgreSQL', () => {
     const subscription = await insertSubscription(db, uuidV7Ids.eventId(), { url: receiver.url('/hook'), events: null }, 'whsec_x', Date.now());
     for (let n = 0; n < 40; n++) {
       const event = { eventId: `event-${n}`, eventType: 'PaymentCompleted', correlationId: 'flow', occurredAt: new Date().toISOString(), payloadJson: '{}' };
-      await db.transaction((tx) => insertDeliveries(tx, [{ id: uuidV7Ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }], event, Date.now()));
+      await db.transaction((tx) => insertDeliveries(tx, [{ delivery: { id: uuidV7Ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event }], Date.now()));
     }
     const attempts = await Promise.all(workers.map((service) => service.deliveryWorker.deliverDue()));
     expect(attempts.reduce((sum, count) => sum + count, 0)).toBe(40);

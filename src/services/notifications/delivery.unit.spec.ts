@@ -62,7 +62,7 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
         retryDelaysMs: [1000, 5000],
         timeoutMs: 2000,
         sinkPath: join(sinkDir, 'notifications.jsonl'),
-        accountContacts: async (_tx, account) => (account === 'acct-1' ? { email: 'ann@example.com', phone: '+4915112345678' } : undefined),
+        accountContacts: async (_tx, accounts) => new Map(accounts.includes('acct-1') ? [['acct-1', { email: 'ann@example.com', phone: '+4915112345678' }]] : []),
       },
     );
     await migrate(fixture.db, service.name, service.migrations);

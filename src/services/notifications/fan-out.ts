@@ -1,17 +1,17 @@
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import type { SqlRunner } from '../../backbone/storage/database.ts';
-import type { EventHandler } from '../../backbone/consumer/handler.ts';
+import type { BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import { transientError } from '../../backbone/errors.ts';
-import { insertDeliveries, type NewDelivery } from './deliveries.ts';
+import { insertDeliveries, type EventDelivery } from './deliveries.ts';
 
 /**
- * Contact data of an account, looked up in the consumer's transaction (so it reads the same
- * database state the event was handled in). Undefined, or no field, when the account has none.
+ * Contact data of accounts, looked up in the consumer's transaction (so it reads the same
+ * database state the events were handled in): the accounts that have any, each with the fields it has.
  */
-export type AccountContacts = (tx: SqlRunner, account: string) => Promise<{ email?: string; phone?: string } | undefined>;
+export type AccountContacts = (tx: SqlRunner, accounts: readonly string[]) => Promise<Map<string, { email?: string; phone?: string }>>;
 
 /** The default: no account has contact data, so only webhooks are delivered. */
-export const noAccountContacts: AccountContacts = async () => undefined;
+export const noAccountContacts: AccountContacts = async () => new Map();
 
 export interface FanOutDeps {
   clock: Clock;
@@ -20,41 +20,48 @@ export interface FanOutDeps {
 }
 
 /**
- * The consumer's handler: for each event, in the batch's transaction, one delivery row per live
- * webhook subscription to its event type, and an email and an SMS row when the debtor account has
- * such contacts. It does no network I/O, so a slow or failing receiver never holds up this
- * consumer, let alone the payment flow (a consumer group of its own). Database failures are
- * retried (they are the database's, not the event's).
+ * The consumer's handler, for a batch of events: in the batch's transaction, one delivery row per
+ * live webhook subscription to each event's type, and an email and an SMS row when the debtor
+ * account has such contacts: three statements for the whole batch (the live subscriptions, the
+ * accounts' contacts, one insert). It does no network I/O, so a slow or failing receiver never
+ * holds up this consumer, let alone the payment flow (a consumer group of its own). Database
+ * failures are retried (they are the database's, not the event's).
  */
-export function fanOutHandler(deps: FanOutDeps): EventHandler {
-  return async (event, context) => {
-    const { envelope } = event;
-    const payloadJson = JSON.stringify(event.payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+export function fanOutHandler(deps: FanOutDeps): BatchEventHandler {
+  return async (events, context) => {
     try {
-      const deliveries = [...(await webhookDeliveries(context.tx, envelope.eventType, deps.ids)), ...(await messageDeliveries(context.tx, event.payload, deps))];
-      await insertDeliveries(context.tx, deliveries, { ...envelope, payloadJson }, deps.clock.nowMs());
+      const subscriptions = await liveSubscriptions(context.tx);
+      const contacts = await contactsOf(context.tx, events.map((event) => event.payload), deps.accountContacts);
+      const rows: EventDelivery[] = [];
+      for (const event of events) {
+        const { envelope } = event;
+        const payloadJson = JSON.stringify(event.payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+        const delivered = { ...envelope, payloadJson };
+        for (const subscription of subscriptions) {
+          if (subscription.eventTypes === null || subscription.eventTypes.includes(envelope.eventType)) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event: delivered });
+        }
+        const account = debtorAccountOf(event.payload);
+        const contact = account === undefined ? undefined : contacts.get(account);
+        if (contact?.email) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'email', subscriptionId: null, destination: contact.email }, event: delivered });
+        if (contact?.phone) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'sms', subscriptionId: null, destination: contact.phone }, event: delivered });
+      }
+      await insertDeliveries(context.tx, rows, deps.clock.nowMs());
     } catch (error) {
       throw transientError('could not record notification deliveries', error);
     }
   };
 }
 
-async function webhookDeliveries(tx: SqlRunner, eventType: string, ids: IdGenerator): Promise<NewDelivery[]> {
-  const subscriptions = await tx.query<{ id: string }>(
-    `select id from webhook_subscriptions where deleted_at is null and (event_types is null or $1 = any(event_types)) order by id`,
-    [eventType],
-  );
-  return subscriptions.rows.map((row) => ({ id: ids.eventId(), channel: 'webhook', subscriptionId: row.id, destination: null }));
+async function liveSubscriptions(tx: SqlRunner): Promise<{ id: string; eventTypes: string[] | null }[]> {
+  const result = await tx.query<{ id: string; event_types: string[] | null }>(`select id, event_types from webhook_subscriptions where deleted_at is null order by id`);
+  return result.rows.map((row) => ({ id: row.id, eventTypes: row.event_types }));
 }
 
-async function messageDeliveries(tx: SqlRunner, payload: unknown, deps: FanOutDeps): Promise<NewDelivery[]> {
-  const account = debtorAccountOf(payload);
-  if (account === undefined) return [];
-  const contacts = await deps.accountContacts(tx, account);
-  const deliveries: NewDelivery[] = [];
-  if (contacts?.email) deliveries.push({ id: deps.ids.eventId(), channel: 'email', subscriptionId: null, destination: contacts.email });
-  if (contacts?.phone) deliveries.push({ id: deps.ids.eventId(), channel: 'sms', subscriptionId: null, destination: contacts.phone });
-  return deliveries;
+/** The contacts of the batch's debtor accounts, each looked up once. */
+async function contactsOf(tx: SqlRunner, payloads: readonly unknown[], accountContacts: AccountContacts): Promise<Map<string, { email?: string; phone?: string }>> {
+  const accounts = [...new Set(payloads.map(debtorAccountOf).filter((account) => account !== undefined))];
+  const found = await accountContacts(tx, accounts);
+  return found;
 }
 
 /** The customer's account: `debtorAccount` on outcome events, `payment.debtor.account` on order events. */

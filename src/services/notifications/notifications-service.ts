@@ -82,7 +82,7 @@ export function createNotificationsService(deps: ServiceDeps, options: Notificat
       {
         name: notificationsServiceName,
         topics: settings.topics,
-        handler: fanOutHandler({ clock: deps.clock, ids: deps.ids, accountContacts: options.accountContacts ?? noAccountContacts }),
+        batchHandler: fanOutHandler({ clock: deps.clock, ids: deps.ids, accountContacts: options.accountContacts ?? noAccountContacts }),
         retry: options.consumerRetryDelaysMs ? { mode: 'blocking', delaysMs: options.consumerRetryDelaysMs } : { mode: 'blocking' },
       },
     ],
