@@ -1,116 +1,185 @@
-import type { ConsumedEvent, EventHandler, HandlerContext } from '../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
+import { transientError } from '../../backbone/errors.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes, type PaymentOrder } from '../../contracts/payment.ts';
 import type { PaymentCompleted, PaymentFailed, PaymentReserved, RtgsRejected, RtgsSettled } from '../../contracts/events.ts';
 import { bankAccounts, decideReservation, settlementPostings } from './domain/ledger.ts';
-import { findAccount, findHold, lockAccounts, placeHold, postEntry, resolveHold, type Hold } from './ledger-store.ts';
+import { applyAccountChanges, insertHolds, lockAccounts, lockHolds, postEntries, resolveHolds, type AccountRow, type Hold, type JournalEntry } from './ledger-store.ts';
 
 /**
  * The ledger's consumer: reserves funds for an approved payment, then posts or releases the hold
  * when the RTGS network answers. It runs in blocking-retry mode: every event of a debtor account
  * is on one partition and must be applied in order (a release must not overtake its reservation).
+ *
+ * A batch is applied with a fixed number of statements, whatever its size: it locks the holds of
+ * its payments (payment id order), then every account it touches (account id order: debtors,
+ * internal creditors, the accounts of the holds), in two statements; decides each event in order
+ * on that locked state in memory (the pure functions of domain/ledger.ts), so a later payment of
+ * the batch sees the funds an earlier one reserved; and writes the outcome set-based: new holds,
+ * resolved holds, journal entries, postings and the accounts' balance and reserved amounts. One
+ * lock order for every ledger transaction: two batches that share accounts (an internal transfer
+ * each way) wait for each other, never deadlock.
  */
-export function ledgerHandler(options: { approvedTopic: string; ids: IdGenerator }): EventHandler {
-  return async (event, context) => {
-    switch (event.topic) {
-      case options.approvedTopic:
-        return reserve((event.payload as { payment: PaymentOrder }).payment, context, options.ids);
-      case PaymentTopics.rtgsSettled:
-        return settle(event as ConsumedEvent<RtgsSettled>, context, options.ids);
-      case PaymentTopics.rtgsRejected:
-        return release(event as ConsumedEvent<RtgsRejected>, context);
-      default:
-        throw new Error(`ledger: no handler for topic ${event.topic}`);
+export function ledgerHandler(options: { approvedTopic: string; ids: IdGenerator }): BatchEventHandler {
+  return async (events, context) => {
+    const paymentIds = events.map((event) => paymentIdOf(event, options.approvedTopic));
+    const holds = await lockHolds(context.tx, paymentIds);
+    const touched = events.flatMap((event, index) => {
+      if (event.topic === options.approvedTopic) {
+        const { payment } = event.payload as { payment: PaymentOrder };
+        return [payment.debtor.account, payment.creditor.account];
+      }
+      const hold = holds.get(paymentIds[index]!);
+      return hold ? [hold.accountId] : [];
+    });
+    const batch = new LedgerBatch(await lockAccounts(context.tx, touched), holds, options.ids, context);
+    for (const [index, event] of events.entries()) {
+      try {
+        if (event.topic === options.approvedTopic) batch.reserve(event, (event.payload as { payment: PaymentOrder }).payment);
+        else if (event.topic === PaymentTopics.rtgsSettled) batch.settle(event as ConsumedEvent<RtgsSettled>);
+        else if (event.topic === PaymentTopics.rtgsRejected) batch.release(event as ConsumedEvent<RtgsRejected>);
+        else throw new Error(`ledger: no handler for topic ${event.topic}`);
+      } catch (error) {
+        throw new EventFailure(index, error);
+      }
     }
+    await batch.write();
   };
 }
 
-async function reserve(payment: PaymentOrder, context: HandlerContext, ids: IdGenerator): Promise<void> {
-  const { tx } = context;
-  if (await findHold(tx, payment.paymentId)) return; // decided before (e.g. the event was published twice)
-  const creditor = await findAccount(tx, payment.creditor.account);
-  const creditorIsInternal = creditor?.kind === 'customer';
-  const locked = await lockAccounts(tx, creditorIsInternal ? [payment.debtor.account, payment.creditor.account] : [payment.debtor.account]);
-  const debtor = locked.get(payment.debtor.account);
-  const decision = decideReservation(debtor?.kind === 'customer' ? debtor : undefined, payment.amountMinor, payment.currency, creditorIsInternal);
-  if (decision.kind === 'refuse') return fail(context, payment, decision.reasonCode, decision.reason);
-  if (creditorIsInternal && (creditor.currency !== payment.currency || creditor.status !== 'open')) {
-    return fail(context, payment, PaymentReasonCodes.CREDITOR_ACCOUNT_INVALID, 'the creditor account of this bank is closed or in another currency');
+function paymentIdOf(event: ConsumedEvent, approvedTopic: string): string {
+  return event.topic === approvedTopic ? (event.payload as { payment: PaymentOrder }).payment.paymentId : (event.payload as { paymentId: string }).paymentId;
+}
+
+/** One batch's decisions, made in order on the locked state, and the writes they add up to. */
+class LedgerBatch {
+  readonly #accounts: Map<string, AccountRow>;
+  readonly #holds: Map<string, Hold>;
+  readonly #ids: IdGenerator;
+  readonly #context: BatchHandlerContext;
+  readonly #newHolds: Hold[] = [];
+  readonly #placed = new Set<string>();
+  readonly #resolved = new Map<string, 'posted' | 'released'>();
+  readonly #entries: JournalEntry[] = [];
+  /** Per account: how much its balance and its reserved amount move. */
+  readonly #changes = new Map<string, { balanceMinor: bigint; reservedMinor: bigint }>();
+
+  constructor(accounts: Map<string, AccountRow>, holds: Map<string, Hold>, ids: IdGenerator, context: BatchHandlerContext) {
+    this.#accounts = accounts;
+    this.#holds = holds;
+    this.#ids = ids;
+    this.#context = context;
   }
-  const hold = { paymentId: payment.paymentId, accountId: decision.accountId, amountMinor: payment.amountMinor, currency: payment.currency, route: decision.route };
-  await placeHold(tx, hold);
-  emit<PaymentReserved>(context, PaymentTopics.reserved, payment.debtor.account, { payment, route: decision.route });
-  if (decision.route === 'INTERNAL') {
+
+  reserve(event: ConsumedEvent, payment: PaymentOrder): void {
+    if (this.#holds.has(payment.paymentId)) return; // decided before (e.g. the event was published twice)
+    const creditor = this.#accounts.get(payment.creditor.account);
+    const creditorIsInternal = creditor?.kind === 'customer';
+    const debtor = this.#accounts.get(payment.debtor.account);
+    const decision = decideReservation(debtor?.kind === 'customer' ? debtor : undefined, payment.amountMinor, payment.currency, creditorIsInternal);
+    if (decision.kind === 'refuse') return this.#fail(event, payment, decision.reasonCode, decision.reason);
+    if (creditorIsInternal && (creditor.currency !== payment.currency || creditor.status !== 'open')) {
+      return this.#fail(event, payment, PaymentReasonCodes.CREDITOR_ACCOUNT_INVALID, 'the creditor account of this bank is closed or in another currency');
+    }
+    const hold: Hold = { paymentId: payment.paymentId, accountId: decision.accountId, amountMinor: payment.amountMinor, currency: payment.currency, route: decision.route, state: 'held' };
+    this.#holds.set(hold.paymentId, hold);
+    this.#newHolds.push(hold);
+    this.#placed.add(hold.paymentId);
+    this.#change(hold.accountId, 0n, hold.amountMinor);
+    this.#emit<PaymentReserved>(event, PaymentTopics.reserved, payment.debtor.account, { payment, route: decision.route });
     // Both accounts are ours and locked: settle at once, in the same transaction.
-    await postAndComplete(context, { ...hold, state: 'held' }, payment.creditor.account, 'internal-transfer', payment.uetr, ids);
+    if (decision.route === 'INTERNAL') this.#postAndComplete(event, hold, payment.creditor.account, 'internal-transfer', payment.uetr);
   }
-}
 
-async function settle(event: ConsumedEvent<RtgsSettled>, context: HandlerContext, ids: IdGenerator): Promise<void> {
-  const { paymentId, uetr } = event.payload;
-  const hold = await heldFor(context, paymentId);
-  if (!hold) return;
-  await postAndComplete(context, hold, bankAccounts.rtgsSettlement(hold.currency), 'settlement', uetr, ids);
-}
+  settle(event: ConsumedEvent<RtgsSettled>): void {
+    const hold = this.#heldFor(event.payload.paymentId);
+    if (hold) this.#postAndComplete(event, hold, bankAccounts.rtgsSettlement(hold.currency), 'settlement', event.payload.uetr);
+  }
 
-async function release(event: ConsumedEvent<RtgsRejected>, context: HandlerContext): Promise<void> {
-  const { paymentId, reasonCode, reason } = event.payload;
-  const hold = await heldFor(context, paymentId);
-  if (!hold) return;
-  await resolveHold(context.tx, hold, 'released');
-  emit<PaymentFailed>(context, PaymentTopics.failed, hold.accountId, {
-    paymentId,
-    debtorAccount: hold.accountId,
-    amountMinor: hold.amountMinor,
-    currency: hold.currency,
-    reasonCode: PaymentReasonCodes.RTGS_REJECTED,
-    reason: `RTGS network rejected the payment (${reasonCode}): ${reason}`,
-  });
-}
+  release(event: ConsumedEvent<RtgsRejected>): void {
+    const { paymentId, reasonCode, reason } = event.payload;
+    const hold = this.#heldFor(paymentId);
+    if (!hold) return;
+    this.#resolve(hold, 'released');
+    this.#emit<PaymentFailed>(event, PaymentTopics.failed, hold.accountId, {
+      paymentId,
+      debtorAccount: hold.accountId,
+      amountMinor: hold.amountMinor,
+      currency: hold.currency,
+      reasonCode: PaymentReasonCodes.RTGS_REJECTED,
+      reason: `RTGS network rejected the payment (${reasonCode}): ${reason}`,
+    });
+  }
 
-/** The open hold of a payment, its account locked; undefined (nothing to do) if already resolved. */
-async function heldFor(context: HandlerContext, paymentId: string): Promise<Hold | undefined> {
-  const hold = await findHold(context.tx, paymentId);
-  if (!hold) throw new Error(`ledger invariant broken: an RTGS answer for payment ${paymentId}, which holds no funds`);
-  if (hold.state !== 'held') return undefined; // answered twice: the first answer won
-  await lockAccounts(context.tx, [hold.accountId]);
-  const current = await findHold(context.tx, paymentId);
-  return current?.state === 'held' ? current : undefined;
-}
+  /** Writes what the batch decided: a fixed number of statements. */
+  async write(): Promise<void> {
+    const { tx } = this.#context;
+    const inserted = await insertHolds(tx, this.#newHolds);
+    const resolved = await resolveHolds(tx, [...this.#resolved].map(([paymentId, state]) => ({ paymentId, state })));
+    const posted = await postEntries(tx, this.#entries);
+    // Another transaction got there first (only while partitions move between members): the
+    // batch is retried and then sees what that one did.
+    if (inserted !== this.#newHolds.length || resolved !== this.#resolved.size || posted !== this.#entries.length) {
+      throw transientError('the ledger batch raced another transaction for the same payments; retrying');
+    }
+    await applyAccountChanges(tx, this.#changes);
+  }
 
-async function postAndComplete(context: HandlerContext, hold: Hold, counterpartAccountId: string, kind: 'settlement' | 'internal-transfer', uetr: string, ids: IdGenerator): Promise<void> {
-  await resolveHold(context.tx, hold, 'posted');
-  const posted = await postEntry(context.tx, {
-    entryId: ids.eventId(),
-    kind,
-    paymentId: hold.paymentId,
-    reference: hold.paymentId,
-    currency: hold.currency,
-    postings: settlementPostings(hold.accountId, counterpartAccountId, hold.amountMinor),
-  });
-  if (!posted) throw new Error(`ledger invariant broken: payment ${hold.paymentId} was posted twice`);
-  emit<PaymentCompleted>(context, PaymentTopics.completed, hold.accountId, {
-    paymentId: hold.paymentId,
-    uetr,
-    debtorAccount: hold.accountId,
-    amountMinor: hold.amountMinor,
-    currency: hold.currency,
-    route: hold.route,
-  });
-}
+  /** The open hold of a payment (its account locked); undefined (nothing to do) if already resolved. */
+  #heldFor(paymentId: string): Hold | undefined {
+    const hold = this.#holds.get(paymentId);
+    if (!hold) throw new Error(`ledger invariant broken: an RTGS answer for payment ${paymentId}, which holds no funds`);
+    return hold.state === 'held' ? hold : undefined; // answered twice: the first answer won
+  }
 
-function fail(context: HandlerContext, payment: PaymentOrder, reasonCode: string, reason: string): void {
-  emit<PaymentFailed>(context, PaymentTopics.failed, payment.debtor.account, {
-    paymentId: payment.paymentId,
-    debtorAccount: payment.debtor.account,
-    amountMinor: payment.amountMinor,
-    currency: payment.currency,
-    reasonCode,
-    reason,
-  });
-}
+  #postAndComplete(event: ConsumedEvent, hold: Hold, counterpartAccountId: string, kind: 'settlement' | 'internal-transfer', uetr: string): void {
+    this.#resolve(hold, 'posted');
+    const postings = settlementPostings(hold.accountId, counterpartAccountId, hold.amountMinor);
+    this.#entries.push({ entryId: this.#ids.eventId(), kind, paymentId: hold.paymentId, reference: hold.paymentId, currency: hold.currency, postings });
+    for (const posting of postings) this.#change(posting.accountId, posting.amountMinor, 0n);
+    this.#emit<PaymentCompleted>(event, PaymentTopics.completed, hold.accountId, {
+      paymentId: hold.paymentId,
+      uetr,
+      debtorAccount: hold.accountId,
+      amountMinor: hold.amountMinor,
+      currency: hold.currency,
+      route: hold.route,
+    });
+  }
 
-function emit<Payload>(context: HandlerContext, topic: keyof typeof PaymentEventTypes, key: string, payload: Payload): void {
-  context.emit({ topic, eventType: PaymentEventTypes[topic], key, payload });
+  #resolve(hold: Hold, state: 'posted' | 'released'): void {
+    hold.state = state;
+    this.#change(hold.accountId, 0n, -hold.amountMinor);
+    // A hold placed in this batch (an internal transfer) is inserted in its final state.
+    if (!this.#placed.has(hold.paymentId)) this.#resolved.set(hold.paymentId, state);
+  }
+
+  /** Moves an account's balance and reserved amount, in the locked state and in the batch's writes. */
+  #change(accountId: string, balanceMinor: bigint, reservedMinor: bigint): void {
+    const account = this.#accounts.get(accountId);
+    // Only customer accounts keep a balance; the bank's own accounts are the sums of their postings.
+    if (!account || account.kind !== 'customer') return;
+    account.balanceMinor += balanceMinor;
+    account.reservedMinor += reservedMinor;
+    const change = this.#changes.get(accountId) ?? { balanceMinor: 0n, reservedMinor: 0n };
+    change.balanceMinor += balanceMinor;
+    change.reservedMinor += reservedMinor;
+    this.#changes.set(accountId, change);
+  }
+
+  #fail(event: ConsumedEvent, payment: PaymentOrder, reasonCode: string, reason: string): void {
+    this.#emit<PaymentFailed>(event, PaymentTopics.failed, payment.debtor.account, {
+      paymentId: payment.paymentId,
+      debtorAccount: payment.debtor.account,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+      reasonCode,
+      reason,
+    });
+  }
+
+  #emit<Payload>(cause: ConsumedEvent, topic: keyof typeof PaymentEventTypes, key: string, payload: Payload): void {
+    this.#context.emit(cause, { topic, eventType: PaymentEventTypes[topic], key, payload });
+  }
 }

@@ -32,7 +32,7 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
       {
         name: 'ledger',
         topics: [approvedTopic, PaymentTopics.rtgsSettled, PaymentTopics.rtgsRejected],
-        handler: ledgerHandler({ approvedTopic, ids: deps.ids }),
+        batchHandler: ledgerHandler({ approvedTopic, ids: deps.ids }),
         retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
       },
     ],

@@ -103,25 +103,52 @@ export interface JournalEntry {
  * exists: applying the same business fact twice is impossible by construction.
  */
 export async function postEntry(tx: SqlRunner, entry: JournalEntry): Promise<boolean> {
-  balanced(entry.postings);
-  const inserted = await tx.query(
-    `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency) values ($1, $2, $3, $4, $5)
-     on conflict (kind, reference) do nothing`,
-    [entry.entryId, entry.kind, entry.paymentId, entry.reference, entry.currency],
-  );
-  if (inserted.rowCount === 0) return false;
-  await tx.query(
-    `insert into ledger_postings (entry_id, account_id, amount_minor)
-     select $1, account_id, amount_minor from unnest($2::text[], $3::bigint[]) as p (account_id, amount_minor)`,
-    [entry.entryId, entry.postings.map((p) => p.accountId), entry.postings.map((p) => p.amountMinor.toString())],
-  );
-  await tx.query(
-    `update ledger_accounts a set balance_minor = a.balance_minor + p.amount_minor
-     from unnest($1::text[], $2::bigint[]) as p (account_id, amount_minor)
-     where a.account_id = p.account_id and a.kind = 'customer'`,
-    [entry.postings.map((p) => p.accountId), entry.postings.map((p) => p.amountMinor.toString())],
-  );
+  if ((await postEntries(tx, [entry])) === 0) return false;
+  const changes = new Map<string, { balanceMinor: bigint; reservedMinor: bigint }>();
+  for (const posting of entry.postings) changes.set(posting.accountId, { balanceMinor: (changes.get(posting.accountId)?.balanceMinor ?? 0n) + posting.amountMinor, reservedMinor: 0n });
+  await applyAccountChanges(tx, changes);
   return true;
+}
+
+/**
+ * Writes balanced journal entries and their postings (two statements, whatever their number); the
+ * balances are the caller's to move (`applyAccountChanges`). An entry whose kind and reference
+ * exist already is skipped with its postings; returns how many entries were written.
+ */
+export async function postEntries(tx: SqlRunner, entries: readonly JournalEntry[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  for (const entry of entries) balanced(entry.postings);
+  const inserted = await tx.query<{ entry_id: string }>(
+    `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+     on conflict (kind, reference) do nothing returning entry_id`,
+    [entries.map((e) => e.entryId), entries.map((e) => e.kind), entries.map((e) => e.paymentId), entries.map((e) => e.reference), entries.map((e) => e.currency)],
+  );
+  const written = new Set(inserted.rows.map((row) => row.entry_id));
+  const postings = entries.filter((entry) => written.has(entry.entryId)).flatMap((entry) => entry.postings.map((posting) => ({ entryId: entry.entryId, ...posting })));
+  if (postings.length > 0) {
+    await tx.query(
+      `insert into ledger_postings (entry_id, account_id, amount_minor) select * from unnest($1::text[], $2::text[], $3::bigint[])`,
+      [postings.map((p) => p.entryId), postings.map((p) => p.accountId), postings.map((p) => p.amountMinor.toString())],
+    );
+  }
+  return written.size;
+}
+
+/**
+ * Moves customer accounts' balances and reserved amounts by the given deltas (their rows locked by
+ * the caller), in one statement. The bank's own accounts keep no balance column: theirs is the sum
+ * of their postings.
+ */
+export async function applyAccountChanges(tx: SqlRunner, changes: ReadonlyMap<string, { balanceMinor: bigint; reservedMinor: bigint }>): Promise<void> {
+  const moved = [...changes].filter(([, change]) => change.balanceMinor !== 0n || change.reservedMinor !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (moved.length === 0) return;
+  await tx.query(
+    `update ledger_accounts a set balance_minor = a.balance_minor + c.balance_delta, reserved_minor = a.reserved_minor + c.reserved_delta
+       from unnest($1::text[], $2::bigint[], $3::bigint[]) as c (account_id, balance_delta, reserved_delta)
+      where a.account_id = c.account_id and a.kind = 'customer'`,
+    [moved.map(([id]) => id), moved.map(([, c]) => c.balanceMinor.toString()), moved.map(([, c]) => c.reservedMinor.toString())],
+  );
 }
 
 export interface Hold {
@@ -133,33 +160,43 @@ export interface Hold {
   state: 'held' | 'posted' | 'released';
 }
 
-/** Places a hold on a locked account. False if the payment already has one (of any state). */
-export async function placeHold(tx: SqlRunner, hold: Omit<Hold, 'state'>): Promise<boolean> {
-  const inserted = await tx.query(
-    `insert into ledger_holds (payment_id, account_id, amount_minor, currency, route, state) values ($1, $2, $3, $4, $5, 'held')
-     on conflict (payment_id) do nothing`,
-    [hold.paymentId, hold.accountId, hold.amountMinor, hold.currency, hold.route],
-  );
-  if (inserted.rowCount === 0) return false;
-  await tx.query(`update ledger_accounts set reserved_minor = reserved_minor + $2 where account_id = $1`, [hold.accountId, hold.amountMinor]);
-  return true;
-}
-
-export async function findHold(tx: SqlRunner, paymentId: string): Promise<Hold | undefined> {
+/** The holds of these payments, locked until the transaction ends (payment id order); absent ones are not in the map. */
+export async function lockHolds(tx: SqlRunner, paymentIds: readonly string[]): Promise<Map<string, Hold>> {
+  const ids = [...new Set(paymentIds)].sort();
   const result = await tx.query<{ payment_id: string; account_id: string; amount_minor: bigint; currency: string; route: SettlementRoute; state: Hold['state'] }>(
-    `select payment_id, account_id, amount_minor, currency, route, state from ledger_holds where payment_id = $1`,
-    [paymentId],
+    `select payment_id, account_id, amount_minor, currency, route, state from ledger_holds where payment_id = any($1::text[]) order by payment_id for update`,
+    [ids],
   );
-  const row = result.rows[0];
-  return row && { paymentId: row.payment_id, accountId: row.account_id, amountMinor: row.amount_minor, currency: row.currency, route: row.route, state: row.state };
+  return new Map(result.rows.map((row) => [row.payment_id, { paymentId: row.payment_id, accountId: row.account_id, amountMinor: row.amount_minor, currency: row.currency, route: row.route, state: row.state }]));
 }
 
-/** Ends an open hold (its account row locked by the caller): posted on settlement, released otherwise. */
-export async function resolveHold(tx: SqlRunner, hold: Hold, outcome: 'posted' | 'released'): Promise<boolean> {
-  const updated = await tx.query(`update ledger_holds set state = $2, resolved_at = now() where payment_id = $1 and state = 'held'`, [hold.paymentId, outcome]);
-  if (updated.rowCount === 0) return false;
-  await tx.query(`update ledger_accounts set reserved_minor = reserved_minor - $2 where account_id = $1`, [hold.accountId, hold.amountMinor]);
-  return true;
+/**
+ * Inserts holds in the state they are in (one placed and resolved in the same batch is inserted
+ * resolved); the accounts' reserved amounts are the caller's to move. A payment that has a hold
+ * already is skipped; returns how many were inserted.
+ */
+export async function insertHolds(tx: SqlRunner, holds: readonly Hold[]): Promise<number> {
+  if (holds.length === 0) return 0;
+  const result = await tx.query(
+    `insert into ledger_holds (payment_id, account_id, amount_minor, currency, route, state, resolved_at)
+     select payment_id, account_id, amount_minor, currency, route, state, case when state = 'held' then null else now() end
+       from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) as h (payment_id, account_id, amount_minor, currency, route, state)
+     on conflict (payment_id) do nothing`,
+    [holds.map((h) => h.paymentId), holds.map((h) => h.accountId), holds.map((h) => h.amountMinor.toString()), holds.map((h) => h.currency), holds.map((h) => h.route), holds.map((h) => h.state)],
+  );
+  return result.rowCount;
+}
+
+/** Ends open holds (locked by the caller): posted on settlement, released otherwise. Returns how many were open. */
+export async function resolveHolds(tx: SqlRunner, outcomes: readonly { paymentId: string; state: 'posted' | 'released' }[]): Promise<number> {
+  if (outcomes.length === 0) return 0;
+  const result = await tx.query(
+    `update ledger_holds h set state = o.state, resolved_at = now()
+       from unnest($1::text[], $2::text[]) as o (payment_id, state)
+      where h.payment_id = o.payment_id and h.state = 'held'`,
+    [outcomes.map((o) => o.paymentId), outcomes.map((o) => o.state)],
+  );
+  return result.rowCount;
 }
 
 export interface TrialBalanceLine {
