@@ -1,4 +1,4 @@
-import type { ConsumedEvent, EventHandler, HandlerContext } from '../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { permanentError } from '../../backbone/errors.ts';
@@ -6,8 +6,8 @@ import { PaymentEventTypes, PaymentTopics, type PaymentTopic } from '../../contr
 import type { PaymentCleared, PaymentHeldForReview, PaymentInitiated, PaymentScored } from '../../contracts/events.ts';
 import { openCase } from '../compliance-cases/index.ts';
 import type { FraudRulesConfig } from './domain/config.ts';
-import { evolve, scorePayment, type PaymentScore } from './domain/rules.ts';
-import { lockAccountState, recordScore, saveAccountState, wasScored } from './state-store.ts';
+import { evolve, scorePayment, type AccountRiskState, type PaymentScore } from './domain/rules.ts';
+import { lockAccountStates, recordScores, saveAccountStates, scoredPayments, type ScoreRecord } from './state-store.ts';
 import type { FraudMetrics } from './metrics.ts';
 
 /** Who clears a payment that scored below the review threshold (`PaymentCleared.clearedBy`). */
@@ -20,17 +20,41 @@ export const clearedByFraudScoring = 'fraud-scoring';
  * publishes the cleared event) and emits `payments.held.v1`.
  *
  * It runs in blocking-retry mode: velocity depends on the order of an account's payments, and every
- * event of an account is on one partition, so none may overtake a failing one. The account's state
- * row is locked, read, evolved and written in the batch's transaction: exactly once with the batch.
+ * event of an account is on one partition, so none may overtake a failing one. The batch's account
+ * state rows are locked and read at once, evolved in memory event by event in order, and written at
+ * once with the batch's scores, in the batch's transaction: exactly once with the batch.
  */
-export function fraudScoringHandler(options: { inputTopic: string; config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): EventHandler {
-  return async (event, context) => {
-    if (event.topic !== options.inputTopic) throw new Error(`fraud scoring: no handler for topic ${event.topic}`);
-    await score(event as ConsumedEvent<PaymentInitiated>, context, options);
+export function fraudScoringHandler(options: { inputTopic: string; config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): BatchEventHandler {
+  return async (events, context) => {
+    for (const [index, event] of events.entries()) {
+      if (event.topic !== options.inputTopic) throw new EventFailure(index, new Error(`fraud scoring: no handler for topic ${event.topic}`));
+    }
+    const initiated = events as readonly ConsumedEvent<PaymentInitiated>[];
+    const states = await lockAccountStates(context.tx, initiated.map((event) => event.payload.payment.debtor.account));
+    const scored = await scoredPayments(context.tx, initiated.map((event) => event.payload.payment.paymentId));
+    const changed = new Map<string, AccountRiskState>();
+    const records: ScoreRecord[] = [];
+    for (const [index, event] of initiated.entries()) {
+      try {
+        await score(event, context, options, { states, scored, changed, records });
+      } catch (error) {
+        throw new EventFailure(index, error);
+      }
+    }
+    await saveAccountStates(context.tx, changed);
+    await recordScores(context.tx, records);
   };
 }
 
-async function score(event: ConsumedEvent<PaymentInitiated>, context: HandlerContext, options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): Promise<void> {
+/** The batch's locked account states, the payments scored so far, and what the batch writes. */
+interface ScoringBatch {
+  states: Map<string, AccountRiskState>;
+  scored: Set<string>;
+  changed: Map<string, AccountRiskState>;
+  records: ScoreRecord[];
+}
+
+async function score(event: ConsumedEvent<PaymentInitiated>, context: BatchHandlerContext, options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }, batch: ScoringBatch): Promise<void> {
   const { tx } = context;
   const { payment, corridorCode } = event.payload;
   const account = payment.debtor.account;
@@ -40,8 +64,8 @@ async function score(event: ConsumedEvent<PaymentInitiated>, context: HandlerCon
   const nowMs = Date.parse(event.envelope.occurredAt);
   if (!Number.isFinite(nowMs) || nowMs <= 0) throw permanentError(`fraud scoring: event ${event.envelope.eventId} has no valid occurred-at (${event.envelope.occurredAt})`);
 
-  const state = await lockAccountState(tx, account);
-  if (await wasScored(tx, payment.paymentId)) return; // a second event for the same payment: scored once, its events already out
+  if (batch.scored.has(payment.paymentId)) return; // a second event for the same payment: scored once, its events already out
+  const state = batch.states.get(account)!;
 
   const result = scorePayment(state, payment, { nowMs, corridorCode, config: options.config });
   let caseId: string | null = null;
@@ -64,14 +88,17 @@ async function score(event: ConsumedEvent<PaymentInitiated>, context: HandlerCon
     if (!opened) return;
   }
 
-  await saveAccountState(tx, account, evolve(state, { payment, atMs: nowMs, decision: result.decision }, options.config));
-  await recordScore(tx, { paymentId: payment.paymentId, debtorAccount: account, eventId: event.envelope.eventId, score: result.score, decision: result.decision, reasons: result.reasons, caseId, scoredAt: event.envelope.occurredAt });
+  const next = evolve(state, { payment, atMs: nowMs, decision: result.decision }, options.config);
+  batch.states.set(account, next);
+  batch.changed.set(account, next);
+  batch.scored.add(payment.paymentId);
+  batch.records.push({ paymentId: payment.paymentId, debtorAccount: account, eventId: event.envelope.eventId, score: result.score, decision: result.decision, reasons: result.reasons, caseId, scoredAt: event.envelope.occurredAt });
 
-  context.emit(newEvent<PaymentScored>(PaymentTopics.scored, account, { payment, corridorCode, ...result }));
+  context.emit(event, newEvent<PaymentScored>(PaymentTopics.scored, account, { payment, corridorCode, ...result }));
   if (caseId === null) {
-    context.emit(newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: clearedByFraudScoring }));
+    context.emit(event, newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: clearedByFraudScoring }));
   } else {
-    context.emit(newEvent<PaymentHeldForReview>(PaymentTopics.held, account, { paymentId: payment.paymentId, debtorAccount: account, caseId, stage: 'FRAUD', reason: reviewReason(result, options.config) }));
+    context.emit(event, newEvent<PaymentHeldForReview>(PaymentTopics.held, account, { paymentId: payment.paymentId, debtorAccount: account, caseId, stage: 'FRAUD', reason: reviewReason(result, options.config) }));
   }
   options.metrics.decisions.inc({ decision: result.decision });
   for (const reason of result.reasons) options.metrics.ruleHits.inc({ rule: reason.rule });

@@ -34,7 +34,7 @@ export function createFraudService(deps: ServiceDeps, options: FraudServiceOptio
       {
         name: 'fraud-scoring',
         topics: [inputTopic],
-        handler: fraudScoringHandler({ inputTopic, config, ids: deps.ids, metrics: fraudMetrics(deps.metricsRegistry) }),
+        batchHandler: fraudScoringHandler({ inputTopic, config, ids: deps.ids, metrics: fraudMetrics(deps.metricsRegistry) }),
         retry: { mode: 'blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) },
       },
     ],

@@ -1,4 +1,4 @@
-import type { EventHandler } from '../../backbone/consumer/handler.ts';
+import type { BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import type { PaymentRejected, PaymentSubmitted, PaymentValidated } from '../../contracts/events.ts';
@@ -28,25 +28,29 @@ export const defaultValidationLimits: ValidationLimits = {
 export function createValidationService(deps: ServiceDeps, options: ValidationServiceOptions = {}): PaymentService {
   const limits = options.limits ?? defaultValidationLimits;
   const outputTopic = options.outputTopic ?? PaymentTopics.validated;
-  const handler: EventHandler = async (event, context) => {
-    const { payment } = event.payload as PaymentSubmitted;
-    const result = await context.tx.query<{ currency: string; status: 'open' | 'closed' }>(
-      `select currency, status from ledger_accounts where account_id = $1 and kind = 'customer'`,
-      [payment.debtor.account],
+  // One lookup of the batch's debtor accounts, then a pure decision per payment.
+  const batchHandler: BatchEventHandler = async (events, context) => {
+    const orders = events.map((event) => (event.payload as PaymentSubmitted).payment);
+    const result = await context.tx.query<{ account_id: string; currency: string; status: 'open' | 'closed' }>(
+      `select account_id, currency, status from ledger_accounts where account_id = any($1::text[]) and kind = 'customer'`,
+      [[...new Set(orders.map((payment) => payment.debtor.account))]],
     );
-    const debtor: DebtorAccountView | undefined = result.rows[0];
-    const decision = validatePayment(payment, debtor, limits);
-    if (decision.kind === 'valid') {
-      context.emit({ topic: outputTopic, eventType: PaymentEventTypes[PaymentTopics.validated], key: payment.debtor.account, payload: { payment } satisfies PaymentValidated });
-    } else {
-      const payload: PaymentRejected = { paymentId: payment.paymentId, debtorAccount: payment.debtor.account, reasonCode: decision.reasonCode, reason: decision.reason };
-      context.emit({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: payment.debtor.account, payload });
+    const debtors = new Map<string, DebtorAccountView>(result.rows.map((row) => [row.account_id, { currency: row.currency, status: row.status }]));
+    for (const [index, event] of events.entries()) {
+      const payment = orders[index]!;
+      const decision = validatePayment(payment, debtors.get(payment.debtor.account), limits);
+      if (decision.kind === 'valid') {
+        context.emit(event, { topic: outputTopic, eventType: PaymentEventTypes[PaymentTopics.validated], key: payment.debtor.account, payload: { payment } satisfies PaymentValidated });
+      } else {
+        const payload: PaymentRejected = { paymentId: payment.paymentId, debtorAccount: payment.debtor.account, reasonCode: decision.reasonCode, reason: decision.reason };
+        context.emit(event, { topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: payment.debtor.account, payload });
+      }
     }
   };
   return {
     name: 'validation',
     migrations: [],
-    consumers: [{ name: 'validation', topics: [PaymentTopics.submitted], handler, retry: { mode: 'non-blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) } }],
+    consumers: [{ name: 'validation', topics: [PaymentTopics.submitted], batchHandler, retry: { mode: 'non-blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) } }],
   };
 }
 

@@ -57,33 +57,41 @@ export interface ScreeningDecisionRecord {
   decidedAtMs: number;
 }
 
-/** Whether the payment already has a decision: a redelivered event, or a replay, decides nothing twice. */
-export async function hasDecision(tx: SqlRunner, paymentId: string): Promise<boolean> {
-  const found = await tx.query(`select 1 from screening_decisions where payment_id = $1`, [paymentId]);
-  return found.rows.length > 0;
+/** Which of these payments already have a decision: a redelivered event, or a replay, decides nothing twice. */
+export async function decidedPayments(tx: SqlRunner, paymentIds: readonly string[]): Promise<Set<string>> {
+  const found = await tx.query<{ payment_id: string }>(`select payment_id from screening_decisions where payment_id = any($1::text[])`, [paymentIds]);
+  return new Set(found.rows.map((row) => row.payment_id));
 }
 
-export async function recordDecision(tx: SqlRunner, record: ScreeningDecisionRecord): Promise<void> {
+/** Records decisions, one statement for any number. */
+export async function recordDecisions(tx: SqlRunner, records: readonly ScreeningDecisionRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const column = <T>(pick: (record: ScreeningDecisionRecord) => T): T[] => records.map(pick);
   await tx.query(
     `insert into screening_decisions (decision_id, payment_id, debtor_account, correlation_id, outcome, reason, debtor_band, creditor_band,
        debtor_evidence, creditor_evidence, list_versions, corridor_code, travel_rule, case_id, decided_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+     select decision_id, payment_id, debtor_account, correlation_id, outcome, reason, debtor_band, creditor_band,
+            debtor_evidence::jsonb, creditor_evidence::jsonb, list_versions::jsonb, corridor_code, travel_rule::jsonb, case_id, decided_at
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
+         as d (decision_id, payment_id, debtor_account, correlation_id, outcome, reason, debtor_band, creditor_band,
+               debtor_evidence, creditor_evidence, list_versions, corridor_code, travel_rule, case_id, decided_at)`,
     [
-      record.decisionId,
-      record.paymentId,
-      record.debtorAccount,
-      record.correlationId,
-      record.outcome,
-      record.reason,
-      bandOf(record.debtor),
-      bandOf(record.creditor),
-      evidenceJson(record.debtor),
-      evidenceJson(record.creditor),
-      JSON.stringify(record.listVersions),
-      record.corridorCode,
-      JSON.stringify(record.travelRule ? { applied: record.travelRule.applied, thresholdMinor: record.travelRule.thresholdMinor.toString(), missing: record.travelRule.missing } : { checked: false }),
-      record.caseId,
-      new Date(record.decidedAtMs).toISOString(),
+      column((r) => r.decisionId),
+      column((r) => r.paymentId),
+      column((r) => r.debtorAccount),
+      column((r) => r.correlationId),
+      column((r) => r.outcome),
+      column((r) => r.reason),
+      column((r) => bandOf(r.debtor)),
+      column((r) => bandOf(r.creditor)),
+      column((r) => evidenceJson(r.debtor)),
+      column((r) => evidenceJson(r.creditor)),
+      column((r) => JSON.stringify(r.listVersions)),
+      column((r) => r.corridorCode),
+      column((r) => JSON.stringify(r.travelRule ? { applied: r.travelRule.applied, thresholdMinor: r.travelRule.thresholdMinor.toString(), missing: r.travelRule.missing } : { checked: false })),
+      column((r) => r.caseId),
+      column((r) => new Date(r.decidedAtMs).toISOString()),
     ],
   );
 }

@@ -7,7 +7,8 @@
  * backbone retries it (blocking: the account's later payments wait behind it). On the last attempt
  * the payment fails with SCREENING_UNAVAILABLE instead: nothing was reserved, so nothing is debited.
  */
-import type { ConsumedEvent, EventHandler, HandlerContext } from '../../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler, type ConsumedEvent } from '../../../backbone/consumer/handler.ts';
+import type { SqlRunner } from '../../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../../backbone/clock/clock.ts';
 import type { NewEvent } from '../../../backbone/envelope/event-encoder.ts';
 import { transientError } from '../../../backbone/errors.ts';
@@ -19,7 +20,7 @@ import { ScreeningError, ScreeningErrorCodes } from '../errors.ts';
 import type { Party, ScreeningResult } from '../model.ts';
 import { corridorOf } from './corridor.ts';
 import { decideScreening, type PartyRole, type ScreeningVerdict } from './decide.ts';
-import { hasDecision, recordDecision } from './decisions-table.ts';
+import { decidedPayments, recordDecisions, type ScreeningDecisionRecord } from './decisions-table.ts';
 import type { ScreeningLists } from './lists.ts';
 import type { ResolvedScreeningStageOptions } from './options.ts';
 import { checkTravelRule, travelRuleReason } from './travel-rule.ts';
@@ -31,18 +32,40 @@ export interface ScreeningHandlerDeps {
   clock: Clock;
 }
 
-export function screeningHandler(deps: ScreeningHandlerDeps): EventHandler {
-  return async (event, context) => {
-    if (event.topic !== deps.options.inputTopic) throw new Error(`screening: no handler for topic ${event.topic}`);
-    await screen(event as ConsumedEvent<PaymentValidated>, context, deps);
+/**
+ * For a batch: which payments were decided before is read once, each payment is screened and
+ * decided in order, and the batch's decisions are written in one statement.
+ */
+export function screeningHandler(deps: ScreeningHandlerDeps): BatchEventHandler {
+  return async (events, context) => {
+    const validated = events as readonly ConsumedEvent<PaymentValidated>[];
+    const decided = await decidedPayments(context.tx, validated.map((event) => event.payload.payment?.paymentId ?? ''));
+    const decisions: ScreeningDecisionRecord[] = [];
+    for (const [index, event] of validated.entries()) {
+      try {
+        if (event.topic !== deps.options.inputTopic) throw new Error(`screening: no handler for topic ${event.topic}`);
+        const perEvent = { tx: context.tx, emit: (next: NewEvent) => context.emit(event, next) };
+        await screen(event, perEvent, deps, { decided, record: (decision) => void decisions.push(decision) });
+      } catch (error) {
+        throw new EventFailure(index, error);
+      }
+    }
+    await recordDecisions(context.tx, decisions);
   };
 }
 
-async function screen(event: ConsumedEvent<PaymentValidated>, context: HandlerContext, deps: ScreeningHandlerDeps): Promise<void> {
+/** What `screen` needs of the batch: the payments decided so far, and where a decision goes. */
+interface DecisionBook {
+  decided: Set<string>;
+  record(decision: ScreeningDecisionRecord): void;
+}
+
+async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: SqlRunner; emit(event: NewEvent): void }, deps: ScreeningHandlerDeps, book: DecisionBook): Promise<void> {
   const { tx } = context;
   const { payment } = event.payload;
   const account = payment.debtor.account;
-  if (await hasDecision(tx, payment.paymentId)) return; // decided before; its events went out with that decision
+  if (book.decided.has(payment.paymentId)) return; // decided before; its events went out with that decision
+  book.decided.add(payment.paymentId);
 
   const corridor = corridorOf(payment);
   const rule = deps.options.ruleFor(corridor.code);
@@ -58,7 +81,7 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: HandlerCo
     if (!(error instanceof ScreeningError && (error.code === ScreeningErrorCodes.LISTS_NOT_LOADED || error.canRetry))) throw error;
     if (event.attempt < deps.options.retryDelaysMs.length) throw transientError(`screening unavailable (attempt ${event.attempt + 1}): ${error.message}`, error);
     const reason = `screening unavailable after ${event.attempt + 1} attempts: ${error.message}; the payment was not screened and is not paid`;
-    await recordDecision(tx, { ...base, outcome: 'UNAVAILABLE', reason, debtor: undefined, creditor: undefined, listVersions: [], travelRule: undefined, caseId: null });
+    book.record({ ...base, outcome: 'UNAVAILABLE', reason, debtor: undefined, creditor: undefined, listVersions: [], travelRule: undefined, caseId: null });
     context.emit(newEvent<PaymentFailed>(PaymentTopics.failed, account, { paymentId: payment.paymentId, debtorAccount: account, amountMinor: payment.amountMinor, currency: payment.currency, reasonCode: PaymentReasonCodes.SCREENING_UNAVAILABLE, reason }));
     return;
   }
@@ -86,7 +109,7 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: HandlerCo
     });
     if (!opened) return; // a SCREENING case exists: this payment was held before
   }
-  await recordDecision(tx, { ...base, outcome: verdict.outcome, reason: verdict.reason, debtor, creditor, listVersions, travelRule, caseId });
+  book.record({ ...base, outcome: verdict.outcome, reason: verdict.reason, debtor, creditor, listVersions, travelRule, caseId });
 
   switch (verdict.outcome) {
     case 'PASS':

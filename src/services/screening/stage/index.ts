@@ -51,7 +51,7 @@ export function createScreeningService(deps: ServiceDeps, options: ScreeningStag
       {
         name: 'screening',
         topics: [resolved.inputTopic],
-        handler: screeningHandler({ lists, options: resolved, ids: deps.ids, clock: deps.clock }),
+        batchHandler: screeningHandler({ lists, options: resolved, ids: deps.ids, clock: deps.clock }),
         retry: { mode: 'blocking', delaysMs: resolved.retryDelaysMs },
       },
     ],
