@@ -100,7 +100,8 @@ export interface EmittedEvent {
 /**
  * Runs one event through a consumer's handler of either kind in a transaction of `db`, as the
  * batch processor would, for tests that drive a handler directly: returns what it emitted, and
- * runs its after-commit effects once the transaction committed (rejecting if one fails).
+ * runs its after-commit effects once the transaction committed (rejecting if one fails). It
+ * rejects with the error that failed the event (an `EventFailure`'s cause).
  * `beforeCommit` runs last inside the transaction (to publish the emitted events, or to throw and
  * roll it back).
  */
@@ -115,7 +116,14 @@ export async function handleInTransaction(
   await db.transaction(async (tx) => {
     const context: HandlerContext = { tx, emit: (next) => void emitted.push(next), afterCommit: (effect) => void effects.push(effect) };
     if (consumer.handler) await consumer.handler(event, context);
-    else if (consumer.batchHandler) await consumer.batchHandler([event], { tx, emit: (_cause, next) => context.emit(next), afterCommit: context.afterCommit });
+    else if (consumer.batchHandler) {
+      try {
+        await consumer.batchHandler([event], { tx, emit: (_cause, next) => context.emit(next), afterCommit: context.afterCommit });
+      } catch (error) {
+        // As the processor does: the error that failed the event, not the batch-level wrapper.
+        throw error instanceof EventFailure ? error.cause : error;
+      }
+    }
     else throw new TypeError('the consumer has no handler');
     await beforeCommit?.(tx, emitted);
   });

@@ -17,8 +17,14 @@ export class TableOutbox implements Outbox {
         const p = params.length;
         return `($${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`;
       });
-      await tx.query(`insert into outbox (topic, key, value, headers) values ${rows.join(', ')}`, params);
+      const insert = `insert into outbox (topic, key, value, headers) values ${rows.join(', ')}`;
+      if (start + rowsPerInsert < messages.length) {
+        await tx.query(insert, params);
+        continue;
+      }
+      // The last insert also wakes the relay (delivered at commit), in the same round trip.
+      params.push(outboxChannel);
+      await tx.query(`with written as (${insert}) select pg_notify($${params.length}, '')`, params);
     }
-    await tx.query(`select pg_notify($1, '')`, [outboxChannel]);
   }
 }

@@ -57,36 +57,50 @@ export class PaymentIntake {
   async #acceptAll(tx: SqlRunner, requests: IntakeRequest[]): Promise<IntakeResult[]> {
     const accounts = await tx.query<{ account_id: string }>(`select account_id from ledger_accounts where account_id = any($1::text[]) and kind = 'customer'`, [[...new Set(requests.map((r) => r.checked.debtor.account))]]);
     const known = new Set(accounts.rows.map((row) => row.account_id));
-    const results: IntakeResult[] = [];
-    const fresh: { order: PaymentOrder; request: IntakeRequest }[] = [];
+    const results: (IntakeResult | { kind: 'claiming' | 'same-key'; order: PaymentOrder; request: IntakeRequest })[] = [];
     const claimedHere = new Map<string, { order: PaymentOrder; request: IntakeRequest }>();
     for (const request of requests) {
       if (!known.has(request.checked.debtor.account)) {
         results.push({ kind: 'refused', problem: problemOf('unknown-debtor-account', 'the debtor account is not an account of this bank', '/debtor/account') });
         continue;
       }
-      const sameBatch = claimedHere.get(`${request.apiKeyId}\u0000${request.idempotencyKey}`);
+      const sameBatch = claimedHere.get(idempotencyKeyOf(request));
       if (sameBatch) {
-        results.push(sameBatch.request.requestSha256 === request.requestSha256
-          ? { kind: 'accepted', accepted: { paymentId: sameBatch.order.paymentId, uetr: sameBatch.order.uetr, correlationId: sameBatch.request.correlationId, replayed: true } }
-          : { kind: 'refused', problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body') });
+        // Answered once the batch's claim is known: as the payment made here, or as the one before.
+        results.push({ kind: 'same-key', order: sameBatch.order, request });
         continue;
       }
       const order = this.#orderOf(request);
-      const claimed = await tx.query(
-        `insert into payment_idempotency_keys (api_key_id, idempotency_key, request_sha256, payment_id) values ($1, $2, $3, $4) on conflict do nothing`,
-        [request.apiKeyId, request.idempotencyKey, request.requestSha256, order.paymentId],
-      );
-      if (claimed.rowCount === 1) {
-        fresh.push({ order, request });
-        claimedHere.set(`${request.apiKeyId}\u0000${request.idempotencyKey}`, { order, request });
-        results.push({ kind: 'accepted', accepted: { paymentId: order.paymentId, uetr: order.uetr, correlationId: request.correlationId, replayed: false } });
+      claimedHere.set(idempotencyKeyOf(request), { order, request });
+      results.push({ kind: 'claiming', order, request });
+    }
+    // One insert claims every key of the batch; a key claimed before (another batch) is replayed.
+    const claiming = [...claimedHere.values()];
+    const claimed = await tx.query<{ api_key_id: string; idempotency_key: string }>(
+      `insert into payment_idempotency_keys (api_key_id, idempotency_key, request_sha256, payment_id)
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) on conflict do nothing returning api_key_id, idempotency_key`,
+      [claiming.map(({ request }) => request.apiKeyId), claiming.map(({ request }) => request.idempotencyKey), claiming.map(({ request }) => request.requestSha256), claiming.map(({ order }) => order.paymentId)],
+    );
+    const won = new Set(claimed.rows.map((row) => `${row.api_key_id}\u0000${row.idempotency_key}`));
+    const fresh: { order: PaymentOrder; request: IntakeRequest }[] = [];
+    const answers: IntakeResult[] = [];
+    for (const result of results) {
+      if (!('request' in result)) {
+        answers.push(result);
+      } else if (!won.has(idempotencyKeyOf(result.request))) {
+        answers.push(await this.#replay(tx, result.request));
+      } else if (result.kind === 'same-key') {
+        const first = claimedHere.get(idempotencyKeyOf(result.request))!;
+        answers.push(first.request.requestSha256 === result.request.requestSha256
+          ? { kind: 'accepted', accepted: { paymentId: first.order.paymentId, uetr: first.order.uetr, correlationId: first.request.correlationId, replayed: true } }
+          : { kind: 'refused', problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body') });
       } else {
-        results.push(await this.#replay(tx, request));
+        fresh.push(result);
+        answers.push({ kind: 'accepted', accepted: { paymentId: result.order.paymentId, uetr: result.order.uetr, correlationId: result.request.correlationId, replayed: false } });
       }
     }
     await this.#insertPayments(tx, fresh);
-    return results;
+    return answers;
   }
 
   async #replay(tx: SqlRunner, request: IntakeRequest): Promise<IntakeResult> {
@@ -144,4 +158,8 @@ export class PaymentIntake {
       receivedAt: new Date(this.#clock.nowMs()).toISOString(),
     };
   }
+}
+
+function idempotencyKeyOf(request: IntakeRequest): string {
+  return `${request.apiKeyId}\u0000${request.idempotencyKey}`;
 }

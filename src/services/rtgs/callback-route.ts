@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { StatusApplierDeps } from './status-applier.ts';
-import { applyStatusReport } from './status-applier.ts';
+import { GroupCommit } from '../../backbone/concurrency/group-commit.ts';
+import { applyStatuses, reportDateOf, type AppliedStatus, type StatusApplierDeps, type StatusToApply } from './status-applier.ts';
 import { parsePacs002 } from './iso20022/pacs002.ts';
 import { Iso20022Messages, type XsdValidator } from './iso20022/xsd-validator.ts';
 import { XmlReadError } from './iso20022/xml-reader.ts';
@@ -17,11 +17,17 @@ export interface CallbackRouteOptions {
  * shared token in `X-Rtgs-Callback-Token`; the body must validate against pacs.002.001.10.
  *
  * 200 when every status was applied or was already applied (a repeat is a no-op), 409 when a UETR
- * is unknown — typically an answer that overtook the commit of its own submission — so the network
- * retries; errors are RFC 9457 problem+json. The XML and its parties are never logged.
+ * is unknown (the network retries); errors are RFC 9457 problem+json. The XML and its parties are
+ * never logged. Callbacks that arrive together are applied together, in one transaction (group
+ * commit): the network answers every payment with a callback of its own.
  */
 export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidator }, options: CallbackRouteOptions): (app: FastifyInstance) => Promise<void> {
   const expectedDigest = digest(options.callbackToken);
+  const applying = new GroupCommit<readonly StatusToApply[], AppliedStatus[]>(async (reports) => {
+    const applied = await applyStatuses(deps, reports.flat());
+    let next = 0;
+    return reports.map((statuses) => applied.slice(next, (next += statuses.length)));
+  }, { maxBatchItems: 200 });
   return async (app) => {
     await app.register(async (scope) => {
       scope.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
@@ -38,7 +44,8 @@ export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidat
           if (error instanceof XmlReadError) return problem(reply, 400, 'Invalid pacs.002', error.message);
           throw error;
         }
-        const applied = await applyStatusReport(deps, report, 'callback');
+        const reportDate = reportDateOf(report, deps.clock);
+        const applied = await applying.submit(report.transactions.map((status) => ({ status, reportDate, via: 'callback' as const })));
         const unknown = applied.filter((status) => status.outcome === 'unknown').map((status) => status.uetr);
         if (unknown.length > 0) return problem(reply, 409, 'Unknown UETR', 'no submission with this UETR (yet); retry later', { unknown, applied });
         return reply.code(200).send({ applied });

@@ -76,23 +76,26 @@ export async function findSubmissions(runner: SqlRunner, uetrs: readonly string[
   return new Map(result.rows.map((row) => [row.uetr, row.payment_id]));
 }
 
-/** The submission of `uetr`; with `lock`, its row stays locked until `runner`'s transaction ends. */
-export async function findSubmission(runner: SqlRunner, uetr: string, options: { lock?: boolean } = {}): Promise<Submission | undefined> {
-  const result = await runner.query<Row>(`select ${columns} from rtgs_submissions where uetr = $1${options.lock ? ' for update' : ''}`, [uetr]);
-  return result.rows[0] && submissionOf(result.rows[0]);
+/** The submissions of these UETRs, their rows locked until the transaction ends (UETR order). */
+export async function lockSubmissions(tx: SqlRunner, uetrs: readonly string[]): Promise<Map<string, Submission>> {
+  const result = await tx.query<Row>(`select ${columns} from rtgs_submissions where uetr = any($1::text[]) order by uetr for update`, [[...new Set(uetrs)].sort()]);
+  return new Map(result.rows.map((row) => [row.uetr, submissionOf(row)]));
 }
 
 /**
- * Moves a submission from `submitted` to a final state. Conditional, so that of two deliveries of
- * the same answer only the first changes anything: returns false when it was already final.
+ * Moves submissions from `submitted` to a final state, one statement for any number. Conditional,
+ * so that of two deliveries of the same answer only the first changes anything: returns how many
+ * changed.
  */
-export async function recordDecision(tx: SqlRunner, uetr: string, decision: { state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query' | 'submit-refused'; at: Date }): Promise<boolean> {
+export async function recordDecisions(tx: SqlRunner, decisions: readonly { uetr: string; state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query' | 'submit-refused' }[], at: Date): Promise<number> {
+  if (decisions.length === 0) return 0;
   const result = await tx.query(
-    `update rtgs_submissions set state = $2, reason_code = $3, settlement_date = $4, decided_via = $5, decided_at = $6, next_check_at = null
-      where uetr = $1 and state = 'submitted'`,
-    [uetr, decision.state, decision.reasonCode, decision.settlementDate, decision.via, decision.at],
+    `update rtgs_submissions s set state = d.state, reason_code = d.reason_code, settlement_date = d.settlement_date, decided_via = d.via, decided_at = $6, next_check_at = null
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as d (uetr, state, reason_code, settlement_date, via)
+      where s.uetr = d.uetr and s.state = 'submitted'`,
+    [decisions.map((d) => d.uetr), decisions.map((d) => d.state), decisions.map((d) => d.reasonCode), decisions.map((d) => d.settlementDate), decisions.map((d) => d.via), at],
   );
-  return result.rowCount === 1;
+  return result.rowCount;
 }
 
 /** Submissions still waiting for an answer whose next status check is due, oldest first. */
