@@ -1,7 +1,7 @@
 import { ConnectionPool, Consumer, FetchIsolationLevels, type ConsumerGroupJoinPayload, type GroupAssignment } from '@platformatic/kafka';
 import { topicPartitionKey, type SubscribeOptions, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
 import { toBackboneError } from './errors.ts';
-import { commitOffset, type CommitTimings, type Membership } from './offset-committer.ts';
+import { OffsetCommitBatcher, type CommitTimings, type Membership } from './offset-committer.ts';
 import { baseClientOptions, type ResolvedKafkaOptions } from './options.ts';
 import { PartitionFetcher, type FetchedPartition } from './partition-fetcher.ts';
 import { logBoundaries, startingPositions } from './positions.ts';
@@ -53,6 +53,7 @@ export class KafkaSubscription implements Subscription {
   #failure: { error: unknown } | null = null;
   #shutdown: Promise<void> | null = null;
   readonly #commitTimings: CommitTimings;
+  readonly #committer: OffsetCommitBatcher;
 
   /** Joins the group; resolves once this member is in it (its first assignment is being applied). */
   static async start(bus: ResolvedKafkaOptions, options: SubscribeOptions): Promise<KafkaSubscription> {
@@ -91,6 +92,7 @@ export class KafkaSubscription implements Subscription {
       protocolsMetadata: () => this.#beforeJoin(),
     });
     this.#consumer.topics.trackAll(...options.topics);
+    this.#committer = new OffsetCommitBatcher(this.#consumer, this.#commitTimings);
     this.#consumer.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
       const membership = { generationId: payload.generationId ?? this.#consumer.generationId, memberId: payload.memberId };
       void this.#enqueue(() => this.#assign(payload.assignments ?? [], membership));
@@ -226,7 +228,7 @@ export class KafkaSubscription implements Subscription {
     let outcome: 'committed' | 'lost';
     try {
       const offset = { topic: p.topic, partition: p.partition, offset: queued.nextOffset, leaderEpoch: queued.leaderEpoch };
-      outcome = await commitOffset(this.#consumer, p.membership, offset, this.#commitTimings);
+      outcome = await this.#committer.commit(p.membership, offset);
     } catch (error) {
       this.#fail(toBackboneError(error, `committing ${p.key} at offset ${queued.nextOffset} for group ${this.groupId}`));
       return false;

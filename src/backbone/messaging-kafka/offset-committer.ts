@@ -39,20 +39,66 @@ export interface CommitTimings {
  * Retries while the coordinator is unavailable (a broker failing over takes seconds), up to
  * `brokerUnavailableTimeoutMs`; throws on anything else.
  */
-export async function commitOffset(consumer: Consumer, membership: Membership, offset: OffsetToCommit, timings: CommitTimings): Promise<'committed' | 'lost'> {
+/** Commits the offsets of several partitions of one membership, in one OffsetCommit request (see above). */
+export async function commitOffsets(consumer: Consumer, membership: Membership, offsets: readonly OffsetToCommit[], timings: CommitTimings): Promise<'committed' | 'lost'> {
+  const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }[]>();
+  for (const offset of offsets) {
+    const partitions = topics.get(offset.topic) ?? [];
+    partitions.push({ partitionIndex: offset.partition, committedOffset: offset.offset, committedLeaderEpoch: offset.leaderEpoch, committedMetadata: null });
+    topics.set(offset.topic, partitions);
+  }
+  const request = [...topics].map(([name, partitions]) => ({ name, partitions }));
   const startedMs = Date.now();
   for (;;) {
     try {
       const connection = await coordinatorConnection(consumer);
-      await offsetCommitV8.api.async(connection, consumer.groupId, membership.generationId, membership.memberId, consumer.groupInstanceId, [
-        { name: offset.topic, partitions: [{ partitionIndex: offset.partition, committedOffset: offset.offset, committedLeaderEpoch: offset.leaderEpoch, committedMetadata: null }] },
-      ]);
+      await offsetCommitV8.api.async(connection, consumer.groupId, membership.generationId, membership.memberId, consumer.groupInstanceId, request);
       return 'committed';
     } catch (error) {
       // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID.
       if (findErrorBy(error as Error, 'needsRejoin', true)) return 'lost';
       if (!isBrokerUnavailable(error) || Date.now() - startedMs >= timings.brokerUnavailableTimeoutMs || consumer.closed) throw error;
       await new Promise((resolve) => setTimeout(resolve, timings.retryDelayMs));
+    }
+  }
+}
+
+/**
+ * Joins the commits asked for in the same turn of the event loop into one OffsetCommit request per
+ * membership: the batches of many partitions that a consumer applied in one database transaction
+ * finish together, and each would otherwise send its own request. Each caller gets the outcome of
+ * the request that carried its offset.
+ */
+export class OffsetCommitBatcher {
+  readonly #consumer: Consumer;
+  readonly #timings: CommitTimings;
+  #pending: { membership: Membership; offset: OffsetToCommit; resolve: (outcome: 'committed' | 'lost') => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(consumer: Consumer, timings: CommitTimings) {
+    this.#consumer = consumer;
+    this.#timings = timings;
+  }
+
+  commit(membership: Membership, offset: OffsetToCommit): Promise<'committed' | 'lost'> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => this.#flush());
+      this.#pending.push({ membership, offset, resolve, reject });
+    });
+  }
+
+  #flush(): void {
+    const pending = this.#pending;
+    this.#pending = [];
+    const byMembership = new Map<string, typeof pending>();
+    for (const entry of pending) {
+      const key = `${entry.membership.generationId}\u0000${entry.membership.memberId}`;
+      byMembership.set(key, [...(byMembership.get(key) ?? []), entry]);
+    }
+    for (const entries of byMembership.values()) {
+      commitOffsets(this.#consumer, entries[0]!.membership, entries.map((entry) => entry.offset), this.#timings).then(
+        (outcome) => entries.forEach((entry) => entry.resolve(outcome)),
+        (error: unknown) => entries.forEach((entry) => entry.reject(error)),
+      );
     }
   }
 }

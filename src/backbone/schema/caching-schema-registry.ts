@@ -24,13 +24,15 @@ export class CachingSchemaRegistry implements SchemaRegistry {
   readonly #versionByNumber = new Map<string, SubjectVersion>();
   readonly #latest = new Map<string, SubjectVersion>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  /** Schema text → its canonical text: a producer registers the same few texts for every event. */
+  readonly #canonical = new Map<string, string>();
 
   constructor(inner: SchemaRegistry) {
     this.#inner = inner;
   }
 
   async register(subject: string, schema: string): Promise<number> {
-    const key = keyOf(subject, canonicalSchema(schema));
+    const key = keyOf(subject, this.#canonicalOf(schema));
     const cached = this.#idBySchema.get(key);
     if (cached !== undefined) return cached;
     const id = await this.#once(`register:${key}`, () => this.#inner.register(subject, schema));
@@ -40,7 +42,7 @@ export class CachingSchemaRegistry implements SchemaRegistry {
   }
 
   async lookup(subject: string, schema: string): Promise<SubjectVersion> {
-    const key = keyOf(subject, canonicalSchema(schema));
+    const key = keyOf(subject, this.#canonicalOf(schema));
     const cached = this.#versionBySchema.get(key);
     if (cached) return cached;
     const found = await this.#once(`lookup:${key}`, () => this.#inner.lookup(subject, schema));
@@ -48,6 +50,16 @@ export class CachingSchemaRegistry implements SchemaRegistry {
     this.#versionBySchema.set(key, found);
     this.#idBySchema.set(key, found.id);
     return found;
+  }
+
+  #canonicalOf(schema: string): string {
+    let canonical = this.#canonical.get(schema);
+    if (canonical === undefined) {
+      canonical = canonicalSchema(schema);
+      if (this.#canonical.size >= 1000) this.#canonical.clear();
+      this.#canonical.set(schema, canonical);
+    }
+    return canonical;
   }
 
   async getById(id: number): Promise<string> {
