@@ -25,7 +25,10 @@ export interface StageSpec {
   group: string;
   input: string;
   output: string;
-  /** ConsumerRunner's `maxBatchRecords`: 1 is one transaction and one offset commit per event. */
+  /**
+   * ConsumerRunner's `maxBatchRecords`. 1 (the naive phase) also turns off joining partitions'
+   * batches (`maxPartitionsPerTransaction` 1): one transaction and one offset commit per event.
+   */
   maxBatchRecords: number;
   /**
    * `per-event`: the handler inserts its effect row with one statement, as a service's handler
@@ -94,7 +97,7 @@ export function createStageRunner(deps: { db: Database; bus: EventBus; outbox: O
       logger: pino({ level: 'warn' }, pino.destination(2)),
       metrics: createBackboneMetrics(createMetricsRegistry()),
     },
-    { name: spec.group, topics: [spec.input], maxBatchRecords: spec.maxBatchRecords, retry: { mode: 'blocking', delaysMs: [100, 500, 1000] }, handler: stageHandler(spec.group, spec.output, counters, effects) },
+    { name: spec.group, topics: [spec.input], maxBatchRecords: spec.maxBatchRecords, ...(spec.maxBatchRecords === 1 ? { maxPartitionsPerTransaction: 1 } : {}), retry: { mode: 'blocking', delaysMs: [100, 500, 1000] }, handler: stageHandler(spec.group, spec.output, counters, effects) },
   );
 }
 

@@ -6,7 +6,10 @@ import type { RecordBatch } from '../messaging/event-bus.ts';
  * each partition's batch over on its own; applied one by one, every partition would pay its own
  * transaction and commit, which at moderate load means a commit per event. Here the first batch
  * is applied at once, alone; batches that arrive while a transaction is open wait for it and are
- * applied together in the next one, so the transaction size follows the load, with no timer.
+ * applied together in the next one (up to `maxBatches` batches and `maxRecords` records, default 64
+ * and 1,000), so the transaction size follows the load, with no timer. Up to
+ * `maxConcurrent` joint transactions run at once (default 2), so the consumer prepares the next
+ * one while the database commits the last.
  *
  * The joint transaction is all or nothing. If it fails (a record's handler failed, a deadlock,
  * the database went away), each of its batches is handed to `alone`, the processor's per-batch
@@ -22,14 +25,18 @@ export class BatchCoalescer {
   readonly #together: (batches: readonly RecordBatch[]) => Promise<void>;
   readonly #alone: (batch: RecordBatch) => Promise<void>;
   readonly #maxBatches: number;
+  readonly #maxRecords: number;
+  readonly #maxConcurrent: number;
   #queue: Waiting[] = [];
-  #running = false;
+  #running = 0;
 
-  constructor(together: (batches: readonly RecordBatch[]) => Promise<void>, alone: (batch: RecordBatch) => Promise<void>, options: { maxBatches?: number } = {}) {
+  constructor(together: (batches: readonly RecordBatch[]) => Promise<void>, alone: (batch: RecordBatch) => Promise<void>, options: { maxBatches?: number; maxRecords?: number; maxConcurrent?: number } = {}) {
     this.#together = together;
     this.#alone = alone;
     this.#maxBatches = options.maxBatches ?? 64;
-    if (!(this.#maxBatches >= 1)) throw new RangeError('BatchCoalescer: maxBatches must be at least 1');
+    this.#maxRecords = options.maxRecords ?? 1000;
+    this.#maxConcurrent = options.maxConcurrent ?? 2;
+    if (!(this.#maxBatches >= 1 && this.#maxConcurrent >= 1)) throw new RangeError('BatchCoalescer: maxBatches and maxConcurrent must be at least 1');
   }
 
   submit(batch: RecordBatch): Promise<void> {
@@ -40,9 +47,21 @@ export class BatchCoalescer {
   }
 
   #next(): void {
-    if (this.#running || this.#queue.length === 0) return;
-    this.#running = true;
-    void this.#run(this.#queue.splice(0, this.#maxBatches));
+    while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
+      this.#running++;
+      void this.#run(this.#queue.splice(0, this.#joinable()));
+    }
+  }
+
+  /** How many queued batches the next transaction takes: at least one, then up to the limits. */
+  #joinable(): number {
+    let records = this.#queue[0]!.batch.records.length;
+    let count = 1;
+    while (count < this.#queue.length && count < this.#maxBatches && records + this.#queue[count]!.batch.records.length <= this.#maxRecords) {
+      records += this.#queue[count]!.batch.records.length;
+      count++;
+    }
+    return count;
   }
 
   async #run(group: Waiting[]): Promise<void> {
@@ -53,7 +72,7 @@ export class BatchCoalescer {
     } catch {
       // Nothing was committed; each batch goes its own way below, where a failure is dealt with.
     }
-    this.#running = false;
+    this.#running--;
     this.#next();
     for (const waiting of group) {
       if (applied) waiting.resolve();

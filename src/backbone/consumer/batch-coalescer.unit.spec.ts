@@ -15,6 +15,7 @@ describe('BatchCoalescer', () => {
         if (joint.length === 1) await firstHeld;
       },
       async () => expect.unreachable('nothing fails'),
+      { maxConcurrent: 1 },
     );
     const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
     await new Promise((resolve) => setImmediate(resolve));
@@ -22,6 +23,29 @@ describe('BatchCoalescer', () => {
     release();
     await Promise.all(done);
     expect(joint).toEqual([[0], [1, 2, 3]]);
+  });
+
+  it('runs up to maxConcurrent joint transactions at once', async () => {
+    const joint: number[][] = [];
+    const releases: (() => void)[] = [];
+    const coalescer = new BatchCoalescer(
+      async (batches) => {
+        joint.push(batches.map((b) => b.partition));
+        await new Promise<void>((resolve) => releases.push(resolve));
+      },
+      async () => expect.unreachable('nothing fails'),
+      { maxConcurrent: 2 },
+    );
+    const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(joint).toEqual([[0], [1]]);
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(joint).toEqual([[0], [1], [2, 3]]);
+    while (releases.length > 0) releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.forEach((release) => release());
+    await Promise.all(done);
   });
 
   it('hands each batch of a failed joint transaction to the per-batch path, and does not wait for them', async () => {
@@ -39,6 +63,7 @@ describe('BatchCoalescer', () => {
         if (b.partition === 1) await aloneHeld; // e.g. waiting out a blocking retry
         if (b.partition === 2) throw new Error('the database went away');
       },
+      { maxConcurrent: 1 },
     );
     const first = coalescer.submit(batch(0));
     const second = coalescer.submit(batch(1));
@@ -55,8 +80,27 @@ describe('BatchCoalescer', () => {
 
   it('joins at most maxBatches batches in one transaction', async () => {
     const joint: number[][] = [];
-    const coalescer = new BatchCoalescer(async (batches) => void joint.push(batches.map((b) => b.partition)), async () => {}, { maxBatches: 2 });
+    const coalescer = new BatchCoalescer(async (batches) => void joint.push(batches.map((b) => b.partition)), async () => {}, { maxBatches: 2, maxConcurrent: 1 });
     await Promise.all([0, 1, 2, 3, 4].map((partition) => coalescer.submit(batch(partition))));
     expect(joint).toEqual([[0], [1, 2], [3, 4]]);
+  });
+
+  it('keeps a joint transaction within maxRecords, but always takes at least one batch', async () => {
+    const joint: number[][] = [];
+    const sized = (partition: number, records: number): RecordBatch => ({ topic: 't', partition, records: Array.from({ length: records }, (_, offset) => ({ topic: 't', partition, offset: BigInt(offset), key: null, value: null, headers: {}, timestampMs: 0 })) });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const coalescer = new BatchCoalescer(
+      async (batches) => {
+        joint.push(batches.map((b) => b.partition));
+        if (joint.length === 1) await held;
+      },
+      async () => {},
+      { maxRecords: 10, maxConcurrent: 1 },
+    );
+    const done = [sized(0, 1), sized(1, 6), sized(2, 4), sized(3, 12), sized(4, 1)].map((b) => coalescer.submit(b));
+    release();
+    await Promise.all(done);
+    expect(joint).toEqual([[0], [1, 2], [3], [4]]);
   });
 });
