@@ -6,6 +6,7 @@
 export class WakeSignal {
   #generation = 0;
   #waiters = new Set<() => void>();
+  readonly #listeners = new Set<() => void>();
 
   get generation(): number {
     return this.#generation;
@@ -16,6 +17,13 @@ export class WakeSignal {
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const resolve of waiters) resolve();
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** Calls `listener` on every wake (e.g. to wake a signal of its own); returns the unsubscribe. */
+  onWake(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   wait(seenGeneration: number, timeoutMs: number): Promise<void> {

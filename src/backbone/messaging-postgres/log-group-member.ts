@@ -22,10 +22,18 @@ interface StoredRecord {
   appended_at: Date;
 }
 
+/** A partition the active member owns: where it reads next, and whether a batch of it is being handled. */
+interface OwnedPartition extends TopicPartition {
+  position: bigint;
+  busy: boolean;
+}
+
 /**
  * A member of a consumer group on the PostgreSQL log. It waits as a standby until it holds the
- * group's lock, then owns every partition of the subscribed topics and runs one loop per
- * partition: read the next batch from the group's position, hand it over, store the new position.
+ * group's lock, then owns every partition of the subscribed topics and runs one loop for all of
+ * them: read the next batch of every partition that has none being handled (one query), hand each
+ * over (partitions concurrently, each one batch at a time), store the new positions (those that
+ * finish together in one statement), and wait for an append or a finished batch.
  */
 export class LogGroupMember implements Subscription {
   readonly groupId: string;
@@ -42,6 +50,9 @@ export class LogGroupMember implements Subscription {
   #readyResolve!: () => void;
   readonly #ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
   readonly #stopSignal = new WakeSignal();
+  /** Woken by an append to a subscribed topic, a finished batch, a stop or a failure. */
+  readonly #work = new WakeSignal();
+  #positionsToStore: { partition: OwnedPartition; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
     db: Database,
@@ -72,6 +83,7 @@ export class LogGroupMember implements Subscription {
   async close(): Promise<void> {
     this.#stopping = true;
     this.#stopSignal.wake();
+    this.#work.wake();
     for (const signal of this.#signals.values()) signal.wake();
     await this.closed.catch(() => {});
   }
@@ -85,9 +97,7 @@ export class LogGroupMember implements Subscription {
       this.#assignment = partitions;
       this.#readyResolve();
       this.#lock.lost.then((error) => this.#fail(new BackboneError(ErrorCodes.BROKER_UNAVAILABLE, error.message, { cause: error })));
-      await Promise.all(
-        partitions.map((tp) => this.#consumePartition(tp, positions.get(topicPartitionKey(tp))!).catch((error) => this.#fail(error))),
-      );
+      await this.#consume(partitions.map((tp) => ({ ...tp, position: positions.get(topicPartitionKey(tp))!, busy: false }))).catch((error) => this.#fail(error));
       if (this.#failure === undefined) await this.#options.onRevoked?.(partitions);
     } finally {
       this.#assignment = [];
@@ -139,54 +149,102 @@ export class LogGroupMember implements Subscription {
     return positions;
   }
 
-  async #consumePartition(tp: TopicPartition, startOffset: bigint): Promise<void> {
-    let position = startOffset;
-    const signal = this.#signals.get(tp.topic) ?? new WakeSignal();
-    this.#signals.set(tp.topic, signal);
-    while (!this.#stopping) {
-      const seen = signal.generation;
-      const records = await this.#fetch(tp, position);
-      if (this.#stopping) return;
-      if (records.length === 0) {
-        await signal.wait(seen, this.#timings.idlePollMs);
-        continue;
+  async #consume(partitions: OwnedPartition[]): Promise<void> {
+    const work = this.#work;
+    const unsubscribe = this.#options.topics.map((topic) => this.#signalOf(topic).onWake(() => work.wake()));
+    const inFlight = new Set<Promise<void>>();
+    try {
+      while (!this.#stopping) {
+        const seen = work.generation;
+        const fetched = await this.#fetch(partitions.filter((p) => !p.busy));
+        if (this.#stopping) break;
+        for (const [partition, records] of fetched) {
+          partition.busy = true;
+          const delivery = this.#deliver(partition, records);
+          inFlight.add(delivery);
+          void delivery.finally(() => inFlight.delete(delivery));
+        }
+        // Returns at once if anything was appended, or a batch finished, since `seen`.
+        await work.wait(seen, this.#timings.idlePollMs);
       }
-      try {
-        await this.#options.handleBatch({ topic: tp.topic, partition: tp.partition, records });
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      position = records[records.length - 1]!.offset + 1n;
-      await this.#db.query(
-        `insert into log_group_offsets (group_id, topic, partition, next_offset) values ($1, $2, $3, $4)
-           on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, committed_at = now()`,
-        [this.groupId, tp.topic, tp.partition, position],
-      );
+    } finally {
+      for (const stop of unsubscribe) stop();
+      await Promise.allSettled([...inFlight]);
     }
   }
 
-  async #fetch(tp: TopicPartition, position: bigint): Promise<LogRecord[]> {
-    const result = await this.#db.query<StoredRecord>(
-      `select "offset", key, value, headers, appended_at from log_records
-         where topic = $1 and partition = $2 and "offset" >= $3 order by "offset" limit $4`,
-      [tp.topic, tp.partition, position, this.#options.maxBatchRecords],
+  /** Hands one partition's batch over, then stores the partition's new position. Never rejects. */
+  async #deliver(partition: OwnedPartition, records: LogRecord[]): Promise<void> {
+    try {
+      await this.#options.handleBatch({ topic: partition.topic, partition: partition.partition, records });
+      partition.position = records[records.length - 1]!.offset + 1n;
+      await this.#storePosition(partition);
+      partition.busy = false;
+      this.#work.wake();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Stores positions; those asked for in the same turn of the event loop share one statement. */
+  #storePosition(partition: OwnedPartition): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#positionsToStore.length === 0) setImmediate(() => void this.#storePositions());
+      this.#positionsToStore.push({ partition: { ...partition }, resolve, reject });
+    });
+  }
+
+  async #storePositions(): Promise<void> {
+    const pending = this.#positionsToStore;
+    this.#positionsToStore = [];
+    try {
+      await this.#db.query(
+        `insert into log_group_offsets (group_id, topic, partition, next_offset)
+           select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
+           on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, committed_at = now()`,
+        [this.groupId, pending.map((p) => p.partition.topic), pending.map((p) => p.partition.partition), pending.map((p) => p.partition.position.toString())],
+      );
+      for (const entry of pending) entry.resolve();
+    } catch (error) {
+      for (const entry of pending) entry.reject(error);
+    }
+  }
+
+  /** The next records of each of these partitions, up to `maxBatchRecords` each, in one query. */
+  async #fetch(partitions: readonly OwnedPartition[]): Promise<Map<OwnedPartition, LogRecord[]>> {
+    const fetched = new Map<OwnedPartition, LogRecord[]>();
+    if (partitions.length === 0) return fetched;
+    const result = await this.#db.query<StoredRecord & { topic: string; partition: number }>(
+      `select p.topic, p.partition, r."offset", r.key, r.value, r.headers, r.appended_at
+         from unnest($1::text[], $2::int[], $3::bigint[]) as p(topic, partition, position)
+         cross join lateral (
+           select "offset", key, value, headers, appended_at from log_records
+            where topic = p.topic and partition = p.partition and "offset" >= p.position
+            order by "offset" limit $4) r
+        order by p.topic, p.partition, r."offset"`,
+      [partitions.map((p) => p.topic), partitions.map((p) => p.partition), partitions.map((p) => p.position.toString()), this.#options.maxBatchRecords],
     );
-    return result.rows.map((row) => ({
-      topic: tp.topic,
-      partition: tp.partition,
-      offset: row.offset,
-      key: row.key,
-      value: row.value,
-      headers: decodeHeaders(row.headers),
-      timestampMs: row.appended_at.getTime(),
-    }));
+    const byKey = new Map(partitions.map((p) => [topicPartitionKey(p), p]));
+    for (const row of result.rows) {
+      const partition = byKey.get(topicPartitionKey(row))!;
+      const records = fetched.get(partition) ?? [];
+      records.push({ topic: row.topic, partition: row.partition, offset: row.offset, key: row.key, value: row.value, headers: decodeHeaders(row.headers), timestampMs: row.appended_at.getTime() });
+      fetched.set(partition, records);
+    }
+    return fetched;
+  }
+
+  #signalOf(topic: string): WakeSignal {
+    let signal = this.#signals.get(topic);
+    if (!signal) this.#signals.set(topic, (signal = new WakeSignal()));
+    return signal;
   }
 
   #fail(error: unknown): void {
     if (this.#failure === undefined) this.#failure = error;
     this.#stopping = true;
     this.#stopSignal.wake();
+    this.#work.wake();
     for (const signal of this.#signals.values()) signal.wake();
   }
 }
