@@ -16,8 +16,8 @@ export interface LedgerServiceOptions {
 
 /**
  * The ledger's own backoff, longer than the backbone's default: what fails here is nearly always
- * transient (a deadlock between two internal transfers locking each other's accounts, a database
- * restart), and a payment dead-lettered at the ledger needs an operator. So it rides out about
+ * transient (a database restart or failover), and a payment dead-lettered at the ledger needs an
+ * operator. So it rides out about
  * twelve minutes first; the partition waits, which the ledger's per-account order requires anyway.
  */
 export const ledgerRetryDelaysMs: readonly number[] = [200, 1_000, 5_000, 30_000, 120_000, 600_000];
