@@ -30,7 +30,8 @@ export const usage = `usage: npm run bench -- pipeline --engine kafka|embedded [
   --accounts N             debtor accounts, opened and funded over the API first (default 400)
   --internal-share X       share of payments to another account of this bank, settled without RTGS (default 0.1)
   --rtgs-latency-ms N      the RTGS simulator's time to decide a payment (default 0)
-  --rtgs-batch N           maxBatchRecords of the RTGS gateway's consumer (default: the service's, 20)
+  --rtgs-batch N           maxBatchRecords of the RTGS gateway's consumer (default: the service's, 500)
+  --pool N                 Kafka engine: the platform's PostgreSQL connections (default 20, DATABASE_POOL_SIZE's default)
   --services LIST          run only these services, e.g. gateway,validation,ledger,rtgs (a what-if: the flow
                            needs those four; audit and notifications only listen) (default: every service)
   --log-level LEVEL        the platform's log level (default warn; production runs at info)
@@ -59,6 +60,7 @@ interface PipelineOptions {
   internalShare: number;
   rtgsLatencyMs: number;
   rtgsMaxBatchRecords: number | undefined;
+  poolSize: number;
   logLevel: (typeof logLevels)[number];
   services: string[];
   cpuProfileDir: string | undefined;
@@ -114,6 +116,7 @@ async function measure(options: PipelineOptions, cleanup: Cleanup): Promise<Pipe
       databaseServerUrl: databaseServerUrlFromEnvironment(),
       rtgsLatencyMs: options.rtgsLatencyMs,
       rtgsMaxBatchRecords: options.rtgsMaxBatchRecords,
+      poolSize: options.poolSize,
       logLevel: options.logLevel,
       services: options.services,
       cpuProfileDir: options.cpuProfileDir,
@@ -190,6 +193,7 @@ function parseOptions(argv: string[]): PipelineOptions {
         'internal-share': { type: 'string', default: '0.1' },
         'rtgs-latency-ms': { type: 'string', default: '0' },
         'rtgs-batch': { type: 'string' },
+        pool: { type: 'string' },
         'log-level': { type: 'string', default: 'warn' },
         services: { type: 'string' },
         'cpu-prof': { type: 'string' },
@@ -223,6 +227,7 @@ function parseOptions(argv: string[]): PipelineOptions {
     internalShare,
     rtgsLatencyMs: integer('--rtgs-latency-ms', values['rtgs-latency-ms'], 0),
     rtgsMaxBatchRecords: values['rtgs-batch'] === undefined ? undefined : integer('--rtgs-batch', values['rtgs-batch'], 1),
+    poolSize: values.pool === undefined ? 20 : integer('--pool', values.pool, 2),
     logLevel: logLevel as PipelineOptions['logLevel'],
     services: (values.services ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
@@ -242,7 +247,7 @@ async function describeEnvironment(options: PipelineOptions): Promise<string> {
 
 function summary(options: PipelineOptions, environment: string, fixedRate: FixedRateResult | undefined, throughput: ThroughputResult | undefined, unfinished: number): string {
   const lines = [`pipeline bench, ${options.engine} engine: ${environment}`];
-  lines.push(`  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (20)'}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`);
+  lines.push(`  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (500)'}, pool ${options.poolSize}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`);
   if (fixedRate) {
     const { api, e2e } = fixedRate;
     lines.push(

@@ -33,6 +33,8 @@ export interface RigSettings {
   rtgsLatencyMs: number;
   /** Records per batch of the RTGS gateway's consumer; undefined keeps the service's default (20). */
   rtgsMaxBatchRecords: number | undefined;
+  /** The platform's PostgreSQL connections (Kafka engine). */
+  poolSize: number;
   logLevel: PaystreamConfig['logLevel'];
   /** Run only these services (a what-if: which service costs what); empty: every service. */
   services: string[];
@@ -103,7 +105,7 @@ export class PipelineRig {
       const scratch = await createScratchDatabase(settings.databaseServerUrl);
       cleanup.add(`dropping database ${scratch.name}`, () => scratch.drop());
       databaseName = scratch.name;
-      config = { ...base, namespace: `bench-${suffix}`, database: { kind: 'postgres', url: scratch.url }, eventLog: { kind: 'kafka', brokers: settings.kafkaBrokers, replicationFactor: 1 } };
+      config = { ...base, namespace: `bench-${suffix}`, database: { kind: 'postgres', url: scratch.url, poolSize: settings.poolSize }, eventLog: { kind: 'kafka', brokers: settings.kafkaBrokers, replicationFactor: 1 } };
       progress(`kafka engine: brokers ${settings.kafkaBrokers.join(',')}, scratch database ${scratch.name}, namespace ${config.namespace}`);
       // The driver's own connection, to find the backends serving the scratch database (their CPU).
       admin = new pg.Client({ connectionString: settings.databaseServerUrl, application_name: 'bench-driver' });
