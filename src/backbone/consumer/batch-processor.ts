@@ -195,7 +195,8 @@ export class BatchProcessor {
     let effects: (() => Promise<void>)[] = [];
     await this.#deps.db.transaction(async (tx) => {
       effects = [];
-      const positions = await this.#lockPositions(tx, parts.map((part) => part.batch));
+      const eventIds = parts.flatMap((part) => part.items.slice(part.start, part.end).flatMap((item) => (item.event ? [item.event.envelope.eventId] : [])));
+      const { positions, processed: seen } = await this.#lockPositions(tx, parts.map((part) => part.batch), eventIds);
       const outgoing: OutgoingMessage[] = [];
       const candidates: { part: Part; index: number }[] = [];
       for (const part of parts) {
@@ -208,7 +209,6 @@ export class BatchProcessor {
         }
       }
       const candidateItems = candidates.map(({ part, index }) => part.items[index]!);
-      const seen = await this.#processedIds(tx, candidateItems);
       const parked = await this.#parkedKeys(tx, candidateItems);
       const toHandle: { part: Part; index: number; event: ConsumedEvent }[] = [];
       const toPark: Item[] = [];
@@ -237,10 +237,9 @@ export class BatchProcessor {
         handledPerTopic.set(event.topic, (handledPerTopic.get(event.topic) ?? 0) + 1);
         if (this.#options.readsRetryTiers) await this.#releaseNextParked(tx, part.items[index]!, outgoing);
       }
-      await this.#insertProcessed(tx, toHandle.map(({ event }) => event.envelope.eventId));
       await this.#park(tx, toPark);
       await this.#deps.outbox.write(tx, outgoing);
-      await this.#storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })));
+      await this.#storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })), toHandle.map(({ event }) => event.envelope.eventId));
     });
     this.#deps.faults?.reach(FaultPoints.consumerAfterCommit);
     await this.#runEffects(effects);
@@ -308,7 +307,7 @@ export class BatchProcessor {
 
   async #commitFailure(batch: RecordBatch, item: Item, action: FailureAction): Promise<void> {
     await this.#deps.db.transaction(async (tx) => {
-      const position = (await this.#lockPositions(tx, [batch])).get(topicPartitionKey(batch));
+      const position = (await this.#lockPositions(tx, [batch], [])).positions.get(topicPartitionKey(batch));
       if (position !== undefined && item.record.offset < position) return;
       const outgoing = [...action.outgoing];
       if (action.parkKey) await tx.query(`insert into consumer_parked_keys (consumer, topic, key) values ($1, $2, $3) on conflict do nothing`, [this.#options.consumer, item.retry.origin.topic, item.record.key ?? Buffer.alloc(0)]);
@@ -365,32 +364,39 @@ export class BatchProcessor {
     return target === undefined || target === this.#options.consumer;
   }
 
-  /** Locks the stored positions of the parts' partitions (in one order: topic, partition). */
-  async #lockPositions(tx: SqlRunner, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
-    const sorted = [...partitions].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-    const result = await tx.query<{ topic: string; partition: number; next_offset: bigint }>(
-      `select topic, partition, next_offset from consumer_positions
-         where consumer = $1 and (topic, partition) in (select * from unnest($2::text[], $3::int[]))
-         order by topic, partition for update`,
-      [this.#options.positionsOwner, sorted.map((tp) => tp.topic), sorted.map((tp) => tp.partition)],
+  /**
+   * Locks the stored positions of the partitions (in one order: topic, partition) and finds which
+   * of `eventIds` this consumer has processed before: one round trip.
+   */
+  async #lockPositions(tx: SqlRunner, partitions: readonly TopicPartition[], eventIds: readonly string[]): Promise<{ positions: Map<string, bigint>; processed: Set<string> }> {
+    const result = await tx.query<{ topic: string | null; partition: number | null; next_offset: bigint | null; event_id: string | null }>(
+      `with positions as (
+         select topic, partition, next_offset from consumer_positions
+          where consumer = $1 and (topic, partition) in (select * from unnest($2::text[], $3::int[]))
+          order by topic, partition for update)
+       select topic, partition, next_offset, null::text as event_id from positions
+       union all
+       select null, null, null, event_id from consumer_processed_events where consumer = $4 and event_id = any($5::text[])`,
+      [this.#options.positionsOwner, partitions.map((tp) => tp.topic), partitions.map((tp) => tp.partition), this.#options.consumer, eventIds],
     );
-    return new Map(result.rows.map((row) => [topicPartitionKey(row), row.next_offset]));
+    const positions = new Map<string, bigint>();
+    const processed = new Set<string>();
+    for (const row of result.rows) {
+      if (row.event_id !== null) processed.add(row.event_id);
+      else positions.set(topicPartitionKey({ topic: row.topic!, partition: row.partition! }), row.next_offset!);
+    }
+    return { positions, processed };
   }
 
-  async #storePositions(tx: SqlRunner, positions: readonly (TopicPartition & { nextOffset: bigint })[]): Promise<void> {
+  /** Stores the partitions' new positions and records `processedIds` as processed: one round trip. */
+  async #storePositions(tx: SqlRunner, positions: readonly (TopicPartition & { nextOffset: bigint })[], processedIds: readonly string[] = []): Promise<void> {
     await tx.query(
-      `insert into consumer_positions (consumer, topic, partition, next_offset)
+      `with processed as (insert into consumer_processed_events (consumer, event_id) select $5, unnest($6::text[]) on conflict do nothing)
+       insert into consumer_positions (consumer, topic, partition, next_offset)
          select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
          on conflict (consumer, topic, partition) do update set next_offset = greatest(consumer_positions.next_offset, excluded.next_offset), updated_at = now()`,
-      [this.#options.positionsOwner, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.nextOffset.toString())],
+      [this.#options.positionsOwner, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.nextOffset.toString()), this.#options.consumer, processedIds],
     );
-  }
-
-  async #processedIds(tx: SqlRunner, items: Item[]): Promise<Set<string>> {
-    const ids = items.flatMap((item) => (item.event ? [item.event.envelope.eventId] : []));
-    if (ids.length === 0) return new Set();
-    const result = await tx.query<{ event_id: string }>(`select event_id from consumer_processed_events where consumer = $1 and event_id = any($2::text[])`, [this.#options.consumer, ids]);
-    return new Set(result.rows.map((row) => row.event_id));
   }
 
   /** The parked keys among the items', locked (see `#releaseNextParked`), as `parkedKeyOf`. */
@@ -404,11 +410,6 @@ export class BatchProcessor {
       [this.#options.consumer, wanted.map(([topic]) => topic!), wanted.map(([, key]) => key!)],
     );
     return new Set(result.rows.map((row) => `${row.topic} ${row.key_hex}`));
-  }
-
-  async #insertProcessed(tx: SqlRunner, eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    await tx.query(`insert into consumer_processed_events (consumer, event_id) select $1, unnest($2::text[]) on conflict do nothing`, [this.#options.consumer, eventIds]);
   }
 
   async #park(tx: SqlRunner, items: Item[]): Promise<void> {
