@@ -3,11 +3,13 @@
  * Аз-Завахири" comparable. Both the list names and the party name go through the same steps, so
  * every rule here is symmetric:
  *
- * 1. Transliterate to ASCII with any-ascii (diacritics, Cyrillic, Greek, Arabic, CJK …), lower-case.
+ * 1. Transliterate to ASCII with any-ascii (diacritics, Cyrillic, Greek, Arabic, CJK …; Cyrillic
+ *    "ё" as "yo"), lower-case.
  * 2. Drop apostrophes and dots inside words ("O'Brien" → "obrien", "S.A." → "sa"); every other
  *    non-alphanumeric character separates tokens ("al-Zawahiri" → "al zawahiri").
  * 3. Drop honorifics and titles anywhere (Mr, Dr, Sheikh, Haji, General …) and legal-form suffixes
- *    at the end (Ltd, LLC, GmbH, S.A. de C.V. …), unless nothing would be left.
+ *    at the end (Ltd, LLC, GmbH, S.A. de C.V. …, and the long ones mistyped: "LIMTED",
+ *    "COMAPNY"), unless nothing would be left.
  * 4. Mark particles (al, bin, abu, de, van …) so they weigh less: they are in half the names.
  * 5. Keep beside each token its spelling-folded form (`foldSpelling`): "Dzhasso" and "Jasso",
  *    "Khussain" and "Hussain", "Youssef" and "Yusuf" fold to the same token, which is what a reader
@@ -18,6 +20,7 @@
  * written as people spell them and folded like the tokens, so "COMPANI" is a legal form too.
  */
 import anyAscii from 'any-ascii';
+import { withinEdits } from './similarity.ts';
 
 export interface NameToken {
   /** ASCII, lower case, as written. */
@@ -34,9 +37,13 @@ export const initialWeight = 0.5;
 /** Spelling variants folded by `foldSpelling`, applied in this order. */
 const spellings: [RegExp, string][] = [
   [/dzh|dj/g, 'j'], [/kh/g, 'h'], [/gh/g, 'g'], [/ph/g, 'f'], [/sch/g, 'sh'], [/tch/g, 'ch'], [/ck/g, 'k'], [/dh/g, 'd'],
-  [/th/g, 't'], [/q/g, 'k'], [/c(?!h)/g, 'k'], [/w/g, 'v'], [/(?<=.)y/g, 'i'], [/ou|oo/g, 'u'], [/ee/g, 'i'],
+  [/th/g, 't'], [/q/g, 'k'], [/c(?!h)/g, 'k'], [/x/g, 'ks'], [/w/g, 'v'], [/(?<=.)y/g, 'i'], [/ou|oo/g, 'u'], [/ee/g, 'i'],
   [/([a-z])\1+/g, '$1'],
 ];
+
+/** Memo of `foldSpelling` (a pure function), cleared when full. */
+const foldedSpellings = new Map<string, string>();
+const foldedSpellingsMax = 200_000;
 
 /** Titles and honorifics, dropped wherever they appear. Names that are also given names (Amir, Sayed) are not here. */
 const honorifics = foldedSet([
@@ -68,10 +75,16 @@ const particles = foldedSet([
 
 const asciiOnly = /^[\x00-\x7f]*$/;
 
+/**
+ * Cyrillic "ё" marks the sound "yo" (Пётр → Pyotr, Семён → Semyon, Ён → Yong in Korean names);
+ * any-ascii reads it as a plain "e", which loses the "y" that the Latin spellings keep.
+ */
+const cyrillicYo = /[ёЁ]/g;
+
 /** ASCII, lower case, apostrophes and inner dots removed, everything else a separator. */
 export function foldName(raw: string): string {
   // Most list names are ASCII already; any-ascii is the expensive step, so skip it for them.
-  return (asciiOnly.test(raw) ? raw : anyAscii(raw))
+  return (asciiOnly.test(raw) ? raw : anyAscii(raw.replace(cyrillicYo, 'yo')))
     .toLowerCase()
     .replace(/['`.]/g, '')
     .replace(/[^a-z0-9]+/g, ' ')
@@ -97,12 +110,18 @@ export function nameKey(raw: string): string {
 
 /**
  * One spelling for the variants romanisations of a name differ by: dzh/dj → j, kh → h, q → k,
- * c → k (not in "ch"), ph → f, w → v, y → i (not first), ou/oo → u, ee → i, doubled letters once. Applied to
+ * c → k (not in "ch"), x → ks (Cyrillic has no x: Alexander is Александр, read back "Aleksandr"),
+ * ph → f, w → v, y → i (not first), ou/oo → u, ee → i, doubled letters once. Applied to
  * both sides, it cannot make two different spellings of one name differ more.
  */
 export function foldSpelling(token: string): string {
+  const known = foldedSpellings.get(token);
+  if (known !== undefined) return known;
   let folded = token;
   for (const [pattern, replacement] of spellings) folded = folded.replace(pattern, replacement);
+  // Sixteen regular expressions per call add up over 25,000 list names and every screen: memoised.
+  if (foldedSpellings.size >= foldedSpellingsMax) foldedSpellings.clear();
+  foldedSpellings.set(token, folded);
   return folded;
 }
 
@@ -124,13 +143,27 @@ export function tokenWeight(text: string): number {
 function dropLegalForms(texts: string[]): string[] {
   // A connective at the end goes only in a name that has a legal form somewhere ("PATRACA DE C.V.",
   // or reordered "S.A. C.V. GEOFARMA DE"): a person's "MARIA DE" keeps it.
-  const hasLegalForm = texts.some((text) => companySuffixes.has(foldSpelling(text)));
+  const hasLegalForm = texts.some((text) => isLegalForm(text, false)) || isLegalForm(texts[texts.length - 1] as string, true);
   let end = texts.length;
   while (end > 1) {
-    const token = foldSpelling(texts[end - 1] as string);
-    if (!companySuffixes.has(token) && !(hasLegalForm && suffixConnectives.has(token))) break;
+    const text = texts[end - 1] as string;
+    if (!isLegalForm(text, true) && !(hasLegalForm && suffixConnectives.has(foldSpelling(text)))) break;
     end -= 1;
   }
-  const kept = texts.slice(0, end).filter((token) => !companySuffixes.has(foldSpelling(token)));
+  const kept = texts.slice(0, end).filter((token) => !isLegalForm(token, false));
   return kept.length > 0 ? kept : texts.slice(0, Math.max(1, end));
+}
+
+/** The legal forms of six letters or more, folded: at the end of a name, a token one edit from one is that word mistyped. */
+const longLegalForms = [...companySuffixes].filter((form) => form.length >= 6);
+
+/**
+ * A legal form; with `mistyped`, also one of the long ones with a typo ("LIMTED", "COMAPNY").
+ * Only at the end of a name: elsewhere such a token is as likely a word of the name
+ * ("CORPORACION HANDAL", "LA COMPANIA GENERAL DE NIQUEL").
+ */
+function isLegalForm(text: string, mistyped: boolean): boolean {
+  const folded = foldSpelling(text);
+  if (companySuffixes.has(folded)) return true;
+  return mistyped && folded.length >= 6 && longLegalForms.some((form) => withinEdits(folded, form, 1));
 }

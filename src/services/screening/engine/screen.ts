@@ -4,23 +4,27 @@
  * result, and the result names every list version it was taken against.
  *
  * 1. Tokenise the party's name (normalize.ts).
- * 2. Candidates: for each party token, the similar vocabulary tokens (blocking keys + Jaro-Winkler)
- *    and the names they occur in. A name is a candidate when it shares a similar *rare* token with
- *    the party, or similar tokens with two of the party's tokens: a name reached only through one
- *    "muhammad" or "trading" cannot score high enough to matter, and there are thousands of them.
- * 3. Score each candidate name (name-score.ts); an entry scores as its best name.
+ * 2. Candidates: for each party token, the close vocabulary tokens (blocking keys + Jaro-Winkler)
+ *    and the names they occur in. A name is a candidate when the tokens that reach it could give it
+ *    a score worth reporting (`candidateNames`): a name reached only through one "muhammad" or
+ *    "trading" cannot, and there are thousands of them.
+ * 3. Score each candidate name (name-score.ts); an entry scores as its best name. Close pairs are
+ *    known from step 2; other pairs are compared only where a loose pair could count.
  * 4. Adjust by date of birth and country where both sides have them; band; allow list; PEP.
  */
 import type { BirthDate, ListEntry, Party, RiskBand, ScreeningMatch, ScreeningResult } from '../model.ts';
 import { countryCode } from './countries.ts';
 import { tokenizeName } from './normalize.ts';
-import { scoreBound, scoreName, type TokenPair } from './name-score.ts';
+import { looseContextMatches, scoreBound, scoreName, type TokenPair } from './name-score.ts';
 import { defaultScreeningOptions, type ScreeningAdjustments, type ScreeningOptions, type ScreeningThresholds } from './options.ts';
-import type { ScreeningIndex } from './screening-index.ts';
-import { foldedTokenSimilarity } from './similarity.ts';
+import { shareStride, type ScreeningIndex } from './screening-index.ts';
+import { phoneticKey } from './phonetic-key.ts';
+import { withinEdits } from './similarity.ts';
 
 /** Party names longer than this many tokens are cut (the mask below has one bit per token). */
 const partyTokensMax = 16;
+/** Set in a candidate's mask when a party token equals a rare token of it (name-score.ts: context). */
+const rareBit = 1 << 30;
 
 export function screenParty(index: ScreeningIndex, party: Party, options: ScreeningOptions = defaultScreeningOptions): ScreeningResult {
   const tokens = dedupe(tokenizeName(party.name)).slice(0, partyTokensMax);
@@ -32,25 +36,33 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
   const candidates = candidateNames(index, tokens.map((token) => token.weight), similarByToken, options.thresholds.report - bonusMax);
 
   const partyWeights = tokens.map((token) => token.weight);
-  // Pairs the blocking keys did not pair (two edits in one token, say) are compared directly, once.
+  // The consonant skeletons of the party tokens the lists themselves contain (see `namesake`).
+  const partySkeletons = tokens.map((token) => (index.tokenId(token.text) === undefined ? undefined : phoneticKey(token.folded)));
+  // Pairs the blocking keys did not pair (loose ones: two edits in one short token, say) are
+  // compared directly, once, and only where name-score.ts asks for them.
   const direct = new Map<number, number>();
   const best = new Map<number, { score: number; name: number; pairs: TokenPair[] }>();
   for (const nameId of candidates) {
     const name = index.names[nameId]!;
-    const similarity = (party: number, listed: number): number => {
+    const entry = index.entries[name.entry]!.entry;
+    const individual = entry.kind === 'individual';
+    const similarity = (party: number, listed: number, looseEdits: number): number => {
       const id = name.tokens[listed]!;
-      const known = similarByToken[party]!.get(id);
-      if (known !== undefined) return known;
+      const close = similarByToken[party]!.get(id);
+      if (close !== undefined) return individual ? namesake(close, partySkeletons[party], index.skeletons[id]!) : close;
+      const token = tokens[party]!;
+      // Every close pair is among the similar tokens, but for initials ("j" / "john").
+      if (looseEdits === 0 && token.text.length > 1 && index.vocabulary[id]!.length > 1) return 0;
       const key = party * index.vocabulary.length + id;
       let value = direct.get(key);
       if (value === undefined) {
-        value = foldedTokenSimilarity(tokens[party]!.text, tokens[party]!.folded, index.vocabulary[id]!, index.foldedVocabulary[id]!, index.floors);
+        value = index.compare(token.text, token.folded, id);
         direct.set(key, value);
       }
+      if (value < 0 && looseEdits < Infinity && !withinEdits(token.text, index.vocabulary[id]!, looseEdits) && !withinEdits(token.folded, index.foldedVocabulary[id]!, looseEdits)) return 0;
       return value;
     };
-    const scored = scoreName(partyWeights, name.weights, similarity);
-    const entry = index.entries[name.entry]!.entry;
+    const scored = scoreName(partyWeights, name.weights, similarity, name.tokens, (listed) => index.entryCounts[name.tokens[listed]!]! <= index.rareTokenEntries);
     const score = entry.names[name.nameIndex]!.weak ? scored.score * options.adjustments.weakNameFactor : scored.score;
     const previous = best.get(name.entry);
     if (!previous || score > previous.score) best.set(name.entry, { score, name: nameId, pairs: scored.pairs });
@@ -105,6 +117,18 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
   return { band, score: topSanctions, pep, matches: matches.slice(0, options.maxMatches), suppressed: suppressed.slice(0, options.maxMatches), listVersions: [...index.versions] };
 }
 
+/**
+ * A close, inexact pair in a person's name is only loose when the party's token is itself a token
+ * of the lists and has another consonant skeleton (phonetic-key.ts) than the listed one: the party
+ * wrote a name of its own, not a misspelling. "Chen" is not "Cheng" mistyped, nor "Jing" "Jian",
+ * nor "Yang" "Yan". Transliterations keep their skeleton ("Mohamed" / "Muhammad", both "mmd";
+ * "Bashir" / "Bachir") and stay close; so do typos, which seldom make a listed name. Company
+ * names are words, not a stock of names, and are left alone.
+ */
+function namesake(similarity: number, partySkeleton: string | undefined, listedSkeleton: string): number {
+  return similarity > 0 && similarity < 1 && partySkeleton !== undefined && partySkeleton !== listedSkeleton ? -similarity : similarity;
+}
+
 export function bandOf(score: number, thresholds: ScreeningThresholds): RiskBand {
   if (score >= thresholds.high) return 'HIGH';
   if (score >= thresholds.medium) return 'MEDIUM';
@@ -138,7 +162,8 @@ function candidateNames(index: ScreeningIndex, weights: number[], similarByToken
   similarByToken.forEach((similar, party) => {
     if (!nominating[party]) return;
     const bit = 1 << party;
-    for (const id of similar.keys()) {
+    for (const [id, value] of similar) {
+      const bits = value === 1 && index.entryCounts[id]! <= index.rareTokenEntries ? bit | rareBit : bit;
       const posting = index.postings[id]!;
       for (let k = 0; k < posting.length; k += 1) {
         const nameId = posting[k]!;
@@ -147,22 +172,48 @@ function candidateNames(index: ScreeningIndex, weights: number[], similarByToken
           scratch.mask[nameId] = 0;
           touched.push(nameId);
         }
-        scratch.mask[nameId]! |= bit;
+        scratch.mask[nameId]! |= bits;
       }
     }
   });
-  return touched.filter((nameId) => {
-    const mask = scratch.mask[nameId]!;
-    let reachedWeight = assumedWeight;
-    let reached = 0;
+  // Reached weight and token count for each set of reaching party tokens, once per query.
+  const tableSize = weights.length <= 10 ? 1 << weights.length : 0;
+  const reachedWeights = new Float64Array(tableSize);
+  const reachedCounts = new Int32Array(tableSize);
+  for (let bits = 0; bits < tableSize; bits += 1) {
     for (let party = 0; party < weights.length; party += 1) {
-      if (mask & (1 << party)) {
-        reachedWeight += weights[party]!;
-        reached += 1;
+      if (bits & (1 << party)) {
+        reachedWeights[bits]! += weights[party]!;
+        reachedCounts[bits]! += 1;
       }
     }
-    const { topShare } = index.names[nameId]!;
-    const listedShare = topShare[Math.min(reached + assumedTokens, topShare.length) - 1] ?? 0;
+  }
+  const fullTokens = weights.length - assumedTokens;
+  const { shares } = index;
+  return touched.filter((nameId) => {
+    const mask = scratch.mask[nameId]!;
+    const bits = mask & ~rareBit;
+    let reachedWeight = assumedWeight;
+    let reached = 0;
+    if (bits < tableSize) {
+      reachedWeight += reachedWeights[bits]!;
+      reached = reachedCounts[bits]!;
+    } else {
+      for (let party = 0; party < weights.length; party += 1) {
+        if (bits & (1 << party)) {
+          reachedWeight += weights[party]!;
+          reached += 1;
+        }
+      }
+    }
+    // With enough tokens in common, the party's other tokens may still pair loosely (two edits in a
+    // short token are not among the similar tokens): the bound assumes they do.
+    if (reached >= looseContextMatches || mask & rareBit) {
+      reachedWeight = partyWeightTotal;
+      reached = fullTokens;
+    }
+    const k = reached + assumedTokens;
+    const listedShare = k <= shareStride ? shares[nameId * shareStride + k - 1]! : index.names[nameId]!.topShare[Math.min(k, index.names[nameId]!.topShare.length) - 1]!;
     return scoreBound(reachedWeight / partyWeightTotal, listedShare, reached) >= floorScore;
   });
 }
@@ -211,7 +262,7 @@ function formatBirthDate(date: BirthDate): string {
 }
 
 function tokenReason(partyTokens: string[], pairs: TokenPair[], listedToken: (position: number) => string): string {
-  const matched = pairs.map((pair) => `${partyTokens[pair.party]}≈${listedToken(pair.listed)} ${pair.similarity.toFixed(2)}`);
+  const matched = pairs.map((pair) => `${partyTokens[pair.party]}≈${listedToken(pair.listed)} ${pair.similarity.toFixed(2)}${pair.loose ? ' (loose)' : ''}`);
   return `tokens: ${matched.join(', ') || 'none'}`;
 }
 
