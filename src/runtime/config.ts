@@ -41,14 +41,14 @@ export interface PaystreamConfig {
 }
 
 /**
- * Where the sanctions lists are and the screening stage's policy. Lists are files (the published
- * formats); the defaults are the copies under `../shared/data/sanctions/` beside the repository
+ * Where the sanctions lists are and the screening stage's policy. Lists are files in their
+ * published formats, on disk or at http(s) URLs; the defaults are the copies under `../shared/data/sanctions/` beside the repository
  * (or under PAYSTREAM_SANCTIONS_DIR), as the engine's own tests use.
  */
 export interface ScreeningConfig {
-  /** SANCTIONS_OFAC_DIR: the directory of OFAC's `sdn.csv`, `alt.csv`, `add.csv`. */
+  /** SANCTIONS_OFAC_DIR: the directory (or http(s) base URL) of OFAC's `sdn.csv`, `alt.csv`, `add.csv`. */
   ofacDir: string;
-  /** SANCTIONS_UN_FILE: the UN Security Council Consolidated List (`UN_consolidated.xml`). */
+  /** SANCTIONS_UN_FILE: the UN Security Council Consolidated List (`UN_consolidated.xml`), a path or an http(s) URL. */
   unFile: string;
   /** PEP_FILE: a PEP list (CSV `id,name,country,position`); unset, no PEP screening. */
   pepFile: string | undefined;
@@ -136,8 +136,8 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
 function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
   const defaults = defaultScreeningConfig(env);
   return {
-    ofacDir: env.SANCTIONS_OFAC_DIR ? resolve(env.SANCTIONS_OFAC_DIR) : defaults.ofacDir,
-    unFile: env.SANCTIONS_UN_FILE ? resolve(env.SANCTIONS_UN_FILE) : defaults.unFile,
+    ofacDir: env.SANCTIONS_OFAC_DIR ? pathOrUrl(env.SANCTIONS_OFAC_DIR) : defaults.ofacDir,
+    unFile: env.SANCTIONS_UN_FILE ? pathOrUrl(env.SANCTIONS_UN_FILE) : defaults.unFile,
     pepFile: env.PEP_FILE ? resolve(env.PEP_FILE) : undefined,
     listPollIntervalMs: integer(env.SANCTIONS_POLL_INTERVAL_MS, 'SANCTIONS_POLL_INTERVAL_MS', defaults.listPollIntervalMs, 1_000, 86_400_000),
     extraLists: json(env.SCREENING_EXTRA_LISTS, 'SCREENING_EXTRA_LISTS', defaults.extraLists, Array.isArray),
@@ -211,4 +211,9 @@ function withoutCredentials(url: string): string {
   } catch {
     return '<unparseable url>';
   }
+}
+
+/** A list location: an http(s) URL as given, a path made absolute. */
+function pathOrUrl(location: string): string {
+  return /^https?:\/\//i.test(location) ? location : resolve(location);
 }

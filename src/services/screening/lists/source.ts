@@ -1,7 +1,7 @@
 /**
- * Where a list comes from: files on disk, configured by path. Loading is the only I/O of the
- * screening engine, and goes through an injectable `readFile` so tests can hand it bytes.
- * (URLs are not supported: fetch the files with whatever the deployment uses and point here.)
+ * Where a list comes from: files on disk, configured by path, or published over HTTP(S), configured
+ * by URL (each "path" below may be either). Loading is the only I/O of the screening engine, and
+ * goes through an injectable `readFile` so tests can hand it bytes.
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { LoadedList } from '../model.ts';
@@ -16,6 +16,21 @@ export type ListSource =
   | { kind: 'pep-csv'; listId?: string; path: string };
 
 export type ReadFile = (path: string) => Promise<Uint8Array>;
+
+/** How long one download of a list may take. */
+export const listDownloadTimeoutMs = 120_000;
+
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** Reads a list file from disk, or downloads it when `location` is an http(s) URL (2xx only). */
+export const readListLocation: ReadFile = async (location) => {
+  if (!isUrl(location)) return fsReadFile(location);
+  const response = await fetch(location, { signal: AbortSignal.timeout(listDownloadTimeoutMs), redirect: 'follow' });
+  if (!response.ok) throw new Error(`HTTP ${response.status} from ${location}`);
+  return new Uint8Array(await response.arrayBuffer());
+};
 
 const defaultListIds = { 'ofac-sdn-csv': 'OFAC-SDN', 'un-consolidated-xml': 'UN-SC', 'pep-csv': 'PEP' } as const;
 
@@ -33,7 +48,7 @@ export function sourceFiles(source: ListSource): string[] {
  * Reads and parses one list. Rejects with `SANCTIONS_LIST_UNREADABLE` (retryable) when a file
  * cannot be read, `SANCTIONS_LIST_MALFORMED` (permanent) when it does not parse.
  */
-export async function loadListSource(source: ListSource, readFile: ReadFile = fsReadFile): Promise<LoadedList> {
+export async function loadListSource(source: ListSource, readFile: ReadFile = readListLocation): Promise<LoadedList> {
   const listId = listIdOf(source);
   const read = async (path: string): Promise<{ path: string; bytes: Uint8Array }> => {
     try {
