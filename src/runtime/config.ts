@@ -50,7 +50,7 @@ export interface ScreeningConfig {
   ofacDir: string;
   /** SANCTIONS_UN_FILE: the UN Security Council Consolidated List (`UN_consolidated.xml`), a path or an http(s) URL. */
   unFile: string;
-  /** PEP_FILE: a PEP list (CSV `id,name,country,position`); unset, no PEP screening. */
+  /** PEP_FILE: a PEP list (CSV `id,name,country,position`), a path or an http(s) URL; unset, no PEP screening. */
   pepFile: string | undefined;
   /** SANCTIONS_POLL_INTERVAL_MS: how often the list files are checked for a change. Default 30 s. */
   listPollIntervalMs: number;
@@ -138,7 +138,7 @@ function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
   return {
     ofacDir: env.SANCTIONS_OFAC_DIR ? pathOrUrl(env.SANCTIONS_OFAC_DIR) : defaults.ofacDir,
     unFile: env.SANCTIONS_UN_FILE ? pathOrUrl(env.SANCTIONS_UN_FILE) : defaults.unFile,
-    pepFile: env.PEP_FILE ? resolve(env.PEP_FILE) : undefined,
+    pepFile: env.PEP_FILE ? pathOrUrl(env.PEP_FILE) : undefined,
     listPollIntervalMs: integer(env.SANCTIONS_POLL_INTERVAL_MS, 'SANCTIONS_POLL_INTERVAL_MS', defaults.listPollIntervalMs, 1_000, 86_400_000),
     extraLists: json(env.SCREENING_EXTRA_LISTS, 'SCREENING_EXTRA_LISTS', defaults.extraLists, Array.isArray),
     corridorRules: json(env.SCREENING_CORRIDOR_RULES, 'SCREENING_CORRIDOR_RULES', defaults.corridorRules, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)),
