@@ -7,18 +7,25 @@
  * `write` receives the items of a batch and returns one result per item, in order. If it throws,
  * every item of that batch is rejected with the error (the batch's transaction rolled back), and
  * later batches are unaffected.
+ *
+ * A batch holds at most `maxBatchItems` items and, when items have a `weight` (e.g. the records a
+ * partition batch carries), at most `maxBatchWeight` of it, but always at least one item.
  */
 export class GroupCommit<Item, Result> {
   readonly #write: (items: Item[]) => Promise<Result[]>;
   readonly #maxBatchItems: number;
   readonly #maxConcurrentBatches: number;
+  readonly #weight: ((item: Item) => number) | undefined;
+  readonly #maxBatchWeight: number;
   #queue: Waiting<Item, Result>[] = [];
   #inFlight = 0;
 
-  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number } = {}) {
+  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number; weight?: (item: Item) => number; maxBatchWeight?: number } = {}) {
     this.#write = write;
     this.#maxBatchItems = options.maxBatchItems ?? 500;
     this.#maxConcurrentBatches = options.maxConcurrentBatches ?? 1;
+    this.#weight = options.weight;
+    this.#maxBatchWeight = options.maxBatchWeight ?? Infinity;
     if (!(this.#maxBatchItems >= 1 && this.#maxConcurrentBatches >= 1)) throw new RangeError('GroupCommit: maxBatchItems and maxConcurrentBatches must be at least 1');
   }
 
@@ -36,10 +43,23 @@ export class GroupCommit<Item, Result> {
 
   #drain(): void {
     while (this.#inFlight < this.#maxConcurrentBatches && this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatchItems);
+      const batch = this.#queue.splice(0, this.#takeable());
       this.#inFlight += 1;
       void this.#run(batch);
     }
+  }
+
+  /** How many queued items the next batch takes: at least one, then up to the limits. */
+  #takeable(): number {
+    const limit = Math.min(this.#queue.length, this.#maxBatchItems);
+    if (!this.#weight) return limit;
+    let weight = this.#weight(this.#queue[0]!.item);
+    let count = 1;
+    while (count < limit && weight + this.#weight(this.#queue[count]!.item) <= this.#maxBatchWeight) {
+      weight += this.#weight(this.#queue[count]!.item);
+      count++;
+    }
+    return count;
   }
 
   async #run(batch: Waiting<Item, Result>[]): Promise<void> {

@@ -1,4 +1,5 @@
 import type { RecordBatch } from '../messaging/event-bus.ts';
+import { GroupCommit } from '../concurrency/group-commit.ts';
 
 /**
  * Joins the batches of different partitions that reach one consumer at the same time into one
@@ -22,67 +23,26 @@ import type { RecordBatch } from '../messaging/event-bus.ts';
  * a joint transaction never holds two batches of one partition.
  */
 export class BatchCoalescer {
-  readonly #together: (batches: readonly RecordBatch[]) => Promise<void>;
   readonly #alone: (batch: RecordBatch) => Promise<void>;
-  readonly #maxBatches: number;
-  readonly #maxRecords: number;
-  readonly #maxConcurrent: number;
-  #queue: Waiting[] = [];
-  #running = 0;
+  /** Each batch learns whether its joint transaction committed; a failure frees the slot at once. */
+  readonly #joint: GroupCommit<RecordBatch, boolean>;
 
   constructor(together: (batches: readonly RecordBatch[]) => Promise<void>, alone: (batch: RecordBatch) => Promise<void>, options: { maxBatches?: number; maxRecords?: number; maxConcurrent?: number } = {}) {
-    this.#together = together;
     this.#alone = alone;
-    this.#maxBatches = options.maxBatches ?? 64;
-    this.#maxRecords = options.maxRecords ?? 1000;
-    this.#maxConcurrent = options.maxConcurrent ?? 2;
-    if (!(this.#maxBatches >= 1 && this.#maxConcurrent >= 1)) throw new RangeError('BatchCoalescer: maxBatches and maxConcurrent must be at least 1');
+    this.#joint = new GroupCommit<RecordBatch, boolean>(
+      async (batches) => {
+        const applied = await together(batches).then(
+          () => true,
+          // Nothing was committed; each batch goes its own way (see `submit`), where a failure is dealt with.
+          () => false,
+        );
+        return batches.map(() => applied);
+      },
+      { maxBatchItems: options.maxBatches ?? 64, maxConcurrentBatches: options.maxConcurrent ?? 2, weight: (batch) => batch.records.length, maxBatchWeight: options.maxRecords ?? 1000 },
+    );
   }
 
-  submit(batch: RecordBatch): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ batch, resolve, reject });
-      this.#next();
-    });
+  async submit(batch: RecordBatch): Promise<void> {
+    if (!(await this.#joint.submit(batch))) await this.#alone(batch);
   }
-
-  #next(): void {
-    while (this.#running < this.#maxConcurrent && this.#queue.length > 0) {
-      this.#running++;
-      void this.#run(this.#queue.splice(0, this.#joinable()));
-    }
-  }
-
-  /** How many queued batches the next transaction takes: at least one, then up to the limits. */
-  #joinable(): number {
-    let records = this.#queue[0]!.batch.records.length;
-    let count = 1;
-    while (count < this.#queue.length && count < this.#maxBatches && records + this.#queue[count]!.batch.records.length <= this.#maxRecords) {
-      records += this.#queue[count]!.batch.records.length;
-      count++;
-    }
-    return count;
-  }
-
-  async #run(group: Waiting[]): Promise<void> {
-    let applied = false;
-    try {
-      await this.#together(group.map((waiting) => waiting.batch));
-      applied = true;
-    } catch {
-      // Nothing was committed; each batch goes its own way below, where a failure is dealt with.
-    }
-    this.#running--;
-    this.#next();
-    for (const waiting of group) {
-      if (applied) waiting.resolve();
-      else this.#alone(waiting.batch).then(waiting.resolve, waiting.reject);
-    }
-  }
-}
-
-interface Waiting {
-  batch: RecordBatch;
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
