@@ -113,18 +113,15 @@ export async function handleInTransaction(
 ): Promise<EmittedEvent[]> {
   const emitted: EmittedEvent[] = [];
   const effects: (() => Promise<void>)[] = [];
+  const handle = consumer.batchHandler ?? (consumer.handler ? perEvent(consumer.handler) : undefined);
+  if (!handle) throw new TypeError('the consumer has no handler');
   await db.transaction(async (tx) => {
-    const context: HandlerContext = { tx, emit: (next) => void emitted.push(next), afterCommit: (effect) => void effects.push(effect) };
-    if (consumer.handler) await consumer.handler(event, context);
-    else if (consumer.batchHandler) {
-      try {
-        await consumer.batchHandler([event], { tx, emit: (_cause, next) => context.emit(next), afterCommit: context.afterCommit });
-      } catch (error) {
-        // As the processor does: the error that failed the event, not the batch-level wrapper.
-        throw error instanceof EventFailure ? error.cause : error;
-      }
+    try {
+      await handle([event], { tx, emit: (_cause, next) => void emitted.push(next), afterCommit: (effect) => void effects.push(effect) });
+    } catch (error) {
+      // As the processor does: the error that failed the event, not the batch-level wrapper.
+      throw error instanceof EventFailure ? error.cause : error;
     }
-    else throw new TypeError('the consumer has no handler');
     await beforeCommit?.(tx, emitted);
   });
   for (const effect of effects) await effect();

@@ -92,7 +92,9 @@ export class OffsetCommitBatcher {
     const byMembership = new Map<string, typeof pending>();
     for (const entry of pending) {
       const key = `${entry.membership.generationId}\u0000${entry.membership.memberId}`;
-      byMembership.set(key, [...(byMembership.get(key) ?? []), entry]);
+      const entries = byMembership.get(key);
+      if (entries) entries.push(entry);
+      else byMembership.set(key, [entry]);
     }
     for (const entries of byMembership.values()) {
       commitOffsets(this.#consumer, entries[0]!.membership, entries.map((entry) => entry.offset), this.#timings).then(
