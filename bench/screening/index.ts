@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildScreeningIndex, loadListSource, screenParty, screeningOptions, standardSources, type LoadedList, type ScreeningResult } from '../../src/services/screening/index.ts';
 import { BenchUsageError } from '../support/environment.ts';
-import { buildNegatives, buildPositives, seededRandom, variantKinds, type Positive } from './labelled-set.ts';
+import { buildNegatives, buildPositives, variantKinds, type Positive } from './labelled-set.ts';
+import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
 
 export const usage = `usage: npm run bench -- screening [options]
 

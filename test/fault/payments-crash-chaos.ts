@@ -8,7 +8,8 @@
  * again only after it has been up for `upMsMin`, and the simulator only once: each of its
  * outages opens the RTGS gateway's circuit breaker and sends payments through the retry tiers.
  */
-import { between, type Random } from './payments-crash-load.ts';
+import { between } from './payments-crash-load.ts';
+import type { Random } from '../../src/backbone/testing/seeded-random.ts';
 import { sleep, type RestartableProcess } from './payments-crash-processes.ts';
 
 export interface ChaosOptions {

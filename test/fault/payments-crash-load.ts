@@ -12,20 +12,10 @@
  */
 import { externalCreditor } from '../support/platform-fixture.ts';
 import { sleep } from './payments-crash-processes.ts';
+import type { Random } from '../../src/backbone/testing/seeded-random.ts';
 
 /** A seeded random source, so a failing run can be replayed with the seed it logged (mulberry32). */
-export type Random = () => number;
 
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export function between(random: Random, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));

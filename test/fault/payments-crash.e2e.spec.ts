@@ -24,7 +24,8 @@ import { RtgsProtocol } from '../../src/services/rtgs/iso20022/rtgs-protocol.ts'
 import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
 import { runChaos, type ChaosEvent } from './payments-crash-chaos.ts';
 import { assertRunConsistent, auditedTerminalPayments, redeliverAnswers, statusFromApi, statusFromDatabase, waitUntilQuiet, waitUntilTerminal } from './payments-crash-checks.ts';
-import { decimal, planPayments, seededRandom, submitAll, type SubmitReport } from './payments-crash-load.ts';
+import { decimal, planPayments, submitAll, type SubmitReport } from './payments-crash-load.ts';
+import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
 import { baseEnvironment, platformProcess, simulatorProcess, type RestartableProcess } from './payments-crash-processes.ts';
 
 type Engine = 'kafka' | 'embedded';

@@ -22,8 +22,12 @@ export interface AuditRow {
 }
 
 export function entryFromRow(row: AuditRow): AuditEntry {
+  return { sequence: row.sequence, ...recordFromRow(row), prevHash: row.prev_hash, hash: row.hash };
+}
+
+/** The columns a chained entry and a staged record share. */
+function recordFromRow(row: Omit<AuditRow, 'sequence' | 'prev_hash' | 'hash'>): Omit<AuditEntry, 'sequence' | 'prevHash' | 'hash'> {
   return {
-    sequence: row.sequence,
     eventId: row.event_id,
     topic: row.topic,
     eventType: row.event_type,
@@ -35,8 +39,6 @@ export function entryFromRow(row: AuditRow): AuditEntry {
     recordedAt: row.recorded_at,
     paymentId: row.payment_id,
     payloadJson: row.payload_json,
-    prevHash: row.prev_hash,
-    hash: row.hash,
   };
 }
 
@@ -50,18 +52,5 @@ export type PendingRow = Omit<AuditRow, 'sequence' | 'prev_hash' | 'hash'> & { i
 export type PendingRecord = Omit<AuditEntry, 'sequence' | 'prevHash' | 'hash'> & { pendingId: bigint };
 
 export function pendingFromRow(row: PendingRow): PendingRecord {
-  return {
-    pendingId: row.id,
-    eventId: row.event_id,
-    topic: row.topic,
-    eventType: row.event_type,
-    schemaVersion: row.schema_version,
-    key: row.event_key,
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    occurredAt: row.occurred_at,
-    recordedAt: row.recorded_at,
-    paymentId: row.payment_id,
-    payloadJson: row.payload_json,
-  };
+  return { pendingId: row.id, ...recordFromRow(row) };
 }

@@ -4,19 +4,8 @@ import { sanctionsDataDirectory } from '../testing.ts';
 import { rareContextEdits, scoreName } from './name-score.ts';
 import { foldSpelling, tokenizeName } from './normalize.ts';
 import { forEachBlockingKey } from './screening-index.ts';
-import { editTolerance, foldedTokenSimilarity, genderedForms, withinEdits } from './similarity.ts';
+import { editDistance, editTolerance, foldedTokenSimilarity, genderedForms, withinEdits } from './similarity.ts';
 
-/** Optimal string alignment distance, the plain way, to check `withinEdits` against. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i += 1) {
-    for (let j = 1; j <= b.length; j += 1) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
 
 function fold(token: string): [string, string] {
   return [token, foldSpelling(token)];

@@ -65,7 +65,7 @@ const rows: Int32Array[] = [new Int32Array(rowLength + 1), new Int32Array(rowLen
 export function withinEdits(a: string, b: string, max: number): boolean {
   if (Math.abs(a.length - b.length) > max) return false;
   if (a === b) return true;
-  if (b.length >= rowLength || max >= rowLength) return editDistanceWide(a, b) <= max;
+  if (b.length >= rowLength || max >= rowLength) return editDistance(a, b) <= max;
   const over = max + 1;
   let [twoBack, previous, current] = rows as [Int32Array, Int32Array, Int32Array];
   let spare: Int32Array;
@@ -94,8 +94,8 @@ export function withinEdits(a: string, b: string, max: number): boolean {
   return previous[b.length]! <= max;
 }
 
-/** The full distance, for tokens too long for the scratch rows (no name has them). */
-function editDistanceWide(a: string, b: string): number {
+/** The full optimal string alignment distance: for tokens too long for `withinEdits`' scratch rows (no name has them), and the reference its tests check it against. */
+export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i += 1) {
     for (let j = 1; j <= b.length; j += 1) {
