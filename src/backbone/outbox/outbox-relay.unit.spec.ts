@@ -47,7 +47,20 @@ describe('OutboxRelay', () => {
       const values = records.filter((r) => r.key!.toString() === key).map((r) => Number(r.value!.toString()));
       expect(values).toEqual([...values].sort((a, b) => a - b));
     }
-    expect(records[0]!.headers['h']).toBeDefined();
+    for (const record of records) expect(record.headers['h']!.toString()).toBe(record.value!.toString());
+  });
+
+  it('stores a write of many messages as given, in order: keys, values, headers and tombstones', async () => {
+    const outbox = new TableOutbox();
+    const messages = [message('a', '1'), { topic: 'test.out.v1', key: Buffer.from([0, 255, 92, 120]), value: null }, message('c', '3')];
+    await source.transaction((tx) => outbox.write(tx, messages));
+    const rows = await source.query<{ key: Uint8Array; value: Uint8Array | null; headers: unknown }>('select key, value, headers from outbox order by id');
+    expect(rows.rows.map((row) => [Buffer.from(row.key).toString('hex'), row.value === null ? null : Buffer.from(row.value).toString()])).toEqual([
+      ['61', '1'],
+      ['00ff5c78', null],
+      ['63', '3'],
+    ]);
+    expect(rows.rows[1]!.headers).toEqual({});
   });
 
   it('publishes nothing that was rolled back', async () => {

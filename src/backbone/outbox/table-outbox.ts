@@ -4,27 +4,23 @@ import { encodeHeaders } from '../messaging/headers.ts';
 import type { Outbox } from './outbox.ts';
 import { outboxChannel } from './schema.ts';
 
-const rowsPerInsert = 1000;
-
-/** The outbox as a table in the service's own database; `OutboxRelay` publishes it. */
+/**
+ * The outbox as a table in the service's own database; `OutboxRelay` publishes it. One statement of
+ * fixed text per write, whatever the number of messages (so it is prepared once per connection):
+ * the rows go in as one array per column, in the messages' order (the ids the relay publishes by),
+ * and the same round trip wakes the relay (the notification is delivered at commit).
+ */
 export class TableOutbox implements Outbox {
   async write(tx: SqlRunner, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    for (let start = 0; start < messages.length; start += rowsPerInsert) {
-      const params: unknown[] = [];
-      const rows = messages.slice(start, start + rowsPerInsert).map((message) => {
-        params.push(message.topic, message.key, message.value, encodeHeaders(message.headers));
-        const p = params.length;
-        return `($${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`;
-      });
-      const insert = `insert into outbox (topic, key, value, headers) values ${rows.join(', ')}`;
-      if (start + rowsPerInsert < messages.length) {
-        await tx.query(insert, params);
-        continue;
-      }
-      // The last insert also wakes the relay (delivered at commit), in the same round trip.
-      params.push(outboxChannel);
-      await tx.query(`with written as (${insert}) select pg_notify($${params.length}, '')`, params);
-    }
+    await tx.query(
+      `with written as (
+         insert into outbox (topic, key, value, headers)
+           select topic, key, value, headers::jsonb
+             from unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) with ordinality as m(topic, key, value, headers, position)
+            order by position)
+       select pg_notify($5, '')`,
+      [messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => encodeHeaders(m.headers)), outboxChannel],
+    );
   }
 }
