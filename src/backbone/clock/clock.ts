@@ -1,5 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as crypto from 'node:crypto';
+import { pooledRandomBytes } from './random-bytes.ts';
 
 /**
  * Time and identity, injected so that backoff, timeouts, sagas and ids run deterministically in
@@ -34,7 +35,7 @@ export const systemClock: Clock = {
 const nativeUuidV7 = (crypto as { randomUUIDv7?: () => string }).randomUUIDv7;
 
 export const uuidV7Ids: IdGenerator = {
-  eventId: nativeUuidV7 ? () => nativeUuidV7() : () => uuidV7(Date.now(), randomBytes(10)),
+  eventId: nativeUuidV7 ? () => nativeUuidV7() : () => uuidV7(Date.now(), pooledRandomBytes(10)),
 };
 
 /** RFC 9562 UUIDv7 from a millisecond timestamp and 10 random bytes (for Node versions without crypto.randomUUIDv7). */

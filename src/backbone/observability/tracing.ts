@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../clock/random-bytes.ts';
 
 /**
  * W3C Trace Context (`traceparent`, https://www.w3.org/TR/trace-context/) without a tracing SDK:
@@ -44,7 +44,7 @@ export function formatTraceparent(context: TraceContext): string {
 }
 
 /** A new trace, e.g. for a request that arrived without one. Sampled unless told otherwise. */
-export function newTraceparent(random: RandomBytes = randomBytes, options: { sampled?: boolean } = {}): string {
+export function newTraceparent(random: RandomBytes = pooledRandomBytes, options: { sampled?: boolean } = {}): string {
   return formatTraceparent({ traceId: nonZeroHex(random, 16), parentId: nonZeroHex(random, 8), flags: options.sampled === false ? 0 : 1 });
 }
 
@@ -52,7 +52,7 @@ export function newTraceparent(random: RandomBytes = randomBytes, options: { sam
  * The header for a message this span sends: the same trace and flags, a new span id as parent. A
  * `parent` that does not parse starts a new trace instead.
  */
-export function childTraceparent(parent: string | TraceContext | undefined, random: RandomBytes = randomBytes): string {
+export function childTraceparent(parent: string | TraceContext | undefined, random: RandomBytes = pooledRandomBytes): string {
   const context = typeof parent === 'string' ? parseTraceparent(parent) : parent;
   if (context === undefined) return newTraceparent(random);
   return formatTraceparent({ traceId: context.traceId, parentId: nonZeroHex(random, 8), flags: context.flags });
