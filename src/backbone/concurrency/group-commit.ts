@@ -10,6 +10,12 @@
  *
  * A batch holds at most `maxBatchItems` items and, when items have a `weight` (e.g. the records a
  * partition batch carries), at most `maxBatchWeight` of it, but always at least one item.
+ *
+ * Up to `maxConcurrentBatches` batches are written at once. With `concurrentFrom`, a batch starts
+ * beside one already in flight only once that much weight (or that many items) waits; less waits
+ * for the batch in flight and joins the next one. At low load this keeps one batch in flight with
+ * everything that arrived meanwhile, instead of a second batch of one item (a transaction per
+ * item); under load the queue fills and the batches overlap.
  */
 export class GroupCommit<Item, Result> {
   readonly #write: (items: Item[]) => Promise<Result[]>;
@@ -17,15 +23,17 @@ export class GroupCommit<Item, Result> {
   readonly #maxConcurrentBatches: number;
   readonly #weight: ((item: Item) => number) | undefined;
   readonly #maxBatchWeight: number;
+  readonly #concurrentFrom: number;
   #queue: Waiting<Item, Result>[] = [];
   #inFlight = 0;
 
-  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number; weight?: (item: Item) => number; maxBatchWeight?: number } = {}) {
+  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number; weight?: (item: Item) => number; maxBatchWeight?: number; concurrentFrom?: number } = {}) {
     this.#write = write;
     this.#maxBatchItems = options.maxBatchItems ?? 500;
     this.#maxConcurrentBatches = options.maxConcurrentBatches ?? 1;
     this.#weight = options.weight;
     this.#maxBatchWeight = options.maxBatchWeight ?? Infinity;
+    this.#concurrentFrom = options.concurrentFrom ?? 0;
     if (!(this.#maxBatchItems >= 1 && this.#maxConcurrentBatches >= 1)) throw new RangeError('GroupCommit: maxBatchItems and maxConcurrentBatches must be at least 1');
   }
 
@@ -42,11 +50,22 @@ export class GroupCommit<Item, Result> {
   }
 
   #drain(): void {
-    while (this.#inFlight < this.#maxConcurrentBatches && this.#queue.length > 0) {
+    while (this.#queue.length > 0 && (this.#inFlight === 0 || (this.#inFlight < this.#maxConcurrentBatches && this.#queuedWeight() >= this.#concurrentFrom))) {
       const batch = this.#queue.splice(0, this.#takeable());
       this.#inFlight += 1;
       void this.#run(batch);
     }
+  }
+
+  /** The queued weight, counted only as far as `concurrentFrom`. */
+  #queuedWeight(): number {
+    if (!this.#weight) return this.#queue.length;
+    let weight = 0;
+    for (const entry of this.#queue) {
+      weight += this.#weight(entry.item);
+      if (weight >= this.#concurrentFrom) break;
+    }
+    return weight;
   }
 
   /** How many queued items the next batch takes: at least one, then up to the limits. */

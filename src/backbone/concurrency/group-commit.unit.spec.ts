@@ -20,6 +20,37 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1], [2, 3, 4]]);
   });
 
+  it('with concurrentFrom, starts a second batch beside the one in flight only once enough waits', async () => {
+    const batches: number[][] = [];
+    const releases: (() => void)[] = [];
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return items;
+      },
+      { maxConcurrentBatches: 2, weight: (item) => item, concurrentFrom: 10 },
+    );
+    const submitted = [group.submit(1), group.submit(4), group.submit(5)];
+    // 4 + 5 = 9 waits: less than 10, so they wait for the batch in flight.
+    expect(batches).toEqual([[1]]);
+    submitted.push(group.submit(2));
+    // 11 waits now: a second batch starts beside the first.
+    expect(batches).toEqual([[1], [4, 5, 2]]);
+    submitted.push(group.submit(3));
+    // Two in flight already: 3 waits, whatever its weight.
+    expect(batches).toHaveLength(2);
+    releases[0]!();
+    await submitted[0];
+    // One in flight and 3 waiting: below 10, so it waits for that one too.
+    expect(batches).toHaveLength(2);
+    releases[1]!();
+    await submitted[1];
+    expect(batches).toEqual([[1], [4, 5, 2], [3]]);
+    releases[2]!();
+    expect(await Promise.all(submitted)).toEqual([1, 4, 5, 2, 3]);
+  });
+
   it('rejects every item of a failed batch, and goes on with the next', async () => {
     let calls = 0;
     let release!: () => void;

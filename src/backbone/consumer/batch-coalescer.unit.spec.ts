@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { RecordBatch } from '../messaging/event-bus.ts';
 import { BatchCoalescer } from './batch-coalescer.ts';
 
-const batch = (partition: number): RecordBatch => ({ topic: 't', partition, records: [] });
+/** A batch of `size` records (the coalescer only counts them). */
+const batch = (partition: number, size = 1): RecordBatch => ({ topic: 't', partition, records: Array.from({ length: size }, () => ({}) as RecordBatch['records'][number]) });
 
 describe('BatchCoalescer', () => {
   it('applies the first batch at once, alone, and the ones that arrive meanwhile together', async () => {
@@ -34,7 +35,7 @@ describe('BatchCoalescer', () => {
         await new Promise<void>((resolve) => releases.push(resolve));
       },
       async () => expect.unreachable('nothing fails'),
-      { maxConcurrent: 2 },
+      { maxConcurrent: 2, concurrentFrom: 1 },
     );
     const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
     await new Promise((resolve) => setImmediate(resolve));
@@ -44,6 +45,27 @@ describe('BatchCoalescer', () => {
     expect(joint).toEqual([[0], [1], [2, 3]]);
     while (releases.length > 0) releases.shift()!();
     await new Promise((resolve) => setImmediate(resolve));
+    releases.forEach((release) => release());
+    await Promise.all(done);
+  });
+
+  it('starts a second joint transaction beside the first only once concurrentFrom records wait (default 100)', async () => {
+    const joint: number[][] = [];
+    const releases: (() => void)[] = [];
+    const coalescer = new BatchCoalescer(
+      async (batches) => {
+        joint.push(batches.map((b) => b.partition));
+        await new Promise<void>((resolve) => releases.push(resolve));
+      },
+      async () => expect.unreachable('nothing fails'),
+    );
+    const done = [coalescer.submit(batch(0, 5)), coalescer.submit(batch(1, 60)), coalescer.submit(batch(2, 39))];
+    await new Promise((resolve) => setImmediate(resolve));
+    // 99 records wait: they wait for the transaction in flight.
+    expect(joint).toEqual([[0]]);
+    done.push(coalescer.submit(batch(3, 1)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(joint).toEqual([[0], [1, 2, 3]]);
     releases.forEach((release) => release());
     await Promise.all(done);
   });
