@@ -152,6 +152,11 @@ export class BatchProcessor {
     await this.#commitParts(parts);
   }
 
+  /** A non-blocking consumer's main subscription parks an event whose key has one parked already. */
+  get #checksParkedKeys(): boolean {
+    return this.#options.retry.mode === 'non-blocking' && !this.#options.readsRetryTiers;
+  }
+
   async #decodeBatch(batch: RecordBatch): Promise<Item[]> {
     const items = await Promise.all(batch.records.map((record) => this.#decode(record)));
     this.#deps.metrics?.batchSize.observe({ group: this.#options.consumer, topic: batch.topic }, items.length);
@@ -196,7 +201,10 @@ export class BatchProcessor {
     await this.#deps.db.transaction(async (tx) => {
       effects = [];
       const eventIds = parts.flatMap((part) => part.items.slice(part.start, part.end).flatMap((item) => (item.event ? [item.event.envelope.eventId] : [])));
-      const { positions, processed: seen } = await this.#lockPositions(tx, parts.map((part) => part.batch), eventIds);
+      // The parked keys are looked up for every decoded event of this consumer (a superset of the
+      // candidates below, which need the positions first): in the same round trip.
+      const parkable = this.#checksParkedKeys ? parts.flatMap((part) => part.items.slice(part.start, part.end).filter((item) => item.event && this.#isForThisConsumer(item.record))) : [];
+      const { positions, processed: seen, parked } = await this.#lockPositions(tx, parts.map((part) => part.batch), eventIds, parkable);
       const outgoing: OutgoingMessage[] = [];
       const candidates: { part: Part; index: number }[] = [];
       for (const part of parts) {
@@ -208,8 +216,6 @@ export class BatchProcessor {
           else if (this.#isForThisConsumer(item.record)) candidates.push({ part, index });
         }
       }
-      const candidateItems = candidates.map(({ part, index }) => part.items[index]!);
-      const parked = await this.#parkedKeys(tx, candidateItems);
       const toHandle: { part: Part; index: number; event: ConsumedEvent }[] = [];
       const toPark: Item[] = [];
       for (const { part, index } of candidates) {
@@ -365,27 +371,44 @@ export class BatchProcessor {
   }
 
   /**
-   * Locks the stored positions of the partitions (in one order: topic, partition) and finds which
-   * of `eventIds` this consumer has processed before: one round trip.
+   * Locks the stored positions of the partitions (in one order: topic, partition), finds which of
+   * `eventIds` this consumer has processed before and, for a consumer with non-blocking retries,
+   * which of the keys of `parkable` are parked, locking those too (see `#releaseNextParked`): one
+   * round trip.
    */
-  async #lockPositions(tx: SqlRunner, partitions: readonly TopicPartition[], eventIds: readonly string[]): Promise<{ positions: Map<string, bigint>; processed: Set<string> }> {
-    const result = await tx.query<{ topic: string | null; partition: number | null; next_offset: bigint | null; event_id: string | null }>(
+  async #lockPositions(tx: SqlRunner, partitions: readonly TopicPartition[], eventIds: readonly string[], parkable: readonly Item[] = []): Promise<{ positions: Map<string, bigint>; processed: Set<string>; parked: Set<string> }> {
+    const params: unknown[] = [this.#options.positionsOwner, partitions.map((tp) => tp.topic), partitions.map((tp) => tp.partition), this.#options.consumer, eventIds];
+    let parkedPart = '';
+    if (parkable.length > 0) {
+      const wanted = [...new Set(parkable.map(parkedKeyOf))].sort().map((entry) => entry.split(' '));
+      params.push(wanted.map(([topic]) => topic!), wanted.map(([, key]) => key!));
+      parkedPart = `
+       union all
+       select null, null, null, null, topic || ' ' || key_hex from parked`;
+    }
+    const result = await tx.query<{ topic: string | null; partition: number | null; next_offset: bigint | null; event_id: string | null; parked_key: string | null }>(
       `with positions as (
          select topic, partition, next_offset from consumer_positions
           where consumer = $1 and (topic, partition) in (select * from unnest($2::text[], $3::int[]))
-          order by topic, partition for update)
-       select topic, partition, next_offset, null::text as event_id from positions
+          order by topic, partition for update)${parkable.length > 0 ? `,
+       parked as (
+         select topic, encode(key, 'hex') as key_hex from consumer_parked_keys
+          where consumer = $4 and (topic, encode(key, 'hex')) in (select * from unnest($6::text[], $7::text[]))
+          order by topic, key for update)` : ''}
+       select topic, partition, next_offset, null::text as event_id, null::text as parked_key from positions
        union all
-       select null, null, null, event_id from consumer_processed_events where consumer = $4 and event_id = any($5::text[])`,
-      [this.#options.positionsOwner, partitions.map((tp) => tp.topic), partitions.map((tp) => tp.partition), this.#options.consumer, eventIds],
+       select null, null, null, event_id, null from consumer_processed_events where consumer = $4 and event_id = any($5::text[])${parkedPart}`,
+      params,
     );
     const positions = new Map<string, bigint>();
     const processed = new Set<string>();
+    const parked = new Set<string>();
     for (const row of result.rows) {
       if (row.event_id !== null) processed.add(row.event_id);
+      else if (row.parked_key !== null) parked.add(row.parked_key);
       else positions.set(topicPartitionKey({ topic: row.topic!, partition: row.partition! }), row.next_offset!);
     }
-    return { positions, processed };
+    return { positions, processed, parked };
   }
 
   /** Stores the partitions' new positions and records `processedIds` as processed: one round trip. */
@@ -397,19 +420,6 @@ export class BatchProcessor {
          on conflict (consumer, topic, partition) do update set next_offset = greatest(consumer_positions.next_offset, excluded.next_offset), updated_at = now()`,
       [this.#options.positionsOwner, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.nextOffset.toString()), this.#options.consumer, processedIds],
     );
-  }
-
-  /** The parked keys among the items', locked (see `#releaseNextParked`), as `parkedKeyOf`. */
-  async #parkedKeys(tx: SqlRunner, items: Item[]): Promise<Set<string>> {
-    if (this.#options.retry.mode !== 'non-blocking' || this.#options.readsRetryTiers || items.length === 0) return new Set();
-    const wanted = [...new Set(items.map(parkedKeyOf))].sort().map((entry) => entry.split(' '));
-    const result = await tx.query<{ topic: string; key_hex: string }>(
-      `select topic, encode(key, 'hex') as key_hex from consumer_parked_keys
-         where consumer = $1 and (topic, encode(key, 'hex')) in (select * from unnest($2::text[], $3::text[]))
-         order by topic, key for update`,
-      [this.#options.consumer, wanted.map(([topic]) => topic!), wanted.map(([, key]) => key!)],
-    );
-    return new Set(result.rows.map((row) => `${row.topic} ${row.key_hex}`));
   }
 
   async #park(tx: SqlRunner, items: Item[]): Promise<void> {
