@@ -31,7 +31,8 @@ export interface OutboxBacklog {
 }
 
 /**
- * Publishes outbox rows to the bus, oldest first, and deletes them once the bus acknowledged them.
+ * Publishes outbox rows to the bus, oldest first, and deletes them once the bus acknowledged them
+ * (in the statement that reads the next rows: one round trip per round).
  *
  * - Order: rows are read in id order and published in one call per round, so rows of one key
  *   (one partition) keep their order. One relay per database is active (a session lock), so two
@@ -46,6 +47,8 @@ export class OutboxRelay {
   #stopping = false;
   #running: Promise<void> | undefined;
   #abort = new AbortController();
+  /** Ids published by the last round, deleted by the next (see `#publishOnce`). */
+  #published: bigint[] = [];
 
   constructor(options: OutboxRelayOptions) {
     this.#options = { clock: systemClock, batchRows: 1000, idlePollMs: 5000, failureBackoffMs: 1000, ...options };
@@ -73,6 +76,7 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (let published = -1; published !== 0; total += published) published = await this.#publishOnce();
+    await this.#deletePublished();
     return total;
   }
 
@@ -99,22 +103,43 @@ export class OutboxRelay {
       }
     } finally {
       await unlisten?.();
+      // A crash instead would leave them to be published again, which consumers drop by event id.
+      await this.#deletePublished().catch((error: unknown) => this.#options.onError?.(error));
       await lock?.release();
     }
   }
 
+  /**
+   * One round: deletes the rows the previous round published and reads the next ones in one
+   * statement, publishes them, and leaves them to the next round to delete. The loop always runs
+   * one more round after publishing (to see whether more came), so published rows are deleted at
+   * once, and a round costs one round trip to the database instead of two.
+   */
   async #publishOnce(): Promise<number> {
     const { db, bus, batchRows } = this.#options;
+    const published = this.#published;
     const result = await db.query<{ id: bigint; topic: string; key: Buffer; value: Buffer | null; headers: unknown }>(
-      `select id, topic, key, value, headers from outbox order by id limit $1`,
-      [batchRows],
+      published.length === 0
+        ? `select id, topic, key, value, headers from outbox order by id limit $1`
+        : // The select sees the statement's snapshot, from before the delete: hence the id filter.
+          `with deleted as (delete from outbox where id = any($2::int8[]))
+           select id, topic, key, value, headers from outbox where id <> all($2::int8[]) order by id limit $1`,
+      published.length === 0 ? [batchRows] : [batchRows, published],
     );
+    this.#published = [];
     if (result.rows.length === 0) return 0;
     const messages: OutgoingMessage[] = result.rows.map((row) => ({ topic: row.topic, key: row.key, value: row.value, headers: decodeHeaders(row.headers) }));
     await bus.publish(messages);
     this.#options.faults?.reach(FaultPoints.relayAfterPublish);
-    await db.query(`delete from outbox where id = any($1::int8[])`, [result.rows.map((row) => row.id)]);
+    this.#published = result.rows.map((row) => row.id);
     this.#options.onPublished?.(messages);
     return messages.length;
+  }
+
+  /** Deletes what the last round published, when no further round will (stopping, draining). */
+  async #deletePublished(): Promise<void> {
+    if (this.#published.length === 0) return;
+    await this.#options.db.query(`delete from outbox where id = any($1::int8[])`, [this.#published]);
+    this.#published = [];
   }
 }

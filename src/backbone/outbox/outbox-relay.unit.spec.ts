@@ -63,6 +63,17 @@ describe('OutboxRelay', () => {
     expect(rows.rows[1]!.headers).toEqual({});
   });
 
+  it('drains in rounds of batchRows and deletes every row it published, the last round included', async () => {
+    const outbox = new TableOutbox();
+    await source.transaction((tx) => outbox.write(tx, Array.from({ length: 25 }, (_, i) => message(`k${i % 4}`, `${i}`))));
+    const published: number[] = [];
+    const drained = await new OutboxRelay({ db: source, bus, batchRows: 10, onPublished: (messages) => published.push(messages.length) }).drain();
+    expect(drained).toBe(25);
+    expect(published).toEqual([10, 10, 5]);
+    expect((await new OutboxRelay({ db: source, bus }).backlog()).rows).toBe(0n);
+    expect((await readTopic(bus, 'test.out.v1')).map((r) => Number(r.value!.toString())).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+
   it('publishes nothing that was rolled back', async () => {
     relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000 });
     relay.start();
