@@ -12,8 +12,8 @@ import { GroupCommit } from '../concurrency/group-commit.ts';
  * `maxConcurrent` joint transactions run at once (default 2), so the consumer prepares the next
  * one while the database commits the last, but a second one starts only once `concurrentFrom`
  * records wait (default 100): below that, the records wait for the transaction in flight and go
- * together in the next. At moderate load that halves the transactions of a stage that sees an
- * event at a time (measured at 50 payments/s: end-to-end p50 1.2–1.4 s → 0.8–1.0 s, BENCHMARKS.md).
+ * together in the next, so a stage that sees an event at a time does not open a second transaction
+ * for each (measured at 50 payments/s: end-to-end p50 1.2–1.4 s → 0.8–1.1 s, BENCHMARKS.md).
  *
  * The joint transaction is all or nothing. If it fails (a record's handler failed, a deadlock,
  * the database went away), each of its batches is handed to `alone`, the processor's per-batch

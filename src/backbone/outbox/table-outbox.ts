@@ -6,9 +6,9 @@ import { outboxChannel } from './schema.ts';
 
 /**
  * The outbox as a table in the service's own database; `OutboxRelay` publishes it. One statement of
- * fixed text per write, whatever the number of messages (so it is prepared once per connection):
- * the rows go in as one array per column, in the messages' order (the ids the relay publishes by),
- * and the same round trip wakes the relay (the notification is delivered at commit).
+ * fixed text per write, whatever the number of messages: the rows go in as one array per column,
+ * in the messages' order (the ids the relay publishes by), and the same round trip wakes the relay
+ * (the notification is delivered at commit).
  */
 export class TableOutbox implements Outbox {
   async write(tx: SqlRunner, messages: readonly OutgoingMessage[]): Promise<void> {
