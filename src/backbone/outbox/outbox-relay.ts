@@ -1,9 +1,9 @@
-import type { Database, Unlisten } from '../storage/database.ts';
+import type { Database } from '../storage/database.ts';
 import { tryAcquireSessionLock, type HeldSessionLock } from '../storage/session-lock.ts';
 import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
 import { decodeHeaders } from '../messaging/headers.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
-import { WakeSignal } from '../concurrency/wake-signal.ts';
+import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { outboxChannel } from './schema.ts';
 import { FaultPoints, type FaultInjector } from '../faults.ts';
 
@@ -43,10 +43,13 @@ export interface OutboxBacklog {
  */
 export class OutboxRelay {
   readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>> & Pick<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>;
-  readonly #work = new WakeSignal();
   #stopping = false;
-  #running: Promise<void> | undefined;
+  /** Standing by for the session lock, then starting the loop. */
+  #starting: Promise<void> | undefined;
   #abort = new AbortController();
+  #lock: HeldSessionLock | undefined;
+  #loop: NotifiedLoop | undefined;
+  #stopped: Promise<void> | undefined;
   /** Ids published by the last round, deleted by the next (see `#publishOnce`). */
   #published: bigint[] = [];
 
@@ -55,14 +58,23 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.#running ??= this.#run();
+    this.#starting ??= this.#start();
   }
 
-  async stop(): Promise<void> {
+  /** Graceful: the round in progress finishes, what it published is deleted, the lock released. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopping = true;
     this.#abort.abort();
-    this.#work.wake();
-    await this.#running;
+    await this.#starting;
+    await this.#loop?.stop();
+    // A crash instead would leave them to be published again, which consumers drop by event id.
+    await this.#deletePublished().catch((error: unknown) => this.#options.onError?.(error));
+    await this.#lock?.release();
   }
 
   /** How far behind the relay is: unpublished rows and the age of the oldest. */
@@ -80,32 +92,37 @@ export class OutboxRelay {
     return total;
   }
 
-  async #run(): Promise<void> {
+  /**
+   * Stands by until this relay holds the session lock (one relay per database publishes), then
+   * runs rounds woken by the writers' NOTIFY, or after `idlePollMs` without one.
+   */
+  async #start(): Promise<void> {
     const { db, idlePollMs, failureBackoffMs, clock } = this.#options;
-    let lock: HeldSessionLock | undefined;
-    let unlisten: Unlisten | undefined;
-    try {
-      while (!this.#stopping && !lock) {
-        lock = await tryAcquireSessionLock(db, 'outbox-relay', 2000);
-        if (!lock) await clock.sleep(idlePollMs, this.#abort.signal);
-      }
-      unlisten = await db.listen(outboxChannel, () => this.#work.wake());
-      while (!this.#stopping) {
-        const seen = this.#work.generation;
-        try {
-          if ((await this.#publishOnce()) > 0) continue;
-        } catch (error) {
-          this.#options.onError?.(error);
-          await clock.sleep(failureBackoffMs, this.#abort.signal);
+    const loop = new NotifiedLoop({
+      db,
+      channel: outboxChannel,
+      failureBackoffMs,
+      onError: (error) => this.#options.onError?.(error),
+      round: async () => {
+        while (!loop.stopping && (await this.#publishOnce()) > 0);
+        return idlePollMs;
+      },
+    });
+    while (!this.#stopping) {
+      try {
+        this.#lock ??= await tryAcquireSessionLock(db, 'outbox-relay', 2000);
+        if (!this.#lock) {
+          await clock.sleep(idlePollMs, this.#abort.signal);
           continue;
         }
-        await this.#work.wait(seen, idlePollMs);
+        await loop.start();
+        this.#loop = loop;
+        return;
+      } catch (error) {
+        // The database is down (at startup, say): keep standing by rather than give up.
+        this.#options.onError?.(error);
+        await clock.sleep(failureBackoffMs, this.#abort.signal);
       }
-    } finally {
-      await unlisten?.();
-      // A crash instead would leave them to be published again, which consumers drop by event id.
-      await this.#deletePublished().catch((error: unknown) => this.#options.onError?.(error));
-      await lock?.release();
     }
   }
 
