@@ -74,6 +74,48 @@ describe('OutboxRelay', () => {
     expect((await readTopic(bus, 'test.out.v1')).map((r) => Number(r.value!.toString())).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
   });
 
+  it('stands by while another relay holds the lock, and takes over when it stops', async () => {
+    const outbox = new TableOutbox();
+    relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000 });
+    relay.start();
+    const standby = new OutboxRelay({ db: source, bus, idlePollMs: 50 });
+    standby.start();
+    try {
+      await source.transaction((tx) => outbox.write(tx, [message('k', 'first')]));
+      await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 1, 'published by the active relay');
+      await relay.stop();
+      relay = undefined;
+      await source.transaction((tx) => outbox.write(tx, [message('k', 'second')]));
+      await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 2, 'published by the relay that took over');
+      expect((await readTopic(bus, 'test.out.v1')).map((r) => r.value!.toString())).toEqual(['first', 'second']);
+    } finally {
+      await standby.stop();
+    }
+  });
+
+  it('keeps standing by while the database refuses it at startup, then publishes', async () => {
+    let refusals = 2;
+    // The relay's database, failing its first LISTENs as a database still starting up would.
+    const starting = new Proxy(source, {
+      get(target, property) {
+        if (property === 'listen' && refusals > 0) {
+          return async () => {
+            refusals -= 1;
+            throw new Error('the database system is starting up');
+          };
+        }
+        const value = Reflect.get(target, property, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const errors: unknown[] = [];
+    relay = new OutboxRelay({ db: starting, bus, idlePollMs: 3_600_000, failureBackoffMs: 10, onError: (error) => errors.push(error) });
+    relay.start();
+    await new TableOutbox().write(source, [message('k', 'after the outage')]);
+    await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 1, 'published once the database answered');
+    expect(errors.map((error) => (error as Error).message)).toEqual(['the database system is starting up', 'the database system is starting up']);
+  });
+
   it('publishes nothing that was rolled back', async () => {
     relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000 });
     relay.start();
