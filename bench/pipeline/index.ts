@@ -36,6 +36,8 @@ export const usage = `usage: npm run bench -- pipeline --engine kafka|embedded [
                            needs those four; audit and notifications only listen) (default: every service)
   --log-level LEVEL        the platform's log level (default warn; production runs at info)
   --cpu-prof DIR           run the platform with --cpu-prof into DIR and print its hot spots at the end
+  --replicas N             Kafka engine: run the platform as N processes, each with every service, the
+                           load spread over their APIs (default 1)
 
 environment (kafka engine):
   KAFKA_BROKERS  default 127.0.0.1:19092, what \`bash scripts/kafka/kafka.sh start\` starts
@@ -64,6 +66,7 @@ interface PipelineOptions {
   logLevel: (typeof logLevels)[number];
   services: string[];
   cpuProfileDir: string | undefined;
+  replicas: number;
 }
 
 export interface PipelineResult {
@@ -120,11 +123,12 @@ async function measure(options: PipelineOptions, cleanup: Cleanup): Promise<Pipe
       logLevel: options.logLevel,
       services: options.services,
       cpuProfileDir: options.cpuProfileDir,
+      replicas: options.replicas,
     },
     cleanup,
   );
   // Sockets: the closed loop's clients, or what a fixed rate keeps in flight if the API slows down.
-  const client = new ApiClient(rig.url, rig.apiKey, Math.max(options.clients, 256));
+  const client = new ApiClient(rig.urls, rig.apiKey, Math.max(options.clients, 256));
   cleanup.add('closing the HTTP client', async () => client.close());
 
   const setupStartedMs = performance.now();
@@ -197,6 +201,7 @@ function parseOptions(argv: string[]): PipelineOptions {
         'log-level': { type: 'string', default: 'warn' },
         services: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        replicas: { type: 'string', default: '1' },
       },
     }));
   } catch (error) {
@@ -210,6 +215,7 @@ function parseOptions(argv: string[]): PipelineOptions {
   if (!(logLevels as readonly string[]).includes(logLevel)) throw new BenchUsageError(`--log-level must be one of ${logLevels.join(', ')}`);
   const internalShare = Number(values['internal-share']);
   if (!(internalShare >= 0 && internalShare <= 1)) throw new BenchUsageError('--internal-share must be between 0 and 1');
+  if (engine === 'embedded' && values.replicas !== '1') throw new BenchUsageError('--replicas needs --engine kafka: a PGlite database belongs to one process');
   const rateSeconds = integer('--rate-seconds', values['rate-seconds'], 1);
   const rateWarmupSeconds = integer('--rate-warmup-seconds', values['rate-warmup-seconds'], 0);
   if (rateWarmupSeconds >= rateSeconds) throw new BenchUsageError('--rate-warmup-seconds must be shorter than --rate-seconds');
@@ -231,6 +237,7 @@ function parseOptions(argv: string[]): PipelineOptions {
     logLevel: logLevel as PipelineOptions['logLevel'],
     services: (values.services ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
+    replicas: integer('--replicas', values.replicas, 1),
   };
 }
 
@@ -247,7 +254,7 @@ async function describeEnvironment(options: PipelineOptions): Promise<string> {
 
 function summary(options: PipelineOptions, environment: string, fixedRate: FixedRateResult | undefined, throughput: ThroughputResult | undefined, unfinished: number): string {
   const lines = [`pipeline bench, ${options.engine} engine: ${environment}`];
-  lines.push(`  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (500)'}, pool ${options.poolSize}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`);
+  lines.push(`  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (500)'}, pool ${options.poolSize}, platform processes ${options.replicas}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`);
   if (fixedRate) {
     const { api, e2e } = fixedRate;
     lines.push(

@@ -13,23 +13,26 @@ export interface ApiResponse {
   body: string;
 }
 
+/** Requests go round-robin over the platform processes' APIs, as a load balancer would send them. */
 export class ApiClient {
-  readonly #base: URL;
+  readonly #bases: URL[];
   readonly #authorization: string;
   readonly #agent: Agent;
+  #next = 0;
 
-  constructor(url: string, apiKey: string, maxSockets: number) {
-    this.#base = new URL(url);
+  constructor(urls: readonly string[], apiKey: string, maxSockets: number) {
+    this.#bases = urls.map((url) => new URL(url));
     this.#authorization = `Bearer ${apiKey}`;
     this.#agent = new Agent({ keepAlive: true, maxSockets });
   }
 
   send(method: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const base = this.#bases[this.#next++ % this.#bases.length]!;
     return new Promise((resolve, reject) => {
       const request = httpRequest(
         {
-          host: this.#base.hostname,
-          port: this.#base.port,
+          host: base.hostname,
+          port: base.port,
           method,
           path,
           agent: this.#agent,

@@ -2,9 +2,11 @@
  * The platform under test and everything around it, on either engine: a scratch PostgreSQL
  * database and a namespace of its own on the Kafka broker (Kafka engine) or a temporary PGlite data
  * directory (embedded engine); the RTGS simulator in a process of its own; the platform in another
- * (platform-process.ts). The driver (this process) generates the load over HTTP and reads the
- * platform's database through it, so three processes and the database split the CPU, and each
- * one's share is read from /proc.
+ * (platform-process.ts), or, on Kafka with `replicas` > 1, in that many processes each running every
+ * service (as a bank runs replicas behind a load balancer: the consumer groups split the partitions
+ * among them, one relay and one audit chainer are active). The driver (this process) generates the
+ * load over HTTP and reads the platform's database through it, so these processes and the database
+ * split the CPU, and each one's share is read from /proc.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,12 +42,18 @@ export interface RigSettings {
   services: string[];
   /** Run the platform with `--cpu-prof`, its profile written into this directory on exit. */
   cpuProfileDir: string | undefined;
+  /** Kafka engine: platform processes, each running the services (1: one process). */
+  replicas: number;
 }
 
 export class PipelineRig {
-  readonly url: string;
+  /** The API of every platform process; the load spreads over them. */
+  readonly urls: readonly string[];
   readonly apiKey: string;
+  /** The first platform process: it answers the driver's queries. */
   readonly #platform: ChildProcess;
+  /** The others (`replicas` > 1). */
+  readonly #replicas: readonly ChildProcess[];
   readonly #simulator: ChildProcess;
   readonly #admin: pg.Client | undefined;
   readonly #databaseName: string | undefined;
@@ -54,10 +62,11 @@ export class PipelineRig {
   readonly #stopped = Promise.withResolvers<void>();
   #nextQueryId = 1;
 
-  private constructor(parts: { url: string; apiKey: string; platform: ChildProcess; simulator: ChildProcess; admin: pg.Client | undefined; databaseName: string | undefined }) {
-    this.url = parts.url;
+  private constructor(parts: { urls: string[]; apiKey: string; platform: ChildProcess; replicas: ChildProcess[]; simulator: ChildProcess; admin: pg.Client | undefined; databaseName: string | undefined }) {
+    this.urls = parts.urls;
     this.apiKey = parts.apiKey;
     this.#platform = parts.platform;
+    this.#replicas = parts.replicas;
     this.#simulator = parts.simulator;
     this.#admin = parts.admin;
     this.#databaseName = parts.databaseName;
@@ -80,6 +89,7 @@ export class PipelineRig {
     const suffix = randomBytes(4).toString('hex');
     const apiKey = `bench-${randomBytes(16).toString('hex')}`;
     const callbackToken = randomBytes(24).toString('base64url');
+    if (settings.replicas > 1 && settings.engine !== 'kafka') throw new Error('replicas need the Kafka engine: a PGlite database belongs to one process');
     const [port, simulatorPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
     const base: Omit<PaystreamConfig, 'database' | 'eventLog'> = {
@@ -124,16 +134,21 @@ export class PipelineRig {
     if (simulatorReady.type === 'failed') throw new Error(`the RTGS simulator failed: ${simulatorReady.message}`);
     progress(`RTGS simulator (its own process, pid ${simulator.pid}) at ${simulatorReady.url}, latencyMs ${settings.rtgsLatencyMs}`);
 
-    const execArgv = settings.cpuProfileDir ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`] : process.execArgv;
-    // stdout of the platform goes to our stderr: the bench's stdout belongs to the result.
-    const platform = fork(platformScript, [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv });
     const tuning: ServiceTuning = settings.rtgsMaxBatchRecords === undefined ? {} : { rtgs: { maxBatchRecords: settings.rtgsMaxBatchRecords } };
-    platform.send({ config, tuning, only: settings.services } satisfies PlatformProcessConfig);
-    const ready = await firstMessage<PlatformMessage>(platform, 'the platform');
-    if (ready.type !== 'ready') {
-      await stopChild(platform, 1_000);
-      throw new Error(`the platform failed to start: ${ready.type === 'failed' ? ready.message : ready.type}`);
-    }
+    const startPlatform = async (platformConfig: PaystreamConfig): Promise<{ child: ChildProcess; ready: Extract<PlatformMessage, { type: 'ready' }> }> => {
+      const execArgv = settings.cpuProfileDir ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`] : process.execArgv;
+      // stdout of the platform goes to our stderr: the bench's stdout belongs to the result.
+      const child = fork(platformScript, [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv });
+      child.send({ config: platformConfig, tuning, only: settings.services } satisfies PlatformProcessConfig);
+      const ready = await firstMessage<PlatformMessage>(child, 'the platform');
+      if (ready.type !== 'ready') {
+        await stopChild(child, 1_000);
+        throw new Error(`the platform failed to start: ${ready.type === 'failed' ? ready.message : ready.type}`);
+      }
+      return { child, ready };
+    };
+    // The first process migrates the database and provisions the topics; the replicas then join.
+    const { child: platform, ready } = await startPlatform(config);
     if (ready.topics.length > 0) {
       cleanup.add(`deleting ${ready.topics.length} topics of ${config.namespace}`, async () => {
         const topicAdmin = new KafkaTopicAdmin({ bootstrapBrokers: settings.kafkaBrokers });
@@ -144,10 +159,21 @@ export class PipelineRig {
         }
       });
     }
-    await screeningListsLoaded(ready.url, apiKey);
-    const rig = new PipelineRig({ url: ready.url, apiKey, platform, simulator, admin, databaseName });
+    const replicas: { child: ChildProcess; ready: Extract<PlatformMessage, { type: 'ready' }> }[] = [];
+    const stopReplicas = () => Promise.all(replicas.map(({ child }) => stopPlatformProcess(child))).then(() => {});
+    cleanup.add('stopping the platform replicas', stopReplicas);
+    try {
+      for (let i = 1; i < settings.replicas; i++) replicas.push(await startPlatform({ ...config, port: await freePort() }));
+      for (const { ready: replica } of [{ ready }, ...replicas]) await screeningListsLoaded(replica.url, apiKey);
+    } catch (error) {
+      await stopChild(platform, 5_000);
+      throw error;
+    }
+    const urls = [ready.url, ...replicas.map((replica) => replica.ready.url)];
+    const rig = new PipelineRig({ urls, apiKey, platform, replicas: replicas.map((replica) => replica.child), simulator, admin, databaseName });
     cleanup.add('stopping the platform', () => rig.stop());
-    progress(`platform (its own process, pid ${platform.pid}) at ${ready.url}${settings.cpuProfileDir ? `, profiling into ${settings.cpuProfileDir}` : ''}`);
+    const pids = [platform.pid, ...replicas.map((replica) => replica.child.pid)].join(', ');
+    progress(`platform (${urls.length === 1 ? 'its own process' : `${urls.length} processes`}, pid ${pids}) at ${urls.join(', ')}${settings.cpuProfileDir ? `, profiling into ${settings.cpuProfileDir}` : ''}`);
     return rig;
   }
 
@@ -168,12 +194,13 @@ export class PipelineRig {
    */
   async sampleCpu(): Promise<CpuSample> {
     const backends = this.#admin ? (await this.#admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.#databaseName])).rows.map((row) => row.pid) : [];
-    const components: Record<string, number[]> = { platform: [this.#platform.pid!], ...(this.#admin ? { postgres: backends } : {}), 'rtgs simulator': [this.#simulator.pid!], 'driver (load)': [process.pid] };
+    const components: Record<string, number[]> = { platform: [this.#platform, ...this.#replicas].map((child) => child.pid!), ...(this.#admin ? { postgres: backends } : {}), 'rtgs simulator': [this.#simulator.pid!], 'driver (load)': [process.pid] };
     return this.#cpu.sample(components);
   }
 
   /** Graceful: the platform finishes its batches and exits (writing its CPU profile, if asked for). */
   async stop(): Promise<void> {
+    await Promise.all(this.#replicas.map((child) => stopPlatformProcess(child)));
     if (this.#platform.exitCode !== null || this.#platform.signalCode !== null) return;
     if (this.#platform.connected) this.#platform.send({ type: 'stop' } satisfies PlatformRequest);
     const timer = setTimeout(() => this.#platform.kill('SIGKILL'), 30_000);
@@ -201,6 +228,16 @@ function firstMessage<Message>(child: ChildProcess, what: string): Promise<Messa
       resolve(message as Message);
     });
   });
+}
+
+/** A replica's graceful stop (the first process's goes through `PipelineRig.stop`, which waits for its answer). */
+async function stopPlatformProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  if (child.connected) child.send({ type: 'stop' } satisfies PlatformRequest);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function stopChild(child: ChildProcess, killAfterMs: number): Promise<void> {
