@@ -5,6 +5,21 @@ import { BatchCoalescer } from './batch-coalescer.ts';
 /** A batch of `size` records (the coalescer only counts them). */
 const batch = (partition: number, size = 1): RecordBatch => ({ topic: 't', partition, records: Array.from({ length: size }, () => ({}) as RecordBatch['records'][number]) });
 
+/** A coalescer whose joint transactions record their partitions and stay open until released. */
+function heldCoalescer(options: ConstructorParameters<typeof BatchCoalescer>[2] = {}) {
+  const joint: number[][] = [];
+  const releases: (() => void)[] = [];
+  const coalescer = new BatchCoalescer(
+    async (batches) => {
+      joint.push(batches.map((b) => b.partition));
+      await new Promise<void>((resolve) => releases.push(resolve));
+    },
+    async () => expect.unreachable('nothing fails'),
+    options,
+  );
+  return { joint, releases, coalescer };
+}
+
 describe('BatchCoalescer', () => {
   it('applies the first batch at once, alone, and the ones that arrive meanwhile together', async () => {
     const joint: number[][] = [];
@@ -27,16 +42,7 @@ describe('BatchCoalescer', () => {
   });
 
   it('runs up to maxConcurrent joint transactions at once', async () => {
-    const joint: number[][] = [];
-    const releases: (() => void)[] = [];
-    const coalescer = new BatchCoalescer(
-      async (batches) => {
-        joint.push(batches.map((b) => b.partition));
-        await new Promise<void>((resolve) => releases.push(resolve));
-      },
-      async () => expect.unreachable('nothing fails'),
-      { maxConcurrent: 2, concurrentFrom: 1 },
-    );
+    const { joint, releases, coalescer } = heldCoalescer({ maxConcurrent: 2, concurrentFrom: 1 });
     const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
     await new Promise((resolve) => setImmediate(resolve));
     expect(joint).toEqual([[0], [1]]);
@@ -50,15 +56,7 @@ describe('BatchCoalescer', () => {
   });
 
   it('starts a second joint transaction beside the first only once concurrentFrom records wait (default 100)', async () => {
-    const joint: number[][] = [];
-    const releases: (() => void)[] = [];
-    const coalescer = new BatchCoalescer(
-      async (batches) => {
-        joint.push(batches.map((b) => b.partition));
-        await new Promise<void>((resolve) => releases.push(resolve));
-      },
-      async () => expect.unreachable('nothing fails'),
-    );
+    const { joint, releases, coalescer } = heldCoalescer();
     const done = [coalescer.submit(batch(0, 5)), coalescer.submit(batch(1, 60)), coalescer.submit(batch(2, 39))];
     await new Promise((resolve) => setImmediate(resolve));
     // 99 records wait: they wait for the transaction in flight.
