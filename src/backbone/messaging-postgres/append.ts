@@ -5,16 +5,17 @@ import { partitionForKey } from '../messaging/partitioner.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { appendChannel } from './schema.ts';
 
-/** Rows per insert statement: 6 parameters each stays well under PostgreSQL's 65,535. */
-const rowsPerInsert = 1000;
-
 /**
  * Appends messages to the log inside the caller's transaction `tx`, so they become visible
  * exactly when (and only if) the caller's own writes commit: in the embedded engine the log is
  * its own transactional outbox.
  *
- * Partitions are locked in a fixed (topic, partition) order, so concurrent appenders cannot
- * deadlock; each lock is held to the end of `tx`, which is what keeps offsets visible in order.
+ * One statement, whatever the number of messages and partitions (on PGlite every statement is a
+ * round trip to its thread, on the one connection every transaction shares): it locks the
+ * partitions' rows in a fixed (topic, partition) order, so concurrent appenders cannot deadlock,
+ * reserves each partition's offsets, inserts the records with offsets in the messages' order, and
+ * notifies each topic's readers (delivered at commit). Each lock is held to the end of `tx`, which
+ * is what keeps offsets visible in order.
  */
 export async function appendToLog(
   tx: SqlRunner,
@@ -22,40 +23,31 @@ export async function appendToLog(
   partitionCounts: (topic: string, runner: SqlRunner) => Promise<number>,
 ): Promise<void> {
   if (messages.length === 0) return;
-  const byPartition = new Map<string, { topic: string; partition: number; messages: OutgoingMessage[] }>();
-  for (const message of messages) {
-    const partition = partitionForKey(message.key, await partitionCounts(message.topic, tx));
-    const id = `${message.topic}\u0000${String(partition).padStart(6, '0')}`;
-    let group = byPartition.get(id);
-    if (!group) byPartition.set(id, (group = { topic: message.topic, partition, messages: [] }));
-    group.messages.push(message);
+  const partitions: number[] = [];
+  for (const message of messages) partitions.push(partitionForKey(message.key, await partitionCounts(message.topic, tx)));
+  const result = await tx.query<{ wanted: number; reserved: number }>(
+    `with m as (
+       select * from unnest($1::text[], $2::int[], $3::bytea[], $4::bytea[], $5::text[]) with ordinality as m(topic, partition, key, value, headers, position)),
+     wanted as (
+       select topic, partition, count(*) as n from m group by topic, partition),
+     locked as (
+       select p.topic, p.partition, w.n from log_partitions p join wanted w using (topic, partition)
+        order by p.topic, p.partition for update of p),
+     reserved as (
+       update log_partitions p set next_offset = p.next_offset + l.n
+         from locked l where p.topic = l.topic and p.partition = l.partition
+       returning p.topic, p.partition, p.next_offset - l.n as first_offset),
+     appended as (
+       insert into log_records (topic, partition, "offset", key, value, headers)
+       select m.topic, m.partition, r.first_offset + row_number() over (partition by m.topic, m.partition order by m.position) - 1, m.key, m.value, m.headers::jsonb
+         from m join reserved r using (topic, partition))
+     select (select count(*) from wanted)::int as wanted, (select count(*) from reserved)::int as reserved,
+            (select count(pg_notify($6, topic)) from (select distinct topic from m) t)::int as notified`,
+    [messages.map((m) => m.topic), partitions, messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => encodeHeaders(m.headers)), appendChannel],
+  );
+  const { wanted, reserved } = result.rows[0]!;
+  if (reserved !== wanted) {
+    const topics = [...new Set(messages.map((m) => m.topic))].join(', ');
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `a partition of ${topics} does not exist in the event log`);
   }
-  const topics = new Set<string>();
-  for (const id of [...byPartition.keys()].sort()) {
-    const { topic, partition, messages: group } = byPartition.get(id)!;
-    const reserved = await tx.query<{ first_offset: bigint }>(
-      `update log_partitions set next_offset = next_offset + $3
-         where topic = $1 and partition = $2 returning next_offset - $3 as first_offset`,
-      [topic, partition, group.length],
-    );
-    const firstOffset = reserved.rows[0]?.first_offset;
-    if (firstOffset === undefined) {
-      throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic ${topic} partition ${partition} does not exist in the event log`);
-    }
-    for (let start = 0; start < group.length; start += rowsPerInsert) {
-      await insertRecords(tx, topic, partition, firstOffset + BigInt(start), group.slice(start, start + rowsPerInsert));
-    }
-    topics.add(topic);
-  }
-  for (const topic of topics) await tx.query(`select pg_notify($1, $2)`, [appendChannel, topic]);
-}
-
-async function insertRecords(tx: SqlRunner, topic: string, partition: number, firstOffset: bigint, messages: readonly OutgoingMessage[]): Promise<void> {
-  const params: unknown[] = [topic, partition];
-  const rows = messages.map((message, i) => {
-    params.push(firstOffset + BigInt(i), message.key, message.value, encodeHeaders(message.headers));
-    const p = params.length;
-    return `($1, $2, $${p - 3}, $${p - 2}, $${p - 1}, $${p}::jsonb)`;
-  });
-  await tx.query(`insert into log_records (topic, partition, "offset", key, value, headers) values ${rows.join(', ')}`, params);
 }
