@@ -28,7 +28,8 @@ export class AvroSerde {
   readonly #autoRegister: boolean;
   readonly #types = new Map<string, avsc.Type>();
   readonly #writerTypes = new Map<number, avsc.Type>();
-  readonly #resolvers = new Map<string, Resolver>();
+  /** By reader type (cached by `#typeOf`, so one object per schema text), then writer schema id. */
+  readonly #resolvers = new Map<avsc.Type, Map<number, Resolver>>();
 
   constructor(options: AvroSerdeOptions) {
     this.#registry = options.registry;
@@ -67,7 +68,7 @@ export class AvroSerde {
     const { schemaId, payload } = decodeWireFrame(bytes);
     const writer = await this.#writerType(schemaId);
     const reader = readerSchema === undefined ? undefined : this.#typeOf(readerSchema);
-    const resolver = reader && this.#resolver(schemaId, readerSchema as string, reader, writer);
+    const resolver = reader && this.#resolver(schemaId, reader, writer);
     try {
       const value = reader ? reader.fromBuffer(payload, resolver) : writer.fromBuffer(payload);
       return { value: value as T, schemaId };
@@ -110,16 +111,18 @@ export class AvroSerde {
     return type;
   }
 
-  #resolver(schemaId: number, readerSchema: string, reader: avsc.Type, writer: avsc.Type): Resolver {
-    const key = `${schemaId}\u0000${readerSchema}`;
-    let resolver = this.#resolvers.get(key);
+  /** Looked up without building a key from the reader's schema text (hashing kilobytes per record). */
+  #resolver(schemaId: number, reader: avsc.Type, writer: avsc.Type): Resolver {
+    let byWriter = this.#resolvers.get(reader);
+    if (!byWriter) this.#resolvers.set(reader, (byWriter = new Map()));
+    let resolver = byWriter.get(schemaId);
     if (!resolver) {
       try {
         resolver = reader.createResolver(writer);
       } catch (error) {
         throw undecodable(`the reader schema cannot read schema ${schemaId}: ${(error as Error).message}`, error);
       }
-      this.#resolvers.set(key, resolver);
+      byWriter.set(schemaId, resolver);
     }
     return resolver;
   }

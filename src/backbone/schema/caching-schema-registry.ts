@@ -19,8 +19,10 @@ import { registryErrors, type CompatibilityMode, type CompatibilityResult, type 
 export class CachingSchemaRegistry implements SchemaRegistry {
   readonly #inner: SchemaRegistry;
   readonly #schemaById = new Map<number, string>();
-  readonly #idBySchema = new Map<string, number>();
-  readonly #versionBySchema = new Map<string, SubjectVersion>();
+  // By subject, then canonical schema text: no key is built from the schema text (a concatenated
+  // key would be re-hashed, kilobytes of it, on every encode).
+  readonly #idBySchema = new NestedMap<number>();
+  readonly #versionBySchema = new NestedMap<SubjectVersion>();
   readonly #versionByNumber = new Map<string, SubjectVersion>();
   readonly #latest = new Map<string, SubjectVersion>();
   readonly #inFlight = new Map<string, Promise<unknown>>();
@@ -32,23 +34,23 @@ export class CachingSchemaRegistry implements SchemaRegistry {
   }
 
   async register(subject: string, schema: string): Promise<number> {
-    const key = keyOf(subject, this.#canonicalOf(schema));
-    const cached = this.#idBySchema.get(key);
+    const canonical = this.#canonicalOf(schema);
+    const cached = this.#idBySchema.get(subject, canonical);
     if (cached !== undefined) return cached;
-    const id = await this.#once(`register:${key}`, () => this.#inner.register(subject, schema));
-    this.#idBySchema.set(key, id);
+    const id = await this.#once(`register:${keyOf(subject, canonical)}`, () => this.#inner.register(subject, schema));
+    this.#idBySchema.set(subject, canonical, id);
     if (!this.#schemaById.has(id)) this.#schemaById.set(id, schema);
     return id;
   }
 
   async lookup(subject: string, schema: string): Promise<SubjectVersion> {
-    const key = keyOf(subject, this.#canonicalOf(schema));
-    const cached = this.#versionBySchema.get(key);
+    const canonical = this.#canonicalOf(schema);
+    const cached = this.#versionBySchema.get(subject, canonical);
     if (cached) return cached;
-    const found = await this.#once(`lookup:${key}`, () => this.#inner.lookup(subject, schema));
+    const found = await this.#once(`lookup:${keyOf(subject, canonical)}`, () => this.#inner.lookup(subject, schema));
     this.#remember(found);
-    this.#versionBySchema.set(key, found);
-    this.#idBySchema.set(key, found.id);
+    this.#versionBySchema.set(subject, canonical, found);
+    this.#idBySchema.set(subject, canonical, found.id);
     return found;
   }
 
@@ -145,5 +147,20 @@ async function guard<T>(call: () => Promise<T>): Promise<T> {
     if (error instanceof BackboneError && definiteAnswers.has(error.code)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw registryErrors.unavailable(`schema registry failed: ${message}`, error);
+  }
+}
+
+/** A map keyed by two strings, without joining them into one key per lookup. */
+class NestedMap<V> {
+  readonly #outer = new Map<string, Map<string, V>>();
+
+  get(first: string, second: string): V | undefined {
+    return this.#outer.get(first)?.get(second);
+  }
+
+  set(first: string, second: string, value: V): void {
+    let inner = this.#outer.get(first);
+    if (!inner) this.#outer.set(first, (inner = new Map()));
+    inner.set(second, value);
   }
 }
