@@ -12,6 +12,11 @@ interface Benchmark {
 }
 
 const benchmarks: Record<string, Benchmark> = {
+  avro: {
+    summary: 'the Avro serde on every event: encode + decode pairs/s through the caching schema registry',
+    run: async (argv) => (await import('./avro/index.ts')).runAvro(argv),
+    usage: async () => (await import('./avro/index.ts')).usage,
+  },
   backbone: {
     summary: 'one stage: consume → effect row → outbox → publish (throughput, latency, naive per-message pattern)',
     run: async (argv) => (await import('./backbone/index.ts')).runBackbone(argv),
