@@ -20,52 +20,50 @@ function heldCoalescer(options: ConstructorParameters<typeof BatchCoalescer>[2] 
   return { joint, releases, coalescer };
 }
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Releases every held transaction, those that start meanwhile too, until `done` settles. */
+async function releaseUntilDone(releases: (() => void)[], done: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void done.finally(() => (settled = true));
+  while (!settled) {
+    releases.splice(0).forEach((release) => release());
+    await nextTurn();
+  }
+  await done;
+}
+
 describe('BatchCoalescer', () => {
   it('applies the first batch at once, alone, and the ones that arrive meanwhile together', async () => {
-    const joint: number[][] = [];
-    let release!: () => void;
-    const firstHeld = new Promise<void>((resolve) => (release = resolve));
-    const coalescer = new BatchCoalescer(
-      async (batches) => {
-        joint.push(batches.map((b) => b.partition));
-        if (joint.length === 1) await firstHeld;
-      },
-      async () => expect.unreachable('nothing fails'),
-      { maxConcurrent: 1 },
-    );
+    const { joint, releases, coalescer } = heldCoalescer({ maxConcurrent: 1 });
     const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(joint).toEqual([[0]]);
-    release();
-    await Promise.all(done);
+    await releaseUntilDone(releases, Promise.all(done));
     expect(joint).toEqual([[0], [1, 2, 3]]);
   });
 
   it('runs up to maxConcurrent joint transactions at once', async () => {
     const { joint, releases, coalescer } = heldCoalescer({ maxConcurrent: 2, concurrentFrom: 1 });
     const done = [0, 1, 2, 3].map((partition) => coalescer.submit(batch(partition)));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(joint).toEqual([[0], [1]]);
     releases.shift()!();
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(joint).toEqual([[0], [1], [2, 3]]);
-    while (releases.length > 0) releases.shift()!();
-    await new Promise((resolve) => setImmediate(resolve));
-    releases.forEach((release) => release());
-    await Promise.all(done);
+    await releaseUntilDone(releases, Promise.all(done));
   });
 
   it('starts a second joint transaction beside the first only once concurrentFrom records wait (default 100)', async () => {
     const { joint, releases, coalescer } = heldCoalescer();
     const done = [coalescer.submit(batch(0, 5)), coalescer.submit(batch(1, 60)), coalescer.submit(batch(2, 39))];
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     // 99 records wait: they wait for the transaction in flight.
     expect(joint).toEqual([[0]]);
     done.push(coalescer.submit(batch(3, 1)));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     expect(joint).toEqual([[0], [1, 2, 3]]);
-    releases.forEach((release) => release());
-    await Promise.all(done);
+    await releaseUntilDone(releases, Promise.all(done));
   });
 
   it('hands each batch of a failed joint transaction to the per-batch path, and does not wait for them', async () => {
@@ -106,21 +104,9 @@ describe('BatchCoalescer', () => {
   });
 
   it('keeps a joint transaction within maxRecords, but always takes at least one batch', async () => {
-    const joint: number[][] = [];
-    const sized = (partition: number, records: number): RecordBatch => ({ topic: 't', partition, records: Array.from({ length: records }, (_, offset) => ({ topic: 't', partition, offset: BigInt(offset), key: null, value: null, headers: {}, timestampMs: 0 })) });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const coalescer = new BatchCoalescer(
-      async (batches) => {
-        joint.push(batches.map((b) => b.partition));
-        if (joint.length === 1) await held;
-      },
-      async () => {},
-      { maxRecords: 10, maxConcurrent: 1 },
-    );
-    const done = [sized(0, 1), sized(1, 6), sized(2, 4), sized(3, 12), sized(4, 1)].map((b) => coalescer.submit(b));
-    release();
-    await Promise.all(done);
+    const { joint, releases, coalescer } = heldCoalescer({ maxRecords: 10, maxConcurrent: 1 });
+    const done = [batch(0, 1), batch(1, 6), batch(2, 4), batch(3, 12), batch(4, 1)].map((b) => coalescer.submit(b));
+    await releaseUntilDone(releases, Promise.all(done));
     expect(joint).toEqual([[0], [1, 2], [3], [4]]);
   });
 });
