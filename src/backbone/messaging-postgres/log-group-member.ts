@@ -4,6 +4,7 @@ import { BackboneError, ErrorCodes } from '../errors.ts';
 import { decodeHeaders } from '../messaging/headers.ts';
 import { tryAcquireSessionLock, type HeldSessionLock } from '../storage/session-lock.ts';
 import { WakeSignal } from '../concurrency/wake-signal.ts';
+import { GroupCommit } from '../concurrency/group-commit.ts';
 
 export interface LogGroupMemberTimings {
   /** How often a standby tries to become the active member. */
@@ -33,7 +34,8 @@ interface OwnedPartition extends TopicPartition {
  * group's lock, then owns every partition of the subscribed topics and runs one loop for all of
  * them: read the next batch of every partition that has none being handled (one query), hand each
  * over (partitions concurrently, each one batch at a time), store the new positions (those that
- * finish together in one statement), and wait for an append or a finished batch.
+ * finish while a store runs share the next statement: `GroupCommit`), and wait for an append or a
+ * finished batch.
  */
 export class LogGroupMember implements Subscription {
   readonly groupId: string;
@@ -52,7 +54,8 @@ export class LogGroupMember implements Subscription {
   readonly #stopSignal = new WakeSignal();
   /** Woken by an append to a subscribed topic, a finished batch, a stop or a failure. */
   readonly #work = new WakeSignal();
-  #positionsToStore: { partition: OwnedPartition; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** Positions stored as batches finish; those that finish while a store is running share the next one. */
+  readonly #positions = new GroupCommit<TopicPartition & { position: bigint }, void>((positions) => this.#storePositions(positions));
 
   constructor(
     db: Database,
@@ -178,7 +181,7 @@ export class LogGroupMember implements Subscription {
     try {
       await this.#options.handleBatch({ topic: partition.topic, partition: partition.partition, records });
       partition.position = records[records.length - 1]!.offset + 1n;
-      await this.#storePosition(partition);
+      await this.#positions.submit({ topic: partition.topic, partition: partition.partition, position: partition.position });
       partition.busy = false;
       this.#work.wake();
     } catch (error) {
@@ -186,28 +189,14 @@ export class LogGroupMember implements Subscription {
     }
   }
 
-  /** Stores positions; those asked for in the same turn of the event loop share one statement. */
-  #storePosition(partition: OwnedPartition): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#positionsToStore.length === 0) setImmediate(() => void this.#storePositions());
-      this.#positionsToStore.push({ partition: { ...partition }, resolve, reject });
-    });
-  }
-
-  async #storePositions(): Promise<void> {
-    const pending = this.#positionsToStore;
-    this.#positionsToStore = [];
-    try {
-      await this.#db.query(
-        `insert into log_group_offsets (group_id, topic, partition, next_offset)
-           select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
-           on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, committed_at = now()`,
-        [this.groupId, pending.map((p) => p.partition.topic), pending.map((p) => p.partition.partition), pending.map((p) => p.partition.position.toString())],
-      );
-      for (const entry of pending) entry.resolve();
-    } catch (error) {
-      for (const entry of pending) entry.reject(error);
-    }
+  async #storePositions(positions: readonly (TopicPartition & { position: bigint })[]): Promise<void[]> {
+    await this.#db.query(
+      `insert into log_group_offsets (group_id, topic, partition, next_offset)
+         select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
+         on conflict (group_id, topic, partition) do update set next_offset = excluded.next_offset, committed_at = now()`,
+      [this.groupId, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.position.toString())],
+    );
+    return positions.map(() => undefined);
   }
 
   /** The next records of each of these partitions, up to `maxBatchRecords` each, in one query. */
