@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackboneError, ErrorCodes } from '../backbone/errors.ts';
+import { isUrl } from '../services/screening/index.ts';
 
 /**
  * paystream's configuration, read once from the environment at startup (the only place that
@@ -42,8 +43,9 @@ export interface PaystreamConfig {
 
 /**
  * Where the sanctions lists are and the screening stage's policy. Lists are files in their
- * published formats, on disk or at http(s) URLs; the defaults are the copies under `../shared/data/sanctions/` beside the repository
- * (or under PAYSTREAM_SANCTIONS_DIR), as the engine's own tests use.
+ * published formats, on disk or at http(s) URLs; the defaults are the copies under
+ * `../shared/data/sanctions/` beside the repository (or under PAYSTREAM_SANCTIONS_DIR), as the
+ * engine's own tests use.
  */
 export interface ScreeningConfig {
   /** SANCTIONS_OFAC_DIR: the directory (or http(s) base URL) of OFAC's `sdn.csv`, `alt.csv`, `add.csv`. */
@@ -215,5 +217,5 @@ function withoutCredentials(url: string): string {
 
 /** A list location: an http(s) URL as given, a path made absolute. */
 function pathOrUrl(location: string): string {
-  return /^https?:\/\//i.test(location) ? location : resolve(location);
+  return isUrl(location) ? location : resolve(location);
 }

@@ -7,7 +7,7 @@
  */
 export type { BirthDate, EntryKind, EntryName, ListCategory, ListEntry, ListVersion, LoadedList, Party, RiskBand, ScreeningMatch, ScreeningResult } from './model.ts';
 export { ScreeningError, ScreeningErrorCodes, type ScreeningErrorCode } from './errors.ts';
-export { loadListSource, listIdOf, sourceFiles, standardSources, type ListSource, type ReadFile } from './lists/source.ts';
+export { loadListSource, listIdOf, sourceFiles, standardSources, isUrl, type ListSource, type ReadFile } from './lists/source.ts';
 export { parseOfacSdn, type OfacSdnFiles } from './lists/ofac-sdn.ts';
 export { parseUnConsolidated } from './lists/un-consolidated.ts';
 export { parsePepCsv, pepCsvHeader } from './lists/pep-csv.ts';
