@@ -34,7 +34,12 @@ export async function chainPendingRound(db: Database, batchEntries: number): Pro
     if (staged.length === 0) return { taken: 0, chained: 0, duplicates: 0, lastSequence: head.lastSequence };
     // A redelivery staged while this event was being chained slips past the consumer's check (see
     // stage.ts); the unique index on audit_log would refuse it and stall the chain, so drop it here.
-    const chainedAlready = await tx.query<{ event_id: string }>(`select event_id from audit_log where event_id = any($1::text[])`, [staged.map((record) => record.eventId)]);
+    // One index probe per staged record, whatever the planner thinks of the log's size.
+    const chainedAlready = await tx.query<{ event_id: string }>(
+      `select a.event_id from unnest($1::text[]) as s(event_id)
+         cross join lateral (select event_id from audit_log where event_id = s.event_id offset 0) a`,
+      [staged.map((record) => record.eventId)],
+    );
     const duplicateIds = new Set(chainedAlready.rows.map((row) => row.event_id));
     const fresh = staged.filter((record) => !duplicateIds.has(record.eventId)).map(({ pendingId: _pendingId, ...record }) => record);
     const linked = linkEntries(head, fresh);

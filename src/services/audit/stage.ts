@@ -19,6 +19,9 @@ export async function stageAuditRecord(tx: SqlRunner, record: AuditRecord, recor
  * Stages a batch of records in one statement, as `stageAuditRecord` does one; returns how many were
  * new. The rows are inserted in event-id order, the order every stager of the same events takes
  * their unique-index entries in, so two batches sharing events wait for each other, never deadlock.
+ * The chained-already check probes audit_log's unique index once per record (`offset 0` keeps the
+ * planner from making it a join, which it made a hash join over the whole log while the log was
+ * young and its statistics stale).
  */
 export async function stageAuditRecords(tx: SqlRunner, records: readonly AuditRecord[], recordedAtMs: number): Promise<number> {
   if (records.length === 0) return 0;
@@ -30,7 +33,7 @@ export async function stageAuditRecords(tx: SqlRunner, records: readonly AuditRe
      select r.event_id, r.topic, r.event_type, r.schema_version, r.event_key, r.correlation_id, r.causation_id, r.occurred_at, $11::timestamptz, r.payment_id, r.payload_json
        from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
          with ordinality as r(event_id, topic, event_type, schema_version, event_key, correlation_id, causation_id, occurred_at, payment_id, payload_json, position)
-      where not exists (select 1 from audit_log where event_id = r.event_id)
+      where not exists (select 1 from audit_log where event_id = r.event_id offset 0)
       order by r.position
      on conflict (event_id) do nothing`,
     [
