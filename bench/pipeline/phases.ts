@@ -9,7 +9,7 @@ import { formatCount, progress, sleep } from '../support/progress.ts';
 import { cpuBetween, type CpuSample } from '../support/cpu.ts';
 import type { LatencySummary } from '../support/latency.ts';
 import { closedLoop, LoadTally, openLoop, type ApiClient, type PacedRun, type PaymentMaker } from './load.ts';
-import type { PipelineRig } from './rig.ts';
+import type { DatabaseWork, PipelineRig } from './rig.ts';
 
 export interface PaymentCounts {
   /** Rows in `payments`: every accepted payment. */
@@ -106,17 +106,17 @@ export async function measureThroughput(rig: PipelineRig, client: ApiClient, mak
   const reporter = reportEvery(5_000, poller, loop.tally, 'throughput');
   let at: PaymentCounts;
   let end: PaymentCounts;
-  let cpu: CpuSample;
+  let usage: Usage;
   let accepted: number;
   try {
     await sleep(options.warmupMs);
     at = await poller.read();
     const acceptedAtStart = loop.tally.accepted;
-    const cpuAtStart = await rig.sampleCpu();
+    const usageAtStart = await sampleUsage(rig);
     await sleep(options.durationMs);
     end = await poller.read();
     accepted = loop.tally.accepted - acceptedAtStart;
-    cpu = cpuBetween(cpuAtStart, await rig.sampleCpu());
+    usage = usageBetween(usageAtStart, await sampleUsage(rig));
   } finally {
     clearInterval(reporter);
     await loop.stop();
@@ -130,7 +130,7 @@ export async function measureThroughput(rig: PipelineRig, client: ApiClient, mak
       `API under closed loop: p50 ${result.api.p50Ms.toFixed(1)} ms, p99 ${result.api.p99Ms.toFixed(1)} ms`,
   );
   describeRefusals('throughput', loop.tally);
-  describeCpu('throughput', cpu, completed, seconds * 1000);
+  describeUsage('throughput', usage, completed, seconds * 1000);
   await drain(poller, 'throughput');
   return result;
 }
@@ -147,17 +147,17 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
   progress(`fixed-rate: ${formatCount(options.ratePerSec)} payments/s for ${options.durationMs / 1000} s (first ${options.warmupMs / 1000} s warm-up)`);
   const poller = new PaymentPoller(rig);
   const baseline = await poller.read();
-  const cpuAtPhaseStart = await rig.sampleCpu();
+  const usageAtPhaseStart = await sampleUsage(rig);
   poller.start();
   const tally = new LoadTally();
   const phaseStartMs = performance.now();
   const measuredFromMs = phaseStartMs + options.warmupMs;
-  let atWarmupEnd: Promise<[PaymentCounts, CpuSample]> | undefined;
-  const warmupTimer = setTimeout(() => (atWarmupEnd = Promise.all([poller.read(), rig.sampleCpu()])), options.warmupMs);
+  let atWarmupEnd: Promise<[PaymentCounts, Usage]> | undefined;
+  const warmupTimer = setTimeout(() => (atWarmupEnd = Promise.all([poller.read(), sampleUsage(rig)])), options.warmupMs);
   let load: PacedRun;
   let at: PaymentCounts;
   let end: PaymentCounts;
-  let cpu: CpuSample;
+  let usage: Usage;
   let loadEndMs: number;
   try {
     const fallenBehind = (awaitingAnswer: number): string | undefined => {
@@ -172,10 +172,10 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
     // Sending stopped during the warm-up (the platform fell behind at once): no request is due in
     // the measured window, so every figure covers the whole run.
     const warmupReached = load.seconds * 1000 >= options.warmupMs && atWarmupEnd !== undefined;
-    const [counts, cpuAtStart] = warmupReached ? await atWarmupEnd! : [baseline, cpuAtPhaseStart];
+    const [counts, usageAtStart] = warmupReached ? await atWarmupEnd! : [baseline, usageAtPhaseStart];
     at = counts;
     end = await poller.read();
-    cpu = cpuBetween(cpuAtStart, await rig.sampleCpu());
+    usage = usageBetween(usageAtStart, await sampleUsage(rig));
   } finally {
     clearTimeout(warmupTimer);
     poller.stop();
@@ -191,7 +191,7 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
   const completedPerSec = (end.completed - at.completed) / seconds;
   const sustained = load.abandoned === undefined && achievedPerSec >= 0.97 * options.ratePerSec && completedPerSec >= 0.95 * options.ratePerSec;
   describeRefusals('fixed-rate', tally);
-  describeCpu('fixed-rate', cpu, end.completed - at.completed, seconds * 1000);
+  describeUsage('fixed-rate', usage, end.completed - at.completed, seconds * 1000);
   await drain(poller, 'fixed-rate');
   const e2e = await endToEndLatency(rig, windowFromEpochMs, windowToEpochMs);
   progress(
@@ -272,6 +272,36 @@ function reportEvery(intervalMs: number, poller: PaymentPoller, tally: LoadTally
 function describeRefusals(label: string, tally: LoadTally): void {
   if (tally.refused + tally.failed === 0) return;
   progress(`${label}: ${formatCount(tally.refused)} requests refused, ${formatCount(tally.failed)} failed; first: ${tally.firstRefusals.join(' | ')}`);
+}
+
+/** What the machine and the database did over a window. */
+interface Usage {
+  cpu: CpuSample;
+  database: DatabaseWork | undefined;
+}
+
+async function sampleUsage(rig: PipelineRig): Promise<Usage> {
+  const [cpu, database] = await Promise.all([rig.sampleCpu(), rig.sampleDatabaseWork()]);
+  return { cpu, database };
+}
+
+function usageBetween(a: Usage, b: Usage): Usage {
+  const database =
+    a.database && b.database
+      ? { transactions: b.database.transactions - a.database.transactions, rowsRead: b.database.rowsRead - a.database.rowsRead, rowsWritten: b.database.rowsWritten - a.database.rowsWritten }
+      : undefined;
+  return { cpu: cpuBetween(a.cpu, b.cpu), database };
+}
+
+function describeUsage(label: string, usage: Usage, payments: number, elapsedMs: number): void {
+  describeCpu(label, usage.cpu, payments, elapsedMs);
+  if (!usage.database || payments <= 0) return;
+  // Rows read per payment is the figure that grows when a plan scans what it should probe.
+  const { transactions, rowsRead, rowsWritten } = usage.database;
+  progress(
+    `${label}: PostgreSQL per completed payment: ${(transactions / payments).toFixed(1)} transactions, ${formatCount(rowsRead / payments)} rows read, ` +
+      `${formatCount(rowsWritten / payments)} rows written (pg_stat_database)`,
+  );
 }
 
 /**

@@ -26,6 +26,15 @@ import type { SimulatorMessage, SimulatorProcessConfig } from './simulator-proce
 const platformScript = fileURLToPath(new URL('./platform-process.ts', import.meta.url));
 const simulatorScript = fileURLToPath(new URL('./simulator-process.ts', import.meta.url));
 
+/** PostgreSQL's counters for the scratch database (`pg_stat_database`), cumulative. */
+export interface DatabaseWork {
+  transactions: number;
+  /** Rows returned by sequential scans plus rows fetched through indexes. */
+  rowsRead: number;
+  /** Rows inserted, updated and deleted. */
+  rowsWritten: number;
+}
+
 export interface RigSettings {
   engine: 'kafka' | 'embedded';
   /** Kafka engine: the broker and the PostgreSQL server on which the scratch database is made. */
@@ -196,6 +205,23 @@ export class PipelineRig {
     const backends = this.#admin ? (await this.#admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.#databaseName])).rows.map((row) => row.pid) : [];
     const components: Record<string, number[]> = { platform: [this.#platform, ...this.#replicas].map((child) => child.pid!), ...(this.#admin ? { postgres: backends } : {}), 'rtgs simulator': [this.#simulator.pid!], 'driver (load)': [process.pid] };
     return this.#cpu.sample(components);
+  }
+
+  /**
+   * Cumulative work of PostgreSQL on the scratch database (Kafka engine; undefined on the embedded
+   * one, whose PGlite keeps no such counters): transactions committed and rows read, written.
+   * PostgreSQL's backends report their counters at most once a second, so over a window of tens
+   * of seconds the figures are accurate to a second's work.
+   */
+  async sampleDatabaseWork(): Promise<DatabaseWork | undefined> {
+    if (!this.#admin) return undefined;
+    const result = await this.#admin.query<{ transactions: string; read: string; written: string }>(
+      `select xact_commit + xact_rollback as transactions, tup_returned + tup_fetched as read, tup_inserted + tup_updated + tup_deleted as written
+         from pg_stat_database where datname = $1`,
+      [this.#databaseName],
+    );
+    const row = result.rows[0];
+    return row ? { transactions: Number(row.transactions), rowsRead: Number(row.read), rowsWritten: Number(row.written) } : undefined;
   }
 
   /** Graceful: the platform finishes its batches and exits (writing its CPU profile, if asked for). */
