@@ -9,6 +9,7 @@ import { permanentError, transientError } from '../errors.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { envelopeHeaders } from '../envelope/envelope.ts';
 import type { BatchEventHandler, EventHandler } from './handler.ts';
+import type { Database, SqlRunner } from '../storage/database.ts';
 
 export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
 describe(`ConsumerRunner on ${engine}`, () => {
@@ -229,5 +230,75 @@ describe(`ConsumerRunner on ${engine}`, () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(seenCommitted).toEqual([{ seq: 1, visible: true }]);
   });
+
+  it('checks a batch for duplicates with an index probe per event, however many ids the consumer processed before', async () => {
+    await fx.createTopic(events, 1);
+    // Ids processed before, in a table never analysed: the planner knows nothing of their spread.
+    await fx.db.query(`insert into consumer_processed_events (consumer, event_id) select 'test-consumer', 'earlier-' || g from generate_series(1, 20000) g`);
+    // One batch of many events, as under load: the planner weighs one probe per id against a scan.
+    await fx.publish(Array.from({ length: 300 }, (_, i) => event(`k${i}`, i)));
+    const lookups = recordingStatements(fx.db, (sql) => sql.includes('from consumer_processed_events'));
+    const runner = new ConsumerRunner({ ...fx.deps, db: lookups.db }, { name: 'test-consumer', topics: [events], handler: recording() });
+    runners.push(runner);
+    await runner.start();
+    await eventually(async () => (await applied()).length === 300, 'the 300 events');
+
+    const lookup = lookups.seen[0]!;
+    expect((lookup.params[4] as string[]).length).toBeGreaterThan(0);
+    const explained = await fx.db.query<{ 'QUERY PLAN': unknown }>(`explain (analyze, format json) ${lookup.sql}`, lookup.params);
+    const readRows = rowsTouched(explained.rows[0]!['QUERY PLAN'], 'consumer_processed_events');
+    // About one index entry per id asked for, not the 20,000 the consumer has (reading them all
+    // was the plan PostgreSQL chose for `event_id = any($5)` before the table's first ANALYZE).
+    expect(readRows).toBeLessThanOrEqual(2 * (lookup.params[4] as string[]).length);
+  });
 });
+}
+
+/** `db`, passing every statement on and keeping those `wanted` picks, with their parameters. */
+function recordingStatements(db: Database, wanted: (sql: string) => boolean): { db: Database; seen: { sql: string; params: readonly unknown[] }[] } {
+  const seen: { sql: string; params: readonly unknown[] }[] = [];
+  const recording = (runner: SqlRunner): SqlRunner => ({
+    query: <Row extends object>(sql: string, params?: readonly unknown[]) => {
+      if (wanted(sql)) seen.push({ sql, params: params ?? [] });
+      return runner.query<Row>(sql, params);
+    },
+    exec: (sql) => runner.exec(sql),
+  });
+  const passOn = recording(db);
+  return {
+    seen,
+    db: {
+      kind: db.kind,
+      query: passOn.query,
+      exec: passOn.exec,
+      transaction: (work) => db.transaction((tx) => work(recording(tx))),
+      listen: (channel, onNotify) => db.listen(channel, onNotify),
+      session: () => db.session(),
+      close: () => db.close(),
+    },
+  };
+}
+
+/** Rows the plan's nodes on `table` (and its indexes) read, kept or filtered out, over all their loops. */
+function rowsTouched(plan: unknown, table: string): number {
+  const nodes = (typeof plan === 'string' ? JSON.parse(plan) : plan) as { Plan: PlanNode }[];
+  let total = 0;
+  const visit = (node: PlanNode): void => {
+    if (node['Relation Name'] === table || node['Index Name']?.startsWith(table)) {
+      total += (node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * node['Actual Loops'];
+    }
+    node.Plans?.forEach(visit);
+  };
+  nodes.forEach((root) => visit(root.Plan));
+  return total;
+}
+
+interface PlanNode {
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
 }
