@@ -93,7 +93,6 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     if (backbone.db.kind === 'pglite') {
       const autovacuum = new EmbeddedAutovacuum({
         db: backbone.db,
-        clock: backbone.clock,
         onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),
         onError: (error) => logger.warn({ err: error }, 'could not vacuum the embedded database; trying again later'),
       });

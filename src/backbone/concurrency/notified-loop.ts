@@ -3,8 +3,8 @@ import { WakeSignal } from './wake-signal.ts';
 
 export interface NotifiedLoopOptions {
   db: Pick<Database, 'listen'>;
-  /** The NOTIFY channel whose notifications start a round at once. */
-  channel: string;
+  /** The NOTIFY channel whose notifications start a round at once; without one, rounds come only after their pauses. */
+  channel?: string;
   /** One round of work; resolves to how long to sleep before the next (unless notified sooner). */
   round: () => Promise<number>;
   /** Sleep after a round that threw (the database is down). */
@@ -37,7 +37,8 @@ export class NotifiedLoop {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#stopping = false;
-    this.#unlisten = await this.#options.db.listen(this.#options.channel, () => this.#wake.wake());
+    const { channel } = this.#options;
+    if (channel !== undefined) this.#unlisten = await this.#options.db.listen(channel, () => this.#wake.wake());
     this.#running = this.#run();
   }
 

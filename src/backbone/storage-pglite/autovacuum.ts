@@ -1,12 +1,11 @@
 import type { Database } from '../storage/database.ts';
-import { systemClock, type Clock } from '../clock/clock.ts';
+import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 
 export interface EmbeddedAutovacuumOptions {
   db: Database;
-  clock?: Clock;
   /** Shortest pause between two runs, and the pause before the first. Default 30 s. */
   minIntervalMs?: number;
-  /** Longest pause between two runs. Default 10 min. */
+  /** Longest pause between two runs, and the pause after a run that failed. Default 10 min. */
   maxIntervalMs?: number;
   /**
    * The pause after a run is this many times the run's duration (clamped to the two bounds above),
@@ -16,6 +15,13 @@ export interface EmbeddedAutovacuumOptions {
   /** Called after each run (for logs and tests). */
   onRun?: (run: { durationMs: number }) => void;
   onError?: (error: unknown) => void;
+}
+
+type Bounds = Required<Pick<EmbeddedAutovacuumOptions, 'minIntervalMs' | 'maxIntervalMs' | 'pauseToRunRatio'>>;
+
+/** The pause after a run that took `durationMs`: `pauseToRunRatio` times it, within the bounds. */
+export function pauseAfterRun(durationMs: number, bounds: Bounds): number {
+  return Math.min(bounds.maxIntervalMs, Math.max(bounds.minIntervalMs, durationMs * bounds.pauseToRunRatio));
 }
 
 /**
@@ -35,65 +41,52 @@ export interface EmbeddedAutovacuumOptions {
  * statement of its own (the platform's statements take turns with the tables, instead of waiting
  * for the whole database), and the pause after a run is a multiple of how long it took: the work
  * stays a small, bounded share of the database's time however large the database grows, and runs
- * come often while it is small and cheap.
+ * come often while it is small and cheap. Runs on a `NotifiedLoop` without a channel: a round is a
+ * run, and returns its pause.
  */
 export class EmbeddedAutovacuum {
   readonly #db: Database;
-  readonly #clock: Clock;
-  readonly #minIntervalMs: number;
-  readonly #maxIntervalMs: number;
-  readonly #ratio: number;
+  readonly #bounds: Bounds;
   readonly #onRun: ((run: { durationMs: number }) => void) | undefined;
-  readonly #onError: ((error: unknown) => void) | undefined;
-  readonly #abort = new AbortController();
-  #loop: Promise<void> | undefined;
+  readonly #loop: NotifiedLoop;
+  #waitedFirst = false;
 
   constructor(options: EmbeddedAutovacuumOptions) {
     this.#db = options.db;
-    this.#clock = options.clock ?? systemClock;
-    this.#minIntervalMs = options.minIntervalMs ?? 30_000;
-    this.#maxIntervalMs = options.maxIntervalMs ?? 600_000;
-    this.#ratio = options.pauseToRunRatio ?? 50;
-    this.#onRun = options.onRun;
-    this.#onError = options.onError;
-    if (this.#minIntervalMs <= 0 || this.#maxIntervalMs < this.#minIntervalMs || this.#ratio <= 0) {
+    this.#bounds = { minIntervalMs: options.minIntervalMs ?? 30_000, maxIntervalMs: options.maxIntervalMs ?? 600_000, pauseToRunRatio: options.pauseToRunRatio ?? 50 };
+    const { minIntervalMs, maxIntervalMs, pauseToRunRatio } = this.#bounds;
+    if (minIntervalMs <= 0 || maxIntervalMs < minIntervalMs || pauseToRunRatio <= 0) {
       throw new Error('EmbeddedAutovacuum: need 0 < minIntervalMs <= maxIntervalMs and pauseToRunRatio > 0');
     }
+    this.#onRun = options.onRun;
+    const onError = options.onError;
+    this.#loop = new NotifiedLoop({ db: options.db, round: () => this.#round(), failureBackoffMs: maxIntervalMs, onError: (error) => onError?.(error) });
   }
 
   start(): void {
-    this.#loop ??= this.#run();
+    void this.#loop.start();
   }
 
   /** Stops; resolves once a run in progress has finished (the database may be closed after). */
-  async stop(): Promise<void> {
-    this.#abort.abort();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
-  async #run(): Promise<void> {
-    let pauseMs = this.#minIntervalMs;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      await this.#clock.sleep(pauseMs, signal);
-      if (signal.aborted) return;
-      const startedMs = performance.now();
-      try {
-        await this.#vacuumEachTable(signal);
-        const durationMs = performance.now() - startedMs;
-        this.#onRun?.({ durationMs });
-        pauseMs = Math.min(this.#maxIntervalMs, Math.max(this.#minIntervalMs, durationMs * this.#ratio));
-      } catch (error) {
-        // The database closed under us, or refused: try again after the longest pause.
-        if (signal.aborted) return;
-        this.#onError?.(error);
-        pauseMs = this.#maxIntervalMs;
-      }
+  async #round(): Promise<number> {
+    // The first round only waits: vacuuming a database that just opened would find nothing to do.
+    if (!this.#waitedFirst) {
+      this.#waitedFirst = true;
+      return this.#bounds.minIntervalMs;
     }
+    const startedMs = performance.now();
+    await this.#vacuumEachTable();
+    const durationMs = performance.now() - startedMs;
+    this.#onRun?.({ durationMs });
+    return pauseAfterRun(durationMs, this.#bounds);
   }
 
   /** One statement per table, so the statements of the platform run between two tables' turns. */
-  async #vacuumEachTable(signal: AbortSignal): Promise<void> {
+  async #vacuumEachTable(): Promise<void> {
     const tables = await this.#db.query<{ name: string }>(
       `select format('%I.%I', n.nspname, c.relname) as name
          from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -101,7 +94,7 @@ export class EmbeddedAutovacuum {
         order by 1`,
     );
     for (const { name } of tables.rows) {
-      if (signal.aborted) return;
+      if (this.#loop.stopping) return;
       await this.#db.exec(`vacuum (analyze) ${name}`);
     }
   }

@@ -1,20 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../clock/clock.ts';
-import { EmbeddedAutovacuum } from './autovacuum.ts';
+import { EmbeddedAutovacuum, pauseAfterRun } from './autovacuum.ts';
 import { PgliteWorkerDatabase } from './pglite-worker-database.ts';
-
-/** A clock whose sleeps end at once (on the next turn), recording how long each was asked to be. */
-function recordingClock(): Clock & { pauses: number[] } {
-  const pauses: number[] = [];
-  return {
-    pauses,
-    nowMs: () => Date.now(),
-    sleep: (delayMs) => {
-      pauses.push(delayMs);
-      return new Promise((resolve) => setImmediate(resolve));
-    },
-  };
-}
 
 describe('EmbeddedAutovacuum', () => {
   let db: PgliteWorkerDatabase | undefined;
@@ -34,7 +20,7 @@ describe('EmbeddedAutovacuum', () => {
     expect(Number(before.rows[0]!.reltuples)).toBe(-1); // never analysed: the planner guesses
 
     const runs: number[] = [];
-    autovacuum = new EmbeddedAutovacuum({ db, clock: recordingClock(), onRun: ({ durationMs }) => runs.push(durationMs) });
+    autovacuum = new EmbeddedAutovacuum({ db, minIntervalMs: 10, onRun: ({ durationMs }) => runs.push(durationMs) });
     autovacuum.start();
     await expect.poll(() => runs.length).toBeGreaterThan(0);
     await autovacuum.stop();
@@ -51,34 +37,39 @@ describe('EmbeddedAutovacuum', () => {
     expect(plan.rows[0]!['QUERY PLAN']).toMatch(/rows=1000 /);
   });
 
-  it('pauses after a run for the run time times the ratio, within the bounds', async () => {
-    db = await PgliteWorkerDatabase.open();
-    const clock = recordingClock();
-    const runs: number[] = [];
-    autovacuum = new EmbeddedAutovacuum({ db, clock, minIntervalMs: 1, maxIntervalMs: 1_000_000, pauseToRunRatio: 1000, onRun: ({ durationMs }) => runs.push(durationMs) });
-    autovacuum.start();
-    await expect.poll(() => runs.length).toBeGreaterThanOrEqual(3);
-    await autovacuum.stop();
-
-    expect(clock.pauses[0]).toBe(1); // the first run waits the shortest pause
-    for (const [i, durationMs] of runs.slice(0, 2).entries()) expect(clock.pauses[i + 1]).toBe(Math.max(1, durationMs * 1000));
+  it('pauses after a run for the run time times the ratio, within the bounds', () => {
+    const bounds = { minIntervalMs: 1, maxIntervalMs: 1_000_000, pauseToRunRatio: 1000 };
+    expect(pauseAfterRun(3.5, bounds)).toBe(3500);
+    expect(pauseAfterRun(0.0001, bounds)).toBe(1); // never below the shortest pause
+    expect(pauseAfterRun(5_000, bounds)).toBe(1_000_000); // never above the longest
   });
 
-  it('uses the longest pause after a run that failed, and runs no more once stopped', async () => {
+  it('waits the shortest pause before its first run', async () => {
     db = await PgliteWorkerDatabase.open();
-    const clock = recordingClock();
-    const errors: unknown[] = [];
+    await db.exec('create table t (id int)');
+    const runs: number[] = [];
+    const startedMs = performance.now();
+    autovacuum = new EmbeddedAutovacuum({ db, minIntervalMs: 200, onRun: () => runs.push(performance.now() - startedMs) });
+    autovacuum.start();
+    await expect.poll(() => runs.length).toBeGreaterThan(0);
+    expect(runs[0]).toBeGreaterThanOrEqual(199);
+  });
+
+  it('reports a run that failed and tries again after the longest pause, and runs no more once stopped', async () => {
+    db = await PgliteWorkerDatabase.open();
     await db.exec('create table t (id int)');
     await db.exec('begin'); // VACUUM refuses to run inside a transaction block
-    autovacuum = new EmbeddedAutovacuum({ db, clock, minIntervalMs: 5, maxIntervalMs: 7, onError: (error) => errors.push(error) });
+    const errors: unknown[] = [];
+    const errorAtMs: number[] = [];
+    autovacuum = new EmbeddedAutovacuum({ db, minIntervalMs: 5, maxIntervalMs: 100, onError: (error) => (errors.push(error), errorAtMs.push(performance.now())) });
     autovacuum.start();
-    await expect.poll(() => errors.length).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => errors.length).toBeGreaterThanOrEqual(2);
     await autovacuum.stop();
-    const pausesAtStop = clock.pauses.length;
-    expect(clock.pauses.slice(0, 2)).toEqual([5, 7]);
+    const errorsAtStop = errors.length;
     expect(String(errors[0])).toMatch(/VACUUM cannot run inside a transaction block/);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(clock.pauses.length).toBe(pausesAtStop);
+    expect(errorAtMs[1]! - errorAtMs[0]!).toBeGreaterThanOrEqual(99); // the longest pause, not the shortest
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(errors.length).toBe(errorsAtStop);
     await db.exec('rollback');
   });
 
