@@ -8,6 +8,7 @@ import type { EventCodec } from '../backbone/codec/event-codec.ts';
 import type { ConsumerRunnerDeps } from '../backbone/consumer/consumer-runner.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
 import { PgliteWorkerDatabase } from '../backbone/storage-pglite/pglite-worker-database.ts';
+import { EmbeddedAutovacuum } from '../backbone/storage-pglite/autovacuum.ts';
 import { PostgresDatabase } from '../backbone/storage-postgres/postgres-database.ts';
 import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
 import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
@@ -38,6 +39,8 @@ export interface Backbone {
   deadLetters: DeadLetterReplay;
   /** The outbox relay; absent on the embedded engine, where the log is the outbox. */
   relay: OutboxRelay | undefined;
+  /** Vacuum and statistics for PGlite, which has no autovacuum; absent on a PostgreSQL server. */
+  autovacuum: EmbeddedAutovacuum | undefined;
   consumerDeps(): ConsumerRunnerDeps;
   close(): Promise<void>;
 }
@@ -97,6 +100,14 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     const registry = await openSchemaRegistry(config, db, options.schemas ?? new Map());
     const codec = registry.codec;
     const deadLetters = new DeadLetterReplay({ bus, db, clock, ids });
+    const autovacuum =
+      db.kind === 'pglite'
+        ? new EmbeddedAutovacuum({
+            db,
+            onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),
+            onError: (error) => logger.warn({ err: error }, 'could not vacuum the embedded database; trying again later'),
+          })
+        : undefined;
     return {
       config,
       db,
@@ -112,9 +123,11 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
       metrics,
       deadLetters,
       relay,
+      autovacuum,
       consumerDeps: () => ({ db, bus, outbox, codec, clock, ids, logger, metrics }),
       async close() {
         await relay?.stop();
+        await autovacuum?.stop();
         // The Kafka admin client keeps a socket open: left open, a stopped process never exits.
         await topicAdmin.close?.();
         await bus.close();

@@ -16,7 +16,6 @@ import type { PaystreamConfig } from './config.ts';
 import { openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
 import { startMaintenance } from './maintenance.ts';
-import { EmbeddedAutovacuum } from '../backbone/storage-pglite/autovacuum.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
 
 export interface PlatformOptions {
@@ -88,17 +87,9 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     });
     stoppers.push(async () => lag.stop());
     backbone.relay?.start();
+    backbone.autovacuum?.start();
     const maintenance = startMaintenance(backbone);
     stoppers.push(async () => clearInterval(maintenance));
-    if (backbone.db.kind === 'pglite') {
-      const autovacuum = new EmbeddedAutovacuum({
-        db: backbone.db,
-        onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),
-        onError: (error) => logger.warn({ err: error }, 'could not vacuum the embedded database; trying again later'),
-      });
-      autovacuum.start();
-      stoppers.push(() => autovacuum.stop());
-    }
 
     const url = await app.listen({ port: options.port ?? config.port, host: config.host });
     return {
