@@ -5,6 +5,7 @@
  * increment per transaction, nothing per statement.
  */
 import type { Database } from '../../src/backbone/storage/database.ts';
+import { observedDatabase } from '../../src/backbone/testing/observed-database.ts';
 
 export interface StageStats {
   /** Handler calls: one per input event, more if a batch was rolled back and run again. */
@@ -46,16 +47,5 @@ export function statsBetween(a: StageStats, b: StageStats): StageStats {
 
 /** The database, counting the stage's transactions; everything else passes straight through. */
 export function countTransactions(db: Database, counters: StageCounters): Database {
-  return {
-    kind: db.kind,
-    query: (sql, params) => db.query(sql, params),
-    exec: (sql) => db.exec(sql),
-    transaction: (work) => {
-      counters.transactions++;
-      return db.transaction(work);
-    },
-    listen: (channel, onNotify) => db.listen(channel, onNotify),
-    session: () => db.session(),
-    close: () => db.close(),
-  };
+  return observedDatabase(db, { onTransaction: () => counters.transactions++ });
 }

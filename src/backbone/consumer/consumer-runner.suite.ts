@@ -9,7 +9,7 @@ import { permanentError, transientError } from '../errors.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { envelopeHeaders } from '../envelope/envelope.ts';
 import type { BatchEventHandler, EventHandler } from './handler.ts';
-import type { Database, SqlRunner } from '../storage/database.ts';
+import { observedDatabase } from '../testing/observed-database.ts';
 
 export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
 describe(`ConsumerRunner on ${engine}`, () => {
@@ -237,13 +237,18 @@ describe(`ConsumerRunner on ${engine}`, () => {
     await fx.db.query(`insert into consumer_processed_events (consumer, event_id) select 'test-consumer', 'earlier-' || g from generate_series(1, 20000) g`);
     // One batch of many events, as under load: the planner weighs one probe per id against a scan.
     await fx.publish(Array.from({ length: 300 }, (_, i) => event(`k${i}`, i)));
-    const lookups = recordingStatements(fx.db, (sql) => sql.includes('from consumer_processed_events'));
-    const runner = new ConsumerRunner({ ...fx.deps, db: lookups.db }, { name: 'test-consumer', topics: [events], handler: recording() });
+    const lookups: { sql: string; params: readonly unknown[] }[] = [];
+    const db = observedDatabase(fx.db, {
+      onStatement: (sql, params) => {
+        if (sql.includes('from consumer_processed_events')) lookups.push({ sql, params });
+      },
+    });
+    const runner = new ConsumerRunner({ ...fx.deps, db }, { name: 'test-consumer', topics: [events], handler: recording() });
     runners.push(runner);
     await runner.start();
     await eventually(async () => (await applied()).length === 300, 'the 300 events');
 
-    const lookup = lookups.seen[0]!;
+    const lookup = lookups[0]!;
     expect((lookup.params[4] as string[]).length).toBeGreaterThan(0);
     const explained = await fx.db.query<{ 'QUERY PLAN': unknown }>(`explain (analyze, format json) ${lookup.sql}`, lookup.params);
     const readRows = rowsTouched(explained.rows[0]!['QUERY PLAN'], 'consumer_processed_events');
@@ -252,31 +257,6 @@ describe(`ConsumerRunner on ${engine}`, () => {
     expect(readRows).toBeLessThanOrEqual(2 * (lookup.params[4] as string[]).length);
   });
 });
-}
-
-/** `db`, passing every statement on and keeping those `wanted` picks, with their parameters. */
-function recordingStatements(db: Database, wanted: (sql: string) => boolean): { db: Database; seen: { sql: string; params: readonly unknown[] }[] } {
-  const seen: { sql: string; params: readonly unknown[] }[] = [];
-  const recording = (runner: SqlRunner): SqlRunner => ({
-    query: <Row extends object>(sql: string, params?: readonly unknown[]) => {
-      if (wanted(sql)) seen.push({ sql, params: params ?? [] });
-      return runner.query<Row>(sql, params);
-    },
-    exec: (sql) => runner.exec(sql),
-  });
-  const passOn = recording(db);
-  return {
-    seen,
-    db: {
-      kind: db.kind,
-      query: passOn.query,
-      exec: passOn.exec,
-      transaction: (work) => db.transaction((tx) => work(recording(tx))),
-      listen: (channel, onNotify) => db.listen(channel, onNotify),
-      session: () => db.session(),
-      close: () => db.close(),
-    },
-  };
 }
 
 /** Rows the plan's nodes on `table` (and its indexes) read, kept or filtered out, over all their loops. */
