@@ -97,14 +97,24 @@ async function start(args: string[]): Promise<number> {
   const runsSimulator = config.rtgs.url === undefined && (only.length === 0 || only.includes('rtgs'));
   const simulatorPort = runsSimulator ? (config.rtgs.simulatorPort ?? (await freePort())) : undefined;
   const effective = simulatorPort === undefined ? config : { ...config, rtgs: { ...config.rtgs, url: `http://127.0.0.1:${simulatorPort}`, callbackToken: config.rtgs.callbackToken ?? randomBytes(24).toString('base64url') } };
-  const platform = await startPlatform(effective, logger, { only });
+  // The simulator answers before the platform's services start, so none of them (the reconciliation
+  // scheduler fetches the last business day's statement at once) finds the network missing. It
+  // calls back to the platform's port, chosen here when PORT=0.
+  const port = simulatorPort !== undefined && config.port === 0 ? await freePort() : config.port;
   const simulator = simulatorPort === undefined ? undefined : await spawnRtgsSimulator({
     port: simulatorPort,
-    callbackUrl: `${platform.url}${rtgsCallbackPath}`,
+    callbackUrl: `http://${callbackHost(config.host)}:${port}${rtgsCallbackPath}`,
     callbackToken: effective.rtgs.callbackToken!,
     dataFile: join(config.dataDir, 'rtgs-simulator.jsonl'),
     logger,
   });
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  try {
+    platform = await startPlatform(effective, logger, { only, port });
+  } catch (error) {
+    await simulator?.stop();
+    throw error;
+  }
   const address = platform.url;
   const key = platform.initialApiKey ?? (config.apiKey ? '$PAYSTREAM_API_KEY' : '<your API key>');
   console.log(`paystream is running at ${address}${only.length > 0 ? ` (services: ${only.join(', ')})` : ''}
@@ -130,6 +140,12 @@ Stop with Ctrl-C (SIGINT) or SIGTERM: in-flight work finishes first.`);
   await platform.close();
   await simulator?.stop();
   return 0;
+}
+
+/** Where a process on this machine reaches a server listening on `host`. */
+function callbackHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function topics(sub: string | undefined): Promise<number> {
