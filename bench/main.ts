@@ -22,6 +22,11 @@ const benchmarks: Record<string, Benchmark> = {
     run: async (argv) => (await import('./backbone/index.ts')).runBackbone(argv),
     usage: async () => (await import('./backbone/index.ts')).usage,
   },
+  'http-floor': {
+    summary: 'one HTTP exchange between two processes with nothing behind it: its CPU on this machine, the floor under every payment',
+    run: async (argv) => (await import('./http-floor/index.ts')).runHttpFloor(argv),
+    usage: async () => (await import('./http-floor/index.ts')).usage,
+  },
   pipeline: {
     summary: 'the payment flow end to end over HTTP: completed payments/s (closed loop), API and end-to-end latency at a fixed rate',
     run: async (argv) => (await import('./pipeline/index.ts')).runPipeline(argv),
