@@ -2,7 +2,7 @@
  * A rough throughput measurement of the Kafka engine (not a test): publishes N small messages in
  * batches, then consumes them all with one subscription. Results go to docs/kafka-engine.md.
  *
- *   node src/backbone/messaging-kafka/throughput.bench.ts --brokers 127.0.0.1:19092 \
+ *   node bench/kafka-engine-throughput.ts --brokers 127.0.0.1:19092 \
  *     [--messages 100000] [--batch 500] [--concurrency 1] [--partitions 6] [--bytes 100] [--members 1]
  */
 import { parseArgs } from 'node:util';
