@@ -9,7 +9,7 @@ import type { ConsumerRunnerDeps } from '../backbone/consumer/consumer-runner.ts
 import { migrate } from '../backbone/storage/migrate.ts';
 import { PgliteWorkerDatabase } from '../backbone/storage-pglite/pglite-worker-database.ts';
 import { EmbeddedAutovacuum } from '../backbone/storage-pglite/autovacuum.ts';
-import { PostgresDatabase } from '../backbone/storage-postgres/postgres-database.ts';
+import { autovacuumProblem, PostgresDatabase, readVacuumSettings } from '../backbone/storage-postgres/index.ts';
 import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
 import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
 import { namespacedBus, namespacedTopicAdmin } from '../backbone/messaging/namespaced-bus.ts';
@@ -144,7 +144,18 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
 async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Database> {
   // Every service of the process shares the pool: one consumer holding connections (a batch per
   // partition) must leave room for the API and the others, hence 20 by default.
-  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
+  if (config.database.kind === 'postgres') {
+    const db = new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
+    try {
+      const settings = await readVacuumSettings(db);
+      const problem = autovacuumProblem(settings);
+      if (problem) logger.warn({ autovacuum: settings.autovacuum, trackCounts: settings.trackCounts }, problem);
+    } catch (error) {
+      await db.close().catch(() => {});
+      throw error;
+    }
+    return db;
+  }
   logger.warn(
     { dataDir: config.database.dataDir },
     'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',
