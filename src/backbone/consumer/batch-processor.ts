@@ -26,6 +26,9 @@ export interface RetryPolicy {
   delaysMs: readonly number[];
 }
 
+/** How duplicates published at new offsets are dropped (see `ConsumerOptions.deduplication`). */
+export type Deduplication = 'processed-ids' | 'handler';
+
 export interface BatchProcessorDeps {
   db: Database;
   outbox: Outbox;
@@ -46,6 +49,8 @@ export interface BatchProcessorOptions {
   /** The consumer's handler; a per-event handler comes wrapped by `perEvent`. */
   handler: BatchEventHandler;
   retry: RetryPolicy;
+  /** See `ConsumerOptions.deduplication`. Default `processed-ids`. */
+  deduplication?: Deduplication;
   /** True for the subscription that reads the retry-tier topics. */
   readsRetryTiers: boolean;
   /** Aborted on shutdown: stops waiting for retries. */
@@ -152,6 +157,20 @@ export class BatchProcessor {
     await this.#commitParts(parts);
   }
 
+  /** Whether this consumer records the ids it applies (`ConsumerOptions.deduplication`). */
+  get #recordsIds(): boolean {
+    return this.#options.deduplication !== 'handler';
+  }
+
+  /**
+   * `emit` for the handler. A consumer that leaves deduplication to its handler must not emit: a
+   * duplicate it applies again (harmlessly) would emit its events a second time.
+   */
+  #emitTo(emitted: { cause: ConsumedEvent; event: EmittedEvent }[], cause: ConsumedEvent, event: EmittedEvent): void {
+    if (!this.#recordsIds) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${this.#options.consumer} emits ${event.topic}, but its deduplication is left to its handler: an event applied twice would emit twice`);
+    emitted.push({ cause, event });
+  }
+
   /** A non-blocking consumer's main subscription parks an event whose key has one parked already. */
   get #checksParkedKeys(): boolean {
     return this.#options.retry.mode === 'non-blocking' && !this.#options.readsRetryTiers;
@@ -200,7 +219,7 @@ export class BatchProcessor {
     let effects: (() => Promise<void>)[] = [];
     await this.#deps.db.transaction(async (tx) => {
       effects = [];
-      const eventIds = parts.flatMap((part) => part.items.slice(part.start, part.end).flatMap((item) => (item.event ? [item.event.envelope.eventId] : [])));
+      const eventIds = this.#recordsIds ? parts.flatMap((part) => part.items.slice(part.start, part.end).flatMap((item) => (item.event ? [item.event.envelope.eventId] : []))) : [];
       // The parked keys are looked up for every decoded event of this consumer (a superset of the
       // candidates below, which need the positions first): in the same round trip.
       const parkable = this.#checksParkedKeys ? parts.flatMap((part) => part.items.slice(part.start, part.end).filter((item) => item.event && this.#isForThisConsumer(item.record))) : [];
@@ -232,7 +251,7 @@ export class BatchProcessor {
       const emitted: { cause: ConsumedEvent; event: EmittedEvent }[] = [];
       if (toHandle.length > 0) {
         try {
-          await this.#options.handler(toHandle.map((entry) => entry.event), { tx, emit: (cause, event) => void emitted.push({ cause, event }), afterCommit: (effect) => void effects.push(effect) });
+          await this.#options.handler(toHandle.map((entry) => entry.event), { tx, emit: (cause, event) => this.#emitTo(emitted, cause, event), afterCommit: (effect) => void effects.push(effect) });
         } catch (error) {
           const named = error instanceof EventFailure ? toHandle[error.index] : toHandle.length === 1 ? toHandle[0] : undefined;
           throw new RangeFailure(named && parts.length === 1 ? named.index : -1, error instanceof EventFailure ? error.cause : error);
@@ -245,7 +264,7 @@ export class BatchProcessor {
       }
       await this.#park(tx, toPark);
       await this.#deps.outbox.write(tx, outgoing);
-      await this.#storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })), toHandle.map(({ event }) => event.envelope.eventId));
+      await this.#storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })), this.#recordsIds ? toHandle.map(({ event }) => event.envelope.eventId) : []);
     });
     this.#deps.faults?.reach(FaultPoints.consumerAfterCommit);
     await this.#runEffects(effects);

@@ -124,6 +124,35 @@ describe(`ConsumerRunner on ${engine}`, () => {
     expect(letter.headers[deadLetterHeaders.attempts]!.toString()).toBe('1');
   });
 
+  it('leaves a duplicate at a new offset to a handler that deduplicates itself: it reaches the handler, and no id is recorded', async () => {
+    await fx.createTopic(events, 1);
+    const [first] = await fx.publish([event('a', 1), event('b', 2)]);
+    await run({ topics: [events], deduplication: 'handler', handler: recording() });
+    await eventually(async () => (await applied()).length === 2, 'both events');
+    // The same event again at a new offset, in a batch of its own: the runner passes it on.
+    await fx.bus.publish([first!]);
+    await eventually(async () => (await applied()).length === 3, 'the duplicate, handed to the handler');
+    expect((await applied()).map((r) => r.seq)).toEqual([1, 2, 1]);
+    const recorded = await fx.db.query(`select 1 from consumer_processed_events where consumer = 'test-consumer'`);
+    expect(recorded.rows).toHaveLength(0);
+  });
+
+  it('refuses an emit from a handler that deduplicates itself, so a duplicate cannot emit twice', async () => {
+    await fx.createTopic(events, 1);
+    await fx.createTopic(results);
+    await fx.publish([event('a', 1)]);
+    await run({
+      topics: [events],
+      deduplication: 'handler',
+      retry: { mode: 'blocking', delaysMs: [] },
+      handler: async (e, context) => context.emit({ topic: results, eventType: 'test.result', key: 'a', payload: { ok: true } }),
+    });
+    await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1, 'the event dead-lettered');
+    const letter = (await fx.records(`${events}.dlq`))[0]!;
+    expect(letter.headers[deadLetterHeaders.reason]!.toString()).toContain('its deduplication is left to its handler');
+    expect(await fx.records(results)).toHaveLength(0);
+  });
+
   it('blocking retry: the partition waits, then the event applies once, in order', async () => {
     await fx.createTopic(events, 1);
     await fx.publish([event('k', 1), event('k', 2), event('k', 3)]);

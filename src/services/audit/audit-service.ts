@@ -80,6 +80,9 @@ export function createAuditService(deps: ServiceDeps, options: AuditServiceOptio
         topics: settings.topics,
         batchHandler,
         retry: settings.retryDelaysMs ? { mode: 'blocking', delaysMs: settings.retryDelaysMs } : { mode: 'blocking' },
+        // Staging is idempotent per event id (unique index, chained-already check) and emits
+        // nothing: no processed-id row for each event of every topic.
+        deduplication: 'handler',
       },
     ],
     routes: auditRoutes({ db: deps.db, logger: deps.logger, requireScope: options.requireScope, pageEntriesMax: settings.pageEntriesMax, pageEntriesDefault: settings.pageEntriesDefault }),

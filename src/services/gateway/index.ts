@@ -33,6 +33,9 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
         topics: timelineTopics,
         batchHandler: statusProjectionHandler(statusByTopic, options.statusRanks ?? statusRank),
         retry: { mode: 'non-blocking' },
+        // The projection is idempotent per event (timeline keyed by event id, statuses that only
+        // move forward) and emits nothing: no processed-id row for each of a payment's events.
+        deduplication: 'handler',
       },
     ],
     routes: paymentRoutes({ db: deps.db, ids: deps.ids, intake, requireScope: options.requireScope }),
