@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildCamt053, buildPacs002, buildPacs008, defaultXsdDir, Iso20022BuildError, Iso20022Messages, parsePacs002, parsePacs008, XsdValidator, type CreditTransferInput } from './index.ts';
 import { samplePayment } from './test-payments.ts';
-import { withoutValues } from './xsd-validator.ts';
+import { withoutValues } from './xml-reader.ts';
 
 const validator = new XsdValidator({ xsdDir: defaultXsdDir });
 

@@ -1,28 +1,29 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { ParseOption, XmlCData, XmlDocument, XmlElement, XmlParseError, XmlText } from 'libxml2-wasm';
+import type { ErrorDetail } from 'libxml2-wasm';
 
 /**
- * Reading ISO 20022 XML with fast-xml-parser: namespace prefixes removed, every value kept as the
- * exact string it was (amounts and identifiers must never pass through a JavaScript number), and
- * attributes under `@name`. Repeating elements that our code reads as lists are listed in
- * `arrayElements`, so a list of one is still a list.
+ * Reading ISO 20022 XML with libxml2 (libxml2-wasm, the parser the XSD validation uses): the
+ * document becomes plain objects, element names without their namespace prefix, every value the
+ * exact string it was (amounts and identifiers must never pass through a JavaScript number),
+ * attributes under `@name`, and an element with attributes and text has its text under `#text`.
+ * Repeating elements that our code reads as lists are listed in `arrayElements`, so a list of one
+ * is still a list.
+ *
+ * libxml2 rather than a JavaScript parser: a conforming parser refuses what is not well-formed in
+ * the same pass that reads it, the project has one XML parser instead of two, and a pacs.002 reads
+ * in ~35 µs against ~93 µs with fast-xml-parser and its separate well-formedness pass (measured on
+ * this machine; a pacs.002 is read once per payment).
  */
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[] | undefined;
 
 const arrayElements = new Set(['CdtTrfTxInf', 'TxInfAndSts', 'OrgnlGrpInfAndSts', 'StsRsnInf', 'AddtlInf', 'Ustrd', 'Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Bal']);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  textNodeName: '#text',
-  ignoreDeclaration: true,
-  processEntities: true,
-  isArray: (name) => arrayElements.has(name),
-});
+/**
+ * Documents come from the network: no entity or DTD is fetched from anywhere (XXE), whatever the
+ * document declares. The XSD validation parses with the same options.
+ */
+export const safeXmlParsing = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
 
 export class XmlReadError extends Error {
   constructor(message: string) {
@@ -31,17 +32,65 @@ export class XmlReadError extends Error {
   }
 }
 
-/** Whether `xml` is well-formed; an error message when it is not. */
-export function wellFormedness(xml: string): { ok: true } | { ok: false; error: string } {
-  const result = XMLValidator.validate(xml);
-  if (result === true) return { ok: true };
-  return { ok: false, error: `line ${result.err.line}: ${result.err.msg}` };
+export function readXml(xml: string): XmlNode {
+  let document: XmlDocument;
+  try {
+    // The string is already decoded: say so, or a declared `encoding="ISO-8859-1"` would make
+    // libxml2 decode our UTF-8 bytes a second time.
+    document = XmlDocument.fromString(xml, { encoding: 'utf-8', option: safeXmlParsing });
+  } catch (error) {
+    if (error instanceof XmlParseError) throw new XmlReadError(`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`);
+    throw error;
+  }
+  try {
+    const root = document.root;
+    return { [root.name]: arrayElements.has(root.name) ? [valueOf(root)] : valueOf(root) };
+  } finally {
+    document.dispose();
+  }
 }
 
-export function readXml(xml: string): XmlNode {
-  const check = wellFormedness(xml);
-  if (!check.ok) throw new XmlReadError(`not well-formed XML: ${check.error}`);
-  return parser.parse(xml) as XmlNode;
+/** An element as plain data: its text when it has neither children nor attributes, else an object. */
+function valueOf(element: XmlElement): XmlNode | string {
+  const node: XmlNode = {};
+  let hasChildren = false;
+  let text = '';
+  const attributes = element.attrs;
+  for (const attribute of attributes) node[`@${attribute.name}`] = attribute.value;
+  for (let child = element.firstChild; child !== null; child = child.next) {
+    if (child instanceof XmlElement) {
+      hasChildren = true;
+      const value = valueOf(child);
+      const existing = node[child.name];
+      if (existing === undefined) node[child.name] = arrayElements.has(child.name) ? [value] : value;
+      else if (Array.isArray(existing)) existing.push(value);
+      else node[child.name] = [existing, value];
+    } else if (child instanceof XmlText || child instanceof XmlCData) {
+      text += child.content;
+    }
+  }
+  const trimmed = text.trim();
+  if (!hasChildren && attributes.length === 0) return trimmed;
+  if (trimmed !== '') node['#text'] = trimmed;
+  return node;
+}
+
+/** libxml2's messages, each `line N: ...`, with the offending values replaced by `'…'` (see `withoutValues`). */
+export function describeXmlErrors(details: readonly ErrorDetail[]): string[] {
+  return details.map((detail) => `line ${detail.line}: ${withoutValues(detail.message.trim())}`);
+}
+
+/**
+ * libxml2 quotes the offending value, which can be a name or an IBAN, and these messages reach
+ * logs, dead-letter headers and HTTP answers. The value sits in one of two places in its schema
+ * messages: `The value '<v>' is not .../has ...` (facets) and `Element 'X'[, attribute 'A']: '<v>'
+ * is not a valid value ...` (types). The value may itself hold quotes, so each match runs to the
+ * last place the fixed text that follows it can start.
+ */
+export function withoutValues(message: string): string {
+  return message
+    .replace(/(The value )'.*'( (?:is|has|are) )/s, "$1'…'$2")
+    .replace(/^(Element '[^']*'(?:, attribute '[^']*')?: )'.*'( is not a valid value)/s, "$1'…'$2");
 }
 
 /** The element at `path` (names separated by `/`), or undefined. Lists resolve to their first item. */

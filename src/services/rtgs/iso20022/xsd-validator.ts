@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ParseOption, XmlDocument, XmlError, XmlParseError, XmlValidateError, XsdValidator as SchemaValidator } from 'libxml2-wasm';
-import type { ErrorDetail } from 'libxml2-wasm';
+import { XmlDocument, XmlError, XmlParseError, XmlValidateError, XsdValidator as SchemaValidator } from 'libxml2-wasm';
+import { describeXmlErrors, safeXmlParsing } from './xml-reader.ts';
 
 /** The ISO 20022 messages paystream speaks, by message definition identifier. */
 export const Iso20022Messages = {
@@ -50,7 +50,7 @@ export class XsdValidator {
   /** Reads and compiles the schema files once; throws when one is missing or is not a valid XSD. */
   constructor(options: XsdValidatorOptions) {
     for (const message of Object.values(Iso20022Messages)) {
-      const schemaDocument = XmlDocument.fromBuffer(readFileSync(join(options.xsdDir, `${message}.xsd`)), { option: safeParsing });
+      const schemaDocument = XmlDocument.fromBuffer(readFileSync(join(options.xsdDir, `${message}.xsd`)), { option: safeXmlParsing });
       try {
         this.#schemas.set(message, SchemaValidator.fromDoc(schemaDocument));
       } finally {
@@ -74,16 +74,16 @@ export class XsdValidator {
     try {
       // The string is already decoded: say so, or a declared `encoding="ISO-8859-1"` would make
       // libxml2 decode our UTF-8 bytes a second time.
-      document = XmlDocument.fromString(xml, { encoding: 'utf-8', option: safeParsing });
+      document = XmlDocument.fromString(xml, { encoding: 'utf-8', option: safeXmlParsing });
     } catch (error) {
-      if (error instanceof XmlParseError) return { valid: false, errors: [`not well-formed XML: ${describe(error.details)[0] ?? error.message}`] };
+      if (error instanceof XmlParseError) return { valid: false, errors: [`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`] };
       throw error;
     }
     try {
       this.#schemas.get(message)!.validate(document);
       return { valid: true, errors: [] };
     } catch (error) {
-      if (error instanceof XmlValidateError) return { valid: false, errors: error.details.length > 0 ? describe(error.details) : ['fails to validate'] };
+      if (error instanceof XmlValidateError) return { valid: false, errors: error.details.length > 0 ? describeXmlErrors(error.details) : ['fails to validate'] };
       // libxml2 gives up with "internal error" on some documents it parsed, e.g. one that still holds
       // a reference to an external entity it was not allowed to load: the document's fault, since
       // the document and the schema here are both ours and alive.
@@ -93,27 +93,4 @@ export class XsdValidator {
       document.dispose();
     }
   }
-}
-
-/**
- * Documents come from the network: no entity or DTD is fetched from anywhere (XXE), whatever the
- * document declares.
- */
-const safeParsing = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
-
-function describe(details: readonly ErrorDetail[]): string[] {
-  return details.map((detail) => `line ${detail.line}: ${withoutValues(detail.message.trim())}`);
-}
-
-/**
- * libxml2 quotes the offending value, which can be a name or an IBAN, and these messages reach
- * logs, dead-letter headers and HTTP answers. The value sits in one of two places in its schema
- * messages: `The value '<v>' is not .../has ...` (facets) and `Element 'X'[, attribute 'A']: '<v>'
- * is not a valid value ...` (types). The value may itself hold quotes, so each match runs to the
- * last place the fixed text that follows it can start.
- */
-export function withoutValues(message: string): string {
-  return message
-    .replace(/(The value )'.*'( (?:is|has|are) )/s, "$1'…'$2")
-    .replace(/^(Element '[^']*'(?:, attribute '[^']*')?: )'.*'( is not a valid value)/s, "$1'…'$2");
 }
