@@ -19,7 +19,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * programmer error.
  */
 export function toJsonValue(value: unknown): JsonValue {
-  return convert(value, new Set());
+  return convert(value, new Set(), false);
 }
 
 /**
@@ -28,10 +28,11 @@ export function toJsonValue(value: unknown): JsonValue {
  * whatever the order their keys were built in, so the text can be hashed.
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(toJsonValue(value)));
+  // One pass: the keys are sorted as the objects are converted (every audited event goes through here).
+  return JSON.stringify(convert(value, new Set(), true));
 }
 
-function convert(value: unknown, ancestors: Set<object>): JsonValue {
+function convert(value: unknown, ancestors: Set<object>, sortKeys: boolean): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -43,35 +44,30 @@ function convert(value: unknown, ancestors: Set<object>): JsonValue {
     case 'undefined':
       return null;
     case 'object':
-      return value === null ? null : convertObject(value, ancestors);
+      return value === null ? null : convertObject(value, ancestors, sortKeys);
     default:
       throw new TypeError(`cannot convert a ${typeof value} to JSON`);
   }
 }
 
-function convertObject(value: object, ancestors: Set<object>): JsonValue {
+function convertObject(value: object, ancestors: Set<object>, sortKeys: boolean): JsonValue {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (ancestors.has(value)) throw new TypeError('cannot convert a cyclic structure to JSON');
   ancestors.add(value);
   try {
-    if (Array.isArray(value)) return value.map((item) => convert(item, ancestors));
+    if (Array.isArray(value)) return value.map((item) => convert(item, ancestors, sortKeys));
     const result = jsonObject();
-    for (const [key, member] of Object.entries(value)) {
-      if (member !== undefined) result[key] = convert(member, ancestors);
+    const keys = Object.keys(value);
+    if (sortKeys) keys.sort();
+    for (const key of keys) {
+      const member = (value as Record<string, unknown>)[key];
+      if (member !== undefined) result[key] = convert(member, ancestors, sortKeys);
     }
     return result;
   } finally {
     ancestors.delete(value);
   }
-}
-
-function sortKeys(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const sorted = jsonObject();
-  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys(value[key]!);
-  return sorted;
 }
 
 /** No prototype, so a payload member named `__proto__` is kept as data, never as a prototype. */
