@@ -100,14 +100,20 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     const registry = await openSchemaRegistry(config, db, options.schemas ?? new Map());
     const codec = registry.codec;
     const deadLetters = new DeadLetterReplay({ bus, db, clock, ids });
-    const autovacuum =
-      db.kind === 'pglite'
-        ? new EmbeddedAutovacuum({
-            db,
-            onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),
-            onError: (error) => logger.warn({ err: error }, 'could not vacuum the embedded database; trying again later'),
-          })
-        : undefined;
+    // Who vacuums and analyses: on PGlite, which has no autovacuum daemon, the backbone; on a
+    // server, its autovacuum, and the backbone warns when that is off.
+    let autovacuum: EmbeddedAutovacuum | undefined;
+    if (db.kind === 'pglite') {
+      autovacuum = new EmbeddedAutovacuum({
+        db,
+        onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),
+        onError: (error) => logger.warn({ err: error }, 'could not vacuum the embedded database; trying again later'),
+      });
+    } else {
+      const settings = await readVacuumSettings(db);
+      const problem = autovacuumProblem(settings);
+      if (problem) logger.warn({ autovacuum: settings.autovacuum, trackCounts: settings.trackCounts }, problem);
+    }
     return {
       config,
       db,
@@ -144,18 +150,7 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
 async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Database> {
   // Every service of the process shares the pool: one consumer holding connections (a batch per
   // partition) must leave room for the API and the others, hence 20 by default.
-  if (config.database.kind === 'postgres') {
-    const db = new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
-    try {
-      const settings = await readVacuumSettings(db);
-      const problem = autovacuumProblem(settings);
-      if (problem) logger.warn({ autovacuum: settings.autovacuum, trackCounts: settings.trackCounts }, problem);
-    } catch (error) {
-      await db.close().catch(() => {});
-      throw error;
-    }
-    return db;
-  }
+  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
   logger.warn(
     { dataDir: config.database.dataDir },
     'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',
