@@ -7,6 +7,8 @@ export interface NotifiedLoopOptions {
   channel?: string;
   /** One round of work; resolves to how long to sleep before the next (unless notified sooner). */
   round: () => Promise<number>;
+  /** Pause before the first round (or a notification, whichever comes first). Default 0: at once. */
+  firstRoundAfterMs?: number;
   /** Sleep after a round that threw (the database is down). */
   failureBackoffMs: number;
   onError: (error: unknown) => void;
@@ -52,6 +54,8 @@ export class NotifiedLoop {
   }
 
   async #run(): Promise<void> {
+    const firstRoundAfterMs = this.#options.firstRoundAfterMs ?? 0;
+    if (firstRoundAfterMs > 0) await this.#wake.wait(this.#wake.generation, firstRoundAfterMs);
     while (!this.#stopping) {
       // Read before the round, so a NOTIFY that arrives during it starts another round at once.
       const seen = this.#wake.generation;

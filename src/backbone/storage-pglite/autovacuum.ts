@@ -49,7 +49,6 @@ export class EmbeddedAutovacuum {
   readonly #bounds: Bounds;
   readonly #onRun: ((run: { durationMs: number }) => void) | undefined;
   readonly #loop: NotifiedLoop;
-  #waitedFirst = false;
 
   constructor(options: EmbeddedAutovacuumOptions) {
     this.#db = options.db;
@@ -60,7 +59,8 @@ export class EmbeddedAutovacuum {
     }
     this.#onRun = options.onRun;
     const onError = options.onError;
-    this.#loop = new NotifiedLoop({ db: options.db, round: () => this.#round(), failureBackoffMs: maxIntervalMs, onError: (error) => onError?.(error) });
+    // The first run waits the shortest pause: vacuuming a database that just opened would find nothing to do.
+    this.#loop = new NotifiedLoop({ db: options.db, round: () => this.#round(), firstRoundAfterMs: minIntervalMs, failureBackoffMs: maxIntervalMs, onError: (error) => onError?.(error) });
   }
 
   start(): void {
@@ -73,11 +73,6 @@ export class EmbeddedAutovacuum {
   }
 
   async #round(): Promise<number> {
-    // The first round only waits: vacuuming a database that just opened would find nothing to do.
-    if (!this.#waitedFirst) {
-      this.#waitedFirst = true;
-      return this.#bounds.minIntervalMs;
-    }
     const startedMs = performance.now();
     await this.#vacuumEachTable();
     const durationMs = performance.now() - startedMs;
