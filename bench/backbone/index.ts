@@ -6,7 +6,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, kafkaBrokersFromEnvironment, runSuffix } from '../support/environment.ts';
+import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, integerOption, kafkaBrokersFromEnvironment, runSuffix } from '../support/environment.ts';
 import { formatCount, progress } from '../support/progress.ts';
 import { roundMs } from '../support/latency.ts';
 import { EmbeddedRig } from './embedded-rig.ts';
@@ -150,30 +150,25 @@ function parseOptions(argv: string[]): BackboneOptions {
   if (pglite !== 'worker' && pglite !== 'in-process') throw new BenchUsageError('--pglite must be worker or in-process');
   const phases = new Set(values.phases.split(',').map((phase) => phase.trim()));
   for (const phase of phases) if (!['throughput', 'latency', 'naive'].includes(phase)) throw new BenchUsageError(`unknown phase "${phase}"`);
-  const optional = (name: string, text: string | undefined) => (text === undefined ? undefined : integer(name, text, 1));
+  const optional = (name: string, text: string | undefined) => (text === undefined ? undefined : integerOption(name, text, 1));
   return {
     engine,
     effects,
     pglite,
-    events: integer('--events', values.events ?? (engine === 'kafka' ? '200000' : '100000'), 1),
-    naiveEvents: integer('--naive-events', values['naive-events'], 1),
-    maxBatchRecords: integer('--max-batch', values['max-batch'], 1),
-    partitions: integer('--partitions', values.partitions, 1),
-    poolSize: integer('--pool', values.pool, 1),
-    relayBatchRows: integer('--relay-batch', values['relay-batch'], 1),
+    events: integerOption('--events', values.events ?? (engine === 'kafka' ? '200000' : '100000'), 1),
+    naiveEvents: integerOption('--naive-events', values['naive-events'], 1),
+    maxBatchRecords: integerOption('--max-batch', values['max-batch'], 1),
+    partitions: integerOption('--partitions', values.partitions, 1),
+    poolSize: integerOption('--pool', values.pool, 1),
+    relayBatchRows: integerOption('--relay-batch', values['relay-batch'], 1),
     fetchMaxWaitMs: optional('--fetch-max-wait-ms', values['fetch-max-wait-ms']),
     latencyRatePerSec: optional('--latency-rate', values['latency-rate']),
-    latencySeconds: integer('--latency-seconds', values['latency-seconds'], 1),
-    warmupSeconds: integer('--warmup-seconds', values['warmup-seconds'], 0),
+    latencySeconds: integerOption('--latency-seconds', values['latency-seconds'], 1),
+    warmupSeconds: integerOption('--warmup-seconds', values['warmup-seconds'], 0),
     phases: phases as Set<Phase>,
   };
 }
 
-function integer(name: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw new BenchUsageError(`${name} must be an integer of at least ${min}, got "${text}"`);
-  return value;
-}
 
 async function describeEnvironment(options: BackboneOptions): Promise<string> {
   const database = options.engine === 'kafka' ? `PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}` : `PGlite (${options.pglite})`;

@@ -16,7 +16,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
 import { CpuAccount, cpuBetween } from '../support/cpu.ts';
-import { BenchUsageError } from '../support/environment.ts';
+import { BenchUsageError, integerOption } from '../support/environment.ts';
 import { LatencySamples } from '../support/latency.ts';
 import { formatCount, progress, sleep } from '../support/progress.ts';
 import type { FloorServerMessage } from './server-process.ts';
@@ -146,17 +146,11 @@ function parseOptions(argv: string[]): FloorOptions {
   if (values.client !== 'http' && values.client !== 'fetch' && values.client !== 'undici') throw new BenchUsageError('--client must be http, fetch or undici');
   return {
     client: values.client,
-    clients: positiveInteger('--clients', values.clients),
-    warmupSeconds: positiveInteger('--warmup-seconds', values['warmup-seconds'], 0),
-    seconds: positiveInteger('--seconds', values.seconds),
-    bodyBytes: positiveInteger('--body-bytes', values['body-bytes']),
+    clients: integerOption('--clients', values.clients, 1),
+    warmupSeconds: integerOption('--warmup-seconds', values['warmup-seconds'], 0),
+    seconds: integerOption('--seconds', values.seconds, 1),
+    bodyBytes: integerOption('--body-bytes', values['body-bytes'], 1),
   };
-}
-
-function positiveInteger(name: string, value: string, min = 1): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) throw new BenchUsageError(`${name} must be an integer ≥ ${min}`);
-  return parsed;
 }
 
 function round(value: number): number {

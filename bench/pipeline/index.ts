@@ -9,7 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, kafkaBrokersFromEnvironment } from '../support/environment.ts';
+import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, integerOption, kafkaBrokersFromEnvironment } from '../support/environment.ts';
 import { formatCount, progress } from '../support/progress.ts';
 import { roundMs } from '../support/latency.ts';
 import { ApiClient, openAccounts, PaymentMaker } from './load.ts';
@@ -216,36 +216,31 @@ function parseOptions(argv: string[]): PipelineOptions {
   const internalShare = Number(values['internal-share']);
   if (!(internalShare >= 0 && internalShare <= 1)) throw new BenchUsageError('--internal-share must be between 0 and 1');
   if (engine === 'embedded' && values.replicas !== '1') throw new BenchUsageError('--replicas needs --engine kafka: a PGlite database belongs to one process');
-  const rateSeconds = integer('--rate-seconds', values['rate-seconds'], 1);
-  const rateWarmupSeconds = integer('--rate-warmup-seconds', values['rate-warmup-seconds'], 0);
+  const rateSeconds = integerOption('--rate-seconds', values['rate-seconds'], 1);
+  const rateWarmupSeconds = integerOption('--rate-warmup-seconds', values['rate-warmup-seconds'], 0);
   if (rateWarmupSeconds >= rateSeconds) throw new BenchUsageError('--rate-warmup-seconds must be shorter than --rate-seconds');
   return {
     engine,
     phases: phases as Set<Phase>,
-    ratePerSec: integer('--rate', values.rate, 1),
+    ratePerSec: integerOption('--rate', values.rate, 1),
     rateSeconds,
     rateWarmupSeconds,
-    clients: integer('--clients', values.clients, 1),
-    maxInFlight: integer('--max-in-flight', values['max-in-flight'], 1),
-    warmupSeconds: integer('--warmup-seconds', values['warmup-seconds'], 0),
-    seconds: integer('--seconds', values.seconds, 1),
-    accounts: integer('--accounts', values.accounts, 2),
+    clients: integerOption('--clients', values.clients, 1),
+    maxInFlight: integerOption('--max-in-flight', values['max-in-flight'], 1),
+    warmupSeconds: integerOption('--warmup-seconds', values['warmup-seconds'], 0),
+    seconds: integerOption('--seconds', values.seconds, 1),
+    accounts: integerOption('--accounts', values.accounts, 2),
     internalShare,
-    rtgsLatencyMs: integer('--rtgs-latency-ms', values['rtgs-latency-ms'], 0),
-    rtgsMaxBatchRecords: values['rtgs-batch'] === undefined ? undefined : integer('--rtgs-batch', values['rtgs-batch'], 1),
-    poolSize: values.pool === undefined ? 20 : integer('--pool', values.pool, 2),
+    rtgsLatencyMs: integerOption('--rtgs-latency-ms', values['rtgs-latency-ms'], 0),
+    rtgsMaxBatchRecords: values['rtgs-batch'] === undefined ? undefined : integerOption('--rtgs-batch', values['rtgs-batch'], 1),
+    poolSize: values.pool === undefined ? 20 : integerOption('--pool', values.pool, 2),
     logLevel: logLevel as PipelineOptions['logLevel'],
     services: (values.services ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
-    replicas: integer('--replicas', values.replicas, 1),
+    replicas: integerOption('--replicas', values.replicas, 1),
   };
 }
 
-function integer(name: string, text: string, min: number): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw new BenchUsageError(`${name} must be an integer of at least ${min}, got "${text}"`);
-  return value;
-}
 
 async function describeEnvironment(options: PipelineOptions): Promise<string> {
   const database = options.engine === 'kafka' ? `Kafka at ${kafkaBrokersFromEnvironment().join(',')}, PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}` : 'PGlite (worker thread), event log in its tables';

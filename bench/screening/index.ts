@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildScreeningIndex, loadListSource, screenParty, screeningOptions, standardSources, type LoadedList, type ScreeningResult } from '../../src/services/screening/index.ts';
-import { BenchUsageError } from '../support/environment.ts';
+import { integerOption } from '../support/environment.ts';
 import { buildNegatives, buildPositives, variantKinds, type Positive } from './labelled-set.ts';
 import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
 
@@ -28,10 +28,10 @@ export async function runScreening(argv: string[]): Promise<object> {
   const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, 'per-kind': { type: 'string' }, negatives: { type: 'string' }, seed: { type: 'string' }, show: { type: 'string' } }, strict: true });
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const dataDirectory = values.data ?? process.env.PAYSTREAM_SANCTIONS_DIR ?? resolve(repoRoot, '../shared/data/sanctions');
-  const perKind = positiveInteger(values['per-kind'] ?? '400', '--per-kind');
-  const negativeCount = positiveInteger(values.negatives ?? '5000', '--negatives');
-  const seed = positiveInteger(values.seed ?? '20260227', '--seed');
-  const show = positiveInteger(values.show ?? '15', '--show');
+  const perKind = integerOption('--per-kind', values['per-kind'] ?? '400', 1);
+  const negativeCount = integerOption('--negatives', values.negatives ?? '5000', 1);
+  const seed = integerOption('--seed', values.seed ?? '20260227', 1);
+  const show = integerOption('--show', values.show ?? '15', 1);
 
   const loadStarted = performance.now();
   const lists: LoadedList[] = [];
@@ -114,11 +114,6 @@ export async function runScreening(argv: string[]): Promise<object> {
   };
 }
 
-function positiveInteger(raw: string, flag: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new BenchUsageError(`${flag} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 function ms(since: number): number {
   return Math.round(performance.now() - since);
