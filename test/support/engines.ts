@@ -63,7 +63,7 @@ export function describeWithKafka(name: string, suite: () => void): void {
   if (hasKafka()) describe(name, suite);
   // Skipped only where no broker could be found or started (a developer's machine); CI sets
   // REQUIRE_KAFKA=1 and the global setup then fails the run before any test is skipped.
-  else describe.skip(`${name} [skipped: no Kafka — ${inject('kafkaUnavailableReason')}]`, suite);
+  else describe.skip(`${name} [skipped: no Kafka — ${inject('kafkaUnavailableReason')}]`, suite); // skipped: no broker on this machine (CI fails instead)
 }
 
 /** `describe`, or `describe.skip` with the reason in the suite name when there is no PostgreSQL. */
@@ -71,7 +71,7 @@ export function describeWithPostgres(name: string, suite: () => void): void {
   if (hasPostgres()) describe(name, suite);
   // Skipped only where no PostgreSQL answers (a developer's machine); CI sets REQUIRE_POSTGRES=1 and
   // the global setup then fails the run before any test is skipped.
-  else describe.skip(`${name} [skipped: no PostgreSQL — ${inject('postgresUnavailableReason')}]`, suite);
+  else describe.skip(`${name} [skipped: no PostgreSQL — ${inject('postgresUnavailableReason')}]`, suite); // skipped: no PostgreSQL on this machine (CI fails instead)
 }
 
 /**
@@ -127,6 +127,6 @@ function sanitize(prefix: string): string {
 function unavailable(reason: string, test: Skippable | undefined): never {
   // The same rule as describeWithKafka/Postgres: a missing engine skips only outside CI
   // (REQUIRE_KAFKA / REQUIRE_POSTGRES make the global setup fail first).
-  if (test) test.skip(reason);
+  if (test) test.skip(reason); // skipped: the engine named in `reason` is missing (CI fails instead)
   throw new Error(`${reason}. Wrap the test in describeWithKafka / describeWithPostgres, or pass its context to skip it.`);
 }
