@@ -26,6 +26,8 @@ export interface TestPlatform {
   engine: Engine;
   url: string;
   apiKey: string;
+  /** The platform's data directory (the email and SMS sink, `notifications.jsonl`, is in it). */
+  dataDir: string;
   platform: RunningPlatform;
   simulator: Awaited<ReturnType<typeof startRtgsSimulator>>;
   /** Calls the API with the platform's key (override with headers.authorization). */
@@ -149,6 +151,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     engine,
     url,
     apiKey,
+    dataDir,
     platform,
     simulator,
     api,
