@@ -22,9 +22,9 @@ export interface FanOutDeps {
 
 /**
  * The consumer's handler, for a batch of events: in the batch's transaction, each event becomes the
- * customer's notice (`customerNotice`; events a customer is not told about are skipped), and one
- * delivery row is written per live webhook subscription to the notice's type, and an email and an SMS row when the debtor
- * account has such contacts: three statements for the whole batch (the live subscriptions, the
+ * customer's notice (`customerNotice`; events a customer is not told about are skipped), with one
+ * delivery row per live webhook subscription to the notice's type, and an email and an SMS row
+ * when the debtor account has such contacts: three statements for the whole batch (the live subscriptions, the
  * accounts' contacts, one insert). It does no network I/O, so a slow or failing receiver never
  * holds up this consumer, let alone the payment flow (a consumer group of its own). Database
  * failures are retried (they are the database's, not the event's).
