@@ -73,6 +73,22 @@ describeWithKafka('paystream on a Kafka with SASL_SSL and mutual TLS', () => {
     expect(logs.text()).not.toContain(broker.password);
   });
 
+  it.each(['PLAIN', 'SCRAM-SHA-256'])('logs in with %s as well', { timeout: 60_000 }, async (mechanism) => {
+    const backbone = await openBackbone(readConfig({ ...saslSsl, KAFKA_SASL_MECHANISM: mechanism, DATABASE_URL: database.url }), capturedLogger('warn').logger);
+    await backbone.close();
+  });
+
+  it('says that a SASL_SSL listener needs TLS when KAFKA_TLS is off', { timeout: 60_000 }, async () => {
+    const withoutTls = { ...saslSsl, KAFKA_TLS: undefined, KAFKA_TLS_CA_FILE: undefined, DATABASE_URL: database.url };
+    const saslOnly = await openBackbone(readConfig(withoutTls), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
+    expect((saslOnly as BackboneError).code).toBe('BROKER_AUTHENTICATION_FAILED');
+    expect((saslOnly as BackboneError).message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ did not accept the SASL SCRAM-SHA-512 login .*SASL_SSL needs TLS on as well/);
+    const plain = { KAFKA_BROKERS: saslSsl.KAFKA_BROKERS, DATABASE_URL: database.url };
+    const nothing = await openBackbone(readConfig(plain), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
+    expect((nothing as BackboneError).code).toBe('INVALID_OPTIONS');
+    expect((nothing as BackboneError).message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ expects TLS on this listener, and TLS is off$/);
+  });
+
   it('lets the CLI plan the topics over SASL_SSL with the same settings', { timeout: 120_000 }, async () => {
     const result = await cli(['topics', 'plan'], { ...saslSsl, DATABASE_URL: database.url, PAYSTREAM_NAMESPACE: uniqueName('cli') });
     expect(result.stderr).toBe('');

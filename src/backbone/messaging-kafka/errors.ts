@@ -71,7 +71,11 @@ export function toConnectionError(error: unknown, identity: ConnectionIdentity):
     const certificate = identity.tls?.cert === undefined ? 'it may require a client certificate, and none is configured' : 'it may not trust the client certificate';
     return fail(`${where} refused the TLS handshake (${alert.message}): ${certificate}`);
   }
-  const mapped = toBackboneError(error, `connecting to ${where}`);
+  // The client's own answer when a TLS listener answers a plaintext hello.
+  if (identity.tls === undefined && chain.some((e) => e.message === 'Broker requires TLS.')) {
+    return new BackboneError(ErrorCodes.INVALID_OPTIONS, `${where} expects TLS on this listener, and TLS is off`, { cause: error, retryable: false });
+  }
+  const mapped = toBackboneError(error, `connecting to ${identity.bootstrapBrokers.join(',')}`);
   // A listener that requires a client certificate closes a TLS 1.3 connection without one right
   // after the handshake, and the client sees only "Connection closed": say what that may mean.
   if (identity.tls !== undefined && identity.tls.cert === undefined && chain.some((e) => e.message === 'Connection closed')) {
