@@ -16,7 +16,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,9 +48,20 @@ export class KafkaSecureBroker {
   readonly username: string;
   readonly password: string;
   readonly files: SecureBrokerFiles;
+  /** Kills the broker if this process exits without `stop` (a crashed test worker). */
+  readonly #killOnExit: () => void;
 
-  private constructor(dir: string, ports: { saslSsl: number; mtls: number }, username: string, password: string, files: SecureBrokerFiles) {
+  private constructor(dir: string, ports: { saslSsl: number; mtls: number }, username: string, password: string, files: SecureBrokerFiles, pid: number) {
     this.dir = dir;
+    this.#killOnExit = () => {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once('exit', this.#killOnExit);
     this.saslSslBrokers = [`127.0.0.1:${ports.saslSsl}`];
     this.mtlsBrokers = [`127.0.0.1:${ports.mtls}`];
     this.username = username;
@@ -73,7 +85,8 @@ export class KafkaSecureBroker {
         const ports = { plaintext: base, saslSsl: base + 1, mtls: base + 2 };
         try {
           await kafkaSh(['start', '--dir', join(dir, 'broker'), '--port', String(ports.plaintext), '--sasl-ssl-port', String(ports.saslSsl), '--mtls-port', String(ports.mtls), '--secrets', secrets], startTimeoutMs);
-          return new KafkaSecureBroker(dir, ports, username, password, files);
+          const pid = Number(await readFile(join(dir, 'broker', 'kafka.pid'), 'utf8'));
+          return new KafkaSecureBroker(dir, ports, username, password, files, pid);
         } catch (error) {
           lastError = error;
           if (!String((error as Error).message).includes('in use')) break;
@@ -88,6 +101,7 @@ export class KafkaSecureBroker {
 
   /** Stops the broker and deletes its directory (data, certificates, keys). */
   async stop(): Promise<void> {
+    process.off('exit', this.#killOnExit);
     await kafkaSh(['stop', '--dir', join(this.dir, 'broker')], stopTimeoutMs);
     await rm(this.dir, { recursive: true, force: true });
   }
