@@ -83,6 +83,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
       bus: backbone.bus,
       metrics: backbone.metrics,
       groups: runners.flatMap((runner) => runner.groups()),
+      perPartition: config.metrics?.lagPerPartition ?? false,
       onError: (error) => logger.warn({ err: error }, 'could not collect consumer lag'),
     });
     stoppers.push(async () => lag.stop());
