@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { ConsumerRunner, type ConsumerOptions } from '../backbone/consumer/index.ts';
 import { createLagCollector } from '../backbone/observability/lag.ts';
+import { deadLetterReviewGroupId } from '../backbone/dead-letter/index.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
 import { EventEncoder } from '../backbone/envelope/event-encoder.ts';
 import { ensureTopics } from '../backbone/topics/apply-topics.ts';
@@ -83,6 +84,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
       bus: backbone.bus,
       metrics: backbone.metrics,
       groups: runners.flatMap((runner) => runner.groups()),
+      deadLetters: { reviewGroupId: deadLetterReviewGroupId, topics: [...new Set(runners.flatMap((runner) => runner.deadLetterTopics()))] },
       perPartition: config.metrics?.lagPerPartition ?? false,
       onError: (error) => logger.warn({ err: error }, 'could not collect consumer lag'),
     });

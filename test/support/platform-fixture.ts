@@ -84,6 +84,12 @@ export interface TestPlatformOptions {
   eventLog?: Extract<PaystreamConfig['eventLog'], { kind: 'kafka' }>;
   /** Where the platform logs; default pino at E2E_LOG_LEVEL (warn) on stdout. */
   logger?: Logger;
+  /**
+   * Run with the production tuning (retry delays, RTGS timings, fraud rules) instead of the short
+   * ones below, for tests about what the platform looks like by default (`options.tuning` still
+   * applies over it).
+   */
+  productionTuning?: boolean;
 }
 
 /**
@@ -118,7 +124,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
   } else {
     config = { ...base, database: { kind: 'pglite', dataDir: join(dataDir, 'db') }, eventLog: { kind: 'database' } };
   }
-  const tuning: ServiceTuning = {
+  const tuning: ServiceTuning = options.productionTuning ? { ...options.tuning } : {
     retryDelaysMs: [100, 200],
     rtgs: { timeoutMs: 1_000, statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 }, retryDelaysMs: [100, 300, 1_000], ...options.tuning?.rtgs },
     notifications: { retryDelaysMs: [50, 100] },

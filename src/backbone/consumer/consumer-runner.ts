@@ -1,5 +1,5 @@
 import { topicPartitionKey, type EventBus, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
-import { retryTopicOf } from '../topics/topic-naming.ts';
+import { deadLetterTopicOf, retryTopicOf } from '../topics/topic-naming.ts';
 import { defaultRetryDelaysMs } from '../topics/failure-topics.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { BatchProcessor, type BatchProcessorDeps, type Deduplication, type RetryPolicy } from './batch-processor.ts';
@@ -81,6 +81,11 @@ export class ConsumerRunner {
     const groups = [{ groupId: this.name, topics: this.#options.topics }];
     if (this.#options.retry.mode === 'non-blocking') groups.push({ groupId: `${this.name}.retry`, topics: this.retryTopics() });
     return groups;
+  }
+
+  /** The dead-letter topics this consumer writes to: one per consumed topic (for their depth). */
+  deadLetterTopics(): string[] {
+    return this.#options.topics.map(deadLetterTopicOf);
   }
 
   /** Joins the group(s); resolves once the first assignment arrived. */

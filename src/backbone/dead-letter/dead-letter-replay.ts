@@ -53,6 +53,13 @@ export interface ReplayResult {
   letters: DeadLetterView[];
 }
 
+/**
+ * The operators' review group on every dead-letter topic: `paystream_dlq_depth` is its lag, the
+ * dead letters written after the position it committed last. Nothing consumes as this group; an
+ * operator moves it past the letters handled (see docs/operating/observability.md).
+ */
+export const deadLetterReviewGroupId = 'dlq-review';
+
 export interface DeadLetterReplayDeps {
   bus: EventBus;
   db: Database;
