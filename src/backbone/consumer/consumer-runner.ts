@@ -6,6 +6,7 @@ import { BatchProcessor, type BatchProcessorDeps, type Deduplication, type Retry
 import { perEvent, type BatchEventHandler, type EventHandler } from './handler.ts';
 import { BatchCoalescer } from './batch-coalescer.ts';
 import { withLogContext } from '../observability/log-context.ts';
+import { eventLogContext } from './event-log-context.ts';
 
 export interface ConsumerOptions {
   /** The consumer group, and the owner of this consumer's positions and processed ids. */
@@ -67,7 +68,7 @@ export class ConsumerRunner {
     this.#deps = deps;
     const { handler, batchHandler, ...rest } = options;
     this.#options = { maxBatchRecords: 500, restartBackoffMs: 1000, maxPartitionsPerTransaction: 64, deduplication: 'processed-ids', ...rest, retry };
-    this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext({ correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }, run));
+    this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext(eventLogContext(event, deps.eventLogFields), run));
   }
 
   /** Topics of the retry tiers this consumer reads in non-blocking mode (to declare and create). */
