@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // parses every expression, `promtool test rules` runs docs/operating/alerts.test.yml (a firing and
 // a quiet case per alert). promtool comes with Debian's `prometheus` package, which .ci/run
 // installs; on a developer's machine without it these tests are skipped with the reason, in CI
-// (CI set) a missing promtool fails them.
+// (CI set) a missing promtool fails them. PROMTOOL names another binary than the one on PATH.
 const run = promisify(execFile);
 const rulesFile = fileURLToPath(new URL('../../../docs/operating/alerts.yml', import.meta.url));
 const rulesTestFile = fileURLToPath(new URL('../../../docs/operating/alerts.test.yml', import.meta.url));
@@ -27,7 +27,9 @@ describe.skipIf(skipReason !== undefined)(`alert rules under promtool${skipReaso
 
   it('parses every rule', async () => {
     const { stdout } = await run(promtool, ['check', 'rules', rulesFile]);
-    expect(stdout).toContain('SUCCESS: 7 rules found');
+    const rules = (await readFile(rulesFile, 'utf8')).match(/^\s+- (alert|record): /gm) ?? [];
+    expect(rules.length).toBeGreaterThan(0);
+    expect(stdout).toContain(`SUCCESS: ${rules.length} rules found`);
   });
 
   it('fires each alert in its firing case and stays quiet in its quiet case', async () => {
