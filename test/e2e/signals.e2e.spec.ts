@@ -67,6 +67,10 @@ describe('operating signals on the default embedded platform', () => {
       submitted.push({ paymentId: response.body.paymentId, uetr: response.body.uetr, correlationId });
       responseIds.push(correlationId);
     }
+    // A client's id that does not look like one is replaced, not logged or passed on.
+    const unusable = await ps.api('GET', `/v1/payments/${submitted[0]!.paymentId}`, undefined, { 'x-correlation-id': 'no good' });
+    expect(unusable.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    responseIds.push(unusable.headers.get('x-correlation-id')!);
     const outcomes: JsonBody[] = [];
     for (const { paymentId } of submitted) {
       const view = await ps.api('GET', `/v1/payments/${paymentId}`);
