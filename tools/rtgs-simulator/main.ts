@@ -10,7 +10,7 @@
  * RTGS_SIM_XSD_DIR, RTGS_SIM_OPERATOR_BIC, RTGS_SIM_HOST); the command line wins.
  */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import { createLogger } from '../../src/backbone/observability/logger.ts';
 import { startRtgsSimulator } from './simulator.ts';
 import type { RtgsSimulatorOptions } from './options.ts';
 
@@ -32,7 +32,9 @@ const flags = {
 
 type Flag = keyof typeof flags;
 
-const logger = pino({ name: 'rtgs-simulator' });
+// The platform's logger factory, so an operator reads one format from both processes (level as a
+// word, ISO time, pid, hostname and service on every line) and the same fields are redacted.
+const logger = createLogger({ service: 'rtgs-simulator' });
 const { values } = parseArgs({ options: Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>, strict: true });
 
 function readString(flag: Flag): string | undefined {
