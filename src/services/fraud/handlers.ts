@@ -4,7 +4,7 @@ import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { permanentError } from '../../backbone/errors.ts';
 import { PaymentEventTypes, PaymentTopics, type PaymentTopic } from '../../contracts/topics.ts';
 import type { PaymentCleared, PaymentHeldForReview, PaymentInitiated, PaymentScored } from '../../contracts/events.ts';
-import { openCase } from '../compliance-cases/index.ts';
+import { openOrAttachToAccountCase } from '../compliance-cases/index.ts';
 import type { FraudRulesConfig } from './domain/config.ts';
 import { evolve, scorePayment, type AccountRiskState, type PaymentScore } from './domain/rules.ts';
 import { lockAccountStates, recordScores, saveAccountStates, scoredPayments, type ScoreRecord } from './state-store.ts';
@@ -70,22 +70,22 @@ async function score(event: ConsumedEvent<PaymentInitiated>, context: BatchHandl
   const result = scorePayment(state, payment, { nowMs, corridorCode, config: options.config });
   let caseId: string | null = null;
   if (result.decision === 'REVIEW') {
-    caseId = options.ids.eventId();
-    const opened = await openCase(tx, {
-      caseId,
+    const held = await openOrAttachToAccountCase(tx, {
+      caseId: options.ids.eventId(),
       paymentId: payment.paymentId,
       debtorAccount: account,
       correlationId: event.envelope.correlationId,
       stage: 'FRAUD',
       reason: reviewReason(result, options.config),
       evidence: { score: result.score, reviewThreshold: options.config.reviewThreshold, reasons: result.reasons, corridorCode, scoredAt: event.envelope.occurredAt },
-      onApprove: newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
+      onApprove: (caseId) => newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
       amountMinor: payment.amountMinor,
       currency: payment.currency,
     });
-    // A FRAUD case already exists for this payment, so it was scored and held before (its score
-    // row is gone): holding it again would put a second case id on the events.
-    if (!opened) return;
+    // The payment is in a FRAUD case already, so it was scored and held before (its score row is
+    // gone): holding it again would put a second case id on the events.
+    if (held.kind === 'exists') return;
+    caseId = held.caseId;
   }
 
   const next = evolve(state, { payment, atMs: nowMs, decision: result.decision }, options.config);
