@@ -40,6 +40,41 @@ interface AttachedRow {
   attached_at: Date;
 }
 
+const caseSchema = {
+  type: 'object',
+  properties: {
+    caseId: { type: 'string' },
+    paymentId: { type: 'string' },
+    debtorAccount: { type: 'string' },
+    correlationId: { type: 'string' },
+    stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
+    status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+    reason: { type: 'string' },
+    amount: { type: 'string', description: 'Decimal string in `currency`' },
+    currency: { type: 'string' },
+    evidence: { type: 'object', additionalProperties: true, description: 'What the officer needs to decide: matches, scores, list versions' },
+    openedAt: { type: 'string', format: 'date-time' },
+    decidedAt: { type: ['string', 'null'], format: 'date-time' },
+    decidedBy: { type: ['string', 'null'], description: "The officer's API key id" },
+    decisionReason: { type: ['string', 'null'] },
+    attachedPayments: {
+      type: 'array',
+      description: "Payments of the same account held while the case was open (fraud cases): the case's decision applies to each",
+      items: {
+        type: 'object',
+        properties: {
+          paymentId: { type: 'string' },
+          correlationId: { type: 'string' },
+          reason: { type: 'string' },
+          amount: { type: 'string' },
+          currency: { type: 'string' },
+          attachedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 
 /**
@@ -55,9 +90,11 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'listComplianceCases',
           tags: ['compliance'],
           summary: 'Payments held for review, oldest first',
           querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
+          response: { 200: { type: 'object', required: ['cases'], properties: { cases: { type: 'array', items: caseSchema } } }, 400: problemSchema, 401: problemSchema, 403: problemSchema },
         },
       },
       async (request) => {
@@ -72,11 +109,13 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'decideComplianceCase',
           tags: ['compliance'],
           summary: 'Approve (release) or reject a held payment, with a reason',
+          description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { ...problems },
+          response: { 200: caseSchema, ...problems },
         },
       },
       async (request) => {

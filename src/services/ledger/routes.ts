@@ -84,6 +84,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
+          operationId: 'depositToAccount',
           tags: ['accounts'],
           summary: "Fund an account from the bank's funding account",
           description: 'With an Idempotency-Key header, a repeated request makes one deposit.',
