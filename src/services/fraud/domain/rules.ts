@@ -179,8 +179,11 @@ const rules: Record<FraudRuleId, Rule> = {
 export function velocityBaseline(history: VelocityHistory, nowMs: number, config: FraudRulesConfig): number {
   const todayStartMs = Math.floor(nowMs / dayMs) * dayMs;
   const sinceMs = todayStartMs - config.velocityCount.baselineDays * dayMs;
+  const { windowMs } = config.velocityCount;
   let baseline = 0;
   for (const day of history.dailyPeaks) if (day.dayStartMs >= sinceMs && day.dayStartMs < todayStartMs) baseline = Math.max(baseline, day.peak);
+  // Earlier days' windows not folded yet (no payment since), unless they overlap the current window.
+  for (const window of history.recentWindows) if (window.startMs >= sinceMs && window.startMs < todayStartMs && window.startMs + windowMs <= nowMs - windowMs) baseline = Math.max(baseline, window.count);
   return baseline;
 }
 

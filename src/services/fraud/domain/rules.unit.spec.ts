@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PaymentOrder } from '../../../contracts/payment.ts';
 import { fraudRuleIds, resolveFraudRulesConfig, type FraudRuleId, type FraudRulesConfig, type FraudRulesConfigInput } from './config.ts';
-import { beneficiaryKey, emptyAccountRiskState, evolve, scorePayment, type AccountRiskState, type FraudDecision, type PaymentScore } from './rules.ts';
+import { beneficiaryKey, emptyAccountRiskState, evolve, scorePayment, velocityBaseline, type AccountRiskState, type FraudDecision, type PaymentScore } from './rules.ts';
 
 // Given/when/then on pure functions: a state built by folding payments through `evolve`, then one
 // payment scored. Noon UTC on a weekday, so the unusual-hour rule stays quiet unless a test asks.
@@ -117,6 +117,14 @@ describe('velocity: a burst far above the account\'s own usual rate', () => {
 
   it('given payments older than the window, then they do not count', () => {
     expect(rulesOf(score(given(spread(40, noonMs - 10 * minuteMs, 9 * minuteMs), config), payment(), { config }))).toEqual([]);
+  });
+
+  it('given windows of an earlier day not folded yet (no payment since), then they are the baseline', () => {
+    const yesterdayEvening = [...spread(30, noonMs - 13 * hourMs, 9 * minuteMs)];
+    const state = given(yesterdayEvening, config);
+    expect(state.velocityHistory.dailyPeaks).toEqual([]);
+    expect(velocityBaseline(state.velocityHistory, noonMs, config)).toBe(30);
+    expect(velocityBaseline(state.velocityHistory, noonMs - 13 * hourMs + 5 * minuteMs, config)).toBe(0);
   });
 
   it('keeps the baseline small: a few open windows and one peak per day, however busy the account', () => {
