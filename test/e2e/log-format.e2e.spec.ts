@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { createLogger } from '../../src/backbone/observability/logger.ts';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 
+const cliMain = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const simulatorMain = fileURLToPath(new URL('../../tools/rtgs-simulator/main.ts', import.meta.url));
 const scratch = await mkdtemp(join(tmpdir(), 'paystream-log-format-'));
 
@@ -15,11 +14,21 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-// One format for an operator's log pipeline: the platform's lines and the RTGS simulator's
-// (its own process) are parsed the same way, level as a word and time as ISO 8601.
-it('the RTGS simulator process logs in the platform logger format', async () => {
-  const platformLine = platformLogLine();
-  const simulatorLine = await firstLineOfSimulator();
+// One format for an operator's log pipeline: the platform process (`paystream start`) and the
+// RTGS simulator process (as `start` runs it) write lines of the same shape: level as a word,
+// time as ISO 8601, the same base fields in the same order.
+it('the platform and the RTGS simulator processes log lines of the same shape', async () => {
+  const platformLine = await firstLogLine([cliMain, 'start', '--only', 'ledger'], {
+    // The embedded engines in a scratch directory, whatever this shell's environment points at;
+    // an RTGS_URL, so `start` does not run a simulator of its own.
+    PAYSTREAM_DATA_DIR: join(scratch, 'platform'),
+    PORT: String(await freePort()),
+    PAYSTREAM_API_KEY: `psk_logformat_${'a'.repeat(32)}`,
+    RTGS_URL: 'http://127.0.0.1:9',
+    RTGS_CALLBACK_TOKEN: 'b'.repeat(32),
+    LOG_LEVEL: 'info',
+  });
+  const simulatorLine = await firstLogLine([simulatorMain, '--port', String(await freePort()), '--data-file', join(scratch, 'rtgs-sim.jsonl')], {});
 
   for (const line of [platformLine, simulatorLine]) {
     expect(line.level).toBe('info');
@@ -29,22 +38,18 @@ it('the RTGS simulator process logs in the platform logger format', async () => 
     expect(typeof line.hostname).toBe('string');
     expect(typeof line.msg).toBe('string');
   }
+  expect(platformLine.service).toBe('paystream-ledger');
   expect(simulatorLine.service).toBe('rtgs-simulator');
-  expect(Object.keys(simulatorLine).slice(0, 5)).toEqual(Object.keys(platformLine).slice(0, 5));
-  expect(Object.keys(simulatorLine).slice(0, 5)).toEqual(['level', 'time', 'pid', 'hostname', 'service']);
-});
+  const baseFields = ['level', 'time', 'pid', 'hostname', 'service'];
+  expect(Object.keys(platformLine).slice(0, 5)).toEqual(baseFields);
+  expect(Object.keys(simulatorLine).slice(0, 5)).toEqual(baseFields);
+}, 60_000);
 
-function platformLogLine(): Record<string, unknown> {
-  const lines: string[] = [];
-  const destination = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) });
-  // As src/cli/main.ts builds the platform's logger.
-  createLogger({ service: 'paystream', destination }).info({ port: 3000 }, 'API listening');
-  return JSON.parse(lines[0]!) as Record<string, unknown>;
-}
-
-async function firstLineOfSimulator(): Promise<Record<string, unknown>> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [simulatorMain, '--port', String(port), '--data-file', join(scratch, 'rtgs-sim.jsonl')], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs a Node.js script, returns its first stdout line parsed as JSON, then stops it. */
+async function firstLogLine(args: string[], env: Record<string, string>): Promise<Record<string, unknown>> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PAYSTREAM_NAMESPACE']) delete childEnv[name];
+  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       let buffered = '';
@@ -54,13 +59,15 @@ async function firstLineOfSimulator(): Promise<Record<string, unknown>> {
         const end = buffered.indexOf('\n');
         if (end >= 0) resolve(buffered.slice(0, end));
       });
-      child.once('exit', (code) => reject(new Error(`the simulator exited with code ${code} before logging a line`)));
+      child.once('exit', (code) => reject(new Error(`${args[0]} exited with code ${code} before logging a line`)));
       child.once('error', reject);
     });
     return JSON.parse(line) as Record<string, unknown>;
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
 }
