@@ -39,11 +39,15 @@ export const cursorParameter = { type: 'string', minLength: 1, maxLength: 512, d
 /** The schema of a page's `nextCursor` field. */
 export const nextCursorSchema = { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page' } as const;
 
-/** Cuts `rows` (read with `limit + 1`) to a page, the cursor naming the sort key of its last item. */
-export function pageOf<Row>(rows: readonly Row[], limit: number, sortKeyOf: (row: Row) => readonly string[]): Page<Row> {
+/**
+ * Cuts `rows` (read with `limit + 1`) to a page; the next page's cursor is `cursorOf` its last item
+ * (`encodeCursor` of its sort key for an opaque cursor; the audit trail and the webhook deliveries
+ * give out a sequence or an id as is, as their `nextAfter`).
+ */
+export function pageOf<Row>(rows: readonly Row[], limit: number, cursorOf: (row: Row) => string): Page<Row> {
   const items = rows.slice(0, limit);
   const more = rows.length > limit;
-  return { items, nextCursor: more ? encodeCursor(sortKeyOf(items[items.length - 1]!)) : null };
+  return { items, nextCursor: more ? cursorOf(items[items.length - 1]!) : null };
 }
 
 export function encodeCursor(sortKey: readonly string[]): string {

@@ -4,7 +4,7 @@ import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
 import { ProblemError, problemSchema } from '../http/problem.ts';
-import { cursorParameter, decodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
+import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
 import { findAccount, lockAccounts, openAccount, postEntry, readStatement, trialBalance, type AccountRow, type StatementLine } from './ledger-store.ts';
@@ -171,7 +171,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         const beforeSeq = request.query.cursor === undefined ? null : BigInt(decodeCursor(request.query.cursor, 1, /^[1-9][0-9]{0,18}$/)[0]!);
         const limit = parseLimit(request.query.limit, statementPageLimits);
         const rows = await readStatement(db, { accountId: iban, beforeSeq, limit: limit + 1 });
-        const page = pageOf(rows, limit, (line) => [line.statementSeq.toString()]);
+        const page = pageOf(rows, limit, (line) => encodeCursor([line.statementSeq.toString()]));
         return { transactions: page.items.map(statementLineView), nextCursor: page.nextCursor };
       },
     );
