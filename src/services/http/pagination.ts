@@ -14,10 +14,10 @@ export interface Page<Item> {
 
 /**
  * `limit` as a declared query parameter. A string: the API's validation does not coerce, and a
- * query string is text; `parseLimit` reads it.
+ * query string is text; `parseLimit` reads and checks it, so every bad limit gets the same problem.
  */
 export function limitParameter(options: PageLimits) {
-  return { type: 'string', pattern: '^[0-9]{1,7}$', description: `Items per page, 1 to ${options.max}; default ${options.default}` } as const;
+  return { type: 'string', maxLength: 7, description: `Items per page: an integer from 1 to ${options.max}; default ${options.default}` } as const;
 }
 
 export interface PageLimits {

@@ -121,7 +121,8 @@ describe('deposit references and the account statement', () => {
   it.each([
     ['?limit=0', 'limit'],
     ['?limit=501', 'limit'],
-    ['?limit=ten', '/limit'],
+    ['?limit=ten', 'limit'],
+    ['?limit=-1', 'limit'],
     ['?cursor=not-a-cursor', 'cursor'],
     [`?cursor=${Buffer.from('["0"]').toString('base64url')}`, 'cursor'],
     ['?after=1', '/after'],
