@@ -52,8 +52,25 @@ export default tseslint.config(
     },
   },
   {
+    // The examples show the backbone as a library: its public entry points (the index.ts of each
+    // folder) and nothing of the payment platform, so they stay the shortest path to copy.
+    files: ['examples/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '/src/backbone/(?![\\w-]+/index\\.ts$)', message: "Examples import the backbone's public entry points only (src/backbone/<folder>/index.ts)." },
+            { group: ['**/src/services/**', '**/src/contracts/**', '**/src/runtime/**', '**/src/cli/**'], message: 'Examples stand on the backbone alone, not on the payment platform.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests, scripts and the CLI talk to the terminal.
-    files: ['**/*.spec.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['**/*.spec.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'src/cli/**/*.ts', 'examples/**/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );
