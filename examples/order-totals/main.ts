@@ -1,11 +1,10 @@
-// Runs the order-totals example end to end:
-//   sh scripts/node24.sh examples/order-totals/main.ts --engine embedded
-//   KAFKA_BROKERS=127.0.0.1:19092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
-//     sh scripts/node24.sh examples/order-totals/main.ts --engine kafka
+// Runs the order-totals example end to end (see examples/README.md):
+//   npm run example -- --engine embedded
+//   KAFKA_BROKERS=127.0.0.1:19092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run example -- --engine kafka
 // It creates the topics, starts the projection, places a few orders, waits until they are applied,
 // then publishes the very same events again (as a relay re-sending after a crash would) and shows
 // that the totals did not change.
-import { parseArgs } from 'node:util';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { migrate } from '../../src/backbone/storage/index.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/index.ts';
 import type { EventBus } from '../../src/backbone/messaging/index.ts';
@@ -30,13 +29,14 @@ try {
   try {
     const placed = await placeOrders(backbone.bus, backbone.codec, sampleOrders());
     await caughtUp(backbone.bus, consumer.name);
-    console.log(`placed ${placed.length} orders on ${config.engine}; totals:`);
-    console.table(await printableTotals());
+    const totals = await readTotals(backbone.db);
+    console.log(`placed ${placed.length} orders on ${config.engine}; totals in minor units:`);
+    console.table(totals.map((total) => ({ ...total, totalMinor: total.totalMinor.toString() })));
 
     await backbone.bus.publish(placed); // the same events (same event ids) at new offsets
     await caughtUp(backbone.bus, consumer.name);
-    console.log('re-delivered the same events; totals (unchanged):');
-    console.table(await printableTotals());
+    if (!isDeepStrictEqual(await readTotals(backbone.db), totals)) throw new Error('the re-delivered events changed the totals');
+    console.log(`published the same ${placed.length} events again: the totals are unchanged`);
   } finally {
     await consumer.stop();
   }
@@ -46,13 +46,27 @@ try {
   await backbone.close();
 }
 
+/** The engine from the command line (Kafka's addresses from the environment, as the platform reads them). */
 function engineConfig(): EngineConfig {
-  const { values } = parseArgs({ options: { engine: { type: 'string', default: 'embedded' }, 'data-dir': { type: 'string' }, namespace: { type: 'string' } } });
+  const values = parsedArguments();
   if (values.engine === 'embedded') return { engine: 'embedded', ...(values['data-dir'] && { dataDir: values['data-dir'] }) };
+  if (values.engine !== 'kafka') return refuse(`unknown engine "${values.engine}"`);
   const brokers = process.env.KAFKA_BROKERS?.split(',').filter(Boolean) ?? [];
   const databaseUrl = process.env.DATABASE_URL;
-  if (values.engine === 'kafka' && brokers.length > 0 && databaseUrl) return { engine: 'kafka', brokers, databaseUrl, ...(values.namespace && { namespace: values.namespace }) };
-  console.error(values.engine === 'kafka' ? `--engine kafka needs KAFKA_BROKERS and DATABASE_URL\n${usage}` : usage);
+  if (brokers.length === 0 || !databaseUrl) return refuse('--engine kafka needs KAFKA_BROKERS and DATABASE_URL');
+  return { engine: 'kafka', brokers, databaseUrl, ...(values.namespace && { namespace: values.namespace }) };
+}
+
+function parsedArguments() {
+  try {
+    return parseArgs({ options: { engine: { type: 'string', default: 'embedded' }, 'data-dir': { type: 'string' }, namespace: { type: 'string' } } }).values;
+  } catch (error) {
+    return refuse((error as Error).message); // an unknown or incomplete option
+  }
+}
+
+function refuse(reason: string): never {
+  console.error(`${reason}\n${usage}`);
   process.exit(2);
 }
 
@@ -62,11 +76,6 @@ async function caughtUp(bus: EventBus, groupId: string): Promise<void> {
     const [ends, committed] = await Promise.all([bus.endOffsets(ordersPlacedTopic), bus.committedOffsets(groupId, ordersPlacedTopic)]);
     return [...ends].every(([partition, end]) => end === 0n || (committed.get(partition) ?? 0n) >= end);
   }, `${groupId} to reach the end of ${ordersPlacedTopic}`);
-}
-
-/** Amounts stay exact bigints in minor units; printed as digits. */
-async function printableTotals() {
-  return (await readTotals(backbone.db)).map((total) => ({ ...total, totalMinor: total.totalMinor.toString() }));
 }
 
 async function eventCount(bus: EventBus, topic: string): Promise<bigint> {
