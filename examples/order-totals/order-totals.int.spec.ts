@@ -19,6 +19,8 @@ import { sampleOrders } from './producer.ts';
 // CI runs the example as a newcomer would (its main.ts in a process of its own) on both engines,
 // then opens what it left behind: the projection's table and the two topics.
 const main = join(import.meta.dirname, 'main.ts');
+// Joining a Kafka group and creating topics on a busy shared broker can take tens of seconds.
+const exampleTimeoutMs = 150_000;
 
 describe('the order-totals example on the embedded engine', () => {
   let dataDir: string;
@@ -38,7 +40,7 @@ describe('the order-totals example on the embedded engine', () => {
       await bus.close();
       await db.close();
     }
-  });
+  }, exampleTimeoutMs + 30_000);
 });
 
 describeWithKafka('the order-totals example on Kafka and PostgreSQL', () => {
@@ -60,7 +62,7 @@ describeWithKafka('the order-totals example on Kafka and PostgreSQL', () => {
       await bus.close();
       await db.close();
     }
-  });
+  }, exampleTimeoutMs + 30_000);
 });
 
 /**
@@ -119,7 +121,7 @@ async function decoded(bus: EventBus, topic: string): Promise<{ eventId: string;
 /** Runs the example's main.ts with the test's Node.js; resolves with its output, rejects with its errors. */
 function runExample(args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [main, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [main, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: exampleTimeoutMs }, (error, stdout, stderr) => {
       if (error) reject(new Error(`the example failed (${error.message}):\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });

@@ -1,10 +1,9 @@
 // The service of the example: an order-totals projection. It reads `orders.placed.v1`, keeps a
 // running total per customer and currency in a table of its own, and announces every new total on
 // `customers.total-changed.v1`. Nothing here knows which engine it runs on.
-import type { Database } from '../../src/backbone/storage/index.ts';
+import type { Database, Migration } from '../../src/backbone/storage/index.ts';
 import type { ConsumerOptions, EventHandler } from '../../src/backbone/consumer/index.ts';
 import { defineTopic, withFailureTopics, type TopicSpec } from '../../src/backbone/topics/index.ts';
-import type { Migration } from '../../src/backbone/storage/index.ts';
 
 export const ordersPlacedTopic = 'orders.placed.v1';
 export const totalChangedTopic = 'customers.total-changed.v1';
@@ -25,13 +24,17 @@ export interface TotalChanged {
   orderCount: number;
 }
 
+/** Blocking retries: the partition waits 1 s, then 5 s, and then the event is dead-lettered. */
+const retryDelaysMs = [1_000, 5_000];
+
 /**
- * Topics as code: both topics keyed by customer, so one customer's events stay in order, plus the
- * retry and dead-letter topics the consumer needs when an event fails. Three partitions are plenty
- * for an example; a real topic starts with headroom (`topicDefaults.partitions`).
+ * Topics as code, both keyed by customer so that one customer's events stay in order; the topic
+ * this service reads comes with its dead-letter topic `orders.placed.v1.dlq` (blocking retries
+ * need no retry topics). Three partitions are plenty for an example; a real topic starts with
+ * headroom (`topicDefaults.partitions`).
  */
 export function orderTotalsTopics(): TopicSpec[] {
-  return [ordersPlacedTopic, totalChangedTopic].flatMap((name) => withFailureTopics(defineTopic({ name, partitions: 3 })));
+  return [...withFailureTopics(defineTopic({ name: ordersPlacedTopic, partitions: 3 }), { retryDelaysMs: [] }), defineTopic({ name: totalChangedTopic, partitions: 3 })];
 }
 
 /** The service owns its table; `migrate(db, 'order-totals', ...)` applies each migration once. */
@@ -75,9 +78,9 @@ export function orderTotalsConsumer(): ConsumerOptions {
   return {
     name: 'order-totals',
     topics: [ordersPlacedTopic],
+    // The payload is what the codec decoded from a topic this service declared: an OrderPlaced.
     handler: handler as EventHandler,
-    // A failing event is retried after 1 s and 5 s, then dead-lettered to `orders.placed.v1.dlq`.
-    retry: { mode: 'blocking', delaysMs: [1_000, 5_000] },
+    retry: { mode: 'blocking', delaysMs: retryDelaysMs },
   };
 }
 
