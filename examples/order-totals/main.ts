@@ -1,6 +1,6 @@
 // Runs the order-totals example end to end (see examples/README.md):
 //   npm run example -- --engine embedded
-//   KAFKA_BROKERS=127.0.0.1:19092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run example -- --engine kafka
+//   KAFKA_BROKERS=127.0.0.1:19092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/order_totals_example npm run example -- --engine kafka
 // It creates the topics, starts the projection, places a few orders, waits until they are applied,
 // then publishes the very same events again (as a relay re-sending after a crash would) and shows
 // that the totals did not change.
