@@ -1,8 +1,9 @@
-import { topicPartitionKey, type EventBus, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
+import type { EventBus, Subscription } from '../messaging/event-bus.ts';
 import { deadLetterTopicOf, retryTopicOf } from '../topics/topic-naming.ts';
 import { defaultRetryDelaysMs } from '../topics/failure-topics.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { BatchProcessor, type BatchProcessorDeps, type Deduplication, type RetryPolicy } from './batch-processor.ts';
+import { ConsumerStore } from './consumer-store.ts';
 import { perEvent, type BatchEventHandler, type EventHandler } from './handler.ts';
 import { BatchCoalescer } from './batch-coalescer.ts';
 import { withLogContext } from '../observability/log-context.ts';
@@ -148,17 +149,8 @@ export class ConsumerRunner {
       groupId,
       topics,
       maxBatchRecords: this.#options.maxBatchRecords,
-      onAssigned: (partitions) => this.#storedPositions(groupId, partitions),
+      onAssigned: (partitions) => ConsumerStore.storedPositions(this.#deps.db, groupId, partitions),
       handleBatch: (batch) => (coalescer ? coalescer.submit(batch) : processor.process(batch)),
     });
-  }
-
-  async #storedPositions(owner: string, partitions: readonly TopicPartition[]): Promise<Map<string, bigint>> {
-    const result = await this.#deps.db.query<{ topic: string; partition: number; next_offset: bigint }>(
-      `select topic, partition, next_offset from consumer_positions where consumer = $1 and topic = any($2::text[])`,
-      [owner, [...new Set(partitions.map((tp) => tp.topic))]],
-    );
-    const wanted = new Set(partitions.map(topicPartitionKey));
-    return new Map(result.rows.filter((row) => wanted.has(topicPartitionKey(row))).map((row) => [topicPartitionKey(row), row.next_offset]));
   }
 }

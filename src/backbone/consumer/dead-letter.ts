@@ -32,6 +32,12 @@ export interface DeadLetter {
 }
 
 /**
+ * Dead letter. Contract: a record that cannot be decoded is dead-lettered in the transaction that
+ * applies the records around it; a record whose handler failed with a non-retryable error, or
+ * whose retries are exhausted (RETRIES_EXHAUSTED), in a transaction of its own that also moves the
+ * position past it. Either way the partition carries on, and `paystream_events_dead_lettered_total`
+ * counts the letter once it committed (see `deadLetterCodeOf`).
+ *
  * The dead-letter message: the original key, value and headers byte for byte (so a fixed consumer
  * can replay it as it was), plus why, where from, when, after how many attempts and for whom.
  * Retry bookkeeping headers are dropped: a replay starts fresh.
@@ -50,4 +56,9 @@ export function deadLetterMessage(letter: DeadLetter): OutgoingMessage {
   headers[deadLetterHeaders.attempts] = Buffer.from(String(letter.attempts));
   headers[deadLetterHeaders.consumerGroup] = Buffer.from(letter.consumer);
   return { topic: deadLetterTopicOf(letter.origin.topic), key: letter.record.key ?? Buffer.alloc(0), value: letter.record.value, headers };
+}
+
+/** The error code of a dead-letter message; undefined for any other message. */
+export function deadLetterCodeOf(message: OutgoingMessage): string | undefined {
+  return message.headers?.[deadLetterHeaders.errorCode]?.toString();
 }

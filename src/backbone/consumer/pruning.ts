@@ -1,4 +1,5 @@
 import type { Database } from '../storage/database.ts';
+import { ConsumerStore } from './consumer-store.ts';
 
 /**
  * The deduplication window: processed event ids older than this are forgotten. It must outlast
@@ -10,6 +11,5 @@ export const processedEventsRetentionMsDefault = 30 * 86_400_000;
 
 /** Deletes processed event ids older than the window; returns how many. Run it daily. */
 export async function pruneProcessedEvents(db: Database, nowMs: number, retentionMs = processedEventsRetentionMsDefault): Promise<number> {
-  const result = await db.query(`delete from consumer_processed_events where processed_at < to_timestamp($1::float8 / 1000.0)`, [nowMs - retentionMs]);
-  return result.rowCount;
+  return ConsumerStore.deleteProcessedIdsBefore(db, nowMs - retentionMs);
 }
