@@ -58,6 +58,11 @@ export class BatchProcessor {
     this.#metrics = new ConsumerMetrics(deps.metrics, options.consumer);
   }
 
+  /**
+   * Applies one partition's batch, run after run (see `failure-isolation.ts`). Rejects only for
+   * what is not a record's fault (the database or the schema registry down, a shutdown): the batch
+   * is then delivered again.
+   */
   async process(batch: RecordBatch): Promise<void> {
     const items = await this.#decodeBatch(batch);
     const { clock } = this.#deps;
