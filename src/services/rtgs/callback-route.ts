@@ -2,10 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GroupCommit } from '../../backbone/concurrency/group-commit.ts';
 import { applyStatuses, reportDateOf, type AppliedStatus, type StatusApplierDeps, type StatusToApply } from './status-applier.ts';
-import { parsePacs002 } from './iso20022/pacs002.ts';
-import { Iso20022Messages, type XsdValidator } from './iso20022/xsd-validator.ts';
-import { XmlReadError } from './iso20022/xml-reader.ts';
-import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
+import { parsePacs002 } from '../../contracts/iso20022/pacs002.ts';
+import { Iso20022Messages, type XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
+import { XmlReadError } from '../../contracts/iso20022/xml-reader.ts';
+import { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';
 
 export interface CallbackRouteOptions {
   path: string;
