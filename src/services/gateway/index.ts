@@ -47,3 +47,4 @@ export { installApiKeyAuth, requireScope } from './auth.ts';
 export { gatewayMigrations } from './schema.ts';
 export { statusRank, defaultStatusByTopic } from './status-projection.ts';
 export { checkPaymentRequest } from './domain/payment-request.ts';
+export { paymentsEndedBetween, paymentsByIds, type PaymentSnapshot } from './queries.ts';
