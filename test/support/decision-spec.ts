@@ -41,6 +41,8 @@ export interface DecisionSpec<Given, Input, Decision> {
 export interface DecisionAssertions<Decision> {
   /** The decision equals `expected` (deep equality; bigints compared exactly). */
   then(expected: Decision): void;
+  /** The decision has at least the fields of `expected` (vitest's `toMatchObject`), e.g. only its reason code. */
+  thenMatches(expected: Partial<Decision>): void;
   /** The decision passes `check` (for decisions with generated parts, e.g. ids). */
   thenSatisfies(check: (decision: Decision) => void): void;
   /**
@@ -59,6 +61,9 @@ function specOf<Given, State, Input, Decision>(stateOf: (given: Given) => State,
         return {
           then(expected) {
             expect(decideOrFail(decideNow, scenario), `${scenario}\nthen the decision should be ${describeValue(expected)}`).toEqual(expected);
+          },
+          thenMatches(expected) {
+            expect(decideOrFail(decideNow, scenario), `${scenario}\nthen the decision should match ${describeValue(expected)}`).toMatchObject(expected as object);
           },
           thenSatisfies(check) {
             const decision = decideOrFail(decideNow, scenario);

@@ -41,6 +41,11 @@ describe('decisionSpec on a state', () => {
     expect(failureOf(() => withdrawal.given(100n).when(-1n).thenThrows(RangeError, /overdraft/))).toContain("then the error's message");
   });
 
+  it('thenMatches compares the fields it is given, and names them when they differ', () => {
+    withdrawal.given(100n).when(101n).thenMatches({ kind: 'refuse' });
+    expect(failureOf(() => withdrawal.given(100n).when(101n).thenMatches({ kind: 'pay' }))).toContain('given 100n\nwhen 101n\nthen the decision should match {"kind":"pay"}');
+  });
+
   it('thenSatisfies passes a decision its check accepts and names the decision it refuses', () => {
     withdrawal.given(100n).when(5n).thenSatisfies((decision) => expect(decision.kind).toBe('pay'));
     expect(failureOf(() => withdrawal.given(1n).when(5n).thenSatisfies((decision) => expect(decision.kind).toBe('pay')))).toContain(
