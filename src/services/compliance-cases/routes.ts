@@ -2,13 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Database, SqlRunner } from '../../backbone/storage/database.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { formatDecimal } from '../../contracts/money.ts';
-import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
-import { PaymentReasonCodes } from '../../contracts/payment.ts';
-import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
 import { ProblemError, problemSchema } from '../http/problem.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
+import { decideCase } from './domain/case-decision.ts';
 
 interface CaseRow {
   case_id: string;
@@ -16,7 +14,7 @@ interface CaseRow {
   debtor_account: string;
   correlation_id: string;
   stage: 'SCREENING' | 'FRAUD';
-  status: string;
+  status: 'open' | 'approved' | 'rejected';
   reason: string;
   evidence: unknown;
   on_approve: unknown;
@@ -125,23 +123,19 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           const found = await tx.query<CaseRow>(`select * from compliance_cases where case_id = $1 for update`, [request.params.caseId]);
           const row = found.rows[0];
           if (!row) throw new ProblemError('not-found', `no case ${request.params.caseId}`);
-          if (row.status !== 'open') throw new ProblemError('conflict', `the case was already ${row.status}`);
-          const status = decision === 'approve' ? 'approved' : 'rejected';
-          await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
           // Read after the case row is locked: a payment attached before the lock is decided here,
           // and one held after it finds the case decided and opens a new one.
           const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
-          for (const payment of [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached]) {
-            const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: payment.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
-            const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
-            if (decision === 'approve') {
-              events.push(fromJsonValue<NewEvent>(payment.on_approve));
-            } else {
-              const rejected: PaymentRejected = { paymentId: payment.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
-              events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
-            }
-            await publisher.publish(tx, events, { correlationId: payment.correlation_id });
-          }
+          const payments = [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached].map((payment) => ({
+            paymentId: payment.payment_id,
+            correlationId: payment.correlation_id,
+            onApprove: fromJsonValue<NewEvent>(payment.on_approve),
+          }));
+          const outcome = decideCase({ caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments }, { decision, reason, officerKeyId: officer });
+          if (outcome.kind === 'refuse') throw new ProblemError('conflict', outcome.reason);
+          const { status } = outcome;
+          await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
+          for (const publication of outcome.publications) await publisher.publish(tx, publication.events, { correlationId: publication.correlationId });
           return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() }, attached);
         });
       },
