@@ -135,7 +135,7 @@ describe('double entry, for any amounts and accounts', () => {
 
   it('every posting a payment decision leads to sums to zero per currency, and never takes a debtor below its floor', () => {
     fc.assert(
-      fc.property(arbitraryAccount, arbitraryCreditor, fc.array(arbitraryPayment, { minLength: 1, maxLength: 20 }), fc.boolean(), (start, creditor, payments, settleInternally) => {
+      fc.property(arbitraryAccount, arbitraryCreditor, fc.array(arbitraryPayment, { minLength: 1, maxLength: 20 }), fc.boolean(), (start, creditor, payments, rtgsSettles) => {
         // Payments in a row on one account, as the ledger's batch decides them: each sees the holds of the ones before.
         let debtor = start;
         const entries: { currency: string; postings: Posting[] }[] = [];
@@ -145,8 +145,8 @@ describe('double entry, for any amounts and accounts', () => {
           expect(decision.amountMinor).toBe(payment.amountMinor);
           if (debtor.overdraftLimitMinor !== null) expect(availableMinor(debtor) - decision.amountMinor).toBeGreaterThanOrEqual(-debtor.overdraftLimitMinor);
           const counterpart = decision.route === 'INTERNAL' ? creditorId : bankAccounts.rtgsSettlement(payment.currency);
-          // Settled (internal transfers at once, RTGS ones when settleInternally says the network accepted) or still held.
-          if (decision.route === 'INTERNAL' || settleInternally) {
+          // Settled (internal transfers at once, RTGS ones when the network accepts them) or still held.
+          if (decision.route === 'INTERNAL' || rtgsSettles) {
             entries.push({ currency: payment.currency, postings: settlementPostings(decision.accountId, counterpart, decision.amountMinor) });
             debtor = { ...debtor, balanceMinor: debtor.balanceMinor - decision.amountMinor };
           } else {
