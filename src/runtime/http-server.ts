@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { installProblemErrorHandler } from '../services/http/error-handler.ts';
-import { confluentRegistryRoutes } from '../backbone/schema-registry-builtin/index.ts';
+import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
 
 /** A payment request is well under 4 KiB; anything near this limit is a mistake or an attack. */
@@ -12,12 +12,16 @@ export const schemaRegistryPrefix = '/schema-registry';
 
 /**
  * The operational HTTP surface: liveness, readiness (database, event log and registry answer),
- * Prometheus metrics, and the built-in schema registry's Confluent API. The payment API mounts
- * its routes on the same server.
+ * Prometheus metrics, and the built-in schema registry's Confluent API, which answers only the
+ * callers `authorizeRegistry` lets through. The payment API mounts its routes on the same server.
  */
 export async function buildHttpServer(
   backbone: Backbone,
-  options: { mount?: (app: FastifyInstance) => Promise<void>; readinessChecks?: Readonly<Record<string, () => Promise<void>>> } = {},
+  options: {
+    authorizeRegistry: RegistryAuthorizer;
+    mount?: (app: FastifyInstance) => Promise<void>;
+    readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
+  },
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
@@ -49,7 +53,7 @@ export async function buildHttpServer(
     const body = await backbone.metricsRegistry.metrics();
     return reply.type(backbone.metricsRegistry.contentType).send(body);
   });
-  if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin), { prefix: schemaRegistryPrefix });
+  if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin, { authorize: options.authorizeRegistry }), { prefix: schemaRegistryPrefix });
   if (options.mount) await options.mount(app);
   return app;
 }

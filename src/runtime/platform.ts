@@ -11,7 +11,7 @@ import { defaultRetryDelaysMs } from '../backbone/topics/failure-topics.ts';
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
 import { paymentSchemaMap } from '../contracts/schemas.ts';
 import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps } from '../services/index.ts';
-import { ApiKeys, installApiKeyAuth } from '../services/gateway/index.ts';
+import { ApiKeys, installApiKeyAuth, schemaRegistryAuthorizer } from '../services/gateway/index.ts';
 import type { PaystreamConfig } from './config.ts';
 import { openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
@@ -60,6 +60,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     const initialApiKey = await apiKeys.ensureInitialKey();
     const readinessChecks: Record<string, () => Promise<void>> = {};
     const app = await buildHttpServer(backbone, {
+      authorizeRegistry: schemaRegistryAuthorizer(apiKeys),
       readinessChecks,
       mount: async (server) => {
         installApiKeyAuth(server, apiKeys);

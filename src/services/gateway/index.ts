@@ -43,7 +43,7 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
 }
 
 export { ApiKeys } from './api-keys.ts';
-export { installApiKeyAuth, requireScope } from './auth.ts';
+export { installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from './auth.ts';
 export { gatewayMigrations } from './schema.ts';
 export { statusRank, defaultStatusByTopic } from './status-projection.ts';
 export { checkPaymentRequest } from './domain/payment-request.ts';

@@ -53,4 +53,14 @@ export const gatewayMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'keys with every scope get the schema registry scopes',
+    // schemas:read and schemas:write came after the first keys; a key created with every scope
+    // there was (the key printed at the first start) keeps every scope.
+    sql: `
+      update api_keys set scopes = scopes || array['schemas:read', 'schemas:write']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops'] and not scopes && array['schemas:read', 'schemas:write'];
+    `,
+  },
 ];
