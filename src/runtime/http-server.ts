@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import { installProblemErrorHandler } from '../services/http/error-handler.ts';
 import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
@@ -29,6 +30,7 @@ export async function buildHttpServer(
     // Validation must refuse, not repair: an unknown field or a number where a decimal string is
     // expected is the client's error to hear about (Fastify's defaults strip and coerce).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
   });
   installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
   await app.register(swagger, {
@@ -56,6 +58,22 @@ export async function buildHttpServer(
   if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin, { authorize: options.authorizeRegistry }), { prefix: schemaRegistryPrefix });
   if (options.mount) await options.mount(app);
   return app;
+}
+
+/**
+ * Fastify's own validator compiler, twice: bodies as configured (no coercion: JSON has types, and a
+ * number sent for a decimal string is refused), and the query string, path parameters and headers
+ * with coercion, because they are text by nature and `?limit=5` must satisfy `type: integer`.
+ */
+function textPartsCoerced(): BuildCompilerFromPool {
+  const build = AjvCompiler();
+  return (externalSchemas, options) => {
+    const strict = build(externalSchemas, options);
+    const coercing = build(externalSchemas, { ...options, mode: undefined, customOptions: { ...(options?.customOptions as AjvOptions | undefined), coerceTypes: true } });
+    // Fastify passes the route's schema with the part it is for (the package's types say a bare schema).
+    const byPart = (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route as never);
+    return byPart as unknown as ReturnType<BuildCompilerFromPool>;
+  };
 }
 
 async function readiness(backbone: Backbone, extra: Readonly<Record<string, () => Promise<void>>>): Promise<Record<string, string>> {

@@ -5,6 +5,7 @@ import { formatDecimal } from '../../contracts/money.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes } from '../../contracts/payment.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
+import { decodeCursor, encodeCursor, pageOf } from '../http/pagination.ts';
 import { ProblemError, problemSchema } from '../http/problem.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
@@ -30,6 +31,40 @@ interface CaseRow {
 
 const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 
+/** A page of the case list: at most `limit` (default 100, at most 500) cases. */
+const casesPageDefault = 100;
+const casesPageMax = 500;
+
+const nullableString = { type: ['string', 'null'] } as const;
+const caseSchema = {
+  type: 'object',
+  required: ['caseId', 'paymentId', 'debtorAccount', 'correlationId', 'stage', 'status', 'reason', 'amount', 'currency', 'evidence', 'openedAt', 'decidedAt', 'decidedBy', 'decisionReason'],
+  properties: {
+    caseId: { type: 'string' },
+    paymentId: { type: 'string' },
+    debtorAccount: { type: 'string' },
+    correlationId: { type: 'string' },
+    stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
+    status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+    reason: { type: 'string' },
+    amount: { type: 'string', description: 'decimal, in the currency\'s minor unit precision' },
+    currency: { type: 'string' },
+    evidence: { description: 'what screening or fraud scoring found' },
+    openedAt: { type: 'string', format: 'date-time' },
+    decidedAt: nullableString,
+    decidedBy: nullableString,
+    decisionReason: nullableString,
+  },
+} as const;
+const casePageSchema = {
+  type: 'object',
+  required: ['cases', 'next'],
+  properties: {
+    cases: { type: 'array', items: caseSchema },
+    next: { ...nullableString, description: 'the cursor of the next page; null on the last page' },
+  },
+} as const;
+
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
  * (it ends REJECTED, nothing debited) with a reason. Every decision is an event
@@ -38,19 +73,42 @@ const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 4
 export function complianceCaseRoutes(options: { db: Database; publisher: EventPublisher; requireScope: RequireScope }) {
   const { db, publisher, requireScope } = options;
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: number } }>(
+    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: number; cursor?: string } }>(
       '/v1/compliance/cases',
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'listComplianceCases',
           tags: ['compliance'],
-          summary: 'Payments held for review, oldest first',
-          querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
+          summary: 'Payments held for review, oldest first, a page at a time',
+          description: 'Pass the response\'s `next` as `cursor` for the next page; `next` is null on the last page. Every case is on exactly one page.',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              status: { type: 'string', enum: ['open', 'approved', 'rejected'], default: 'open' },
+              limit: { type: 'integer', minimum: 1, maximum: casesPageMax, default: casesPageDefault },
+              cursor: { type: 'string', maxLength: 512, description: 'the `next` of the previous page, as given' },
+            },
+          },
+          response: { 200: casePageSchema, 400: problemSchema, 401: problemSchema, 403: problemSchema },
         },
       },
       async (request) => {
-        const result = await db.query<CaseRow>(`select * from compliance_cases where status = $1 order by opened_at limit $2`, [request.query.status ?? 'open', request.query.limit ?? 100]);
-        return { cases: result.rows.map(caseView) };
+        const status = request.query.status ?? 'open';
+        const limit = request.query.limit ?? casesPageDefault;
+        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor, 2);
+        if (request.query.cursor !== undefined && !after) throw new ProblemError('invalid-field', '/cursor must be the next of a previous page, as given', '/cursor');
+        // Ordered by when the case was opened, to the microsecond, then by id: cases opened in one
+        // transaction share a time, and a cursor must still fall between two of them.
+        const result = await db.query<CaseRow & { opened_at_us: string }>(
+          `select *, (extract(epoch from opened_at) * 1000000)::bigint::text as opened_at_us from compliance_cases
+            where status = $1 and ($2::bigint is null or (opened_at, case_id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::text))
+            order by opened_at, case_id limit $4`,
+          [status, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+        );
+        const page = pageOf(result.rows, limit, (last) => encodeCursor([last.opened_at_us, last.case_id]));
+        return { cases: page.items.map(caseView), next: page.next };
       },
     );
 
