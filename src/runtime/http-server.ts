@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
-import { installProblemErrorHandler } from '../services/http/error-handler.ts';
+import { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from '../services/http/error-handler.ts';
 import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
 
@@ -31,6 +31,10 @@ export async function buildHttpServer(
     // expected is the client's error to hear about (Fastify's defaults strip and coerce).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
+    // Every refusal is problem+json, also those Fastify answers before any handler runs.
+    maxParamLength,
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
   });
   installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
   await app.register(swagger, {
