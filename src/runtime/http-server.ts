@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from '../services/http/error-handler.ts';
+import { problemOf, sendProblem } from '../services/http/problem.ts';
 import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
 
@@ -10,6 +11,39 @@ export const apiBodyLimitBytes = 32 * 1024;
 
 /** Prefix of the built-in registry's Confluent REST API (point Confluent clients at it). */
 export const schemaRegistryPrefix = '/schema-registry';
+
+/**
+ * The Fastify server paystream's HTTP surfaces run on, without routes: strict body validation,
+ * coerced query strings, and every refusal as problem+json, also those Fastify and Node's parser
+ * would answer with their own bodies (routing, malformed HTTP, a server shutting down).
+ */
+export function createApiServer(logError: (error: unknown) => void): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
+    // Validation must refuse, not repair: an unknown field or a number where a decimal string is
+    // expected is the client's error to hear about (Fastify's defaults strip and coerce).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
+    // Every refusal is problem+json, also those Fastify answers before any handler runs.
+    maxParamLength,
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
+    // Fastify's own 503 while closing is its JSON; the hook below answers it as a problem.
+    return503OnClosing: false,
+  });
+  installProblemErrorHandler(app, logError);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('retry-after', '1');
+    return sendProblem(reply, problemOf('service-unavailable', 'this server is shutting down; nothing was accepted, retry (another instance)'));
+  });
+  return app;
+}
 
 /**
  * The operational HTTP surface: liveness, readiness (database, event log and registry answer),
@@ -24,19 +58,7 @@ export async function buildHttpServer(
     readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
   },
 ): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
-    // Validation must refuse, not repair: an unknown field or a number where a decimal string is
-    // expected is the client's error to hear about (Fastify's defaults strip and coerce).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-    schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
-    // Every refusal is problem+json, also those Fastify answers before any handler runs.
-    maxParamLength,
-    frameworkErrors: frameworkErrorProblem,
-    clientErrorHandler: clientErrorProblem,
-  });
-  installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
+  const app = createApiServer((error) => backbone.logger.error({ err: error }, 'request failed'));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
