@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from '../services/http/error-handler.ts';
 import { problemOf, sendProblem } from '../services/http/problem.ts';
-import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
+import { confluentRegistryRoutes, registrySecuritySchemes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
 import type { Backbone } from './backbone.ts';
 
 /** A payment request is well under 4 KiB; anything near this limit is a mistake or an attack. */
@@ -26,7 +26,7 @@ export function createApiServer(logError: (error: unknown) => void): FastifyInst
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
     // Every refusal is problem+json, also those Fastify answers before any handler runs.
-    maxParamLength,
+    routerOptions: { maxParamLength },
     frameworkErrors: frameworkErrorProblem,
     clientErrorHandler: clientErrorProblem,
     // Fastify's own 503 while closing is its JSON; the hook below answers it as a problem.
@@ -63,7 +63,7 @@ export async function buildHttpServer(
     openapi: {
       openapi: '3.1.0',
       info: { title: 'paystream API', version: '1', description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'psk_… API key' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'psk_… API key' }, ...registrySecuritySchemes } },
       security: [{ apiKey: [] }],
     },
   });

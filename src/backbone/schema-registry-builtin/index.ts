@@ -1,4 +1,5 @@
 export { DatabaseSchemaRegistry } from './database-schema-registry.ts';
+export { registrySecuritySchemes } from './confluent-openapi.ts';
 export {
   allowEveryCall,
   confluentRegistryRoutes,
