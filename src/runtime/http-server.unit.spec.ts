@@ -7,7 +7,7 @@ import { createApiServer } from './http-server.ts';
 
 describe('the API server while it closes', () => {
   it('answers a request that arrives during shutdown with a 503 problem and closes the connection', async () => {
-    const app = createApiServer(() => {});
+    const app = createApiServer({ logError: () => {}, newRequestId: () => 'request-id-for-the-test' });
     let entered!: () => void;
     const inHandler = new Promise<void>((resolve) => (entered = resolve));
     let release!: () => void;

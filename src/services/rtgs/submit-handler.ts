@@ -119,7 +119,7 @@ export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHand
 
   /** Sends one recorded pacs.008; never throws (what fails is the chaser's to finish). */
   async function send(submission: NewSubmission): Promise<void> {
-    const log = deps.logger.child({ paymentId: submission.paymentId, uetr: submission.uetr });
+    const log = deps.logger.child({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr: submission.uetr });
     try {
       const outcome = await deps.network.deliverPacs008(submission.uetr, submission.pacs008);
       deps.metrics.submissions.inc({ outcome });
