@@ -8,9 +8,8 @@ import {
   SchemaRegistryError,
   type SubjectVersion,
 } from '../schema/schema-registry.ts';
-import type { DatabaseSchemaRegistry } from './database-schema-registry.ts';
-
 import { registryOperations, schemaRegistryContentType } from './confluent-openapi.ts';
+import type { DatabaseSchemaRegistry } from './database-schema-registry.ts';
 
 export { schemaRegistryContentType };
 
