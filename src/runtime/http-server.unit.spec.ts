@@ -2,6 +2,30 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from './http-server.ts';
 
+// Query strings and path parameters are text, read by their schema's types; bodies stay as sent.
+describe('the API server reading a request', () => {
+  it('coerces the query string and path parameters to their declared types, and not the body', async () => {
+    const app = createApiServer({ logError: () => {}, newRequestId: () => 'request-id-for-the-test' });
+    const typed = { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1 }, verbose: { type: 'boolean' } } } as const;
+    app.get('/items/:number', { schema: { params: { type: 'object', properties: { number: { type: 'integer' } } }, querystring: typed } }, async (request) => ({ params: request.params, query: request.query }));
+    app.post('/items', { schema: { body: { type: 'object', required: ['limit'], properties: { limit: { type: 'integer' } } } } }, async (request) => request.body);
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const read = await fetch(`${url}/items/7?limit=5&verbose=true`);
+      expect(read.status).toBe(200);
+      expect(await read.json()).toEqual({ params: { number: 7 }, query: { limit: 5, verbose: true } });
+      const notANumber = await fetch(`${url}/items/7?limit=five`);
+      expect(notANumber.status).toBe(400);
+      expect(await notANumber.json()).toMatchObject({ code: 'invalid-field', pointer: '/limit' });
+      const body = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: '5' }) });
+      expect(body.status).toBe(400);
+      expect(await body.json()).toMatchObject({ code: 'invalid-field', pointer: '/limit' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 // A request that reaches the server while it shuts down (here: on a connection busy with a request
 // in progress) is refused as problem+json, not with Fastify's own 503 body.
 

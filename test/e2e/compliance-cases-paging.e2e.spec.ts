@@ -45,13 +45,14 @@ describe('GET /v1/compliance/cases: query string and pages', () => {
   });
 
   it.each([
-    ['limit=abc', '/limit'],
-    ['limit=0', '/limit'],
-    ['limit=501', '/limit'],
-    ['limit=2.5', '/limit'],
+    ['limit=abc', 'limit'],
+    ['limit=0', 'limit'],
+    ['limit=501', 'limit'],
+    ['limit=2.5', 'limit'],
     ['status=closed', '/status'],
-    ['cursor=not-a-cursor', '/cursor'],
-    [`cursor=${Buffer.from('{"a":1}').toString('base64url')}`, '/cursor'],
+    ['cursor=not-a-cursor', 'cursor'],
+    [`cursor=${Buffer.from('{"a":1}').toString('base64url')}`, 'cursor'],
+    [`cursor=${Buffer.from('["x","case-paging-001"]').toString('base64url')}`, 'cursor'],
   ])('refuses ?%s with a problem naming %s', async (query, pointer) => {
     const response = await ps.api('GET', `/v1/compliance/cases?${query}`);
     expect(response.status).toBe(400);
@@ -68,7 +69,7 @@ describe('GET /v1/compliance/cases: query string and pages', () => {
       const response = await ps.api('GET', `/v1/compliance/cases?${query}`);
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       seen.push(...response.body.cases.map((item: { caseId: string }) => item.caseId));
-      cursor = response.body.next;
+      cursor = response.body.nextCursor;
       pages++;
       expect(pages).toBeLessThan(10);
     } while (cursor !== null);
@@ -76,15 +77,15 @@ describe('GET /v1/compliance/cases: query string and pages', () => {
     expect(seen).toEqual(opened);
   });
 
-  it('pages only the status asked for, and ends with next null', async () => {
+  it('pages only the status asked for, and ends with nextCursor null', async () => {
     await ps.platform.backbone.db.query(`update compliance_cases set status = 'approved' where case_id in ('case-paging-002', 'case-paging-009')`);
     const first = await ps.api('GET', '/v1/compliance/cases?status=approved&limit=1');
     expect(first.body.cases.map((item: { caseId: string }) => item.caseId)).toEqual(['case-paging-002']);
-    const second = await ps.api('GET', `/v1/compliance/cases?status=approved&limit=1&cursor=${encodeURIComponent(first.body.next)}`);
+    const second = await ps.api('GET', `/v1/compliance/cases?status=approved&limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`);
     expect(second.body.cases.map((item: { caseId: string }) => item.caseId)).toEqual(['case-paging-009']);
-    expect(second.body.next).toBeNull();
+    expect(second.body.nextCursor).toBeNull();
     const open = await ps.api('GET', '/v1/compliance/cases');
     expect(open.body.cases).toHaveLength(10);
-    expect(open.body.next).toBeNull();
+    expect(open.body.nextCursor).toBeNull();
   });
 });

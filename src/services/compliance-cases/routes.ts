@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '../../backbone/storage/database.ts';
+import type { Database, SqlRunner } from '../../backbone/storage/database.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { formatDecimal } from '../../contracts/money.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes } from '../../contracts/payment.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
-import { decodeCursor, encodeCursor, pageOf } from '../http/pagination.ts';
+import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
 import { ProblemError, problemSchema } from '../http/problem.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
@@ -29,16 +29,20 @@ interface CaseRow {
   decision_reason: string | null;
 }
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+/** A payment held while its account's case was open, decided with the case. */
+interface AttachedRow {
+  payment_id: string;
+  case_id: string;
+  correlation_id: string;
+  reason: string;
+  on_approve: unknown;
+  amount_minor: bigint;
+  currency: string;
+  attached_at: Date;
+}
 
-/** A page of the case list: at most `limit` (default 100, at most 500) cases. */
-const casesPageDefault = 100;
-const casesPageMax = 500;
-
-const nullableString = { type: ['string', 'null'] } as const;
 const caseSchema = {
   type: 'object',
-  required: ['caseId', 'paymentId', 'debtorAccount', 'correlationId', 'stage', 'status', 'reason', 'amount', 'currency', 'evidence', 'openedAt', 'decidedAt', 'decidedBy', 'decisionReason'],
   properties: {
     caseId: { type: 'string' },
     paymentId: { type: 'string' },
@@ -47,23 +51,35 @@ const caseSchema = {
     stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
     status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
     reason: { type: 'string' },
-    amount: { type: 'string', description: 'decimal, in the currency\'s minor unit precision' },
+    amount: { type: 'string', description: 'Decimal string in `currency`' },
     currency: { type: 'string' },
-    evidence: { description: 'what screening or fraud scoring found' },
+    evidence: { type: 'object', additionalProperties: true, description: 'What the officer needs to decide: matches, scores, list versions' },
     openedAt: { type: 'string', format: 'date-time' },
-    decidedAt: nullableString,
-    decidedBy: nullableString,
-    decisionReason: nullableString,
+    decidedAt: { type: ['string', 'null'], format: 'date-time' },
+    decidedBy: { type: ['string', 'null'], description: "The officer's API key id" },
+    decisionReason: { type: ['string', 'null'] },
+    attachedPayments: {
+      type: 'array',
+      description: "Payments of the same account held while the case was open (fraud cases): the case's decision applies to each",
+      items: {
+        type: 'object',
+        properties: {
+          paymentId: { type: 'string' },
+          correlationId: { type: 'string' },
+          reason: { type: 'string' },
+          amount: { type: 'string' },
+          currency: { type: 'string' },
+          attachedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
   },
 } as const;
-const casePageSchema = {
-  type: 'object',
-  required: ['cases', 'next'],
-  properties: {
-    cases: { type: 'array', items: caseSchema },
-    next: { ...nullableString, description: 'the cursor of the next page; null on the last page' },
-  },
-} as const;
+
+const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+
+/** The case list's pages: 100 cases unless the officer asks for fewer or more (at most 500). */
+const casesPageLimits = { default: 100, max: 500 };
 
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
@@ -73,42 +89,43 @@ const casePageSchema = {
 export function complianceCaseRoutes(options: { db: Database; publisher: EventPublisher; requireScope: RequireScope }) {
   const { db, publisher, requireScope } = options;
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: number; cursor?: string } }>(
+    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: string; cursor?: string } }>(
       '/v1/compliance/cases',
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
           operationId: 'listComplianceCases',
           tags: ['compliance'],
-          summary: 'Payments held for review, oldest first, a page at a time',
-          description: 'Pass the response\'s `next` as `cursor` for the next page; `next` is null on the last page. Every case is on exactly one page.',
+          summary: 'Payments held for review, oldest first',
+          description: 'Cursor-paginated: pass `nextCursor` as `cursor` until it is null; every case of the status is on exactly one page.',
           querystring: {
             type: 'object',
             additionalProperties: false,
-            properties: {
-              status: { type: 'string', enum: ['open', 'approved', 'rejected'], default: 'open' },
-              limit: { type: 'integer', minimum: 1, maximum: casesPageMax, default: casesPageDefault },
-              cursor: { type: 'string', maxLength: 512, description: 'the `next` of the previous page, as given' },
-            },
+            properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: limitParameter(casesPageLimits), cursor: cursorParameter },
           },
-          response: { 200: casePageSchema, 400: problemSchema, 401: problemSchema, 403: problemSchema },
+          response: {
+            200: { type: 'object', required: ['cases', 'nextCursor'], properties: { cases: { type: 'array', items: caseSchema }, nextCursor: nextCursorSchema } },
+            400: problemSchema,
+            401: problemSchema,
+            403: problemSchema,
+          },
         },
       },
       async (request) => {
-        const status = request.query.status ?? 'open';
-        const limit = request.query.limit ?? casesPageDefault;
-        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor, 2);
-        if (request.query.cursor !== undefined && !after) throw new ProblemError('invalid-field', '/cursor must be the next of a previous page, as given', '/cursor');
-        // Ordered by when the case was opened, to the microsecond, then by id: cases opened in one
-        // transaction share a time, and a cursor must still fall between two of them.
+        const limit = parseLimit(request.query.limit, casesPageLimits);
+        // The sort key: when the case was opened, to the microsecond, then its id (cases opened in
+        // one transaction share a time, and a page may end between two of them).
+        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor, 2, /^[\x21-\x7e]{1,128}$/);
+        if (after && !/^[0-9]{1,17}$/.test(after[0]!)) throw new ProblemError('invalid-field', 'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)', 'cursor');
         const result = await db.query<CaseRow & { opened_at_us: string }>(
           `select *, (extract(epoch from opened_at) * 1000000)::bigint::text as opened_at_us from compliance_cases
             where status = $1 and ($2::bigint is null or (opened_at, case_id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::text))
             order by opened_at, case_id limit $4`,
-          [status, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+          [request.query.status ?? 'open', after?.[0] ?? null, after?.[1] ?? null, limit + 1],
         );
         const page = pageOf(result.rows, limit, (last) => encodeCursor([last.opened_at_us, last.case_id]));
-        return { cases: page.items.map(caseView), next: page.next };
+        const attached = await attachedPayments(db, page.items.map((row) => row.case_id));
+        return { cases: page.items.map((row) => caseView(row, attached.get(row.case_id) ?? [])), nextCursor: page.nextCursor };
       },
     );
 
@@ -117,11 +134,13 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'decideComplianceCase',
           tags: ['compliance'],
           summary: 'Approve (release) or reject a held payment, with a reason',
+          description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { ...problems },
+          response: { 200: caseSchema, ...problems },
         },
       },
       async (request) => {
@@ -134,23 +153,37 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           if (row.status !== 'open') throw new ProblemError('conflict', `the case was already ${row.status}`);
           const status = decision === 'approve' ? 'approved' : 'rejected';
           await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
-          const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: row.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
-          const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
-          if (decision === 'approve') {
-            events.push(fromJsonValue<NewEvent>(row.on_approve));
-          } else {
-            const rejected: PaymentRejected = { paymentId: row.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
-            events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
+          // Read after the case row is locked: a payment attached before the lock is decided here,
+          // and one held after it finds the case decided and opens a new one.
+          const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
+          for (const payment of [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached]) {
+            const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: payment.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
+            const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
+            if (decision === 'approve') {
+              events.push(fromJsonValue<NewEvent>(payment.on_approve));
+            } else {
+              const rejected: PaymentRejected = { paymentId: payment.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
+              events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
+            }
+            await publisher.publish(tx, events, { correlationId: payment.correlation_id });
           }
-          await publisher.publish(tx, events, { correlationId: row.correlation_id });
-          return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() });
+          return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() }, attached);
         });
       },
     );
   };
 }
 
-function caseView(row: CaseRow) {
+/** The payments attached to each of these cases, in the order they were held. */
+async function attachedPayments(db: SqlRunner, caseIds: readonly string[]): Promise<Map<string, AttachedRow[]>> {
+  const byCase = new Map<string, AttachedRow[]>();
+  if (caseIds.length === 0) return byCase;
+  const result = await db.query<AttachedRow>(`select * from compliance_case_payments where case_id = any($1::text[]) order by attached_at, payment_id`, [caseIds]);
+  for (const row of result.rows) byCase.set(row.case_id, [...(byCase.get(row.case_id) ?? []), row]);
+  return byCase;
+}
+
+function caseView(row: CaseRow, attached: readonly AttachedRow[]) {
   return {
     caseId: row.case_id,
     paymentId: row.payment_id,
@@ -166,5 +199,14 @@ function caseView(row: CaseRow) {
     decidedAt: row.decided_at?.toISOString() ?? null,
     decidedBy: row.decided_by,
     decisionReason: row.decision_reason,
+    /** Payments of the same account held while the case was open: the decision applies to each. */
+    attachedPayments: attached.map((payment) => ({
+      paymentId: payment.payment_id,
+      correlationId: payment.correlation_id,
+      reason: payment.reason,
+      amount: formatDecimal(payment.amount_minor, payment.currency),
+      currency: payment.currency,
+      attachedAt: payment.attached_at.toISOString(),
+    })),
   };
 }

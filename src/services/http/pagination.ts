@@ -1,29 +1,72 @@
+import { ProblemError } from './problem.ts';
+
 /**
- * Keyset pagination for the API's lists: the store is asked for `limit + 1` rows after the
- * previous page's last row, in a total order; the extra row only says that a next page exists.
- * Every row is reached exactly once however rows are added meanwhile behind the cursor, which
- * `offset` cannot promise.
+ * Cursor pagination for list routes: a page is read with `limit + 1` rows, so whether there is a
+ * next page is known without counting, and the next page starts after the last row shown. The
+ * cursor is opaque to clients (base64url of the sort key of that row): they pass back what they
+ * were given, and the sort key can change without breaking them.
  */
-export function pageOf<Row, Key>(rows: readonly Row[], limit: number, keyOf: (last: Row) => Key): { items: Row[]; next: Key | null } {
+export interface Page<Item> {
+  items: Item[];
+  /** The cursor of the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * `limit` as a declared query parameter. A string, which `parseLimit` reads and checks, so every
+ * bad limit gets the same problem naming `limit`.
+ */
+export function limitParameter(options: PageLimits) {
+  return { type: 'string', maxLength: 7, description: `Items per page: an integer from 1 to ${options.max}; default ${options.default}` } as const;
+}
+
+export interface PageLimits {
+  max: number;
+  default: number;
+}
+
+/** The page size asked for, or the default; outside 1..max is a 400 naming the `limit` parameter. */
+export function parseLimit(text: string | undefined, limits: PageLimits): number {
+  if (text === undefined) return limits.default;
+  const limit = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(limit >= 1 && limit <= limits.max)) throw new ProblemError('invalid-field', `limit must be an integer from 1 to ${limits.max}`, 'limit');
+  return limit;
+}
+
+/** `cursor` as a declared query parameter. */
+export const cursorParameter = { type: 'string', minLength: 1, maxLength: 512, description: 'The `nextCursor` of the previous page; absent for the first page' } as const;
+
+/** The schema of a page's `nextCursor` field. */
+export const nextCursorSchema = { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page' } as const;
+
+/**
+ * Cuts `rows` (read with `limit + 1`) to a page; the next page's cursor is `cursorOf` its last item
+ * (`encodeCursor` of its sort key for an opaque cursor; the audit trail and the webhook deliveries
+ * give out a sequence or an id as is, as their `nextAfter`).
+ */
+export function pageOf<Row>(rows: readonly Row[], limit: number, cursorOf: (row: Row) => string): Page<Row> {
   const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? keyOf(items[items.length - 1]!) : null };
+  const more = rows.length > limit;
+  return { items, nextCursor: more ? cursorOf(items[items.length - 1]!) : null };
+}
+
+export function encodeCursor(sortKey: readonly string[]): string {
+  return Buffer.from(JSON.stringify(sortKey), 'utf8').toString('base64url');
 }
 
 /**
- * An opaque cursor for a position made of strings (the sort key of the last row seen): clients
- * pass it back as they got it and must not build one, so its format can change.
+ * The sort key inside a cursor, which must have `arity` string parts matching `part`; anything else
+ * (forged, truncated, from another list) is a 400 `invalid-field` naming the `cursor` parameter.
  */
-export function encodeCursor(position: readonly string[]): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/** The position in a cursor made by `encodeCursor` with `length` parts, or undefined if it is not one. */
-export function decodeCursor(cursor: string, length: number): string[] | undefined {
-  if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) return undefined;
+export function decodeCursor(cursor: string, arity: number, part: RegExp): string[] {
+  let parsed: unknown;
   try {
-    const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(position) && position.length === length && position.every((part) => typeof part === 'string') ? (position as string[]) : undefined;
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  if (!Array.isArray(parsed) || parsed.length !== arity || !parsed.every((item) => typeof item === 'string' && part.test(item))) {
+    throw new ProblemError('invalid-field', 'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)', 'cursor');
+  }
+  return parsed as string[];
 }

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
-import { pageOf, problemOf, sendProblem, type RequireScope } from '../http/index.ts';
+import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
+import { pageOf } from '../http/pagination.ts';
 import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists } from './subscriptions.ts';
 import { deliveryStatuses, listDeliveries, retryDeadLettered, type DeliveryStatus } from './deliveries.ts';
 
@@ -62,8 +63,8 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
         if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
         if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
         const rows = await listDeliveries(db, { subscriptionId: request.params.id, ...query, limit: query.limit + 1 });
-        const page = pageOf(rows, query.limit, (last) => last.id);
-        return { deliveries: page.items, nextAfter: page.next };
+        const page = pageOf(rows, query.limit, (delivery) => delivery.id);
+        return { deliveries: page.items, nextAfter: page.nextCursor };
       });
 
       scope.post<{ Params: { id: string; deliveryId: string } }>('/v1/webhooks/:id/deliveries/:deliveryId/retry', write, async (request, reply) => {
