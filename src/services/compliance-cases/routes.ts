@@ -5,7 +5,8 @@ import { formatDecimal } from '../../contracts/money.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes } from '../../contracts/payment.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
@@ -28,7 +29,6 @@ interface CaseRow {
   decision_reason: string | null;
 }
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
 
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
@@ -44,8 +44,10 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['compliance'],
+          operationId: 'listComplianceCases',
           summary: 'Payments held for review, oldest first',
           querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
+          response: { 200: { type: 'object', required: ['cases'], properties: { cases: { type: 'array', items: caseSchema } } }, ...problemResponses(400, 401, 403, 503) },
         },
       },
       async (request) => {
@@ -60,10 +62,11 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['compliance'],
+          operationId: 'decideComplianceCase',
           summary: 'Approve (release) or reject a held payment, with a reason',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { ...problems },
+          response: { 200: caseSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) },
         },
       },
       async (request) => {
@@ -91,6 +94,26 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
     );
   };
 }
+
+const caseSchema = {
+  type: 'object',
+  properties: {
+    caseId: { type: 'string' },
+    paymentId: { type: 'string' },
+    debtorAccount: { type: 'string' },
+    correlationId: { type: 'string' },
+    stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
+    status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+    reason: { type: 'string' },
+    amount: { type: 'string', description: 'Decimal string in `currency`' },
+    currency: { type: 'string' },
+    evidence: { description: 'What the stage found (screening matches, fraud rule scores), as the stage recorded it' },
+    openedAt: { type: 'string', format: 'date-time' },
+    decidedAt: { type: ['string', 'null'], format: 'date-time' },
+    decidedBy: { type: ['string', 'null'], description: 'The key id of the officer who decided' },
+    decisionReason: { type: ['string', 'null'] },
+  },
+} as const;
 
 function caseView(row: CaseRow) {
   return {

@@ -3,7 +3,8 @@ import { isValidIBAN } from 'ibantools';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
 import { findAccount, lockAccounts, openAccount, postEntry, trialBalance, type AccountRow } from './ledger-store.ts';
@@ -15,8 +16,6 @@ export interface LedgerRoutesOptions {
   requireScope: RequireScope;
   ibanIssuer: IbanIssuer;
 }
-
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const accountSchema = {
   type: 'object',
@@ -43,6 +42,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
+          operationId: 'openAccount',
           summary: 'Open an account of this bank',
           body: {
             type: 'object',
@@ -57,7 +57,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' },
             },
           },
-          response: { 201: accountSchema, ...problems },
+          response: { 201: accountSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -84,6 +84,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
+          operationId: 'depositToAccount',
           summary: "Fund an account from the bank's funding account",
           description: 'With an Idempotency-Key header, a repeated request makes one deposit.',
           params: { type: 'object', properties: { iban: { type: 'string' } } },
@@ -94,7 +95,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
             required: ['amount'],
             properties: { amount: { type: 'string', maxLength: 40 }, currency: { type: 'string', minLength: 3, maxLength: 3 } },
           },
-          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problems },
+          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -125,7 +126,13 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       '/v1/accounts/:iban',
       {
         preValidation: requireScope(Scopes.paymentsRead),
-        schema: { tags: ['accounts'], summary: 'Balance, reserved and available amounts of an account', params: { type: 'object', properties: { iban: { type: 'string' } } }, response: { 200: accountSchema, ...problems } },
+        schema: {
+          operationId: 'getAccount',
+          tags: ['accounts'],
+          summary: 'Balance, reserved and available amounts of an account',
+          params: { type: 'object', properties: { iban: { type: 'string' } } },
+          response: { 200: accountSchema, ...problemResponses(401, 403, 404, 503) },
+        },
       },
       async (request) => {
         const account = await findAccount(db, normalizeIban(request.params.iban));
@@ -140,6 +147,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['ledger'],
+          operationId: 'getTrialBalance',
           summary: 'Totals of debits and credits over all accounts, per currency',
           response: {
             200: {
@@ -149,7 +157,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
                 currencies: { type: 'array', items: { type: 'object', properties: { currency: { type: 'string' }, debits: { type: 'string' }, credits: { type: 'string' }, balanced: { type: 'boolean' } } } },
               },
             },
-            ...problems,
+            ...problemResponses(401, 403, 503),
           },
         },
       },
