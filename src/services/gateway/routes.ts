@@ -19,7 +19,7 @@ export interface PaymentRoutesOptions {
 }
 
 /** The Idempotency-Key's form; a key outside it is refused as `idempotency-key-invalid`. */
-export const idempotencyKeyPattern = '^[\\x21-\\x7e]{1,255}$';
+const idempotencyKeyPattern = '^[\\x21-\\x7e]{1,255}$';
 
 /** `POST /v1/payments` (202 at once) and `GET /v1/payments/{paymentId}` (status and timeline). */
 export function paymentRoutes(options: PaymentRoutesOptions) {
@@ -36,7 +36,7 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
           description: 'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
           headers: {
             type: 'object',
-            // Required, and checked by the handler so that its absence has a problem code of its own.
+            // A missing or malformed key is answered with its own problem codes (idempotencyKeyProblems).
             required: ['idempotency-key'],
             properties: {
               'idempotency-key': { type: 'string', pattern: idempotencyKeyPattern, description: '1 to 255 printable ASCII characters, unique per request you mean to make once.' },
