@@ -1,12 +1,26 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { installProblemErrorHandler } from '../services/http/error-handler.ts';
 import { confluentRegistryRoutes } from '../backbone/schema-registry-builtin/index.ts';
 import { bearerSecurity, publicRoute, securitySchemes } from '../services/http/openapi.ts';
+import { withLogContext } from '../backbone/observability/log-context.ts';
 import type { Backbone } from './backbone.ts';
 
 /** A payment request is well under 4 KiB; anything near this limit is a mistake or an attack. */
 export const apiBodyLimitBytes = 32 * 1024;
+
+/**
+ * The header a request's correlation id comes in and goes back in. A client's own id is kept when
+ * it looks like an id (8 to 128 of `A-Za-z0-9._:-`); otherwise the server makes one. A payment's
+ * events carry the id of the request that submitted it.
+ */
+export const correlationIdHeader = 'x-correlation-id';
+
+/**
+ * Routes polled by probes and Prometheus every few seconds: no access-log line (a readiness probe
+ * answers 503 on every poll while the consumer groups join). What fails inside them logs itself.
+ */
+const quietRoutes: ReadonlySet<string> = new Set(['/health/live', '/health/ready', '/metrics']);
 
 /** Prefix of the built-in registry's Confluent REST API (point Confluent clients at it). */
 export const schemaRegistryPrefix = '/schema-registry';
@@ -21,12 +35,16 @@ export async function buildHttpServer(
   options: { mount?: (app: FastifyInstance) => Promise<void>; readinessChecks?: Readonly<Record<string, () => Promise<void>>> } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
+    // Fastify's own request logging is off: it would log URLs with their query strings. The access
+    // line below logs the route pattern instead.
     logger: false,
+    genReqId: (request) => correlationIdOf(request.headers[correlationIdHeader], () => backbone.ids.eventId()),
     bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
     // Validation must refuse, not repair: an unknown field or a number where a decimal string is
     // expected is the client's error to hear about (Fastify's defaults strip and coerce).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
+  installCorrelation(app, backbone);
   installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
   await app.register(swagger, {
     openapi: {
@@ -74,6 +92,47 @@ const readySchema = {
 
 // Not serialized by Fastify (the handler sends a string); documents the exposition format.
 const metricsSchema = { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
+/** A client's correlation id when it looks like one, else a new one. */
+export function correlationIdOf(given: string | string[] | undefined, newId: () => string): string {
+  const value = Array.isArray(given) ? given[0] : given;
+  return value !== undefined && /^[A-Za-z0-9._:-]{8,128}$/.test(value) ? value : newId();
+}
+
+/**
+ * Every request runs in a log context with its correlation id (`request.id`, see `genReqId`), gets
+ * it back in a response header, and leaves one access-log line: method, route pattern (never the
+ * URL: path parameters and query strings can carry an IBAN or a name), status, duration,
+ * correlation id and API key id. Probes and scrapes are not logged.
+ */
+function installCorrelation(app: FastifyInstance, backbone: Backbone): void {
+  // Entered again before validation and the handler: a request body is read in the socket's own
+  // async context, which does not carry the one set when the request arrived.
+  const enter = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => withLogContext({ correlationId: request.id }, done);
+  app.addHook('onRequest', (request, reply, done) => {
+    // Routes that read the header (the payment intake, whose events carry the id) see the one
+    // made here when the client sent none or an unusable one.
+    request.headers[correlationIdHeader] = request.id;
+    reply.header(correlationIdHeader, request.id);
+    enter(request, reply, done);
+  });
+  app.addHook('preValidation', enter);
+  app.addHook('preHandler', enter);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '(no route)';
+    if (quietRoutes.has(route)) return;
+    backbone.logger.info(
+      {
+        correlationId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        ...(request.principal ? { keyId: request.principal.keyId } : {}),
+      },
+      'request',
+    );
+  });
+}
 
 async function readiness(backbone: Backbone, extra: Readonly<Record<string, () => Promise<void>>>): Promise<Record<string, string>> {
   const check = async (probe: () => Promise<unknown>) => {

@@ -3,6 +3,7 @@ import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { parseTraceparent } from '../../backbone/observability/tracing.ts';
 import { formatDecimal } from '../../contracts/money.ts';
+import { customerEventType, customerOutcome } from '../../contracts/customer-view.ts';
 import { ProblemError, sendProblem } from '../http/problem.ts';
 import { problemResponses } from '../http/openapi.ts';
 import { idempotencyKeyProblems } from '../http/error-handler.ts';
@@ -79,6 +80,7 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
           tags: ['payments'],
           operationId: 'getPayment',
           summary: 'A payment: status, fields, failure reason and the timeline of its events',
+          description: 'The status, reason and timeline are the customer’s view (docs/payments.md, “What a customer is told”): a payment stopped or held by the bank’s compliance checks shows a neutral code and text, never their evidence.',
           params: { type: 'object', properties: { paymentId: { type: 'string', maxLength: 64 } } },
           response: { 200: paymentViewSchema, ...problemResponses(400, 401, 403, 404, 503) },
         },
@@ -115,23 +117,28 @@ interface PaymentRow {
   updated_at: Date;
 }
 
+/** The customer's view of a payment: status, reason and timeline go through `customerOutcome` and `customerEventType`. */
 function paymentView(row: PaymentRow, timeline: { event_id: string; event_type: string; topic: string; occurred_at: Date }[]) {
   const order = row.payment_order;
+  const outcome = customerOutcome({ status: row.status, reasonCode: row.reason_code, reason: row.reason });
   return {
     paymentId: row.payment_id,
     uetr: row.uetr,
     endToEndId: order.endToEndId,
-    status: row.status,
+    status: outcome.status,
     amount: formatDecimal(BigInt(order.amountMinor), order.currency),
     currency: order.currency,
     debtor: order.debtor,
     creditor: order.creditor,
     remittanceInformation: order.remittanceInformation,
     correlationId: row.correlation_id,
-    failure: row.reason_code ? { code: row.reason_code, reason: row.reason } : null,
+    failure: outcome.reason ? { code: outcome.reason.code, reason: outcome.reason.text } : null,
     receivedAt: row.received_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-    timeline: timeline.map((entry) => ({ eventId: entry.event_id, type: entry.event_type, topic: entry.topic, at: entry.occurred_at.toISOString() })),
+    timeline: timeline.flatMap((entry) => {
+      const type = customerEventType(entry.event_type);
+      return type === undefined ? [] : [{ eventId: entry.event_id, type, at: entry.occurred_at.toISOString() }];
+    }),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
+import { pageOf } from '../http/pagination.ts';
 import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
 import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists, webhookUrlLengthMax } from './subscriptions.ts';
 import { deliveryStatuses, listDeliveries, retryDeadLettered, type DeliveryStatus } from './deliveries.ts';
@@ -64,8 +65,8 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
         if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
         if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
         const rows = await listDeliveries(db, { subscriptionId: request.params.id, ...query, limit: query.limit + 1 });
-        const deliveries = rows.slice(0, query.limit);
-        return { deliveries, nextAfter: rows.length > query.limit ? deliveries[deliveries.length - 1]!.id : null };
+        const page = pageOf(rows, query.limit, (delivery) => delivery.id);
+        return { deliveries: page.items, nextAfter: page.nextCursor };
       });
 
       scope.post<{ Params: { id: string; deliveryId: string } }>('/v1/webhooks/:id/deliveries/:deliveryId/retry', { preValidation: write, schema: schemas.retry }, async (request, reply) => {
