@@ -3,7 +3,8 @@ import swagger from '@fastify/swagger';
 import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
 import { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from '../services/http/error-handler.ts';
 import { problemOf, sendProblem } from '../services/http/problem.ts';
-import { confluentRegistryRoutes, registrySecuritySchemes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
+import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
+import { bearerSecurity, publicRoute, securitySchemes } from '../services/http/openapi.ts';
 import { withLogContext } from '../backbone/observability/log-context.ts';
 import type { Backbone } from './backbone.ts';
 
@@ -81,22 +82,30 @@ export async function buildHttpServer(
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'paystream API', version: '1', description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'psk_… API key' }, ...registrySecuritySchemes } },
-      security: [{ apiKey: [] }],
+      info: {
+        title: 'paystream API',
+        version: '1',
+        description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      // Relative: the document is served by the server it describes, wherever that is deployed.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
+      components: { securitySchemes },
+      // The default; public routes and the schema registry declare their own (src/services/http/openapi.ts).
+      security: bearerSecurity,
     },
   });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v1/')) route.bodyLimit ??= apiBodyLimitBytes;
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
+  app.get('/health/live', { schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'Liveness: the process answers', security: publicRoute, response: { 200: liveSchema } } }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { operationId: 'getReadiness', tags: ['operations'], summary: 'Readiness: the database, event log, registry and consumers answer', security: publicRoute, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
     const checks = await readiness(backbone, options.readinessChecks ?? {});
     const ready = Object.values(checks).every((check) => check === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { operationId: 'getMetrics', tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', security: publicRoute, response: { 200: metricsSchema } } }, async (_request, reply) => {
     const body = await backbone.metricsRegistry.metrics();
     return reply.type(backbone.metricsRegistry.contentType).send(body);
   });
@@ -105,6 +114,17 @@ export async function buildHttpServer(
   return app;
 }
 
+const liveSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } as const;
+
+const readySchema = {
+  description: 'Each check is `ok` or what failed; 503 until every one is `ok`',
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: { status: { type: 'string', enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+// Not serialized by Fastify (the handler sends a string); documents the exposition format.
+const metricsSchema = { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 /** A client's correlation id when it looks like one, else a new one. */
 export function correlationIdOf(given: string | string[] | undefined, newId: () => string): string {
   const value = Array.isArray(given) ? given[0] : given;

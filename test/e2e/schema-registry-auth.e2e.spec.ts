@@ -7,7 +7,7 @@ import { PgliteDatabase } from '../../src/backbone/storage-pglite/index.ts';
 import { schemaRegistryPrefix } from '../../src/runtime/http-server.ts';
 import { openSchemaRegistry } from '../../src/runtime/schema-registry.ts';
 import { allScopes, type Scope } from '../../src/services/http/scopes.ts';
-import { startTestPlatform, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
+import { startTestPlatform, type TestPlatform } from '../support/platform-fixture.ts';
 
 // The built-in schema registry on the platform's API port: every route refuses a caller without a
 // key (401) and a key without the route's scope (403, schemas:read for reads, schemas:write for
@@ -169,22 +169,7 @@ describe('the schema registry on the API port: who may read and write', () => {
     await app.ready();
     await app.close();
     await db.close();
-    expect(rows.map((row) => `${row.method} ${row.route}`).sort()).toEqual([...new Set(served)].sort()); // the root is served with and without its slash
-  });
-
-  it('every registry route is described in /openapi.json: operation id, tag, both credentials, its scope, its refusals', async () => {
-    const document = (await (await fetch(`${context.ps.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, JsonBody>>; components: JsonBody };
-    expect(document.components.securitySchemes.schemaRegistryBasic).toMatchObject({ type: 'http', scheme: 'basic' });
-    const operationIds = new Set<string>();
-    for (const row of rows) {
-      const path = `${schemaRegistryPrefix}${row.route.replace(/:(\w+)/g, '{$1}')}`.replace(/\/$/, '') || schemaRegistryPrefix;
-      const operation = document.paths[path]?.[row.method.toLowerCase()] ?? document.paths[`${path}/`]?.[row.method.toLowerCase()];
-      expect(operation, `${row.method} ${path}`).toMatchObject({ operationId: expect.any(String), summary: expect.any(String), tags: ['schema-registry'], security: [{ schemaRegistryBasic: [] }, { apiKey: [] }] });
-      expect(operation.description).toContain(`schemas:${row.access}`);
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '401', '403']));
-      operationIds.add(operation.operationId);
-    }
-    expect(operationIds.size).toBe(rows.length);
+    expect(rows.map((row) => `${row.method} ${row.route}`).sort()).toEqual(served.sort());
   });
 
   describe.each(rows)('$method $route ($access)', (row) => {
@@ -200,7 +185,7 @@ describe('the schema registry on the API port: who may read and write', () => {
         const response = await send(authorization);
         expect(response.status).toBe(401);
         expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
-        expect(await response.json()).toEqual({ error_code: 401, message: expect.any(String) });
+        expect(await response.json()).toEqual({ error_code: 40101, message: expect.any(String) });
       }
     });
 

@@ -1,116 +1,128 @@
+import type { FastifySchema, RouteOptions } from 'fastify';
+import { compatibilityModes } from '../schema/schema-registry.ts';
+
+/**
+ * The OpenAPI description of the Confluent REST API routes (`confluent-routes.ts`), one entry per
+ * `METHOD path`: `describeConfluentRoute` fills each route's schema as it is registered and refuses
+ * a route without an entry, so a new route cannot go undescribed.
+ *
+ * Responses are in Confluent's media type, errors as `{ error_code, message }`. Fastify serializes
+ * with these schemas: every field the handler returns is declared.
+ */
+export function describeConfluentRoute(route: RouteOptions & { routePath: string }): void {
+  if (route.method === 'HEAD') return; // Fastify's own HEAD for each GET, left out of the document
+  const key = `${String(route.method)} ${route.routePath || '/'}`;
+  const described = confluentRouteSchemas[key];
+  if (!described) throw new Error(`the schema registry route ${key} has no OpenAPI description in confluent-openapi.ts`);
+  route.schema = { ...described, ...route.schema };
+  // The handlers check their input and answer in Confluent's codes (42201, 40403, …), which its
+  // clients branch on; the schemas document that input and do not refuse it first.
+  route.attachValidation = true;
+}
+
 /** Confluent's content type; its clients also accept plain JSON. */
 export const schemaRegistryContentType = 'application/vnd.schemaregistry.v1+json';
 
-// The parts the descriptions below are made of (defined first: the descriptions are built at load).
+const content = (schema: object) => ({ content: { [schemaRegistryContentType]: { schema } } });
+const ok = (description: string, schema: object) => ({ 200: { description, ...content(schema) } });
 
 const errorSchema = {
-  description: "Confluent's error body",
-  content: {
-    [schemaRegistryContentType]: {
-      schema: { type: 'object', required: ['error_code', 'message'], properties: { error_code: { type: 'integer' }, message: { type: 'string' } } },
-    },
+  type: 'object',
+  properties: { error_code: { type: 'integer', description: 'Confluent\'s code, e.g. 40401 subject not found' }, message: { type: 'string' } },
+} as const;
+/** Every route also answers 401 and 403: the registry takes an API key with a `schemas:` scope. */
+const errors = (statuses: Record<number, string>) =>
+  Object.fromEntries(Object.entries({ ...authErrors, ...statuses }).map(([status, description]) => [status, { description, ...content(errorSchema) }]));
+const authErrors = { 401: 'Missing or invalid API key (40101)', 403: 'The API key lacks the scope, schemas:read or schemas:write (40301)' };
+const notFound = { 404: 'Subject, version or schema not found (40401, 40402, 40403)' };
+const invalid = { 422: 'Invalid schema, version or compatibility level (42201, 42202, 42203)' };
+const storeError = { 500: 'Store error (50001)' };
+
+const subject = { type: 'object', properties: { subject: { type: 'string' } } } as const;
+const subjectVersion = { type: 'object', properties: { subject: { type: 'string' }, version: { type: 'string', description: 'A version number or `latest`' } } } as const;
+const schemaId = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,10}$' } } } as const;
+const registration = {
+  type: 'object',
+  required: ['schema'],
+  properties: { schema: { type: 'string', description: 'The Avro schema, as JSON text' }, schemaType: { type: 'string', enum: ['AVRO'] }, references: { type: 'array', maxItems: 0 } },
+} as const;
+const versionBody = { type: 'object', properties: { subject: { type: 'string' }, version: { type: 'integer' }, id: { type: 'integer' }, schema: { type: 'string' } } } as const;
+const versions = { type: 'array', items: { type: 'integer' } } as const;
+const compatibility = { type: 'object', properties: { is_compatible: { type: 'boolean' }, messages: { type: 'array', items: { type: 'string' } } } } as const;
+const mode = { type: 'string', enum: [...compatibilityModes] } as const;
+const verbose = { type: 'object', properties: { verbose: { type: 'string', enum: ['true', 'false'], description: 'Also say why not' } } } as const;
+
+// The scheme is declared with the API's others, in src/services/http/openapi.ts.
+const base = { tags: ['schema registry'], security: [{ schemaRegistryBasic: [] }], consumes: [schemaRegistryContentType, 'application/json'] };
+
+const confluentRouteSchemas: Record<string, FastifySchema> = {
+  // Left out of the document: a liveness probe, no API; and under a prefix Fastify names it
+  // `/prefix/` in the document, a trailing slash OpenAPI tools refuse.
+  'GET /': { ...base, hide: true, operationId: 'getSchemaRegistryRoot', summary: 'An empty object: the registry answers', response: ok('Empty', { type: 'object' }) },
+  'GET /subjects': { ...base, operationId: 'listSubjects', summary: 'The subjects with at least one live version', response: { ...ok('Subject names', { type: 'array', items: { type: 'string' } }), ...errors(storeError) } },
+  'GET /subjects/:subject/versions': { ...base, operationId: 'listSubjectVersions', summary: "A subject's live versions", params: subject, response: { ...ok('Version numbers', versions), ...errors({ ...notFound, ...storeError }) } },
+  'POST /subjects/:subject/versions': {
+    ...base,
+    operationId: 'registerSchema',
+    summary: 'Register a schema under a subject (the same schema again answers its id)',
+    params: subject,
+    body: registration,
+    response: { ...ok('The schema id', { type: 'object', properties: { id: { type: 'integer' } } }), ...errors({ 409: 'Incompatible with the subject (409)', ...invalid, ...storeError }) },
   },
-} as const;
-
-const parameterSchemas = {
-  subject: { type: 'string', description: 'the subject, e.g. payments.submitted.v1-value' },
-  version: { type: 'string', description: 'a version number, latest, or -1 (latest)' },
-  id: { type: 'string', description: 'a global schema id' },
-} as const;
-
-const querySchemas = {
-  verbose: { type: 'string', enum: ['true', 'false'], description: 'true: say why a schema is incompatible' },
-  defaultToGlobal: { type: 'string', enum: ['true', 'false'], description: 'true: the global level when the subject has none' },
-} as const;
-
-const bodySchemas = {
-  schema: {
-    type: 'object',
-    required: ['schema'],
-    properties: {
-      schema: { type: 'string', description: 'the Avro schema, as JSON text' },
-      schemaType: { type: 'string', description: 'AVRO, the default, is the only type served' },
-      references: { type: 'array', description: 'schema references are not supported: absent or empty' },
-    },
+  'POST /subjects/:subject': { ...base, operationId: 'lookUpSchema', summary: 'Whether a schema is registered under a subject, and as which version', params: subject, body: registration, response: { ...ok('The version', versionBody), ...errors({ ...notFound, ...invalid, ...storeError }) } },
+  'GET /subjects/:subject/versions/:version': { ...base, operationId: 'getSubjectVersion', summary: 'A version of a subject', params: subjectVersion, response: { ...ok('The version', versionBody), ...errors({ ...notFound, ...invalid, ...storeError }) } },
+  'GET /subjects/:subject/versions/:version/schema': { ...base, operationId: 'getSubjectVersionSchema', summary: 'The schema of a version of a subject', params: subjectVersion, response: { ...ok('The schema', {}), ...errors({ ...notFound, ...invalid, ...storeError }) } },
+  'DELETE /subjects/:subject': { ...base, operationId: 'deleteSubject', summary: "Soft-delete a subject's versions (their ids keep resolving)", params: subject, response: { ...ok('The deleted versions', versions), ...errors({ ...notFound, ...storeError }) } },
+  'DELETE /subjects/:subject/versions/:version': { ...base, operationId: 'deleteSubjectVersion', summary: 'Soft-delete a version (its id keeps resolving)', params: subjectVersion, response: { ...ok('The deleted version', { type: 'integer' }), ...errors({ ...notFound, ...invalid, ...storeError }) } },
+  'GET /schemas/types': { ...base, operationId: 'listSchemaTypes', summary: 'The schema types served: AVRO only', response: { ...ok('Schema types', { type: 'array', items: { type: 'string' } }), ...errors({}) } },
+  'GET /schemas/ids/:id': { ...base, operationId: 'getSchemaById', summary: 'A schema by its id', params: schemaId, response: { ...ok('The schema', { type: 'object', properties: { schema: { type: 'string' } } }), ...errors({ ...notFound, ...storeError }) } },
+  'GET /schemas/ids/:id/versions': {
+    ...base,
+    operationId: 'listSchemaIdVersions',
+    summary: 'The subject versions that use a schema id',
+    params: schemaId,
+    response: { ...ok('Subject versions', { type: 'array', items: { type: 'object', properties: { subject: { type: 'string' }, version: { type: 'integer' } } } }), ...errors({ ...notFound, ...storeError }) },
   },
-  compatibility: {
-    type: 'object',
-    required: ['compatibility'],
-    properties: { compatibility: { type: 'string', description: 'BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE (NONE is refused)' } },
+  'POST /compatibility/subjects/:subject/versions/:version': {
+    ...base,
+    operationId: 'checkCompatibilityWithVersion',
+    summary: 'Whether a schema is compatible with a version of a subject',
+    params: subjectVersion,
+    querystring: verbose,
+    body: registration,
+    response: { ...ok('The verdict', compatibility), ...errors({ ...notFound, ...invalid, ...storeError }) },
   },
-} as const;
-
-/**
- * The OpenAPI description of the built-in registry's Confluent routes (`/openapi.json` lists them
- * beside the payment API): each with its operation id, summary, tag, parameters, its answers in
- * Confluent's content type, and its errors as Confluent's `{ error_code, message }`. The routes
- * attach rather than enforce what their schemas say about a request, so a bad body still gets
- * Confluent's own codes (42201, 42203) from the handler.
- */
-export const registryOperations = {
-  root: doc('getSchemaRegistryRoot', 'The registry answers (an empty object)', 'read', { type: 'object' }),
-  listSubjects: doc('listSchemaSubjects', 'Subjects with at least one version', 'read', { type: 'array', items: { type: 'string' } }),
-  listVersions: doc('listSchemaSubjectVersions', "A subject's version numbers", 'read', { type: 'array', items: { type: 'integer' } }, { params: ['subject'] }),
-  register: doc('registerSchema', 'Register a schema under a subject (or find it); refused if incompatible', 'write', { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } }, { params: ['subject'], body: 'schema' }),
-  lookup: doc('lookUpSchema', 'The version of a subject that has this schema', 'read', versionSchema(), { params: ['subject'], body: 'schema' }),
-  getVersion: doc('getSchemaVersion', "A subject's version (a number, latest or -1)", 'read', versionSchema(), { params: ['subject', 'version'] }),
-  getVersionSchema: doc('getSchemaVersionText', "A subject's version's schema, as the schema itself", 'read', {}, { params: ['subject', 'version'] }),
-  deleteSubject: doc('deleteSchemaSubject', "Soft-delete every version of a subject (ids keep resolving)", 'write', { type: 'array', items: { type: 'integer' } }, { params: ['subject'] }),
-  deleteVersion: doc('deleteSchemaVersion', "Soft-delete one version of a subject (its id keeps resolving)", 'write', { type: 'integer' }, { params: ['subject', 'version'] }),
-  schemaTypes: doc('listSchemaTypes', 'The schema types served: AVRO', 'read', { type: 'array', items: { type: 'string' } }),
-  getById: doc('getSchemaById', 'A schema by its global id', 'read', { type: 'object', required: ['schema'], properties: { schema: { type: 'string' } } }, { params: ['id'] }),
-  versionsOfId: doc('listSchemaIdVersions', 'The subject versions that use a schema id', 'read', { type: 'array', items: { type: 'object', required: ['subject', 'version'], properties: { subject: { type: 'string' }, version: { type: 'integer' } } } }, { params: ['id'] }),
-  checkVersion: doc('checkSchemaCompatibilityWithVersion', 'Whether a schema is compatible with a version (or what a registration checks, for latest)', 'read', compatibilitySchema(), { params: ['subject', 'version'], query: ['verbose'], body: 'schema' }),
-  checkSubject: doc('checkSchemaCompatibility', 'Whether a schema could be registered under a subject', 'read', compatibilitySchema(), { params: ['subject'], query: ['verbose'], body: 'schema' }),
-  getConfig: doc('getSchemaCompatibility', 'The global compatibility level', 'read', { type: 'object', required: ['compatibilityLevel'], properties: { compatibilityLevel: { type: 'string' } } }),
-  setConfig: doc('setSchemaCompatibility', 'Set the global compatibility level (NONE is refused)', 'write', { type: 'object', required: ['compatibility'], properties: { compatibility: { type: 'string' } } }, { body: 'compatibility' }),
-  getSubjectConfig: doc('getSchemaSubjectCompatibility', "A subject's compatibility level (40408 without one, unless defaultToGlobal=true)", 'read', { type: 'object', required: ['compatibilityLevel'], properties: { compatibilityLevel: { type: 'string' } } }, { params: ['subject'], query: ['defaultToGlobal'] }),
-  setSubjectConfig: doc('setSchemaSubjectCompatibility', "Set a subject's compatibility level (NONE is refused)", 'write', { type: 'object', required: ['compatibility'], properties: { compatibility: { type: 'string' } } }, { params: ['subject'], body: 'compatibility' }),
-} as const;
-
-/** The security schemes the registry's routes accept, to declare in the OpenAPI document's components. */
-export const registrySecuritySchemes = {
-  schemaRegistryBasic: { type: 'http', scheme: 'basic', description: 'HTTP basic auth as Confluent clients send it: any username, the API key as the password' },
-} as const;
-
-function doc(
-  operationId: string,
-  summary: string,
-  access: 'read' | 'write',
-  ok: object,
-  parts: { params?: readonly (keyof typeof parameterSchemas)[]; query?: readonly (keyof typeof querySchemas)[]; body?: keyof typeof bodySchemas } = {},
-) {
-  const scope = access === 'read' ? 'schemas:read' : 'schemas:write';
-  return {
-    access,
-    operationId,
-    summary,
-    description: `Confluent Schema Registry REST API; needs the scope ${scope}.`,
-    tags: ['schema-registry'],
-    security: [{ schemaRegistryBasic: [] }, { apiKey: [] }],
-    ...(parts.params ? { params: { type: 'object', required: parts.params, properties: Object.fromEntries(parts.params.map((name) => [name, parameterSchemas[name]])) } } : {}),
-    ...(parts.query ? { querystring: { type: 'object', properties: Object.fromEntries(parts.query.map((name) => [name, querySchemas[name]])) } } : {}),
-    ...(parts.body ? { body: bodySchemas[parts.body] } : {}),
-    response: {
-      200: { description: summary, content: { [schemaRegistryContentType]: { schema: ok } } },
-      401: errorSchema,
-      403: errorSchema,
-      404: errorSchema,
-      422: errorSchema,
-      ...(access === 'write' || parts.body === 'schema' ? { 409: errorSchema } : {}),
-      500: errorSchema,
-    },
-  };
-}
-
-function versionSchema() {
-  return {
-    type: 'object',
-    required: ['subject', 'version', 'id', 'schema'],
-    properties: { subject: { type: 'string' }, version: { type: 'integer' }, id: { type: 'integer' }, schema: { type: 'string' } },
-  };
-}
-
-function compatibilitySchema() {
-  return { type: 'object', required: ['is_compatible'], properties: { is_compatible: { type: 'boolean' }, messages: { type: 'array', items: { type: 'string' } } } };
-}
+  'POST /compatibility/subjects/:subject/versions': {
+    ...base,
+    operationId: 'checkCompatibility',
+    summary: 'Whether a schema could be registered under a subject',
+    params: subject,
+    querystring: verbose,
+    body: registration,
+    response: { ...ok('The verdict', compatibility), ...errors({ ...invalid, ...storeError }) },
+  },
+  'GET /config': { ...base, operationId: 'getGlobalCompatibility', summary: 'The global compatibility level', response: { ...ok('The level', { type: 'object', properties: { compatibilityLevel: mode } }), ...errors(storeError) } },
+  'PUT /config': {
+    ...base,
+    operationId: 'setGlobalCompatibility',
+    summary: 'Set the global compatibility level (NONE is refused)',
+    body: { type: 'object', required: ['compatibility'], properties: { compatibility: mode } },
+    response: { ...ok('The level set', { type: 'object', properties: { compatibility: mode } }), ...errors({ ...invalid, ...storeError }) },
+  },
+  'GET /config/:subject': {
+    ...base,
+    operationId: 'getSubjectCompatibility',
+    summary: "A subject's compatibility level",
+    params: subject,
+    querystring: { type: 'object', properties: { defaultToGlobal: { type: 'string', enum: ['true', 'false'], description: 'The global level when the subject has none' } } },
+    response: { ...ok('The level', { type: 'object', properties: { compatibilityLevel: mode } }), ...errors({ 404: 'The subject has no level of its own (40408)', ...storeError }) },
+  },
+  'PUT /config/:subject': {
+    ...base,
+    operationId: 'setSubjectCompatibility',
+    summary: "Set a subject's compatibility level (NONE is refused)",
+    params: subject,
+    body: { type: 'object', required: ['compatibility'], properties: { compatibility: mode } },
+    response: { ...ok('The level set', { type: 'object', properties: { compatibility: mode } }), ...errors({ ...invalid, ...storeError }) },
+  },
+};

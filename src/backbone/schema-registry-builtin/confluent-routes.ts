@@ -8,8 +8,8 @@ import {
   SchemaRegistryError,
   type SubjectVersion,
 } from '../schema/schema-registry.ts';
-import { registryOperations, schemaRegistryContentType } from './confluent-openapi.ts';
 import type { DatabaseSchemaRegistry } from './database-schema-registry.ts';
+import { describeConfluentRoute, schemaRegistryContentType } from './confluent-openapi.ts';
 
 export { schemaRegistryContentType };
 
@@ -55,7 +55,7 @@ export interface ConfluentRoutesOptions {
  * Every route asks `options.authorize` first, before its body is read: reads (GETs, a lookup
  * `POST /subjects/{subject}`, compatibility checks) for `read`, registrations, deletes and
  * compatibility changes for `write`. A refusal answers Confluent's `{ error_code, message }`
- * (401, or 403 with 40301) like every other error here, since Confluent clients read that shape.
+ * (40101 or 40301) like every other error here, since Confluent clients read that shape.
  */
 export function confluentRegistryRoutes(registry: DatabaseSchemaRegistry, options: ConfluentRoutesOptions): FastifyPluginAsync {
   return async (app) => {
@@ -63,31 +63,23 @@ export function confluentRegistryRoutes(registry: DatabaseSchemaRegistry, option
     app.addContentTypeParser(/^application\/vnd\.schemaregistry(\.v1)?\+json/, { parseAs: 'string' }, parseJson);
     app.addContentTypeParser('application/octet-stream', { parseAs: 'string' }, parseJson);
     app.setErrorHandler((error, _request, reply) => sendError(reply, error));
-    const described = describedRoute(options.authorize);
-    subjectRoutes(app, registry, described);
-    schemaAndConfigRoutes(app, registry, described);
+    app.addHook('onRoute', describeConfluentRoute);
+    const guards = { read: guard(options.authorize, 'read'), write: guard(options.authorize, 'write') };
+    subjectRoutes(app, registry, guards);
+    schemaAndConfigRoutes(app, registry, guards);
   };
 }
 
-type Described = (operation: keyof typeof registryOperations) => { onRequest: onRequestHookHandler; schema: object; attachValidation: true };
-
-/** A route's options: its guard (read or write, as its description says) and its OpenAPI description. */
-function describedRoute(authorize: RegistryAuthorizer): Described {
-  const guards = { read: guard(authorize, 'read'), write: guard(authorize, 'write') };
-  return (operation) => {
-    const { access, ...schema } = registryOperations[operation];
-    return { ...guards[access], schema, attachValidation: true };
-  };
-}
+type Guards = Readonly<Record<RegistryAccess, { onRequest: onRequestHookHandler }>>;
 
 function guard(authorize: RegistryAuthorizer, access: RegistryAccess): { onRequest: onRequestHookHandler } {
   return {
     onRequest: async (request, reply) => {
       const refusal = await authorize(request, access);
       if (!refusal) return;
-      // Confluent's own codes: 401 (no or bad credentials) and 40301 (the principal may not do this).
+      // Confluent's codes: 40101 (no or bad credentials) and 40301 (the principal may not do this).
       if (refusal.status === 401) reply.header('www-authenticate', 'Basic realm="paystream-schema-registry", Bearer realm="paystream-schema-registry"');
-      return reply.status(refusal.status).type(schemaRegistryContentType).send({ error_code: refusal.status === 401 ? 401 : 40301, message: refusal.message });
+      return reply.status(refusal.status).type(schemaRegistryContentType).send({ error_code: refusal.status === 401 ? 40101 : 40301, message: refusal.message });
     },
   };
 }
@@ -95,68 +87,66 @@ function guard(authorize: RegistryAuthorizer, access: RegistryAccess): { onReque
 type Params = { subject: string; version: string; id: string };
 type Query = { verbose?: string; defaultToGlobal?: string };
 
-function subjectRoutes(app: FastifyInstance, registry: DatabaseSchemaRegistry, described: Described): void {
-  // Under a prefix, the root without and with its slash, described once (OpenAPI paths have no trailing slash).
-  app.get('/', { ...described('root'), prefixTrailingSlash: 'no-slash' }, async (_request, reply) => send(reply, {}));
-  if (app.prefix !== '') app.get('/', { ...described('root'), schema: { hide: true }, prefixTrailingSlash: 'slash' }, async (_request, reply) => send(reply, {}));
-  app.get('/subjects', described('listSubjects'), async (_request, reply) => send(reply, await registry.listSubjects()));
-  app.get<{ Params: Params }>('/subjects/:subject/versions', described('listVersions'), async (request, reply) =>
+function subjectRoutes(app: FastifyInstance, registry: DatabaseSchemaRegistry, { read, write }: Guards): void {
+  app.get('/', read, async (_request, reply) => send(reply, {}));
+  app.get('/subjects', read, async (_request, reply) => send(reply, await registry.listSubjects()));
+  app.get<{ Params: Params }>('/subjects/:subject/versions', read, async (request, reply) =>
     send(reply, await registry.listVersions(request.params.subject)),
   );
-  app.post<{ Params: Params }>('/subjects/:subject/versions', described('register'), async (request, reply) =>
+  app.post<{ Params: Params }>('/subjects/:subject/versions', write, async (request, reply) =>
     send(reply, { id: await registry.register(request.params.subject, schemaOf(request.body)) }),
   );
-  app.post<{ Params: Params }>('/subjects/:subject', described('lookup'), async (request, reply) =>
+  app.post<{ Params: Params }>('/subjects/:subject', read, async (request, reply) =>
     send(reply, versionBody(await registry.lookup(request.params.subject, schemaOf(request.body)))),
   );
-  app.get<{ Params: Params }>('/subjects/:subject/versions/:version', described('getVersion'), async (request, reply) =>
+  app.get<{ Params: Params }>('/subjects/:subject/versions/:version', read, async (request, reply) =>
     send(reply, versionBody(await versionOf(registry, request.params))),
   );
-  app.get<{ Params: Params }>('/subjects/:subject/versions/:version/schema', described('getVersionSchema'), async (request, reply) =>
+  app.get<{ Params: Params }>('/subjects/:subject/versions/:version/schema', read, async (request, reply) =>
     reply.type(schemaRegistryContentType).send((await versionOf(registry, request.params)).schema),
   );
-  app.delete<{ Params: Params }>('/subjects/:subject', described('deleteSubject'), async (request, reply) =>
+  app.delete<{ Params: Params }>('/subjects/:subject', write, async (request, reply) =>
     send(reply, await registry.deleteVersions(request.params.subject)),
   );
-  app.delete<{ Params: Params }>('/subjects/:subject/versions/:version', described('deleteVersion'), async (request, reply) => {
+  app.delete<{ Params: Params }>('/subjects/:subject/versions/:version', write, async (request, reply) => {
     const version = (await versionOf(registry, request.params)).version;
     await registry.deleteVersions(request.params.subject, version);
     return send(reply, version);
   });
 }
 
-function schemaAndConfigRoutes(app: FastifyInstance, registry: DatabaseSchemaRegistry, described: Described): void {
-  app.get('/schemas/types', described('schemaTypes'), async (_request, reply) => send(reply, ['AVRO']));
-  app.get<{ Params: Params }>('/schemas/ids/:id', described('getById'), async (request, reply) =>
+function schemaAndConfigRoutes(app: FastifyInstance, registry: DatabaseSchemaRegistry, { read, write }: Guards): void {
+  app.get('/schemas/types', read, async (_request, reply) => send(reply, ['AVRO']));
+  app.get<{ Params: Params }>('/schemas/ids/:id', read, async (request, reply) =>
     send(reply, { schema: await registry.getById(idOf(request.params.id)) }),
   );
-  app.get<{ Params: Params }>('/schemas/ids/:id/versions', described('versionsOfId'), async (request, reply) =>
+  app.get<{ Params: Params }>('/schemas/ids/:id/versions', read, async (request, reply) =>
     send(reply, await registry.versionsOfId(idOf(request.params.id))),
   );
   const compatibility = async (subject: string, version: string, body: unknown, verbose: boolean) => {
     const result = await registry.checkCompatibility(subject, schemaOf(body), parseVersion(version));
     return verbose ? { is_compatible: result.compatible, messages: result.messages } : { is_compatible: result.compatible };
   };
-  app.post<{ Params: Params; Querystring: Query }>('/compatibility/subjects/:subject/versions/:version', described('checkVersion'), async (request, reply) =>
+  app.post<{ Params: Params; Querystring: Query }>('/compatibility/subjects/:subject/versions/:version', read, async (request, reply) =>
     send(reply, await compatibility(request.params.subject, request.params.version, request.body, request.query.verbose === 'true')),
   );
-  app.post<{ Params: Params; Querystring: Query }>('/compatibility/subjects/:subject/versions', described('checkSubject'), async (request, reply) =>
+  app.post<{ Params: Params; Querystring: Query }>('/compatibility/subjects/:subject/versions', read, async (request, reply) =>
     send(reply, await compatibility(request.params.subject, 'latest', request.body, request.query.verbose === 'true')),
   );
-  app.get('/config', described('getConfig'), async (_request, reply) => send(reply, { compatibilityLevel: await registry.getCompatibility() }));
-  app.put('/config', described('setConfig'), async (request, reply) => {
+  app.get('/config', read, async (_request, reply) => send(reply, { compatibilityLevel: await registry.getCompatibility() }));
+  app.put('/config', write, async (request, reply) => {
     const mode = parseCompatibilityMode(fieldOf(request.body, 'compatibility'));
     await registry.setCompatibility(mode);
     return send(reply, { compatibility: mode });
   });
-  app.get<{ Params: Params; Querystring: Query }>('/config/:subject', described('getSubjectConfig'), async (request, reply) => {
+  app.get<{ Params: Params; Querystring: Query }>('/config/:subject', read, async (request, reply) => {
     const { subject } = request.params;
     const mode = request.query.defaultToGlobal === 'true' ? await registry.getCompatibility(subject) : await registry.getSubjectCompatibility(subject);
     // Confluent answers 40408 here; clients (kafkajs's among them) read it as "first registration".
     if (!mode) throw notConfigured(subject);
     return send(reply, { compatibilityLevel: mode });
   });
-  app.put<{ Params: Params }>('/config/:subject', described('setSubjectConfig'), async (request, reply) => {
+  app.put<{ Params: Params }>('/config/:subject', write, async (request, reply) => {
     const mode = parseCompatibilityMode(fieldOf(request.body, 'compatibility'));
     await registry.setCompatibility(mode, request.params.subject);
     return send(reply, { compatibility: mode });

@@ -1,5 +1,4 @@
 export { DatabaseSchemaRegistry } from './database-schema-registry.ts';
-export { registrySecuritySchemes } from './confluent-openapi.ts';
 export {
   allowEveryCall,
   confluentRegistryRoutes,

@@ -6,7 +6,8 @@ import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes } from '../../contracts/payment.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
 import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
@@ -76,8 +77,6 @@ const caseSchema = {
   },
 } as const;
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
-
 /** The case list's pages: 100 cases unless the officer asks for fewer or more (at most 500). */
 const casesPageLimits = { default: 100, max: 500 };
 
@@ -105,9 +104,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           },
           response: {
             200: { type: 'object', required: ['cases', 'nextCursor'], properties: { cases: { type: 'array', items: caseSchema }, nextCursor: nextCursorSchema } },
-            400: problemSchema,
-            401: problemSchema,
-            403: problemSchema,
+            ...problemResponses(400, 401, 403, 503),
           },
         },
       },
@@ -140,7 +137,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { 200: caseSchema, ...problems },
+          response: { 200: caseSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) },
         },
       },
       async (request) => {
