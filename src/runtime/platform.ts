@@ -11,7 +11,7 @@ import { defaultRetryDelaysMs } from '../backbone/topics/failure-topics.ts';
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
 import { paymentSchemaMap } from '../contracts/schemas.ts';
 import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps } from '../services/index.ts';
-import { ApiKeys, installApiKeyAuth } from '../services/gateway/index.ts';
+import { ApiKeys, apiKeyRoutes, installApiKeyAuth, requireScope } from '../services/gateway/index.ts';
 import type { PaystreamConfig } from './config.ts';
 import { openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
@@ -63,6 +63,8 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
       readinessChecks,
       mount: async (server) => {
         installApiKeyAuth(server, apiKeys);
+        // Every process that authenticates can manage keys: none depends on the gateway running.
+        await server.register(apiKeyRoutes({ keys: apiKeys, requireScope, nowMs: () => backbone.clock.nowMs() }));
         for (const service of selected) if (service.routes) await server.register(service.routes);
       },
     });

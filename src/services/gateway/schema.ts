@@ -53,4 +53,13 @@ export const gatewayMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'api keys that expire and are revoked by someone',
+    sql: `
+      alter table api_keys add column expires_at timestamptz;
+      alter table api_keys add column revoked_by text;
+      alter table api_keys add column last_used_at timestamptz;
+    `,
+  },
 ];

@@ -8,6 +8,8 @@ export const Scopes = {
   paymentsRead: 'payments:read',
   accountsAdmin: 'accounts:admin',
   ops: 'ops',
+  /** List, create and revoke API keys (a key only grants scopes it holds itself). */
+  keysAdmin: 'keys:admin',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);
