@@ -13,7 +13,7 @@ import { paymentSchemaMap } from '../contracts/schemas.ts';
 import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps } from '../services/index.ts';
 import { ApiKeys, apiKeyRoutes, installApiKeyAuth, requireScope } from '../services/gateway/index.ts';
 import type { PaystreamConfig } from './config.ts';
-import { openBackbone, type Backbone } from './backbone.ts';
+import { embeddedDurabilityWarning, openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
 import { startMaintenance } from './maintenance.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
@@ -47,6 +47,7 @@ export interface RunningPlatform {
  */
 export async function startPlatform(config: PaystreamConfig, logger: Logger, options: PlatformOptions = {}): Promise<RunningPlatform> {
   const backbone = await openBackbone(config, logger, { schemas: paymentSchemaMap() });
+  if (config.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, embeddedDurabilityWarning);
   const stoppers: (() => Promise<void>)[] = [];
   try {
     const all = buildServices(serviceDepsOf(backbone), config, options.tuning ?? {});
