@@ -13,7 +13,6 @@ import { RtgsProtocol } from '../services/rtgs/index.ts';
  * batches, the simulator last, and one final log line saying it stopped. The signal handlers are
  * installed before anything starts, so a signal during startup stops the platform as soon as it
  * is up instead of killing the process with the simulator and the data directory's lock behind it.
- * A second signal stops at once (in-flight work is then redone after the next start).
  */
 export async function startCommand(config: PaystreamConfig, only: readonly string[], print: (text: string) => void): Promise<number> {
   const logger = createLogger({ level: config.logLevel, service: only.length > 0 ? `paystream-${only.join('+')}` : 'paystream' });
@@ -21,12 +20,11 @@ export async function startCommand(config: PaystreamConfig, only: readonly strin
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      const again = (second: NodeJS.Signals) => {
-        logger.warn({ signal: second }, 'second signal: stopping now, without finishing in-flight work');
-        process.exit(1);
-      };
-      process.once('SIGINT', again);
-      process.once('SIGTERM', again);
+      // Further signals must not cut the graceful stop short: on Ctrl-C the terminal sends SIGINT
+      // to npm and to this process, and npm passes its own on, so one Ctrl-C arrives twice.
+      const again = (next: NodeJS.Signals) => logger.info({ signal: next }, 'already stopping; in-flight work finishes first');
+      process.on('SIGINT', again);
+      process.on('SIGTERM', again);
       resolve(signal);
     };
     process.on('SIGINT', onSignal);
