@@ -6,7 +6,7 @@
  * option, prints the usage on stderr and exits 2; `--json` prints one JSON document on stdout and
  * nothing else there (progress and errors go to stderr); an error is one line on stderr with exit
  * code 1, with its stack trace only under `--debug` or LOG_LEVEL=debug. Commands that the running
- * platform's API offers (keys, reconcile) go through it with an API key; the others open the
+ * platform's API offers (keys, dlq, reconcile) go through it when given an API key; the others open the
  * database and, when a running platform holds the embedded one, say so in one line.
  */
 import { readFileSync } from 'node:fs';
@@ -169,7 +169,7 @@ function addTopicCommands(program: Command, context: Context, emit: Emit): void 
 }
 
 function addDeadLetterCommands(program: Command, context: Context, emit: Emit, io: CliIo): void {
-  const dlq = program.command('dlq').description('dead letters: list them, replay them to their consumer');
+  const dlq = program.command('dlq').description('dead letters: through the running platform with --key / PAYSTREAM_API_KEY (scope ops), else on the database');
   const filterOptions = (command: Command) =>
     command
       .requiredOption('--topic <topic>', 'the topic the letters were consumed from')
@@ -189,20 +189,40 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
     ...(options.to !== undefined && { failedBeforeMs: options.to }),
     includeReplayed: options.includeReplayed === true,
   });
-  const instead = 'stop it first (SIGTERM), then run this again; the dead letters wait';
+  const instead = (url: string) => `pass an API key with scope ops (--key or PAYSTREAM_API_KEY) to do this through its API at ${url}`;
+  const asJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
+  /** The filter as the API takes it (instants as ISO 8601). */
+  const apiFilterOf = (filter: DeadLetterFilter) => ({
+    topic: filter.topic,
+    consumer: filter.consumer,
+    ...(filter.key !== undefined && { key: filter.key }),
+    ...(filter.errorCode !== undefined && { code: filter.errorCode }),
+    ...(filter.failedFromMs !== undefined && { from: new Date(filter.failedFromMs).toISOString() }),
+    ...(filter.failedBeforeMs !== undefined && { to: new Date(filter.failedBeforeMs).toISOString() }),
+    includeReplayed: filter.includeReplayed === true,
+  });
+  const listed = (letters: readonly unknown[]): CommandOutcome => ({ stdout: [...letters.map(asJson), `${letters.length} dead letters`], stderr: [], exitCode: 0, json: { deadLetters: letters } });
+  const replayed = (result: { replayId?: string | null | undefined; dryRun: boolean; letters: readonly unknown[] }, consumer: string): CommandOutcome => ({
+    stdout: [`${result.dryRun ? 'would replay' : `replayed (replay ${result.replayId})`} ${result.letters.length} dead letters to ${consumer}`],
+    stderr: [],
+    exitCode: 0,
+    json: result,
+  });
 
   filterOptions(dlq.command('list').description('list dead letters, one JSON line each')).action(async (options: FilterOptions, command: Command) => {
-    const { config, debug } = context(command);
+    const { globals, config, debug } = context(command);
     const filter = filterOf(options);
-    emit(
-      command,
-      await withLocalBackbone(config, { instead, debug }, async (backbone) => {
-        io.err(`loading the dead letters of ${filter.consumer} on ${filter.topic}…`);
-        const letters = await backbone.deadLetters.list(filter);
-        const asJson = (value: unknown) => JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? item.toString() : item));
-        return { stdout: [...letters.map(asJson), `${letters.length} dead letters`], stderr: [], exitCode: 0, json: { deadLetters: letters } };
-      }),
-    );
+    const target = optionalApiTarget(globals, config);
+    const progress = () => io.err(`loading the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` from ${target.url}` : ''}…`);
+    if (target) {
+      progress();
+      const query = new URLSearchParams(Object.entries(apiFilterOf(filter)).map(([name, value]): [string, string] => [name, String(value)]));
+      return emit(command, listed(((await callApi(target, 'GET', `/v1/dead-letters?${query}`)) as { deadLetters: unknown[] }).deadLetters));
+    }
+    emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => {
+      progress();
+      return listed(await backbone.deadLetters.list(filter));
+    }));
   });
 
   filterOptions(dlq.command('replay').description('replay dead letters to their consumer, recorded with who and why'))
@@ -210,14 +230,21 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
     .requiredOption('--reason <why>', 'why (recorded)')
     .option('--dry-run', 'show what would be replayed, replay nothing')
     .action(async (options: FilterOptions & { operator: string; reason: string; dryRun?: boolean }, command: Command) => {
-      const { config, debug } = context(command);
+      const { globals, config, debug } = context(command);
       const filter = filterOf(options);
+      const dryRun = options.dryRun === true;
+      const target = optionalApiTarget(globals, config);
+      const progress = () => io.err(`${dryRun ? 'looking for' : 'replaying'} the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` through ${target.url}` : ''}…`);
+      if (target) {
+        progress();
+        const result = (await callApi(target, 'POST', '/v1/dead-letters/replays', { ...apiFilterOf(filter), operator: options.operator, reason: options.reason, dryRun })) as { replayId: string | null; dryRun: boolean; letters: unknown[] };
+        return emit(command, replayed(result, filter.consumer));
+      }
       emit(
         command,
-        await withLocalBackbone(config, { instead, debug }, async (backbone) => {
-          io.err(`${options.dryRun ? 'looking for' : 'replaying'} the dead letters of ${filter.consumer} on ${filter.topic}…`);
-          const result = await backbone.deadLetters.replay({ filter, operator: options.operator, reason: options.reason, dryRun: options.dryRun === true });
-          return { stdout: [`${result.dryRun ? 'would replay' : `replayed (replay ${result.replayId})`} ${result.letters.length} dead letters to ${filter.consumer}`], stderr: [], exitCode: 0, json: result };
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => {
+          progress();
+          return replayed(await backbone.deadLetters.replay({ filter, operator: options.operator, reason: options.reason, dryRun }), filter.consumer);
         }),
       );
     });

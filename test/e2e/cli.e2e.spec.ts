@@ -59,8 +59,24 @@ describe('paystream against a running embedded platform', () => {
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^paystream: POST \/v1\/api-keys: 401 unauthenticated/)]);
   });
 
+  it('lists and replays dead letters through the API (scope ops)', async () => {
+    const env = { PAYSTREAM_URL: ps.url, PAYSTREAM_API_KEY: ps.apiKey };
+    const listed = await paystream(['--json', 'dlq', 'list', '--topic', 'payments.validated.v1', '--consumer', 'ledger', '--from', '2026-01-01'], env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual({ deadLetters: [] });
+    expect(listed.stderr).toContain(`loading the dead letters of ledger on payments.validated.v1 from ${ps.url}`);
+
+    const replay = await paystream(['--json', 'dlq', 'replay', '--topic', 'payments.validated.v1', '--consumer', 'ledger', '--operator', 'alice@bank', '--reason', 'fix deployed', '--dry-run'], env);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(JSON.parse(replay.stdout)).toEqual({ replayId: null, dryRun: true, letters: [] });
+
+    expect(await ps.api('GET', '/v1/dead-letters?topic=payments.validated.v1')).toMatchObject({ status: 400, body: { code: expect.stringMatching(/field/) } });
+    const reader = (await ps.platform.apiKeys.create('reader (cli test)', ['payments:read'])).key;
+    expect(await ps.api('GET', '/v1/dead-letters?topic=payments.validated.v1&consumer=ledger', undefined, { authorization: `Bearer ${reader}` })).toMatchObject({ status: 403, body: { code: 'missing-scope' } });
+  });
+
   it('says in one line, without a stack trace, what to do when the command needs the embedded database', async () => {
-    for (const args of [['audit', 'verify'], ['topics', 'plan'], ['keys', 'list']]) {
+    for (const args of [['audit', 'verify'], ['topics', 'plan'], ['keys', 'list'], ['dlq', 'list', '--topic', 'payments.validated.v1', '--consumer', 'ledger']]) {
       const result = await paystream(args, { PAYSTREAM_DATA_DIR: dataDir });
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stdout).toBe('');
