@@ -21,8 +21,9 @@ export async function callApi(target: ApiTarget, method: 'GET' | 'POST', path: s
       signal: AbortSignal.timeout(120_000),
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`no paystream answers at ${target.url} (${cause}): start it (npm start) or pass --url / PAYSTREAM_URL`);
+    const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+    const reason = cause?.code ?? cause?.errors?.[0]?.code ?? (cause as { message?: string } | undefined)?.message ?? (error as Error).message;
+    throw new CliError(`no paystream answers at ${target.url} (${reason}): start it (npm start) or pass --url / PAYSTREAM_URL`);
   }
   const text = await response.text();
   const parsed = parseJson(text);
