@@ -5,6 +5,9 @@
 #
 #   kafka.sh provision                                   fetch the jars once (needs java 17+, mvn)
 #   kafka.sh start  [--dir DIR] [--port 19092] [--keep-data]   one node; prints the bootstrap address
+#                   [--sasl-ssl-port P] [--mtls-port P] [--secrets DIR]
+#                   extra listeners for authentication tests: SASL_SSL (SCRAM-SHA-256/512, PLAIN)
+#                   and SSL with client certificates required; see "Secure listeners" below
 #   kafka.sh stop   [--dir DIR]
 #   kafka.sh status [--dir DIR]                          prints the address; exit 1 if not running
 #   kafka.sh cluster start  [--dir DIR] [--base-port 29092]    three nodes; prints the bootstrap list
@@ -12,6 +15,12 @@
 #   kafka.sh cluster status [--dir DIR]
 #   kafka.sh cluster pid N          [--dir DIR]          node N's broker pid (for kill -9 tests)
 #   kafka.sh cluster restart-node N [--dir DIR]          (re)starts node N on its existing data
+#
+# Secure listeners (one node only): the PLAINTEXT listener stays (readiness probe, inter-broker), and
+# the broker reads from the secrets directory (default DIR/secrets): broker.p12 (PKCS12 keystore:
+# the broker's key and certificate chain), ca.p12 (PKCS12 truststore: the CA that signs client
+# certificates; for --mtls-port), store-password (of both stores), scram-users (lines "NAME
+# PASSWORD": SCRAM-SHA-256 and -512 credentials created at format time, and PLAIN logins).
 #
 # Only the bootstrap address goes to stdout, so callers can capture it; progress goes to stderr.
 # Environment: PAYSTREAM_CACHE (jar cache root), KAFKA_VERSION (default: pom.xml), KAFKA_HEAP
@@ -128,13 +137,84 @@ log.cleaner.dedupe.buffer.size=33554432
 EOF
 }
 
+# Secure listeners of a single node (see the header): empty when not asked for.
+sasl_ssl_port=""
+mtls_port=""
+secrets_dir=""
+
+# add_secure_listeners NODE_DIR PORT: rewrites the listener lines of a single node's configuration
+# and appends the TLS and SASL settings of the SASL_SSL and MTLS listeners.
+add_secure_listeners() {
+  local node_dir=$1 port=$2 listeners advertised protocols password
+  [ -n "$sasl_ssl_port$mtls_port" ] || return 0
+  [ -f "$secrets_dir/broker.p12" ] || die "no broker keystore $secrets_dir/broker.p12"
+  [ -f "$secrets_dir/store-password" ] || die "no $secrets_dir/store-password"
+  password=$(cat "$secrets_dir/store-password")
+  listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + controller_port_offset))"
+  advertised="PLAINTEXT://127.0.0.1:$port"
+  protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [ -n "$sasl_ssl_port" ]; then
+    listeners+=",SASL_SSL://127.0.0.1:$sasl_ssl_port"; advertised+=",SASL_SSL://127.0.0.1:$sasl_ssl_port"
+    protocols+=",SASL_SSL:SASL_SSL"
+  fi
+  if [ -n "$mtls_port" ]; then
+    [ -f "$secrets_dir/ca.p12" ] || die "--mtls-port needs the client CA's truststore $secrets_dir/ca.p12"
+    listeners+=",MTLS://127.0.0.1:$mtls_port"; advertised+=",MTLS://127.0.0.1:$mtls_port"
+    protocols+=",MTLS:SSL"
+  fi
+  sed -i -e "s|^listeners=.*|listeners=$listeners|" -e "s|^advertised.listeners=.*|advertised.listeners=$advertised|" \
+    -e "s|^listener.security.protocol.map=.*|listener.security.protocol.map=$protocols|" "$node_dir/server.properties"
+  # The store password goes into this file: readable by its owner only.
+  chmod 600 "$node_dir/server.properties"
+  cat >>"$node_dir/server.properties" <<EOF
+
+# Secure listeners (kafka.sh --sasl-ssl-port / --mtls-port), with the secrets of $secrets_dir.
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$secrets_dir/broker.p12
+ssl.keystore.password=$password
+ssl.key.password=$password
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$(plain_logins);
+EOF
+  [ -z "$mtls_port" ] || cat >>"$node_dir/server.properties" <<EOF
+listener.name.mtls.ssl.client.auth=required
+listener.name.mtls.ssl.truststore.type=PKCS12
+listener.name.mtls.ssl.truststore.location=$secrets_dir/ca.p12
+listener.name.mtls.ssl.truststore.password=$password
+EOF
+}
+
+# The PLAIN login module's users (user_NAME="PASSWORD"), from the secrets' scram-users.
+plain_logins() {
+  local name password
+  [ -f "$secrets_dir/scram-users" ] || return 0
+  while read -r name password; do
+    [ -n "$name" ] && printf ' user_%s="%s"' "$name" "$password"
+  done <"$secrets_dir/scram-users"
+}
+
+# The StorageTool arguments that create the SCRAM credentials of the secrets' scram-users.
+scram_arguments() {
+  local name password mechanism
+  [ -n "$sasl_ssl_port" ] && [ -f "$secrets_dir/scram-users" ] || return 0
+  while read -r name password; do
+    [ -n "$name" ] || continue
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+      printf '%s\n' --add-scram "$mechanism=[name=$name,password=$password]"
+    done
+  done <"$secrets_dir/scram-users"
+}
+
 # format NODE_DIR CLUSTER_ID: creates meta.properties and the bootstrap metadata in a fresh data dir.
 format() {
-  local node_dir=$1 cluster_id=$2
+  local node_dir=$1 cluster_id=$2 scram=()
   rm -rf "$node_dir/data"
+  mapfile -t scram < <(scram_arguments)
   "$java_bin" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
     "-Dlog4j2.configurationFile=$here/log4j2.properties" -cp "$libs/*" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$node_dir/server.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$node_dir/server.properties" ${scram[@]+"${scram[@]}"} \
     >"$node_dir/format.log" 2>&1 </dev/null 8>&- 9>&- \
     || { tail -20 "$node_dir/format.log" >&2; die "formatting $node_dir/data failed"; }
 }
@@ -241,9 +321,12 @@ single_start() {
   fi
   port_in_use "$port" && die "port $port is in use by another process (choose one with --port)"
   port_in_use $((port + controller_port_offset)) && die "controller port $((port + controller_port_offset)) is in use"
+  local extra
+  for extra in $sasl_ssl_port $mtls_port; do port_in_use "$extra" && die "port $extra is in use by another process"; done
   provision
   local started_at=$SECONDS
   write_config "$dir" 1 "$port" "1@127.0.0.1:$((port + controller_port_offset))" 1 1
+  add_secure_listeners "$dir" "$port"
   if [ "$keep_data" = 1 ] && [ -f "$dir/data/meta.properties" ]; then
     log "reusing the data in $dir/data"
   else
@@ -261,7 +344,7 @@ single_start() {
 }
 
 # The address of the broker in DIR, as its configuration advertises it.
-single_address() { sed -n 's|^advertised.listeners=PLAINTEXT://||p' "$1/server.properties"; }
+single_address() { sed -n 's|^advertised.listeners=PLAINTEXT://\([^,]*\).*|\1|p' "$1/server.properties"; }
 
 single_stop() {
   local dir=$1 pid
@@ -434,13 +517,19 @@ main() {
       --port) port=$2; shift 2 ;;
       --base-port) base_port=$2; shift 2 ;;
       --keep-data) keep_data=1; shift ;;
+      --sasl-ssl-port) sasl_ssl_port=$2; shift 2 ;;
+      --mtls-port) mtls_port=$2; shift 2 ;;
+      --secrets) secrets_dir=$2; shift 2 ;;
       -h | --help) usage ;;
       *) die "unknown argument: $1" ;;
     esac
   done
   case "$command" in
     provision) provision; log "Apache Kafka $version jars in $libs" ;;
-    start) single_start "$(absolute "${dir:-$tmp_root/paystream-kafka-$uid}")" "$port" "$keep_data" ;;
+    start)
+      dir=$(absolute "${dir:-$tmp_root/paystream-kafka-$uid}")
+      secrets_dir=$(absolute "${secrets_dir:-$dir/secrets}")
+      single_start "$dir" "$port" "$keep_data" ;;
     stop) single_stop "$(absolute "${dir:-$tmp_root/paystream-kafka-$uid}")" ;;
     status) single_status "$(absolute "${dir:-$tmp_root/paystream-kafka-$uid}")" ;;
     cluster)

@@ -7,6 +7,12 @@
 export const ErrorCodes = {
   /** The broker or log cannot be reached right now. */
   BROKER_UNAVAILABLE: 'BROKER_UNAVAILABLE',
+  /**
+   * The client and the broker could not authenticate each other: SASL credentials refused, a
+   * mechanism the listener does not offer, a broker certificate the client does not trust, or a
+   * client certificate the broker refused. Retrying cannot help; the configuration must change.
+   */
+  BROKER_AUTHENTICATION_FAILED: 'BROKER_AUTHENTICATION_FAILED',
   /** The database cannot be reached, or a transaction hit a serialisation failure or deadlock. */
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   /** The schema registry cannot be reached and the schema is not cached. */

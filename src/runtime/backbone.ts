@@ -11,7 +11,7 @@ import { PgliteWorkerDatabase } from '../backbone/storage-pglite/pglite-worker-d
 import { EmbeddedAutovacuum } from '../backbone/storage-pglite/autovacuum.ts';
 import { autovacuumProblem, PostgresDatabase, readVacuumSettings } from '../backbone/storage-postgres/index.ts';
 import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/messaging-postgres/index.ts';
-import { KafkaEventBus, KafkaTopicAdmin } from '../backbone/messaging-kafka/index.ts';
+import { KafkaEventBus, KafkaTopicAdmin, type KafkaEventBusOptions } from '../backbone/messaging-kafka/index.ts';
 import { namespacedBus, namespacedTopicAdmin } from '../backbone/messaging/namespaced-bus.ts';
 import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/index.ts';
 import { consumerMigrations } from '../backbone/consumer/schema.ts';
@@ -20,6 +20,7 @@ import { DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts'
 import { createBackboneMetrics, createMetricsRegistry, type BackboneMetrics } from '../backbone/observability/metrics.ts';
 import { systemClock, uuidV7Ids, type Clock, type IdGenerator } from '../backbone/clock/clock.ts';
 import type { PaystreamConfig } from './config.ts';
+import type { KafkaSecurityConfig } from './kafka-security.ts';
 import { openSchemaRegistry, type RuntimeSchemaRegistry } from './schema-registry.ts';
 
 /**
@@ -76,8 +77,7 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     let relay: OutboxRelay | undefined;
     if (config.eventLog.kind === 'kafka') {
       await migrate(db, 'outbox', outboxMigrations);
-      bus = new KafkaEventBus({ bootstrapBrokers: config.eventLog.brokers });
-      topicAdmin = new KafkaTopicAdmin({ bootstrapBrokers: config.eventLog.brokers });
+      ({ bus, topicAdmin } = await openKafka(config.eventLog.brokers, config.eventLog.security, logger));
       if (config.namespace) {
         bus = namespacedBus(bus, config.namespace);
         topicAdmin = namespacedTopicAdmin(topicAdmin, config.namespace);
@@ -151,6 +151,36 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     await db.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The Kafka clients of the process, every one with the configured SASL and TLS settings (the
+ * lag collector, the dead-letter replay and the CLI's topic commands use these two), after a
+ * first connection: a refused login or an untrusted certificate stops the start here, with the
+ * reason, instead of surfacing as retries in the relay and the consumers.
+ */
+async function openKafka(brokers: string[], security: KafkaSecurityConfig | undefined, logger: Logger): Promise<{ bus: KafkaEventBus; topicAdmin: KafkaTopicAdmin }> {
+  const connection = kafkaConnectionOptions(brokers, security);
+  if (security?.sasl && !security.tls) logger.warn({ mechanism: security.sasl.mechanism }, 'SASL without TLS (KAFKA_TLS unset): the broker is not authenticated and events travel in clear');
+  const bus = new KafkaEventBus(connection);
+  const topicAdmin = new KafkaTopicAdmin(connection);
+  try {
+    await bus.checkConnection();
+    return { bus, topicAdmin };
+  } catch (error) {
+    await Promise.allSettled([bus.close(), topicAdmin.close()]);
+    throw error;
+  }
+}
+
+/** The connection settings of @platformatic/kafka's clients (Node's `tls.connect` options, SASL) for the configured security. */
+export function kafkaConnectionOptions(brokers: string[], security: KafkaSecurityConfig | undefined): KafkaEventBusOptions {
+  const { sasl, tls } = security ?? {};
+  return {
+    bootstrapBrokers: brokers,
+    ...(sasl && { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } }),
+    ...(tls && { tls: { ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.cert !== undefined && { cert: tls.cert, key: tls.key }) } }),
+  };
 }
 
 async function openDatabase(config: PaystreamConfig): Promise<Database> {

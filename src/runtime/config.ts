@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackboneError, ErrorCodes } from '../backbone/errors.ts';
 import { isUrl } from '../services/screening/index.ts';
+import { describeKafkaSecurity, readKafkaSecurity, type KafkaSecurityConfig } from './kafka-security.ts';
 
 /**
  * paystream's configuration, read once from the environment at startup (the only place that
@@ -15,7 +16,8 @@ export interface PaystreamConfig {
   /** Bind address; loopback by default, so a first start exposes nothing to the network. */
   host: string;
   database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; poolSize?: number };
-  eventLog: { kind: 'database' } | { kind: 'kafka'; brokers: string[]; replicationFactor: number };
+  /** `security`: SASL and TLS from KAFKA_SASL_* and KAFKA_TLS* (kafka-security.ts); absent means plaintext. */
+  eventLog: { kind: 'database' } | { kind: 'kafka'; brokers: string[]; replicationFactor: number; security?: KafkaSecurityConfig };
   schemaRegistry: { kind: 'builtin' } | { kind: 'http'; url: string };
   logLevel: LogLevel;
   /** PAYSTREAM_API_KEY: accepted with every scope; when unset, the first start creates a key. */
@@ -44,6 +46,11 @@ export interface PaystreamConfig {
    * for a load test that sends bursts from one account); see docs/fraud.md. Unset: the defaults.
    */
   fraudRules?: Record<string, unknown> | undefined;
+  /**
+   * METRICS_LAG_PER_PARTITION=true: consumer lag per partition on `/metrics` too, beside the
+   * per group and topic series (some 2,400 series more on the default platform). Unset: false.
+   */
+  metrics?: { lagPerPartition: boolean };
 }
 
 /**
@@ -117,12 +124,13 @@ export type LogLevel = (typeof logLevels)[number];
 
 export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
   const brokers = list(env.KAFKA_BROKERS);
+  const kafkaSecurity = readKafkaSecurity(env, brokers.length > 0);
   if (env.RTGS_URL && !env.RTGS_CALLBACK_TOKEN) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'RTGS_URL needs RTGS_CALLBACK_TOKEN: the secret the network presents on pacs.002 callbacks');
   return {
     port: integer(env.PORT, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '127.0.0.1',
     database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: integer(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 20, 2, 500) } : { kind: 'pglite', dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream') },
-    eventLog: brokers.length > 0 ? { kind: 'kafka', brokers, replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32) } : { kind: 'database' },
+    eventLog: brokers.length > 0 ? { kind: 'kafka', brokers, replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32), security: kafkaSecurity } : { kind: 'database' },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { kind: 'http', url: env.SCHEMA_REGISTRY_URL } : { kind: 'builtin' },
     logLevel: logLevel(env.LOG_LEVEL),
     apiKey: env.PAYSTREAM_API_KEY || undefined,
@@ -137,6 +145,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
       simulatorPort: env.RTGS_SIMULATOR_PORT ? integer(env.RTGS_SIMULATOR_PORT, 'RTGS_SIMULATOR_PORT', 0, 0, 65_535) : undefined,
     },
     screening: screeningConfig(env),
+    metrics: { lagPerPartition: boolean(env.METRICS_LAG_PER_PARTITION, 'METRICS_LAG_PER_PARTITION', false) },
     fraudRules: json(env.FRAUD_RULES, 'FRAUD_RULES', undefined, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as Record<string, unknown> | undefined,
   };
 }
@@ -190,6 +199,13 @@ function bic(value: string | undefined, name: string, fallback: string): string 
   throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be a BIC (8 or 11 characters), got "${value}"`);
 }
 
+function boolean(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be true or false, got "${value}"`);
+}
+
 function list(value: string | undefined): string[] {
   return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 }
@@ -205,7 +221,7 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 export function describeConfig(config: PaystreamConfig): Record<string, unknown> {
   return {
     database: config.database.kind === 'pglite' ? `PGlite at ${config.database.dataDir}` : `PostgreSQL at ${withoutCredentials(config.database.url)}`,
-    eventLog: config.eventLog.kind === 'kafka' ? `Kafka at ${config.eventLog.brokers.join(',')}` : 'tables in the database',
+    eventLog: config.eventLog.kind === 'kafka' ? `Kafka at ${config.eventLog.brokers.join(',')}${config.eventLog.security ? ` (${describeKafkaSecurity(config.eventLog.security)})` : ''}` : 'tables in the database',
     schemaRegistry: config.schemaRegistry.kind === 'http' ? withoutCredentials(config.schemaRegistry.url) : 'built in',
   };
 }

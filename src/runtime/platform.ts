@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { ConsumerRunner, type ConsumerOptions } from '../backbone/consumer/index.ts';
+import { ConsumerRunner, type ConsumedEvent, type ConsumerOptions } from '../backbone/consumer/index.ts';
 import { createLagCollector } from '../backbone/observability/lag.ts';
+import { deadLetterReviewGroupId } from '../backbone/dead-letter/index.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
 import { EventEncoder } from '../backbone/envelope/event-encoder.ts';
 import { ensureTopics } from '../backbone/topics/apply-topics.ts';
@@ -72,7 +73,8 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
       },
     });
 
-    const runners = selected.flatMap((service) => service.consumers.map((consumer) => new ConsumerRunner(backbone.consumerDeps(), consumer)));
+    const consumerDeps = { ...backbone.consumerDeps(), eventLogFields: paymentLogFields };
+    const runners = selected.flatMap((service) => service.consumers.map((consumer) => new ConsumerRunner(consumerDeps, consumer)));
     // Joining a group can take a Kafka session timeout (30 s) after a member was killed: the API
     // must not wait for it. Events accepted meanwhile wait in the log; readiness says "joining".
     let consumersJoined = false;
@@ -88,6 +90,8 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
       bus: backbone.bus,
       metrics: backbone.metrics,
       groups: runners.flatMap((runner) => runner.groups()),
+      deadLetters: { reviewGroupId: deadLetterReviewGroupId, topics: [...new Set(runners.flatMap((runner) => runner.deadLetterTopics()))] },
+      perPartition: config.metrics?.lagPerPartition ?? false,
       onError: (error) => logger.warn({ err: error }, 'could not collect consumer lag'),
     });
     stoppers.push(async () => lag.stop());
@@ -127,6 +131,15 @@ export function serviceDepsOf(backbone: Backbone): ServiceDeps {
     logger: backbone.logger,
     metricsRegistry: backbone.metricsRegistry,
   };
+}
+
+/**
+ * The payment an event is about, for the log context of its handling: every payment event's
+ * payload has its `paymentId` (src/contracts/events.ts), so every line logged about it carries it.
+ */
+export function paymentLogFields(event: ConsumedEvent): { paymentId?: string } {
+  const paymentId = (event.payload as { paymentId?: unknown } | null | undefined)?.paymentId;
+  return typeof paymentId === 'string' ? { paymentId } : {};
 }
 
 function selectServices(all: readonly PaymentService[], only: readonly string[] | undefined): PaymentService[] {

@@ -14,7 +14,8 @@ export interface SimulatorProcess {
 /**
  * Runs the RTGS network simulator as its own process, as the real network is another system: it
  * has its own state file and answers pacs.002 to `callbackUrl`. Used by `paystream start` when no
- * RTGS_URL is configured. Its output goes to this process's stderr, prefixed by its own logger name.
+ * RTGS_URL is configured. Its log lines go to this process's stdout, in the platform's format
+ * (`createLogger`) with `service: "rtgs-simulator"`.
  * It is tied to this process by an IPC channel: when this process is gone, even killed with SIGKILL,
  * the channel closes and the simulator stops itself instead of living on as an orphan.
  */

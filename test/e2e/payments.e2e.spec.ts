@@ -35,7 +35,7 @@ for (const { engine, available, reason } of engines) {
       expect(trial.body.balanced).toBe(true);
       const metrics = await (await fetch(`${ps.url}/metrics`)).text();
       expect(metrics).toMatch(/paystream_events_consumed_total\{group="ledger",topic="payments.cleared.v1"\} [1-9]/);
-      expect(metrics).toMatch(/paystream_consumer_lag_messages\{group="ledger",topic="payments.cleared.v1",partition="\d+"\} \d+/);
+      expect(metrics).toMatch(/paystream_consumer_lag_messages\{group="ledger",topic="payments.cleared.v1"\} \d+/);
     });
 
     it('settles a payment between two accounts of this bank internally, without RTGS', async () => {

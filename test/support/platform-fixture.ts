@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { expect } from 'vitest';
 import { startPlatform, type RunningPlatform } from '../../src/runtime/platform.ts';
 import { defaultScreeningConfig, type PaystreamConfig, type ScreeningConfig } from '../../src/runtime/config.ts';
@@ -26,6 +26,8 @@ export interface TestPlatform {
   engine: Engine;
   url: string;
   apiKey: string;
+  /** The platform's data directory (the email and SMS sink, `notifications.jsonl`, is in it). */
+  dataDir: string;
   platform: RunningPlatform;
   simulator: Awaited<ReturnType<typeof startRtgsSimulator>>;
   /** Calls the API with the platform's key (override with headers.authorization). */
@@ -78,6 +80,16 @@ export interface TestPlatformOptions {
    * seconds, and a payment screened before would wait, then fail with SCREENING_UNAVAILABLE.
    */
   awaitScreeningLists?: boolean;
+  /** The Kafka to run on (brokers, SASL and TLS), instead of the test run's broker; engine 'kafka' only. */
+  eventLog?: Extract<PaystreamConfig['eventLog'], { kind: 'kafka' }>;
+  /** Where the platform logs; default pino at E2E_LOG_LEVEL (warn) on stdout. */
+  logger?: Logger;
+  /**
+   * Run with the production tuning (retry delays, RTGS timings, fraud rules) instead of the short
+   * ones below, for tests about what the platform looks like by default (`options.tuning` still
+   * applies over it).
+   */
+  productionTuning?: boolean;
 }
 
 /**
@@ -108,18 +120,18 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
   let config: PaystreamConfig;
   if (engine === 'kafka') {
     database = await createTestDatabase('e2e');
-    config = { ...base, namespace: `e2e-${randomBytes(4).toString('hex')}`, database: { kind: 'postgres', url: database.url }, eventLog: { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 } };
+    config = { ...base, namespace: `e2e-${randomBytes(4).toString('hex')}`, database: { kind: 'postgres', url: database.url }, eventLog: options.eventLog ?? { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 } };
   } else {
     config = { ...base, database: { kind: 'pglite', dataDir: join(dataDir, 'db') }, eventLog: { kind: 'database' } };
   }
-  const tuning: ServiceTuning = {
+  const tuning: ServiceTuning = options.productionTuning ? { ...options.tuning } : {
     retryDelaysMs: [100, 200],
     rtgs: { timeoutMs: 1_000, statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 }, retryDelaysMs: [100, 300, 1_000], ...options.tuning?.rtgs },
     notifications: { retryDelaysMs: [50, 100] },
     fraud: { rules: relaxedFraudRules },
     ...options.tuning,
   };
-  const logger = pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
+  const logger = options.logger ?? pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
   const platform = await startPlatform(config, logger, { tuning });
   const api: TestPlatform['api'] = async (method, path, body, headers = {}) => {
     const response = await fetch(`${url}${path}`, {
@@ -149,6 +161,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     engine,
     url,
     apiKey,
+    dataDir,
     platform,
     simulator,
     api,

@@ -10,7 +10,8 @@
  * RTGS_SIM_XSD_DIR, RTGS_SIM_OPERATOR_BIC, RTGS_SIM_HOST); the command line wins.
  */
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import type { Level } from 'pino';
+import { createLogger } from '../../src/backbone/observability/logger.ts';
 import { startRtgsSimulator } from './simulator.ts';
 import type { RtgsSimulatorOptions } from './options.ts';
 
@@ -32,7 +33,9 @@ const flags = {
 
 type Flag = keyof typeof flags;
 
-const logger = pino({ name: 'rtgs-simulator' });
+// The platform's logger factory, so an operator reads one format from both processes (level as a
+// word, ISO time, pid, hostname and service on every line) and the same fields are redacted.
+const logger = createLogger({ service: 'rtgs-simulator', level: logLevel(process.env.LOG_LEVEL) });
 const { values } = parseArgs({ options: Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>, strict: true });
 
 function readString(flag: Flag): string | undefined {
@@ -83,6 +86,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 if (process.channel) {
   process.channel.unref();
   process.once('disconnect', () => stop('the platform process that started the simulator is gone'));
+}
+
+/** LOG_LEVEL, as the platform reads it (`paystream start` passes its environment on). */
+function logLevel(raw: string | undefined): Level {
+  const levels: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+  if (raw === undefined || raw === '') return 'info';
+  if (!(levels as readonly string[]).includes(raw)) throw new TypeError(`LOG_LEVEL must be one of ${levels.join(', ')}, got ${raw}`);
+  return raw as Level;
 }
 
 function defined<T extends Record<string, unknown>>(record: T): Partial<T> {

@@ -14,6 +14,8 @@ import { retryMessage, retryStateOf, type RetryState } from './retry-headers.ts'
 import { replayHeaders } from './replay-headers.ts';
 import { decodeHeaders, encodeHeaders } from '../messaging/headers.ts';
 import { FaultPoints, type FaultInjector } from '../faults.ts';
+import { currentLogContext, withLogContext } from '../observability/log-context.ts';
+import { eventLogContext, type EventLogFields } from './event-log-context.ts';
 
 export interface RetryPolicy {
   /**
@@ -39,6 +41,8 @@ export interface BatchProcessorDeps {
   metrics?: BackboneMetrics;
   /** Crash points for fault-injection tests; unset in production. */
   faults?: FaultInjector;
+  /** Business fields of an event for its log context (see `eventLogContext`), e.g. its payment id. */
+  eventLogFields?: EventLogFields;
 }
 
 export interface BatchProcessorOptions {
@@ -251,7 +255,11 @@ export class BatchProcessor {
       const emitted: { cause: ConsumedEvent; event: EmittedEvent }[] = [];
       if (toHandle.length > 0) {
         try {
-          await this.#options.handler(toHandle.map((entry) => entry.event), { tx, emit: (cause, event) => this.#emitTo(emitted, cause, event), afterCommit: (effect) => void effects.push(effect) });
+          const events = toHandle.map((entry) => entry.event);
+          const handle = () => this.#options.handler(events, { tx, emit: (cause, event) => this.#emitTo(emitted, cause, event), afterCommit: (effect) => void effects.push(inCurrentLogContext(effect)) });
+          // A batch of one event (and every event retried or searched for one at a time) runs in
+          // its event's log context; a per-event handler sets each event's own (consumer runner).
+          await (events.length === 1 ? withLogContext(this.#logContextOf(events[0]!), handle) : handle());
         } catch (error) {
           const named = error instanceof EventFailure ? toHandle[error.index] : toHandle.length === 1 ? toHandle[0] : undefined;
           throw new RangeFailure(named && parts.length === 1 ? named.index : -1, error instanceof EventFailure ? error.cause : error);
@@ -294,7 +302,9 @@ export class BatchProcessor {
     const item = items[index]!;
     const { code, retryable, message } = classifyError(error);
     const { retry } = this.#options;
-    this.#deps.logger.warn({ topic: batch.topic, partition: batch.partition, offset: String(item.record.offset), code, retryable, attempt: item.retry.attempt + 1 }, `handler failed: ${message}`);
+    const logged = { topic: batch.topic, partition: batch.partition, offset: String(item.record.offset), code, retryable, attempt: item.retry.attempt + 1 };
+    if (item.event) withLogContext(this.#logContextOf(item.event), () => this.#deps.logger.warn(logged, `handler failed: ${message}`));
+    else this.#deps.logger.warn(logged, `handler failed: ${message}`);
     if (!retryable) return this.#commitFailure(batch, item, { outgoing: [this.#deadLetter(item, code, message, item.retry.attempt + 1)], parkKey: false, releaseNextParked: this.#options.readsRetryTiers });
     if (retry.mode === 'blocking') return this.#retryInPlace(batch, items, index, error);
     const state: RetryState = { ...item.retry, attempt: item.retry.attempt + 1 };
@@ -373,6 +383,10 @@ export class BatchProcessor {
     const record: LogRecord = { topic, partition: row.source_partition, offset: row.source_offset, key, value: row.value, headers, timestampMs: this.#deps.clock.nowMs() };
     const state: RetryState = { origin: { topic, partition: row.source_partition, offset: row.source_offset }, attempt: 0, tier: 0, dueAtMs: 0 };
     outgoing.push(retryMessage(record, state, 0, retry.delaysMs, this.#deps.clock.nowMs()));
+  }
+
+  #logContextOf(event: ConsumedEvent) {
+    return eventLogContext(event, this.#deps.eventLogFields);
   }
 
   #deadLetter(item: Item, code: ErrorCode, reason: string, attempts = 1): OutgoingMessage {
@@ -456,6 +470,12 @@ export class BatchProcessor {
       );
     }
   }
+}
+
+/** `effect`, run later in the log context it was registered in (the event's, see `process`). */
+function inCurrentLogContext(effect: () => Promise<void>): () => Promise<void> {
+  const context = currentLogContext();
+  return context === undefined ? effect : () => withLogContext(context, effect);
 }
 
 /** `topic keyhex` of the item's origin topic and key (topic names have no spaces). */

@@ -10,6 +10,7 @@ import { deadLetterHeaders } from './dead-letter.ts';
 import { envelopeHeaders } from '../envelope/envelope.ts';
 import type { BatchEventHandler, EventHandler } from './handler.ts';
 import { observedDatabase } from '../testing/observed-database.ts';
+import { createLogger } from '../observability/logger.ts';
 
 export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
 describe(`ConsumerRunner on ${engine}`, () => {
@@ -258,6 +259,40 @@ describe(`ConsumerRunner on ${engine}`, () => {
     await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1 && seenCommitted.length === 1, 'the first effect and the dead letter');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(seenCommitted).toEqual([{ seq: 1, visible: true }]);
+  });
+
+  it("logs every line about an event with its correlation id and its business fields: handlers of both kinds, their after-commit effects, the processor's line about a failure", async () => {
+    await fx.createTopic(events);
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const deps = { ...fx.deps, logger, eventLogFields: (e: { payload: unknown }) => ({ orderKey: (e.payload as { key: string }).key }) };
+    const handler: EventHandler = async (e, context) => {
+      const { key } = e.payload as { key: string };
+      logger.info({ seq: (e.payload as { seq: number }).seq }, 'per-event handler');
+      context.afterCommit(async () => void logger.info('per-event effect'));
+      if (key === 'refused') throw permanentError('refused on purpose');
+    };
+    const batchHandler: BatchEventHandler = async (batch, context) => {
+      logger.info({ size: batch.length }, 'batch handler');
+      context.afterCommit(async () => void logger.info('batch effect'));
+    };
+    // Batches of one (maxBatchRecords): a batch handler's batch of one runs in its event's context.
+    await fx.publish([event('accepted', 1)], { correlationId: 'corr-accepted' });
+    await fx.publish([event('refused', 2)], { correlationId: 'corr-refused' });
+    for (const options of [{ name: 'per-event', handler }, { name: 'batch', batchHandler, maxBatchRecords: 1 }]) {
+      const runner = new ConsumerRunner(deps, { topics: [events], retry: { delaysMs: [] }, ...options });
+      runners.push(runner);
+      await runner.start();
+    }
+    const messages = ['per-event handler', 'per-event effect', 'batch handler', 'batch effect', 'handler failed: refused on purpose'];
+    await eventually(async () => messages.every((msg) => lines.some((line) => line.msg === msg)) && lines.filter((line) => line.msg === 'batch effect').length === 2, 'every line');
+
+    for (const line of lines.filter((candidate) => messages.includes(String(candidate.msg)))) {
+      const key = line.correlationId === 'corr-refused' ? 'refused' : 'accepted';
+      expect({ correlationId: line.correlationId, orderKey: line.orderKey, eventId: typeof line.eventId }, JSON.stringify(line)).toEqual({ correlationId: `corr-${key}`, orderKey: key, eventId: 'string' });
+    }
+    expect(lines.find((line) => line.msg === 'handler failed: refused on purpose')).toMatchObject({ correlationId: 'corr-refused', orderKey: 'refused' });
+    expect(lines.filter((line) => line.msg === 'batch handler' || line.msg === 'batch effect').map((line) => line.correlationId).sort()).toEqual(['corr-accepted', 'corr-accepted', 'corr-refused', 'corr-refused']);
   });
 
   it('checks a batch for duplicates with an index probe per event, however many ids the consumer processed before', async () => {

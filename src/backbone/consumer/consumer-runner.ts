@@ -1,11 +1,12 @@
 import { topicPartitionKey, type EventBus, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
-import { retryTopicOf } from '../topics/topic-naming.ts';
+import { deadLetterTopicOf, retryTopicOf } from '../topics/topic-naming.ts';
 import { defaultRetryDelaysMs } from '../topics/failure-topics.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { BatchProcessor, type BatchProcessorDeps, type Deduplication, type RetryPolicy } from './batch-processor.ts';
 import { perEvent, type BatchEventHandler, type EventHandler } from './handler.ts';
 import { BatchCoalescer } from './batch-coalescer.ts';
 import { withLogContext } from '../observability/log-context.ts';
+import { eventLogContext } from './event-log-context.ts';
 
 export interface ConsumerOptions {
   /** The consumer group, and the owner of this consumer's positions and processed ids. */
@@ -67,7 +68,7 @@ export class ConsumerRunner {
     this.#deps = deps;
     const { handler, batchHandler, ...rest } = options;
     this.#options = { maxBatchRecords: 500, restartBackoffMs: 1000, maxPartitionsPerTransaction: 64, deduplication: 'processed-ids', ...rest, retry };
-    this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext({ correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }, run));
+    this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext(eventLogContext(event, deps.eventLogFields), run));
   }
 
   /** Topics of the retry tiers this consumer reads in non-blocking mode (to declare and create). */
@@ -81,6 +82,11 @@ export class ConsumerRunner {
     const groups = [{ groupId: this.name, topics: this.#options.topics }];
     if (this.#options.retry.mode === 'non-blocking') groups.push({ groupId: `${this.name}.retry`, topics: this.retryTopics() });
     return groups;
+  }
+
+  /** The dead-letter topics this consumer writes to: one per consumed topic (for their depth). */
+  deadLetterTopics(): string[] {
+    return this.#options.topics.map(deadLetterTopicOf);
   }
 
   /** Joins the group(s); resolves once the first assignment arrived. */

@@ -2,6 +2,7 @@ export { ConsumerRunner, type ConsumerOptions, type ConsumerRunnerDeps } from '.
 export { BatchProcessor, type Deduplication, type RetryPolicy } from './batch-processor.ts';
 export { EventFailure, handleInTransaction, perEvent, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent, type EmittedEvent, type EventHandler, type HandlerContext } from './handler.ts';
 export { BatchCoalescer } from './batch-coalescer.ts';
+export { eventLogContext, type EventLogFields } from './event-log-context.ts';
 export { deadLetterHeaders, deadLetterMessage, type DeadLetter } from './dead-letter.ts';
 export { retryHeaders } from './retry-headers.ts';
 export { replayHeaders } from './replay-headers.ts';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
 import { ConsumerRunner } from '../consumer/consumer-runner.ts';
 import { permanentError } from '../errors.ts';
-import { DeadLetterReplay } from './dead-letter-replay.ts';
+import { DeadLetterReplay, deadLetterReviewGroupId } from './dead-letter-replay.ts';
 
 export function deadLetterReplaySuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
 describe(`dead-letter replay on ${engine}`, () => {
@@ -49,6 +49,25 @@ describe(`dead-letter replay on ${engine}`, () => {
 
   const applied = async (name: string) =>
     (await fx.db.query<{ seq: number }>(`select seq from applied where consumer = $1 order by seq`, [name])).rows.map((r) => r.seq);
+
+  it("acknowledges the letters written so far: the review group's lag (paystream_dlq_depth) drops to 0 and counts only later letters", async () => {
+    await start('ledger', () => true);
+    const dlq = `${events}.dlq`;
+    const reviewLag = async () => {
+      const [ends, committed] = await Promise.all([fx.bus.endOffsets(dlq), fx.bus.committedOffsets(deadLetterReviewGroupId, dlq)]);
+      return [...ends].reduce((sum, [partition, end]) => sum + end - (committed.get(partition) ?? 0n), 0n);
+    };
+    await fx.publish(Array.from({ length: 4 }, (_, seq) => ({ topic: events, eventType: 'test.event', key: `k${seq}`, payload: { seq } })));
+    await eventually(async () => (await reviewLag()) === 2n, 'two dead letters');
+
+    expect(await replay.acknowledge(events)).toBe(2);
+    expect(await reviewLag()).toBe(0n);
+    expect(await replay.acknowledge(events)).toBe(0);
+    expect(await replay.list({ topic: events, consumer: 'ledger' })).toHaveLength(2); // still there to replay
+
+    await fx.publish([{ topic: events, eventType: 'test.event', key: 'k9', payload: { seq: 10 } }]);
+    await eventually(async () => (await reviewLag()) === 1n, 'the later dead letter');
+  });
 
   it('after a fix, replays to one consumer group only, once, and records the replay', async () => {
     let broken = true;

@@ -53,6 +53,13 @@ export interface ReplayResult {
   letters: DeadLetterView[];
 }
 
+/**
+ * The operators' review group on every dead-letter topic: `paystream_dlq_depth` is its lag, the
+ * dead letters written after the position it committed last. Nothing consumes as this group but
+ * `DeadLetterReplay.acknowledge`, by which an operator marks the letters there so far as reviewed.
+ */
+export const deadLetterReviewGroupId = 'dlq-review';
+
 export interface DeadLetterReplayDeps {
   bus: EventBus;
   db: Database;
@@ -107,6 +114,41 @@ export class DeadLetterReplay {
       }
     });
     return { replayId, dryRun: false, letters };
+  }
+
+  /**
+   * Marks every dead letter of `topic`'s dead-letter topic written so far as reviewed: moves the
+   * review group (`deadLetterReviewGroupId`) to the topic's current end, which brings
+   * `paystream_dlq_depth` back to 0 and resolves `PaystreamDeadLettersWaiting`. The letters stay on
+   * the topic, listable and replayable. Returns how many letters the group moved past.
+   */
+  async acknowledge(topic: string): Promise<number> {
+    const dlqTopic = deadLetterTopicOf(topic);
+    const ends = await this.#deps.bus.endOffsets(dlqTopic);
+    const committed = await this.#deps.bus.committedOffsets(deadLetterReviewGroupId, dlqTopic);
+    const remaining = new Map([...ends].filter(([partition, end]) => end > (committed.get(partition) ?? 0n)));
+    if (remaining.size === 0) return 0;
+    let acknowledged = 0;
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    // The bus commits the group's position past each batch once its handler resolved.
+    const subscription = await this.#deps.bus.subscribe({
+      groupId: deadLetterReviewGroupId,
+      topics: [dlqTopic],
+      startFrom: 'earliest',
+      handleBatch: async (batch) => {
+        const end = ends.get(batch.partition) ?? 0n;
+        acknowledged += batch.records.filter((record) => record.offset < end).length;
+        if (batch.records[batch.records.length - 1]!.offset + 1n >= end) remaining.delete(batch.partition);
+        if (remaining.size === 0) finished();
+      },
+    });
+    try {
+      await Promise.race([done, subscription.closed]);
+    } finally {
+      await subscription.close();
+    }
+    return acknowledged;
   }
 
   /** Reads a dead-letter topic from the start to its current end with a throw-away group. */

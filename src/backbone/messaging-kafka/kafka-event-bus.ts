@@ -1,6 +1,6 @@
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { EventBus, EventBusCapabilities, OutgoingMessage, SubscribeOptions, Subscription } from '../messaging/event-bus.ts';
-import { toBackboneError } from './errors.ts';
+import { toBackboneError, toConnectionError } from './errors.ts';
 import { KafkaPublisher } from './kafka-publisher.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import { baseClientOptions, resolveKafkaOptions, type KafkaEventBusOptions, type ResolvedKafkaOptions } from './options.ts';
@@ -27,6 +27,21 @@ export class KafkaEventBus implements EventBus {
     this.options = resolveKafkaOptions(options);
     this.#publisher = new KafkaPublisher(this.options);
     this.#admin = new Admin(baseClientOptions(this.options, 'admin'));
+  }
+
+  /**
+   * Connects (a metadata request) so that a start fails at once, and says why, when the cluster
+   * refuses this client: the SASL login, the broker's certificate, a required client certificate.
+   * Failures of identity are `BROKER_AUTHENTICATION_FAILED`; an unreachable cluster is
+   * `BROKER_UNAVAILABLE` after the configured retries.
+   */
+  async checkConnection(): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#admin.metadata({ topics: [], forceUpdate: true });
+    } catch (error) {
+      throw toConnectionError(error, this.options);
+    }
   }
 
   publish(messages: readonly OutgoingMessage[]): Promise<void> {

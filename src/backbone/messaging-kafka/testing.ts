@@ -71,6 +71,8 @@ export async function publishInSlowTransaction(bus: EventBus, messages: readonly
   const producer = new Producer({
     clientId: 'paystream-test-transactional',
     bootstrapBrokers: [...bus.options.bootstrapBrokers],
+    ...(bus.options.tls && { tls: bus.options.tls }),
+    ...(bus.options.sasl && { sasl: bus.options.sasl }),
     idempotent: true,
     acks: ProduceAcks.ALL,
     transactionalId: `paystream-test-${randomUUID()}`,

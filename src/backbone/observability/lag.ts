@@ -5,7 +5,7 @@ import { EndOffsetHistory } from './offset-history.ts';
 export interface LagCollectorOptions {
   /** Only the two read-only offset queries are used. */
   bus: Pick<EventBus, 'endOffsets' | 'committedOffsets'>;
-  metrics: Pick<BackboneMetrics, 'consumerLagMessages' | 'consumerLagSeconds' | 'dlqDepth' | 'onCollect'>;
+  metrics: Pick<BackboneMetrics, 'consumerLagMessages' | 'consumerLagMessagesMax' | 'consumerLagSeconds' | 'partitionLagMessages' | 'partitionLagSeconds' | 'dlqDepth' | 'onCollect'>;
   /** The consumer groups to watch and the topics each consumes. */
   groups: readonly { groupId: string; topics: readonly string[] }[];
   /**
@@ -13,6 +13,12 @@ export interface LagCollectorOptions {
    * topic. The replay and discard tools commit that group's offsets as they go.
    */
   deadLetters?: { reviewGroupId: string; topics: readonly string[] };
+  /**
+   * Also publish lag per partition (`paystream_consumer_partition_lag_*`). Default false: the
+   * platform's groups read some 2,400 partitions in all, and a series each made `/metrics` 337 KB;
+   * per group and topic (sum and max over partitions) answers the alerts' questions.
+   */
+  perPartition?: boolean;
   /**
    * A scrape within this time of the last collection reuses its values, so frequent or parallel
    * scrapes cost the broker nothing. Default 10 s.
@@ -50,14 +56,14 @@ export interface LagCollector {
 }
 
 /**
- * Consumer lag per group, topic and partition, collected when Prometheus scrapes (through
- * `metrics.onCollect`), at most once per `refreshIntervalMs`.
+ * Consumer lag per group and topic (and per partition when asked), collected when Prometheus
+ * scrapes (through `metrics.onCollect`), at most once per `refreshIntervalMs`.
  */
 export function createLagCollector(options: LagCollectorOptions): LagCollector {
   const nowMs = options.nowMs ?? Date.now;
   const refreshIntervalMs = options.refreshIntervalMs ?? 10_000;
   const history = new EndOffsetHistory(options.historySamplesMax);
-  const published = { lag: new Set<string>(), dlq: new Set<string>() };
+  const published = { lag: new Set<string>(), partitionLag: new Set<string>(), dlq: new Set<string>() };
   let snapshot: readonly PartitionLag[] = [];
   let lastAttemptMs: number | undefined;
   let running: Promise<void> | undefined;
@@ -77,6 +83,7 @@ export function createLagCollector(options: LagCollectorOptions): LagCollector {
     );
     snapshot = rows.filter((row) => !row.pair.dlq).flatMap((row) => row.lags);
     publishLag(options.metrics, snapshot, published.lag);
+    if (options.perPartition === true) publishPartitionLag(options.metrics, snapshot, published.partitionLag);
     publishDlqDepth(options.metrics, rows.filter((row) => row.pair.dlq).flatMap((row) => row.lags), published.dlq);
   };
 
@@ -122,20 +129,49 @@ export function partitionLags(
 
 type LagGauges = LagCollectorOptions['metrics'];
 
-/** Sets this collector's series and removes those it set before that no longer exist. */
+/**
+ * Sets the per group and topic series (sum and max of the partitions' lag in messages, max of
+ * their lag in seconds) and removes those it set before that no longer exist.
+ */
 function publishLag(metrics: LagGauges, lags: readonly PartitionLag[], published: Set<string>): void {
+  const byPair = new Map<string, { group: string; topic: string; sum: bigint; max: bigint; seconds: number }>();
+  for (const lag of lags) {
+    const key = JSON.stringify({ group: lag.groupId, topic: lag.topic });
+    const pair = byPair.get(key) ?? { group: lag.groupId, topic: lag.topic, sum: 0n, max: 0n, seconds: 0 };
+    pair.sum += lag.lagMessages;
+    if (lag.lagMessages > pair.max) pair.max = lag.lagMessages;
+    pair.seconds = Math.max(pair.seconds, lag.lagSeconds);
+    byPair.set(key, pair);
+  }
+  for (const { group, topic, sum, max, seconds } of byPair.values()) {
+    metrics.consumerLagMessages.set({ group, topic }, Number(sum));
+    metrics.consumerLagMessagesMax.set({ group, topic }, Number(max));
+    metrics.consumerLagSeconds.set({ group, topic }, seconds);
+  }
+  for (const key of published) {
+    if (byPair.has(key)) continue;
+    const labels = JSON.parse(key) as { group: string; topic: string };
+    metrics.consumerLagMessages.remove(labels);
+    metrics.consumerLagMessagesMax.remove(labels);
+    metrics.consumerLagSeconds.remove(labels);
+  }
+  replace(published, new Set(byPair.keys()));
+}
+
+/** Sets the per-partition series and removes those it set before that no longer exist. */
+function publishPartitionLag(metrics: LagGauges, lags: readonly PartitionLag[], published: Set<string>): void {
   const current = new Set<string>();
   for (const lag of lags) {
     const labels = { group: lag.groupId, topic: lag.topic, partition: String(lag.partition) };
-    metrics.consumerLagMessages.set(labels, Number(lag.lagMessages));
-    metrics.consumerLagSeconds.set(labels, lag.lagSeconds);
+    metrics.partitionLagMessages.set(labels, Number(lag.lagMessages));
+    metrics.partitionLagSeconds.set(labels, lag.lagSeconds);
     current.add(JSON.stringify(labels));
   }
   for (const key of published) {
     if (current.has(key)) continue;
     const labels = JSON.parse(key) as { group: string; topic: string; partition: string };
-    metrics.consumerLagMessages.remove(labels);
-    metrics.consumerLagSeconds.remove(labels);
+    metrics.partitionLagMessages.remove(labels);
+    metrics.partitionLagSeconds.remove(labels);
   }
   replace(published, current);
 }

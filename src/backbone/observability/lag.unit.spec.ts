@@ -21,7 +21,7 @@ class OffsetsBus implements Pick<EventBus, 'endOffsets' | 'committedOffsets'> {
   }
 }
 
-function setup(options: { refreshIntervalMs?: number } = {}) {
+function setup(options: { refreshIntervalMs?: number; perPartition?: boolean } = {}) {
   const bus = new OffsetsBus();
   const registry = createMetricsRegistry({ processMetrics: false });
   const metrics = createBackboneMetrics(registry);
@@ -33,6 +33,7 @@ function setup(options: { refreshIntervalMs?: number } = {}) {
     groups: [{ groupId: 'ledger', topics: ['payments.submitted.v1'] }],
     deadLetters: { reviewGroupId: 'dlq-review', topics: ['payments.submitted.v1.dlq'] },
     refreshIntervalMs: options.refreshIntervalMs ?? 10_000,
+    perPartition: options.perPartition ?? false,
     nowMs: () => clock.nowMs,
     onError: (error) => errors.push(error),
   });
@@ -44,18 +45,31 @@ function setup(options: { refreshIntervalMs?: number } = {}) {
 }
 
 describe('lag collector', () => {
-  it('sets lag per partition: end offset minus committed, the whole partition when nothing is committed', async () => {
+  it('sets lag per group and topic: the sum and the max of end offset minus committed over the partitions, a partition never committed counting whole', async () => {
     const { bus, registry, gauge } = setup();
+    bus.ends.set('payments.submitted.v1', new Map([[0, 100n], [1, 50n], [2, 7n]]));
+    bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 40n], [1, 50n]]));
+
+    const text = await registry.metrics();
+
+    expect(await gauge('paystream_consumer_lag_messages')).toEqual({ 'ledger/payments.submitted.v1': 67 });
+    expect(await gauge('paystream_consumer_lag_messages_max')).toEqual({ 'ledger/payments.submitted.v1': 60 });
+    expect(text).not.toContain('paystream_consumer_partition_lag_messages{');
+  });
+
+  it('sets lag per partition too when asked', async () => {
+    const { bus, registry, gauge } = setup({ perPartition: true });
     bus.ends.set('payments.submitted.v1', new Map([[0, 100n], [1, 50n], [2, 7n]]));
     bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 40n], [1, 50n]]));
 
     await registry.metrics();
 
-    expect(await gauge('paystream_consumer_lag_messages')).toEqual({
+    expect(await gauge('paystream_consumer_partition_lag_messages')).toEqual({
       'ledger/payments.submitted.v1/0': 60,
       'ledger/payments.submitted.v1/1': 0,
       'ledger/payments.submitted.v1/2': 7,
     });
+    expect(await gauge('paystream_consumer_lag_messages')).toEqual({ 'ledger/payments.submitted.v1': 67 });
   });
 
   it('sets the dead-letter depth from the review group', async () => {
@@ -93,14 +107,14 @@ describe('lag collector', () => {
     await collector.refresh(); // t = 30 s: nothing consumed
 
     // Offset 0 was appended at about 1 s (the first of ten evenly spread records), 29 s ago.
-    expect(await gauge('paystream_consumer_lag_seconds')).toEqual({ 'ledger/payments.submitted.v1/0': 29 });
+    expect(await gauge('paystream_consumer_lag_seconds')).toEqual({ 'ledger/payments.submitted.v1': 29 });
     expect(collector.snapshot()).toEqual([
       { groupId: 'ledger', topic: 'payments.submitted.v1', partition: 0, endOffset: 10n, committedOffset: 0n, lagMessages: 10n, lagSeconds: 29 },
     ]);
 
     bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 10n]]));
     await collector.refresh();
-    expect(await gauge('paystream_consumer_lag_seconds')).toEqual({ 'ledger/payments.submitted.v1/0': 0 });
+    expect(await gauge('paystream_consumer_lag_seconds')).toEqual({ 'ledger/payments.submitted.v1': 0 });
   });
 
   it('reports a growing lower bound while the unconsumed record predates the history', async () => {
@@ -113,12 +127,13 @@ describe('lag collector', () => {
   });
 
   it('removes the series of partitions that went away', async () => {
-    const { bus, collector, gauge } = setup({ refreshIntervalMs: 0 });
+    const { bus, collector, gauge } = setup({ refreshIntervalMs: 0, perPartition: true });
     bus.ends.set('payments.submitted.v1', new Map([[0, 1n], [1, 1n]]));
     await collector.refresh();
     bus.ends.set('payments.submitted.v1', new Map([[0, 1n]]));
     await collector.refresh();
-    expect(Object.keys(await gauge('paystream_consumer_lag_messages'))).toEqual(['ledger/payments.submitted.v1/0']);
+    expect(Object.keys(await gauge('paystream_consumer_partition_lag_messages'))).toEqual(['ledger/payments.submitted.v1/0']);
+    expect(await gauge('paystream_consumer_lag_messages')).toEqual({ 'ledger/payments.submitted.v1': 1 });
   });
 
   it('keeps the last values and reports the error when the bus fails, without failing the scrape', async () => {
@@ -129,7 +144,7 @@ describe('lag collector', () => {
     clock.nowMs += 10_000;
     await expect(registry.metrics()).resolves.toContain('paystream_consumer_lag_messages');
     expect(errors).toEqual([new Error('broker unavailable')]);
-    expect(await gauge('paystream_consumer_lag_messages')).toEqual({ 'ledger/payments.submitted.v1/0': 5 });
+    expect(await gauge('paystream_consumer_lag_messages')).toEqual({ 'ledger/payments.submitted.v1': 5 });
   });
 
   it('stops collecting on scrape once stopped', async () => {

@@ -4,8 +4,9 @@ export interface MetricsRegistryOptions {
   /** Labels on every series of this registry, e.g. `{ service: 'ledger' }`. */
   defaultLabels?: Record<string, string>;
   /**
-   * Node.js process metrics (heap, GC, event-loop delay) under the `paystream_` prefix. Default
-   * true; tests turn it off to keep exposition small.
+   * prom-client's process and Node.js metrics (heap, GC, event-loop delay) under their stock names
+   * (`process_*`, `nodejs_*`), which the standard Node.js dashboards expect. Default true; tests
+   * turn it off to keep exposition small.
    */
   processMetrics?: boolean;
 }
@@ -18,7 +19,7 @@ export interface MetricsRegistryOptions {
 export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Registry {
   const registry = new Registry();
   if (options.defaultLabels !== undefined) registry.setDefaultLabels(options.defaultLabels);
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'paystream_' });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
 }
 
@@ -41,10 +42,19 @@ export interface BackboneMetrics {
   handlerDurationSeconds: Histogram<'group' | 'topic'>;
   /** Records per delivered batch. */
   batchSize: Histogram<'group' | 'topic'>;
-  /** End offset minus the group's committed offset. Set by the lag collector (`lag.ts`). */
-  consumerLagMessages: Gauge<'group' | 'topic' | 'partition'>;
-  /** How long the oldest unconsumed record has waited, estimated by the lag collector. */
-  consumerLagSeconds: Gauge<'group' | 'topic' | 'partition'>;
+  /**
+   * Records the group has not consumed on the topic, summed over its partitions (end offset minus
+   * committed offset, per partition). Set by the lag collector (`lag.ts`).
+   */
+  consumerLagMessages: Gauge<'group' | 'topic'>;
+  /** The lag of the topic's most lagging partition: one stuck partition among many shows here. */
+  consumerLagMessagesMax: Gauge<'group' | 'topic'>;
+  /** How long the oldest unconsumed record of the topic has waited (max over partitions), estimated. */
+  consumerLagSeconds: Gauge<'group' | 'topic'>;
+  /** Lag per partition: set only when the collector is asked to (`perPartition`), hundreds of series. */
+  partitionLagMessages: Gauge<'group' | 'topic' | 'partition'>;
+  /** Lag in seconds per partition: set only when the collector is asked to (`perPartition`). */
+  partitionLagSeconds: Gauge<'group' | 'topic' | 'partition'>;
   /** Outbox rows written but not yet published. */
   outboxBacklogRows: Gauge;
   /** Age of the oldest unpublished outbox row; 0 when the outbox is empty. */
@@ -92,14 +102,35 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
     batchSize: new Histogram({ name: 'paystream_batch_size', help: 'Records per delivered batch.', labelNames: ['group', 'topic'], buckets: [...batchSizeBuckets], registers }),
     consumerLagMessages: new Gauge({
       name: 'paystream_consumer_lag_messages',
-      help: "Records not yet consumed: the partition's end offset minus the group's committed offset.",
-      labelNames: ['group', 'topic', 'partition'],
+      help: "Records not yet consumed, summed over the topic's partitions: end offset minus the group's committed offset.",
+      labelNames: ['group', 'topic'],
+      registers,
+      collect,
+    }),
+    consumerLagMessagesMax: new Gauge({
+      name: 'paystream_consumer_lag_messages_max',
+      help: "Records not yet consumed on the topic's most lagging partition.",
+      labelNames: ['group', 'topic'],
       registers,
       collect,
     }),
     consumerLagSeconds: new Gauge({
       name: 'paystream_consumer_lag_seconds',
-      help: 'Estimated time the oldest unconsumed record of the partition has waited.',
+      help: 'Estimated time the oldest unconsumed record of the topic (any partition) has waited.',
+      labelNames: ['group', 'topic'],
+      registers,
+      collect,
+    }),
+    partitionLagMessages: new Gauge({
+      name: 'paystream_consumer_partition_lag_messages',
+      help: 'Records not yet consumed on one partition (only with per-partition lag turned on).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect,
+    }),
+    partitionLagSeconds: new Gauge({
+      name: 'paystream_consumer_partition_lag_seconds',
+      help: 'Estimated time the oldest unconsumed record of one partition has waited (only with per-partition lag turned on).',
       labelNames: ['group', 'topic', 'partition'],
       registers,
       collect,

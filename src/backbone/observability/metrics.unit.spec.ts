@@ -12,8 +12,11 @@ describe('backbone metrics', () => {
     metrics.eventsDeadLettered.inc({ group: 'ledger', topic: 'payments.submitted.v1', code: 'HANDLER_REJECTED' });
     metrics.handlerDurationSeconds.observe({ group: 'ledger', topic: 'payments.submitted.v1' }, 0.004);
     metrics.batchSize.observe({ group: 'ledger', topic: 'payments.submitted.v1' }, 20);
-    metrics.consumerLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 7);
-    metrics.consumerLagSeconds.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 1.5);
+    metrics.consumerLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 7);
+    metrics.consumerLagMessagesMax.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 5);
+    metrics.consumerLagSeconds.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 1.5);
+    metrics.partitionLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 5);
+    metrics.partitionLagSeconds.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 1.5);
     metrics.outboxBacklogRows.set(4);
     metrics.outboxOldestAgeSeconds.set(2);
     metrics.dlqDepth.set({ topic: 'payments.submitted.v1.dlq' }, 1);
@@ -28,8 +31,11 @@ describe('backbone metrics', () => {
       '# TYPE paystream_handler_duration_seconds histogram',
       'paystream_handler_duration_seconds_bucket{le="0.005",service="ledger",group="ledger",topic="payments.submitted.v1"} 1',
       'paystream_batch_size_bucket{le="25",service="ledger",group="ledger",topic="payments.submitted.v1"} 1',
-      'paystream_consumer_lag_messages{group="ledger",topic="payments.submitted.v1",partition="0",service="ledger"} 7',
-      'paystream_consumer_lag_seconds{group="ledger",topic="payments.submitted.v1",partition="0",service="ledger"} 1.5',
+      'paystream_consumer_lag_messages{group="ledger",topic="payments.submitted.v1",service="ledger"} 7',
+      'paystream_consumer_lag_messages_max{group="ledger",topic="payments.submitted.v1",service="ledger"} 5',
+      'paystream_consumer_lag_seconds{group="ledger",topic="payments.submitted.v1",service="ledger"} 1.5',
+      'paystream_consumer_partition_lag_messages{group="ledger",topic="payments.submitted.v1",partition="0",service="ledger"} 5',
+      'paystream_consumer_partition_lag_seconds{group="ledger",topic="payments.submitted.v1",partition="0",service="ledger"} 1.5',
       'paystream_outbox_backlog_rows{service="ledger"} 4',
       'paystream_outbox_oldest_age_seconds{service="ledger"} 2',
       'paystream_dlq_depth{topic="payments.submitted.v1.dlq",service="ledger"} 1',
@@ -47,9 +53,12 @@ describe('backbone metrics', () => {
     expect(await first.metrics()).toContain('paystream_events_produced_total{topic="t"} 2');
   });
 
-  it('adds process metrics when asked', async () => {
-    const registry = createMetricsRegistry();
-    expect(await registry.metrics()).toContain('paystream_process_cpu_seconds_total');
+  it('adds the process and Node.js metrics under their stock names, which standard dashboards expect', async () => {
+    const text = await createMetricsRegistry().metrics();
+    expect(text).toContain('\nprocess_cpu_seconds_total ');
+    expect(text).toContain('\nnodejs_eventloop_lag_seconds ');
+    expect(text).not.toContain('paystream_process_');
+    expect(text).not.toContain('paystream_nodejs_');
   });
 
   it('runs each collect hook once per scrape, before the gauges are read', async () => {

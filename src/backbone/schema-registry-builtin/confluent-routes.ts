@@ -9,9 +9,9 @@ import {
   type SubjectVersion,
 } from '../schema/schema-registry.ts';
 import type { DatabaseSchemaRegistry } from './database-schema-registry.ts';
+import { describeConfluentRoute, schemaRegistryContentType } from './confluent-openapi.ts';
 
-/** Confluent's content type; its clients also accept plain JSON. */
-export const schemaRegistryContentType = 'application/vnd.schemaregistry.v1+json';
+export { schemaRegistryContentType };
 
 /**
  * The Confluent Schema Registry REST API (the subset Avro producers, consumers and tools use) on the
@@ -32,6 +32,7 @@ export function confluentRegistryRoutes(registry: DatabaseSchemaRegistry): Fasti
     app.addContentTypeParser(/^application\/vnd\.schemaregistry(\.v1)?\+json/, { parseAs: 'string' }, parseJson);
     app.addContentTypeParser('application/octet-stream', { parseAs: 'string' }, parseJson);
     app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+    app.addHook('onRoute', describeConfluentRoute);
     subjectRoutes(app, registry);
     schemaAndConfigRoutes(app, registry);
   };

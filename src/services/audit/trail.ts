@@ -1,6 +1,7 @@
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import type { AuditEntry } from './chain.ts';
 import { auditEntryColumns, entryFromRow, pendingFromRow, type AuditRow, type PendingRecord, type PendingRow } from './audit-rows.ts';
+import { pageOf } from '../http/pagination.ts';
 
 /** One page request of a trail, validated (`parseAuditQuery`). */
 export interface TrailQuery {
@@ -38,9 +39,9 @@ export async function readTrail(db: SqlRunner, query: TrailQuery): Promise<Trail
     [query.value, query.after, query.limit + 1, query.includePending, query.limit],
   );
   const chained = result.rows.filter((row): row is AuditRow & { pending_id: null } => row.pending_id === null).sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
-  const rows = chained.slice(0, query.limit);
-  const more = chained.length > query.limit;
-  const page: TrailPage = { entries: rows.map((row) => entryToJson(entryFromRow(row))), nextAfter: more ? rows[rows.length - 1]!.sequence.toString() : null };
+  const chainedPage = pageOf(chained, query.limit, (row) => row.sequence.toString());
+  const more = chainedPage.nextCursor !== null;
+  const page: TrailPage = { entries: chainedPage.items.map((row) => entryToJson(entryFromRow(row))), nextAfter: chainedPage.nextCursor };
   if (!query.includePending) return page;
   const staged = result.rows
     .filter((row) => row.pending_id !== null)

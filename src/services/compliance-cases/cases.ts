@@ -31,6 +31,40 @@ export async function openCase(tx: SqlRunner, input: NewCase): Promise<boolean> 
   return inserted.rowCount === 1;
 }
 
+export type AccountCaseOutcome = { kind: 'opened' | 'attached'; caseId: string } | { kind: 'exists' };
+
+/**
+ * Holds a payment in its account's open case at this stage, or opens one: an account has at most
+ * one open case per stage opened this way (fraud scoring), so a burst of held payments is one
+ * case that an officer decides once, with every payment of it listed. The open case's row is
+ * locked (`for update`), so an officer's decision that commits first is seen and a new case is
+ * opened instead of attaching to a decided one; the decision, in turn, reads the attached
+ * payments after locking the row, so it never misses one. The caller must serialise an
+ * account's holds (fraud scoring holds the account's risk-state row lock).
+ *
+ * `onApprove` is given the case's id (the new or the open one). `exists`: the payment is in a case already (a redelivered event); nothing is written.
+ */
+export async function openOrAttachToAccountCase(tx: SqlRunner, input: Omit<NewCase, 'onApprove'> & { onApprove: (caseId: string) => NewEvent }): Promise<AccountCaseOutcome> {
+  const held = await tx.query(
+    `select 1 from compliance_cases where payment_id = $1 and stage = $2
+     union all select 1 from compliance_case_payments a join compliance_cases c using (case_id) where a.payment_id = $1 and c.stage = $2`,
+    [input.paymentId, input.stage],
+  );
+  if (held.rows.length > 0) return { kind: 'exists' };
+  const open = await tx.query<{ case_id: string }>(
+    `select case_id from compliance_cases where debtor_account = $1 and stage = $2 and status = 'open' order by opened_at, case_id limit 1 for update`,
+    [input.debtorAccount, input.stage],
+  );
+  const caseId = open.rows[0]?.case_id;
+  if (caseId === undefined) return (await openCase(tx, { ...input, onApprove: input.onApprove(input.caseId) })) ? { kind: 'opened', caseId: input.caseId } : { kind: 'exists' };
+  await tx.query(
+    `insert into compliance_case_payments (payment_id, case_id, correlation_id, reason, evidence, on_approve, amount_minor, currency)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [input.paymentId, caseId, input.correlationId, input.reason, toJsonText(input.evidence), toJsonText(input.onApprove(caseId)), input.amountMinor, input.currency],
+  );
+  return { kind: 'attached', caseId };
+}
+
 /** JSON with bigints kept exact: `{"$bigint":"123"}`, read back by `fromJsonText`. */
 export function toJsonText(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? { $bigint: item.toString() } : item));

@@ -13,5 +13,5 @@ export function createComplianceCasesService(deps: ServiceDeps, options: { requi
   };
 }
 
-export { openCase, toJsonText, fromJsonValue, type NewCase, type CaseStage } from './cases.ts';
+export { openCase, openOrAttachToAccountCase, toJsonText, fromJsonValue, type NewCase, type CaseStage, type AccountCaseOutcome } from './cases.ts';
 export { complianceCaseMigrations } from './schema.ts';

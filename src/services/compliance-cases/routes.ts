@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '../../backbone/storage/database.ts';
+import type { Database, SqlRunner } from '../../backbone/storage/database.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { formatDecimal } from '../../contracts/money.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { PaymentReasonCodes } from '../../contracts/payment.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
@@ -28,7 +29,53 @@ interface CaseRow {
   decision_reason: string | null;
 }
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+/** A payment held while its account's case was open, decided with the case. */
+interface AttachedRow {
+  payment_id: string;
+  case_id: string;
+  correlation_id: string;
+  reason: string;
+  on_approve: unknown;
+  amount_minor: bigint;
+  currency: string;
+  attached_at: Date;
+}
+
+const caseSchema = {
+  type: 'object',
+  properties: {
+    caseId: { type: 'string' },
+    paymentId: { type: 'string' },
+    debtorAccount: { type: 'string' },
+    correlationId: { type: 'string' },
+    stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
+    status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+    reason: { type: 'string' },
+    amount: { type: 'string', description: 'Decimal string in `currency`' },
+    currency: { type: 'string' },
+    evidence: { type: 'object', additionalProperties: true, description: 'What the officer needs to decide: matches, scores, list versions' },
+    openedAt: { type: 'string', format: 'date-time' },
+    decidedAt: { type: ['string', 'null'], format: 'date-time' },
+    decidedBy: { type: ['string', 'null'], description: "The officer's API key id" },
+    decisionReason: { type: ['string', 'null'] },
+    attachedPayments: {
+      type: 'array',
+      description: "Payments of the same account held while the case was open (fraud cases): the case's decision applies to each",
+      items: {
+        type: 'object',
+        properties: {
+          paymentId: { type: 'string' },
+          correlationId: { type: 'string' },
+          reason: { type: 'string' },
+          amount: { type: 'string' },
+          currency: { type: 'string' },
+          attachedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
 
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
@@ -43,14 +90,17 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'listComplianceCases',
           tags: ['compliance'],
           summary: 'Payments held for review, oldest first',
           querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
+          response: { 200: { type: 'object', required: ['cases'], properties: { cases: { type: 'array', items: caseSchema } } }, ...problemResponses(400, 401, 403, 503) },
         },
       },
       async (request) => {
         const result = await db.query<CaseRow>(`select * from compliance_cases where status = $1 order by opened_at limit $2`, [request.query.status ?? 'open', request.query.limit ?? 100]);
-        return { cases: result.rows.map(caseView) };
+        const attached = await attachedPayments(db, result.rows.map((row) => row.case_id));
+        return { cases: result.rows.map((row) => caseView(row, attached.get(row.case_id) ?? [])) };
       },
     );
 
@@ -59,11 +109,13 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
       {
         preValidation: requireScope(Scopes.ops),
         schema: {
+          operationId: 'decideComplianceCase',
           tags: ['compliance'],
           summary: 'Approve (release) or reject a held payment, with a reason',
+          description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { ...problems },
+          response: { 200: caseSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) },
         },
       },
       async (request) => {
@@ -76,23 +128,37 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           if (row.status !== 'open') throw new ProblemError('conflict', `the case was already ${row.status}`);
           const status = decision === 'approve' ? 'approved' : 'rejected';
           await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
-          const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: row.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
-          const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
-          if (decision === 'approve') {
-            events.push(fromJsonValue<NewEvent>(row.on_approve));
-          } else {
-            const rejected: PaymentRejected = { paymentId: row.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
-            events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
+          // Read after the case row is locked: a payment attached before the lock is decided here,
+          // and one held after it finds the case decided and opens a new one.
+          const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
+          for (const payment of [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached]) {
+            const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: payment.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
+            const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
+            if (decision === 'approve') {
+              events.push(fromJsonValue<NewEvent>(payment.on_approve));
+            } else {
+              const rejected: PaymentRejected = { paymentId: payment.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
+              events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
+            }
+            await publisher.publish(tx, events, { correlationId: payment.correlation_id });
           }
-          await publisher.publish(tx, events, { correlationId: row.correlation_id });
-          return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() });
+          return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() }, attached);
         });
       },
     );
   };
 }
 
-function caseView(row: CaseRow) {
+/** The payments attached to each of these cases, in the order they were held. */
+async function attachedPayments(db: SqlRunner, caseIds: readonly string[]): Promise<Map<string, AttachedRow[]>> {
+  const byCase = new Map<string, AttachedRow[]>();
+  if (caseIds.length === 0) return byCase;
+  const result = await db.query<AttachedRow>(`select * from compliance_case_payments where case_id = any($1::text[]) order by attached_at, payment_id`, [caseIds]);
+  for (const row of result.rows) byCase.set(row.case_id, [...(byCase.get(row.case_id) ?? []), row]);
+  return byCase;
+}
+
+function caseView(row: CaseRow, attached: readonly AttachedRow[]) {
   return {
     caseId: row.case_id,
     paymentId: row.payment_id,
@@ -108,5 +174,14 @@ function caseView(row: CaseRow) {
     decidedAt: row.decided_at?.toISOString() ?? null,
     decidedBy: row.decided_by,
     decisionReason: row.decision_reason,
+    /** Payments of the same account held while the case was open: the decision applies to each. */
+    attachedPayments: attached.map((payment) => ({
+      paymentId: payment.payment_id,
+      correlationId: payment.correlation_id,
+      reason: payment.reason,
+      amount: formatDecimal(payment.amount_minor, payment.currency),
+      currency: payment.currency,
+      attachedAt: payment.attached_at.toISOString(),
+    })),
   };
 }

@@ -31,4 +31,25 @@ export const complianceCaseMigrations: readonly Migration[] = [
       create index compliance_cases_open on compliance_cases (opened_at) where status = 'open';
     `,
   },
+  {
+    id: 2,
+    name: 'payments attached to an open case of their account',
+    // A payment held while its account has an open FRAUD case joins that case instead of opening
+    // another (openOrAttachToAccountCase); the officer's decision on the case applies to each.
+    sql: `
+      create table compliance_case_payments (
+        payment_id text primary key,
+        case_id text not null references compliance_cases (case_id),
+        correlation_id text not null,
+        reason text not null,
+        evidence jsonb not null,
+        on_approve jsonb not null,
+        amount_minor bigint not null,
+        currency text not null,
+        attached_at timestamptz not null default now()
+      );
+      create index compliance_case_payments_case on compliance_case_payments (case_id);
+      create index compliance_cases_open_by_account on compliance_cases (debtor_account, stage) where status = 'open';
+    `,
+  },
 ];

@@ -19,8 +19,9 @@ import { createFraudService } from './index.ts';
 
 /**
  * The fraud service on the embedded engine (PGlite in memory, the real log, outbox and consumer
- * runner): a burst from one account ends in review with cases opened, and a redelivered event
- * counts once. Each event's `occurredAt` is set by a test clock: scoring runs on event time.
+ * runner): a burst from a new account ends in review in one case for the account, and a
+ * redelivered event counts once. Each event's `occurredAt` is set by a test clock: scoring runs on
+ * event time. Velocity's minimum is lowered to 5 so a short burst shows the rule.
  */
 describe('the fraud service on the embedded engine', () => {
   const burstAccount = 'DE89370400440532013000';
@@ -65,7 +66,7 @@ describe('the fraud service on the embedded engine', () => {
   beforeAll(async () => {
     fixture = await embeddedFixture();
     for (const topic of [PaymentTopics.initiated, PaymentTopics.scored, PaymentTopics.cleared, PaymentTopics.held]) await fixture.createTopic(topic, 3);
-    service = createFraudService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() }, { retryDelaysMs: [10] });
+    service = createFraudService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() }, { retryDelaysMs: [10], rules: { velocityCount: { minPayments: 5 } } });
     await migrate(fixture.db, 'compliance-cases', complianceCaseMigrations);
     await migrate(fixture.db, service.name, service.migrations);
     runner = new ConsumerRunner(fixture.deps, service.consumers[0]!);
@@ -101,7 +102,9 @@ describe('the fraud service on the embedded engine', () => {
       ['burst-8', 60, 'REVIEW'],
     ]);
     expect(scored[0]!.payload.reasons.map((reason) => reason.rule)).toEqual(['newBeneficiary']);
-    expect(scored[7]!.payload.reasons).toEqual([{ rule: 'velocityCount', points: 60, detail: '8 payments in 10 min, this one included; more than 5 is unusual' }]);
+    expect(scored[7]!.payload.reasons).toEqual([
+      { rule: 'velocityCount', points: 60, detail: '8 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 5: 3× that, and never at 5 or fewer)' },
+    ]);
     expect(scored.every(({ payload, correlationId }) => correlationId === `flow-${payload.payment.paymentId}` && payload.corridorCode === 'DEU-FRA')).toBe(true);
   });
 
@@ -111,17 +114,19 @@ describe('the fraud service on the embedded engine', () => {
     expect(new Set(cleared.map(({ payload }) => payload.clearedBy))).toEqual(new Set(['fraud-scoring']));
   });
 
-  it('opens a FRAUD case per held payment, whose approval clears it, and says so on payments.held', async () => {
+  it('opens one FRAUD case for the account, holds the later payments in it, each cleared by its approval, and says so on payments.held', async () => {
     const cases = (
       await fixture.db.query<{ case_id: string; payment_id: string; correlation_id: string; stage: string; status: string; evidence: { score: number; reasons: { rule: string }[] }; on_approve: unknown; amount_minor: bigint }>(
         `select * from compliance_cases order by payment_id`,
       )
     ).rows;
-    expect(cases.map((row) => [row.payment_id, row.stage, row.status, row.correlation_id, row.amount_minor])).toEqual([
-      ['burst-6', 'FRAUD', 'open', 'flow-burst-6', 100_00n],
-      ['burst-7', 'FRAUD', 'open', 'flow-burst-7', 100_00n],
-      ['burst-8', 'FRAUD', 'open', 'flow-burst-8', 100_00n],
+    expect(cases.map((row) => [row.payment_id, row.stage, row.status, row.correlation_id, row.amount_minor])).toEqual([['burst-6', 'FRAUD', 'open', 'flow-burst-6', 100_00n]]);
+    const attached = (await fixture.db.query<{ payment_id: string; case_id: string; correlation_id: string; on_approve: unknown }>(`select * from compliance_case_payments order by payment_id`)).rows;
+    expect(attached.map((row) => [row.payment_id, row.case_id, row.correlation_id])).toEqual([
+      ['burst-7', cases[0]!.case_id, 'flow-burst-7'],
+      ['burst-8', cases[0]!.case_id, 'flow-burst-8'],
     ]);
+    expect(fromJsonValue<NewEvent & { payload: PaymentCleared }>(attached[1]!.on_approve)).toMatchObject({ topic: 'payments.cleared.v1', payload: { clearedBy: `case:${cases[0]!.case_id}`, payment: { paymentId: 'burst-8' } } });
     expect(cases[0]!.evidence).toMatchObject({ score: 60, reviewThreshold: 60, reasons: [{ rule: 'velocityCount' }], corridorCode: 'DEU-FRA' });
     const onApprove = fromJsonValue<NewEvent & { payload: PaymentCleared }>(cases[0]!.on_approve);
     expect(onApprove).toMatchObject({ topic: 'payments.cleared.v1', eventType: 'PaymentCleared', key: burstAccount, payload: { corridorCode: 'DEU-FRA', clearedBy: `case:${cases[0]!.case_id}` } });
@@ -129,7 +134,7 @@ describe('the fraud service on the embedded engine', () => {
 
     const held = await published<PaymentHeldForReview>(PaymentTopics.held);
     expect(held.map(({ payload }) => payload)).toEqual(
-      cases.map((row) => ({ paymentId: row.payment_id, debtorAccount: burstAccount, caseId: row.case_id, stage: 'FRAUD', reason: 'fraud score 60 (review at 60): velocityCount +60' })),
+      ['burst-6', 'burst-7', 'burst-8'].map((paymentId) => ({ paymentId, debtorAccount: burstAccount, caseId: cases[0]!.case_id, stage: 'FRAUD', reason: 'fraud score 60 (review at 60): velocityCount +60' })),
     );
   });
 
@@ -144,7 +149,8 @@ describe('the fraud service on the embedded engine', () => {
     expect(await scoreCount()).toBe(11n);
     expect((await published<PaymentScored>(PaymentTopics.scored)).filter(({ payload }) => payload.payment.debtor.account === burstAccount)).toHaveLength(8);
     expect(await published(PaymentTopics.held)).toHaveLength(3);
-    expect((await fixture.db.query(`select 1 from compliance_cases`)).rows).toHaveLength(3);
+    expect((await fixture.db.query(`select 1 from compliance_cases`)).rows).toHaveLength(1);
+    expect((await fixture.db.query(`select 1 from compliance_case_payments`)).rows).toHaveLength(2);
     const state = await fixture.db.query<{ recent_payments: { paymentId: string; decision: string }[]; known_beneficiaries: string[] }>(`select recent_payments, known_beneficiaries from fraud_account_state where debtor_account = $1`, [burstAccount]);
     expect(state.rows[0]!.recent_payments.map((recent) => `${recent.paymentId}:${recent.decision}`)).toEqual([
       'burst-1:PASS',

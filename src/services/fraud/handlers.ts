@@ -1,14 +1,18 @@
-import { EventFailure, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler, type BatchHandlerContext } from '../../backbone/consumer/handler.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { permanentError } from '../../backbone/errors.ts';
 import { PaymentEventTypes, PaymentTopics, type PaymentTopic } from '../../contracts/topics.ts';
 import type { PaymentCleared, PaymentHeldForReview, PaymentInitiated, PaymentScored } from '../../contracts/events.ts';
-import { openCase } from '../compliance-cases/index.ts';
+import { isEventOf, type PaymentEvent, type TopicsCarrying } from '../../contracts/topic-payloads.ts';
+import { openOrAttachToAccountCase } from '../compliance-cases/index.ts';
 import type { FraudRulesConfig } from './domain/config.ts';
 import { evolve, scorePayment, type AccountRiskState, type PaymentScore } from './domain/rules.ts';
 import { lockAccountStates, recordScores, saveAccountStates, scoredPayments, type ScoreRecord } from './state-store.ts';
 import type { FraudMetrics } from './metrics.ts';
+
+/** A topic the fraud scoring may read: one whose events carry the payment order and its corridor. */
+export type FraudInputTopic = TopicsCarrying<Pick<PaymentInitiated, 'payment' | 'corridorCode'>>;
 
 /** Who clears a payment that scored below the review threshold (`PaymentCleared.clearedBy`). */
 export const clearedByFraudScoring = 'fraud-scoring';
@@ -24,12 +28,12 @@ export const clearedByFraudScoring = 'fraud-scoring';
  * state rows are locked and read at once, evolved in memory event by event in order, and written at
  * once with the batch's scores, in the batch's transaction: exactly once with the batch.
  */
-export function fraudScoringHandler(options: { inputTopic: string; config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): BatchEventHandler {
+export function fraudScoringHandler(options: { inputTopic: FraudInputTopic; config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): BatchEventHandler {
   return async (events, context) => {
-    for (const [index, event] of events.entries()) {
-      if (event.topic !== options.inputTopic) throw new EventFailure(index, new Error(`fraud scoring: no handler for topic ${event.topic}`));
-    }
-    const initiated = events as readonly ConsumedEvent<PaymentInitiated>[];
+    const initiated = events.map((event, index) => {
+      if (!isEventOf(event, options.inputTopic)) throw new EventFailure(index, new Error(`fraud scoring: no handler for topic ${event.topic}`));
+      return event;
+    });
     const states = await lockAccountStates(context.tx, initiated.map((event) => event.payload.payment.debtor.account));
     const scored = await scoredPayments(context.tx, initiated.map((event) => event.payload.payment.paymentId));
     const changed = new Map<string, AccountRiskState>();
@@ -54,7 +58,7 @@ interface ScoringBatch {
   records: ScoreRecord[];
 }
 
-async function score(event: ConsumedEvent<PaymentInitiated>, context: BatchHandlerContext, options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }, batch: ScoringBatch): Promise<void> {
+async function score(event: PaymentEvent<FraudInputTopic>, context: BatchHandlerContext, options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }, batch: ScoringBatch): Promise<void> {
   const { tx } = context;
   const { payment, corridorCode } = event.payload;
   const account = payment.debtor.account;
@@ -70,22 +74,22 @@ async function score(event: ConsumedEvent<PaymentInitiated>, context: BatchHandl
   const result = scorePayment(state, payment, { nowMs, corridorCode, config: options.config });
   let caseId: string | null = null;
   if (result.decision === 'REVIEW') {
-    caseId = options.ids.eventId();
-    const opened = await openCase(tx, {
-      caseId,
+    const held = await openOrAttachToAccountCase(tx, {
+      caseId: options.ids.eventId(),
       paymentId: payment.paymentId,
       debtorAccount: account,
       correlationId: event.envelope.correlationId,
       stage: 'FRAUD',
       reason: reviewReason(result, options.config),
       evidence: { score: result.score, reviewThreshold: options.config.reviewThreshold, reasons: result.reasons, corridorCode, scoredAt: event.envelope.occurredAt },
-      onApprove: newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
+      onApprove: (caseId) => newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
       amountMinor: payment.amountMinor,
       currency: payment.currency,
     });
-    // A FRAUD case already exists for this payment, so it was scored and held before (its score
-    // row is gone): holding it again would put a second case id on the events.
-    if (!opened) return;
+    // The payment is in a FRAUD case already, so it was scored and held before (its score row is
+    // gone): holding it again would put a second case id on the events.
+    if (held.kind === 'exists') return;
+    caseId = held.caseId;
   }
 
   const next = evolve(state, { payment, atMs: nowMs, decision: result.decision }, options.config);

@@ -2,13 +2,13 @@ import type { PaymentService, ServiceDeps } from '../service.ts';
 import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { resolveFraudRulesConfig, type FraudRulesConfigInput } from './domain/config.ts';
-import { fraudScoringHandler } from './handlers.ts';
+import { fraudScoringHandler, type FraudInputTopic } from './handlers.ts';
 import { fraudMetrics } from './metrics.ts';
 import { fraudMigrations } from './schema.ts';
 
 export interface FraudServiceOptions {
   /** The topic of payments to score. Default `payments.initiated.v1` (screening's output). */
-  inputTopic?: string;
+  inputTopic?: FraudInputTopic;
   /** Overrides of the rules' defaults (`defaultFraudRulesConfig`), validated here. */
   rules?: FraudRulesConfigInput;
   /** Delays of the consumer's blocking retries. Default the backbone's (1 s, 5 s, 30 s). */

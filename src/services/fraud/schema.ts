@@ -33,4 +33,13 @@ export const fraudMigrations: readonly Migration[] = [
       create index fraud_scores_account on fraud_scores (debtor_account, scored_at);
     `,
   },
+  {
+    id: 2,
+    name: 'fraud velocity baseline per account',
+    // An account scored before this starts with no baseline: its bursts are judged against the
+    // minimum until its windows fill in.
+    sql: `
+      alter table fraud_account_state add column velocity_history jsonb not null default '{"recentWindows":[],"dailyPeaks":[]}';
+    `,
+  },
 ];

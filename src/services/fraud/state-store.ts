@@ -1,6 +1,6 @@
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import type { ScoreReason } from '../../contracts/events.ts';
-import { emptyAccountRiskState, type AccountRiskState, type FraudDecision, type RecentPayment } from './domain/rules.ts';
+import { emptyAccountRiskState, type AccountRiskState, type FraudDecision, type RecentPayment, type VelocityHistory } from './domain/rules.ts';
 
 /** A recent payment as stored in jsonb: the amount as a decimal string, since JSON has no bigint. */
 interface StoredRecentPayment {
@@ -19,8 +19,8 @@ interface StoredRecentPayment {
 export async function lockAccountStates(tx: SqlRunner, debtorAccounts: readonly string[]): Promise<Map<string, AccountRiskState>> {
   const accounts = [...new Set(debtorAccounts)].sort();
   await tx.query(`insert into fraud_account_state (debtor_account) select unnest($1::text[]) order by 1 on conflict (debtor_account) do nothing`, [accounts]);
-  const result = await tx.query<{ debtor_account: string; recent_payments: StoredRecentPayment[]; known_beneficiaries: string[] }>(
-    `select debtor_account, recent_payments, known_beneficiaries from fraud_account_state where debtor_account = any($1::text[]) order by debtor_account for update`,
+  const result = await tx.query<{ debtor_account: string; recent_payments: StoredRecentPayment[]; known_beneficiaries: string[]; velocity_history: VelocityHistory }>(
+    `select debtor_account, recent_payments, known_beneficiaries, velocity_history from fraud_account_state where debtor_account = any($1::text[]) order by debtor_account for update`,
     [accounts],
   );
   const states = new Map<string, AccountRiskState>(accounts.map((account) => [account, emptyAccountRiskState]));
@@ -28,6 +28,7 @@ export async function lockAccountStates(tx: SqlRunner, debtorAccounts: readonly 
     states.set(row.debtor_account, {
       recentPayments: row.recent_payments.map((stored) => ({ ...stored, amountMinor: BigInt(stored.amountMinor) })),
       knownBeneficiaries: row.known_beneficiaries,
+      velocityHistory: row.velocity_history,
     });
   }
   return states;
@@ -39,10 +40,10 @@ export async function saveAccountStates(tx: SqlRunner, states: ReadonlyMap<strin
   const rows = [...states].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const stored = (state: AccountRiskState) => JSON.stringify(state.recentPayments.map((payment: RecentPayment): StoredRecentPayment => ({ ...payment, amountMinor: payment.amountMinor.toString() })));
   await tx.query(
-    `update fraud_account_state f set recent_payments = s.recent_payments::jsonb, known_beneficiaries = s.known_beneficiaries::jsonb, updated_at = now()
-       from unnest($1::text[], $2::text[], $3::text[]) as s (debtor_account, recent_payments, known_beneficiaries)
+    `update fraud_account_state f set recent_payments = s.recent_payments::jsonb, known_beneficiaries = s.known_beneficiaries::jsonb, velocity_history = s.velocity_history::jsonb, updated_at = now()
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as s (debtor_account, recent_payments, known_beneficiaries, velocity_history)
       where f.debtor_account = s.debtor_account`,
-    [rows.map(([account]) => account), rows.map(([, state]) => stored(state)), rows.map(([, state]) => JSON.stringify(state.knownBeneficiaries))],
+    [rows.map(([account]) => account), rows.map(([, state]) => stored(state)), rows.map(([, state]) => JSON.stringify(state.knownBeneficiaries)), rows.map(([, state]) => JSON.stringify(state.velocityHistory))],
   );
 }
 

@@ -1,6 +1,6 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
-import { PaymentTopics } from '../../contracts/topics.ts';
+import { PaymentTopics, type PaymentTopic } from '../../contracts/topics.ts';
 import { gatewayMigrations } from './schema.ts';
 import { PaymentIntake } from './intake.ts';
 import { paymentRoutes } from './routes.ts';
@@ -12,7 +12,7 @@ export interface GatewayServiceOptions {
   statusByTopic?: ReadonlyMap<string, string>;
   statusRanks?: Readonly<Record<string, number>>;
   /** Topics whose events join a payment's timeline. Default: every payment topic. */
-  timelineTopics?: readonly string[];
+  timelineTopics?: readonly PaymentTopic[];
   maxBatchItems?: number;
 }
 

@@ -1,3 +1,5 @@
+import { CustomerEventTypes, CustomerPaymentStatuses, CustomerReasonCodes } from '../../contracts/customer-view.ts';
+
 /** JSON schemas of the payments API: they validate requests and are published at /openapi.json. */
 const party = (required: string[]) => ({
   type: 'object',
@@ -69,25 +71,37 @@ export const paymentAcceptedSchema = {
 
 const partyView = { type: 'object', additionalProperties: true, properties: { name: { type: 'string' }, account: { type: 'string' }, agent: { type: ['string', 'null'] }, country: { type: ['string', 'null'] } } };
 
+/**
+ * The customer's view of a payment. Closed (`additionalProperties: false`, enums from
+ * `customer-view.ts`): the response serializer drops any field not named here, so screening or
+ * fraud evidence cannot reach a customer through this route even if a row carried it.
+ */
 export const paymentViewSchema = {
   type: 'object',
+  additionalProperties: false,
   properties: {
     paymentId: { type: 'string' },
     uetr: { type: 'string' },
     endToEndId: { type: 'string' },
-    status: { type: 'string', enum: ['RECEIVED', 'VALIDATED', 'RESERVED', 'SUBMITTED', 'COMPLETED', 'REJECTED', 'FAILED', 'BLOCKED', 'HELD_FOR_REVIEW'] },
+    status: { type: 'string', enum: [...CustomerPaymentStatuses] },
     amount: { type: 'string' },
     currency: { type: 'string' },
     debtor: partyView,
     creditor: partyView,
     remittanceInformation: { type: ['string', 'null'] },
     correlationId: { type: 'string' },
-    failure: { type: ['object', 'null'], properties: { code: { type: 'string' }, reason: { type: 'string' } } },
+    failure: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      description: 'Why the payment stopped (REJECTED, FAILED) or waits (ON_HOLD); null otherwise. A code the customer cannot act on reads PAYMENT_NOT_PROCESSED.',
+      properties: { code: { type: 'string', enum: [...CustomerReasonCodes] }, reason: { type: 'string' } },
+    },
     receivedAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     timeline: {
       type: 'array',
-      items: { type: 'object', properties: { eventId: { type: 'string' }, type: { type: 'string' }, topic: { type: 'string' }, at: { type: 'string', format: 'date-time' } } },
+      description: 'The steps a customer sees, oldest first; the bank’s internal checks are not listed.',
+      items: { type: 'object', additionalProperties: false, properties: { eventId: { type: 'string' }, type: { type: 'string', enum: [...CustomerEventTypes] }, at: { type: 'string', format: 'date-time' } } },
     },
   },
 } as const;

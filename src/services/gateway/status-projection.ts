@@ -1,5 +1,6 @@
 import { EventFailure, type BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
+import { isPaymentEvent, paymentIdOf } from '../../contracts/topic-payloads.ts';
 import type { PaymentStatus } from '../../contracts/payment.ts';
 
 /**
@@ -43,8 +44,9 @@ export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, strin
     const timeline: { paymentId: string; eventId: string; eventType: string; topic: string; occurredAt: string }[] = [];
     const moves = new Map<string, { status: string; rank: number; reasonCode: string | null; reason: string | null }>();
     for (const [index, event] of events.entries()) {
-      const payload = event.payload as { paymentId?: string; payment?: { paymentId: string }; reasonCode?: string; reason?: string };
-      const paymentId = payload.payment?.paymentId ?? payload.paymentId;
+      if (!isPaymentEvent(event)) throw new EventFailure(index, new Error(`status projection: ${event.topic} is not a payment topic`));
+      const { payload } = event;
+      const paymentId = paymentIdOf(payload);
       if (!paymentId) throw new EventFailure(index, new Error(`payment event on ${event.topic} without a paymentId`));
       timeline.push({ paymentId, eventId: event.envelope.eventId, eventType: event.envelope.eventType, topic: event.topic, occurredAt: event.envelope.occurredAt });
       const status = statusByTopic.get(event.topic);
@@ -52,7 +54,7 @@ export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, strin
       const rank = rankOf[status];
       if (rank === undefined) throw new EventFailure(index, new Error(`status ${status} has no rank`));
       const earlier = moves.get(paymentId);
-      if (!earlier || earlier.rank < rank) moves.set(paymentId, { status, rank, reasonCode: payload.reasonCode ?? null, reason: payload.reason ?? null });
+      if (!earlier || earlier.rank < rank) moves.set(paymentId, { status, rank, reasonCode: 'reasonCode' in payload ? payload.reasonCode : null, reason: 'reason' in payload ? payload.reason : null });
     }
     await tx.query(
       `insert into payment_timeline (payment_id, event_id, event_type, topic, occurred_at)

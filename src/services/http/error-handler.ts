@@ -23,6 +23,15 @@ export function installProblemErrorHandler(app: FastifyInstance, logError: (erro
   app.setNotFoundHandler((request, reply) => sendProblem(reply, problemOf('not-found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 }
 
+/**
+ * The Idempotency-Key header has problem codes of its own (clients branch on them): a route that
+ * requires it in its header schema answers these, not `missing-field`/`invalid-field`.
+ */
+export const idempotencyKeyProblems = {
+  missing: () => problemOf('idempotency-key-missing', 'send an Idempotency-Key header (e.g. a UUID) so a retried request makes one payment'),
+  invalid: () => problemOf('idempotency-key-invalid', 'the Idempotency-Key must be 1 to 255 printable ASCII characters'),
+};
+
 function fastifyProblem(error: FastifyError, contentType: string | undefined): Problem | undefined {
   // Fastify parses text/plain out of the box, so a JSON document sent as text/plain reaches the
   // body schema as a string and fails it as "body must be object". The client's mistake is the
@@ -35,6 +44,9 @@ function fastifyProblem(error: FastifyError, contentType: string | undefined): P
     const issue = first!;
     const base = issue.instancePath || '';
     const params = issue.params as Record<string, unknown>;
+    if (error.validationContext === 'headers' && (params.missingProperty === 'idempotency-key' || base === '/idempotency-key')) {
+      return issue.keyword === 'required' ? idempotencyKeyProblems.missing() : idempotencyKeyProblems.invalid();
+    }
     switch (issue.keyword) {
       case 'additionalProperties':
         return problemOf('unknown-field', `unknown field ${base}/${String(params.additionalProperty)}`, `${base}/${String(params.additionalProperty)}`);

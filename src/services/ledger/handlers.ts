@@ -2,10 +2,14 @@ import { EventFailure, type BatchEventHandler, type BatchHandlerContext, type Co
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { transientError } from '../../backbone/errors.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
+import { isEventOf, paymentIdOf, type TopicsCarrying } from '../../contracts/topic-payloads.ts';
 import { PaymentReasonCodes, type PaymentOrder } from '../../contracts/payment.ts';
 import type { PaymentCompleted, PaymentFailed, PaymentReserved, RtgsRejected, RtgsSettled } from '../../contracts/events.ts';
 import { bankAccounts, decideReservation, settlementPostings } from './domain/ledger.ts';
 import { applyAccountChanges, insertHolds, lockAccounts, lockHolds, postEntries, resolveHolds, type AccountRow, type Hold, type JournalEntry } from './ledger-store.ts';
+
+/** A topic the ledger may take approved payments from: one whose events carry the payment order. */
+export type LedgerApprovedTopic = TopicsCarrying<{ payment: PaymentOrder }>;
 
 /**
  * The ledger's consumer: reserves funds for an approved payment, then posts or releases the hold
@@ -21,24 +25,25 @@ import { applyAccountChanges, insertHolds, lockAccounts, lockHolds, postEntries,
  * lock order for every ledger transaction: two batches that share accounts (an internal transfer
  * each way) wait for each other, never deadlock.
  */
-export function ledgerHandler(options: { approvedTopic: string; ids: IdGenerator }): BatchEventHandler {
+export function ledgerHandler(options: { approvedTopic: LedgerApprovedTopic; ids: IdGenerator }): BatchEventHandler {
   return async (events, context) => {
-    const paymentIds = events.map((event) => paymentIdOf(event, options.approvedTopic));
-    const holds = await lockHolds(context.tx, paymentIds);
+    const paymentIds = events.map((event) => paymentOfEvent(event, options.approvedTopic));
+    const holds = await lockHolds(context.tx, paymentIds.filter((paymentId) => paymentId !== undefined));
     const touched = events.flatMap((event, index) => {
-      if (event.topic === options.approvedTopic) {
-        const { payment } = event.payload as { payment: PaymentOrder };
+      if (isEventOf(event, options.approvedTopic)) {
+        const { payment } = event.payload;
         return [payment.debtor.account, payment.creditor.account];
       }
-      const hold = holds.get(paymentIds[index]!);
+      const paymentId = paymentIds[index];
+      const hold = paymentId === undefined ? undefined : holds.get(paymentId);
       return hold ? [hold.accountId] : [];
     });
     const batch = new LedgerBatch(await lockAccounts(context.tx, touched), holds, options.ids, context);
     for (const [index, event] of events.entries()) {
       try {
-        if (event.topic === options.approvedTopic) batch.reserve(event, (event.payload as { payment: PaymentOrder }).payment);
-        else if (event.topic === PaymentTopics.rtgsSettled) batch.settle(event as ConsumedEvent<RtgsSettled>);
-        else if (event.topic === PaymentTopics.rtgsRejected) batch.release(event as ConsumedEvent<RtgsRejected>);
+        if (isEventOf(event, options.approvedTopic)) batch.reserve(event, event.payload.payment);
+        else if (isEventOf(event, PaymentTopics.rtgsSettled)) batch.settle(event);
+        else if (isEventOf(event, PaymentTopics.rtgsRejected)) batch.release(event);
         else throw new Error(`ledger: no handler for topic ${event.topic}`);
       } catch (error) {
         throw new EventFailure(index, error);
@@ -48,8 +53,9 @@ export function ledgerHandler(options: { approvedTopic: string; ids: IdGenerator
   };
 }
 
-function paymentIdOf(event: ConsumedEvent, approvedTopic: string): string {
-  return event.topic === approvedTopic ? (event.payload as { payment: PaymentOrder }).payment.paymentId : (event.payload as { paymentId: string }).paymentId;
+/** The payment of an event of the ledger's topics; none for another topic (refused in the batch's loop). */
+function paymentOfEvent(event: ConsumedEvent, approvedTopic: LedgerApprovedTopic): string | undefined {
+  return isEventOf(event, approvedTopic, PaymentTopics.rtgsSettled, PaymentTopics.rtgsRejected) ? paymentIdOf(event.payload) : undefined;
 }
 
 /** One batch's decisions, made in order on the locked state, and the writes they add up to. */

@@ -2,13 +2,13 @@ import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { ledgerMigrations } from './schema.ts';
-import { ledgerHandler } from './handlers.ts';
+import { ledgerHandler, type LedgerApprovedTopic } from './handlers.ts';
 import { ledgerRoutes } from './routes.ts';
 import { defaultIbanIssuer, type IbanIssuer } from './iban.ts';
 
 export interface LedgerServiceOptions {
   /** The topic of payments cleared for the ledger: validated today; the last compliance stage's output once it runs. */
-  approvedTopic?: string;
+  approvedTopic?: LedgerApprovedTopic;
   requireScope: RequireScope;
   ibanIssuer?: IbanIssuer;
   retryDelaysMs?: readonly number[];

@@ -93,6 +93,8 @@ export interface JournalEntry {
   paymentId: string | null;
   /** Unique per kind: a second entry with the same reference is refused (returns false). */
   reference: string;
+  /** The customer's own text for a deposit (at most 140 characters), shown on the statement. */
+  customerReference?: string | null;
   currency: string;
   postings: Posting[];
 }
@@ -119,10 +121,10 @@ export async function postEntries(tx: SqlRunner, entries: readonly JournalEntry[
   if (entries.length === 0) return 0;
   for (const entry of entries) balanced(entry.postings);
   const inserted = await tx.query<{ entry_id: string }>(
-    `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency)
-     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+    `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency, customer_reference)
+     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
      on conflict (kind, reference) do nothing returning entry_id`,
-    [entries.map((e) => e.entryId), entries.map((e) => e.kind), entries.map((e) => e.paymentId), entries.map((e) => e.reference), entries.map((e) => e.currency)],
+    [entries.map((e) => e.entryId), entries.map((e) => e.kind), entries.map((e) => e.paymentId), entries.map((e) => e.reference), entries.map((e) => e.currency), entries.map((e) => e.customerReference ?? null)],
   );
   const written = new Set(inserted.rows.map((row) => row.entry_id));
   const postings = entries.filter((entry) => written.has(entry.entryId)).flatMap((entry) => entry.postings.map((posting) => ({ entryId: entry.entryId, ...posting })));
@@ -215,4 +217,41 @@ export async function trialBalance(tx: SqlRunner): Promise<TrialBalanceLine[]> {
      group by a.currency order by a.currency`,
   );
   return result.rows.map((row) => ({ currency: row.currency, debitsMinor: row.debits, creditsMinor: row.credits }));
+}
+
+export interface StatementLine {
+  /** The statement's order: larger is newer. */
+  statementSeq: bigint;
+  entryId: string;
+  kind: JournalEntry['kind'];
+  paymentId: string | null;
+  customerReference: string | null;
+  /** Signed: credits positive, debits negative. */
+  amountMinor: bigint;
+  currency: string;
+  bookedAt: Date;
+}
+
+/**
+ * One page of an account's postings, newest first: those before `beforeSeq` (all when null), at
+ * most `limit`. One index range scan (`ledger_postings_statement`), however long the history.
+ */
+export async function readStatement(tx: SqlRunner, query: { accountId: string; beforeSeq: bigint | null; limit: number }): Promise<StatementLine[]> {
+  const result = await tx.query<{ statement_seq: bigint; entry_id: string; kind: JournalEntry['kind']; payment_id: string | null; customer_reference: string | null; amount_minor: bigint; currency: string; created_at: Date }>(
+    `select p.statement_seq, p.entry_id, e.kind, e.payment_id, e.customer_reference, p.amount_minor, e.currency, e.created_at
+       from ledger_postings p join ledger_journal_entries e using (entry_id)
+      where p.account_id = $1 and ($2::bigint is null or p.statement_seq < $2)
+      order by p.statement_seq desc limit $3`,
+    [query.accountId, query.beforeSeq?.toString() ?? null, query.limit],
+  );
+  return result.rows.map((row) => ({
+    statementSeq: BigInt(row.statement_seq),
+    entryId: row.entry_id,
+    kind: row.kind,
+    paymentId: row.payment_id,
+    customerReference: row.customer_reference,
+    amountMinor: BigInt(row.amount_minor),
+    currency: row.currency,
+    bookedAt: row.created_at,
+  }));
 }

@@ -3,10 +3,12 @@ import { isValidIBAN } from 'ibantools';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
+import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
-import { findAccount, lockAccounts, openAccount, postEntry, trialBalance, type AccountRow } from './ledger-store.ts';
+import { findAccount, lockAccounts, openAccount, postEntry, readStatement, trialBalance, type AccountRow, type StatementLine } from './ledger-store.ts';
 import { issueIban, normalizeIban, type IbanIssuer } from './iban.ts';
 
 export interface LedgerRoutesOptions {
@@ -15,8 +17,6 @@ export interface LedgerRoutesOptions {
   requireScope: RequireScope;
   ibanIssuer: IbanIssuer;
 }
-
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const accountSchema = {
   type: 'object',
@@ -43,6 +43,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
+          operationId: 'openAccount',
           summary: 'Open an account of this bank',
           body: {
             type: 'object',
@@ -57,7 +58,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' },
             },
           },
-          response: { 201: accountSchema, ...problems },
+          response: { 201: accountSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -78,11 +79,12 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       },
     );
 
-    app.post<{ Params: { iban: string }; Body: { amount: string; currency?: string } }>(
+    app.post<{ Params: { iban: string }; Body: { amount: string; currency?: string; reference?: string } }>(
       '/v1/accounts/:iban/deposits',
       {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
+          operationId: 'depositToAccount',
           tags: ['accounts'],
           summary: "Fund an account from the bank's funding account",
           description: 'With an Idempotency-Key header, a repeated request makes one deposit.',
@@ -92,9 +94,13 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
             type: 'object',
             additionalProperties: false,
             required: ['amount'],
-            properties: { amount: { type: 'string', maxLength: 40 }, currency: { type: 'string', minLength: 3, maxLength: 3 } },
+            properties: {
+              amount: { type: 'string', maxLength: 40 },
+              currency: { type: 'string', minLength: 3, maxLength: 3 },
+              reference: { type: 'string', minLength: 1, maxLength: depositReferenceMaxLength, description: 'Shown on the statement: printable text without leading or trailing spaces (ISO 20022 unstructured remittance, Max140Text)' },
+            },
           },
-          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problems },
+          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -104,6 +110,8 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         if (request.body.currency !== undefined && request.body.currency !== account.currency) throw new ProblemError('currency-mismatch', `the account is in ${account.currency}`, '/currency');
         const amount = parseDecimal(request.body.amount, account.currency, { positive: true });
         if (!amount.ok) throw new ProblemError(amount.failure === 'too-many-decimals' ? 'too-many-decimals' : 'invalid-amount', `amount must be a decimal > 0 with at most the minor units of ${account.currency}`, '/amount');
+        const customerReference = request.body.reference ?? null;
+        if (customerReference !== null) checkDepositReference(customerReference);
         const idempotencyKey = request.headers['idempotency-key'];
         const entryId = ids.eventId();
         await db.transaction(async (tx) => {
@@ -113,6 +121,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
             kind: 'deposit',
             paymentId: null,
             reference: typeof idempotencyKey === 'string' ? `${iban}:${idempotencyKey}` : entryId,
+            customerReference,
             currency: account.currency,
             postings: depositPostings(bankAccounts.funding(account.currency), iban, amount.amountMinor),
           });
@@ -125,12 +134,51 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       '/v1/accounts/:iban',
       {
         preValidation: requireScope(Scopes.paymentsRead),
-        schema: { tags: ['accounts'], summary: 'Balance, reserved and available amounts of an account', params: { type: 'object', properties: { iban: { type: 'string' } } }, response: { 200: accountSchema, ...problems } },
+        schema: {
+          operationId: 'getAccount',
+          tags: ['accounts'],
+          summary: 'Balance, reserved and available amounts of an account',
+          params: { type: 'object', properties: { iban: { type: 'string' } } },
+          response: { 200: accountSchema, ...problemResponses(401, 403, 404, 503) },
+        },
       },
       async (request) => {
         const account = await findAccount(db, normalizeIban(request.params.iban));
         if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${request.params.iban}`);
         return accountView(account);
+      },
+    );
+
+    app.get<{ Params: { iban: string }; Querystring: { limit?: string; cursor?: string } }>(
+      '/v1/accounts/:iban/transactions',
+      {
+        preValidation: requireScope(Scopes.paymentsRead),
+        schema: {
+          operationId: 'listAccountTransactions',
+          tags: ['accounts'],
+          summary: "An account's statement: its postings, newest first",
+          description: 'Deposits, settled payments and internal transfers as they were booked. Cursor-paginated: pass `nextCursor` as `cursor` until it is null.',
+          params: { type: 'object', required: ['iban'], properties: { iban: { type: 'string', maxLength: 42 } } },
+          querystring: { type: 'object', additionalProperties: false, properties: { limit: limitParameter(statementPageLimits), cursor: cursorParameter } },
+          response: {
+            200: {
+              type: 'object',
+              required: ['transactions', 'nextCursor'],
+              properties: { transactions: { type: 'array', items: statementLineSchema }, nextCursor: nextCursorSchema },
+            },
+            ...problemResponses(400, 401, 403, 404, 503),
+          },
+        },
+      },
+      async (request) => {
+        const iban = normalizeIban(request.params.iban);
+        const account = await findAccount(db, iban);
+        if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${request.params.iban}`);
+        const beforeSeq = request.query.cursor === undefined ? null : BigInt(decodeCursor(request.query.cursor, 1, /^[1-9][0-9]{0,18}$/)[0]!);
+        const limit = parseLimit(request.query.limit, statementPageLimits);
+        const rows = await readStatement(db, { accountId: iban, beforeSeq, limit: limit + 1 });
+        const page = pageOf(rows, limit, (line) => encodeCursor([line.statementSeq.toString()]));
+        return { transactions: page.items.map(statementLineView), nextCursor: page.nextCursor };
       },
     );
 
@@ -140,6 +188,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['ledger'],
+          operationId: 'getTrialBalance',
           summary: 'Totals of debits and credits over all accounts, per currency',
           response: {
             200: {
@@ -149,7 +198,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
                 currencies: { type: 'array', items: { type: 'object', properties: { currency: { type: 'string' }, debits: { type: 'string' }, credits: { type: 'string' }, balanced: { type: 'boolean' } } } },
               },
             },
-            ...problems,
+            ...problemResponses(401, 403, 503),
           },
         },
       },
@@ -159,6 +208,49 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         return { balanced: currencies.every((line) => line.balanced), currencies };
       },
     );
+  };
+}
+
+/** ISO 20022 unstructured remittance information (Max140Text). */
+const depositReferenceMaxLength = 140;
+
+const statementPageLimits = { max: 500, default: 50 };
+
+const statementLineSchema = {
+  type: 'object',
+  required: ['entryId', 'kind', 'direction', 'amount', 'currency', 'paymentId', 'reference', 'bookedAt'],
+  properties: {
+    entryId: { type: 'string', description: 'The journal entry' },
+    kind: { type: 'string', enum: ['deposit', 'settlement', 'internal-transfer'] },
+    direction: { type: 'string', enum: ['credit', 'debit'] },
+    amount: { type: 'string', description: 'Signed decimal string in the account currency: credits positive, debits negative' },
+    currency: { type: 'string' },
+    paymentId: { type: ['string', 'null'], description: 'The payment settled, for settlements and internal transfers' },
+    reference: { type: ['string', 'null'], description: "A deposit's reference, as given" },
+    bookedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/**
+ * A deposit's reference goes on statements and into exports: printable characters only (no control
+ * characters, which would break a line or a CSV field), and no surrounding spaces, which would make
+ * two references that read the same differ.
+ */
+function checkDepositReference(reference: string): void {
+  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(reference)) throw new ProblemError('invalid-field', 'reference must be printable text (no control, format, line-separator or unassigned characters)', '/reference');
+  if (reference.trim() !== reference) throw new ProblemError('invalid-field', 'reference must not begin or end with white space', '/reference');
+}
+
+function statementLineView(line: StatementLine) {
+  return {
+    entryId: line.entryId,
+    kind: line.kind,
+    direction: line.amountMinor > 0n ? 'credit' : 'debit',
+    amount: formatDecimal(line.amountMinor, line.currency),
+    currency: line.currency,
+    paymentId: line.paymentId,
+    reference: line.customerReference,
+    bookedAt: line.bookedAt.toISOString(),
   };
 }
 

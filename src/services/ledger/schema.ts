@@ -56,4 +56,18 @@ export const ledgerMigrations: readonly Migration[] = [
       create index ledger_holds_open on ledger_holds (account_id) where state = 'held';
     `,
   },
+  {
+    id: 2,
+    name: 'deposit references and account statements',
+    // `customer_reference`: the depositor's own text (ISO 20022 unstructured remittance, Max140Text),
+    // apart from `reference`, which is the ledger's idempotency key. `statement_seq` orders an
+    // account's postings for its statement (newest first) and is the statement's cursor: it grows
+    // with every insert, so a page boundary never moves; a posting committed after a reader passed
+    // its place appears on that reader's next first page.
+    sql: `
+      alter table ledger_journal_entries add column customer_reference text check (char_length(customer_reference) between 1 and 140);
+      alter table ledger_postings add column statement_seq bigserial;
+      create index ledger_postings_statement on ledger_postings (account_id, statement_seq desc);
+    `,
+  },
 ];

@@ -167,6 +167,18 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
     expect(await rows(eventIdOf(first))).toHaveLength(5);
   });
 
+  it("pages a subscription's deliveries oldest first, limit at a time, following nextAfter to the end", async () => {
+    const whole = (await app.inject({ url: `/v1/webhooks/${ids.get('ok')}/deliveries` })).json();
+    expect(whole.deliveries).toHaveLength(2);
+    expect(whole.nextAfter).toBeNull();
+    const first = (await app.inject({ url: `/v1/webhooks/${ids.get('ok')}/deliveries?limit=1` })).json();
+    expect(first.deliveries.map((delivery: { id: string }) => delivery.id)).toEqual([whole.deliveries[0].id]);
+    expect(first.nextAfter).toBe(whole.deliveries[0].id);
+    const second = (await app.inject({ url: `/v1/webhooks/${ids.get('ok')}/deliveries?limit=1&after=${first.nextAfter}` })).json();
+    expect(second.deliveries.map((delivery: { id: string }) => delivery.id)).toEqual([whole.deliveries[1].id]);
+    expect(second.nextAfter).toBeNull();
+  });
+
   it('cancels pending deliveries of a deleted subscription', async () => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/webhooks/${ids.get('down')}` })).statusCode).toBe(204);
     expect(await statusOf(eventIdOf(first), 'down')).toMatchObject({ status: 'cancelled' });

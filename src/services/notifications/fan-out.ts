@@ -3,6 +3,7 @@ import type { SqlRunner } from '../../backbone/storage/database.ts';
 import type { BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import { transientError } from '../../backbone/errors.ts';
 import { insertDeliveries, type EventDelivery } from './deliveries.ts';
+import { customerNotice } from './customer-notice.ts';
 
 /**
  * Contact data of accounts, looked up in the consumer's transaction (so it reads the same
@@ -20,9 +21,10 @@ export interface FanOutDeps {
 }
 
 /**
- * The consumer's handler, for a batch of events: in the batch's transaction, one delivery row per
- * live webhook subscription to each event's type, and an email and an SMS row when the debtor
- * account has such contacts: three statements for the whole batch (the live subscriptions, the
+ * The consumer's handler, for a batch of events: in the batch's transaction, each event becomes the
+ * customer's notice (`customerNotice`; events a customer is not told about are skipped), with one
+ * delivery row per live webhook subscription to the notice's type, and an email and an SMS row
+ * when the debtor account has such contacts: three statements for the whole batch (the live subscriptions, the
  * accounts' contacts, one insert). It does no network I/O, so a slow or failing receiver never
  * holds up this consumer, let alone the payment flow (a consumer group of its own). Database
  * failures are retried (they are the database's, not the event's).
@@ -35,10 +37,13 @@ export function fanOutHandler(deps: FanOutDeps): BatchEventHandler {
       const rows: EventDelivery[] = [];
       for (const event of events) {
         const { envelope } = event;
-        const payloadJson = JSON.stringify(event.payload, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-        const delivered = { ...envelope, payloadJson };
+        // What is stored and sent is the customer's notice, never the event: the rows hold no evidence either.
+        const notice = customerNotice(envelope.eventType, event.payload);
+        if (notice === undefined) continue;
+        const payloadJson = JSON.stringify(notice.data, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+        const delivered = { ...envelope, eventType: notice.eventType, payloadJson };
         for (const subscription of subscriptions) {
-          if (subscription.eventTypes === null || subscription.eventTypes.includes(envelope.eventType)) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event: delivered });
+          if (subscription.eventTypes === null || subscription.eventTypes.includes(notice.eventType)) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event: delivered });
         }
         const account = debtorAccountOf(event.payload);
         const contact = account === undefined ? undefined : contacts.get(account);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { customerFacingTopics, PaymentEventTypes, type PaymentTopic } from '../../contracts/topics.ts';
+import { customerEventType } from '../../contracts/customer-view.ts';
 import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/index.ts';
@@ -15,9 +16,9 @@ import { webhookRoutes } from './routes.ts';
 export interface NotificationsServiceOptions {
   /** The API server's scope check (`payments:read` / `payments:write`). */
   requireScope: RequireScope;
-  /** Topics to notify about. Default `customerFacingTopics` (completed, failed, rejected). */
+  /** Topics to notify about. Default `customerFacingTopics` (completed, failed, rejected, blocked). */
   topics?: readonly string[];
-  /** Event types a webhook may subscribe to. Default: the event types of `topics`. */
+  /** Event types a webhook may subscribe to. Default: the customer's names for the event types of `topics` (a block is a `PaymentRejected`). */
   eventTypes?: readonly string[];
   /** Contact data of a debtor account; default none (webhooks only). */
   accountContacts?: AccountContacts;
@@ -106,7 +107,7 @@ function validate(options: NotificationsServiceOptions) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const settings = {
     topics,
-    eventTypes: [...new Set(options.eventTypes ?? topics.flatMap((topic) => PaymentEventTypes[topic as PaymentTopic] ?? []))],
+    eventTypes: [...new Set(options.eventTypes ?? topics.flatMap((topic) => customerEventType(PaymentEventTypes[topic as PaymentTopic] ?? '') ?? []))],
     sinkPath: options.sinkPath ?? join('.paystream', 'notifications.jsonl'),
     retryDelaysMs: options.retryDelaysMs ?? deliveryRetryDelaysMsDefault,
     timeoutMs,

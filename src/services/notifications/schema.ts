@@ -57,4 +57,15 @@ export const notificationsMigrations: readonly Migration[] = [
       create index notification_deliveries_by_subscription on notification_deliveries (subscription_id, status, id) where subscription_id is not null;
     `,
   },
+  {
+    id: 2,
+    // A block is told to the customer as a PaymentRejected (docs/payments.md, "What a customer is
+    // told"); a subscription to PaymentBlocked keeps hearing about blocks under that name.
+    name: 'webhook subscriptions to PaymentBlocked follow it as PaymentRejected',
+    sql: `
+      update webhook_subscriptions s
+         set event_types = array(select distinct case when t = 'PaymentBlocked' then 'PaymentRejected' else t end from unnest(s.event_types) as t order by 1)
+       where 'PaymentBlocked' = any(s.event_types);
+    `,
+  },
 ];

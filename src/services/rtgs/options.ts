@@ -1,5 +1,7 @@
 import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
+import type { PaymentReserved } from '../../contracts/events.ts';
+import type { TopicsCarrying } from '../../contracts/topic-payloads.ts';
 import { defaultXsdDir } from './iso20022/xsd-validator.ts';
 import { isBic } from './iso20022/identifiers.ts';
 import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
@@ -14,8 +16,8 @@ export interface RtgsGatewayOptions {
   instructingAgentBic: string;
   /** The RTGS operator's BIC: the instructed agent (InstdAgt). Required. */
   instructedAgentBic: string;
-  /** Default `payments.reserved.v1`. */
-  inputTopic?: string;
+  /** Default `payments.reserved.v1`, the one topic whose events carry a reserved payment's route. */
+  inputTopic?: TopicsCarrying<PaymentReserved>;
   /** Where `pacs.008.001.08.xsd` and friends are. Default `../shared/data/iso20022/` beside the repository. */
   xsdDir?: string;
   /**

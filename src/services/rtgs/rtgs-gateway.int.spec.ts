@@ -202,7 +202,7 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   it('sends nothing for a batch that rolls back; the re-run sends the UETR once and it settles once', async () => {
     const { service, simulator } = await start({ simulator: { latencyMs: 300 } });
     const order = payment();
-    const event = { envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: '', correlationId: 'c', causationId: null, key: 'k', traceparent: '' }, payload: { payment: order, route: 'RTGS' }, topic: 't', partition: 0, offset: 0n, attempt: 0 } as ConsumedEvent;
+    const event = { envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: '', correlationId: 'c', causationId: null, key: 'k', traceparent: '' }, payload: { payment: order, route: 'RTGS' }, topic: 'payments.reserved.v1', partition: 0, offset: 0n, attempt: 0 } as ConsumedEvent;
     await expect(
       handleInTransaction(db, service.consumers[0]!, event, async () => {
         throw new Error('the batch rolls back after the handler ran');

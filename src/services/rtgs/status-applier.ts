@@ -44,6 +44,9 @@ export interface StatusToApply {
  */
 export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly StatusToApply[]): Promise<AppliedStatus[]> {
   if (statuses.length === 0) return [];
+  // The payment each answer is about, for the log lines below (a callback's request has the
+  // network's correlation id, not the payment's).
+  const paymentOf = new Map<string, { correlationId: string; paymentId: string }>();
   const outcomes = await deps.db.transaction(async (tx) => {
     const submissions = await lockSubmissions(tx, statuses.map((item) => item.status.uetr));
     const decided: { uetr: string; state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: AnswerPath }[] = [];
@@ -51,10 +54,11 @@ export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly 
     const results = statuses.map(({ status, reportDate, via }): AppliedStatus['outcome'] => {
       const submission = submissions.get(status.uetr);
       if (!submission) return 'unknown';
+      paymentOf.set(status.uetr, { correlationId: submission.correlationId, paymentId: submission.paymentId });
       const decision = decideOnStatus(submission, status, reportDate);
       if (decision.kind === 'pending') return 'pending';
       if (decision.kind === 'already-final') {
-        if (decision.conflicting) deps.logger.error({ uetr: status.uetr, paymentId: submission.paymentId, state: decision.state, status: status.status, via }, 'the RTGS network contradicts a final answer; ignored, needs an operator');
+        if (decision.conflicting) deps.logger.error({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr: status.uetr, state: decision.state, status: status.status, via }, 'the RTGS network contradicts a final answer; ignored, needs an operator');
         return 'already-final';
       }
       const state = decision.kind === 'settle' ? 'settled' : 'rejected';
@@ -74,7 +78,7 @@ export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly 
     const outcome = outcomes[index]!;
     if (outcome === 'settled' || outcome === 'rejected') {
       deps.metrics.decisions.inc({ state: outcome, via });
-      deps.logger.debug({ uetr: status.uetr, outcome, via }, 'RTGS answer applied');
+      deps.logger.debug({ ...paymentOf.get(status.uetr), uetr: status.uetr, outcome, via }, 'RTGS answer applied');
     }
     return { uetr: status.uetr, outcome };
   });

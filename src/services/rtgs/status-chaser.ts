@@ -93,7 +93,7 @@ export class RtgsStatusChaser implements BackgroundWorker {
   async #chase(submission: Submission): Promise<Exclude<keyof ChaseRound, 'checked'>> {
     const { uetr } = submission;
     const nowMs = this.#deps.clock.nowMs();
-    const log = this.#deps.logger.child({ uetr, paymentId: submission.paymentId });
+    const log = this.#deps.logger.child({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr });
     await recordStatusCheck(this.#deps.db, uetr, new Date(nowMs), new Date(nowMs + this.#options.recheckIntervalMs));
     const ageMs = nowMs - submission.submittedAt.getTime();
     if (ageMs >= this.#options.overdueAfterMs) log.warn({ ageSeconds: Math.round(ageMs / 1000), statusChecks: submission.statusChecks + 1 }, 'no final RTGS answer yet; funds stay reserved; needs an operator');

@@ -3,7 +3,8 @@ import type { Clock } from '../../backbone/clock/clock.ts';
 import { EventFailure, type BatchEventHandler, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import { permanentError } from '../../backbone/errors.ts';
 import type { PaymentOrder } from '../../contracts/payment.ts';
-import type { PaymentReserved, RtgsSubmitted } from '../../contracts/events.ts';
+import type { RtgsSubmitted } from '../../contracts/events.ts';
+import { isEventOf } from '../../contracts/topic-payloads.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { buildPacs008, Iso20022BuildError } from './iso20022/pacs008.ts';
 import { Iso20022Messages, type XsdValidator } from './iso20022/xsd-validator.ts';
@@ -54,7 +55,10 @@ export interface SubmitHandlerOptions {
  */
 export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHandlerOptions): BatchEventHandler {
   return async (events, context) => {
-    const rtgs = events.flatMap((event, index) => ((event.payload as PaymentReserved).route === 'RTGS' ? [{ event, index, payment: (event.payload as PaymentReserved).payment }] : []));
+    const rtgs = events.flatMap((event, index) => {
+      if (!isEventOf(event, PaymentTopics.reserved)) throw new EventFailure(index, new Error(`rtgs gateway: no handler for topic ${event.topic}`));
+      return event.payload.route === 'RTGS' ? [{ event, index, payment: event.payload.payment }] : [];
+    });
     if (rtgs.length === 0) return;
     const existing = await findSubmissions(context.tx, rtgs.map(({ payment }) => payment.uetr));
     const nowMs = deps.clock.nowMs();
@@ -119,7 +123,7 @@ export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHand
 
   /** Sends one recorded pacs.008; never throws (what fails is the chaser's to finish). */
   async function send(submission: NewSubmission): Promise<void> {
-    const log = deps.logger.child({ paymentId: submission.paymentId, uetr: submission.uetr });
+    const log = deps.logger.child({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr: submission.uetr });
     try {
       const outcome = await deps.network.deliverPacs008(submission.uetr, submission.pacs008);
       deps.metrics.submissions.inc({ outcome });

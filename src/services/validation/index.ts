@@ -1,7 +1,8 @@
-import type { BatchEventHandler } from '../../backbone/consumer/handler.ts';
+import { EventFailure, type BatchEventHandler } from '../../backbone/consumer/handler.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
-import type { PaymentRejected, PaymentSubmitted, PaymentValidated } from '../../contracts/events.ts';
+import type { PaymentRejected, PaymentValidated } from '../../contracts/events.ts';
+import { isEventOf } from '../../contracts/topic-payloads.ts';
 import { validatePayment, type DebtorAccountView, type ValidationLimits } from './domain/validate-payment.ts';
 
 export interface ValidationServiceOptions {
@@ -30,7 +31,10 @@ export function createValidationService(deps: ServiceDeps, options: ValidationSe
   const outputTopic = options.outputTopic ?? PaymentTopics.validated;
   // One lookup of the batch's debtor accounts, then a pure decision per payment.
   const batchHandler: BatchEventHandler = async (events, context) => {
-    const orders = events.map((event) => (event.payload as PaymentSubmitted).payment);
+    const orders = events.map((event, index) => {
+      if (!isEventOf(event, PaymentTopics.submitted)) throw new EventFailure(index, new Error(`validation: no handler for topic ${event.topic}`));
+      return event.payload.payment;
+    });
     const result = await context.tx.query<{ account_id: string; currency: string; status: 'open' | 'closed' }>(
       `select account_id, currency, status from ledger_accounts where account_id = any($1::text[]) and kind = 'customer'`,
       [[...new Set(orders.map((payment) => payment.debtor.account))]],

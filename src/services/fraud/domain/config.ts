@@ -12,8 +12,14 @@ import { BackboneError, ErrorCodes } from '../../../backbone/errors.ts';
 export interface FraudRulesConfig {
   /** A payment scoring at or above this (1–100) is held for review. */
   reviewThreshold: number;
-  /** More than `maxPayments` payments from the account within `windowMs`, this one included. */
-  velocityCount: RuleWeight & { windowMs: number; maxPayments: number };
+  /**
+   * A burst far above the account's own usual rate: more payments within `windowMs` (this one
+   * included, held ones too) than `baselineMultiple` × the account's baseline, and more than
+   * `minPayments` in any case. The baseline is the largest number of cleared payments the account
+   * made in one window (windows of `windowMs` aligned to the epoch) on the `baselineDays` UTC days
+   * before today. See docs/fraud.md.
+   */
+  velocityCount: RuleWeight & { windowMs: number; minPayments: number; baselineMultiple: number; baselineDays: number };
   /**
    * The account's payments within `windowMs`, this one included, sum to more than the limit of
    * their currency. A currency without a limit is not checked (replace the whole map to change it).
@@ -60,9 +66,11 @@ const hourMs = 60 * minuteMs;
 
 export const defaultFraudRulesConfig: FraudRulesConfig = {
   reviewThreshold: 60,
-  // A burst alone is enough for review: more than five payments in ten minutes is rare for a
-  // person, and is what account takeover and authorised-push-payment scams look like.
-  velocityCount: { weight: 60, windowMs: 10 * minuteMs, maxPayments: 5 },
+  // A burst far above the account's own habit is enough for review: it is what account takeover
+  // and authorised-push-payment scams look like. Twenty in ten minutes pass on any account (a new
+  // account's first payments, a small firm's supplier run); beyond that, three times the busiest
+  // ten minutes of the 35 days before today (so a monthly payroll is judged against last month's).
+  velocityCount: { weight: 60, windowMs: 10 * minuteMs, minPayments: 20, baselineMultiple: 3, baselineDays: 35 },
   velocityAmount: { weight: 40, windowMs: 24 * hourMs, maxAmountMinorByCurrency: { EUR: 1_000_000n, USD: 1_000_000n, GBP: 1_000_000n, CHF: 1_000_000n } },
   amountVsHistory: { weight: 40, multiple: 5, minHistory: 5, historySize: 50 },
   newBeneficiary: { weight: 20, maxKnown: 500 },
@@ -89,7 +97,10 @@ export function resolveFraudRulesConfig(input: FraudRulesConfigInput = {}): Frau
   integerIn('reviewThreshold', config.reviewThreshold, 1, 100);
   for (const rule of fraudRuleIds) integerIn(`${rule}.weight`, config[rule].weight, 0, 100);
   positiveInteger('velocityCount.windowMs', config.velocityCount.windowMs);
-  positiveInteger('velocityCount.maxPayments', config.velocityCount.maxPayments);
+  check(!Object.hasOwn(input.velocityCount ?? {}, 'maxPayments'), 'velocityCount.maxPayments was replaced by minPayments and baselineMultiple (the rule now judges a burst against the account\'s own history)');
+  positiveInteger('velocityCount.minPayments', config.velocityCount.minPayments);
+  check(Number.isFinite(config.velocityCount.baselineMultiple) && config.velocityCount.baselineMultiple >= 1, 'velocityCount.baselineMultiple must be a number ≥ 1');
+  integerIn('velocityCount.baselineDays', config.velocityCount.baselineDays, 1, 400);
   positiveInteger('velocityAmount.windowMs', config.velocityAmount.windowMs);
   for (const [currency, limit] of Object.entries(config.velocityAmount.maxAmountMinorByCurrency)) {
     check(/^[A-Z]{3}$/.test(currency), `velocityAmount.maxAmountMinorByCurrency: ${currency} is not an ISO 4217 code`);

@@ -7,7 +7,7 @@ describe('fraud rules configuration', () => {
     expect(resolveFraudRulesConfig()).toEqual(defaultFraudRulesConfig);
     expect(resolveFraudRulesConfig()).toMatchObject({
       reviewThreshold: 60,
-      velocityCount: { weight: 60, windowMs: 600_000, maxPayments: 5 },
+      velocityCount: { weight: 60, windowMs: 600_000, minPayments: 20, baselineMultiple: 3, baselineDays: 35 },
       velocityAmount: { weight: 40, windowMs: 86_400_000, maxAmountMinorByCurrency: { EUR: 1_000_000n } },
       amountVsHistory: { weight: 40, multiple: 5, minHistory: 5, historySize: 50 },
       newBeneficiary: { weight: 20, maxKnown: 500 },
@@ -18,8 +18,8 @@ describe('fraud rules configuration', () => {
   });
 
   it('merges a rule section over its default, and replaces maps and lists whole', () => {
-    const config = resolveFraudRulesConfig({ velocityCount: { maxPayments: 10 }, velocityAmount: { maxAmountMinorByCurrency: { ZAR: 50_000_00n } }, highRiskCorridor: { countries: [] } });
-    expect(config.velocityCount).toEqual({ weight: 60, windowMs: 600_000, maxPayments: 10 });
+    const config = resolveFraudRulesConfig({ velocityCount: { minPayments: 10 }, velocityAmount: { maxAmountMinorByCurrency: { ZAR: 50_000_00n } }, highRiskCorridor: { countries: [] } });
+    expect(config.velocityCount).toEqual({ weight: 60, windowMs: 600_000, minPayments: 10, baselineMultiple: 3, baselineDays: 35 });
     expect(config.velocityAmount.maxAmountMinorByCurrency).toEqual({ ZAR: 50_000_00n });
     expect(config.highRiskCorridor).toEqual({ weight: 30, corridors: [], countries: [] });
   });
@@ -30,7 +30,11 @@ describe('fraud rules configuration', () => {
     [{ velocityCount: { weight: 12.5 } }, /velocityCount.weight/],
     [{ unusualHour: { weight: -1 } }, /unusualHour.weight/],
     [{ velocityCount: { windowMs: 0 } }, /velocityCount.windowMs/],
-    [{ velocityCount: { maxPayments: 0 } }, /velocityCount.maxPayments/],
+    [{ velocityCount: { minPayments: 0 } }, /velocityCount.minPayments/],
+    [{ velocityCount: { baselineMultiple: 0.5 } }, /velocityCount.baselineMultiple/],
+    [{ velocityCount: { baselineDays: 0 } }, /velocityCount.baselineDays/],
+    // An operator's FRAUD_RULES from before the baseline: refused by name rather than ignored.
+    [{ velocityCount: { maxPayments: 10 } as FraudRulesConfigInput['velocityCount'] }, /maxPayments was replaced by minPayments/],
     [{ velocityAmount: { maxAmountMinorByCurrency: { euro: 1n } } }, /not an ISO 4217 code/],
     [{ velocityAmount: { maxAmountMinorByCurrency: { EUR: 1000 as unknown as bigint } } }, /positive bigint/],
     [{ amountVsHistory: { multiple: 0.5 } }, /multiple/],

@@ -20,6 +20,21 @@ export interface AccountRiskState {
   recentPayments: readonly RecentPayment[];
   /** `beneficiaryKey`s of creditor accounts paid with a cleared payment, least recently paid first. */
   knownBeneficiaries: readonly string[];
+  /** The account's usual rate, the velocity rule's baseline: its cleared payments per window. */
+  velocityHistory: VelocityHistory;
+}
+
+/**
+ * Cleared payments counted per window (`velocityCount.windowMs`, aligned to the epoch), kept small:
+ * the windows that may still overlap a current sliding window are kept as they are; older ones are
+ * folded into the peak of the UTC day they started in, and days more than `baselineDays` before
+ * today are forgotten. At most a few windows and `baselineDays` + 1 days, however busy the account.
+ */
+export interface VelocityHistory {
+  /** Oldest first. */
+  recentWindows: readonly { startMs: number; count: number }[];
+  /** Oldest first: the largest count of a folded window that started that day. */
+  dailyPeaks: readonly { dayStartMs: number; peak: number }[];
 }
 
 export interface RecentPayment {
@@ -57,7 +72,9 @@ export interface ScoredPayment {
   decision: FraudDecision;
 }
 
-export const emptyAccountRiskState: AccountRiskState = { recentPayments: [], knownBeneficiaries: [] };
+export const emptyVelocityHistory: VelocityHistory = { recentWindows: [], dailyPeaks: [] };
+
+export const emptyAccountRiskState: AccountRiskState = { recentPayments: [], knownBeneficiaries: [], velocityHistory: emptyVelocityHistory };
 
 export function scorePayment(state: AccountRiskState, payment: PaymentOrder, context: ScoringContext): PaymentScore {
   const reasons: ScoreReason[] = [];
@@ -82,7 +99,8 @@ export function evolve(state: AccountRiskState, scored: ScoredPayment, config: F
   if (state.recentPayments.some((recent) => recent.paymentId === payment.paymentId)) return state;
   const recentPayments = retain([...state.recentPayments, { paymentId: payment.paymentId, atMs, amountMinor: payment.amountMinor, currency: payment.currency, decision }], atMs, config);
   const knownBeneficiaries = decision === 'PASS' ? remember(state.knownBeneficiaries, beneficiaryKey(payment.creditor.account), config.newBeneficiary.maxKnown) : state.knownBeneficiaries;
-  return { recentPayments, knownBeneficiaries };
+  const velocityHistory = countInWindow(state.velocityHistory, atMs, decision, config);
+  return { recentPayments, knownBeneficiaries, velocityHistory };
 }
 
 /**
@@ -98,10 +116,14 @@ type Rule = (state: AccountRiskState, payment: PaymentOrder, context: ScoringCon
 
 const rules: Record<FraudRuleId, Rule> = {
   velocityCount(state, payment, { nowMs, config }) {
-    const { windowMs, maxPayments } = config.velocityCount;
+    const { windowMs, minPayments, baselineMultiple, baselineDays } = config.velocityCount;
     const count = paymentsWithin(state, payment, nowMs, windowMs).length + 1;
-    if (count <= maxPayments) return undefined;
-    return `${count} payments in ${formatDuration(windowMs)}, this one included; more than ${maxPayments} is unusual`;
+    if (count <= minPayments) return undefined;
+    const baseline = velocityBaseline(state.velocityHistory, nowMs, config);
+    const limit = Math.max(minPayments, Math.floor(baselineMultiple * baseline));
+    if (count <= limit) return undefined;
+    const usual = `${baseline === 0 ? 'no' : `at most ${baseline}`} cleared payments in any ${formatDuration(windowMs)} of the ${baselineDays} days before today`;
+    return `${count} payments in ${formatDuration(windowMs)}, this one included; this account made ${usual} (review above ${limit}: ${baselineMultiple}× that, and never at ${minPayments} or fewer)`;
   },
 
   velocityAmount(state, payment, { nowMs, config }) {
@@ -148,6 +170,54 @@ const rules: Record<FraudRuleId, Rule> = {
     return `sent at ${twoDigits(hour)}:${twoDigits(at.getUTCMinutes())} UTC, within the unusual hours ${twoDigits(fromHourUtc)}:00–${twoDigits(toHourUtc)}:00 UTC`;
   },
 };
+
+/**
+ * The account's usual rate: the largest count of cleared payments in one window on any of the
+ * `baselineDays` UTC days before today. Today's windows never count, so a burst, or a ramp of
+ * bursts, cannot raise its own baseline within a day.
+ */
+export function velocityBaseline(history: VelocityHistory, nowMs: number, config: FraudRulesConfig): number {
+  const todayStartMs = Math.floor(nowMs / dayMs) * dayMs;
+  const sinceMs = todayStartMs - config.velocityCount.baselineDays * dayMs;
+  const { windowMs } = config.velocityCount;
+  let baseline = 0;
+  for (const day of history.dailyPeaks) if (day.dayStartMs >= sinceMs && day.dayStartMs < todayStartMs) baseline = Math.max(baseline, day.peak);
+  // Earlier days' windows not folded yet (no payment since), unless they overlap the current window.
+  for (const window of history.recentWindows) if (window.startMs >= sinceMs && window.startMs < todayStartMs && window.startMs + windowMs <= nowMs - windowMs) baseline = Math.max(baseline, window.count);
+  return baseline;
+}
+
+/**
+ * Counts a cleared payment in its window, folds the windows no current window can overlap any more
+ * into their day's peak, and forgets days older than `baselineDays`. A held payment counts nothing
+ * (it must not make the next burst look usual) but still moves time on.
+ */
+function countInWindow(history: VelocityHistory, atMs: number, decision: FraudDecision, config: FraudRulesConfig): VelocityHistory {
+  const { windowMs, baselineDays } = config.velocityCount;
+  const windows = history.recentWindows.map((window) => ({ ...window }));
+  if (decision === 'PASS') {
+    const startMs = Math.floor(atMs / windowMs) * windowMs;
+    const window = windows.find((candidate) => candidate.startMs === startMs);
+    if (window) window.count += 1;
+    else windows.push({ startMs, count: 1 });
+    windows.sort((a, b) => a.startMs - b.startMs);
+  }
+  const peaks = new Map(history.dailyPeaks.map((day) => [day.dayStartMs, day.peak]));
+  const kept = windows.filter((window) => {
+    if (window.startMs + windowMs > atMs - windowMs) return true;
+    const dayStartMs = Math.floor(window.startMs / dayMs) * dayMs;
+    peaks.set(dayStartMs, Math.max(peaks.get(dayStartMs) ?? 0, window.count));
+    return false;
+  });
+  const oldestKeptMs = Math.floor(atMs / dayMs) * dayMs - baselineDays * dayMs;
+  const dailyPeaks = [...peaks]
+    .filter(([dayStartMs]) => dayStartMs >= oldestKeptMs)
+    .sort(([a], [b]) => a - b)
+    .map(([dayStartMs, peak]) => ({ dayStartMs, peak }));
+  return { recentWindows: kept, dailyPeaks };
+}
+
+const dayMs = 24 * 60 * 60 * 1_000;
 
 /** The account's other payments scored within `windowMs` before `nowMs`. */
 function paymentsWithin(state: AccountRiskState, payment: PaymentOrder, nowMs: number, windowMs: number): RecentPayment[] {

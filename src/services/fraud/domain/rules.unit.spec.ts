@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PaymentOrder } from '../../../contracts/payment.ts';
 import { fraudRuleIds, resolveFraudRulesConfig, type FraudRuleId, type FraudRulesConfig, type FraudRulesConfigInput } from './config.ts';
-import { beneficiaryKey, emptyAccountRiskState, evolve, scorePayment, type AccountRiskState, type FraudDecision, type PaymentScore } from './rules.ts';
+import { beneficiaryKey, emptyAccountRiskState, evolve, scorePayment, velocityBaseline, type AccountRiskState, type FraudDecision, type PaymentScore } from './rules.ts';
 
 // Given/when/then on pure functions: a state built by folding payments through `evolve`, then one
 // payment scored. Noon UTC on a weekday, so the unusual-hour rule stays quiet unless a test asks.
@@ -44,26 +44,93 @@ function only(rule: FraudRuleId, overrides: FraudRulesConfigInput = {}): FraudRu
 /** `count` payments to one known creditor, a minute apart, ending a minute before noon. */
 const burst = (count: number, amountMinor = 100_00n) => Array.from({ length: count }, (_, i) => ({ payment: payment({ amountMinor }), atMs: noonMs - (count - i) * minuteMs }));
 
-describe('velocity: count in a sliding window', () => {
+describe('velocity: a burst far above the account\'s own usual rate', () => {
+  // Defaults: more than max(20, 3 × baseline) in 10 min, the baseline being the account's busiest
+  // 10-minute window of cleared payments on the 35 UTC days before today.
   const config = only('velocityCount');
+  const dayMs = 24 * hourMs;
+  /** `count` payments spread evenly over the `spanMs` before `endMs`, the last at `endMs - 1 s`. */
+  const spread = (count: number, endMs: number, spanMs: number, decision: FraudDecision = 'PASS') =>
+    Array.from({ length: count }, (_, i) => ({ payment: payment(), atMs: endMs - 1_000 - Math.floor(((count - 1 - i) * (spanMs - 2_000)) / Math.max(1, count - 1)), decision }));
+  /** A steady account: `perWindow` cleared payments in every 10 minutes of the `hours` before `endMs`. */
+  const steady = (perWindow: number, hours: number, endMs: number) =>
+    Array.from({ length: hours * 6 }, (_, window) => spread(perWindow, endMs - (hours * 6 - 1 - window) * 10 * minuteMs, 10 * minuteMs)).flat();
 
-  it('given five payments in the last ten minutes, when a sixth comes, then it triggers and says how many', () => {
-    const result = score(given(burst(5), config), payment(), { config });
-    expect(result.reasons).toEqual([{ rule: 'velocityCount', points: 50, detail: '6 payments in 10 min, this one included; more than 5 is unusual' }]);
+  it('given a new account, when its 20th payment in ten minutes comes, then it does not trigger (the minimum)', () => {
+    expect(rulesOf(score(given(spread(19, noonMs, 9 * minuteMs), config), payment(), { config }))).toEqual([]);
   });
 
-  it('given four payments in the last ten minutes, when a fifth comes, then it does not trigger', () => {
-    expect(rulesOf(score(given(burst(4), config), payment(), { config }))).toEqual([]);
+  it('given a new account, when its 21st payment in ten minutes comes, then it triggers and says why', () => {
+    const result = score(given(spread(20, noonMs, 9 * minuteMs), config), payment(), { config });
+    expect(result.reasons).toEqual([
+      { rule: 'velocityCount', points: 50, detail: '21 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 20: 3× that, and never at 20 or fewer)' },
+    ]);
   });
 
-  it('given five payments that are older than the window, then they do not count', () => {
-    const old = burst(5).map((entry) => ({ ...entry, atMs: entry.atMs - 10 * minuteMs }));
-    expect(rulesOf(score(given(old, config), payment(), { config }))).toEqual([]);
+  it('given a steady account of 30 payments every ten minutes yesterday and today, when 40 come in the current ten minutes, then it does not trigger', () => {
+    const history = [...steady(30, 36, noonMs - 10 * minuteMs), ...spread(39, noonMs, 9 * minuteMs)];
+    expect(rulesOf(score(given(history, config), payment(), { config }))).toEqual([]);
   });
 
-  it('given five held payments in the window, then they still count: attempts are the signal', () => {
-    const held = burst(5).map((entry) => ({ ...entry, decision: 'REVIEW' as const }));
-    expect(rulesOf(score(given(held, config), payment(), { config }))).toEqual(['velocityCount']);
+  it('given an account that made at most 8 payments in ten minutes on earlier days, when a burst of 25 comes, then it triggers against its baseline', () => {
+    const history = [...steady(8, 6, noonMs - dayMs), ...spread(24, noonMs, 9 * minuteMs)];
+    const result = score(given(history, config), payment(), { config });
+    expect(result.reasons).toEqual([
+      { rule: 'velocityCount', points: 50, detail: '25 payments in 10 min, this one included; this account made at most 8 cleared payments in any 10 min of the 35 days before today (review above 24: 3× that, and never at 20 or fewer)' },
+    ]);
+    // 24 is within three times its busiest window: no review.
+    expect(rulesOf(score(given([...steady(8, 6, noonMs - dayMs), ...spread(23, noonMs, 9 * minuteMs)], config), payment(), { config }))).toEqual([]);
+  });
+
+  it("given last month's payroll of 400 payments, when this month's 400 come, then none triggers", () => {
+    const lastMonth = spread(400, noonMs - 30 * dayMs, 8 * minuteMs);
+    const thisMonth = spread(399, noonMs, 8 * minuteMs);
+    expect(rulesOf(score(given([...lastMonth, ...thisMonth], config), payment(), { config }))).toEqual([]);
+  });
+
+  it('given a payroll older than the baseline days, then it is forgotten and the next one triggers', () => {
+    const long = spread(400, noonMs - 36 * dayMs, 8 * minuteMs);
+    const state = given([...long, ...spread(399, noonMs, 8 * minuteMs)], config);
+    expect(rulesOf(score(state, payment(), { config }))).toEqual(['velocityCount']);
+    expect(state.velocityHistory.dailyPeaks).toEqual([]);
+  });
+
+  it('given a burst longer than the window, then its own first payments do not raise its baseline', () => {
+    // 60 payments from 11:45:30: the 11:40 window closed with ~19 of them, all cleared.
+    const state = given(spread(60, noonMs, 14 * minuteMs + 30_000), config);
+    expect(rulesOf(score(state, payment(), { config }))).toEqual(['velocityCount']);
+  });
+
+  it('given a ramp today (20 cleared at 11:00), when 25 come at noon, then today does not count as usual', () => {
+    const history = [...spread(20, noonMs - hourMs, 9 * minuteMs), ...spread(24, noonMs, 9 * minuteMs)];
+    expect(rulesOf(score(given(history, config), payment(), { config }))).toEqual(['velocityCount']);
+  });
+
+  it('given a burst that was held yesterday, then it does not teach the account that bursts are usual', () => {
+    const history = [...spread(100, noonMs - dayMs, 9 * minuteMs, 'REVIEW'), ...spread(24, noonMs, 9 * minuteMs)];
+    expect(rulesOf(score(given(history, config), payment(), { config }))).toEqual(['velocityCount']);
+  });
+
+  it('given held payments in the window, then they still count: attempts are the signal', () => {
+    expect(rulesOf(score(given(spread(20, noonMs, 9 * minuteMs, 'REVIEW'), config), payment(), { config }))).toEqual(['velocityCount']);
+  });
+
+  it('given payments older than the window, then they do not count', () => {
+    expect(rulesOf(score(given(spread(40, noonMs - 10 * minuteMs, 9 * minuteMs), config), payment(), { config }))).toEqual([]);
+  });
+
+  it('given windows of an earlier day not folded yet (no payment since), then they are the baseline', () => {
+    const yesterdayEvening = [...spread(30, noonMs - 13 * hourMs, 9 * minuteMs)];
+    const state = given(yesterdayEvening, config);
+    expect(state.velocityHistory.dailyPeaks).toEqual([]);
+    expect(velocityBaseline(state.velocityHistory, noonMs, config)).toBe(30);
+    expect(velocityBaseline(state.velocityHistory, noonMs - 13 * hourMs + 5 * minuteMs, config)).toBe(0);
+  });
+
+  it('keeps the baseline small: a few open windows and one peak per day, however busy the account', () => {
+    const state = given(steady(30, 48, noonMs), config);
+    expect(state.velocityHistory.recentWindows.length).toBeLessThanOrEqual(3);
+    expect(state.velocityHistory.dailyPeaks.map((day) => day.peak)).toEqual([30, 30, 30]);
   });
 });
 
@@ -207,7 +274,7 @@ describe('the score', () => {
 
   it('given weights summing past 100, then the score is capped at 100 and every reason is kept', () => {
     const threeAmMs = Date.parse('2025-03-12T03:00:00Z');
-    const state = given(burst(5, 100_00n).map((entry, i) => ({ ...entry, atMs: threeAmMs - (5 - i) * 1_000 })));
+    const state = given(burst(20, 100_00n).map((entry, i) => ({ ...entry, atMs: threeAmMs - (20 - i) * 1_000 })));
     const result = score(state, payment({ amountMinor: 20_000_00n, creditorAccount: 'NL91ABNA0417164300' }), { corridorCode: 'DEU-PRK', nowMs: threeAmMs });
     expect(rulesOf(result)).toEqual(['velocityCount', 'velocityAmount', 'amountVsHistory', 'newBeneficiary', 'highRiskCorridor', 'unusualHour']);
     expect(result.reasons.reduce((sum, reason) => sum + reason.points, 0)).toBe(200);

@@ -15,6 +15,7 @@ import { transientError } from '../../../backbone/errors.ts';
 import { PaymentReasonCodes, type Party as PaymentParty, type PaymentOrder } from '../../../contracts/payment.ts';
 import { PaymentEventTypes, PaymentTopics, type PaymentTopic } from '../../../contracts/topics.ts';
 import type { AmlAlertRaised, PaymentBlocked, PaymentFailed, PaymentHeldForReview, PaymentInitiated, PaymentRejected, PaymentValidated } from '../../../contracts/events.ts';
+import { isEventOf } from '../../../contracts/topic-payloads.ts';
 import { openCase } from '../../compliance-cases/index.ts';
 import { ScreeningError, ScreeningErrorCodes } from '../errors.ts';
 import type { Party, ScreeningResult } from '../model.ts';
@@ -38,12 +39,14 @@ export interface ScreeningHandlerDeps {
  */
 export function screeningHandler(deps: ScreeningHandlerDeps): BatchEventHandler {
   return async (events, context) => {
-    const validated = events as readonly ConsumedEvent<PaymentValidated>[];
-    const decided = await decidedPayments(context.tx, validated.map((event) => event.payload.payment?.paymentId ?? ''));
+    const validated = events.map((event, index) => {
+      if (!isEventOf(event, deps.options.inputTopic)) throw new EventFailure(index, new Error(`screening: no handler for topic ${event.topic}`));
+      return event;
+    });
+    const decided = await decidedPayments(context.tx, validated.map((event) => event.payload.payment.paymentId));
     const decisions: ScreeningDecisionRecord[] = [];
     for (const [index, event] of validated.entries()) {
       try {
-        if (event.topic !== deps.options.inputTopic) throw new Error(`screening: no handler for topic ${event.topic}`);
         const perEvent = { tx: context.tx, emit: (next: NewEvent) => context.emit(event, next) };
         await screen(event, perEvent, deps, { decided, record: (decision) => void decisions.push(decision) });
       } catch (error) {

@@ -6,6 +6,8 @@
 import { defaultRetryDelaysMs } from '../../../backbone/topics/failure-topics.ts';
 import { minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
 import { PaymentTopics } from '../../../contracts/topics.ts';
+import type { PaymentValidated } from '../../../contracts/events.ts';
+import type { TopicsCarrying } from '../../../contracts/topic-payloads.ts';
 import { ScreeningError, ScreeningErrorCodes } from '../errors.ts';
 import { screeningOptions, type ScreeningOptions, type ScreeningOptionsInput, type ScreeningThresholds } from '../engine/options.ts';
 import { listIdOf, type ListSource } from '../lists/source.ts';
@@ -25,8 +27,8 @@ export interface ScreeningStageOptions {
     /** For other currencies, in the payment's currency. Default `1000`. */
     defaultThreshold?: string;
   };
-  /** Default `payments.validated.v1`. */
-  inputTopic?: string;
+  /** Default `payments.validated.v1`; a topic whose events carry the payment order. */
+  inputTopic?: ScreeningInputTopic;
   /** The consumer's blocking retries. The last attempt fails the payment if the lists are still not loaded. */
   retryDelaysMs?: readonly number[];
   /** How often the list files are checked for a change. Default 30 s. */
@@ -47,6 +49,9 @@ export interface CorridorRule {
   extraListIds: readonly string[];
 }
 
+/** A topic the screening stage may read: one whose events carry the payment order. */
+export type ScreeningInputTopic = TopicsCarrying<PaymentValidated>;
+
 export interface ResolvedScreeningStageOptions {
   sources: readonly ListSource[];
   extraLists: readonly ListSource[];
@@ -55,7 +60,7 @@ export interface ResolvedScreeningStageOptions {
   ruleFor(corridorCode: string): CorridorRule;
   /** The Travel Rule threshold of a currency, minor units. */
   travelRuleThresholdMinor(currency: string): bigint;
-  inputTopic: string;
+  inputTopic: ScreeningInputTopic;
   retryDelaysMs: readonly number[];
   listPollIntervalMs: number;
   listLoadRetryDelayMs: number;
