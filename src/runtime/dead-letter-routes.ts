@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeadLetterFilter, DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
-import { ProblemError, problemSchema } from '../services/http/problem.ts';
+import { ProblemError } from '../services/http/problem.ts';
+import { problemResponses } from '../services/http/openapi.ts';
 import { Scopes, type RequireScope } from '../services/http/scopes.ts';
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const problems = problemResponses(400, 401, 403, 404, 503);
 
 const letterSchema = {
   type: 'object',

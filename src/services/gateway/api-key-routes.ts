@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { allScopes, Scopes, type RequireScope, type Scope } from '../http/scopes.ts';
 import type { ApiKeys } from './api-keys.ts';
 
 /** Longest label accepted: it names the key for operators, it is not a place for data. */
 export const keyLabelLengthMax = 200;
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const problems = problemResponses(400, 401, 403, 404, 503);
 
 const keyViewSchema = {
   type: 'object',
