@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's recommended rules, plus the dependency direction of
 // ARCHITECTURE.md: services and backbone ports never import adapters. Only src/runtime (the
 // composition root), src/cli, tests and test support may wire adapters together.
+import { dirname, resolve } from 'node:path';
 import tseslint from 'typescript-eslint';
 
 const adapterFolders = ['messaging-kafka', 'messaging-postgres', 'storage-postgres', 'storage-pglite', 'schema-registry-builtin', 'schema-registry-http'];
@@ -8,6 +9,38 @@ const adapterPatterns = adapterFolders.flatMap((folder) => [`**/backbone/${folde
 const adapterImports = {
   patterns: [{ group: adapterPatterns, message: 'Ports and services depend on ports only; wire adapters in src/runtime.' }],
 };
+
+// Each table belongs to the service whose migrations create it (ARCHITECTURE.md, "ADR: each table
+// has one owning service"), and a service is reached through its public modules only: its index.ts
+// and its read module queries.ts. `http/` holds the API's shared conventions, not a service.
+const servicePublicModules = new Set(['index.ts', 'queries.ts']);
+const sharedServiceFolders = new Set(['http']);
+const serviceBoundaries = {
+  meta: {
+    type: 'problem',
+    docs: { description: "Forbids importing another service's internals: only its index.ts or queries.ts." },
+    messages: { internal: "'{{source}}' is inside the {{service}} service: import its index.ts or queries.ts instead (services own their tables, ARCHITECTURE.md)." },
+    schema: [],
+  },
+  create(context) {
+    const own = serviceOf(context.filename);
+    if (!own) return {};
+    const check = (node) => {
+      const source = node.source?.value;
+      if (typeof source !== 'string' || !source.startsWith('.')) return;
+      const target = serviceOf(resolve(dirname(context.filename), source));
+      if (!target || target.service === own.service || sharedServiceFolders.has(target.service) || servicePublicModules.has(target.module)) return;
+      context.report({ node: node.source, messageId: 'internal', data: { source, service: target.service } });
+    };
+    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+  },
+};
+
+/** The service folder a path lies in and the module's path inside it, or undefined outside a service folder. */
+function serviceOf(path) {
+  const match = /[\\/]src[\\/]services[\\/]([\w-]+)[\\/](.+)$/.exec(path);
+  return match ? { service: match[1], module: match[2].replaceAll('\\', '/') } : undefined;
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.paystream/**', '.tmp/**', 'coverage/**'] },
@@ -39,6 +72,14 @@ export default tseslint.config(
         ]),
       ],
     },
+  },
+  {
+    // A service imports another only through its public modules (see serviceBoundaries above);
+    // tests may reach further to set up another service's tables.
+    files: ['src/services/**/*.ts'],
+    ignores: ['src/**/*.spec.ts', 'src/**/*.fixture.ts'],
+    plugins: { paystream: { rules: { 'service-boundaries': serviceBoundaries } } },
+    rules: { 'paystream/service-boundaries': 'error' },
   },
   {
     // Adapters do not import each other either: each stands on the ports alone.

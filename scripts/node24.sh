@@ -2,6 +2,9 @@
 # Runs a script on Node.js 24 LTS. paystream needs Node 24 (native TypeScript type stripping,
 # @platformatic/kafka's engines). When the `node` on PATH is older, Node 24 is installed once from
 # the npm registry into a cache outside the repository and used from there.
+# Every path ends in `exec node`, and package.json's scripts `exec` this wrapper: npm runs a script
+# through `sh -c` and passes SIGTERM (systemd, Docker, a process manager) to that shell only, which
+# dies without passing it on. With the execs, npm's child is node itself and the signal reaches it.
 set -e
 # A fresh clone: install the locked dependencies first, so `npm start` is all a newcomer types.
 [ -d node_modules ] || npm ci --no-audit --no-fund >&2

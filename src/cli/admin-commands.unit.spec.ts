@@ -4,7 +4,7 @@ import { migrate } from '../backbone/storage/migrate.ts';
 import { systemClock } from '../backbone/clock/clock.ts';
 import { appendAuditEntry, auditMigrations } from '../services/audit/index.ts';
 import { ApiKeys } from '../services/gateway/index.ts';
-import { auditVerifyCommand, keysCreateCommand, parseKeyOptions, parseScopes } from './admin-commands.ts';
+import { auditVerifyCommand, keysCreateCommand, parseExpiry, parseKeyOptions, parseScopes } from './admin-commands.ts';
 
 describe('paystream keys create: options', () => {
   it('takes known scopes, comma-separated, without duplicates', () => {
@@ -20,7 +20,7 @@ describe('paystream keys create: options', () => {
   it('refuses no scopes and no label', () => {
     expect(parseScopes(undefined).ok).toBe(false);
     expect(parseScopes(' , ').ok).toBe(false);
-    expect(parseKeyOptions({ scopes: 'ops' })).toMatchObject({ ok: false, outcome: { exitCode: 1, stderr: [expect.stringMatching(/--label is required/)] } });
+    expect(parseKeyOptions({ scopes: 'ops' })).toMatchObject({ ok: false, outcome: { exitCode: 2, stderr: [expect.stringMatching(/--label is required/)] } });
     expect(parseKeyOptions({ label: 'ci', scopes: 'ops' })).toEqual({ ok: true, request: { label: 'ci', scopes: ['ops'] } });
   });
 });
@@ -65,5 +65,20 @@ describe('paystream audit verify and keys create (PGlite)', () => {
     expect(principal && [...principal.scopes]).toEqual(['payments:read']);
     const stored = await db.query<{ label: string }>(`select label from api_keys where key_id = $1`, [principal!.keyId]);
     expect(stored.rows).toEqual([{ label: 'reporting job' }]);
+  });
+});
+
+describe('paystream keys create --expires', () => {
+  const nowMs = Date.parse('2026-03-01T12:00:00Z');
+  it('takes a duration from now or an ISO date in the future', () => {
+    expect(parseExpiry('90d', nowMs)).toEqual({ ok: true, expiresAtMs: nowMs + 90 * 86_400_000 });
+    expect(parseExpiry('12h', nowMs)).toEqual({ ok: true, expiresAtMs: nowMs + 12 * 3_600_000 });
+    expect(parseExpiry('2026-06-01', nowMs)).toEqual({ ok: true, expiresAtMs: Date.parse('2026-06-01T00:00:00Z') });
+    expect(parseExpiry('2026-06-01T09:00:00+02:00', nowMs)).toEqual({ ok: true, expiresAtMs: Date.parse('2026-06-01T07:00:00Z') });
+  });
+
+  it('refuses the past, a date without its offset and anything else', () => {
+    expect(parseExpiry('2026-02-01', nowMs)).toMatchObject({ ok: false, error: expect.stringMatching(/in the past/) });
+    for (const text of ['90', '0d', '3 months', '2026-06-01T09:00', 'tomorrow', '2026-13-45']) expect(parseExpiry(text, nowMs).ok, text).toBe(false);
   });
 });

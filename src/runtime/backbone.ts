@@ -23,6 +23,12 @@ import type { PaystreamConfig } from './config.ts';
 import type { KafkaSecurityConfig } from './kafka-security.ts';
 import { openSchemaRegistry, type RuntimeSchemaRegistry } from './schema-registry.ts';
 
+/**
+ * What the platform says once per start on the embedded database (startPlatform logs it; the
+ * command line's admin commands, which open the same database for a moment, do not repeat it).
+ */
+export const embeddedDurabilityWarning = 'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)';
+
 /** Everything the services stand on, wired for the configured engines. */
 export interface Backbone {
   config: PaystreamConfig;
@@ -57,7 +63,7 @@ export interface BackboneOptions {
 }
 
 export async function openBackbone(config: PaystreamConfig, logger: Logger, options: BackboneOptions = {}): Promise<Backbone> {
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config);
   const clock = systemClock;
   const ids = uuidV7Ids;
   const metricsRegistry = createMetricsRegistry();
@@ -177,14 +183,10 @@ export function kafkaConnectionOptions(brokers: string[], security: KafkaSecurit
   };
 }
 
-async function openDatabase(config: PaystreamConfig, logger: Logger): Promise<Database> {
+async function openDatabase(config: PaystreamConfig): Promise<Database> {
   // Every service of the process shares the pool: one consumer holding connections (a batch per
   // partition) must leave room for the API and the others, hence 20 by default.
   if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
-  logger.warn(
-    { dataDir: config.database.dataDir },
-    'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)',
-  );
   // In a worker thread: PGlite blocks the thread it runs on, and this one serves HTTP.
   return PgliteWorkerDatabase.open({ dataDir: config.database.dataDir });
 }

@@ -27,6 +27,11 @@ export interface PaystreamConfig {
    * several deployments share one cluster. Unset: none.
    */
   namespace: string | undefined;
+  /**
+   * PAYSTREAM_URL: where the command line finds the running platform's API (`paystream keys`,
+   * `reconcile`); unset, http://127.0.0.1:$PORT.
+   */
+  platformUrl?: string | undefined;
   /** Where local files go (notification sink, RTGS simulator state): PAYSTREAM_DATA_DIR. */
   dataDir: string;
   bank: { bic: string };
@@ -130,6 +135,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     logLevel: logLevel(env.LOG_LEVEL),
     apiKey: env.PAYSTREAM_API_KEY || undefined,
     namespace: env.PAYSTREAM_NAMESPACE || undefined,
+    platformUrl: env.PAYSTREAM_URL || undefined,
     dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream'),
     bank: { bic: bic(env.PAYSTREAM_BIC, 'PAYSTREAM_BIC', 'PAYSDEFFXXX') },
     rtgs: {

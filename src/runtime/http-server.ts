@@ -1,7 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import { installProblemErrorHandler } from '../services/http/error-handler.ts';
-import { confluentRegistryRoutes } from '../backbone/schema-registry-builtin/index.ts';
+import { AjvCompiler, type BuildCompilerFromPool, type Options as AjvOptions } from '@fastify/ajv-compiler';
+import { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from '../services/http/error-handler.ts';
+import { problemOf, sendProblem } from '../services/http/problem.ts';
+import { confluentRegistryRoutes, type RegistryAuthorizer } from '../backbone/schema-registry-builtin/index.ts';
+import { bearerSecurity, publicRoute, securitySchemes } from '../services/http/openapi.ts';
 import { withLogContext } from '../backbone/observability/log-context.ts';
 import type { Backbone } from './backbone.ts';
 
@@ -25,53 +28,103 @@ const quietRoutes: ReadonlySet<string> = new Set(['/health/live', '/health/ready
 export const schemaRegistryPrefix = '/schema-registry';
 
 /**
- * The operational HTTP surface: liveness, readiness (database, event log and registry answer),
- * Prometheus metrics, and the built-in schema registry's Confluent API. The payment API mounts
- * its routes on the same server.
+ * The Fastify server paystream's HTTP surfaces run on, without routes: request ids from
+ * X-Correlation-Id, strict body validation, coerced query strings, and every refusal as
+ * problem+json, also those Fastify and Node's parser would answer with their own bodies (routing,
+ * malformed HTTP, a server shutting down).
  */
-export async function buildHttpServer(
-  backbone: Backbone,
-  options: { mount?: (app: FastifyInstance) => Promise<void>; readinessChecks?: Readonly<Record<string, () => Promise<void>>> } = {},
-): Promise<FastifyInstance> {
+export function createApiServer(options: { logError: (error: unknown) => void; newRequestId: () => string }): FastifyInstance {
   const app = Fastify({
     // Fastify's own request logging is off: it would log URLs with their query strings. The access
-    // line below logs the route pattern instead.
+    // line (installCorrelation) logs the route pattern instead.
     logger: false,
-    genReqId: (request) => correlationIdOf(request.headers[correlationIdHeader], () => backbone.ids.eventId()),
+    genReqId: (request) => correlationIdOf(request.headers[correlationIdHeader], options.newRequestId),
     bodyLimit: 1024 * 1024, // schema registry requests; the API's own routes take far less (below)
     // Validation must refuse, not repair: an unknown field or a number where a decimal string is
     // expected is the client's error to hear about (Fastify's defaults strip and coerce).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: textPartsCoerced() } },
+    // Every refusal is problem+json, also those Fastify answers before any handler runs.
+    routerOptions: { maxParamLength },
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
+    // Fastify's own 503 while closing is its JSON; the hook below answers it as a problem.
+    return503OnClosing: false,
   });
+  installProblemErrorHandler(app, options.logError);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('retry-after', '1');
+    return sendProblem(reply, problemOf('service-unavailable', 'this server is shutting down; nothing was accepted, retry (another instance)'));
+  });
+  return app;
+}
+
+/**
+ * The operational HTTP surface: liveness, readiness (database, event log and registry answer),
+ * Prometheus metrics, and the built-in schema registry's Confluent API, which answers only the
+ * callers `authorizeRegistry` lets through. The payment API mounts its routes on the same server.
+ */
+export async function buildHttpServer(
+  backbone: Backbone,
+  options: {
+    authorizeRegistry: RegistryAuthorizer;
+    mount?: (app: FastifyInstance) => Promise<void>;
+    readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
+  },
+): Promise<FastifyInstance> {
+  const app = createApiServer({ logError: (error) => backbone.logger.error({ err: error }, 'request failed'), newRequestId: () => backbone.ids.eventId() });
   installCorrelation(app, backbone);
-  installProblemErrorHandler(app, (error) => backbone.logger.error({ err: error }, 'request failed'));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'paystream API', version: '1', description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'psk_… API key' } } },
-      security: [{ apiKey: [] }],
+      info: {
+        title: 'paystream API',
+        version: '1',
+        description: 'Event-driven payments: submit a transfer (202 at once), follow it to settlement.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      // Relative: the document is served by the server it describes, wherever that is deployed.
+      servers: [{ url: '/', description: 'The server that serves this document' }],
+      components: { securitySchemes },
+      // The default; public routes and the schema registry declare their own (src/services/http/openapi.ts).
+      security: bearerSecurity,
     },
   });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v1/')) route.bodyLimit ??= apiBodyLimitBytes;
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
+  app.get('/health/live', { schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'Liveness: the process answers', security: publicRoute, response: { 200: liveSchema } } }, async () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { operationId: 'getReadiness', tags: ['operations'], summary: 'Readiness: the database, event log, registry and consumers answer', security: publicRoute, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
     const checks = await readiness(backbone, options.readinessChecks ?? {});
     const ready = Object.values(checks).every((check) => check === 'ok');
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { operationId: 'getMetrics', tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', security: publicRoute, response: { 200: metricsSchema } } }, async (_request, reply) => {
     const body = await backbone.metricsRegistry.metrics();
     return reply.type(backbone.metricsRegistry.contentType).send(body);
   });
-  if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin), { prefix: schemaRegistryPrefix });
+  if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin, { authorize: options.authorizeRegistry }), { prefix: schemaRegistryPrefix });
   if (options.mount) await options.mount(app);
   return app;
 }
 
+const liveSchema = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok'] } } } as const;
+
+const readySchema = {
+  description: 'Each check is `ok` or what failed; 503 until every one is `ok`',
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: { status: { type: 'string', enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+} as const;
+
+// Not serialized by Fastify (the handler sends a string); documents the exposition format.
+const metricsSchema = { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
 /** A client's correlation id when it looks like one, else a new one. */
 export function correlationIdOf(given: string | string[] | undefined, newId: () => string): string {
   const value = Array.isArray(given) ? given[0] : given;
@@ -112,6 +165,22 @@ function installCorrelation(app: FastifyInstance, backbone: Backbone): void {
       'request',
     );
   });
+}
+
+/**
+ * Fastify's own validator compiler, twice: bodies as configured (no coercion: JSON has types, and a
+ * number sent for a decimal string is refused), and the query string, path parameters and headers
+ * with coercion, because they are text by nature and `?limit=5` must satisfy `type: integer`.
+ */
+function textPartsCoerced(): BuildCompilerFromPool {
+  const build = AjvCompiler();
+  return (externalSchemas, options) => {
+    const strict = build(externalSchemas, options);
+    const coercing = build(externalSchemas, { ...options, mode: undefined, customOptions: { ...(options?.customOptions as AjvOptions | undefined), coerceTypes: true } });
+    // Fastify passes the route's schema with the part it is for (the package's types say a bare schema).
+    const byPart = (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route as never);
+    return byPart as unknown as ReturnType<BuildCompilerFromPool>;
+  };
 }
 
 async function readiness(backbone: Backbone, extra: Readonly<Record<string, () => Promise<void>>>): Promise<Record<string, string>> {

@@ -12,10 +12,11 @@ import { defaultRetryDelaysMs } from '../backbone/topics/failure-topics.ts';
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
 import { paymentSchemaMap } from '../contracts/schemas.ts';
 import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps } from '../services/index.ts';
-import { ApiKeys, installApiKeyAuth } from '../services/gateway/index.ts';
+import { ApiKeys, apiKeyRoutes, installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from '../services/gateway/index.ts';
 import type { PaystreamConfig } from './config.ts';
-import { openBackbone, type Backbone } from './backbone.ts';
+import { embeddedDurabilityWarning, openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
+import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { startMaintenance } from './maintenance.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
 
@@ -48,6 +49,7 @@ export interface RunningPlatform {
  */
 export async function startPlatform(config: PaystreamConfig, logger: Logger, options: PlatformOptions = {}): Promise<RunningPlatform> {
   const backbone = await openBackbone(config, logger, { schemas: paymentSchemaMap() });
+  if (config.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, embeddedDurabilityWarning);
   const stoppers: (() => Promise<void>)[] = [];
   try {
     const all = buildServices(serviceDepsOf(backbone), config, options.tuning ?? {});
@@ -61,9 +63,13 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     const initialApiKey = await apiKeys.ensureInitialKey();
     const readinessChecks: Record<string, () => Promise<void>> = {};
     const app = await buildHttpServer(backbone, {
+      authorizeRegistry: schemaRegistryAuthorizer(apiKeys),
       readinessChecks,
       mount: async (server) => {
         installApiKeyAuth(server, apiKeys);
+        // Every process that authenticates can manage keys: none depends on the gateway running.
+        await server.register(apiKeyRoutes({ keys: apiKeys, requireScope, nowMs: () => backbone.clock.nowMs() }));
+        await server.register(deadLetterRoutes({ deadLetters: backbone.deadLetters, requireScope }));
         for (const service of selected) if (service.routes) await server.register(service.routes);
       },
     });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { PaymentService, ServiceDeps } from '../services/index.ts';
 import { createGatewayService, requireScope } from '../services/gateway/index.ts';
 import { createValidationService } from '../services/validation/index.ts';
-import { createLedgerService } from '../services/ledger/index.ts';
+import { accountContacts, createLedgerService } from '../services/ledger/index.ts';
 import { createRtgsGatewayService, type RtgsGatewayOptions } from '../services/rtgs/index.ts';
 import { createAuditService } from '../services/audit/index.ts';
 import { createNotificationsService } from '../services/notifications/index.ts';
@@ -71,13 +71,7 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
     createNotificationsService(deps, {
       requireScope,
       sinkPath: join(config.dataDir, 'notifications.jsonl'),
-      accountContacts: async (tx, accounts) => {
-        const found = await tx.query<{ account_id: string; email: string | null; phone: string | null }>(
-          `select account_id, email, phone from ledger_accounts where account_id = any($1::text[]) and (email is not null or phone is not null)`,
-          [accounts],
-        );
-        return new Map(found.rows.map((row) => [row.account_id, { ...(row.email ? { email: row.email } : {}), ...(row.phone ? { phone: row.phone } : {}) }]));
-      },
+      accountContacts,
       ...(tuning.notifications?.retryDelaysMs ? { retryDelaysMs: tuning.notifications.retryDelaysMs } : {}),
       ...(tuning.retryDelaysMs ? { consumerRetryDelaysMs: tuning.retryDelaysMs } : {}),
     }),

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { SqlRunner } from '../../src/backbone/storage/database.ts';
 import { verifyAuditChain } from '../../src/services/audit/index.ts';
-import { RtgsProtocol } from '../../src/services/rtgs/iso20022/rtgs-protocol.ts';
+import { RtgsProtocol } from '../../src/contracts/iso20022/rtgs-protocol.ts';
 import { assertLedgerInvariants } from '../support/ledger-invariants.ts';
 import { expectedOutcomes, type AcceptedPayment, type PlannedPayment } from './payments-crash-load.ts';
 import { sleep } from './payments-crash-processes.ts';

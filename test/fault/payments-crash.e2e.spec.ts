@@ -20,7 +20,7 @@ import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-d
 import { PgliteDatabase } from '../../src/backbone/storage-pglite/pglite-database.ts';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { serviceNames } from '../../src/runtime/service-catalog.ts';
-import { RtgsProtocol } from '../../src/services/rtgs/iso20022/rtgs-protocol.ts';
+import { RtgsProtocol } from '../../src/contracts/iso20022/rtgs-protocol.ts';
 import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
 import { runChaos, type ChaosEvent } from './payments-crash-chaos.ts';
 import { assertRunConsistent, auditedTerminalPayments, redeliverAnswers, statusFromApi, statusFromDatabase, waitUntilQuiet, waitUntilTerminal } from './payments-crash-checks.ts';

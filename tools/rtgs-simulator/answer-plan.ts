@@ -1,4 +1,4 @@
-import type { CreditTransfer } from '../../src/services/rtgs/iso20022/pacs008.ts';
+import type { CreditTransfer } from '../../src/contracts/iso20022/pacs008.ts';
 
 /**
  * How the simulated network will answer one pacs.008, decided when it arrives (and stored, so a

@@ -73,11 +73,19 @@ const options: RtgsSimulatorOptions = {
 const simulator = await startRtgsSimulator(options);
 logger.info({ url: simulator.url, callbacks: options.callbackUrl !== undefined, dataFile: options.dataFile ?? null }, 'RTGS simulator ready');
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, 'stopping');
-    void simulator.close().then(() => process.exit(0));
-  });
+let stopping = false;
+function stop(reason: string): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ reason }, 'stopping');
+  void simulator.close().then(() => process.exit(0));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop(signal));
+// Run by `paystream start` with an IPC channel (src/runtime/rtgs-simulator-process.ts): it closes
+// when that process is gone, however it died, and a simulator without its platform stops too.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => stop('the platform process that started the simulator is gone'));
 }
 
 /** LOG_LEVEL, as the platform reads it (`paystream start` passes its environment on). */

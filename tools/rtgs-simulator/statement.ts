@@ -1,4 +1,4 @@
-import type { AccountStatement, StatementEntry, StatementMessage } from '../../src/services/rtgs/iso20022/camt053.ts';
+import type { AccountStatement, StatementEntry, StatementMessage } from '../../src/contracts/iso20022/camt053.ts';
 import type { Entry } from './store.ts';
 
 /**

@@ -112,6 +112,12 @@ export class ConsumerRunner {
         let subscription: Subscription | undefined;
         try {
           subscription = await this.#subscribe(groupId, topics, readsRetryTiers);
+          // stop() may have run while this subscription was being made (a SIGTERM right after
+          // start): it closed the ones it saw, not this one, which would wait for its end forever.
+          if (this.#abort.signal.aborted) {
+            await subscription.close();
+            break;
+          }
           this.#subscriptions.add(subscription);
           await subscription.ready();
           firstReady();

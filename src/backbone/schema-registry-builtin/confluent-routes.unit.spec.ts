@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { payment } from '../schema/schema-registry.contract.ts';
 import { PgliteDatabase } from '../storage-pglite/index.ts';
-import { confluentRegistryRoutes, schemaRegistryContentType } from './confluent-routes.ts';
+import { allowEveryCall, confluentRegistryRoutes, schemaRegistryContentType } from './confluent-routes.ts';
 import { DatabaseSchemaRegistry } from './database-schema-registry.ts';
 
 // The REST surface as Confluent clients see it: paths, bodies, status and error codes.
@@ -23,7 +23,7 @@ describe('Confluent REST API of the built-in registry', () => {
   beforeAll(async () => {
     db = await PgliteDatabase.open();
     app = Fastify();
-    await app.register(confluentRegistryRoutes(await DatabaseSchemaRegistry.open(db)), { prefix: '/registry' });
+    await app.register(confluentRegistryRoutes(await DatabaseSchemaRegistry.open(db), { authorize: allowEveryCall }), { prefix: '/registry' });
   });
   afterAll(async () => {
     await app.close();

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { confluentRegistryRoutes } from './confluent-routes.ts';
+import { confluentRegistryRoutes, type RegistryAuthorizer } from './confluent-routes.ts';
 import type { DatabaseSchemaRegistry } from './database-schema-registry.ts';
 
 export interface SchemaRegistryServerOptions {
@@ -7,6 +7,8 @@ export interface SchemaRegistryServerOptions {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
+  /** Who may read and write (see `confluentRegistryRoutes`); `allowEveryCall` only where nobody else can connect. */
+  authorize: RegistryAuthorizer;
 }
 
 export interface SchemaRegistryServer {
@@ -20,9 +22,9 @@ export interface SchemaRegistryServer {
  * registry as its own process, and for tests. A platform process that already runs Fastify can
  * register `confluentRegistryRoutes` under a prefix instead.
  */
-export async function serveSchemaRegistry(registry: DatabaseSchemaRegistry, options: SchemaRegistryServerOptions = {}): Promise<SchemaRegistryServer> {
+export async function serveSchemaRegistry(registry: DatabaseSchemaRegistry, options: SchemaRegistryServerOptions): Promise<SchemaRegistryServer> {
   const app = Fastify({ logger: false });
-  await app.register(confluentRegistryRoutes(registry));
+  await app.register(confluentRegistryRoutes(registry, { authorize: options.authorize }));
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });
   const address = app.server.address();

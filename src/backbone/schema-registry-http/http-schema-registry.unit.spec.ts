@@ -3,7 +3,7 @@ import { ErrorCodes } from '../errors.ts';
 import { AvroSerde } from '../schema/avro-serde.ts';
 import { CachingSchemaRegistry } from '../schema/caching-schema-registry.ts';
 import { payment, schemaRegistryContract } from '../schema/schema-registry.contract.ts';
-import { DatabaseSchemaRegistry, serveSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-builtin/index.ts';
+import { allowEveryCall, DatabaseSchemaRegistry, serveSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-builtin/index.ts';
 import { PgliteDatabase } from '../storage-pglite/index.ts';
 import { HttpSchemaRegistry } from './http-schema-registry.ts';
 
@@ -11,7 +11,7 @@ import { HttpSchemaRegistry } from './http-schema-registry.ts';
 
 async function startBuiltin(): Promise<{ db: PgliteDatabase; server: SchemaRegistryServer }> {
   const db = await PgliteDatabase.open();
-  const server = await serveSchemaRegistry(await DatabaseSchemaRegistry.open(db));
+  const server = await serveSchemaRegistry(await DatabaseSchemaRegistry.open(db), { authorize: allowEveryCall });
   return { db, server };
 }
 

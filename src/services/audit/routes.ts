@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import { readTrail, type TrailQuery } from './trail.ts';
 import { problemOf, sendProblem, type Problem, type RequireScope } from '../http/index.ts';
+import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
 
 export interface AuditRoutesOptions {
   db: SqlRunner;
@@ -28,7 +29,7 @@ export const auditReadScope = 'ops' as const;
 export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
     await app.register(async (scope) => {
-      scope.get('/v1/audit', { preValidation: options.requireScope(auditReadScope) }, async (request, reply) => {
+      scope.get('/v1/audit', { preValidation: options.requireScope(auditReadScope), schema: auditSchema(options), ...handlerValidates }, async (request, reply) => {
         const query = parseAuditQuery(request.query, options);
         if ('code' in query) return sendProblem(reply, query);
         const page = await readTrail(options.db, query);
@@ -37,6 +38,56 @@ export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance)
     });
   };
 }
+
+/** The query is checked by `parseAuditQuery` (`handlerValidates`); the schema documents it. */
+function auditSchema(limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>) {
+  return {
+    operationId: 'getAuditTrail',
+    tags: ['audit'],
+    summary: 'The audit trail of one flow (correlationId) or one payment (paymentId), in chain order',
+    querystring: {
+      type: 'object',
+      properties: {
+        correlationId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
+        paymentId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
+        ...cursorPageQuery(limits.pageEntriesMax, limits.pageEntriesDefault),
+        after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'The `nextAfter` of the previous page (a sequence number); absent for the first page' },
+        includePending: { type: 'string', enum: ['true', 'false'], default: 'false', description: 'Also return, on the last page, the events consumed but not chained yet' },
+      },
+    },
+    response: { 200: trailPageSchema, ...problemResponses(400, 401, 403, 503) },
+  };
+}
+
+const auditEntrySchema = {
+  type: 'object',
+  properties: {
+    sequence: { type: ['string', 'null'], description: 'Place in the chain (a decimal string); null for a pending event' },
+    eventId: { type: 'string' },
+    topic: { type: 'string' },
+    eventType: { type: 'string' },
+    schemaVersion: { type: 'integer' },
+    key: { type: 'string' },
+    correlationId: { type: 'string' },
+    causationId: { type: ['string', 'null'] },
+    occurredAt: { type: 'string', description: 'As the event said it, verbatim' },
+    recordedAt: { type: 'string', format: 'date-time' },
+    paymentId: { type: ['string', 'null'] },
+    payload: { description: 'The event as it was published' },
+    prevHash: { type: ['string', 'null'] },
+    hash: { type: ['string', 'null'] },
+  },
+} as const;
+
+const trailPageSchema = {
+  type: 'object',
+  required: ['entries', 'nextAfter'],
+  properties: {
+    entries: { type: 'array', items: auditEntrySchema },
+    nextAfter: nextAfterSchema,
+    pending: { type: 'array', items: auditEntrySchema, description: 'With includePending=true: empty on every page but the last' },
+  },
+} as const;
 
 /** Validates the query string; a problem names the parameter at fault. */
 export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>): TrailQuery | Problem {

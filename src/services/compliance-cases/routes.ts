@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Database, SqlRunner } from '../../backbone/storage/database.ts';
 import type { NewEvent } from '../../backbone/envelope/event-encoder.ts';
 import { formatDecimal } from '../../contracts/money.ts';
-import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
-import { PaymentReasonCodes } from '../../contracts/payment.ts';
-import type { ComplianceCaseDecided, PaymentRejected } from '../../contracts/events.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
+import { decideCase } from './domain/case-decision.ts';
 
 interface CaseRow {
   case_id: string;
@@ -16,7 +16,7 @@ interface CaseRow {
   debtor_account: string;
   correlation_id: string;
   stage: 'SCREENING' | 'FRAUD';
-  status: string;
+  status: 'open' | 'approved' | 'rejected';
   reason: string;
   evidence: unknown;
   on_approve: unknown;
@@ -75,7 +75,8 @@ const caseSchema = {
   },
 } as const;
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema };
+/** The case list's pages: 100 cases unless the officer asks for fewer or more (at most 500). */
+const casesPageLimits = { default: 100, max: 500 };
 
 /**
  * The compliance officer's queue: list held payments, and approve (the payment goes on) or reject
@@ -85,7 +86,7 @@ const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 4
 export function complianceCaseRoutes(options: { db: Database; publisher: EventPublisher; requireScope: RequireScope }) {
   const { db, publisher, requireScope } = options;
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: number } }>(
+    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: string; cursor?: string } }>(
       '/v1/compliance/cases',
       {
         preValidation: requireScope(Scopes.ops),
@@ -93,14 +94,33 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           operationId: 'listComplianceCases',
           tags: ['compliance'],
           summary: 'Payments held for review, oldest first',
-          querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
-          response: { 200: { type: 'object', required: ['cases'], properties: { cases: { type: 'array', items: caseSchema } } }, 400: problemSchema, 401: problemSchema, 403: problemSchema },
+          description: 'Cursor-paginated: pass `nextCursor` as `cursor` until it is null; every case of the status is on exactly one page.',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: limitParameter(casesPageLimits), cursor: cursorParameter },
+          },
+          response: {
+            200: { type: 'object', required: ['cases', 'nextCursor'], properties: { cases: { type: 'array', items: caseSchema }, nextCursor: nextCursorSchema } },
+            ...problemResponses(400, 401, 403, 503),
+          },
         },
       },
       async (request) => {
-        const result = await db.query<CaseRow>(`select * from compliance_cases where status = $1 order by opened_at limit $2`, [request.query.status ?? 'open', request.query.limit ?? 100]);
-        const attached = await attachedPayments(db, result.rows.map((row) => row.case_id));
-        return { cases: result.rows.map((row) => caseView(row, attached.get(row.case_id) ?? [])) };
+        const limit = parseLimit(request.query.limit, casesPageLimits);
+        // The sort key: when the case was opened, to the microsecond, then its id (cases opened in
+        // one transaction share a time, and a page may end between two of them).
+        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor, 2, /^[\x21-\x7e]{1,128}$/);
+        if (after && !/^[0-9]{1,17}$/.test(after[0]!)) throw new ProblemError('invalid-field', 'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)', 'cursor');
+        const result = await db.query<CaseRow & { opened_at_us: string }>(
+          `select *, (extract(epoch from opened_at) * 1000000)::bigint::text as opened_at_us from compliance_cases
+            where status = $1 and ($2::bigint is null or (opened_at, case_id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::text))
+            order by opened_at, case_id limit $4`,
+          [request.query.status ?? 'open', after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+        );
+        const page = pageOf(result.rows, limit, (last) => encodeCursor([last.opened_at_us, last.case_id]));
+        const attached = await attachedPayments(db, page.items.map((row) => row.case_id));
+        return { cases: page.items.map((row) => caseView(row, attached.get(row.case_id) ?? [])), nextCursor: page.nextCursor };
       },
     );
 
@@ -115,7 +135,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
-          response: { 200: caseSchema, ...problems },
+          response: { 200: caseSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) },
         },
       },
       async (request) => {
@@ -125,23 +145,19 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           const found = await tx.query<CaseRow>(`select * from compliance_cases where case_id = $1 for update`, [request.params.caseId]);
           const row = found.rows[0];
           if (!row) throw new ProblemError('not-found', `no case ${request.params.caseId}`);
-          if (row.status !== 'open') throw new ProblemError('conflict', `the case was already ${row.status}`);
-          const status = decision === 'approve' ? 'approved' : 'rejected';
-          await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
           // Read after the case row is locked: a payment attached before the lock is decided here,
           // and one held after it finds the case decided and opens a new one.
           const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
-          for (const payment of [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached]) {
-            const decided: ComplianceCaseDecided = { caseId: row.case_id, paymentId: payment.payment_id, debtorAccount: row.debtor_account, stage: row.stage, decision: decision === 'approve' ? 'APPROVE' : 'REJECT', reason, decidedBy: officer };
-            const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: row.debtor_account, payload: decided }];
-            if (decision === 'approve') {
-              events.push(fromJsonValue<NewEvent>(payment.on_approve));
-            } else {
-              const rejected: PaymentRejected = { paymentId: payment.payment_id, debtorAccount: row.debtor_account, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${reason}` };
-              events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: row.debtor_account, payload: rejected });
-            }
-            await publisher.publish(tx, events, { correlationId: payment.correlation_id });
-          }
+          const payments = [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached].map((payment) => ({
+            paymentId: payment.payment_id,
+            correlationId: payment.correlation_id,
+            onApprove: fromJsonValue<NewEvent>(payment.on_approve),
+          }));
+          const outcome = decideCase({ caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments }, { decision, reason, officerKeyId: officer });
+          if (outcome.kind === 'refuse') throw new ProblemError('conflict', outcome.reason);
+          const { status } = outcome;
+          await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
+          for (const publication of outcome.publications) await publisher.publish(tx, publication.events, { correlationId: publication.correlationId });
           return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() }, attached);
         });
       },

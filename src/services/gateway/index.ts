@@ -42,8 +42,10 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
   };
 }
 
-export { ApiKeys } from './api-keys.ts';
-export { installApiKeyAuth, requireScope } from './auth.ts';
+export { ApiKeys, apiKeyCacheTtlMsDefault, localOperatorKeyId, type ApiKeyView } from './api-keys.ts';
+export { apiKeyRoutes, keyLabelLengthMax } from './api-key-routes.ts';
+export { installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from './auth.ts';
 export { gatewayMigrations } from './schema.ts';
 export { statusRank, defaultStatusByTopic } from './status-projection.ts';
 export { checkPaymentRequest } from './domain/payment-request.ts';
+export { paymentsEndedBetween, paymentsByIds, type PaymentSnapshot } from './queries.ts';

@@ -7,6 +7,7 @@ import type { PaymentOrder } from '../../contracts/payment.ts';
 import type { PaymentSubmitted } from '../../contracts/events.ts';
 import type { CausedEvent, EventPublisher } from '../service.ts';
 import { problemOf, type Problem } from '../http/problem.ts';
+import { customerAccounts } from '../ledger/queries.ts';
 import type { CheckedPaymentRequest } from './domain/payment-request.ts';
 import { statusRank } from './status-projection.ts';
 
@@ -55,8 +56,7 @@ export class PaymentIntake {
   }
 
   async #acceptAll(tx: SqlRunner, requests: IntakeRequest[]): Promise<IntakeResult[]> {
-    const accounts = await tx.query<{ account_id: string }>(`select account_id from ledger_accounts where account_id = any($1::text[]) and kind = 'customer'`, [[...new Set(requests.map((r) => r.checked.debtor.account))]]);
-    const known = new Set(accounts.rows.map((row) => row.account_id));
+    const known = await customerAccounts(tx, requests.map((r) => r.checked.debtor.account));
     const results: (IntakeResult | { kind: 'claiming' | 'same-key'; order: PaymentOrder; request: IntakeRequest })[] = [];
     const claimedHere = new Map<string, { order: PaymentOrder; request: IntakeRequest }>();
     for (const request of requests) {

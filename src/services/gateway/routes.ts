@@ -4,7 +4,9 @@ import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { parseTraceparent } from '../../backbone/observability/tracing.ts';
 import { formatDecimal } from '../../contracts/money.ts';
 import { customerEventType, customerOutcome } from '../../contracts/customer-view.ts';
-import { ProblemError, problemSchema, sendProblem } from '../http/problem.ts';
+import { ProblemError, sendProblem } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
+import { idempotencyKeyProblems } from '../http/error-handler.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { checkPaymentRequest, requestDigest, type PaymentRequestBody } from './domain/payment-request.ts';
 import type { PaymentIntake } from './intake.ts';
@@ -17,7 +19,8 @@ export interface PaymentRoutesOptions {
   requireScope: RequireScope;
 }
 
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, 503: problemSchema };
+/** The Idempotency-Key's form; a key outside it is refused as `idempotency-key-invalid`. */
+const idempotencyKeyPattern = '^[\\x21-\\x7e]{1,255}$';
 
 /** `POST /v1/payments` (202 at once) and `GET /v1/payments/{paymentId}` (status and timeline). */
 export function paymentRoutes(options: PaymentRoutesOptions) {
@@ -29,23 +32,26 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
         preValidation: requireScope(Scopes.paymentsWrite),
         schema: {
           tags: ['payments'],
+          operationId: 'submitPayment',
           summary: 'Submit a credit transfer; answered 202 at once, processed asynchronously',
           description: 'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
           headers: {
             type: 'object',
+            // A missing or malformed key is answered with its own problem codes (idempotencyKeyProblems).
+            required: ['idempotency-key'],
             properties: {
-              'idempotency-key': { type: 'string', description: 'Required. 1 to 255 printable ASCII characters, unique per request you mean to make once.' },
+              'idempotency-key': { type: 'string', pattern: idempotencyKeyPattern, description: '1 to 255 printable ASCII characters, unique per request you mean to make once.' },
               'x-correlation-id': { type: 'string', description: 'Optional; generated when absent.' },
             },
           },
           body: paymentRequestSchema,
-          response: { 202: paymentAcceptedSchema, ...problems },
+          response: { 202: paymentAcceptedSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
         const idempotencyKey = request.headers['idempotency-key'];
-        if (idempotencyKey === undefined) throw new ProblemError('idempotency-key-missing', 'send an Idempotency-Key header (e.g. a UUID) so a retried request makes one payment');
-        if (typeof idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) throw new ProblemError('idempotency-key-invalid', 'the Idempotency-Key must be 1 to 255 printable ASCII characters');
+        // The header schema refused a missing or malformed key already (idempotencyKeyProblems); this narrows the type.
+        if (typeof idempotencyKey !== 'string') throw new ProblemError('idempotency-key-missing', idempotencyKeyProblems.missing().detail);
         const checked = checkPaymentRequest(request.body);
         const result = await intake.accept({
           apiKeyId: request.principal!.keyId,
@@ -72,10 +78,11 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
         preValidation: requireScope(Scopes.paymentsRead),
         schema: {
           tags: ['payments'],
+          operationId: 'getPayment',
           summary: 'A payment: status, fields, failure reason and the timeline of its events',
           description: 'The status, reason and timeline are the customer’s view (docs/payments.md, “What a customer is told”): a payment stopped or held by the bank’s compliance checks shows a neutral code and text, never their evidence.',
           params: { type: 'object', properties: { paymentId: { type: 'string', maxLength: 64 } } },
-          response: { 200: paymentViewSchema, ...problems },
+          response: { 200: paymentViewSchema, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {

@@ -53,4 +53,23 @@ export const gatewayMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'api keys that expire and are revoked by someone',
+    sql: `
+      alter table api_keys add column expires_at timestamptz;
+      alter table api_keys add column revoked_by text;
+      alter table api_keys add column last_used_at timestamptz;
+    `,
+  },
+  {
+    id: 3,
+    name: 'keys with every scope get the scopes added after them',
+    // schemas:read, schemas:write (the schema registry) and keys:admin came after the first keys; a key
+    // created with every scope there was (the key printed at the first start) keeps every scope.
+    sql: `
+      update api_keys set scopes = scopes || array['schemas:read', 'schemas:write', 'keys:admin']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops'] and not scopes && array['schemas:read', 'schemas:write', 'keys:admin'];
+    `,
+  },
 ];

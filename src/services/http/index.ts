@@ -1,3 +1,3 @@
 export * from './problem.ts';
 export * from './scopes.ts';
-export { installProblemErrorHandler } from './error-handler.ts';
+export { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from './error-handler.ts';

@@ -13,8 +13,8 @@ export interface Page<Item> {
 }
 
 /**
- * `limit` as a declared query parameter. A string: the API's validation does not coerce, and a
- * query string is text; `parseLimit` reads and checks it, so every bad limit gets the same problem.
+ * `limit` as a declared query parameter. A string, which `parseLimit` reads and checks, so every
+ * bad limit gets the same problem naming `limit`.
  */
 export function limitParameter(options: PageLimits) {
   return { type: 'string', maxLength: 7, description: `Items per page: an integer from 1 to ${options.max}; default ${options.default}` } as const;

@@ -8,6 +8,12 @@ export const Scopes = {
   paymentsRead: 'payments:read',
   accountsAdmin: 'accounts:admin',
   ops: 'ops',
+  /** The schema registry's Confluent API: list, fetch, look up, check compatibility. */
+  schemasRead: 'schemas:read',
+  /** The schema registry's Confluent API: register, delete, change a compatibility level. */
+  schemasWrite: 'schemas:write',
+  /** List, create and revoke API keys (a key only grants scopes it holds itself). */
+  keysAdmin: 'keys:admin',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);

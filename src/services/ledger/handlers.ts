@@ -80,14 +80,8 @@ class LedgerBatch {
 
   reserve(event: ConsumedEvent, payment: PaymentOrder): void {
     if (this.#holds.has(payment.paymentId)) return; // decided before (e.g. the event was published twice)
-    const creditor = this.#accounts.get(payment.creditor.account);
-    const creditorIsInternal = creditor?.kind === 'customer';
-    const debtor = this.#accounts.get(payment.debtor.account);
-    const decision = decideReservation(debtor?.kind === 'customer' ? debtor : undefined, payment.amountMinor, payment.currency, creditorIsInternal);
+    const decision = decideReservation(this.#customerAccount(payment.debtor.account), this.#customerAccount(payment.creditor.account), payment.amountMinor, payment.currency);
     if (decision.kind === 'refuse') return this.#fail(event, payment, decision.reasonCode, decision.reason);
-    if (creditorIsInternal && (creditor.currency !== payment.currency || creditor.status !== 'open')) {
-      return this.#fail(event, payment, PaymentReasonCodes.CREDITOR_ACCOUNT_INVALID, 'the creditor account of this bank is closed or in another currency');
-    }
     const hold: Hold = { paymentId: payment.paymentId, accountId: decision.accountId, amountMinor: payment.amountMinor, currency: payment.currency, route: decision.route, state: 'held' };
     this.#holds.set(hold.paymentId, hold);
     this.#newHolds.push(hold);
@@ -96,6 +90,12 @@ class LedgerBatch {
     this.#emit<PaymentReserved>(event, PaymentTopics.reserved, payment.debtor.account, { payment, route: decision.route });
     // Both accounts are ours and locked: settle at once, in the same transaction.
     if (decision.route === 'INTERNAL') this.#postAndComplete(event, hold, payment.creditor.account, 'internal-transfer', payment.uetr);
+  }
+
+  /** A locked customer account of this bank; undefined for another bank's account or one of the bank's own. */
+  #customerAccount(accountId: string): AccountRow | undefined {
+    const account = this.#accounts.get(accountId);
+    return account?.kind === 'customer' ? account : undefined;
   }
 
   settle(event: ConsumedEvent<RtgsSettled>): void {

@@ -42,5 +42,6 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
 
 export { ledgerMigrations } from './schema.ts';
 export { findAccount, trialBalance } from './ledger-store.ts';
+export { customerAccounts, accountContacts, paymentEntries, holdRoutes, type CustomerAccountView, type AccountContact, type PaymentEntry } from './queries.ts';
 export * from './domain/ledger.ts';
 export { normalizeIban } from './iban.ts';

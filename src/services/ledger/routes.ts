@@ -3,7 +3,8 @@ import { isValidIBAN } from 'ibantools';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
 import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
@@ -16,8 +17,6 @@ export interface LedgerRoutesOptions {
   requireScope: RequireScope;
   ibanIssuer: IbanIssuer;
 }
-
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema };
 
 const accountSchema = {
   type: 'object',
@@ -44,6 +43,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.accountsAdmin),
         schema: {
           tags: ['accounts'],
+          operationId: 'openAccount',
           summary: 'Open an account of this bank',
           body: {
             type: 'object',
@@ -58,7 +58,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               phone: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$' },
             },
           },
-          response: { 201: accountSchema, ...problems },
+          response: { 201: accountSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -100,7 +100,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               reference: { type: 'string', minLength: 1, maxLength: depositReferenceMaxLength, description: 'Shown on the statement: printable text without leading or trailing spaces (ISO 20022 unstructured remittance, Max140Text)' },
             },
           },
-          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problems },
+          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -134,7 +134,13 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       '/v1/accounts/:iban',
       {
         preValidation: requireScope(Scopes.paymentsRead),
-        schema: { tags: ['accounts'], summary: 'Balance, reserved and available amounts of an account', params: { type: 'object', properties: { iban: { type: 'string' } } }, response: { 200: accountSchema, ...problems } },
+        schema: {
+          operationId: 'getAccount',
+          tags: ['accounts'],
+          summary: 'Balance, reserved and available amounts of an account',
+          params: { type: 'object', properties: { iban: { type: 'string' } } },
+          response: { 200: accountSchema, ...problemResponses(401, 403, 404, 503) },
+        },
       },
       async (request) => {
         const account = await findAccount(db, normalizeIban(request.params.iban));
@@ -160,7 +166,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               required: ['transactions', 'nextCursor'],
               properties: { transactions: { type: 'array', items: statementLineSchema }, nextCursor: nextCursorSchema },
             },
-            ...problems,
+            ...problemResponses(400, 401, 403, 404, 503),
           },
         },
       },
@@ -182,6 +188,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['ledger'],
+          operationId: 'getTrialBalance',
           summary: 'Totals of debits and credits over all accounts, per currency',
           response: {
             200: {
@@ -191,7 +198,7 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
                 currencies: { type: 'array', items: { type: 'object', properties: { currency: { type: 'string' }, debits: { type: 'string' }, credits: { type: 'string' }, balanced: { type: 'boolean' } } } },
               },
             },
-            ...problems,
+            ...problemResponses(401, 403, 503),
           },
         },
       },

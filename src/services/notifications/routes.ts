@@ -4,7 +4,8 @@ import type { Database } from '../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
 import { pageOf } from '../http/pagination.ts';
-import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists } from './subscriptions.ts';
+import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
+import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists, webhookUrlLengthMax } from './subscriptions.ts';
 import { deliveryStatuses, listDeliveries, retryDeadLettered, type DeliveryStatus } from './deliveries.ts';
 
 export interface WebhookRoutesOptions {
@@ -34,13 +35,14 @@ export const webhooksWriteScope = 'payments:write' as const;
  */
 export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInstance) => Promise<void> {
   const { db, clock, ids, requireScope } = options;
-  const read = { preValidation: requireScope(webhooksReadScope) };
-  const write = { preValidation: requireScope(webhooksWriteScope) };
+  const read = requireScope(webhooksReadScope);
+  const write = requireScope(webhooksWriteScope);
+  const schemas = webhookSchemas(options);
   const notFound = (id: string) => problemOf('not-found', `there is no webhook subscription ${id}`);
   return async (app) => {
     await app.register(async (scope) => {
 
-      scope.post('/v1/webhooks', write, async (request, reply) => {
+      scope.post('/v1/webhooks', { preValidation: write, schema: schemas.create, ...handlerValidates }, async (request, reply) => {
         const parsed = parseNewSubscription(request.body, options.subscribableEventTypes);
         if (!parsed.ok) return sendProblem(reply, problemOf(parsed.code, parsed.detail, parsed.pointer));
         const secret = options.newSecret();
@@ -49,16 +51,16 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
         return reply.code(201).header('location', `/v1/webhooks/${created.id}`).send({ ...created, secret });
       });
 
-      scope.get('/v1/webhooks', read, async () => ({ webhooks: await listSubscriptions(db) }));
+      scope.get('/v1/webhooks', { preValidation: read, schema: schemas.list }, async () => ({ webhooks: await listSubscriptions(db) }));
 
-      scope.delete<{ Params: { id: string } }>('/v1/webhooks/:id', write, async (request, reply) => {
+      scope.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { preValidation: write, schema: schemas.delete }, async (request, reply) => {
         const deleted = await db.transaction((tx) => deleteSubscription(tx, request.params.id, clock.nowMs()));
         if (!deleted) return sendProblem(reply, notFound(request.params.id));
         options.logger.info({ subscriptionId: request.params.id }, 'webhook subscription deleted');
         return reply.code(204).send();
       });
 
-      scope.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', read, async (request, reply) => {
+      scope.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', { preValidation: read, schema: schemas.deliveries, ...handlerValidates }, async (request, reply) => {
         const query = parseDeliveriesQuery(request.query, options.pageDeliveriesMax);
         if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
         if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
@@ -67,7 +69,7 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
         return { deliveries: page.items, nextAfter: page.nextCursor };
       });
 
-      scope.post<{ Params: { id: string; deliveryId: string } }>('/v1/webhooks/:id/deliveries/:deliveryId/retry', write, async (request, reply) => {
+      scope.post<{ Params: { id: string; deliveryId: string } }>('/v1/webhooks/:id/deliveries/:deliveryId/retry', { preValidation: write, schema: schemas.retry }, async (request, reply) => {
         const { id, deliveryId } = request.params;
         const result = await db.transaction(async (tx) => ((await subscriptionExists(tx, id)) ? retryDeadLettered(tx, id, deliveryId, clock.nowMs()) : 'no-subscription'));
         if (result === 'no-subscription') return sendProblem(reply, notFound(id));
@@ -77,6 +79,89 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
         return reply.code(202).send(result);
       });
     });
+  };
+}
+
+/** The routes' schemas; the creation's body and the deliveries' query are checked by their handlers (`handlerValidates`). */
+function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTypes' | 'pageDeliveriesMax'>) {
+  const tags = ['webhooks'];
+  const subscriptionProperties = {
+    id: { type: 'string' },
+    url: { type: 'string', format: 'uri' },
+    events: { type: ['array', 'null'], items: { type: 'string' }, description: 'Event types delivered; null for every one, including types added later' },
+    createdAt: { type: 'string', format: 'date-time' },
+  } as const;
+  const subscription = { type: 'object', properties: subscriptionProperties } as const;
+  const delivery = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      channel: { type: 'string', enum: ['webhook', 'email', 'sms'] },
+      eventId: { type: 'string' },
+      eventType: { type: 'string' },
+      status: { type: 'string', enum: [...deliveryStatuses] },
+      attempts: { type: 'integer' },
+      nextAttemptAt: { type: ['string', 'null'], format: 'date-time' },
+      lastError: { type: ['string', 'null'] },
+      lastStatusCode: { type: ['integer', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+      deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+      deadLetteredAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  } as const;
+  const subscriptionId = { type: 'object', properties: { id: { type: 'string' } } } as const;
+  return {
+    create: {
+      operationId: 'createWebhook',
+      tags,
+      summary: 'Subscribe an HTTPS endpoint to payment events; the signing secret is shown this once',
+      body: {
+        type: 'object',
+        // No `additionalProperties: false`: an Ajv set to remove additional properties would strip
+        // an unknown field before the handler could refuse it (unknown-field).
+        description: 'A field other than url and events is refused (unknown-field)',
+        required: ['url'],
+        properties: {
+          url: { type: 'string', format: 'uri', maxLength: webhookUrlLengthMax, description: 'http or https, without credentials or fragment' },
+          events: { type: ['array', 'null'], minItems: 1, items: { type: 'string', enum: [...options.subscribableEventTypes] }, description: 'Absent or null for every event type, including types added later' },
+        },
+      },
+      response: {
+        201: { type: 'object', properties: { ...subscriptionProperties, secret: { type: 'string', description: 'Verifies the Paystream-Signature of each delivery; not shown again' } } },
+        ...problemResponses(400, 401, 403, 413, 415, 503),
+      },
+    },
+    list: {
+      operationId: 'listWebhooks',
+      tags,
+      summary: 'The webhook subscriptions (without their secrets)',
+      response: { 200: { type: 'object', required: ['webhooks'], properties: { webhooks: { type: 'array', items: subscription } } }, ...problemResponses(401, 403, 503) },
+    },
+    delete: {
+      operationId: 'deleteWebhook',
+      tags,
+      summary: 'Delete a subscription; its pending deliveries are cancelled',
+      params: subscriptionId,
+      response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(401, 403, 404, 503) },
+    },
+    deliveries: {
+      operationId: 'listWebhookDeliveries',
+      tags,
+      summary: "A subscription's deliveries, oldest first, a page at a time",
+      params: subscriptionId,
+      querystring: {
+        type: 'object',
+        properties: { status: { type: 'string', enum: [...deliveryStatuses] }, ...cursorPageQuery(options.pageDeliveriesMax, Math.min(100, options.pageDeliveriesMax)) },
+      },
+      response: { 200: { type: 'object', required: ['deliveries', 'nextAfter'], properties: { deliveries: { type: 'array', items: delivery }, nextAfter: nextAfterSchema } }, ...problemResponses(400, 401, 403, 404, 503) },
+    },
+    retry: {
+      operationId: 'retryWebhookDelivery',
+      tags,
+      summary: 'Make a dead-lettered delivery pending again, with a fresh set of attempts',
+      params: { type: 'object', properties: { id: { type: 'string' }, deliveryId: { type: 'string' } } },
+      response: { 202: delivery, ...problemResponses(401, 403, 404, 409, 503) },
+    },
   };
 }
 

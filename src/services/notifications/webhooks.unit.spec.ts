@@ -8,13 +8,14 @@ import { systemClock, uuidV7Ids } from '../../backbone/clock/clock.ts';
 import { handleInTransaction, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
+import { problemOf, sendProblem } from '../http/problem.ts';
 import { createNotificationsService, type NotificationsService } from './notifications-service.ts';
 import { startReceiver } from './webhook-receiver.fixture.ts';
 
 /** A stand-in for the API's auth layer: the caller's scopes come in a test header. */
 const requireScope = (scope: string): preHandlerHookHandler => (request, reply, done) => {
   if (String(request.headers['x-test-scopes'] ?? '').split(' ').includes(scope)) return done();
-  void reply.code(403).type('application/problem+json').send({ status: 403, code: 'missing-scope' });
+  void sendProblem(reply, problemOf('missing-scope', `needs ${scope}`));
 };
 const both = { 'x-test-scopes': 'payments:read payments:write' };
 

@@ -1,5 +1,5 @@
 import { parseDecimal } from '../../contracts/money.ts';
-import { XmlReadError, attribute, child, children, readXml, requiredText, text, type XmlNode } from '../rtgs/iso20022/xml-reader.ts';
+import { XmlReadError, attribute, child, children, readXml, requiredText, text, type XmlNode } from '../../contracts/iso20022/xml-reader.ts';
 import type { StatementRecord } from './domain/reconcile.ts';
 
 /** A camt.053.001.08 BankToCustomerStatement as reconciliation reads it. */

@@ -1,6 +1,6 @@
-import { RtgsProtocol } from '../rtgs/iso20022/rtgs-protocol.ts';
-import { Iso20022Messages, type XsdValidator } from '../rtgs/iso20022/xsd-validator.ts';
-import { XmlReadError } from '../rtgs/iso20022/xml-reader.ts';
+import { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';
+import { Iso20022Messages, type XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
+import { XmlReadError } from '../../contracts/iso20022/xml-reader.ts';
 import { parseCamt053, type ParsedStatementMessage } from './camt053-parser.ts';
 import { ReconciliationError, ReconciliationErrorCodes } from './errors.ts';
 import type { FetchedStatement, StatementSource } from './statement-source.ts';

@@ -1,5 +1,5 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
-import { XsdValidator } from '../rtgs/iso20022/xsd-validator.ts';
+import { XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
 import { httpStatementSource } from './http-statement-source.ts';
 import { resolveReconciliationOptions, type ReconciliationOptions } from './options.ts';
 import { reconciliationRoutes } from './routes.ts';

@@ -1,7 +1,7 @@
 import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import type { RequireScope } from '../http/scopes.ts';
-import { defaultXsdDir } from '../rtgs/iso20022/xsd-validator.ts';
-import { isBic } from '../rtgs/iso20022/identifiers.ts';
+import { defaultXsdDir } from '../../contracts/iso20022/xsd-validator.ts';
+import { isBic } from '../../contracts/iso20022/identifiers.ts';
 import { parseTimeOfDay } from './domain/business-day.ts';
 import type { ReconciliationScheduleOptions } from './scheduler.ts';
 import type { ScreeningDecisions } from './screening-decisions.ts';

@@ -15,8 +15,8 @@ import { startRtgsSimulator, type RtgsSimulator } from '../../../tools/rtgs-simu
 import { ledgerMigrations } from '../ledger/schema.ts';
 import { gatewayMigrations } from '../gateway/schema.ts';
 import { rtgsMigrations } from '../rtgs/schema.ts';
-import { buildPacs008, defaultXsdDir, RtgsProtocol, XsdValidator } from '../rtgs/iso20022/index.ts';
-import { samplePayment } from '../rtgs/iso20022/test-payments.ts';
+import { buildPacs008, defaultXsdDir, RtgsProtocol, XsdValidator } from '../../contracts/iso20022/index.ts';
+import { samplePayment } from '../../contracts/iso20022/test-payments.ts';
 import { installProblemErrorHandler, ProblemError, type RequireScope } from '../http/index.ts';
 import type { ServiceDeps } from '../service.ts';
 import { createReconciliationService, httpStatementSource, readStatement, runReconciliation, ReconciliationErrorCodes, type ReconciliationService, type ScreeningDecisions, type StatementSource } from './index.ts';

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../backbone/storage/database.ts';
-import { ProblemError, problemSchema } from '../http/problem.ts';
+import { ProblemError } from '../http/problem.ts';
+import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { isBusinessDate } from './domain/business-day.ts';
 import { BreakKinds } from './domain/reconcile.ts';
 import { latestReport } from './reports.ts';
 import { ReconciliationError } from './errors.ts';
-
-const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
 
 const amount = { type: 'string', description: 'Minor units, as a string' } as const;
 
@@ -58,7 +57,13 @@ export function reconciliationRoutes(options: { db: Database; requireScope: Requ
       '/v1/reconciliation/:date/runs',
       {
         preValidation: requireScope(Scopes.ops),
-        schema: { tags: ['reconciliation'], summary: 'Reconcile a business day now and store the report', params: { type: 'object', properties: { date: { type: 'string', maxLength: 10 } } }, response: { ...problems } },
+        schema: {
+          operationId: 'runReconciliation',
+          tags: ['reconciliation'],
+          summary: 'Reconcile a business day now and store the report',
+          params: { type: 'object', properties: { date: { type: 'string', maxLength: 10 } } },
+          response: { 201: reportSchema, ...problemResponses(400, 401, 403, 503) },
+        },
       },
       async (request, reply) => {
         const { date } = request.params;
@@ -80,9 +85,10 @@ export function reconciliationRoutes(options: { db: Database; requireScope: Requ
         preValidation: requireScope(Scopes.ops),
         schema: {
           tags: ['reconciliation'],
+          operationId: 'getReconciliationReport',
           summary: 'The latest reconciliation report of a business day (UTC date)',
           params: { type: 'object', properties: { date: { type: 'string', maxLength: 10 } } },
-          response: { 200: reportSchema, ...problems },
+          response: { 200: reportSchema, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {

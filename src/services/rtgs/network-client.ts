@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { request } from 'undici';
-import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
+import { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';
 
 /** Why a call to the RTGS network failed: a closed list, each retryable or not. */
 export const RtgsNetworkErrorCodes = {

@@ -2,9 +2,9 @@ import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import type { PaymentReserved } from '../../contracts/events.ts';
 import type { TopicsCarrying } from '../../contracts/topic-payloads.ts';
-import { defaultXsdDir } from './iso20022/xsd-validator.ts';
-import { isBic } from './iso20022/identifiers.ts';
-import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
+import { defaultXsdDir } from '../../contracts/iso20022/xsd-validator.ts';
+import { isBic } from '../../contracts/iso20022/identifiers.ts';
+import { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';
 import type { CircuitBreakerOptions } from './network-client.ts';
 
 export interface RtgsGatewayOptions {

@@ -1,5 +1,5 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
-import { XsdValidator } from './iso20022/xsd-validator.ts';
+import { XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
 import { RtgsNetworkClient } from './network-client.ts';
 import { resolveRtgsGatewayOptions, type RtgsGatewayOptions } from './options.ts';
 import { rtgsMigrations } from './schema.ts';

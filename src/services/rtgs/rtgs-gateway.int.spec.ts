@@ -18,8 +18,8 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../
 import { startRtgsSimulator, type RtgsSimulator } from '../../../tools/rtgs-simulator/index.ts';
 import { outboxPublisher } from '../outbox-publisher.ts';
 import { createRtgsGatewayService, type RtgsGatewayOptions, type RtgsGatewayService } from './index.ts';
-import { RtgsProtocol } from './iso20022/rtgs-protocol.ts';
-import { samplePayment } from './iso20022/test-payments.ts';
+import { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';
+import { samplePayment } from '../../contracts/iso20022/test-payments.ts';
 
 const token = 'gateway-int-test-token-0123456789';
 const codec = new JsonCodec();

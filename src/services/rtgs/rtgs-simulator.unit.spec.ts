@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRtgsSimulator, type RtgsSimulator } from '../../../tools/rtgs-simulator/index.ts';
-import { buildPacs008, defaultXsdDir, Iso20022Messages, parsePacs002, RtgsProtocol, XsdValidator } from './iso20022/index.ts';
-import { samplePayment } from './iso20022/test-payments.ts';
+import { buildPacs008, defaultXsdDir, Iso20022Messages, parsePacs002, RtgsProtocol, XsdValidator } from '../../contracts/iso20022/index.ts';
+import { samplePayment } from '../../contracts/iso20022/test-payments.ts';
 import type { PaymentOrder } from '../../contracts/payment.ts';
 import { randomUUID } from 'node:crypto';
 

@@ -3,7 +3,7 @@ import type { Clock } from '../../backbone/clock/clock.ts';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { CausedEvent, EventPublisher } from '../service.ts';
 import { decideOnStatus } from './domain/status-decision.ts';
-import type { PaymentStatusReport, TransactionStatus } from './iso20022/pacs002.ts';
+import type { PaymentStatusReport, TransactionStatus } from '../../contracts/iso20022/pacs002.ts';
 import { lockSubmissions, recordDecisions } from './submissions.ts';
 import type { RtgsMetrics } from './metrics.ts';
 

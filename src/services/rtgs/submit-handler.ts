@@ -6,13 +6,13 @@ import type { PaymentOrder } from '../../contracts/payment.ts';
 import type { RtgsSubmitted } from '../../contracts/events.ts';
 import { isEventOf } from '../../contracts/topic-payloads.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
-import { buildPacs008, Iso20022BuildError } from './iso20022/pacs008.ts';
-import { Iso20022Messages, type XsdValidator } from './iso20022/xsd-validator.ts';
-import { isUetr, max35Id } from './iso20022/identifiers.ts';
+import { buildPacs008, Iso20022BuildError } from '../../contracts/iso20022/pacs008.ts';
+import { Iso20022Messages, type XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
+import { isUetr, max35Id } from '../../contracts/iso20022/identifiers.ts';
 import { RtgsNetworkError, type RtgsNetworkClient } from './network-client.ts';
 import { findSubmissions, insertSubmissions, type NewSubmission } from './submissions.ts';
 import { applyStatusReport, type StatusApplierDeps } from './status-applier.ts';
-import { TransactionStatusCodes, type PaymentStatusReport } from './iso20022/pacs002.ts';
+import { TransactionStatusCodes, type PaymentStatusReport } from '../../contracts/iso20022/pacs002.ts';
 
 import type { RtgsMetrics } from './metrics.ts';
 

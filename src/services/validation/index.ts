@@ -3,6 +3,7 @@ import type { PaymentService, ServiceDeps } from '../service.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import type { PaymentRejected, PaymentValidated } from '../../contracts/events.ts';
 import { isEventOf } from '../../contracts/topic-payloads.ts';
+import { customerAccounts } from '../ledger/queries.ts';
 import { validatePayment, type DebtorAccountView, type ValidationLimits } from './domain/validate-payment.ts';
 
 export interface ValidationServiceOptions {
@@ -23,8 +24,9 @@ export const defaultValidationLimits: ValidationLimits = {
 };
 
 /**
- * Validation: the first consumer of a submitted payment. Reads the debtor account from the
- * ledger's accounts (same database, read-only) and publishes validated or rejected.
+ * Validation: the first consumer of a submitted payment. Reads the debtor account through the
+ * ledger's public reads (`ledger/queries.ts`: same database, read-only) and publishes validated or
+ * rejected.
  */
 export function createValidationService(deps: ServiceDeps, options: ValidationServiceOptions = {}): PaymentService {
   const limits = options.limits ?? defaultValidationLimits;
@@ -35,11 +37,7 @@ export function createValidationService(deps: ServiceDeps, options: ValidationSe
       if (!isEventOf(event, PaymentTopics.submitted)) throw new EventFailure(index, new Error(`validation: no handler for topic ${event.topic}`));
       return event.payload.payment;
     });
-    const result = await context.tx.query<{ account_id: string; currency: string; status: 'open' | 'closed' }>(
-      `select account_id, currency, status from ledger_accounts where account_id = any($1::text[]) and kind = 'customer'`,
-      [[...new Set(orders.map((payment) => payment.debtor.account))]],
-    );
-    const debtors = new Map<string, DebtorAccountView>(result.rows.map((row) => [row.account_id, { currency: row.currency, status: row.status }]));
+    const debtors: ReadonlyMap<string, DebtorAccountView> = await customerAccounts(context.tx, orders.map((payment) => payment.debtor.account));
     for (const [index, event] of events.entries()) {
       const payment = orders[index]!;
       const decision = validatePayment(payment, debtors.get(payment.debtor.account), limits);

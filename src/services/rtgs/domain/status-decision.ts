@@ -1,7 +1,7 @@
 import { PaymentEventTypes, PaymentTopics } from '../../../contracts/topics.ts';
 import type { RtgsRejected, RtgsSettled } from '../../../contracts/events.ts';
 import type { NewEvent } from '../../../backbone/envelope/event-encoder.ts';
-import { TransactionStatusCodes, type TransactionStatus } from '../iso20022/pacs002.ts';
+import { TransactionStatusCodes, type TransactionStatus } from '../../../contracts/iso20022/pacs002.ts';
 
 /**
  * The life of one RTGS submission, per UETR: `submitted` until the network's pacs.002 says

@@ -7,7 +7,7 @@
  */
 import type { Migration } from '../../../backbone/storage/migrate.ts';
 import type { SqlRunner } from '../../../backbone/storage/database.ts';
-import type { ScreeningDecisions } from '../../reconciliation/screening-decisions.ts';
+import type { ScreeningDecisions } from '../../reconciliation/index.ts';
 import type { RiskBand, ScreeningResult } from '../model.ts';
 import type { ScreeningOutcome } from './decide.ts';
 import type { TravelRuleResult } from './travel-rule.ts';

@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal } from '../../../contracts/money.ts';
+import { formatDecimal, parseDecimal } from '../money.ts';
 import { el, fitText, renderXmlDocument } from './xml-builder.ts';
 import { XmlReadError, attribute, child, children, readXml, requiredText, text, type XmlNode } from './xml-reader.ts';
 import { Iso20022Messages } from './xsd-validator.ts';

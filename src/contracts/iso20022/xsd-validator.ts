@@ -16,7 +16,7 @@ export type Iso20022Message = (typeof Iso20022Messages)[keyof typeof Iso20022Mes
  * Where the ISO 20022 schemas are in a checkout: `../shared/data/iso20022/` next to the repository.
  * Deployments pass their own folder (`RtgsGatewayOptions.xsdDir`).
  */
-export const defaultXsdDir = fileURLToPath(new URL('../../../../../shared/data/iso20022/', import.meta.url));
+export const defaultXsdDir = fileURLToPath(new URL('../../../../shared/data/iso20022/', import.meta.url));
 
 export interface XsdValidation {
   valid: boolean;

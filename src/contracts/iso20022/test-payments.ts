@@ -1,4 +1,4 @@
-import type { PaymentOrder } from '../../../contracts/payment.ts';
+import type { PaymentOrder } from '../payment.ts';
 
 /** A payment as the ledger reserves it, for tests: override what the test is about. */
 export function samplePayment(overrides: Partial<PaymentOrder> = {}): PaymentOrder {

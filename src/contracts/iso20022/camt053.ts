@@ -1,4 +1,4 @@
-import { formatDecimal } from '../../../contracts/money.ts';
+import { formatDecimal } from '../money.ts';
 import { el, renderXmlDocument, type XmlElement } from './xml-builder.ts';
 import { Iso20022Messages } from './xsd-validator.ts';
 import { account, agent } from './pacs008.ts';

@@ -1,6 +1,6 @@
 import { isValidIBAN } from 'ibantools';
-import { formatDecimal, parseDecimal } from '../../../contracts/money.ts';
-import type { Party, PaymentOrder } from '../../../contracts/payment.ts';
+import { formatDecimal, parseDecimal } from '../money.ts';
+import type { Party, PaymentOrder } from '../payment.ts';
 import { el, fitText, renderXmlDocument, splitText, type XmlContent, type XmlElement } from './xml-builder.ts';
 import { XmlReadError, attribute, child, children, readXml, requiredText, text, type XmlNode } from './xml-reader.ts';
 import { Iso20022Messages } from './xsd-validator.ts';

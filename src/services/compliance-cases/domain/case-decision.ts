@@ -1,0 +1,68 @@
+import type { NewEvent } from '../../../backbone/envelope/event-encoder.ts';
+import { PaymentReasonCodes } from '../../../contracts/payment.ts';
+import { PaymentEventTypes, PaymentTopics } from '../../../contracts/topics.ts';
+import type { ComplianceCaseDecided, PaymentRejected } from '../../../contracts/events.ts';
+import type { CaseStage } from '../cases.ts';
+
+/** What an officer's decision needs to know of a case, its row locked. */
+export interface CaseUnderDecision {
+  caseId: string;
+  debtorAccount: string;
+  stage: CaseStage;
+  status: 'open' | 'approved' | 'rejected';
+  /** The case's own payment first, then the payments attached to it in the order they were held. */
+  payments: readonly HeldPayment[];
+}
+
+export interface HeldPayment {
+  paymentId: string;
+  correlationId: string;
+  /** The event that releases the payment on approval. */
+  onApprove: NewEvent;
+}
+
+export interface OfficerDecision {
+  decision: 'approve' | 'reject';
+  reason: string;
+  /** The API key id of the officer, recorded in the audit trail. */
+  officerKeyId: string;
+}
+
+export type CaseDecision =
+  | {
+      kind: 'decide';
+      status: 'approved' | 'rejected';
+      /** Per payment of the case, the events to publish under its own correlation id. */
+      publications: { correlationId: string; events: NewEvent[] }[];
+    }
+  | { kind: 'refuse'; reason: string };
+
+/**
+ * An officer's decision on a case: once only, so a second decision (two officers on the same
+ * case, a retried request) is refused, never applied twice. It applies to every payment of the
+ * case: each gets `compliance.case-decided.v1` (the audit trail), then on approval the event that
+ * releases it, on rejection `payments.rejected.v1`, in which nothing was debited.
+ */
+export function decideCase(held: CaseUnderDecision, officer: OfficerDecision): CaseDecision {
+  if (held.status !== 'open') return { kind: 'refuse', reason: `the case was already ${held.status}` };
+  const publications = held.payments.map((payment) => {
+    const decided: ComplianceCaseDecided = {
+      caseId: held.caseId,
+      paymentId: payment.paymentId,
+      debtorAccount: held.debtorAccount,
+      stage: held.stage,
+      decision: officer.decision === 'approve' ? 'APPROVE' : 'REJECT',
+      reason: officer.reason,
+      decidedBy: officer.officerKeyId,
+    };
+    const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: held.debtorAccount, payload: decided }];
+    if (officer.decision === 'approve') {
+      events.push(payment.onApprove);
+    } else {
+      const rejected: PaymentRejected = { paymentId: payment.paymentId, debtorAccount: held.debtorAccount, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${officer.reason}` };
+      events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: held.debtorAccount, payload: rejected });
+    }
+    return { correlationId: payment.correlationId, events };
+  });
+  return { kind: 'decide', status: officer.decision === 'approve' ? 'approved' : 'rejected', publications };
+}

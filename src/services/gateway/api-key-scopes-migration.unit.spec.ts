@@ -1,0 +1,30 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../backbone/clock/index.ts';
+import { migrate } from '../../backbone/storage/migrate.ts';
+import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
+import { ApiKeys } from './api-keys.ts';
+import { gatewayMigrations } from './schema.ts';
+
+// Scopes added after keys exist (schemas:read, schemas:write, keys:admin): a key that held every
+// scope keeps every scope; others do not gain any.
+
+describe('API keys across the scopes added later (migration 3)', () => {
+  let db: PgliteDatabase;
+  beforeAll(async () => {
+    db = await PgliteDatabase.open();
+  });
+  afterAll(async () => db?.close());
+
+  it('gives schemas:read, schemas:write and keys:admin to the keys that had every scope before, and to no other', async () => {
+    await migrate(db, 'gateway', gatewayMigrations.filter((migration) => migration.id <= 2));
+    const before = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    const everything = await before.create('first start', ['payments:write', 'payments:read', 'accounts:admin', 'ops']);
+    const reader = await before.create('reader', ['payments:read']);
+
+    await migrate(db, 'gateway', gatewayMigrations);
+
+    const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    expect([...(await after.verify(everything.key))!.scopes].sort()).toEqual(['accounts:admin', 'keys:admin', 'ops', 'payments:read', 'payments:write', 'schemas:read', 'schemas:write']);
+    expect([...(await after.verify(reader.key))!.scopes]).toEqual(['payments:read']);
+  });
+});
