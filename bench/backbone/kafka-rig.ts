@@ -10,7 +10,7 @@ import { KafkaTopicAdmin } from '../../src/backbone/messaging-kafka/kafka-topic-
 import type { KafkaEventBusOptions } from '../../src/backbone/messaging-kafka/options.ts';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { migrate } from '../../src/backbone/storage/migrate.ts';
-import { outboxMigrations } from '../../src/backbone/outbox/schema.ts';
+import { outboxMigrations } from '../../src/backbone/outbox/migrations.ts';
 import { capReplication, defineTopic } from '../../src/backbone/topics/define-topic.ts';
 import { withFailureTopics } from '../../src/backbone/topics/failure-topics.ts';
 import { ensureTopics } from '../../src/backbone/topics/apply-topics.ts';

@@ -7,7 +7,7 @@
  */
 import pino from 'pino';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
-import { consumerMigrations } from '../../src/backbone/consumer/schema.ts';
+import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
 import { createBackboneMetrics, createMetricsRegistry } from '../../src/backbone/observability/metrics.ts';

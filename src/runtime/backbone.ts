@@ -14,8 +14,8 @@ import { PostgresLogBus, PostgresLogTopicAdmin, LogOutbox } from '../backbone/me
 import { KafkaEventBus, KafkaTopicAdmin, type KafkaEventBusOptions } from '../backbone/messaging-kafka/index.ts';
 import { namespacedBus, namespacedTopicAdmin } from '../backbone/messaging/namespaced-bus.ts';
 import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/index.ts';
-import { consumerMigrations } from '../backbone/consumer/schema.ts';
-import { deadLetterMigrations } from '../backbone/dead-letter/schema.ts';
+import { consumerMigrations } from '../backbone/consumer/migrations.ts';
+import { deadLetterMigrations } from '../backbone/dead-letter/migrations.ts';
 import { DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
 import { createBackboneMetrics, createMetricsRegistry, type BackboneMetrics } from '../backbone/observability/metrics.ts';
 import { systemClock, uuidV7Ids, type Clock, type IdGenerator } from '../backbone/clock/clock.ts';

@@ -18,8 +18,8 @@ import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-l
 import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
 import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
 import { OutboxRelay } from '../../src/backbone/outbox/outbox-relay.ts';
-import { outboxMigrations } from '../../src/backbone/outbox/schema.ts';
-import { consumerMigrations } from '../../src/backbone/consumer/schema.ts';
+import { outboxMigrations } from '../../src/backbone/outbox/migrations.ts';
+import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';

@@ -4,8 +4,8 @@ import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-d
 import { migrate } from '../../src/backbone/storage/migrate.ts';
 import { KafkaEventBus, KafkaTopicAdmin } from '../../src/backbone/messaging-kafka/index.ts';
 import { TableOutbox, OutboxRelay, outboxMigrations } from '../../src/backbone/outbox/index.ts';
-import { consumerMigrations } from '../../src/backbone/consumer/schema.ts';
-import { deadLetterMigrations } from '../../src/backbone/dead-letter/schema.ts';
+import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
+import { deadLetterMigrations } from '../../src/backbone/dead-letter/migrations.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
 import { EventEncoder, type EventCause, type NewEvent } from '../../src/backbone/envelope/event-encoder.ts';

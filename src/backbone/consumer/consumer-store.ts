@@ -43,7 +43,7 @@ export interface BatchState {
 }
 
 /**
- * Every statement a consumer makes on its own tables (schema.ts): its positions, the ids it
+ * Every statement a consumer makes on its own tables (migrations.ts): its positions, the ids it
  * processed, its parked keys and events. Each method is ONE statement, whatever the number of
  * partitions, ids or events it is given: the batch processor's cost per batch is the number of
  * calls it makes, not the size of the batch (see batch-processor.unit.spec.ts). Parameters travel as

@@ -6,5 +6,5 @@ export { eventLogContext, type EventLogFields } from './event-log-context.ts';
 export { deadLetterHeaders, deadLetterMessage, type DeadLetter } from './dead-letter.ts';
 export { retryHeaders } from './retry-headers.ts';
 export { replayHeaders } from './replay-headers.ts';
-export { consumerMigrations } from './schema.ts';
+export { consumerMigrations } from './migrations.ts';
 export { pruneProcessedEvents, processedEventsRetentionMsDefault } from './pruning.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PgliteDatabase } from '../storage-pglite/pglite-database.ts';
 import { migrate } from '../storage/migrate.ts';
-import { consumerMigrations } from './schema.ts';
+import { consumerMigrations } from './migrations.ts';
 import { pruneProcessedEvents } from './pruning.ts';
 
 describe('pruneProcessedEvents', () => {

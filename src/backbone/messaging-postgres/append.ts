@@ -3,7 +3,7 @@ import type { OutgoingMessage } from '../messaging/event-bus.ts';
 import { encodeHeaders } from '../messaging/headers.ts';
 import { partitionForKey } from '../messaging/partitioner.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
-import { appendChannel } from './schema.ts';
+import { appendChannel } from './migrations.ts';
 
 /**
  * Appends messages to the log inside the caller's transaction `tx`, so they become visible

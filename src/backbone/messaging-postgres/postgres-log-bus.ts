@@ -5,7 +5,7 @@ import { partitionForKey } from '../messaging/partitioner.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { appendToLog } from './append.ts';
 import { LogGroupMember, type LogGroupMemberTimings } from './log-group-member.ts';
-import { appendChannel, eventLogMigrations } from './schema.ts';
+import { appendChannel, eventLogMigrations } from './migrations.ts';
 import { WakeSignal } from '../concurrency/wake-signal.ts';
 import type { SqlRunner } from '../storage/database.ts';
 

@@ -4,7 +4,7 @@ import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
 import { decodeHeaders } from '../messaging/headers.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
-import { outboxChannel } from './schema.ts';
+import { outboxChannel } from './migrations.ts';
 import { FaultPoints, type FaultInjector } from '../faults.ts';
 
 export interface OutboxRelayOptions {

@@ -4,7 +4,7 @@ import { migrate } from '../storage/migrate.ts';
 import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';
 import { PostgresLogTopicAdmin } from '../messaging-postgres/topic-admin.ts';
 import { readTopic, eventually } from '../testing/embedded-fixture.ts';
-import { outboxMigrations } from './schema.ts';
+import { outboxMigrations } from './migrations.ts';
 import { TableOutbox } from './table-outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 

@@ -2,7 +2,7 @@ import type { OutgoingMessage } from '../messaging/event-bus.ts';
 import type { SqlRunner } from '../storage/database.ts';
 import { encodeHeaders } from '../messaging/headers.ts';
 import type { Outbox } from './outbox.ts';
-import { outboxChannel } from './schema.ts';
+import { outboxChannel } from './migrations.ts';
 
 /**
  * The outbox as a table in the service's own database; `OutboxRelay` publishes it. One statement of

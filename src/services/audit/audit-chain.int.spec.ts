@@ -7,7 +7,7 @@ import { eventually } from '../../backbone/testing/embedded-fixture.ts';
 import type { AuditRecord } from './append.ts';
 import { AuditChainer } from './chainer-worker.ts';
 import { chainPendingRound } from './chainer.ts';
-import { auditMigrations } from './schema.ts';
+import { auditMigrations } from './migrations.ts';
 import { stageAuditRecord } from './stage.ts';
 import { verifyAuditChain } from './verify.ts';
 

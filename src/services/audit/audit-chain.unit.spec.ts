@@ -5,7 +5,7 @@ import type { Database } from '../../backbone/storage/database.ts';
 import { appendAuditEntry, type AuditRecord } from './append.ts';
 import { entryHash, genesisHash } from './chain.ts';
 import { auditEntryColumns, entryFromRow, type AuditRow } from './audit-rows.ts';
-import { auditMigrations } from './schema.ts';
+import { auditMigrations } from './migrations.ts';
 import { verifyAuditChain } from './verify.ts';
 import { stageAuditRecord } from './stage.ts';
 import { chainPendingRound } from './chainer.ts';

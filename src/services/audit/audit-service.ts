@@ -6,7 +6,7 @@ import { auditRecordOf } from './append.ts';
 import { stageAuditRecords } from './stage.ts';
 import { AuditChainer } from './chainer-worker.ts';
 import { auditMetrics } from './metrics.ts';
-import { auditMigrations } from './schema.ts';
+import { auditMigrations } from './migrations.ts';
 import { auditRoutes } from './routes.ts';
 import type { RequireScope } from '../http/index.ts';
 

@@ -3,7 +3,7 @@ import type { Database } from '../../backbone/storage/database.ts';
 import { NotifiedLoop } from '../../backbone/concurrency/notified-loop.ts';
 import type { BackgroundWorker } from '../service.ts';
 import { chainPendingRound } from './chainer.ts';
-import { auditPendingChannel } from './schema.ts';
+import { auditPendingChannel } from './migrations.ts';
 
 export interface AuditChainerOptions {
   db: Database;

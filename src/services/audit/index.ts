@@ -5,7 +5,7 @@ export { stageAuditRecord } from './stage.ts';
 export { chainPendingRound, type ChainRound } from './chainer.ts';
 export { AuditChainer, type AuditChainerOptions } from './chainer-worker.ts';
 export { canonicalEntry, chainFormat, entryHash, genesisHash, paymentIdOf, type AuditEntry } from './chain.ts';
-export { auditMigrations, auditPendingChannel } from './schema.ts';
+export { auditMigrations, auditPendingChannel } from './migrations.ts';
 export { auditReadScope } from './routes.ts';
 export { canonicalJson, toJsonValue, type JsonValue } from './safe-json.ts';
 export type { Problem, RequireScope } from '../http/index.ts';

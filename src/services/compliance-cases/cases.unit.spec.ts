@@ -6,7 +6,7 @@ import type { EventCause, NewEvent } from '../../backbone/envelope/event-encoder
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
 import { problemOf, sendProblem } from '../http/problem.ts';
-import { complianceCaseMigrations } from './schema.ts';
+import { complianceCaseMigrations } from './migrations.ts';
 import { openCase, type NewCase } from './cases.ts';
 import { complianceCaseRoutes } from './routes.ts';
 

@@ -1,6 +1,6 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
-import { complianceCaseMigrations } from './schema.ts';
+import { complianceCaseMigrations } from './migrations.ts';
 import { complianceCaseRoutes } from './routes.ts';
 
 /** The compliance case queue and the officer's decision API (scope `ops`). */
@@ -14,4 +14,4 @@ export function createComplianceCasesService(deps: ServiceDeps, options: { requi
 }
 
 export { openCase, openOrAttachToAccountCase, toJsonText, fromJsonValue, type NewCase, type CaseStage, type AccountCaseOutcome } from './cases.ts';
-export { complianceCaseMigrations } from './schema.ts';
+export { complianceCaseMigrations } from './migrations.ts';

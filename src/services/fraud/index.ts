@@ -4,7 +4,7 @@ import { PaymentTopics } from '../../contracts/topics.ts';
 import { resolveFraudRulesConfig, type FraudRulesConfigInput } from './domain/config.ts';
 import { fraudScoringHandler, type FraudInputTopic } from './handlers.ts';
 import { fraudMetrics } from './metrics.ts';
-import { fraudMigrations } from './schema.ts';
+import { fraudMigrations } from './migrations.ts';
 
 export interface FraudServiceOptions {
   /** The topic of payments to score. Default `payments.initiated.v1` (screening's output). */
@@ -41,7 +41,7 @@ export function createFraudService(deps: ServiceDeps, options: FraudServiceOptio
   };
 }
 
-export { fraudMigrations } from './schema.ts';
+export { fraudMigrations } from './migrations.ts';
 export { clearedByFraudScoring } from './handlers.ts';
 export * from './domain/config.ts';
 export * from './domain/rules.ts';

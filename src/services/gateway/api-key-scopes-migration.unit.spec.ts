@@ -3,7 +3,7 @@ import { systemClock } from '../../backbone/clock/index.ts';
 import { migrate } from '../../backbone/storage/migrate.ts';
 import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
 import { ApiKeys } from './api-keys.ts';
-import { gatewayMigrations } from './schema.ts';
+import { gatewayMigrations } from './migrations.ts';
 
 // Scopes added after keys exist (schemas:read, schemas:write, keys:admin): a key that held every
 // scope keeps every scope; others do not gain any.

@@ -1,7 +1,7 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import { PaymentTopics, type PaymentTopic } from '../../contracts/topics.ts';
-import { gatewayMigrations } from './schema.ts';
+import { gatewayMigrations } from './migrations.ts';
 import { PaymentIntake } from './intake.ts';
 import { paymentRoutes } from './routes.ts';
 import { defaultStatusByTopic, statusProjectionHandler, statusRank } from './status-projection.ts';
@@ -45,7 +45,7 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
 export { ApiKeys, apiKeyCacheTtlMsDefault, localOperatorKeyId, type ApiKeyView } from './api-keys.ts';
 export { apiKeyRoutes, keyLabelLengthMax } from './api-key-routes.ts';
 export { installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from './auth.ts';
-export { gatewayMigrations } from './schema.ts';
+export { gatewayMigrations } from './migrations.ts';
 export { statusRank, defaultStatusByTopic } from './status-projection.ts';
 export { checkPaymentRequest } from './domain/payment-request.ts';
 export { paymentsEndedBetween, paymentsByIds, type PaymentSnapshot } from './queries.ts';

@@ -7,7 +7,7 @@ import { PaymentReasonCodes, type PaymentOrder } from '../../contracts/payment.t
 import { PaymentTopics } from '../../contracts/topics.ts';
 import type { PaymentCleared, RtgsRejected, RtgsSettled } from '../../contracts/events.ts';
 import { assertLedgerInvariants } from '../../../test/support/ledger-invariants.ts';
-import { ledgerMigrations } from './schema.ts';
+import { ledgerMigrations } from './migrations.ts';
 import { ledgerHandler } from './handlers.ts';
 import { findAccount, lockAccounts, openAccount, postEntry } from './ledger-store.ts';
 import { bankAccounts, depositPostings } from './domain/ledger.ts';

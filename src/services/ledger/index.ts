@@ -1,7 +1,7 @@
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
-import { ledgerMigrations } from './schema.ts';
+import { ledgerMigrations } from './migrations.ts';
 import { ledgerHandler, type LedgerApprovedTopic } from './handlers.ts';
 import { ledgerRoutes } from './routes.ts';
 import { defaultIbanIssuer, type IbanIssuer } from './iban.ts';
@@ -40,7 +40,7 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
   };
 }
 
-export { ledgerMigrations } from './schema.ts';
+export { ledgerMigrations } from './migrations.ts';
 export { findAccount, trialBalance } from './ledger-store.ts';
 export { customerAccounts, accountContacts, paymentEntries, holdRoutes, type CustomerAccountView, type AccountContact, type PaymentEntry } from './queries.ts';
 export * from './domain/ledger.ts';

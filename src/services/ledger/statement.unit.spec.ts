@@ -5,7 +5,7 @@ import { migrate } from '../../backbone/storage/migrate.ts';
 import { uuidV7Ids } from '../../backbone/clock/clock.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
 import { problemOf, sendProblem } from '../http/problem.ts';
-import { ledgerMigrations } from './schema.ts';
+import { ledgerMigrations } from './migrations.ts';
 import { ledgerRoutes } from './routes.ts';
 import { lockAccounts, postEntry } from './ledger-store.ts';
 import { bankAccounts, settlementPostings } from './domain/ledger.ts';

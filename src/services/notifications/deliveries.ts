@@ -1,5 +1,5 @@
 import type { SqlRunner } from '../../backbone/storage/database.ts';
-import { deliveriesChannel } from './schema.ts';
+import { deliveriesChannel } from './migrations.ts';
 
 export type DeliveryChannel = 'webhook' | 'email' | 'sms';
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead_lettered' | 'cancelled';

@@ -7,7 +7,7 @@ import { claimDue, nextDueAtMs, recordOutcome, type AttemptOutcome, type Claimed
 import { afterFailedAttempt } from './retry-schedule.ts';
 import { postWebhook } from './webhook-sender.ts';
 import { renderMessage } from './messages.ts';
-import { deliveriesChannel } from './schema.ts';
+import { deliveriesChannel } from './migrations.ts';
 import type { NotificationProvider } from './provider.ts';
 import type { NotificationMetrics } from './metrics.ts';
 

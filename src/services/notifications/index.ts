@@ -4,7 +4,7 @@ export { JsonLinesNotificationProvider, type EmailMessage, type NotificationProv
 export { DeliveryWorker, webhookBody } from './delivery-worker.ts';
 export { eventIdHeader, signatureHeader, signWebhook, verifyWebhookSignature, type WebhookSignatureCheck } from './signature.ts';
 export { deliveryRetryDelaysMsDefault } from './retry-schedule.ts';
-export { notificationsMigrations, deliveriesChannel } from './schema.ts';
+export { notificationsMigrations, deliveriesChannel } from './migrations.ts';
 export { webhooksReadScope, webhooksWriteScope } from './routes.ts';
 export type { DeliveryChannel, DeliveryStatus, DeliveryView } from './deliveries.ts';
 export type { WebhookSubscription } from './subscriptions.ts';

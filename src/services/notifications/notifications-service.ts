@@ -10,7 +10,7 @@ import { DeliveryWorker } from './delivery-worker.ts';
 import { JsonLinesNotificationProvider, type NotificationProvider } from './provider.ts';
 import { notificationMetrics } from './metrics.ts';
 import { deliveryRetryDelaysMsDefault } from './retry-schedule.ts';
-import { notificationsMigrations } from './schema.ts';
+import { notificationsMigrations } from './migrations.ts';
 import { webhookRoutes } from './routes.ts';
 
 export interface NotificationsServiceOptions {

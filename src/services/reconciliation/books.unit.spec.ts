@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgliteDatabase } from '../../backbone/storage-pglite/pglite-database.ts';
 import { migrate } from '../../backbone/storage/migrate.ts';
-import { ledgerMigrations } from '../ledger/schema.ts';
-import { gatewayMigrations } from '../gateway/schema.ts';
-import { rtgsMigrations } from '../rtgs/schema.ts';
+import { ledgerMigrations } from '../ledger/migrations.ts';
+import { gatewayMigrations } from '../gateway/migrations.ts';
+import { rtgsMigrations } from '../rtgs/migrations.ts';
 import { readOurBooks } from './books.ts';
 
 describe("reconciliation's books, read through each owner's queries", () => {

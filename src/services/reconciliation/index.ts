@@ -5,7 +5,7 @@ import { resolveReconciliationOptions, type ReconciliationOptions } from './opti
 import { reconciliationRoutes } from './routes.ts';
 import { runReconciliation, type ReconciliationRunDeps } from './run.ts';
 import { ReconciliationScheduler } from './scheduler.ts';
-import { reconciliationMigrations } from './schema.ts';
+import { reconciliationMigrations } from './migrations.ts';
 import type { StoredReport } from './reports.ts';
 
 /** The reconciliation service, plus what the CLI and tests drive directly. */
@@ -63,5 +63,5 @@ export { httpStatementSource, readStatement, type HttpStatementSourceOptions } f
 export { parseCamt053, type ParsedStatementMessage, type ParsedAccountStatement } from './camt053-parser.ts';
 export { ReconciliationScheduler, type ReconciliationScheduleOptions, type ScheduleOutcome } from './scheduler.ts';
 export { resolveReconciliationOptions, type ReconciliationOptions } from './options.ts';
-export { reconciliationMigrations } from './schema.ts';
+export { reconciliationMigrations } from './migrations.ts';
 export { latestReport, reportView, type StoredReport, type ReportView, type BreakView } from './reports.ts';

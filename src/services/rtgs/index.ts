@@ -3,6 +3,6 @@ export { resolveRtgsGatewayOptions, type RtgsGatewayOptions, type StatusChaserOp
 export { RtgsStatusChaser, type ChaseRound } from './status-chaser.ts';
 export { RtgsNetworkClient, RtgsNetworkError, RtgsNetworkErrorCodes, type CircuitBreakerOptions } from './network-client.ts';
 export { decideOnStatus, outcomeOfStatus, type StatusDecision, type SubmissionState } from './domain/status-decision.ts';
-export { rtgsMigrations } from './schema.ts';
+export { rtgsMigrations } from './migrations.ts';
 export { latestSubmissions, type LatestSubmission } from './queries.ts';
 export { RtgsProtocol } from '../../contracts/iso20022/rtgs-protocol.ts';

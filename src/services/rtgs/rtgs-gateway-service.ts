@@ -2,7 +2,7 @@ import type { PaymentService, ServiceDeps } from '../service.ts';
 import { XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
 import { RtgsNetworkClient } from './network-client.ts';
 import { resolveRtgsGatewayOptions, type RtgsGatewayOptions } from './options.ts';
-import { rtgsMigrations } from './schema.ts';
+import { rtgsMigrations } from './migrations.ts';
 import { createSubmitHandler } from './submit-handler.ts';
 import { callbackRoutes } from './callback-route.ts';
 import { RtgsStatusChaser } from './status-chaser.ts';

@@ -1,7 +1,7 @@
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import type { SubmissionFacts, SubmissionState } from './domain/status-decision.ts';
 
-/** A row of `rtgs_submissions` (see schema.ts). */
+/** A row of `rtgs_submissions` (see migrations.ts). */
 export interface Submission extends SubmissionFacts {
   messageId: string;
   pacs008: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedFixture, type BackboneFixture } from '../../backbone/testing/embedded-fixture.ts';
 import { migrate } from '../../backbone/storage/migrate.ts';
-import { notificationsMigrations } from './schema.ts';
+import { notificationsMigrations } from './migrations.ts';
 import { insertSubscription } from './subscriptions.ts';
 
 describe('the notifications migrations', () => {
