@@ -42,7 +42,7 @@ export async function openBackbone(config: EngineConfig, logger: Logger): Promis
   let outbox: Outbox;
   let topicAdmin: TopicAdmin;
   let relay: OutboxRelay | undefined;
-  let replicationFactorMax = 1;
+  let maxReplicationFactor = 1;
   if (config.engine === 'embedded') {
     db = await PgliteDatabase.open(config.dataDir ? { dataDir: config.dataDir } : {});
     const logBus = await PostgresLogBus.open({ db });
@@ -65,7 +65,7 @@ export async function openBackbone(config: EngineConfig, logger: Logger): Promis
     outbox = new TableOutbox();
     relay = new OutboxRelay({ db, bus, onError: (error) => logger.error({ err: error }, 'outbox relay could not publish; retrying') });
     relay.start();
-    replicationFactorMax = config.brokers.length;
+    maxReplicationFactor = config.brokers.length;
   }
   // The backbone's own tables: consumer positions and processed event ids, dead letters.
   await migrate(db, 'consumer', consumerMigrations);
@@ -76,7 +76,7 @@ export async function openBackbone(config: EngineConfig, logger: Logger): Promis
     codec,
     consumerDeps: { db, bus, outbox, codec, clock: systemClock, ids: uuidV7Ids, logger },
     async ensureTopics(specs) {
-      await ensureTopics(topicAdmin, capReplication(specs, replicationFactorMax));
+      await ensureTopics(topicAdmin, capReplication(specs, maxReplicationFactor));
     },
     async emittedEventsPublished() {
       if (relay) await pollUntil(async () => (await relay.backlog()).rows === 0n, 'the outbox relay to publish');

@@ -8,10 +8,10 @@ import type { Clock } from '../backbone/clock/clock.ts';
 import type { Database } from '../backbone/storage/database.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
 import { verifyAuditChain, type AuditChainVerification } from '../services/audit/index.ts';
-import { ApiKeys, gatewayMigrations, keyLabelLengthMax, localOperatorKeyId, type ApiKeyView } from '../services/gateway/index.ts';
+import { ApiKeys, gatewayMigrations, maxKeyLabelLength, localOperatorKeyId, type ApiKeyView } from '../services/gateway/index.ts';
 import { allScopes, type Scope } from '../services/http/scopes.ts';
 
-export { keyLabelLengthMax };
+export { maxKeyLabelLength };
 
 /**
  * What a command has to say: lines for stdout, lines for stderr, the process's exit code, and
@@ -90,7 +90,7 @@ export interface KeyRequest {
 export function parseKeyOptions(options: { label?: string | undefined; scopes?: string | undefined; expires?: string | undefined }, nowMs: number = Date.now()): { ok: true; request: KeyRequest } | { ok: false; outcome: CommandOutcome } {
   const refuse = (message: string) => ({ ok: false as const, outcome: { stdout: [], stderr: [message], exitCode: 2 as const } });
   const label = options.label?.trim() ?? '';
-  if (label === '' || label.length > keyLabelLengthMax) return refuse(`--label is required: 1 to ${keyLabelLengthMax} characters naming who or what uses the key`);
+  if (label === '' || label.length > maxKeyLabelLength) return refuse(`--label is required: 1 to ${maxKeyLabelLength} characters naming who or what uses the key`);
   const scopes = parseScopes(options.scopes);
   if (!scopes.ok) return refuse(scopes.error);
   if (options.expires === undefined) return { ok: true, request: { label, scopes: scopes.scopes } };

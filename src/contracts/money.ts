@@ -30,7 +30,7 @@ export function isPayableCurrency(currency: string): boolean {
 export type DecimalParseFailure = 'not-a-decimal' | 'too-many-decimals' | 'not-positive' | 'out-of-range' | 'unknown-currency';
 
 /** The largest amount paystream carries: a signed 64-bit integer of minor units (Avro long, PostgreSQL bigint). */
-export const amountMinorMax = 2n ** 63n - 1n;
+export const maxAmountMinor = 2n ** 63n - 1n;
 
 /**
  * Parses a decimal string ("1250.50") into minor units of `currency`. Refuses exponents, signs
@@ -45,7 +45,7 @@ export function parseDecimal(text: string, currency: string, options: { positive
   const [, minus, whole, fraction = ''] = match;
   if (fraction.length > digits) return { ok: false, failure: 'too-many-decimals' };
   const amountMinor = (BigInt(whole!) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0') || '0')) * (minus ? -1n : 1n);
-  if (amountMinor > amountMinorMax || amountMinor < -amountMinorMax) return { ok: false, failure: 'out-of-range' };
+  if (amountMinor > maxAmountMinor || amountMinor < -maxAmountMinor) return { ok: false, failure: 'out-of-range' };
   if (options.positive && amountMinor <= 0n) return { ok: false, failure: 'not-positive' };
   return { ok: true, amountMinor };
 }

@@ -167,8 +167,8 @@ export function topicsOf(services: readonly PaymentService[], config: PaystreamC
   }
   const declared = [...delaysByTopic].flatMap(([topic, delays]) => withFailureTopics(defineTopic({ name: topic }), { retryDelaysMs: [...delays] }));
   const extra = services.flatMap((service) => service.topics ?? []);
-  const replicationFactorMax = config.eventLog.kind === 'kafka' ? config.eventLog.replicationFactor : 1;
-  return capReplication([...declared, ...extra], replicationFactorMax);
+  const maxReplicationFactor = config.eventLog.kind === 'kafka' ? config.eventLog.replicationFactor : 1;
+  return capReplication([...declared, ...extra], maxReplicationFactor);
 }
 
 function retryDelaysOf(consumer: ConsumerOptions): readonly number[] {

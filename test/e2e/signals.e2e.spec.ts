@@ -13,7 +13,7 @@ import { externalCreditor, relaxedFraudRules, startTestPlatform, type JsonBody, 
 /** Party names used only here, so that finding one in the logs can only mean a leak. */
 const names = { debtor: 'Ottilie Signalwood', internal: 'Bartholomew Quillfeather', creditor: 'Wilhelmina Kestrelby' };
 
-const metricsSizeBytesMax = 60 * 1024;
+const maxMetricsSizeBytes = 60 * 1024;
 const deadLetterTopic = `${PaymentTopics.submitted}.dlq`;
 
 describe('operating signals on the default embedded platform', () => {
@@ -30,7 +30,7 @@ describe('operating signals on the default embedded platform', () => {
     const response = await fetch(`${ps.url}/metrics`);
     const text = await response.text();
     expect(response.status).toBe(200);
-    expect(Buffer.byteLength(text)).toBeLessThan(metricsSizeBytesMax);
+    expect(Buffer.byteLength(text)).toBeLessThan(maxMetricsSizeBytes);
     expect(text).toMatch(/^paystream_consumer_lag_messages\{group="ledger",topic="payments\.cleared\.v1"\} \d+$/m);
     expect(text).toMatch(/^paystream_consumer_lag_messages_max\{group="ledger",topic="payments\.cleared\.v1"\} \d+$/m);
     expect(text).toMatch(/^paystream_consumer_lag_seconds\{group="ledger",topic="payments\.cleared\.v1"\} [\d.e+-]+$/m);

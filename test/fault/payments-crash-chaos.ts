@@ -5,7 +5,7 @@
  *
  * Victims: first every process once, in a seeded random order (so each kind of crash happens in
  * every run: intake, processing, callbacks, the network), then at random. A process is picked
- * again only after it has been up for `upMsMin`, and the simulator only once: each of its
+ * again only after it has been up for `minUpMs`, and the simulator only once: each of its
  * outages opens the RTGS gateway's circuit breaker and sends payments through the retry tiers.
  */
 import { between } from './payments-crash-load.ts';
@@ -17,13 +17,13 @@ export interface ChaosOptions {
   /** Platform processes that may be killed. */
   platform: readonly RestartableProcess[];
   simulator: RestartableProcess;
-  killsMax: number;
+  maxKills: number;
   /** Time between two kills. */
   pauseMs: { min: number; max: number };
   /** How long a killed process stays down before it is started again. */
   downMs: { min: number; max: number };
   /** A process is not killed again before it has been ready this long. */
-  upMsMin: number;
+  minUpMs: number;
   /** Time origin of the report. */
   startedAtMs: number;
 }
@@ -38,7 +38,7 @@ export interface ChaosEvent {
 }
 
 /**
- * Kills and restarts processes until `keepGoing()` turns false or `killsMax` kills were made, then
+ * Kills and restarts processes until `keepGoing()` turns false or `maxKills` kills were made, then
  * waits until every restarted process is ready. Returns what it did, in the order of the kills.
  */
 export async function runChaos(options: ChaosOptions, keepGoing: () => boolean): Promise<ChaosEvent[]> {
@@ -47,7 +47,7 @@ export async function runChaos(options: ChaosOptions, keepGoing: () => boolean):
   const restarting = new Set<RestartableProcess>();
   const failures: unknown[] = [];
   const firstRound = shuffled(options.random, [...options.platform, options.simulator]);
-  while (keepGoing() && events.length < options.killsMax) {
+  while (keepGoing() && events.length < options.maxKills) {
     await sleep(between(options.random, options.pauseMs.min, options.pauseMs.max));
     if (!keepGoing()) break;
     const victim = pickVictim(options, firstRound, restarting);
@@ -72,7 +72,7 @@ export async function runChaos(options: ChaosOptions, keepGoing: () => boolean):
 }
 
 function pickVictim(options: ChaosOptions, firstRound: RestartableProcess[], restarting: ReadonlySet<RestartableProcess>): RestartableProcess | undefined {
-  const isUp = (candidate: RestartableProcess) => !restarting.has(candidate) && Date.now() - candidate.readyAtMs >= options.upMsMin;
+  const isUp = (candidate: RestartableProcess) => !restarting.has(candidate) && Date.now() - candidate.readyAtMs >= options.minUpMs;
   const next = firstRound.findIndex(isUp);
   if (next >= 0) return firstRound.splice(next, 1)[0];
   if (firstRound.length > 0) return undefined; // wait for the first round's processes to be back

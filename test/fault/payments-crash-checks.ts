@@ -16,7 +16,7 @@ import { sleep } from './payments-crash-processes.ts';
 const terminalStatuses = new Set(['COMPLETED', 'REJECTED', 'FAILED']);
 const terminalEventTypes = ['PaymentCompleted', 'PaymentFailed', 'PaymentRejected'] as const;
 const decisiveEventTypes = [...terminalEventTypes, 'RtgsSettled', 'RtgsRejected'] as const;
-const evidenceRowsMax = 20;
+const maxEvidenceRows = 20;
 
 /** The current status of each of the given payments (absent: not found). */
 export type StatusSource = (paymentIds: readonly string[]) => Promise<Map<string, string>>;
@@ -70,7 +70,7 @@ export async function waitUntilTerminal(source: StatusSource, accepted: readonly
     }
     if (Date.now() - startedAt > timeoutMs) {
       const byStatus = tally(open.map((payment) => last.get(payment.paymentId) ?? 'NOT FOUND'));
-      const listing = open.slice(0, evidenceRowsMax).map((payment) => `  ${payment.paymentId} ${payment.kind} ${last.get(payment.paymentId) ?? 'NOT FOUND'} (uetr ${payment.uetr})`);
+      const listing = open.slice(0, maxEvidenceRows).map((payment) => `  ${payment.paymentId} ${payment.kind} ${last.get(payment.paymentId) ?? 'NOT FOUND'} (uetr ${payment.uetr})`);
       throw new Error(`${open.length} of ${accepted.length} accepted payments are not terminal after ${timeoutMs} ms (${JSON.stringify(byStatus)}):\n${listing.join('\n')}`);
     }
     await sleep(500);
@@ -173,10 +173,10 @@ async function paymentRows(db: SqlRunner): Promise<Map<string, PaymentRow>> {
 function assertOnePaymentPerLogicalPayment(payments: Map<string, PaymentRow>, facts: RunFacts): void {
   expect(facts.accepted.length, 'every planned payment was accepted (202), after retries').toBe(facts.planned.length);
   const unknown = facts.accepted.filter((payment) => !payments.has(payment.paymentId)).map((payment) => `${payment.idempotencyKey} → ${payment.paymentId}`);
-  expect(unknown.slice(0, evidenceRowsMax), 'accepted payments (202) with no payments row: an acceptance was lost').toEqual([]);
+  expect(unknown.slice(0, maxEvidenceRows), 'accepted payments (202) with no payments row: an acceptance was lost').toEqual([]);
   const acceptedIds = new Set(facts.accepted.map((payment) => payment.paymentId));
   const extra = [...payments.values()].filter((row) => !acceptedIds.has(row.payment_id)).map((row) => `${row.payment_id} (${row.debtor_account}, ${row.amount_minor}, ${row.status})`);
-  expect(extra.slice(0, evidenceRowsMax), 'payments rows no 202 named: a retried request made a second payment').toEqual([]);
+  expect(extra.slice(0, maxEvidenceRows), 'payments rows no 202 named: a retried request made a second payment').toEqual([]);
   expect(payments.size, 'payments rows = logical payments').toBe(facts.planned.length);
 }
 
@@ -190,13 +190,13 @@ function assertOutcomes(payments: Map<string, PaymentRow>, accepted: readonly Ac
       wrong.push(`${payment.paymentId} ${payment.kind}: ${row.status}/${row.reason_code ?? '-'}, expected ${expected.status}/${expected.reasonCode ?? '-'}`);
     }
   }
-  expect(wrong.slice(0, evidenceRowsMax), `payments that did not end as their kind demands (${wrong.length})`).toEqual([]);
+  expect(wrong.slice(0, maxEvidenceRows), `payments that did not end as their kind demands (${wrong.length})`).toEqual([]);
   return tally([...payments.values()].map((row) => row.status));
 }
 
 async function assertNothingHeld(db: SqlRunner): Promise<void> {
   const { rows } = await db.query<{ payment_id: string; account_id: string; amount_minor: bigint }>(`select payment_id, account_id, amount_minor from ledger_holds where state = 'held'`);
-  expect(rows.slice(0, evidenceRowsMax), 'holds still open after every payment is terminal (funds stuck)').toEqual([]);
+  expect(rows.slice(0, maxEvidenceRows), 'holds still open after every payment is terminal (funds stuck)').toEqual([]);
 }
 
 /** Each completed payment posted exactly once, with the entry of its route; nothing else posted. */
@@ -215,7 +215,7 @@ async function assertPostedOnce(db: SqlRunner, accepted: readonly AcceptedPaymen
   }
   const kindsPerPayment = countBy(rows.map((row) => row.payment_id));
   const multiple = rows.filter((row) => kindsPerPayment.get(row.payment_id)! > 1).map((row) => `${row.payment_id}: ${row.n} × ${row.kind}`);
-  expect(wrong.concat(multiple).slice(0, evidenceRowsMax), 'payments posted other than exactly once for a completed payment').toEqual([]);
+  expect(wrong.concat(multiple).slice(0, maxEvidenceRows), 'payments posted other than exactly once for a completed payment').toEqual([]);
 }
 
 /**
@@ -246,15 +246,15 @@ async function assertOneSettlementPerUetr(db: SqlRunner, facts: RunFacts, paymen
   const acceptedUetrs = new Set(facts.accepted.map((payment) => payment.uetr));
   const stray = [...network.received.keys()].filter((uetr) => !acceptedUetrs.has(uetr));
   for (const uetr of stray) wrong.push(`the network holds uetr ${uetr}, of no accepted payment`);
-  expect(wrong.slice(0, evidenceRowsMax), `RTGS submissions or decisions not exactly one per UETR (${wrong.length})`).toEqual([]);
+  expect(wrong.slice(0, maxEvidenceRows), `RTGS submissions or decisions not exactly one per UETR (${wrong.length})`).toEqual([]);
 
   const completedRtgs = facts.accepted.filter((payment) => (payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject') && payments.get(payment.paymentId)!.status === 'COMPLETED');
   const statement = await statementDebits(facts, network.settlementDates);
   const twice = [...countBy(statement).entries()].filter(([, n]) => n > 1).map(([uetr, n]) => `${uetr} × ${n}`);
-  expect(twice.slice(0, evidenceRowsMax), 'UETRs settled more than once in the network statement (camt.053)').toEqual([]);
+  expect(twice.slice(0, maxEvidenceRows), 'UETRs settled more than once in the network statement (camt.053)').toEqual([]);
   const statementSet = new Set(statement);
   const missing = completedRtgs.filter((payment) => !statementSet.has(payment.uetr)).map((payment) => `${payment.paymentId} (uetr ${payment.uetr})`);
-  expect(missing.slice(0, evidenceRowsMax), 'completed RTGS payments the network statement does not show as settled').toEqual([]);
+  expect(missing.slice(0, maxEvidenceRows), 'completed RTGS payments the network statement does not show as settled').toEqual([]);
   expect(statement.length, 'settlements in the network statement = completed RTGS payments').toBe(completedRtgs.length);
 
   const settledMinor = [...network.settledMinor.values()].reduce((sum, amount) => sum + amount, 0n);
@@ -274,7 +274,7 @@ async function assertTimelines(db: SqlRunner, accepted: readonly AcceptedPayment
     `select payment_id, event_type, count(*)::int8 as n from payment_timeline where event_type = any($1::text[]) group by payment_id, event_type`,
     [decisiveEventTypes],
   );
-  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, evidenceRowsMax), 'payments whose timeline has not exactly the decisive events of their outcome').toEqual([]);
+  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows), 'payments whose timeline has not exactly the decisive events of their outcome').toEqual([]);
 }
 
 /** The same in the audit log (where event ids are unique), and the hash chain verifies. */
@@ -283,7 +283,7 @@ async function assertAudit(db: SqlRunner, accepted: readonly AcceptedPayment[], 
     `select payment_id, event_type, count(*)::int8 as n from audit_log where event_type = any($1::text[]) group by payment_id, event_type`,
     [decisiveEventTypes],
   );
-  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, evidenceRowsMax), 'payments whose audit trail has not exactly the decisive events of their outcome').toEqual([]);
+  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows), 'payments whose audit trail has not exactly the decisive events of their outcome').toEqual([]);
   const verification = await verifyAuditChain(db);
   expect(verification, 'the audit chain verifies').toMatchObject({ ok: true });
   return verification.entries;

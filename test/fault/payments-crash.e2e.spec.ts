@@ -38,7 +38,7 @@ interface EngineRun {
   layout: { name: string; only: readonly string[] | undefined }[];
   payments: number;
   ratePerSecond: number;
-  chaos: { killsMax: number; pauseMs: { min: number; max: number }; upMsMin: number };
+  chaos: { maxKills: number; pauseMs: { min: number; max: number }; minUpMs: number };
   timeoutMs: number;
 }
 
@@ -63,7 +63,7 @@ const engineRuns: EngineRun[] = [
     ],
     payments: 2_000,
     ratePerSecond: 60,
-    chaos: { killsMax: 4, pauseMs: { min: 3_000, max: 6_000 }, upMsMin: 5_000 },
+    chaos: { maxKills: 4, pauseMs: { min: 3_000, max: 6_000 }, minUpMs: 5_000 },
     timeoutMs: 240_000,
   },
   {
@@ -72,7 +72,7 @@ const engineRuns: EngineRun[] = [
     layout: [{ name: 'platform', only: undefined }],
     payments: 600,
     ratePerSecond: 40,
-    chaos: { killsMax: 4, pauseMs: { min: 2_000, max: 5_000 }, upMsMin: 2_000 },
+    chaos: { maxKills: 4, pauseMs: { min: 2_000, max: 5_000 }, minUpMs: 2_000 },
     timeoutMs: 240_000,
   },
 ];

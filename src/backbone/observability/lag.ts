@@ -5,7 +5,7 @@ import { EndOffsetHistory } from './offset-history.ts';
 export interface LagCollectorOptions {
   /** Only the two read-only offset queries are used. */
   bus: Pick<EventBus, 'endOffsets' | 'committedOffsets'>;
-  metrics: Pick<BackboneMetrics, 'consumerLagMessages' | 'consumerLagMessagesMax' | 'consumerLagSeconds' | 'partitionLagMessages' | 'partitionLagSeconds' | 'dlqDepth' | 'onCollect'>;
+  metrics: Pick<BackboneMetrics, 'consumerLagMessages' | 'maxConsumerLagMessages' | 'consumerLagSeconds' | 'partitionLagMessages' | 'partitionLagSeconds' | 'dlqDepth' | 'onCollect'>;
   /** The consumer groups to watch and the topics each consumes. */
   groups: readonly { groupId: string; topics: readonly string[] }[];
   /**
@@ -25,7 +25,7 @@ export interface LagCollectorOptions {
    */
   refreshIntervalMs?: number;
   /** Samples of end offsets kept per partition for the lag-in-seconds estimate. Default 256. */
-  historySamplesMax?: number;
+  maxHistorySamples?: number;
   nowMs?: () => number;
   /** A failed collection keeps the previous values and is reported here. */
   onError?: (error: unknown) => void;
@@ -62,7 +62,7 @@ export interface LagCollector {
 export function createLagCollector(options: LagCollectorOptions): LagCollector {
   const nowMs = options.nowMs ?? Date.now;
   const refreshIntervalMs = options.refreshIntervalMs ?? 10_000;
-  const history = new EndOffsetHistory(options.historySamplesMax);
+  const history = new EndOffsetHistory(options.maxHistorySamples);
   const published = { lag: new Set<string>(), partitionLag: new Set<string>(), dlq: new Set<string>() };
   let snapshot: readonly PartitionLag[] = [];
   let lastAttemptMs: number | undefined;
@@ -145,14 +145,14 @@ function publishLag(metrics: LagGauges, lags: readonly PartitionLag[], published
   }
   for (const { group, topic, sum, max, seconds } of byPair.values()) {
     metrics.consumerLagMessages.set({ group, topic }, Number(sum));
-    metrics.consumerLagMessagesMax.set({ group, topic }, Number(max));
+    metrics.maxConsumerLagMessages.set({ group, topic }, Number(max));
     metrics.consumerLagSeconds.set({ group, topic }, seconds);
   }
   for (const key of published) {
     if (byPair.has(key)) continue;
     const labels = JSON.parse(key) as { group: string; topic: string };
     metrics.consumerLagMessages.remove(labels);
-    metrics.consumerLagMessagesMax.remove(labels);
+    metrics.maxConsumerLagMessages.remove(labels);
     metrics.consumerLagSeconds.remove(labels);
   }
   replace(published, new Set(byPair.keys()));

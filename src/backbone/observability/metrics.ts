@@ -48,7 +48,7 @@ export interface BackboneMetrics {
    */
   consumerLagMessages: Gauge<'group' | 'topic'>;
   /** The lag of the topic's most lagging partition: one stuck partition among many shows here. */
-  consumerLagMessagesMax: Gauge<'group' | 'topic'>;
+  maxConsumerLagMessages: Gauge<'group' | 'topic'>;
   /** How long the oldest unconsumed record of the topic has waited (max over partitions), estimated. */
   consumerLagSeconds: Gauge<'group' | 'topic'>;
   /** Lag per partition: set only when the collector is asked to (`perPartition`), hundreds of series. */
@@ -107,7 +107,7 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
       registers,
       collect,
     }),
-    consumerLagMessagesMax: new Gauge({
+    maxConsumerLagMessages: new Gauge({
       name: 'paystream_consumer_lag_messages_max',
       help: "Records not yet consumed on the topic's most lagging partition.",
       labelNames: ['group', 'topic'],

@@ -13,7 +13,7 @@ describe('backbone metrics', () => {
     metrics.handlerDurationSeconds.observe({ group: 'ledger', topic: 'payments.submitted.v1' }, 0.004);
     metrics.batchSize.observe({ group: 'ledger', topic: 'payments.submitted.v1' }, 20);
     metrics.consumerLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 7);
-    metrics.consumerLagMessagesMax.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 5);
+    metrics.maxConsumerLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 5);
     metrics.consumerLagSeconds.set({ group: 'ledger', topic: 'payments.submitted.v1' }, 1.5);
     metrics.partitionLagMessages.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 5);
     metrics.partitionLagSeconds.set({ group: 'ledger', topic: 'payments.submitted.v1', partition: '0' }, 1.5);

@@ -8,11 +8,11 @@
  */
 export class EndOffsetHistory {
   readonly #samplesByPartition = new Map<string, Sample[]>();
-  readonly #samplesMax: number;
+  readonly #maxSamples: number;
 
-  /** `samplesMax` per partition; older samples are thinned, so the history reaches further back coarsely. */
-  constructor(samplesMax = 256) {
-    this.#samplesMax = Math.max(4, samplesMax);
+  /** `maxSamples` per partition; older samples are thinned, so the history reaches further back coarsely. */
+  constructor(maxSamples = 256) {
+    this.#maxSamples = Math.max(4, maxSamples);
   }
 
   record(partitionKey: string, endOffset: bigint, atMs: number): void {
@@ -24,7 +24,7 @@ export class EndOffsetHistory {
     // Of a run of equal end offsets only the first and the last sample carry information.
     if (before?.endOffset === endOffset && latest?.endOffset === endOffset) latest.atMs = atMs;
     else samples.push({ endOffset, atMs });
-    if (samples.length > this.#samplesMax) samples = thinOlderHalf(samples);
+    if (samples.length > this.#maxSamples) samples = thinOlderHalf(samples);
     this.#samplesByPartition.set(partitionKey, samples);
   }
 

@@ -21,15 +21,15 @@ export function createAvroType(schema: unknown): avsc.Type {
   return avsc.Type.forSchema(schema as avsc.Schema, options as unknown as Partial<avsc.ForSchemaOptions>);
 }
 
-const int64Min = -(2n ** 63n);
-const int64Max = 2n ** 63n - 1n;
+const minInt64 = -(2n ** 63n);
+const maxInt64 = 2n ** 63n - 1n;
 
 function toBigint(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number | string);
 }
 
 function isLongValue(value: unknown): boolean {
-  if (typeof value === 'bigint') return value >= int64Min && value <= int64Max;
+  if (typeof value === 'bigint') return value >= minInt64 && value <= maxInt64;
   return typeof value === 'number' && Number.isSafeInteger(value);
 }
 

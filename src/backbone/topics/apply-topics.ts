@@ -34,7 +34,7 @@ export async function ensureTopics(admin: TopicAdmin, declared: readonly TopicSp
       return plan;
     } catch (error) {
       const created = plan.actions.flatMap((action) => (action.kind === 'create' ? [action.spec.name] : []));
-      if (created.length === 0 || round >= ensureTopicsRoundsMax) throw error;
+      if (created.length === 0 || round >= maxEnsureTopicsRounds) throw error;
       // Evidence of a race: a topic this run meant to create exists now.
       const existing = await admin.describeTopics(created);
       if (!created.some((name) => existing.has(name))) throw error;
@@ -42,7 +42,7 @@ export async function ensureTopics(admin: TopicAdmin, declared: readonly TopicSp
   }
 }
 
-const ensureTopicsRoundsMax = 5;
+const maxEnsureTopicsRounds = 5;
 
 function names(specs: readonly TopicSpec[]): string[] {
   return specs.map((spec) => spec.name);

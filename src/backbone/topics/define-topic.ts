@@ -1,6 +1,6 @@
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import type { CleanupPolicy, CompressionType, TopicSpec } from './topic-admin.ts';
-import { assertTopicName, topicNameLengthMax } from './topic-naming.ts';
+import { assertTopicName, maxTopicNameLength } from './topic-naming.ts';
 
 /** What a declaration may set; everything but the name has a default in `topicDefaults`. */
 export interface TopicOptions {
@@ -68,7 +68,7 @@ export function assertValidTopicSpec(spec: TopicSpec): void {
   const fail = (problem: string): never => {
     throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic "${spec.name}": ${problem}`);
   };
-  if (spec.name.length === 0 || spec.name.length > topicNameLengthMax) fail(`name must be 1 to ${topicNameLengthMax} characters long, is ${spec.name.length}`);
+  if (spec.name.length === 0 || spec.name.length > maxTopicNameLength) fail(`name must be 1 to ${maxTopicNameLength} characters long, is ${spec.name.length}`);
   if (!/^[a-zA-Z0-9._-]+$/.test(spec.name) || spec.name === '.' || spec.name === '..') fail('name may only contain letters, digits, ".", "_" and "-"');
   if (!isWholeAtLeast(spec.partitions, 1)) fail(`partitions must be a whole number ≥ 1, got ${spec.partitions}`);
   if (!isWholeAtLeast(spec.replicationFactor, 1)) fail(`replicationFactor must be a whole number ≥ 1, got ${spec.replicationFactor}`);
@@ -86,12 +86,12 @@ export function assertValidTopicSpec(spec: TopicSpec): void {
  * or the PostgreSQL log, which reports 1 because replication is the database's business there).
  * `minInsyncReplicas` is lowered with it so the topic stays writable.
  */
-export function capReplication(specs: readonly TopicSpec[], replicationFactorMax: number): TopicSpec[] {
-  if (!isWholeAtLeast(replicationFactorMax, 1)) {
-    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `replicationFactorMax must be a whole number ≥ 1, got ${replicationFactorMax}`);
+export function capReplication(specs: readonly TopicSpec[], maxReplicationFactor: number): TopicSpec[] {
+  if (!isWholeAtLeast(maxReplicationFactor, 1)) {
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `maxReplicationFactor must be a whole number ≥ 1, got ${maxReplicationFactor}`);
   }
   return specs.map((spec) => {
-    const replicationFactor = Math.min(spec.replicationFactor, replicationFactorMax);
+    const replicationFactor = Math.min(spec.replicationFactor, maxReplicationFactor);
     return Object.freeze({ ...spec, replicationFactor, minInsyncReplicas: Math.min(spec.minInsyncReplicas, replicationFactor) });
   });
 }

@@ -17,7 +17,7 @@ import { BackboneError, ErrorCodes } from '../errors.ts';
 export const topicNamePattern = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.v[1-9][0-9]*$/;
 
 /** Kafka's own limit; derived names count too, so a declared name must leave room for suffixes. */
-export const topicNameLengthMax = 249;
+export const maxTopicNameLength = 249;
 
 /** The dead-letter topic of `topic`. */
 export function deadLetterTopicOf(topic: string): string {

@@ -18,7 +18,7 @@ export interface AuditServiceOptions {
   /** Blocking retry delays of the consumer. Default: the backbone's (1 s, 5 s, 30 s). */
   retryDelaysMs?: readonly number[];
   /** Largest page of `GET /v1/audit`. Default 1000. */
-  pageEntriesMax?: number;
+  maxPageEntries?: number;
   /** Page size when the caller gives no `limit`. Default 100. */
   pageEntriesDefault?: number;
   /** Staged records the chainer moves per transaction. Default 1000. */
@@ -85,7 +85,7 @@ export function createAuditService(deps: ServiceDeps, options: AuditServiceOptio
         deduplication: 'handler',
       },
     ],
-    routes: auditRoutes({ db: deps.db, logger: deps.logger, requireScope: options.requireScope, pageEntriesMax: settings.pageEntriesMax, pageEntriesDefault: settings.pageEntriesDefault }),
+    routes: auditRoutes({ db: deps.db, logger: deps.logger, requireScope: options.requireScope, maxPageEntries: settings.maxPageEntries, pageEntriesDefault: settings.pageEntriesDefault }),
     workers: [chainer],
     chainer,
   };
@@ -95,7 +95,7 @@ function validate(options: AuditServiceOptions) {
   const settings = {
     topics: [...new Set(options.topics ?? Object.values(PaymentTopics))],
     retryDelaysMs: options.retryDelaysMs,
-    pageEntriesMax: options.pageEntriesMax ?? 1000,
+    maxPageEntries: options.maxPageEntries ?? 1000,
     pageEntriesDefault: options.pageEntriesDefault ?? 100,
     chainBatchEntries: options.chainBatchEntries ?? 1000,
     chainIdlePollMs: options.chainIdlePollMs ?? 5000,
@@ -104,9 +104,9 @@ function validate(options: AuditServiceOptions) {
   const fail = (message: string) => new BackboneError(ErrorCodes.INVALID_OPTIONS, `audit: ${message}`);
   if (typeof options.requireScope !== 'function') throw fail('requireScope is required');
   if (settings.topics.length === 0) throw fail('topics must not be empty');
-  if (!Number.isInteger(settings.pageEntriesMax) || settings.pageEntriesMax < 1) throw fail('pageEntriesMax must be a positive integer');
-  if (!Number.isInteger(settings.pageEntriesDefault) || settings.pageEntriesDefault < 1 || settings.pageEntriesDefault > settings.pageEntriesMax) {
-    throw fail('pageEntriesDefault must be an integer from 1 to pageEntriesMax');
+  if (!Number.isInteger(settings.maxPageEntries) || settings.maxPageEntries < 1) throw fail('maxPageEntries must be a positive integer');
+  if (!Number.isInteger(settings.pageEntriesDefault) || settings.pageEntriesDefault < 1 || settings.pageEntriesDefault > settings.maxPageEntries) {
+    throw fail('pageEntriesDefault must be an integer from 1 to maxPageEntries');
   }
   if (!Number.isInteger(settings.chainBatchEntries) || settings.chainBatchEntries < 1) throw fail('chainBatchEntries must be a positive integer');
   if (!Number.isInteger(settings.chainIdlePollMs) || settings.chainIdlePollMs < 1) throw fail('chainIdlePollMs must be a positive integer');

@@ -10,7 +10,7 @@ export interface AuditRoutesOptions {
   logger: Logger;
   requireScope: RequireScope;
   /** Largest `limit` a caller may ask for. Default 1000. */
-  pageEntriesMax: number;
+  maxPageEntries: number;
   /** `limit` when the caller gives none. Default 100. */
   pageEntriesDefault: number;
 }
@@ -40,7 +40,7 @@ export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance)
 }
 
 /** The query is checked by `parseAuditQuery` (`handlerValidates`); the schema documents it. */
-function auditSchema(limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>) {
+function auditSchema(limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEntriesDefault'>) {
   return {
     operationId: 'getAuditTrail',
     tags: ['audit'],
@@ -50,7 +50,7 @@ function auditSchema(limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEn
       properties: {
         correlationId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
         paymentId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
-        ...cursorPageQuery(limits.pageEntriesMax, limits.pageEntriesDefault),
+        ...cursorPageQuery(limits.maxPageEntries, limits.pageEntriesDefault),
         after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'The `nextAfter` of the previous page (a sequence number); absent for the first page' },
         includePending: { type: 'string', enum: ['true', 'false'], default: 'false', description: 'Also return, on the last page, the events consumed but not chained yet' },
       },
@@ -90,15 +90,15 @@ const trailPageSchema = {
 } as const;
 
 /** Validates the query string; a problem names the parameter at fault. */
-export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'pageEntriesMax' | 'pageEntriesDefault'>): TrailQuery | Problem {
+export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEntriesDefault'>): TrailQuery | Problem {
   const query = (raw ?? {}) as Record<string, unknown>;
   const invalid = (parameter: string, detail: string) => problemOf('invalid-field', detail, parameter);
   const correlationId = nonEmpty(query.correlationId);
   const paymentId = nonEmpty(query.paymentId);
   if ((correlationId === undefined) === (paymentId === undefined)) return invalid('correlationId', 'give exactly one of correlationId and paymentId');
   const limitText = query.limit ?? String(limits.pageEntriesDefault);
-  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > limits.pageEntriesMax) {
-    return invalid('limit', `limit must be an integer from 1 to ${limits.pageEntriesMax}`);
+  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > limits.maxPageEntries) {
+    return invalid('limit', `limit must be an integer from 1 to ${limits.maxPageEntries}`);
   }
   const afterText = query.after ?? '0';
   if (typeof afterText !== 'string' || !/^\d{1,18}$/.test(afterText)) return invalid('after', 'after must be a sequence number (the nextAfter of the previous page)');

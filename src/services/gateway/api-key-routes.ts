@@ -5,7 +5,7 @@ import { allScopes, Scopes, type RequireScope, type Scope } from '../http/scopes
 import type { ApiKeys } from './api-keys.ts';
 
 /** Longest label accepted: it names the key for operators, it is not a place for data. */
-export const keyLabelLengthMax = 200;
+export const maxKeyLabelLength = 200;
 
 const problems = problemResponses(400, 401, 403, 404, 503);
 
@@ -67,7 +67,7 @@ export function apiKeyRoutes(options: { keys: ApiKeys; requireScope: RequireScop
           body: {
             type: 'object',
             properties: {
-              label: { type: 'string', minLength: 1, maxLength: keyLabelLengthMax, description: 'Who or what uses the key' },
+              label: { type: 'string', minLength: 1, maxLength: maxKeyLabelLength, description: 'Who or what uses the key' },
               scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...allScopes] }, description: 'Only scopes the calling key holds itself' },
               expiresAt: { type: 'string', format: 'date-time', description: 'When it stops being accepted; absent: never' },
             },

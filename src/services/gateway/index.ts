@@ -43,7 +43,7 @@ export function createGatewayService(deps: ServiceDeps, options: GatewayServiceO
 }
 
 export { ApiKeys, apiKeyCacheTtlMsDefault, localOperatorKeyId, type ApiKeyView } from './api-keys.ts';
-export { apiKeyRoutes, keyLabelLengthMax } from './api-key-routes.ts';
+export { apiKeyRoutes, maxKeyLabelLength } from './api-key-routes.ts';
 export { installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from './auth.ts';
 export { gatewayMigrations } from './migrations.ts';
 export { statusRank, defaultStatusByTopic } from './status-projection.ts';

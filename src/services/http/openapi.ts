@@ -75,9 +75,9 @@ export function problemResponses(...statuses: ProblemStatus[]): Record<number, {
  * cursor `after`; the page's `nextAfter` is the next page's `after`, null on the last page. The
  * handlers read these values as strings, hence the pattern.
  */
-export function cursorPageQuery(pageEntriesMax: number, pageEntriesDefault: number) {
+export function cursorPageQuery(maxPageEntries: number, pageEntriesDefault: number) {
   return {
-    limit: { type: 'string', pattern: '^[0-9]{1,7}$', description: `Entries per page: an integer from 1 to ${pageEntriesMax}; default ${pageEntriesDefault}` },
+    limit: { type: 'string', pattern: '^[0-9]{1,7}$', description: `Entries per page: an integer from 1 to ${maxPageEntries}; default ${pageEntriesDefault}` },
     after: { type: 'string', minLength: 1, description: 'The `nextAfter` of the previous page; absent for the first page' },
   } as const;
 }

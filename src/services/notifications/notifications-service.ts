@@ -43,7 +43,7 @@ export interface NotificationsServiceOptions {
   /** Makes a webhook signing secret. Default `whsec_` + 32 random bytes, base64url. */
   newSecret?: () => string;
   /** Largest page of `GET /v1/webhooks/{id}/deliveries`. Default 500. */
-  pageDeliveriesMax?: number;
+  maxPageDeliveries?: number;
 }
 
 export interface NotificationsService extends PaymentService {
@@ -95,7 +95,7 @@ export function createNotificationsService(deps: ServiceDeps, options: Notificat
       requireScope: options.requireScope,
       subscribableEventTypes: settings.eventTypes,
       newSecret: options.newSecret ?? (() => `whsec_${randomBytes(32).toString('base64url')}`),
-      pageDeliveriesMax: settings.pageDeliveriesMax,
+      maxPageDeliveries: settings.maxPageDeliveries,
     }),
     workers: [deliveryWorker],
     deliveryWorker,
@@ -115,7 +115,7 @@ function validate(options: NotificationsServiceOptions) {
     claimBatch: options.claimBatch ?? 16,
     idlePollMs: options.idlePollMs ?? 30_000,
     failureBackoffMs: options.failureBackoffMs ?? 1000,
-    pageDeliveriesMax: options.pageDeliveriesMax ?? 500,
+    maxPageDeliveries: options.maxPageDeliveries ?? 500,
   };
   const fail = (message: string) => new BackboneError(ErrorCodes.INVALID_OPTIONS, `notifications: ${message}`);
   const positive = (value: number) => Number.isInteger(value) && value > 0;
@@ -124,7 +124,7 @@ function validate(options: NotificationsServiceOptions) {
   if (settings.eventTypes.length === 0) throw fail('eventTypes must not be empty (give them for topics outside src/contracts)');
   // A zero delay would make a failing delivery due again within the same round.
   if (!settings.retryDelaysMs.every(positive)) throw fail('retryDelaysMs must be positive integers (ms)');
-  for (const [name, value] of Object.entries({ timeoutMs, claimBatch: settings.claimBatch, idlePollMs: settings.idlePollMs, failureBackoffMs: settings.failureBackoffMs, pageDeliveriesMax: settings.pageDeliveriesMax })) {
+  for (const [name, value] of Object.entries({ timeoutMs, claimBatch: settings.claimBatch, idlePollMs: settings.idlePollMs, failureBackoffMs: settings.failureBackoffMs, maxPageDeliveries: settings.maxPageDeliveries })) {
     if (!positive(value)) throw fail(`${name} must be a positive integer`);
   }
   // A lease shorter than the request would let a second worker send while the first still waits.

@@ -5,7 +5,7 @@ import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
 import { pageOf } from '../http/pagination.ts';
 import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
-import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists, webhookUrlLengthMax } from './subscriptions.ts';
+import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists, maxWebhookUrlLength } from './subscriptions.ts';
 import { deliveryStatuses, listDeliveries, retryDeadLettered, type DeliveryStatus } from './deliveries.ts';
 
 export interface WebhookRoutesOptions {
@@ -16,7 +16,7 @@ export interface WebhookRoutesOptions {
   requireScope: RequireScope;
   subscribableEventTypes: readonly string[];
   newSecret: () => string;
-  pageDeliveriesMax: number;
+  maxPageDeliveries: number;
 }
 
 /** Reading subscriptions and deliveries. */
@@ -61,7 +61,7 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
       });
 
       scope.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', { preValidation: read, schema: schemas.deliveries, ...handlerValidates }, async (request, reply) => {
-        const query = parseDeliveriesQuery(request.query, options.pageDeliveriesMax);
+        const query = parseDeliveriesQuery(request.query, options.maxPageDeliveries);
         if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
         if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
         const rows = await listDeliveries(db, { subscriptionId: request.params.id, ...query, limit: query.limit + 1 });
@@ -83,7 +83,7 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
 }
 
 /** The routes' schemas; the creation's body and the deliveries' query are checked by their handlers (`handlerValidates`). */
-function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTypes' | 'pageDeliveriesMax'>) {
+function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTypes' | 'maxPageDeliveries'>) {
   const tags = ['webhooks'];
   const subscriptionProperties = {
     id: { type: 'string' },
@@ -122,7 +122,7 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
         description: 'A field other than url and events is refused (unknown-field)',
         required: ['url'],
         properties: {
-          url: { type: 'string', format: 'uri', maxLength: webhookUrlLengthMax, description: 'http or https, without credentials or fragment' },
+          url: { type: 'string', format: 'uri', maxLength: maxWebhookUrlLength, description: 'http or https, without credentials or fragment' },
           events: { type: ['array', 'null'], minItems: 1, items: { type: 'string', enum: [...options.subscribableEventTypes] }, description: 'Absent or null for every event type, including types added later' },
         },
       },
@@ -151,7 +151,7 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
       params: subscriptionId,
       querystring: {
         type: 'object',
-        properties: { status: { type: 'string', enum: [...deliveryStatuses] }, ...cursorPageQuery(options.pageDeliveriesMax, Math.min(100, options.pageDeliveriesMax)) },
+        properties: { status: { type: 'string', enum: [...deliveryStatuses] }, ...cursorPageQuery(options.maxPageDeliveries, Math.min(100, options.maxPageDeliveries)) },
       },
       response: { 200: { type: 'object', required: ['deliveries', 'nextAfter'], properties: { deliveries: { type: 'array', items: delivery }, nextAfter: nextAfterSchema } }, ...problemResponses(400, 401, 403, 404, 503) },
     },
@@ -165,12 +165,12 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
   };
 }
 
-function parseDeliveriesQuery(raw: unknown, limitMax: number): { status?: DeliveryStatus; after?: string; limit: number } | { problem: string; parameter: string } {
+function parseDeliveriesQuery(raw: unknown, maxLimit: number): { status?: DeliveryStatus; after?: string; limit: number } | { problem: string; parameter: string } {
   const query = (raw ?? {}) as Record<string, unknown>;
   const { status, after } = query;
   if (status !== undefined && !deliveryStatuses.includes(status as DeliveryStatus)) return { parameter: 'status', problem: `status must be one of ${deliveryStatuses.join(', ')}` };
   if (after !== undefined && (typeof after !== 'string' || after === '')) return { parameter: 'after', problem: 'after must be a delivery id (the nextAfter of the previous page)' };
-  const limitText = query.limit ?? String(Math.min(100, limitMax));
-  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > limitMax) return { parameter: 'limit', problem: `limit must be an integer from 1 to ${limitMax}` };
+  const limitText = query.limit ?? String(Math.min(100, maxLimit));
+  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > maxLimit) return { parameter: 'limit', problem: `limit must be an integer from 1 to ${maxLimit}` };
   return { ...(status === undefined ? {} : { status: status as DeliveryStatus }), ...(after === undefined ? {} : { after: after as string }), limit: Number(limitText) };
 }

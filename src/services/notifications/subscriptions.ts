@@ -15,7 +15,7 @@ export interface NewSubscription {
 }
 
 /** Longest URL accepted; longer ones are almost always a mistake, and they are stored and logged nowhere else. */
-export const webhookUrlLengthMax = 2048;
+export const maxWebhookUrlLength = 2048;
 
 /** Why a body was refused, in the API's problem vocabulary, worded for the caller. */
 export interface SubscriptionRefusal {
@@ -46,7 +46,7 @@ export function parseNewSubscription(body: unknown, subscribableEventTypes: read
 /** An absolute http(s) URL without credentials or fragment; returns its normalised form. */
 export function validateWebhookUrl(value: unknown): { ok: true; url: string } | { ok: false; detail: string } {
   if (typeof value !== 'string' || value.trim() === '') return { ok: false, detail: 'url must be a non-empty string' };
-  if (value.length > webhookUrlLengthMax) return { ok: false, detail: `url must be at most ${webhookUrlLengthMax} characters` };
+  if (value.length > maxWebhookUrlLength) return { ok: false, detail: `url must be at most ${maxWebhookUrlLength} characters` };
   if (!URL.canParse(value)) return { ok: false, detail: 'url is not an absolute URL' };
   const url = new URL(value);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, detail: `url must use http or https, not ${url.protocol.slice(0, -1)}` };

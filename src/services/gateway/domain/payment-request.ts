@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isValidBIC, isValidIBAN } from 'ibantools';
-import { amountMinorMax, formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
+import { maxAmountMinor, formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
 import type { Party } from '../../../contracts/payment.ts';
 import { ProblemError } from '../../http/problem.ts';
 
@@ -45,7 +45,7 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
   const amount = parseDecimal(body.amount, body.currency, { positive: true });
   if (!amount.ok) {
     if (amount.failure === 'too-many-decimals') throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
-    if (amount.failure === 'out-of-range') throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(amountMinorMax, body.currency)} ${body.currency}`, '/amount');
+    if (amount.failure === 'out-of-range') throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(maxAmountMinor, body.currency)} ${body.currency}`, '/amount');
     throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
   }
   // 18 whole digits parse, but with the minor units they can exceed what the payments table

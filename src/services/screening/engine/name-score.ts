@@ -148,8 +148,8 @@ function firstOccurrence(tokens: ArrayLike<number> | undefined, position: number
  * The highest score a name could reach given the best coverages it could have and how many full
  * tokens could match: used to skip names before scoring them.
  */
-export function scoreBound(partyCoverageMax: number, listedCoverageMax: number, fullTokenMatchesMax: number): number {
-  return combine(partyCoverageMax, listedCoverageMax, fullTokenMatchesMax, fullTokenMatchesMax);
+export function scoreBound(maxPartyCoverage: number, maxListedCoverage: number, maxFullTokenMatches: number): number {
+  return combine(maxPartyCoverage, maxListedCoverage, maxFullTokenMatches, maxFullTokenMatches);
 }
 
 function combine(partyCoverage: number, listedCoverage: number, fullTokenMatches: number, strongMatches: number): number {

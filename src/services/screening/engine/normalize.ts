@@ -43,7 +43,7 @@ const spellings: [RegExp, string][] = [
 
 /** Memo of `foldSpelling` (a pure function), cleared when full. */
 const foldedSpellings = new Map<string, string>();
-const foldedSpellingsMax = 200_000;
+const maxFoldedSpellings = 200_000;
 
 /** Titles and honorifics, dropped wherever they appear. Names that are also given names (Amir, Sayed) are not here. */
 const honorifics = foldedSet([
@@ -120,7 +120,7 @@ export function foldSpelling(token: string): string {
   let folded = token;
   for (const [pattern, replacement] of spellings) folded = folded.replace(pattern, replacement);
   // Sixteen regular expressions per call add up over 25,000 list names and every screen: memoised.
-  if (foldedSpellings.size >= foldedSpellingsMax) foldedSpellings.clear();
+  if (foldedSpellings.size >= maxFoldedSpellings) foldedSpellings.clear();
   foldedSpellings.set(token, folded);
   return folded;
 }

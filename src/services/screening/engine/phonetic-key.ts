@@ -19,13 +19,13 @@ const letters: Record<string, string> = { q: 'k', c: 'k', g: 'k', z: 's', v: 'f'
 
 /** Memo of `phoneticKey` (a pure function), cleared when full. */
 const keys = new Map<string, string>();
-const keysMax = 200_000;
+const maxKeys = 200_000;
 
 export function phoneticKey(token: string): string {
   const known = keys.get(token);
   if (known !== undefined) return known;
   const key = skeleton(token);
-  if (keys.size >= keysMax) keys.clear();
+  if (keys.size >= maxKeys) keys.clear();
   keys.set(token, key);
   return key;
 }

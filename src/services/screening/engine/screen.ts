@@ -22,18 +22,18 @@ import { phoneticKey } from './phonetic-key.ts';
 import { withinEdits } from './similarity.ts';
 
 /** Party names longer than this many tokens are cut (the mask below has one bit per token). */
-const partyTokensMax = 16;
+const maxPartyTokens = 16;
 /** Set in a candidate's mask when a party token equals a rare token of it (name-score.ts: context). */
 const rareBit = 1 << 30;
 
 export function screenParty(index: ScreeningIndex, party: Party, options: ScreeningOptions = defaultScreeningOptions): ScreeningResult {
-  const tokens = dedupe(tokenizeName(party.name)).slice(0, partyTokensMax);
+  const tokens = dedupe(tokenizeName(party.name)).slice(0, maxPartyTokens);
   const empty: ScreeningResult = { band: 'LOW', score: 0, pep: false, matches: [], suppressed: [], listVersions: [...index.versions] };
   if (tokens.length === 0) return empty;
 
   const similarByToken = tokens.map((token) => index.similarTokens(token.text, token.folded));
-  const bonusMax = options.adjustments.countryMatch + options.adjustments.birthDateExact;
-  const candidates = candidateNames(index, tokens.map((token) => token.weight), similarByToken, options.thresholds.report - bonusMax);
+  const maxBonus = options.adjustments.countryMatch + options.adjustments.birthDateExact;
+  const candidates = candidateNames(index, tokens.map((token) => token.weight), similarByToken, options.thresholds.report - maxBonus);
 
   const partyWeights = tokens.map((token) => token.weight);
   // The consonant skeletons of the party tokens the lists themselves contain (see `namesake`).
@@ -74,7 +74,7 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
   const suppressed: ScreeningMatch[] = [];
   for (const [entryPosition, found] of best) {
     // Adjustments only move a name that already resembles the party; they cannot make one.
-    if (found.score < options.thresholds.report - bonusMax) continue;
+    if (found.score < options.thresholds.report - maxBonus) continue;
     const { version, entry } = index.entries[entryPosition]!;
     const name = index.names[found.name]!;
     const reasons = [tokenReason(tokens.map((token) => token.text), found.pairs, (listed) => index.vocabulary[name.tokens[listed]!]!)];

@@ -77,7 +77,7 @@ export interface ScreeningIndexOptions {
   /** Default: 0.5 % of the names, at least 50. */
   frequentTokenNames?: number;
   /** Query tokens whose similar tokens are memoised. Default 100,000. */
-  memoTokensMax?: number;
+  maxMemoTokens?: number;
   /** Tokens of at least this many letters are also found two edits away. Default 6 (as similarity.ts tolerates). */
   twoEditsMinLength?: number;
   /** Default: 0.05 % of the entries (IDF ≥ ln 2000), at least 2: 5 for OFAC SDN and UN together. */
@@ -135,7 +135,7 @@ export function buildScreeningIndex(lists: readonly LoadedList[], options: Scree
 
   const floors = options.floors ?? defaultSimilarityFloors;
   const memo = new Map<string, ReadonlyMap<number, number>>();
-  const memoTokensMax = options.memoTokensMax ?? 100_000;
+  const maxMemoTokens = options.maxMemoTokens ?? 100_000;
   const seen = new Int32Array(vocabulary.length);
   let seenGeneration = 0;
   const compare = (token: string, folded: string, id: number): number => foldedTokenSimilarity(token, folded, vocabulary[id] as string, foldedVocabulary[id] as string, floors);
@@ -156,7 +156,7 @@ export function buildScreeningIndex(lists: readonly LoadedList[], options: Scree
         if (similarity > 0) similar.set(id, similarity);
       }
     });
-    if (memo.size >= memoTokensMax) memo.clear();
+    if (memo.size >= maxMemoTokens) memo.clear();
     memo.set(token, similar);
     return similar;
   };
