@@ -109,7 +109,7 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     // Who vacuums and analyses: on PGlite, which has no autovacuum daemon, the backbone; on a
     // server, its autovacuum, and the backbone warns when that is off.
     let autovacuum: EmbeddedAutovacuum | undefined;
-    if (db.kind === 'pglite') {
+    if (!db.capabilities.autovacuumDaemon) {
       autovacuum = new EmbeddedAutovacuum({
         db,
         onRun: ({ durationMs }) => logger.debug({ durationMs: Math.round(durationMs) }, 'vacuumed and analyzed the embedded database'),

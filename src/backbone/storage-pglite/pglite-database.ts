@@ -1,5 +1,5 @@
 import { PGlite, types } from '@electric-sql/pglite';
-import type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
+import type { Database, DatabaseCapabilities, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
 import { acquireDataDirLock, releaseDataDirLock } from './data-dir-lock.ts';
 
 export interface PgliteDatabaseOptions {
@@ -28,7 +28,7 @@ const parsers = {
  *   shared by the whole process.
  */
 export class PgliteDatabase implements Database {
-  readonly kind = 'pglite' as const;
+  readonly capabilities: DatabaseCapabilities = { crossSessionAdvisoryLocks: false, autovacuumDaemon: false };
   readonly #pglite: PGlite;
   readonly #lockFile: string | undefined;
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
+import type { Database, DatabaseCapabilities, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { dataDirLockFile, releaseDataDirLock } from './data-dir-lock.ts';
 import { compactBytes, convertRowsInPlace, deserializeError, reviveBytes, type WorkerData, type WorkerReply, type WorkerRequest } from './pglite-worker-protocol.ts';
@@ -27,7 +27,7 @@ export interface PgliteWorkerDatabaseOptions {
  *   call is pending), like the in-process adapter.
  */
 export class PgliteWorkerDatabase implements Database {
-  readonly kind = 'pglite' as const;
+  readonly capabilities: DatabaseCapabilities = { crossSessionAdvisoryLocks: false, autovacuumDaemon: false };
   readonly #worker: Worker;
   readonly #lockFile: string | undefined;
   readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
+import type { Database, DatabaseCapabilities, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
 
 export interface PostgresDatabaseOptions {
   /** A libpq connection string, e.g. `postgres://postgres@127.0.0.1:5432/paystream`. */
@@ -21,7 +21,7 @@ const typeParsers = {
 
 /** The storage port on a PostgreSQL server, through a `pg` connection pool. */
 export class PostgresDatabase implements Database {
-  readonly kind = 'postgres' as const;
+  readonly capabilities: DatabaseCapabilities = { crossSessionAdvisoryLocks: true, autovacuumDaemon: true };
   readonly #pool: pg.Pool;
   readonly #options: Required<PostgresDatabaseOptions>;
   #listener: pg.Client | undefined;

@@ -20,7 +20,11 @@ export interface QueryResult<Row> {
 }
 
 export interface Database extends SqlRunner {
-  readonly kind: 'postgres' | 'pglite';
+  /**
+   * What this engine does beyond the statements both adapters share, so callers branch on a
+   * capability instead of on which adapter they were given. Fixed for the database's lifetime.
+   */
+  readonly capabilities: DatabaseCapabilities;
   /**
    * Runs `work` in one database transaction (READ COMMITTED) on one connection, committing when it
    * resolves and rolling back when it throws. Nothing `work` writes is visible to others before the
@@ -40,6 +44,22 @@ export interface Database extends SqlRunner {
    */
   session(): Promise<DatabaseSession>;
   close(): Promise<void>;
+}
+
+export interface DatabaseCapabilities {
+  /**
+   * Each `session()` is a connection of its own, so a session-level advisory lock taken on one
+   * excludes every other session, in this process and in others, until its holder releases it or
+   * its connection ends. False on PGlite: one connection serves the whole process, so every
+   * session shares its advisory locks (and no other process can open the same data directory).
+   */
+  readonly crossSessionAdvisoryLocks: boolean;
+  /**
+   * The engine has an autovacuum daemon that vacuums and analyses its tables by itself (a
+   * PostgreSQL server; whether its settings leave it on is for the owner to check and warn about).
+   * False on PGlite, which has none: whoever owns the database must vacuum it.
+   */
+  readonly autovacuumDaemon: boolean;
 }
 
 export type Unlisten = () => Promise<void>;

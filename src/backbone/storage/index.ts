@@ -1,3 +1,3 @@
-export type { Database, DatabaseSession, QueryResult, SqlRunner, Unlisten } from './database.ts';
+export type { Database, DatabaseCapabilities, DatabaseSession, QueryResult, SqlRunner, Unlisten } from './database.ts';
 export { migrate, type Migration } from './migrate.ts';
 export { tryAcquireSessionLock, type HeldSessionLock } from './session-lock.ts';

@@ -12,9 +12,9 @@ const inProcessHolders = new WeakMap<Database, Set<string>>();
  * Tries to take the named lock, which makes its holder the one active instance of something
  * (a consumer group member of the table log, the outbox relay). Within this process by a set of
  * held names per database, across processes by a PostgreSQL session-level advisory lock, which the
- * server releases when the holder's connection ends, e.g. because the process died. PGlite has one
- * session per process, so there only the in-process part applies (a second process cannot open
- * the same PGlite data directory anyway).
+ * server releases when the holder's connection ends, e.g. because the process died. An engine whose
+ * sessions share one connection (PGlite: no `crossSessionAdvisoryLocks`) needs only the in-process
+ * part (a second process cannot open the same PGlite data directory anyway).
  */
 export async function tryAcquireSessionLock(db: Database, lockName: string, livenessCheckMs: number): Promise<HeldSessionLock | undefined> {
   let held = inProcessHolders.get(db);
@@ -23,7 +23,7 @@ export async function tryAcquireSessionLock(db: Database, lockName: string, live
   held.add(lockName);
   const releaseInProcess = () => void held.delete(lockName);
 
-  if (db.kind === 'pglite') {
+  if (!db.capabilities.crossSessionAdvisoryLocks) {
     return { release: async () => releaseInProcess(), lost: new Promise<Error>(() => {}) };
   }
   let session: DatabaseSession;

@@ -21,7 +21,7 @@ export function observedDatabase(db: Database, observer: DatabaseObserver): Data
   });
   const direct = observed(db);
   return {
-    kind: db.kind,
+    capabilities: db.capabilities,
     query: direct.query,
     exec: direct.exec,
     transaction: (work) => {
