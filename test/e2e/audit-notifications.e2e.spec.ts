@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/services/audit/index.ts';
 import { signatureHeader, eventIdHeader, verifyWebhookSignature } from '../../src/services/notifications/index.ts';
-import { startReceiver, type ReceivedRequest } from '../../src/services/notifications/webhook-receiver.fixture.ts';
+import { startReceiver, type ReceivedRequest } from '../support/webhook-receiver.ts';
 import { hasKafka, hasPostgres } from '../support/engines.ts';
 import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver } from '../../src/services/notifications/webhook-receiver.fixture.ts';
+import { startReceiver } from '../support/webhook-receiver.ts';
 import { hasKafka, hasPostgres } from '../support/engines.ts';
 import { externalCreditor, startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
 

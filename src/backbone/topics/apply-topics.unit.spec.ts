@@ -4,7 +4,7 @@ import { defineTopic } from './define-topic.ts';
 import { withFailureTopics } from './failure-topics.ts';
 import { applyTopicPlan, ensureTopics } from './apply-topics.ts';
 import type { TopicSpec } from './topic-admin.ts';
-import { FakeTopicAdmin } from './topic-admin.fake.ts';
+import { FakeTopicAdmin } from '../../../test/support/fake-topic-admin.ts';
 import { planTopics } from './topic-plan.ts';
 
 const catalog: TopicSpec[] = [

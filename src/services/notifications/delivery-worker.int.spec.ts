@@ -8,7 +8,7 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from '../
 import { createNotificationsService, type NotificationsService } from './notifications-service.ts';
 import { insertDeliveries } from './deliveries.ts';
 import { insertSubscription } from './subscriptions.ts';
-import { startReceiver } from './webhook-receiver.fixture.ts';
+import { startReceiver } from '../../../test/support/webhook-receiver.ts';
 
 describeWithPostgres('delivery workers on PostgreSQL', () => {
   let database: TestDatabase;

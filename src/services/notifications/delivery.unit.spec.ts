@@ -13,7 +13,7 @@ import type { OutgoingMessage } from '../../backbone/messaging/event-bus.ts';
 import { PaymentTopics, customerFacingTopics } from '../../contracts/topics.ts';
 import { createNotificationsService, type NotificationsService } from './notifications-service.ts';
 import { verifyWebhookSignature } from './signature.ts';
-import { startReceiver } from './webhook-receiver.fixture.ts';
+import { startReceiver } from '../../../test/support/webhook-receiver.ts';
 
 /** Time that moves only when the test says so: retries are due exactly when the test advances it. */
 function fakeClock(startMs: number): Clock & { advance(ms: number): void } {

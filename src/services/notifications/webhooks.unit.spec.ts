@@ -10,7 +10,7 @@ import { PaymentTopics } from '../../contracts/topics.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
 import { problemOf, sendProblem } from '../http/problem.ts';
 import { createNotificationsService, type NotificationsService } from './notifications-service.ts';
-import { startReceiver } from './webhook-receiver.fixture.ts';
+import { startReceiver } from '../../../test/support/webhook-receiver.ts';
 
 /** A stand-in for the API's auth layer: the caller's scopes come in a test header. */
 const requireScope = (scope: string): preHandlerHookHandler => (request, reply, done) => {

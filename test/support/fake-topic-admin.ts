@@ -1,4 +1,4 @@
-import type { TopicAdmin, TopicDescription, TopicSpec } from './topic-admin.ts';
+import type { TopicAdmin, TopicDescription, TopicSpec } from '../../src/backbone/topics/topic-admin.ts';
 
 /**
  * A test double of an engine's topic administration, for the planner's unit tests: it keeps
