@@ -54,7 +54,7 @@ export default tseslint.config(
   {
     // Ports, shared backbone code and the payment services: no adapters.
     files: ['src/backbone/**/*.ts', 'src/services/**/*.ts', 'src/contracts/**/*.ts'],
-    ignores: adapterFolders.map((folder) => `src/backbone/${folder}/**`).concat(['src/**/*.spec.ts', 'src/**/*.fixture.ts', 'src/backbone/testing/**']),
+    ignores: adapterFolders.map((folder) => `src/backbone/${folder}/**`).concat(['src/**/*.spec.ts', 'src/backbone/testing/**']),
     rules: { 'no-restricted-imports': ['error', adapterImports] },
   },
   {
@@ -62,7 +62,7 @@ export default tseslint.config(
     // isEventOf): a cast of a payload or of an event compiles whatever the contract says and fails
     // at run time, so it is refused here. Tests may still build odd payloads on purpose.
     files: ['src/services/**/*.ts'],
-    ignores: ['src/**/*.spec.ts', 'src/**/*.fixture.ts'],
+    ignores: ['src/**/*.spec.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -77,7 +77,7 @@ export default tseslint.config(
     // A service imports another only through its public modules (see serviceBoundaries above);
     // tests may reach further to set up another service's tables.
     files: ['src/services/**/*.ts'],
-    ignores: ['src/**/*.spec.ts', 'src/**/*.fixture.ts'],
+    ignores: ['src/**/*.spec.ts'],
     plugins: { paystream: { rules: { 'service-boundaries': serviceBoundaries } } },
     rules: { 'paystream/service-boundaries': 'error' },
   },
