@@ -27,7 +27,7 @@ describe("lint keeps services out of each other's internals", () => {
     ["a service importing another's queries.ts", 'src/services/validation/index.ts', "import { customerAccounts } from '../ledger/queries.ts';"],
     ['a nested file importing its own service', 'src/services/screening/stage/lists.ts', "import { screenParty } from '../engine/screen.ts';"],
     ["a service importing the API's shared conventions", 'src/services/ledger/routes.ts', "import { ProblemError } from '../http/problem.ts';"],
-    ['a service importing contracts and ports', 'src/services/rtgs/submit-handler.ts', "import { buildPacs008 } from '../../contracts/iso20022/pacs008.ts';\nimport type { SqlRunner } from '../../backbone/storage/database.ts';"],
+    ['a service importing contracts and ports', 'src/services/rtgs/handlers.ts', "import { buildPacs008 } from '../../contracts/iso20022/pacs008.ts';\nimport type { SqlRunner } from '../../backbone/storage/database.ts';"],
     ['the composition root importing a service file', 'src/runtime/service-catalog.ts', "import { screeningDecisionsTable } from '../services/screening/stage/index.ts';"],
     ["a service's test setting up another's tables", 'src/services/reconciliation/reconciliation.unit.spec.ts', "import { ledgerMigrations } from '../ledger/migrations.ts';"],
   ])('allows %s', async (_case, filePath, source) => {

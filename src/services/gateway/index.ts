@@ -4,7 +4,7 @@ import { PaymentTopics, type PaymentTopic } from '../../contracts/topics.ts';
 import { gatewayMigrations } from './migrations.ts';
 import { PaymentIntake } from './intake.ts';
 import { paymentRoutes } from './routes.ts';
-import { defaultStatusByTopic, statusProjectionHandler, statusRank } from './status-projection.ts';
+import { defaultStatusByTopic, statusProjectionHandler, statusRank } from './handlers.ts';
 
 export interface GatewayServiceOptions {
   requireScope: RequireScope;
@@ -46,6 +46,6 @@ export { ApiKeys, apiKeyCacheTtlMsDefault, localOperatorKeyId, type ApiKeyView }
 export { apiKeyRoutes, maxKeyLabelLength } from './api-key-routes.ts';
 export { installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from './auth.ts';
 export { gatewayMigrations } from './migrations.ts';
-export { statusRank, defaultStatusByTopic } from './status-projection.ts';
+export { statusRank, defaultStatusByTopic } from './handlers.ts';
 export { checkPaymentRequest } from './domain/payment-request.ts';
 export { paymentsEndedBetween, paymentsByIds, type PaymentSnapshot } from './queries.ts';

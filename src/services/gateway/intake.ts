@@ -9,7 +9,7 @@ import type { CausedEvent, EventPublisher } from '../service.ts';
 import { problemOf, type Problem } from '../http/problem.ts';
 import { customerAccounts } from '../ledger/queries.ts';
 import type { CheckedPaymentRequest } from './domain/payment-request.ts';
-import { statusRank } from './status-projection.ts';
+import { statusRank } from './handlers.ts';
 
 export interface IntakeRequest {
   apiKeyId: string;

@@ -1,5 +1,5 @@
 export { createNotificationsService, notificationsServiceName, type NotificationsService, type NotificationsServiceOptions } from './notifications-service.ts';
-export { noAccountContacts, type AccountContacts } from './fan-out.ts';
+export { noAccountContacts, type AccountContacts } from './handlers.ts';
 export { JsonLinesNotificationProvider, type EmailMessage, type NotificationProvider, type SmsMessage } from './provider.ts';
 export { DeliveryWorker, webhookBody } from './delivery-worker.ts';
 export { eventIdHeader, signatureHeader, signWebhook, verifyWebhookSignature, type WebhookSignatureCheck } from './signature.ts';

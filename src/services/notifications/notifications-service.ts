@@ -5,7 +5,7 @@ import { customerEventType } from '../../contracts/customer-view.ts';
 import { BackboneError, ErrorCodes } from '../../backbone/errors.ts';
 import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/index.ts';
-import { fanOutHandler, noAccountContacts, type AccountContacts } from './fan-out.ts';
+import { fanOutHandler, noAccountContacts, type AccountContacts } from './handlers.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { JsonLinesNotificationProvider, type NotificationProvider } from './provider.ts';
 import { notificationMetrics } from './metrics.ts';

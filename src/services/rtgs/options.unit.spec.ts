@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BackboneError } from '../../backbone/errors.ts';
 import { resolveRtgsGatewayOptions, type RtgsGatewayOptions } from './options.ts';
-import { invalidElements } from './submit-handler.ts';
+import { invalidElements } from './handlers.ts';
 
 const required: RtgsGatewayOptions = { networkUrl: 'http://127.0.0.1:4100', callbackToken: 'a-token-of-16-chars!', instructingAgentBic: 'PSTRDEFFXXX', instructedAgentBic: 'RTGSDEFF' };
 

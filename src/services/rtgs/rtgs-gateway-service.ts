@@ -3,7 +3,7 @@ import { XsdValidator } from '../../contracts/iso20022/xsd-validator.ts';
 import { RtgsNetworkClient } from './network-client.ts';
 import { resolveRtgsGatewayOptions, type RtgsGatewayOptions } from './options.ts';
 import { rtgsMigrations } from './migrations.ts';
-import { createSubmitHandler } from './submit-handler.ts';
+import { createSubmitHandler } from './handlers.ts';
 import { callbackRoutes } from './callback-route.ts';
 import { RtgsStatusChaser } from './status-chaser.ts';
 import { createRtgsMetrics } from './metrics.ts';
@@ -23,7 +23,7 @@ export interface RtgsGatewayService extends PaymentService {
  * See docs/rtgs.md for the message flow.
  *
  * - consumer `rtgs-gateway` on `payments.reserved.v1`: records each submission in its batch's
- *   transaction and sends the pacs.008s once it committed (see submit-handler.ts); non-blocking
+ *   transaction and sends the pacs.008s once it committed (see handlers.ts); non-blocking
  *   retries for a batch that fails to record (the database), while other accounts' payments flow.
  * - route `POST /rtgs/v1/pacs002` for the network's callbacks (header `X-Rtgs-Callback-Token`).
  * - worker `rtgs-status-chaser` for answers that come late or never.

@@ -23,7 +23,7 @@ import type { RequireScope } from '../../http/scopes.ts';
 import type { ReadFile } from '../lists/source.ts';
 import type { StatFile } from '../store/list-watcher.ts';
 import { screeningDecisionMigrations } from './decisions-table.ts';
-import { screeningHandler } from './handler.ts';
+import { screeningHandler } from './handlers.ts';
 import { ScreeningLists } from './lists.ts';
 import { resolveScreeningStageOptions, type ScreeningStageOptions } from './options.ts';
 import { screeningRoutes } from './routes.ts';
