@@ -4,8 +4,20 @@
 import { dirname, resolve } from 'node:path';
 import tseslint from 'typescript-eslint';
 
-const adapterFolders = ['messaging-kafka', 'messaging-postgres', 'storage-postgres', 'storage-pglite', 'schema-registry-builtin', 'schema-registry-http'];
-const adapterPatterns = adapterFolders.flatMap((folder) => [`**/backbone/${folder}`, `**/backbone/${folder}/**`, `../${folder}/*`, `../../backbone/${folder}/*`]);
+const adapterFolders = [
+  'messaging-kafka',
+  'messaging-postgres',
+  'storage-postgres',
+  'storage-pglite',
+  'schema-registry-builtin',
+  'schema-registry-http',
+];
+const adapterPatterns = adapterFolders.flatMap((folder) => [
+  `**/backbone/${folder}`,
+  `**/backbone/${folder}/**`,
+  `../${folder}/*`,
+  `../../backbone/${folder}/*`,
+]);
 const adapterImports = {
   patterns: [{ group: adapterPatterns, message: 'Ports and services depend on ports only; wire adapters in src/runtime.' }],
 };
@@ -19,7 +31,10 @@ const serviceBoundaries = {
   meta: {
     type: 'problem',
     docs: { description: "Forbids importing another service's internals: only its index.ts or queries.ts." },
-    messages: { internal: "'{{source}}' is inside the {{service}} service: import its index.ts or queries.ts instead (services own their tables, ARCHITECTURE.md)." },
+    messages: {
+      internal:
+        "'{{source}}' is inside the {{service}} service: import its index.ts or queries.ts instead (services own their tables, ARCHITECTURE.md).",
+    },
     schema: [],
   },
   create(context) {
@@ -29,7 +44,8 @@ const serviceBoundaries = {
       const source = node.source?.value;
       if (typeof source !== 'string' || !source.startsWith('.')) return;
       const target = serviceOf(resolve(dirname(context.filename), source));
-      if (!target || target.service === own.service || sharedServiceFolders.has(target.service) || servicePublicModules.has(target.module)) return;
+      if (!target || target.service === own.service || sharedServiceFolders.has(target.service) || servicePublicModules.has(target.module))
+        return;
       context.report({ node: node.source, messageId: 'internal', data: { source, service: target.service } });
     };
     return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
@@ -67,8 +83,14 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...['TSAsExpression', 'TSTypeAssertion'].flatMap((cast) => [
-          { selector: `${cast} > MemberExpression.expression[property.name='payload']`, message: 'Do not cast an event payload: narrow the event by its topic (isEventOf in src/contracts/topic-payloads.ts).' },
-          { selector: `:matches(${cast} > TSTypeReference.typeAnnotation, ${cast} > .typeAnnotation TSTypeReference)[typeName.name='ConsumedEvent']`, message: 'Do not cast an event: narrow it by its topic (isEventOf in src/contracts/topic-payloads.ts).' },
+          {
+            selector: `${cast} > MemberExpression.expression[property.name='payload']`,
+            message: 'Do not cast an event payload: narrow the event by its topic (isEventOf in src/contracts/topic-payloads.ts).',
+          },
+          {
+            selector: `:matches(${cast} > TSTypeReference.typeAnnotation, ${cast} > .typeAnnotation TSTypeReference)[typeName.name='ConsumedEvent']`,
+            message: 'Do not cast an event: narrow it by its topic (isEventOf in src/contracts/topic-payloads.ts).',
+          },
         ]),
       ],
     },
@@ -88,7 +110,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: adapterFolders.map((folder) => `../${folder}/*`), message: 'Adapters stand on ports, not on other adapters.' }] },
+        {
+          patterns: [
+            { group: adapterFolders.map((folder) => `../${folder}/*`), message: 'Adapters stand on ports, not on other adapters.' },
+          ],
+        },
       ],
     },
   },
@@ -102,8 +128,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '/src/backbone/(?![\\w-]+/index\\.ts$)', message: "Examples import the backbone's public entry points only (src/backbone/<folder>/index.ts)." },
-            { group: ['**/src/services/**', '**/src/contracts/**', '**/src/runtime/**', '**/src/cli/**'], message: 'Examples stand on the backbone alone, not on the payment platform.' },
+            {
+              regex: '/src/backbone/(?![\\w-]+/index\\.ts$)',
+              message: "Examples import the backbone's public entry points only (src/backbone/<folder>/index.ts).",
+            },
+            {
+              group: ['**/src/services/**', '**/src/contracts/**', '**/src/runtime/**', '**/src/cli/**'],
+              message: 'Examples stand on the backbone alone, not on the payment platform.',
+            },
           ],
         },
       ],

@@ -11,7 +11,14 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.unit.spec.ts', 'tools/**/*.unit.spec.ts', 'test/**/*.unit.spec.ts'] } },
-      { extends: true, test: { name: 'integration', include: ['src/**/*.int.spec.ts', 'tools/**/*.int.spec.ts', 'test/**/*.int.spec.ts', 'examples/**/*.int.spec.ts'], fileParallelism: false } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['src/**/*.int.spec.ts', 'tools/**/*.int.spec.ts', 'test/**/*.int.spec.ts', 'examples/**/*.int.spec.ts'],
+          fileParallelism: false,
+        },
+      },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.spec.ts'], fileParallelism: false } },
     ],
   },

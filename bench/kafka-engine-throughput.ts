@@ -29,7 +29,17 @@ const options = { bootstrapBrokers: args.brokers.split(','), compression: args.c
 
 const admin = new KafkaTopicAdmin(options);
 const topic = `bench.throughput-${randomUUID().slice(0, 8)}.v1`;
-await admin.createTopics([{ name: topic, partitions: Number(args.partitions), replicationFactor: 1, minInsyncReplicas: 1, retentionMs: 3_600_000, cleanupPolicy: 'delete', compression: 'producer' }]);
+await admin.createTopics([
+  {
+    name: topic,
+    partitions: Number(args.partitions),
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+    compression: 'producer',
+  },
+]);
 const bus = new KafkaEventBus(options);
 const payload = Buffer.alloc(Number(args.bytes), 'x');
 try {
@@ -42,7 +52,14 @@ try {
         const from = next;
         next += batchSize;
         const count = Math.min(batchSize, total - from);
-        await bus.publish(Array.from({ length: count }, (_, i) => ({ topic, key: Buffer.from(`account-${(from + i) % 1000}`), value: payload, headers: { 'event-type': Buffer.from('bench.v1') } })));
+        await bus.publish(
+          Array.from({ length: count }, (_, i) => ({
+            topic,
+            key: Buffer.from(`account-${(from + i) % 1000}`),
+            value: payload,
+            headers: { 'event-type': Buffer.from('bench.v1') },
+          })),
+        );
       }
     }),
   );
@@ -74,7 +91,9 @@ try {
   await Promise.all(buses.slice(1).map((b) => b.close()));
 
   const rate = (ms: number) => Math.round((total / ms) * 1000).toLocaleString('en');
-  console.log(JSON.stringify({ messages: total, bytes: payload.length, batch: batchSize, concurrency, partitions: Number(args.partitions), members }));
+  console.log(
+    JSON.stringify({ messages: total, bytes: payload.length, batch: batchSize, concurrency, partitions: Number(args.partitions), members }),
+  );
   console.log(`publish: ${(publishMs / 1000).toFixed(2)} s, ${rate(publishMs)} msg/s`);
   console.log(`consume: ${(consumeMs / 1000).toFixed(2)} s, ${rate(consumeMs)} msg/s (subscribe to last record handled)`);
 } finally {

@@ -42,7 +42,11 @@ const benchmarks: Record<string, Benchmark> = {
 const [name, ...argv] = process.argv.slice(2);
 const benchmark = name === undefined ? undefined : benchmarks[name];
 if (!benchmark) {
-  console.error(`usage: npm run bench -- <benchmark> [options]\n\nbenchmarks:\n${Object.entries(benchmarks).map(([key, b]) => `  ${key.padEnd(10)} ${b.summary}`).join('\n')}`);
+  console.error(
+    `usage: npm run bench -- <benchmark> [options]\n\nbenchmarks:\n${Object.entries(benchmarks)
+      .map(([key, b]) => `  ${key.padEnd(10)} ${b.summary}`)
+      .join('\n')}`,
+  );
   process.exit(name === undefined || name === '--help' ? 0 : 2);
 }
 if (argv.includes('--help')) {

@@ -20,7 +20,7 @@ const body = Buffer.alloc(100, 1);
 
 type Workload = (db: Database, firstId: bigint) => Promise<unknown>;
 const workloads: Record<string, Workload> = {
-  'insert': async (db, firstId) => {
+  insert: async (db, firstId) => {
     for (let i = 0n; i < statements; i++) await db.query(`insert into measured values ($1, $2)`, [firstId + i, body]);
   },
   'insert, one transaction': (db, firstId) =>
@@ -51,7 +51,9 @@ for (const storage of ['memory', 'disk'] as const) {
         }
       }
       const [a, b] = rates.map(median);
-      process.stdout.write(`${storage.padEnd(6)} ${name.padEnd(24)} in-process ${a}/s  worker ${b}/s  worker overhead ${(1000 / b! - 1000 / a!).toFixed(3)} ms/statement\n`);
+      process.stdout.write(
+        `${storage.padEnd(6)} ${name.padEnd(24)} in-process ${a}/s  worker ${b}/s  worker overhead ${(1000 / b! - 1000 / a!).toFixed(3)} ms/statement\n`,
+      );
     }
   } finally {
     await Promise.all([inProcess.close(), worker.close()]);

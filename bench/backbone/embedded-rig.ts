@@ -38,8 +38,13 @@ export class EmbeddedRig implements Rig {
   static async open(settings: RigSettings, cleanup: Cleanup): Promise<EmbeddedRig> {
     const dir = await createTempDir('ps-bench-pglite-');
     cleanup.add(`removing ${dir.path}`, () => dir.remove());
-    progress(`embedded engine: PGlite ${settings.pglite === 'worker' ? 'in a worker thread' : 'on the main thread'}, data directory ${dir.path}`);
-    const db = settings.pglite === 'worker' ? await PgliteWorkerDatabase.open({ dataDir: dir.path }) : await PgliteDatabase.open({ dataDir: dir.path });
+    progress(
+      `embedded engine: PGlite ${settings.pglite === 'worker' ? 'in a worker thread' : 'on the main thread'}, data directory ${dir.path}`,
+    );
+    const db =
+      settings.pglite === 'worker'
+        ? await PgliteWorkerDatabase.open({ dataDir: dir.path })
+        : await PgliteDatabase.open({ dataDir: dir.path });
     cleanup.add('closing PGlite', () => db.close());
     const bus = await PostgresLogBus.open({ db });
     cleanup.add('closing the driver bus', () => bus.close());
@@ -48,7 +53,9 @@ export class EmbeddedRig implements Rig {
   }
 
   async createTopics(names: readonly string[]): Promise<void> {
-    const specs = names.flatMap((name) => withFailureTopics(defineTopic({ name, partitions: this.#settings.partitions }), { retryDelaysMs: [] }));
+    const specs = names.flatMap((name) =>
+      withFailureTopics(defineTopic({ name, partitions: this.#settings.partitions }), { retryDelaysMs: [] }),
+    );
     await ensureTopics(new PostgresLogTopicAdmin(this.#db), capReplication(specs, 1));
   }
 

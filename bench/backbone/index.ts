@@ -6,7 +6,15 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, integerOption, kafkaBrokersFromEnvironment, runSuffix } from '../support/environment.ts';
+import {
+  BenchUsageError,
+  Cleanup,
+  databaseServerUrlFromEnvironment,
+  databaseServerVersion,
+  integerOption,
+  kafkaBrokersFromEnvironment,
+  runSuffix,
+} from '../support/environment.ts';
 import { formatCount, progress } from '../support/progress.ts';
 import { roundMs } from '../support/latency.ts';
 import { EmbeddedRig } from './embedded-rig.ts';
@@ -84,9 +92,14 @@ async function measure(options: BackboneOptions, cleanup: Cleanup): Promise<Back
   const environment = await describeEnvironment(options);
   progress(`backbone bench, ${options.engine} engine: ${environment}`);
   if (loadavg()[0]! > cpus().length / 2) {
-    progress(`warning: the machine is busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores); other processes take CPU from the stage, the database and the broker, so the results will be lower and noisier`);
+    progress(
+      `warning: the machine is busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores); other processes take CPU from the stage, the database and the broker, so the results will be lower and noisier`,
+    );
   }
-  const rig: Rig = options.engine === 'kafka' ? await KafkaRig.open(kafkaBrokersFromEnvironment(), databaseServerUrlFromEnvironment(), options, cleanup) : await EmbeddedRig.open(options, cleanup);
+  const rig: Rig =
+    options.engine === 'kafka'
+      ? await KafkaRig.open(kafkaBrokersFromEnvironment(), databaseServerUrlFromEnvironment(), options, cleanup)
+      : await EmbeddedRig.open(options, cleanup);
   const suffix = runSuffix();
   const spec = (phase: Phase, maxBatchRecords: number): StageSpec => ({
     group: `bench-backbone-${phase}-${suffix}`,
@@ -99,11 +112,19 @@ async function measure(options: BackboneOptions, cleanup: Cleanup): Promise<Back
   let throughput: ThroughputResult | undefined;
   let latency: LatencyResult | undefined;
   let naive: ThroughputResult | undefined;
-  if (options.phases.has('throughput')) throughput = await measureThroughput(rig, 'throughput', spec('throughput', options.maxBatchRecords), options.events);
+  if (options.phases.has('throughput'))
+    throughput = await measureThroughput(rig, 'throughput', spec('throughput', options.maxBatchRecords), options.events);
   if (options.phases.has('latency')) {
     const rate = options.latencyRatePerSec ?? (throughput ? Math.round(throughput.eventsPerSec / 2) : undefined);
     if (rate === undefined) throw new BenchUsageError('the latency phase needs --latency-rate when the throughput phase is not run');
-    latency = await measureLatency(rig, 'latency', spec('latency', options.maxBatchRecords), rate, options.latencySeconds * 1000, options.warmupSeconds * 1000);
+    latency = await measureLatency(
+      rig,
+      'latency',
+      spec('latency', options.maxBatchRecords),
+      rate,
+      options.latencySeconds * 1000,
+      options.warmupSeconds * 1000,
+    );
   }
   if (options.phases.has('naive')) naive = await measureThroughput(rig, 'naive', spec('naive', 1), options.naiveEvents);
 
@@ -149,7 +170,8 @@ function parseOptions(argv: string[]): BackboneOptions {
   if (effects !== 'per-event' && effects !== 'per-batch') throw new BenchUsageError('--effects must be per-event or per-batch');
   if (pglite !== 'worker' && pglite !== 'in-process') throw new BenchUsageError('--pglite must be worker or in-process');
   const phases = new Set(values.phases.split(',').map((phase) => phase.trim()));
-  for (const phase of phases) if (!['throughput', 'latency', 'naive'].includes(phase)) throw new BenchUsageError(`unknown phase "${phase}"`);
+  for (const phase of phases)
+    if (!['throughput', 'latency', 'naive'].includes(phase)) throw new BenchUsageError(`unknown phase "${phase}"`);
   const optional = (name: string, text: string | undefined) => (text === undefined ? undefined : integerOption(name, text, 1));
   return {
     engine,
@@ -169,23 +191,45 @@ function parseOptions(argv: string[]): BackboneOptions {
   };
 }
 
-
 async function describeEnvironment(options: BackboneOptions): Promise<string> {
-  const database = options.engine === 'kafka' ? `PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}` : `PGlite (${options.pglite})`;
-  return `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${database}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`;
+  const database =
+    options.engine === 'kafka'
+      ? `PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}`
+      : `PGlite (${options.pglite})`;
+  return `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${database}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`;
 }
 
-function summary(options: BackboneOptions, environment: string, throughput?: ThroughputResult, latency?: LatencyResult, naive?: ThroughputResult): string {
+function summary(
+  options: BackboneOptions,
+  environment: string,
+  throughput?: ThroughputResult,
+  latency?: LatencyResult,
+  naive?: ThroughputResult,
+): string {
   const lines = [`backbone bench, ${options.engine} engine: ${environment}`];
-  const kafka = options.engine === 'kafka' ? `, pool ${options.poolSize}, relay batchRows ${options.relayBatchRows}, fetchMaxWaitMs ${options.fetchMaxWaitMs ?? 'default'}` : '';
+  const kafka =
+    options.engine === 'kafka'
+      ? `, pool ${options.poolSize}, relay batchRows ${options.relayBatchRows}, fetchMaxWaitMs ${options.fetchMaxWaitMs ?? 'default'}`
+      : '';
   lines.push(`  config: partitions ${options.partitions}, maxBatchRecords ${options.maxBatchRecords}, effects ${options.effects}${kafka}`);
-  if (throughput) lines.push(`  throughput: ${formatCount(throughput.eventsPerSec)} events/s (${formatCount(throughput.events)} events in ${throughput.seconds.toFixed(1)} s)`);
+  if (throughput)
+    lines.push(
+      `  throughput: ${formatCount(throughput.eventsPerSec)} events/s (${formatCount(throughput.events)} events in ${throughput.seconds.toFixed(1)} s)`,
+    );
   if (latency) {
     const l = latency.latency;
-    lines.push(`  latency at ${formatCount(latency.ratePerSec)} events/s: p50 ${l.p50Ms.toFixed(1)} ms, p90 ${l.p90Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, p99.9 ${l.p999Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms (${formatCount(l.count)} samples)`);
+    lines.push(
+      `  latency at ${formatCount(latency.ratePerSec)} events/s: p50 ${l.p50Ms.toFixed(1)} ms, p90 ${l.p90Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, p99.9 ${l.p999Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms (${formatCount(l.count)} samples)`,
+    );
   }
   if (naive) lines.push(`  naive (maxBatchRecords 1): ${formatCount(naive.eventsPerSec)} events/s (${formatCount(naive.events)} events)`);
   if (throughput && naive) lines.push(`  batched / naive: ${(throughput.eventsPerSec / naive.eventsPerSec).toFixed(1)}×`);
-  lines.push(`  load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  lines.push(
+    `  load average at the end: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   return lines.join('\n');
 }

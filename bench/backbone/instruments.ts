@@ -30,7 +30,13 @@ export class StageCounters {
 
   snapshot(): StageStats {
     const cpu = process.cpuUsage(this.#cpuAtStart);
-    return { handled: this.handled, transactions: this.transactions, relayRounds: this.relayRounds, relayPublished: this.relayPublished, cpuMs: (cpu.user + cpu.system) / 1000 };
+    return {
+      handled: this.handled,
+      transactions: this.transactions,
+      relayRounds: this.relayRounds,
+      relayPublished: this.relayPublished,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
   }
 }
 

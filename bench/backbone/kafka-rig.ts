@@ -52,7 +52,10 @@ export class KafkaRig implements Rig {
     const scratch = await createScratchDatabase(databaseServerUrl);
     cleanup.add(`dropping database ${scratch.name}`, () => scratch.drop());
     progress(`kafka engine: brokers ${brokers.join(',')}, scratch database ${scratch.name}`);
-    const kafka: KafkaEventBusOptions = { bootstrapBrokers: brokers, ...(settings.fetchMaxWaitMs === undefined ? {} : { fetchMaxWaitMs: settings.fetchMaxWaitMs }) };
+    const kafka: KafkaEventBusOptions = {
+      bootstrapBrokers: brokers,
+      ...(settings.fetchMaxWaitMs === undefined ? {} : { fetchMaxWaitMs: settings.fetchMaxWaitMs }),
+    };
     const rig = new KafkaRig(kafka, scratch.name, scratch.url, settings);
     cleanup.add('closing the driver', () => rig.close());
     await migrateStage(rig.#db);
@@ -61,7 +64,9 @@ export class KafkaRig implements Rig {
   }
 
   async createTopics(names: readonly string[]): Promise<void> {
-    const specs = names.flatMap((name) => withFailureTopics(defineTopic({ name, partitions: this.#settings.partitions }), { retryDelaysMs: [] }));
+    const specs = names.flatMap((name) =>
+      withFailureTopics(defineTopic({ name, partitions: this.#settings.partitions }), { retryDelaysMs: [] }),
+    );
     await ensureTopics(this.#admin, capReplication(specs, 1));
     this.#topics.push(...specs.map((spec) => spec.name));
   }
@@ -69,7 +74,13 @@ export class KafkaRig implements Rig {
   async startStage(spec: StageSpec): Promise<RunningStage> {
     const child = fork(stageScript, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const stage = new ChildStage(child);
-    const config: StageProcessConfig = { spec, databaseUrl: this.#databaseUrl, poolSize: this.#settings.poolSize, relayBatchRows: this.#settings.relayBatchRows, kafka: this.#kafka };
+    const config: StageProcessConfig = {
+      spec,
+      databaseUrl: this.#databaseUrl,
+      poolSize: this.#settings.poolSize,
+      relayBatchRows: this.#settings.relayBatchRows,
+      kafka: this.#kafka,
+    };
     child.send(config);
     try {
       await stage.ready;
@@ -89,7 +100,11 @@ export class KafkaRig implements Rig {
   /** The stage's process, the PostgreSQL backends serving the scratch database, this driver; the broker is in the rest. */
   async sampleCpu(): Promise<CpuSample> {
     const { rows } = await this.#db.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.#databaseName]);
-    return this.#cpu.sample({ stage: this.#stagePid === undefined ? [] : [this.#stagePid], postgres: rows.map((row) => row.pid), driver: [process.pid] });
+    return this.#cpu.sample({
+      stage: this.#stagePid === undefined ? [] : [this.#stagePid],
+      postgres: rows.map((row) => row.pid),
+      driver: [process.pid],
+    });
   }
 
   async close(): Promise<void> {
@@ -142,7 +157,8 @@ class ChildStage implements RunningStage {
       return await this.#stopped.promise;
     } finally {
       clearTimeout(timer);
-      if (this.#child.exitCode === null && this.#child.signalCode === null) await new Promise((resolve) => this.#child.once('exit', resolve));
+      if (this.#child.exitCode === null && this.#child.signalCode === null)
+        await new Promise((resolve) => this.#child.once('exit', resolve));
     }
   }
 }

@@ -62,9 +62,12 @@ export async function measureThroughput(rig: Rig, label: string, spec: StageSpec
       const nowMs = performance.now();
       if (counted !== outputs) lastChangeMs = nowMs;
       outputs = counted;
-      if (nowMs - lastChangeMs > stallTimeoutMs) throw new Error(`${label}: no progress for ${stallTimeoutMs / 1000} s at ${outputs} outputs`);
+      if (nowMs - lastChangeMs > stallTimeoutMs)
+        throw new Error(`${label}: no progress for ${stallTimeoutMs / 1000} s at ${outputs} outputs`);
       if (nowMs - report.atMs >= 2000) {
-        progress(`${label}:   ${formatCount(outputs)} / ${formatCount(events)} outputs (${formatCount(((outputs - report.outputs) * 1000) / (nowMs - report.atMs))}/s)`);
+        progress(
+          `${label}:   ${formatCount(outputs)} / ${formatCount(events)} outputs (${formatCount(((outputs - report.outputs) * 1000) / (nowMs - report.atMs))}/s)`,
+        );
         report = { atMs: nowMs, outputs };
       }
     }
@@ -74,7 +77,10 @@ export async function measureThroughput(rig: Rig, label: string, spec: StageSpec
     stats = statsBetween(statsAtStart, await stage.stop());
   }
   const effects = await rig.countEffects(spec.group);
-  if (effects !== events) throw new Error(`${label}: the stage wrote ${effects} effect rows for ${events} input events; exactly-once is broken, the run is invalid`);
+  if (effects !== events)
+    throw new Error(
+      `${label}: the stage wrote ${effects} effect rows for ${events} input events; exactly-once is broken, the run is invalid`,
+    );
   const eventsPerSec = (events * 1000) / elapsedMs;
   progress(`${label}: ${formatCount(eventsPerSec)} events/s (${formatCount(events)} events in ${(elapsedMs / 1000).toFixed(1)} s)`);
   describeStage(label, stats, events);
@@ -88,8 +94,17 @@ export async function measureThroughput(rig: Rig, label: string, spec: StageSpec
  * received − input published for each. Events published in the first `warmupMs` are left out of
  * the percentiles (JIT compilation, pools and fetch sessions warming up).
  */
-export async function measureLatency(rig: Rig, label: string, spec: StageSpec, ratePerSec: number, durationMs: number, warmupMs: number): Promise<LatencyResult> {
-  progress(`${label}: ${formatCount(ratePerSec)} events/s for ${durationMs / 1000} s (first ${warmupMs / 1000} s warm-up), maxBatchRecords ${spec.maxBatchRecords}, effects ${spec.effects}`);
+export async function measureLatency(
+  rig: Rig,
+  label: string,
+  spec: StageSpec,
+  ratePerSec: number,
+  durationMs: number,
+  warmupMs: number,
+): Promise<LatencyResult> {
+  progress(
+    `${label}: ${formatCount(ratePerSec)} events/s for ${durationMs / 1000} s (first ${warmupMs / 1000} s warm-up), maxBatchRecords ${spec.maxBatchRecords}, effects ${spec.effects}`,
+  );
   await rig.createTopics([spec.input, spec.output]);
   const stage = await rig.startStage(spec);
   const total = Math.floor((ratePerSec * durationMs) / 1000);
@@ -139,7 +154,13 @@ export async function measureLatency(rig: Rig, label: string, spec: StageSpec, r
     await reader.close();
     stats = await stage.stop();
   }
-  const result: LatencyResult = { ratePerSec, latency: samples.summary(), toStage: toStage.summary(), fromStage: fromStage.summary(), load };
+  const result: LatencyResult = {
+    ratePerSec,
+    latency: samples.summary(),
+    toStage: toStage.summary(),
+    fromStage: fromStage.summary(),
+    load,
+  };
   const { latency, toStage: before, fromStage: after } = result;
   progress(
     `${label}: ${formatCount(latency.count)} samples: p50 ${latency.p50Ms.toFixed(1)} ms, p90 ${latency.p90Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms, ` +
@@ -163,8 +184,13 @@ async function countRecords(rig: Rig, topic: string): Promise<number> {
 /** How the stage did the work: transaction size, the relay's rounds, its CPU per event. */
 function describeStage(label: string, stats: StageStats, events: number): void {
   if (stats.handled === 0) return;
-  const relay = stats.relayRounds > 0 ? `; relay: ${formatCount(stats.relayPublished)} published in ${formatCount(stats.relayRounds)} rounds (${(stats.relayPublished / stats.relayRounds).toFixed(0)} each)` : '';
-  progress(`${label}: stage: ${formatCount(stats.handled)} handled in ${formatCount(stats.transactions)} transactions (${(stats.handled / Math.max(1, stats.transactions)).toFixed(1)} events each)${relay}; stage CPU ${((stats.cpuMs * 1000) / events).toFixed(0)} µs/event`);
+  const relay =
+    stats.relayRounds > 0
+      ? `; relay: ${formatCount(stats.relayPublished)} published in ${formatCount(stats.relayRounds)} rounds (${(stats.relayPublished / stats.relayRounds).toFixed(0)} each)`
+      : '';
+  progress(
+    `${label}: stage: ${formatCount(stats.handled)} handled in ${formatCount(stats.transactions)} transactions (${(stats.handled / Math.max(1, stats.transactions)).toFixed(1)} events each)${relay}; stage CPU ${((stats.cpuMs * 1000) / events).toFixed(0)} µs/event`,
+  );
 }
 
 /**
@@ -174,7 +200,10 @@ function describeStage(label: string, stats: StageStats, events: number): void {
 function describeCpu(label: string, cpu: CpuSample, events: number, elapsedMs: number): void {
   if (events <= 0 || elapsedMs <= 0) return;
   const { 'machine (all)': machineMs = 0, ...components } = cpu;
-  const parts = Object.entries(components).map(([component, cpuMs]) => `${component} ${((cpuMs * 1000) / events).toFixed(0)} µs (${((cpuMs / elapsedMs) * 100).toFixed(0)}% of a core)`);
+  const parts = Object.entries(components).map(
+    ([component, cpuMs]) =>
+      `${component} ${((cpuMs * 1000) / events).toFixed(0)} µs (${((cpuMs / elapsedMs) * 100).toFixed(0)}% of a core)`,
+  );
   const cores = cpus().length;
   const perEventUs = (machineMs * 1000) / events;
   progress(

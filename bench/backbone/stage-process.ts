@@ -21,14 +21,18 @@ export interface StageProcessConfig {
   kafka: KafkaEventBusOptions;
 }
 
-export type StageProcessMessage = { type: 'ready' } | { type: 'stats'; stats: StageStats } | { type: 'stopped'; stats: StageStats } | { type: 'failed'; message: string };
+export type StageProcessMessage =
+  { type: 'ready' } | { type: 'stats'; stats: StageStats } | { type: 'stopped'; stats: StageStats } | { type: 'failed'; message: string };
 
-const send = (message: StageProcessMessage): Promise<void> => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+const send = (message: StageProcessMessage): Promise<void> =>
+  new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
 
 // The driver going away (it crashed, Ctrl-C) must not leave a consumer running against the broker.
 process.on('disconnect', () => process.exit(1));
 
-const config = await new Promise<StageProcessConfig>((resolve) => process.once('message', (message) => resolve(message as StageProcessConfig)));
+const config = await new Promise<StageProcessConfig>((resolve) =>
+  process.once('message', (message) => resolve(message as StageProcessConfig)),
+);
 try {
   await run(config);
 } catch (error) {

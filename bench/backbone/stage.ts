@@ -85,7 +85,11 @@ export async function migrateStage(db: Database): Promise<void> {
  * The consumer runner of the stage, wired as src/runtime/backbone.ts wires a service's: the
  * shipped runner, metrics included, blocking retries, the JSON codec.
  */
-export function createStageRunner(deps: { db: Database; bus: EventBus; outbox: Outbox }, spec: StageSpec, counters: StageCounters): ConsumerRunner {
+export function createStageRunner(
+  deps: { db: Database; bus: EventBus; outbox: Outbox },
+  spec: StageSpec,
+  counters: StageCounters,
+): ConsumerRunner {
   const effects = spec.effects === 'per-batch' ? new BatchedEffects(spec.group) : undefined;
   return new ConsumerRunner(
     {
@@ -97,7 +101,14 @@ export function createStageRunner(deps: { db: Database; bus: EventBus; outbox: O
       logger: pino({ level: 'warn' }, pino.destination(2)),
       metrics: createBackboneMetrics(createMetricsRegistry()),
     },
-    { name: spec.group, topics: [spec.input], maxBatchRecords: spec.maxBatchRecords, ...(spec.maxBatchRecords === 1 ? { maxPartitionsPerTransaction: 1 } : {}), retry: { mode: 'blocking', delaysMs: [100, 500, 1000] }, handler: stageHandler(spec.group, spec.output, counters, effects) },
+    {
+      name: spec.group,
+      topics: [spec.input],
+      maxBatchRecords: spec.maxBatchRecords,
+      ...(spec.maxBatchRecords === 1 ? { maxPartitionsPerTransaction: 1 } : {}),
+      retry: { mode: 'blocking', delaysMs: [100, 500, 1000] },
+      handler: stageHandler(spec.group, spec.output, counters, effects),
+    },
   );
 }
 
@@ -164,6 +175,13 @@ async function insertEffects(tx: SqlRunner, consumer: string, rows: readonly Eff
     `insert into bench_effects (event_id, consumer, seq, account, amount_minor, currency)
        select event_id, $1, seq, account, amount_minor, currency
          from unnest($2::text[], $3::int[], $4::text[], $5::int8[], $6::text[]) as t (event_id, seq, account, amount_minor, currency)`,
-    [consumer, rows.map((r) => r.eventId), rows.map((r) => r.input.seq), rows.map((r) => r.input.account), rows.map((r) => r.input.amountMinor.toString()), rows.map((r) => r.input.currency)],
+    [
+      consumer,
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.input.seq),
+      rows.map((r) => r.input.account),
+      rows.map((r) => r.input.amountMinor.toString()),
+      rows.map((r) => r.input.currency),
+    ],
   );
 }

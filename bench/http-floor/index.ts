@@ -49,7 +49,12 @@ export async function runHttpFloor(argv: string[]): Promise<object> {
       server.once('exit', (code) => reject(new Error(`the floor server exited (${code}) before it was ready`)));
     });
     const body = JSON.stringify({ amount: '1.00', currency: 'EUR', padding: 'x'.repeat(Math.max(0, options.bodyBytes - 40)) });
-    const send = options.client === 'http' ? httpSender(port, options.clients) : options.client === 'fetch' ? fetchSender(port) : undiciSender(port, options.clients);
+    const send =
+      options.client === 'http'
+        ? httpSender(port, options.clients)
+        : options.client === 'fetch'
+          ? fetchSender(port)
+          : undiciSender(port, options.clients);
     let completed = 0;
     let measuring = false;
     const latency = new LatencySamples();
@@ -65,7 +70,9 @@ export async function runHttpFloor(argv: string[]): Promise<object> {
         }
       }
     });
-    progress(`http-floor: ${options.client} client, ${options.clients} concurrent, ${Buffer.byteLength(body)}-byte bodies; warming up ${options.warmupSeconds} s`);
+    progress(
+      `http-floor: ${options.client} client, ${options.clients} concurrent, ${Buffer.byteLength(body)}-byte bodies; warming up ${options.warmupSeconds} s`,
+    );
     await sleep(options.warmupSeconds * 1000);
     const account = new CpuAccount();
     const components = { server: [server.pid!], client: [process.pid] };
@@ -106,7 +113,14 @@ function httpSender(port: number, maxSockets: number): (body: string) => Promise
   return (body) =>
     new Promise((resolve, reject) => {
       const request = httpRequest(
-        { host: '127.0.0.1', port, method: 'POST', path: '/exchange', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/exchange',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
         (response) => {
           response.resume();
           response.on('end', () => resolve(response.statusCode ?? 0));
@@ -140,10 +154,17 @@ function undiciSender(port: number, connections: number): (body: string) => Prom
 function parseOptions(argv: string[]): FloorOptions {
   const { values } = parseArgs({
     args: argv,
-    options: { client: { type: 'string', default: 'http' }, clients: { type: 'string', default: '64' }, 'warmup-seconds': { type: 'string', default: '10' }, seconds: { type: 'string', default: '20' }, 'body-bytes': { type: 'string', default: '300' } },
+    options: {
+      client: { type: 'string', default: 'http' },
+      clients: { type: 'string', default: '64' },
+      'warmup-seconds': { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '20' },
+      'body-bytes': { type: 'string', default: '300' },
+    },
     strict: true,
   });
-  if (values.client !== 'http' && values.client !== 'fetch' && values.client !== 'undici') throw new BenchUsageError('--client must be http, fetch or undici');
+  if (values.client !== 'http' && values.client !== 'fetch' && values.client !== 'undici')
+    throw new BenchUsageError('--client must be http, fetch or undici');
   return {
     client: values.client,
     clients: integerOption('--clients', values.clients, 1),

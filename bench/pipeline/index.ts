@@ -9,7 +9,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchUsageError, Cleanup, databaseServerUrlFromEnvironment, databaseServerVersion, integerOption, kafkaBrokersFromEnvironment } from '../support/environment.ts';
+import {
+  BenchUsageError,
+  Cleanup,
+  databaseServerUrlFromEnvironment,
+  databaseServerVersion,
+  integerOption,
+  kafkaBrokersFromEnvironment,
+} from '../support/environment.ts';
 import { formatCount, progress } from '../support/progress.ts';
 import { roundMs } from '../support/latency.ts';
 import { ApiClient, openAccounts, PaymentMaker } from './load.ts';
@@ -109,7 +116,9 @@ async function measure(options: PipelineOptions, cleanup: Cleanup): Promise<Pipe
   const environment = await describeEnvironment(options);
   progress(`pipeline bench, ${options.engine} engine: ${environment}`);
   if (loadavg()[0]! > cpus().length / 2) {
-    progress(`warning: the machine is busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores); other processes take CPU from the platform, the database and the broker, so the results will be lower and noisier`);
+    progress(
+      `warning: the machine is busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores); other processes take CPU from the platform, the database and the broker, so the results will be lower and noisier`,
+    );
   }
   const profileStartedMs = Date.now();
   const rig = await PipelineRig.open(
@@ -133,16 +142,27 @@ async function measure(options: PipelineOptions, cleanup: Cleanup): Promise<Pipe
 
   const setupStartedMs = performance.now();
   const accounts = await openAccounts(client, options.accounts, '1000000.00', 16);
-  progress(`opened and funded ${formatCount(accounts.length)} accounts in ${((performance.now() - setupStartedMs) / 1000).toFixed(1)} s; payments: 1.00 EUR each, ${Math.round(options.internalShare * 100)}% to accounts of this bank, the rest over RTGS`);
+  progress(
+    `opened and funded ${formatCount(accounts.length)} accounts in ${((performance.now() - setupStartedMs) / 1000).toFixed(1)} s; payments: 1.00 EUR each, ${Math.round(options.internalShare * 100)}% to accounts of this bank, the rest over RTGS`,
+  );
   const maker = new PaymentMaker(accounts, options.internalShare);
 
   let fixedRate: FixedRateResult | undefined;
   let throughput: ThroughputResult | undefined;
   if (options.phases.has('fixed-rate')) {
-    fixedRate = await measureFixedRate(rig, client, maker, { ratePerSec: options.ratePerSec, warmupMs: options.rateWarmupSeconds * 1000, durationMs: options.rateSeconds * 1000 });
+    fixedRate = await measureFixedRate(rig, client, maker, {
+      ratePerSec: options.ratePerSec,
+      warmupMs: options.rateWarmupSeconds * 1000,
+      durationMs: options.rateSeconds * 1000,
+    });
   }
   if (options.phases.has('throughput')) {
-    throughput = await measureThroughput(rig, client, maker, { clients: options.clients, maxInFlight: options.maxInFlight, warmupMs: options.warmupSeconds * 1000, durationMs: options.seconds * 1000 });
+    throughput = await measureThroughput(rig, client, maker, {
+      clients: options.clients,
+      maxInFlight: options.maxInFlight,
+      warmupMs: options.warmupSeconds * 1000,
+      durationMs: options.seconds * 1000,
+    });
   }
   const final = await drain(new PaymentPoller(rig), 'run', 1_000);
   const unfinished = final.total - final.terminal;
@@ -174,7 +194,8 @@ function printProfile(dir: string, sinceMs: number): void {
     .map((name) => join(dir, name))
     .filter((path) => statSync(path).mtimeMs >= sinceMs);
   if (profiles.length === 0) progress(`no CPU profile found in ${dir}`);
-  for (const path of profiles) progress(`a CPU profile of the platform: ${path} (whole run: setup, phases, drain)\n${formatProfileSummary(summarizeProfile(path))}`);
+  for (const path of profiles)
+    progress(`a CPU profile of the platform: ${path} (whole run: setup, phases, drain)\n${formatProfileSummary(summarizeProfile(path))}`);
 }
 
 function parseOptions(argv: string[]): PipelineOptions {
@@ -215,7 +236,8 @@ function parseOptions(argv: string[]): PipelineOptions {
   if (!(logLevels as readonly string[]).includes(logLevel)) throw new BenchUsageError(`--log-level must be one of ${logLevels.join(', ')}`);
   const internalShare = Number(values['internal-share']);
   if (!(internalShare >= 0 && internalShare <= 1)) throw new BenchUsageError('--internal-share must be between 0 and 1');
-  if (engine === 'embedded' && values.replicas !== '1') throw new BenchUsageError('--replicas needs --engine kafka: a PGlite database belongs to one process');
+  if (engine === 'embedded' && values.replicas !== '1')
+    throw new BenchUsageError('--replicas needs --engine kafka: a PGlite database belongs to one process');
   const rateSeconds = integerOption('--rate-seconds', values['rate-seconds'], 1);
   const rateWarmupSeconds = integerOption('--rate-warmup-seconds', values['rate-warmup-seconds'], 0);
   if (rateWarmupSeconds >= rateSeconds) throw new BenchUsageError('--rate-warmup-seconds must be shorter than --rate-seconds');
@@ -235,21 +257,36 @@ function parseOptions(argv: string[]): PipelineOptions {
     rtgsMaxBatchRecords: values['rtgs-batch'] === undefined ? undefined : integerOption('--rtgs-batch', values['rtgs-batch'], 1),
     poolSize: values.pool === undefined ? 20 : integerOption('--pool', values.pool, 2),
     logLevel: logLevel as PipelineOptions['logLevel'],
-    services: (values.services ?? '').split(',').map((name) => name.trim()).filter(Boolean),
+    services: (values.services ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
     cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     replicas: integerOption('--replicas', values.replicas, 1),
   };
 }
 
-
 async function describeEnvironment(options: PipelineOptions): Promise<string> {
-  const database = options.engine === 'kafka' ? `Kafka at ${kafkaBrokersFromEnvironment().join(',')}, PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}` : 'PGlite (worker thread), event log in its tables';
-  return `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${database}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`;
+  const database =
+    options.engine === 'kafka'
+      ? `Kafka at ${kafkaBrokersFromEnvironment().join(',')}, PostgreSQL ${await databaseServerVersion(databaseServerUrlFromEnvironment()).catch(() => '(unreachable)')}`
+      : 'PGlite (worker thread), event log in its tables';
+  return `node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${database}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`;
 }
 
-function summary(options: PipelineOptions, environment: string, fixedRate: FixedRateResult | undefined, throughput: ThroughputResult | undefined, unfinished: number): string {
+function summary(
+  options: PipelineOptions,
+  environment: string,
+  fixedRate: FixedRateResult | undefined,
+  throughput: ThroughputResult | undefined,
+  unfinished: number,
+): string {
   const lines = [`pipeline bench, ${options.engine} engine: ${environment}`];
-  lines.push(`  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (500)'}, pool ${options.poolSize}, platform processes ${options.replicas}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`);
+  lines.push(
+    `  config: ${options.accounts} accounts, ${Math.round(options.internalShare * 100)}% internal, RTGS simulator latency ${options.rtgsLatencyMs} ms, RTGS consumer batch ${options.rtgsMaxBatchRecords ?? 'default (500)'}, pool ${options.poolSize}, platform processes ${options.replicas}, platform log level ${options.logLevel}, services ${options.services.length > 0 ? options.services.join(',') : 'all'}`,
+  );
   if (fixedRate) {
     const { api, e2e } = fixedRate;
     lines.push(
@@ -258,9 +295,15 @@ function summary(options: PipelineOptions, environment: string, fixedRate: Fixed
     );
   }
   if (throughput) {
-    lines.push(`  throughput (${options.clients} clients, ≤ ${formatCount(options.maxInFlight)} unfinished): ${formatCount(throughput.paymentsPerSec)} payments/s completed over ${throughput.seconds.toFixed(1)} s (${formatCount(throughput.acceptedPerSec)}/s accepted)`);
+    lines.push(
+      `  throughput (${options.clients} clients, ≤ ${formatCount(options.maxInFlight)} unfinished): ${formatCount(throughput.paymentsPerSec)} payments/s completed over ${throughput.seconds.toFixed(1)} s (${formatCount(throughput.acceptedPerSec)}/s accepted)`,
+    );
   }
   lines.push(`  unfinished payments at the end: ${unfinished}`);
-  lines.push(`  load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  lines.push(
+    `  load average at the end: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   return lines.join('\n');
 }

@@ -36,7 +36,11 @@ export class ApiClient {
           method,
           path,
           agent: this.#agent,
-          headers: { authorization: this.#authorization, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }), ...headers },
+          headers: {
+            authorization: this.#authorization,
+            ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+            ...headers,
+          },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -79,8 +83,16 @@ export class PaymentMaker {
     const seq = this.#seq++;
     const debtor = this.#accounts[seq % this.#accounts.length]!;
     const internal = this.#internalEvery > 0 && seq % this.#internalEvery === 0;
-    const creditor = internal ? { name: 'Carol Local', account: this.#accounts[(seq + 1) % this.#accounts.length]!, agent: 'PAYSDEFFXXX', country: 'DE' } : externalCreditor;
-    const body = JSON.stringify({ amount: '1.00', currency: 'EUR', debtor: { name: 'Alice Example', account: debtor }, creditor, remittanceInformation: `bench ${seq}` });
+    const creditor = internal
+      ? { name: 'Carol Local', account: this.#accounts[(seq + 1) % this.#accounts.length]!, agent: 'PAYSDEFFXXX', country: 'DE' }
+      : externalCreditor;
+    const body = JSON.stringify({
+      amount: '1.00',
+      currency: 'EUR',
+      debtor: { name: 'Alice Example', account: debtor },
+      creditor,
+      remittanceInformation: `bench ${seq}`,
+    });
     return { body, idempotencyKey: `${this.#run}-${seq}` };
   }
 }
@@ -146,7 +158,11 @@ async function submit(client: ApiClient, maker: PaymentMaker): Promise<ApiRespon
  * Without that window the API would accept payments faster than the pipeline finishes them and
  * the backlog would grow for as long as the phase lasts: the rate measured would not be sustained.
  */
-export function closedLoop(client: ApiClient, maker: PaymentMaker, options: { clients: number; maxInFlight: number; terminalCount: () => number; measuredFromMs: number }): { tally: LoadTally; stop: () => Promise<void> } {
+export function closedLoop(
+  client: ApiClient,
+  maker: PaymentMaker,
+  options: { clients: number; maxInFlight: number; terminalCount: () => number; measuredFromMs: number },
+): { tally: LoadTally; stop: () => Promise<void> } {
   const tally = new LoadTally();
   let running = true;
   const worker = async () => {

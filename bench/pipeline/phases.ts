@@ -74,7 +74,12 @@ export class PaymentPoller {
     const [row] = await this.#rig.query<{ total: unknown; completed: unknown; terminal: unknown }>(
       `select count(*)::int8 as total, count(*) filter (where status = 'COMPLETED')::int8 as completed, count(*) filter (where status_rank >= 100)::int8 as terminal from payments`,
     );
-    this.#latest = { total: Number(row!.total), completed: Number(row!.completed), terminal: Number(row!.terminal), atMs: performance.now() };
+    this.#latest = {
+      total: Number(row!.total),
+      completed: Number(row!.completed),
+      terminal: Number(row!.terminal),
+      atMs: performance.now(),
+    };
     return this.#latest;
   }
 
@@ -96,13 +101,25 @@ export class PaymentPoller {
  * backlog reaching its steady size), completions are counted for `durationMs`. Then the load stops
  * and the backlog drains.
  */
-export async function measureThroughput(rig: PipelineRig, client: ApiClient, maker: PaymentMaker, options: { clients: number; maxInFlight: number; warmupMs: number; durationMs: number }): Promise<ThroughputResult> {
-  progress(`throughput: ${options.clients} clients, at most ${formatCount(options.maxInFlight)} unfinished payments, ${options.warmupMs / 1000} s warm-up then ${options.durationMs / 1000} s measured`);
+export async function measureThroughput(
+  rig: PipelineRig,
+  client: ApiClient,
+  maker: PaymentMaker,
+  options: { clients: number; maxInFlight: number; warmupMs: number; durationMs: number },
+): Promise<ThroughputResult> {
+  progress(
+    `throughput: ${options.clients} clients, at most ${formatCount(options.maxInFlight)} unfinished payments, ${options.warmupMs / 1000} s warm-up then ${options.durationMs / 1000} s measured`,
+  );
   const poller = new PaymentPoller(rig);
   await poller.read();
   poller.start();
   const startMs = performance.now();
-  const loop = closedLoop(client, maker, { clients: options.clients, maxInFlight: options.maxInFlight, terminalCount: () => poller.latest.terminal, measuredFromMs: startMs + options.warmupMs });
+  const loop = closedLoop(client, maker, {
+    clients: options.clients,
+    maxInFlight: options.maxInFlight,
+    terminalCount: () => poller.latest.terminal,
+    measuredFromMs: startMs + options.warmupMs,
+  });
   const reporter = reportEvery(5_000, poller, loop.tally, 'throughput');
   let at: PaymentCounts;
   let end: PaymentCounts;
@@ -124,7 +141,12 @@ export async function measureThroughput(rig: PipelineRig, client: ApiClient, mak
   }
   const seconds = (end.atMs - at.atMs) / 1000;
   const completed = end.completed - at.completed;
-  const result: ThroughputResult = { paymentsPerSec: completed / seconds, acceptedPerSec: accepted / seconds, seconds, api: loop.tally.apiLatency.summary() };
+  const result: ThroughputResult = {
+    paymentsPerSec: completed / seconds,
+    acceptedPerSec: accepted / seconds,
+    seconds,
+    api: loop.tally.apiLatency.summary(),
+  };
   progress(
     `throughput: ${formatCount(result.paymentsPerSec)} payments/s completed (${formatCount(completed)} in ${seconds.toFixed(1)} s), ${formatCount(result.acceptedPerSec)}/s accepted; ` +
       `API under closed loop: p50 ${result.api.p50Ms.toFixed(1)} ms, p99 ${result.api.p99Ms.toFixed(1)} ms`,
@@ -143,8 +165,15 @@ export async function measureThroughput(rig: PipelineRig, client: ApiClient, mak
  * start of its transaction) − `received_at` (set by the intake just before its transaction
  * commits and the 202 goes out).
  */
-export async function measureFixedRate(rig: PipelineRig, client: ApiClient, maker: PaymentMaker, options: { ratePerSec: number; warmupMs: number; durationMs: number }): Promise<FixedRateResult> {
-  progress(`fixed-rate: ${formatCount(options.ratePerSec)} payments/s for ${options.durationMs / 1000} s (first ${options.warmupMs / 1000} s warm-up)`);
+export async function measureFixedRate(
+  rig: PipelineRig,
+  client: ApiClient,
+  maker: PaymentMaker,
+  options: { ratePerSec: number; warmupMs: number; durationMs: number },
+): Promise<FixedRateResult> {
+  progress(
+    `fixed-rate: ${formatCount(options.ratePerSec)} payments/s for ${options.durationMs / 1000} s (first ${options.warmupMs / 1000} s warm-up)`,
+  );
   const poller = new PaymentPoller(rig);
   const baseline = await poller.read();
   const usageAtPhaseStart = await sampleUsage(rig);
@@ -162,11 +191,18 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
   try {
     const fallenBehind = (awaitingAnswer: number): string | undefined => {
       const unfinished = tally.accepted - (poller.latest.terminal - baseline.terminal);
-      if (awaitingAnswer > Math.max(100, options.ratePerSec * maxAnswersBehindSeconds)) return `${formatCount(awaitingAnswer)} requests await an answer, over ${maxAnswersBehindSeconds} s of the rate`;
-      if (unfinished > Math.max(500, options.ratePerSec * maxPaymentsBehindSeconds)) return `${formatCount(unfinished)} accepted payments are unfinished, over ${maxPaymentsBehindSeconds} s of the rate`;
+      if (awaitingAnswer > Math.max(100, options.ratePerSec * maxAnswersBehindSeconds))
+        return `${formatCount(awaitingAnswer)} requests await an answer, over ${maxAnswersBehindSeconds} s of the rate`;
+      if (unfinished > Math.max(500, options.ratePerSec * maxPaymentsBehindSeconds))
+        return `${formatCount(unfinished)} accepted payments are unfinished, over ${maxPaymentsBehindSeconds} s of the rate`;
       return undefined;
     };
-    load = await openLoop(client, maker, tally, { ratePerSec: options.ratePerSec, durationMs: options.durationMs, measuredFromMs, fallenBehind });
+    load = await openLoop(client, maker, tally, {
+      ratePerSec: options.ratePerSec,
+      durationMs: options.durationMs,
+      measuredFromMs,
+      fallenBehind,
+    });
     loadEndMs = performance.now();
     clearTimeout(warmupTimer);
     // Sending stopped during the warm-up (the platform fell behind at once): no request is due in
@@ -189,7 +225,8 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
   // Accepted requests of the window over the time from the window's start to the last answer.
   const achievedPerSec = (api.count * 1000) / (loadEndMs - windowFromMs);
   const completedPerSec = (end.completed - at.completed) / seconds;
-  const sustained = load.abandoned === undefined && achievedPerSec >= 0.97 * options.ratePerSec && completedPerSec >= 0.95 * options.ratePerSec;
+  const sustained =
+    load.abandoned === undefined && achievedPerSec >= 0.97 * options.ratePerSec && completedPerSec >= 0.95 * options.ratePerSec;
   describeRefusals('fixed-rate', tally);
   describeUsage('fixed-rate', usage, end.completed - at.completed, seconds * 1000);
   await drain(poller, 'fixed-rate');
@@ -198,8 +235,12 @@ export async function measureFixedRate(rig: PipelineRig, client: ApiClient, make
     `fixed-rate: asked ${formatCount(options.ratePerSec)}/s; accepted ${formatCount(achievedPerSec)}/s, completed ${formatCount(completedPerSec)}/s in the window${sustained ? '' : ' — NOT SUSTAINED: the latencies below include queueing behind a growing backlog'}; ` +
       `generator: ${formatCount(load.sent)} sent${load.abandoned ? ` (stopped early: ${load.abandoned}; ${at === baseline ? 'during the warm-up, so the figures cover the whole run' : 'figures cover the warm-up’s end to the last answer'})` : ''}, largest send lag ${load.maxSendLagMs.toFixed(1)} ms`,
   );
-  progress(`fixed-rate: API (due → 202): p50 ${api.p50Ms.toFixed(1)} ms, p90 ${api.p90Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, max ${api.maxMs.toFixed(1)} ms (${formatCount(api.count)} requests)`);
-  progress(`fixed-rate: end to end (received → COMPLETED): p50 ${e2e.p50Ms.toFixed(1)} ms, p90 ${e2e.p90Ms.toFixed(1)} ms, p99 ${e2e.p99Ms.toFixed(1)} ms, max ${e2e.maxMs.toFixed(1)} ms (${formatCount(e2e.count)} payments)`);
+  progress(
+    `fixed-rate: API (due → 202): p50 ${api.p50Ms.toFixed(1)} ms, p90 ${api.p90Ms.toFixed(1)} ms, p99 ${api.p99Ms.toFixed(1)} ms, max ${api.maxMs.toFixed(1)} ms (${formatCount(api.count)} requests)`,
+  );
+  progress(
+    `fixed-rate: end to end (received → COMPLETED): p50 ${e2e.p50Ms.toFixed(1)} ms, p90 ${e2e.p90Ms.toFixed(1)} ms, p99 ${e2e.p99Ms.toFixed(1)} ms, max ${e2e.maxMs.toFixed(1)} ms (${formatCount(e2e.count)} payments)`,
+  );
   await describeStages(rig, windowFromEpochMs, windowToEpochMs);
   return { ratePerSec: options.ratePerSec, achievedPerSec, completedPerSec, sustained, api, e2e, load };
 }
@@ -223,7 +264,9 @@ export async function drain(poller: PaymentPoller, label: string, stallMs = 30_0
     }
   }
   const unfinished = counts.total - counts.terminal;
-  progress(`${label}: drained: ${formatCount(counts.total)} payments accepted so far, ${formatCount(counts.completed)} completed, ${formatCount(counts.terminal - counts.completed)} failed or rejected, ${formatCount(unfinished)} unfinished`);
+  progress(
+    `${label}: drained: ${formatCount(counts.total)} payments accepted so far, ${formatCount(counts.completed)} completed, ${formatCount(counts.terminal - counts.completed)} failed or rejected, ${formatCount(unfinished)} unfinished`,
+  );
   return counts;
 }
 
@@ -237,7 +280,15 @@ async function endToEndLatency(rig: PipelineRig, fromEpochMs: number, toEpochMs:
     [new Date(fromEpochMs).toISOString(), new Date(toEpochMs).toISOString()],
   );
   const value = (key: string) => (row![key] === null ? Number.NaN : Number(row![key]));
-  return { count: value('n'), minMs: value('min'), p50Ms: value('p50'), p90Ms: value('p90'), p99Ms: value('p99'), p999Ms: value('p999'), maxMs: value('max') };
+  return {
+    count: value('n'),
+    minMs: value('min'),
+    p50Ms: value('p50'),
+    p90Ms: value('p90'),
+    p99Ms: value('p99'),
+    p999Ms: value('p999'),
+    maxMs: value('max'),
+  };
 }
 
 /**
@@ -255,7 +306,9 @@ async function describeStages(rig: PipelineRig, fromEpochMs: number, toEpochMs: 
     [new Date(fromEpochMs).toISOString(), new Date(toEpochMs).toISOString()],
   );
   if (rows.length === 0) return;
-  progress(`fixed-rate: event created after receipt (p50 / p99 ms): ${rows.map((row) => `${row.topic} ${Number(row.p50).toFixed(0)} / ${Number(row.p99).toFixed(0)}`).join(', ')}`);
+  progress(
+    `fixed-rate: event created after receipt (p50 / p99 ms): ${rows.map((row) => `${row.topic} ${Number(row.p50).toFixed(0)} / ${Number(row.p99).toFixed(0)}`).join(', ')}`,
+  );
 }
 
 function reportEvery(intervalMs: number, poller: PaymentPoller, tally: LoadTally, label: string): NodeJS.Timeout {
@@ -264,14 +317,18 @@ function reportEvery(intervalMs: number, poller: PaymentPoller, tally: LoadTally
     const { completed, total, terminal, atMs } = poller.latest;
     const seconds = (atMs - last.atMs) / 1000;
     if (seconds <= 0) return;
-    progress(`${label}:   ${formatCount((completed - last.completed) / seconds)} completed/s, ${formatCount((tally.accepted - last.accepted) / seconds)} accepted/s, ${formatCount(total - terminal)} unfinished`);
+    progress(
+      `${label}:   ${formatCount((completed - last.completed) / seconds)} completed/s, ${formatCount((tally.accepted - last.accepted) / seconds)} accepted/s, ${formatCount(total - terminal)} unfinished`,
+    );
     last = { atMs, completed, accepted: tally.accepted };
   }, intervalMs);
 }
 
 function describeRefusals(label: string, tally: LoadTally): void {
   if (tally.refused + tally.failed === 0) return;
-  progress(`${label}: ${formatCount(tally.refused)} requests refused, ${formatCount(tally.failed)} failed; first: ${tally.firstRefusals.join(' | ')}`);
+  progress(
+    `${label}: ${formatCount(tally.refused)} requests refused, ${formatCount(tally.failed)} failed; first: ${tally.firstRefusals.join(' | ')}`,
+  );
 }
 
 /** What the machine and the database did over a window. */
@@ -288,7 +345,11 @@ async function sampleUsage(rig: PipelineRig): Promise<Usage> {
 function usageBetween(a: Usage, b: Usage): Usage {
   const database =
     a.database && b.database
-      ? { transactions: b.database.transactions - a.database.transactions, rowsRead: b.database.rowsRead - a.database.rowsRead, rowsWritten: b.database.rowsWritten - a.database.rowsWritten }
+      ? {
+          transactions: b.database.transactions - a.database.transactions,
+          rowsRead: b.database.rowsRead - a.database.rowsRead,
+          rowsWritten: b.database.rowsWritten - a.database.rowsWritten,
+        }
       : undefined;
   return { cpu: cpuBetween(a.cpu, b.cpu), database };
 }
@@ -312,7 +373,10 @@ function describeUsage(label: string, usage: Usage, payments: number, elapsedMs:
 function describeCpu(label: string, cpu: CpuSample, payments: number, elapsedMs: number): void {
   if (payments <= 0 || elapsedMs <= 0) return;
   const { 'machine (all)': machineMs = 0, ...components } = cpu;
-  const parts = Object.entries(components).map(([component, cpuMs]) => `${component} ${((cpuMs * 1000) / payments).toFixed(0)} µs (${((cpuMs / elapsedMs) * 100).toFixed(0)}% of a core)`);
+  const parts = Object.entries(components).map(
+    ([component, cpuMs]) =>
+      `${component} ${((cpuMs * 1000) / payments).toFixed(0)} µs (${((cpuMs / elapsedMs) * 100).toFixed(0)}% of a core)`,
+  );
   const cores = cpus().length;
   const perPaymentUs = (machineMs * 1000) / payments;
   progress(

@@ -35,10 +35,15 @@ const send = (message: PlatformMessage): Promise<void> => new Promise((resolve) 
 // The driver going away (it crashed, Ctrl-C) must not leave consumers running against the broker.
 process.on('disconnect', () => process.exit(1));
 
-const { config, tuning, only } = await new Promise<PlatformProcessConfig>((resolve) => process.once('message', (message) => resolve(message as PlatformProcessConfig)));
+const { config, tuning, only } = await new Promise<PlatformProcessConfig>((resolve) =>
+  process.once('message', (message) => resolve(message as PlatformProcessConfig)),
+);
 let platform: RunningPlatform;
 try {
-  platform = await startPlatform(config, pino({ level: config.logLevel, base: { service: 'paystream-bench' } }, pino.destination(2)), { tuning, only });
+  platform = await startPlatform(config, pino({ level: config.logLevel, base: { service: 'paystream-bench' } }, pino.destination(2)), {
+    tuning,
+    only,
+  });
 } catch (error) {
   await send({ type: 'failed', message: (error as Error).stack ?? String(error) });
   process.exit(1);

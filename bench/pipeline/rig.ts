@@ -71,7 +71,15 @@ export class PipelineRig {
   readonly #stopped = Promise.withResolvers<void>();
   #nextQueryId = 1;
 
-  private constructor(parts: { urls: string[]; apiKey: string; platform: ChildProcess; replicas: ChildProcess[]; simulator: ChildProcess; admin: pg.Client | undefined; databaseName: string | undefined }) {
+  private constructor(parts: {
+    urls: string[];
+    apiKey: string;
+    platform: ChildProcess;
+    replicas: ChildProcess[];
+    simulator: ChildProcess;
+    admin: pg.Client | undefined;
+    databaseName: string | undefined;
+  }) {
     this.urls = parts.urls;
     this.apiKey = parts.apiKey;
     this.#platform = parts.platform;
@@ -98,7 +106,8 @@ export class PipelineRig {
     const suffix = randomBytes(4).toString('hex');
     const apiKey = `bench-${randomBytes(16).toString('hex')}`;
     const callbackToken = randomBytes(24).toString('base64url');
-    if (settings.replicas > 1 && settings.engine !== 'kafka') throw new Error('replicas need the Kafka engine: a PGlite database belongs to one process');
+    if (settings.replicas > 1 && settings.engine !== 'kafka')
+      throw new Error('replicas need the Kafka engine: a PGlite database belongs to one process');
     const [port, simulatorPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
     const base: Omit<PaystreamConfig, 'database' | 'eventLog'> = {
@@ -124,7 +133,12 @@ export class PipelineRig {
       const scratch = await createScratchDatabase(settings.databaseServerUrl);
       cleanup.add(`dropping database ${scratch.name}`, () => scratch.drop());
       databaseName = scratch.name;
-      config = { ...base, namespace: `bench-${suffix}`, database: { kind: 'postgres', url: scratch.url, poolSize: settings.poolSize }, eventLog: { kind: 'kafka', brokers: settings.kafkaBrokers, replicationFactor: 1 } };
+      config = {
+        ...base,
+        namespace: `bench-${suffix}`,
+        database: { kind: 'postgres', url: scratch.url, poolSize: settings.poolSize },
+        eventLog: { kind: 'kafka', brokers: settings.kafkaBrokers, replicationFactor: 1 },
+      };
       progress(`kafka engine: brokers ${settings.kafkaBrokers.join(',')}, scratch database ${scratch.name}, namespace ${config.namespace}`);
       // The driver's own connection, to find the backends serving the scratch database (their CPU).
       admin = new pg.Client({ connectionString: settings.databaseServerUrl, application_name: 'bench-driver' });
@@ -137,15 +151,25 @@ export class PipelineRig {
 
     const simulator = fork(simulatorScript, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     cleanup.add('stopping the RTGS simulator', () => stopChild(simulator, 5_000));
-    const simulatorConfig: SimulatorProcessConfig = { port: simulatorPort, callbackUrl: `${url}/rtgs/v1/pacs002`, callbackToken, latencyMs: settings.rtgsLatencyMs };
+    const simulatorConfig: SimulatorProcessConfig = {
+      port: simulatorPort,
+      callbackUrl: `${url}/rtgs/v1/pacs002`,
+      callbackToken,
+      latencyMs: settings.rtgsLatencyMs,
+    };
     simulator.send(simulatorConfig);
     const simulatorReady = await firstMessage<SimulatorMessage>(simulator, 'the RTGS simulator');
     if (simulatorReady.type === 'failed') throw new Error(`the RTGS simulator failed: ${simulatorReady.message}`);
     progress(`RTGS simulator (its own process, pid ${simulator.pid}) at ${simulatorReady.url}, latencyMs ${settings.rtgsLatencyMs}`);
 
-    const tuning: ServiceTuning = settings.rtgsMaxBatchRecords === undefined ? {} : { rtgs: { maxBatchRecords: settings.rtgsMaxBatchRecords } };
-    const startPlatform = async (platformConfig: PaystreamConfig): Promise<{ child: ChildProcess; ready: Extract<PlatformMessage, { type: 'ready' }> }> => {
-      const execArgv = settings.cpuProfileDir ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`] : process.execArgv;
+    const tuning: ServiceTuning =
+      settings.rtgsMaxBatchRecords === undefined ? {} : { rtgs: { maxBatchRecords: settings.rtgsMaxBatchRecords } };
+    const startPlatform = async (
+      platformConfig: PaystreamConfig,
+    ): Promise<{ child: ChildProcess; ready: Extract<PlatformMessage, { type: 'ready' }> }> => {
+      const execArgv = settings.cpuProfileDir
+        ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${settings.cpuProfileDir}`]
+        : process.execArgv;
       // stdout of the platform goes to our stderr: the bench's stdout belongs to the result.
       const child = fork(platformScript, [], { serialization: 'advanced', stdio: ['ignore', 2, 'inherit', 'ipc'], execArgv });
       child.send({ config: platformConfig, tuning, only: settings.services } satisfies PlatformProcessConfig);
@@ -179,10 +203,20 @@ export class PipelineRig {
       throw error;
     }
     const urls = [ready.url, ...replicas.map((replica) => replica.ready.url)];
-    const rig = new PipelineRig({ urls, apiKey, platform, replicas: replicas.map((replica) => replica.child), simulator, admin, databaseName });
+    const rig = new PipelineRig({
+      urls,
+      apiKey,
+      platform,
+      replicas: replicas.map((replica) => replica.child),
+      simulator,
+      admin,
+      databaseName,
+    });
     cleanup.add('stopping the platform', () => rig.stop());
     const pids = [platform.pid, ...replicas.map((replica) => replica.child.pid)].join(', ');
-    progress(`platform (${urls.length === 1 ? 'its own process' : `${urls.length} processes`}, pid ${pids}) at ${urls.join(', ')}${settings.cpuProfileDir ? `, profiling into ${settings.cpuProfileDir}` : ''}`);
+    progress(
+      `platform (${urls.length === 1 ? 'its own process' : `${urls.length} processes`}, pid ${pids}) at ${urls.join(', ')}${settings.cpuProfileDir ? `, profiling into ${settings.cpuProfileDir}` : ''}`,
+    );
     return rig;
   }
 
@@ -202,8 +236,17 @@ export class PipelineRig {
    * this driver (the load generator); the broker is in the rest of the machine.
    */
   async sampleCpu(): Promise<CpuSample> {
-    const backends = this.#admin ? (await this.#admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.#databaseName])).rows.map((row) => row.pid) : [];
-    const components: Record<string, number[]> = { platform: [this.#platform, ...this.#replicas].map((child) => child.pid!), ...(this.#admin ? { postgres: backends } : {}), 'rtgs simulator': [this.#simulator.pid!], 'driver (load)': [process.pid] };
+    const backends = this.#admin
+      ? (await this.#admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = $1`, [this.#databaseName])).rows.map(
+          (row) => row.pid,
+        )
+      : [];
+    const components: Record<string, number[]> = {
+      platform: [this.#platform, ...this.#replicas].map((child) => child.pid!),
+      ...(this.#admin ? { postgres: backends } : {}),
+      'rtgs simulator': [this.#simulator.pid!],
+      'driver (load)': [process.pid],
+    };
     return this.#cpu.sample(components);
   }
 
@@ -232,7 +275,8 @@ export class PipelineRig {
     const timer = setTimeout(() => this.#platform.kill('SIGKILL'), 30_000);
     try {
       await this.#stopped.promise;
-      if (this.#platform.exitCode === null && this.#platform.signalCode === null) await new Promise((resolve) => this.#platform.once('exit', resolve));
+      if (this.#platform.exitCode === null && this.#platform.signalCode === null)
+        await new Promise((resolve) => this.#platform.once('exit', resolve));
     } finally {
       clearTimeout(timer);
     }
@@ -247,7 +291,8 @@ export class PipelineRig {
 
 function firstMessage<Message>(child: ChildProcess, what: string): Promise<Message> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${what} exited before it was ready (${signal ?? `code ${code}`})`));
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what} exited before it was ready (${signal ?? `code ${code}`})`));
     child.once('exit', onExit);
     child.once('message', (message) => {
       child.off('exit', onExit);

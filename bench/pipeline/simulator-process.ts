@@ -19,11 +19,15 @@ export type SimulatorMessage = { type: 'ready'; url: string } | { type: 'failed'
 
 process.on('disconnect', () => process.exit(1));
 
-const config = await new Promise<SimulatorProcessConfig>((resolve) => process.once('message', (message) => resolve(message as SimulatorProcessConfig)));
+const config = await new Promise<SimulatorProcessConfig>((resolve) =>
+  process.once('message', (message) => resolve(message as SimulatorProcessConfig)),
+);
 try {
   const simulator = await startRtgsSimulator({ ...config, logger: pino({ level: 'warn', name: 'rtgs-simulator' }, pino.destination(2)) });
   process.send!({ type: 'ready', url: simulator.url } satisfies SimulatorMessage);
   process.once('SIGTERM', () => void simulator.close().then(() => process.exit(0)));
 } catch (error) {
-  process.send!({ type: 'failed', message: (error as Error).stack ?? String(error) } satisfies SimulatorMessage, undefined, {}, () => process.exit(1));
+  process.send!({ type: 'failed', message: (error as Error).stack ?? String(error) } satisfies SimulatorMessage, undefined, {}, () =>
+    process.exit(1),
+  );
 }

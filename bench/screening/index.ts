@@ -9,7 +9,15 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildScreeningIndex, loadListSource, screenParty, screeningOptions, standardSources, type LoadedList, type ScreeningResult } from '../../src/services/screening/index.ts';
+import {
+  buildScreeningIndex,
+  loadListSource,
+  screenParty,
+  screeningOptions,
+  standardSources,
+  type LoadedList,
+  type ScreeningResult,
+} from '../../src/services/screening/index.ts';
 import { integerOption } from '../support/environment.ts';
 import { buildNegatives, buildPositives, variantKinds, type Positive } from './labelled-set.ts';
 import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
@@ -25,7 +33,17 @@ export const usage = `usage: npm run bench -- screening [options]
 Progress goes to stderr; the last line on stdout is the result, one JSON object.`;
 
 export async function runScreening(argv: string[]): Promise<object> {
-  const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, 'per-kind': { type: 'string' }, negatives: { type: 'string' }, seed: { type: 'string' }, show: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      'per-kind': { type: 'string' },
+      negatives: { type: 'string' },
+      seed: { type: 'string' },
+      show: { type: 'string' },
+    },
+    strict: true,
+  });
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
   const dataDirectory = values.data ?? process.env.PAYSTREAM_SANCTIONS_DIR ?? resolve(repoRoot, '../shared/data/sanctions');
   const perKind = integerOption('--per-kind', values['per-kind'] ?? '400', 1);
@@ -39,17 +57,23 @@ export async function runScreening(argv: string[]): Promise<object> {
     const started = performance.now();
     const list = await loadListSource(source);
     lists.push(list);
-    log(`loaded ${list.version.listId}: ${list.version.entryCount} entries, ${list.version.nameCount} names in ${ms(started)} ms (sha256 ${list.version.sha256.slice(0, 12)}…${list.version.publishedAt ? `, published ${list.version.publishedAt}` : ''})`);
+    log(
+      `loaded ${list.version.listId}: ${list.version.entryCount} entries, ${list.version.nameCount} names in ${ms(started)} ms (sha256 ${list.version.sha256.slice(0, 12)}…${list.version.publishedAt ? `, published ${list.version.publishedAt}` : ''})`,
+    );
   }
   const indexStarted = performance.now();
   const index = buildScreeningIndex(lists);
   const loadMs = ms(loadStarted);
-  log(`index: ${index.names.length} names, ${index.vocabulary.length} distinct tokens, built in ${ms(indexStarted)} ms; load + index ${loadMs} ms`);
+  log(
+    `index: ${index.names.length} names, ${index.vocabulary.length} distinct tokens, built in ${ms(indexStarted)} ms; load + index ${loadMs} ms`,
+  );
 
   const random = seededRandom(seed);
   const positives = buildPositives(lists, perKind, random);
   const negatives = buildNegatives(lists, negativeCount, random);
-  log(`labelled set (seed ${seed}): ${positives.length} listed-name variants, ${negatives.names.length} unlisted names (${negatives.excluded.length} generated names dropped as listed, e.g. ${negatives.excluded.slice(0, 5).join('; ')})`);
+  log(
+    `labelled set (seed ${seed}): ${positives.length} listed-name variants, ${negatives.names.length} unlisted names (${negatives.excluded.length} generated names dropped as listed, e.g. ${negatives.excluded.slice(0, 5).join('; ')})`,
+  );
 
   const options = screeningOptions({ maxMatches: 50 });
   // Warm-up on names that are not in the measured set, so the timed pass measures steady state.
@@ -70,17 +94,23 @@ export async function runScreening(argv: string[]): Promise<object> {
   const recallByKind = new Map<string, { found: number; total: number }>();
   positives.forEach((positive, i) => {
     const result = results[i]!;
-    const found = result.matches.some((match) => match.list === positive.list && match.entryId === positive.entryId && match.band !== 'LOW');
+    const found = result.matches.some(
+      (match) => match.list === positive.list && match.entryId === positive.entryId && match.band !== 'LOW',
+    );
     const tally = recallByKind.get(positive.kind) ?? { found: 0, total: 0 };
     tally.total += 1;
     if (found) tally.found += 1;
     else misses.push({ positive, result });
     recallByKind.set(positive.kind, tally);
   });
-  const falsePositives = negatives.names.map((name, i) => ({ name, result: results[positives.length + i]! })).filter(({ result }) => result.band !== 'LOW');
+  const falsePositives = negatives.names
+    .map((name, i) => ({ name, result: results[positives.length + i]! }))
+    .filter(({ result }) => result.band !== 'LOW');
 
   // Recall and false-positive rate had MEDIUM started elsewhere: the trade-off the thresholds choose on.
-  const expectedScores = positives.map((positive, i) => results[i]!.matches.find((match) => match.list === positive.list && match.entryId === positive.entryId)?.score ?? 0);
+  const expectedScores = positives.map(
+    (positive, i) => results[i]!.matches.find((match) => match.list === positive.list && match.entryId === positive.entryId)?.score ?? 0,
+  );
   const negativeScores = negatives.names.map((_, i) => results[positives.length + i]!.score);
   log(`MEDIUM at   recall   false positives   (this run: ${options.thresholds.medium}; HIGH at ${options.thresholds.high})`);
   for (const threshold of [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92]) {
@@ -88,18 +118,25 @@ export async function runScreening(argv: string[]): Promise<object> {
     const falsePositiveRateAt = negativeScores.filter((score) => score >= threshold).length / negatives.names.length;
     log(`  ${threshold.toFixed(2)}      ${recallAt.toFixed(4)}   ${(falsePositiveRateAt * 100).toFixed(2)} %`);
   }
-  for (const [kind, tally] of recallByKind) log(`  ${kind.padEnd(20)} ${tally.found}/${tally.total} found (${(tally.found / tally.total * 100).toFixed(1)} %)`);
+  for (const [kind, tally] of recallByKind)
+    log(`  ${kind.padEnd(20)} ${tally.found}/${tally.total} found (${((tally.found / tally.total) * 100).toFixed(1)} %)`);
   for (const { positive, result } of misses.slice(0, show)) {
     const expected = result.matches.find((match) => match.entryId === positive.entryId);
-    log(`  miss [${positive.kind}] ${JSON.stringify(positive.query)} from ${JSON.stringify(positive.source)} (${positive.list}/${positive.entryId}): ${expected ? `scored ${expected.score} ${expected.reasons.join('; ')}` : 'not among the matches'}`);
+    log(
+      `  miss [${positive.kind}] ${JSON.stringify(positive.query)} from ${JSON.stringify(positive.source)} (${positive.list}/${positive.entryId}): ${expected ? `scored ${expected.score} ${expected.reasons.join('; ')}` : 'not among the matches'}`,
+    );
   }
   for (const { name, result } of falsePositives.slice(0, show)) {
     const top = result.matches[0]!;
-    log(`  false positive ${JSON.stringify(name)} ${result.band} ${top.score}: ${top.list}/${top.entryId} ${JSON.stringify(top.matchedName)} ${top.reasons.join('; ')}`);
+    log(
+      `  false positive ${JSON.stringify(name)} ${result.band} ${top.score}: ${top.list}/${top.entryId} ${JSON.stringify(top.matchedName)} ${top.reasons.join('; ')}`,
+    );
   }
   // Wall time is the result; CPU time says how much of it the process actually ran (a busy machine
   // shows as CPU time well under wall time).
-  log(`screened ${queries.length} names in ${Math.round(screenMs)} ms wall, ${Math.round(cpuMs)} ms CPU, on one thread (${Math.round(queries.length / (cpuMs / 1000))} names per CPU-second)`);
+  log(
+    `screened ${queries.length} names in ${Math.round(screenMs)} ms wall, ${Math.round(cpuMs)} ms CPU, on one thread (${Math.round(queries.length / (cpuMs / 1000))} names per CPU-second)`,
+  );
 
   const found = positives.length - misses.length;
   return {
@@ -113,7 +150,6 @@ export async function runScreening(argv: string[]): Promise<object> {
     seed,
   };
 }
-
 
 function ms(since: number): number {
   return Math.round(performance.now() - since);

@@ -6,7 +6,17 @@
 import { nameKey, tokenizeName, type LoadedList } from '../../src/services/screening/index.ts';
 import { givenNames, surnames } from './names.ts';
 
-export const variantKinds = ['diacritics-added', 'diacritics-removed', 'transliteration', 'cyrillic-script', 'reordered', 'middle-dropped', 'alias', 'typo-1', 'typo-2'] as const;
+export const variantKinds = [
+  'diacritics-added',
+  'diacritics-removed',
+  'transliteration',
+  'cyrillic-script',
+  'reordered',
+  'middle-dropped',
+  'alias',
+  'typo-1',
+  'typo-2',
+] as const;
 export type VariantKind = (typeof variantKinds)[number];
 
 export interface Positive {
@@ -23,7 +33,6 @@ export interface NegativeSet {
   /** Generated names dropped because a listed name contains all their tokens (they ARE listed). */
   excluded: string[];
 }
-
 
 export function buildPositives(lists: readonly LoadedList[], perKind: number, random: () => number): Positive[] {
   const pool = lists.flatMap((list) => list.entries.map((entry) => ({ list: list.version.listId, entry })));
@@ -42,10 +51,11 @@ export function buildPositives(lists: readonly LoadedList[], perKind: number, ra
         source = aliases[Math.floor(random() * aliases.length)]!.name;
         query = source;
       } else {
-        if (kind !== 'diacritics-removed' && random() < 0.3 && strongNames.length > 1) source = strongNames[1 + Math.floor(random() * (strongNames.length - 1))]!.name;
+        if (kind !== 'diacritics-removed' && random() < 0.3 && strongNames.length > 1)
+          source = strongNames[1 + Math.floor(random() * (strongNames.length - 1))]!.name;
         query = makeVariant(kind, source, random);
       }
-      if (query === undefined || query === source && kind !== 'alias') continue;
+      if (query === undefined || (query === source && kind !== 'alias')) continue;
       positives.push({ kind, query, source, list, entryId: entry.entryId });
       made += 1;
     }
@@ -60,7 +70,9 @@ export function buildPositives(lists: readonly LoadedList[], perKind: number, ra
  * so it cannot count as a false positive. Names that only *resemble* a listed one stay in.
  */
 export function buildNegatives(lists: readonly LoadedList[], count: number, random: () => number): NegativeSet {
-  const listedTokenSets = lists.flatMap((list) => list.entries.flatMap((entry) => entry.names.map((name) => new Set(tokenizeName(name.name).map((token) => token.folded)))));
+  const listedTokenSets = lists.flatMap((list) =>
+    list.entries.flatMap((entry) => entry.names.map((name) => new Set(tokenizeName(name.name).map((token) => token.folded)))),
+  );
   const byToken = new Map<string, Set<string>[]>();
   for (const set of listedTokenSets) for (const token of set) (byToken.get(token) ?? byToken.set(token, []).get(token)!).push(set);
   const isListed = (name: string): boolean => {
@@ -118,42 +130,132 @@ function makeVariant(kind: VariantKind, name: string, random: () => number): str
   }
 }
 
-const accents: Record<string, string[]> = { a: ['á', 'à', 'ä', 'â'], e: ['é', 'è', 'ë'], i: ['í', 'ï'], o: ['ó', 'ö', 'ô'], u: ['ú', 'ü'], c: ['ç'], n: ['ñ'], s: ['š', 'ş'], z: ['ž'], A: ['Á', 'Ä'], E: ['É'], O: ['Ö'], U: ['Ü'] };
+const accents: Record<string, string[]> = {
+  a: ['á', 'à', 'ä', 'â'],
+  e: ['é', 'è', 'ë'],
+  i: ['í', 'ï'],
+  o: ['ó', 'ö', 'ô'],
+  u: ['ú', 'ü'],
+  c: ['ç'],
+  n: ['ñ'],
+  s: ['š', 'ş'],
+  z: ['ž'],
+  A: ['Á', 'Ä'],
+  E: ['É'],
+  O: ['Ö'],
+  U: ['Ü'],
+};
 
 function addDiacritics(name: string, random: () => number): string | undefined {
   let changed = false;
-  const result = [...name].map((char) => {
-    const options = accents[char];
-    if (!options || random() > 0.4) return char;
-    changed = true;
-    return options[Math.floor(random() * options.length)]!;
-  }).join('');
+  const result = [...name]
+    .map((char) => {
+      const options = accents[char];
+      if (!options || random() > 0.4) return char;
+      changed = true;
+      return options[Math.floor(random() * options.length)]!;
+    })
+    .join('');
   return changed ? result : undefined;
 }
 
 /** Spellings that romanisations of the same name differ by, applied in both directions. */
 const transliterations: [RegExp, string][] = [
-  [/mohammed/gi, 'Muhammad'], [/muhammad/gi, 'Mohamed'], [/mohamed/gi, 'Mohammad'], [/mohammad/gi, 'Muhammed'],
-  [/ou/gi, 'u'], [/oo/gi, 'u'], [/ee/gi, 'i'], [/ph/gi, 'f'], [/q/gi, 'k'], [/dh/gi, 'z'], [/ss/gi, 's'], [/yu/gi, 'iu'], [/ya/gi, 'ia'],
-  [/abdul/gi, 'Abdel'], [/abdel/gi, 'Abdul'], [/hussein/gi, 'Husayn'], [/husayn/gi, 'Hussain'], [/yusuf/gi, 'Youssef'], [/ahmed/gi, 'Ahmad'],
-  [/ahmad/gi, 'Ahmed'], [/kh/gi, 'h'], [/ei/gi, 'ey'], [/ai/gi, 'ay'], [/ay/gi, 'ai'], [/j/gi, 'dj'], [/sh/gi, 'ch'], [/w/gi, 'v'], [/y/gi, 'i'],
+  [/mohammed/gi, 'Muhammad'],
+  [/muhammad/gi, 'Mohamed'],
+  [/mohamed/gi, 'Mohammad'],
+  [/mohammad/gi, 'Muhammed'],
+  [/ou/gi, 'u'],
+  [/oo/gi, 'u'],
+  [/ee/gi, 'i'],
+  [/ph/gi, 'f'],
+  [/q/gi, 'k'],
+  [/dh/gi, 'z'],
+  [/ss/gi, 's'],
+  [/yu/gi, 'iu'],
+  [/ya/gi, 'ia'],
+  [/abdul/gi, 'Abdel'],
+  [/abdel/gi, 'Abdul'],
+  [/hussein/gi, 'Husayn'],
+  [/husayn/gi, 'Hussain'],
+  [/yusuf/gi, 'Youssef'],
+  [/ahmed/gi, 'Ahmad'],
+  [/ahmad/gi, 'Ahmed'],
+  [/kh/gi, 'h'],
+  [/ei/gi, 'ey'],
+  [/ai/gi, 'ay'],
+  [/ay/gi, 'ai'],
+  [/j/gi, 'dj'],
+  [/sh/gi, 'ch'],
+  [/w/gi, 'v'],
+  [/y/gi, 'i'],
 ];
 
 /** One token of four letters or more, respelled by one rule that applies to it (romanisations differ token by token). */
 function transliterate(name: string, random: () => number): string | undefined {
   const words = name.split(/(\s+|,|-)/);
-  const candidates = words.flatMap((word, index) => (/^\p{L}{4,}$/u.test(word) ? transliterations.filter(([pattern]) => { pattern.lastIndex = 0; return pattern.test(word); }).map((rule) => ({ index, rule })) : []));
+  const candidates = words.flatMap((word, index) =>
+    /^\p{L}{4,}$/u.test(word)
+      ? transliterations
+          .filter(([pattern]) => {
+            pattern.lastIndex = 0;
+            return pattern.test(word);
+          })
+          .map((rule) => ({ index, rule }))
+      : [],
+  );
   if (candidates.length === 0) return undefined;
-  const { index, rule: [pattern, replacement] } = candidates[Math.floor(random() * candidates.length)]!;
+  const {
+    index,
+    rule: [pattern, replacement],
+  } = candidates[Math.floor(random() * candidates.length)]!;
   pattern.lastIndex = 0;
-  words[index] = words[index]!.replace(pattern, (found) => (found === found.toUpperCase() ? replacement.toUpperCase() : found[0] === found[0]!.toUpperCase() ? replacement[0]!.toUpperCase() + replacement.slice(1).toLowerCase() : replacement.toLowerCase()));
+  words[index] = words[index]!.replace(pattern, (found) =>
+    found === found.toUpperCase()
+      ? replacement.toUpperCase()
+      : found[0] === found[0]!.toUpperCase()
+        ? replacement[0]!.toUpperCase() + replacement.slice(1).toLowerCase()
+        : replacement.toLowerCase(),
+  );
   return words.join('');
 }
 
 const cyrillic: [string, string][] = [
-  ['shch', 'щ'], ['kh', 'х'], ['zh', 'ж'], ['ch', 'ч'], ['sh', 'ш'], ['ts', 'ц'], ['yu', 'ю'], ['ya', 'я'], ['yo', 'ё'],
-  ['a', 'а'], ['b', 'б'], ['v', 'в'], ['g', 'г'], ['d', 'д'], ['e', 'е'], ['z', 'з'], ['i', 'и'], ['y', 'й'], ['k', 'к'], ['l', 'л'], ['m', 'м'],
-  ['n', 'н'], ['o', 'о'], ['p', 'п'], ['r', 'р'], ['s', 'с'], ['t', 'т'], ['u', 'у'], ['f', 'ф'], ['h', 'х'], ['c', 'к'], ['q', 'к'], ['w', 'в'], ['x', 'кс'], ['j', 'дж'],
+  ['shch', 'щ'],
+  ['kh', 'х'],
+  ['zh', 'ж'],
+  ['ch', 'ч'],
+  ['sh', 'ш'],
+  ['ts', 'ц'],
+  ['yu', 'ю'],
+  ['ya', 'я'],
+  ['yo', 'ё'],
+  ['a', 'а'],
+  ['b', 'б'],
+  ['v', 'в'],
+  ['g', 'г'],
+  ['d', 'д'],
+  ['e', 'е'],
+  ['z', 'з'],
+  ['i', 'и'],
+  ['y', 'й'],
+  ['k', 'к'],
+  ['l', 'л'],
+  ['m', 'м'],
+  ['n', 'н'],
+  ['o', 'о'],
+  ['p', 'п'],
+  ['r', 'р'],
+  ['s', 'с'],
+  ['t', 'т'],
+  ['u', 'у'],
+  ['f', 'ф'],
+  ['h', 'х'],
+  ['c', 'к'],
+  ['q', 'к'],
+  ['w', 'в'],
+  ['x', 'кс'],
+  ['j', 'дж'],
 ];
 
 /** The name written in Cyrillic letters, as a Russian-language document would: the engine must read it back. */
@@ -184,9 +286,14 @@ function typo(word: string, random: () => number): string {
   const isUpper = word === word.toUpperCase();
   const newLetter = isUpper ? letter.toUpperCase() : letter;
   switch (Math.floor(random() * 4)) {
-    case 0: return word.slice(0, position) + newLetter + word.slice(position + 1);
-    case 1: return word.length > 4 ? word.slice(0, position) + word.slice(position + 1) : word.slice(0, position) + newLetter + word.slice(position + 1);
-    case 2: return word.slice(0, position) + newLetter + word.slice(position);
+    case 0:
+      return word.slice(0, position) + newLetter + word.slice(position + 1);
+    case 1:
+      return word.length > 4
+        ? word.slice(0, position) + word.slice(position + 1)
+        : word.slice(0, position) + newLetter + word.slice(position + 1);
+    case 2:
+      return word.slice(0, position) + newLetter + word.slice(position);
     default: {
       const at = Math.min(position, word.length - 2);
       return word.slice(0, at) + word[at + 1] + word[at] + word.slice(at + 2);

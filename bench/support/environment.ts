@@ -22,12 +22,16 @@ export class BenchUsageError extends Error {}
 /** A command-line option that must be a whole number of at least `min`; a `BenchUsageError` naming it otherwise. */
 export function integerOption(name: string, text: string, min: number): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw new BenchUsageError(`${name} must be an integer of at least ${min}, got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new BenchUsageError(`${name} must be an integer of at least ${min}, got "${text}"`);
   return value;
 }
 
 export function kafkaBrokersFromEnvironment(): string[] {
-  return (process.env.KAFKA_BROKERS || defaultKafkaBrokers).split(',').map((broker) => broker.trim()).filter(Boolean);
+  return (process.env.KAFKA_BROKERS || defaultKafkaBrokers)
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
 }
 
 export function databaseServerUrlFromEnvironment(): string {

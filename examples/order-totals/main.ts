@@ -10,7 +10,14 @@ import { ConsumerRunner } from '../../src/backbone/consumer/index.ts';
 import type { EventBus } from '../../src/backbone/messaging/index.ts';
 import { createLogger } from '../../src/backbone/observability/index.ts';
 import { openBackbone, pollUntil, type EngineConfig } from './backbone.ts';
-import { orderTotalsConsumer, orderTotalsMigrations, orderTotalsTopics, ordersPlacedTopic, readTotals, totalChangedTopic } from './order-totals.ts';
+import {
+  orderTotalsConsumer,
+  orderTotalsMigrations,
+  orderTotalsTopics,
+  ordersPlacedTopic,
+  readTotals,
+  totalChangedTopic,
+} from './order-totals.ts';
 import { placeOrders, sampleOrders } from './producer.ts';
 
 const usage = `usage: main.ts [--engine embedded|kafka] [--data-dir DIR] [--namespace PREFIX]
@@ -59,7 +66,9 @@ function engineConfig(): EngineConfig {
 
 function parsedArguments() {
   try {
-    return parseArgs({ options: { engine: { type: 'string', default: 'embedded' }, 'data-dir': { type: 'string' }, namespace: { type: 'string' } } }).values;
+    return parseArgs({
+      options: { engine: { type: 'string', default: 'embedded' }, 'data-dir': { type: 'string' }, namespace: { type: 'string' } },
+    }).values;
   } catch (error) {
     return refuse((error as Error).message); // an unknown or incomplete option
   }

@@ -29,18 +29,22 @@ describe('the order-totals example on the embedded engine', () => {
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-  it('projects the orders once, emits one total per order, and ignores the re-delivered copies', async () => {
-    const output = await runExample(['--engine', 'embedded', '--data-dir', dataDir], {});
-    expect(output).toContain('the totals are unchanged');
-    const db = await PgliteDatabase.open({ dataDir });
-    const bus = await PostgresLogBus.open({ db });
-    try {
-      await expectExactlyOnceEffects(db, bus);
-    } finally {
-      await bus.close();
-      await db.close();
-    }
-  }, exampleTimeoutMs + 30_000);
+  it(
+    'projects the orders once, emits one total per order, and ignores the re-delivered copies',
+    async () => {
+      const output = await runExample(['--engine', 'embedded', '--data-dir', dataDir], {});
+      expect(output).toContain('the totals are unchanged');
+      const db = await PgliteDatabase.open({ dataDir });
+      const bus = await PostgresLogBus.open({ db });
+      try {
+        await expectExactlyOnceEffects(db, bus);
+      } finally {
+        await bus.close();
+        await db.close();
+      }
+    },
+    exampleTimeoutMs + 30_000,
+  );
 });
 
 describeWithKafka('the order-totals example on Kafka and PostgreSQL', () => {
@@ -50,19 +54,26 @@ describeWithKafka('the order-totals example on Kafka and PostgreSQL', () => {
   });
   afterAll(() => database?.drop());
 
-  it('projects the orders once, emits one total per order through the relay, and ignores the re-delivered copies', async () => {
-    const namespace = uniqueName('example');
-    const output = await runExample(['--engine', 'kafka', '--namespace', namespace], { KAFKA_BROKERS: kafkaBrokers().join(','), DATABASE_URL: database.url });
-    expect(output).toContain('the totals are unchanged');
-    const db = new PostgresDatabase({ connectionString: database.url, poolSize: 2 });
-    const bus = namespacedBus(new KafkaEventBus({ bootstrapBrokers: kafkaBrokers(), clientId: 'order-totals-example-test' }), namespace);
-    try {
-      await expectExactlyOnceEffects(db, bus);
-    } finally {
-      await bus.close();
-      await db.close();
-    }
-  }, exampleTimeoutMs + 30_000);
+  it(
+    'projects the orders once, emits one total per order through the relay, and ignores the re-delivered copies',
+    async () => {
+      const namespace = uniqueName('example');
+      const output = await runExample(['--engine', 'kafka', '--namespace', namespace], {
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        DATABASE_URL: database.url,
+      });
+      expect(output).toContain('the totals are unchanged');
+      const db = new PostgresDatabase({ connectionString: database.url, poolSize: 2 });
+      const bus = namespacedBus(new KafkaEventBus({ bootstrapBrokers: kafkaBrokers(), clientId: 'order-totals-example-test' }), namespace);
+      try {
+        await expectExactlyOnceEffects(db, bus);
+      } finally {
+        await bus.close();
+        await db.close();
+      }
+    },
+    exampleTimeoutMs + 30_000,
+  );
 });
 
 /**
@@ -113,7 +124,11 @@ async function decoded(bus: EventBus, topic: string): Promise<{ eventId: string;
   return Promise.all(
     records.map(async (record) => {
       const { envelope } = envelopeFromHeaders(record.headers, record.key);
-      return { eventId: envelope.eventId, causationId: envelope.causationId, payload: await codec.decode(topic, envelope.eventType, record.value!) };
+      return {
+        eventId: envelope.eventId,
+        causationId: envelope.causationId,
+        payload: await codec.decode(topic, envelope.eventType, record.value!),
+      };
     }),
   );
 }
@@ -121,9 +136,14 @@ async function decoded(bus: EventBus, topic: string): Promise<{ eventId: string;
 /** Runs the example's main.ts with the test's Node.js; resolves with its output, rejects with its errors. */
 function runExample(args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [main, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: exampleTimeoutMs }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`the example failed (${error.message}):\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      [main, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: exampleTimeoutMs },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`the example failed (${error.message}):\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }

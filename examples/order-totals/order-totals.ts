@@ -34,7 +34,10 @@ const retryDelaysMs = [1_000, 5_000];
  * headroom (`topicDefaults.partitions`).
  */
 export function orderTotalsTopics(): TopicSpec[] {
-  return [...withFailureTopics(defineTopic({ name: ordersPlacedTopic, partitions: 3 }), { retryDelaysMs: [] }), defineTopic({ name: totalChangedTopic, partitions: 3 })];
+  return [
+    ...withFailureTopics(defineTopic({ name: ordersPlacedTopic, partitions: 3 }), { retryDelaysMs: [] }),
+    defineTopic({ name: totalChangedTopic, partitions: 3 }),
+  ];
 }
 
 /** The service owns its table; `migrate(db, 'order-totals', ...)` applies each migration once. */
@@ -70,7 +73,12 @@ export function orderTotalsConsumer(): ConsumerOptions {
       [order.customerId, order.currency, order.amountMinor],
     );
     const row = result.rows[0]!;
-    const changed: TotalChanged = { customerId: order.customerId, currency: order.currency, totalMinor: row.total_minor, orderCount: row.order_count };
+    const changed: TotalChanged = {
+      customerId: order.customerId,
+      currency: order.currency,
+      totalMinor: row.total_minor,
+      orderCount: row.order_count,
+    };
     // Published if and only if this transaction commits; its envelope names the order's event as
     // its cause and keeps the order's correlation id.
     emit({ topic: totalChangedTopic, eventType: 'customers.total-changed', key: order.customerId, payload: changed });
@@ -89,5 +97,10 @@ export async function readTotals(db: Database): Promise<TotalChanged[]> {
   const result = await db.query<{ customer_id: string; currency: string; total_minor: bigint; order_count: number }>(
     `select customer_id, currency, total_minor, order_count from order_totals order by customer_id, currency`,
   );
-  return result.rows.map((row) => ({ customerId: row.customer_id, currency: row.currency, totalMinor: row.total_minor, orderCount: row.order_count }));
+  return result.rows.map((row) => ({
+    customerId: row.customer_id,
+    currency: row.currency,
+    totalMinor: row.total_minor,
+    orderCount: row.order_count,
+  }));
 }

@@ -10,7 +10,12 @@ import { ordersPlacedTopic, type OrderPlaced } from './order-totals.ts';
 
 /** A few orders of three customers, in two currencies (amounts in minor units). */
 export function sampleOrders(): OrderPlaced[] {
-  const order = (customerId: string, currency: string, amountMinor: bigint): OrderPlaced => ({ orderId: randomUUID(), customerId, currency, amountMinor });
+  const order = (customerId: string, currency: string, amountMinor: bigint): OrderPlaced => ({
+    orderId: randomUUID(),
+    customerId,
+    currency,
+    amountMinor,
+  });
   return [
     order('customer-1', 'EUR', 1_250_50n),
     order('customer-2', 'EUR', 99_99n),
@@ -27,7 +32,10 @@ export async function placeOrders(bus: EventBus, codec: EventCodec, orders: read
   const messages: OutgoingMessage[] = [];
   for (const order of orders) {
     // Each order starts a flow of its own: its id is the correlation id every later event carries.
-    const { message } = await encoder.encode({ topic: ordersPlacedTopic, eventType: 'orders.placed', key: order.customerId, payload: order }, { correlationId: order.orderId });
+    const { message } = await encoder.encode(
+      { topic: ordersPlacedTopic, eventType: 'orders.placed', key: order.customerId, payload: order },
+      { correlationId: order.orderId },
+    );
     messages.push(message);
   }
   await bus.publish(messages);

@@ -86,5 +86,13 @@ export function classifyError(error: unknown): { code: ErrorCode; retryable: boo
 export function isTransientDatabaseError(error: unknown): boolean {
   const sqlState = (error as { code?: unknown } | null)?.code;
   if (typeof sqlState !== 'string') return false;
-  return sqlState === '40001' || sqlState === '40P01' || sqlState.startsWith('08') || sqlState === '57P01' || sqlState === '57P02' || sqlState === '57P03' || sqlState === '53300';
+  return (
+    sqlState === '40001' ||
+    sqlState === '40P01' ||
+    sqlState.startsWith('08') ||
+    sqlState === '57P01' ||
+    sqlState === '57P02' ||
+    sqlState === '57P03' ||
+    sqlState === '53300'
+  );
 }

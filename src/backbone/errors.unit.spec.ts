@@ -19,7 +19,10 @@ describe('classifyError', () => {
   });
 
   it('treats other errors, including constraint violations, as permanent handler failures', () => {
-    expect(classifyError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toMatchObject({ code: ErrorCodes.HANDLER_FAILED, retryable: false });
+    expect(classifyError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toMatchObject({
+      code: ErrorCodes.HANDLER_FAILED,
+      retryable: false,
+    });
     expect(classifyError(new TypeError('bug'))).toMatchObject({ code: ErrorCodes.HANDLER_FAILED, retryable: false });
   });
 });

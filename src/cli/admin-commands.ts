@@ -31,15 +31,29 @@ export interface CommandOutcome {
  */
 export async function auditVerifyCommand(db: Database): Promise<CommandOutcome> {
   const exists = await db.query<{ present: boolean }>(`select to_regclass('audit_chain_head') is not null as present`);
-  if (!exists.rows[0]?.present) return { stdout: [], stderr: ['no audit log in this database: paystream has not run on it (check DATABASE_URL / PAYSTREAM_DATA_DIR)'], exitCode: 1 };
+  if (!exists.rows[0]?.present)
+    return {
+      stdout: [],
+      stderr: ['no audit log in this database: paystream has not run on it (check DATABASE_URL / PAYSTREAM_DATA_DIR)'],
+      exitCode: 1,
+    };
   return describeVerification(await verifyAuditChain(db));
 }
 
 export function describeVerification(result: AuditChainVerification): CommandOutcome {
-  if (result.ok) return { stdout: [`audit chain ok: ${result.entries} entries, last sequence ${result.lastSequence}, head hash ${result.lastHash}`], stderr: [], exitCode: 0, json: result };
+  if (result.ok)
+    return {
+      stdout: [`audit chain ok: ${result.entries} entries, last sequence ${result.lastSequence}, head hash ${result.lastHash}`],
+      stderr: [],
+      exitCode: 0,
+      json: result,
+    };
   return {
     stdout: [],
-    stderr: [`audit chain BROKEN at sequence ${result.sequence} (${result.reason}): ${result.detail}`, `${result.entries} entries verified before the break`],
+    stderr: [
+      `audit chain BROKEN at sequence ${result.sequence} (${result.reason}): ${result.detail}`,
+      `${result.entries} entries verified before the break`,
+    ],
     exitCode: 1,
     json: result,
   };
@@ -50,7 +64,10 @@ export function describeVerification(result: AuditChainVerification): CommandOut
  * duplicates dropped. Returns the scopes or why they were refused.
  */
 export function parseScopes(text: string | undefined): { ok: true; scopes: Scope[] } | { ok: false; error: string } {
-  const names = (text ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = (text ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   if (names.length === 0) return { ok: false, error: `--scopes is required: one or more of ${allScopes.join(', ')}, comma-separated` };
   const unknown = names.filter((name) => !(allScopes as readonly string[]).includes(name));
   if (unknown.length > 0) return { ok: false, error: `unknown scope ${unknown.join(', ')}; scopes: ${allScopes.join(', ')}` };
@@ -65,7 +82,10 @@ const durationUnitMs = { h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as con
  * future. Returns the instant in epoch milliseconds, or why it was refused.
  */
 export function parseExpiry(text: string, nowMs: number): { ok: true; expiresAtMs: number } | { ok: false; error: string } {
-  const refused = { ok: false as const, error: `--expires must be a duration like 90d, 12h or 8w, or an ISO date like 2027-03-01 (got "${text}")` };
+  const refused = {
+    ok: false as const,
+    error: `--expires must be a duration like 90d, 12h or 8w, or an ISO date like 2027-03-01 (got "${text}")`,
+  };
   const duration = /^([1-9]\d{0,4})([hdw])$/.exec(text.trim());
   if (duration) return { ok: true, expiresAtMs: nowMs + Number(duration[1]) * durationUnitMs[duration[2] as keyof typeof durationUnitMs] };
   if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text.trim())) return refused;
@@ -87,10 +107,14 @@ export interface KeyRequest {
  * Checks `--label`, `--scopes` and `--expires` before anything is opened, so a typo costs no
  * database start. Returns the request, or the outcome to print (exit code 2, a usage error).
  */
-export function parseKeyOptions(options: { label?: string | undefined; scopes?: string | undefined; expires?: string | undefined }, nowMs: number = Date.now()): { ok: true; request: KeyRequest } | { ok: false; outcome: CommandOutcome } {
+export function parseKeyOptions(
+  options: { label?: string | undefined; scopes?: string | undefined; expires?: string | undefined },
+  nowMs: number = Date.now(),
+): { ok: true; request: KeyRequest } | { ok: false; outcome: CommandOutcome } {
   const refuse = (message: string) => ({ ok: false as const, outcome: { stdout: [], stderr: [message], exitCode: 2 as const } });
   const label = options.label?.trim() ?? '';
-  if (label === '' || label.length > maxKeyLabelLength) return refuse(`--label is required: 1 to ${maxKeyLabelLength} characters naming who or what uses the key`);
+  if (label === '' || label.length > maxKeyLabelLength)
+    return refuse(`--label is required: 1 to ${maxKeyLabelLength} characters naming who or what uses the key`);
   const scopes = parseScopes(options.scopes);
   if (!scopes.ok) return refuse(scopes.error);
   if (options.expires === undefined) return { ok: true, request: { label, scopes: scopes.scopes } };
@@ -114,7 +138,10 @@ export async function keysCreateCommand(db: Database, clock: Clock, request: Key
 export function describeCreatedKey(key: string, view: ApiKeyView): CommandOutcome {
   const expiry = view.expiresAt === null ? 'never expires' : `expires ${view.expiresAt}`;
   return {
-    stdout: [`API key ${view.keyId} created for "${view.label}" with scopes ${view.scopes.join(', ')}; it ${expiry}. It is shown this once; keep it:`, `  ${key}`],
+    stdout: [
+      `API key ${view.keyId} created for "${view.label}" with scopes ${view.scopes.join(', ')}; it ${expiry}. It is shown this once; keep it:`,
+      `  ${key}`,
+    ],
     stderr: [],
     exitCode: 0,
     json: { key, ...view },
@@ -129,7 +156,17 @@ export async function keysListCommand(db: Database, clock: Clock): Promise<Comma
 
 /** One line per key: id, state, scopes, dates, label (last: it is free text). Never a secret. */
 export function describeKeys(keys: readonly ApiKeyView[], nowMs: number): CommandOutcome {
-  const lines = keys.map((key) => [key.keyId, stateOf(key, nowMs).padEnd(7), `created ${key.createdAt}`, `expires ${key.expiresAt ?? 'never'}`, `last used ${key.lastUsedAt ?? 'never'}`, key.scopes.join(','), JSON.stringify(key.label)].join('  '));
+  const lines = keys.map((key) =>
+    [
+      key.keyId,
+      stateOf(key, nowMs).padEnd(7),
+      `created ${key.createdAt}`,
+      `expires ${key.expiresAt ?? 'never'}`,
+      `last used ${key.lastUsedAt ?? 'never'}`,
+      key.scopes.join(','),
+      JSON.stringify(key.label),
+    ].join('  '),
+  );
   return { stdout: [...lines, `${keys.length} keys`], stderr: [], exitCode: 0, json: { keys } };
 }
 
@@ -142,7 +179,12 @@ export async function keysRevokeCommand(db: Database, clock: Clock, keyId: strin
 }
 
 export function describeRevokedKey(key: ApiKeyView): CommandOutcome {
-  return { stdout: [`API key ${key.keyId} ("${key.label}") revoked at ${key.revokedAt} by ${key.revokedBy}`], stderr: [], exitCode: 0, json: key };
+  return {
+    stdout: [`API key ${key.keyId} ("${key.label}") revoked at ${key.revokedAt} by ${key.revokedBy}`],
+    stderr: [],
+    exitCode: 0,
+    json: key,
+  };
 }
 
 function stateOf(key: ApiKeyView, nowMs: number): string {

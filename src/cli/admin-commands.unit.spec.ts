@@ -14,13 +14,17 @@ describe('paystream keys create: options', () => {
   it('refuses an unknown scope, naming it and the known ones', () => {
     const parsed = parseScopes('payments:read,payments:delete');
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.error).toMatch(/unknown scope payments:delete; scopes: payments:write, payments:read, accounts:admin, ops/);
+    if (!parsed.ok)
+      expect(parsed.error).toMatch(/unknown scope payments:delete; scopes: payments:write, payments:read, accounts:admin, ops/);
   });
 
   it('refuses no scopes and no label', () => {
     expect(parseScopes(undefined).ok).toBe(false);
     expect(parseScopes(' , ').ok).toBe(false);
-    expect(parseKeyOptions({ scopes: 'ops' })).toMatchObject({ ok: false, outcome: { exitCode: 2, stderr: [expect.stringMatching(/--label is required/)] } });
+    expect(parseKeyOptions({ scopes: 'ops' })).toMatchObject({
+      ok: false,
+      outcome: { exitCode: 2, stderr: [expect.stringMatching(/--label is required/)] },
+    });
     expect(parseKeyOptions({ label: 'ci', scopes: 'ops' })).toEqual({ ok: true, request: { label: 'ci', scopes: ['ops'] } });
   });
 });
@@ -41,10 +45,28 @@ describe('paystream audit verify and keys create (PGlite)', () => {
     expect(await auditVerifyCommand(db)).toMatchObject({ exitCode: 0, stdout: [expect.stringMatching(/^audit chain ok: 0 entries/)] });
     for (let n = 1; n <= 3; n++) {
       await db.transaction((tx) =>
-        appendAuditEntry(tx, { eventId: `event-${n}`, topic: 'payments.completed.v1', eventType: 'PaymentCompleted', schemaVersion: 1, key: 'account-1', correlationId: 'flow-1', causationId: null, occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(), paymentId: `payment-${n}`, payloadJson: `{"n":${n}}` }, Date.UTC(2025, 0, 1) + n),
+        appendAuditEntry(
+          tx,
+          {
+            eventId: `event-${n}`,
+            topic: 'payments.completed.v1',
+            eventType: 'PaymentCompleted',
+            schemaVersion: 1,
+            key: 'account-1',
+            correlationId: 'flow-1',
+            causationId: null,
+            occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+            paymentId: `payment-${n}`,
+            payloadJson: `{"n":${n}}`,
+          },
+          Date.UTC(2025, 0, 1) + n,
+        ),
       );
     }
-    expect(await auditVerifyCommand(db)).toMatchObject({ exitCode: 0, stdout: [expect.stringMatching(/^audit chain ok: 3 entries, last sequence 3/)] });
+    expect(await auditVerifyCommand(db)).toMatchObject({
+      exitCode: 0,
+      stdout: [expect.stringMatching(/^audit chain ok: 3 entries, last sequence 3/)],
+    });
 
     // Someone with DDL rights turns the append-only trigger off and edits an entry.
     await db.exec(`alter table audit_log disable trigger user`);
@@ -53,7 +75,10 @@ describe('paystream audit verify and keys create (PGlite)', () => {
     const broken = await auditVerifyCommand(db);
     expect(broken.exitCode).toBe(1);
     expect(broken.stdout).toEqual([]);
-    expect(broken.stderr).toEqual([expect.stringMatching(/^audit chain BROKEN at sequence 2 \(hash-mismatch\)/), '1 entries verified before the break']);
+    expect(broken.stderr).toEqual([
+      expect.stringMatching(/^audit chain BROKEN at sequence 2 \(hash-mismatch\)/),
+      '1 entries verified before the break',
+    ]);
   });
 
   it('creates a key that is printed once and verifies with exactly its scopes', async () => {
@@ -79,6 +104,7 @@ describe('paystream keys create --expires', () => {
 
   it('refuses the past, a date without its offset and anything else', () => {
     expect(parseExpiry('2026-02-01', nowMs)).toMatchObject({ ok: false, error: expect.stringMatching(/in the past/) });
-    for (const text of ['90', '0d', '3 months', '2026-06-01T09:00', 'tomorrow', '2026-13-45']) expect(parseExpiry(text, nowMs).ok, text).toBe(false);
+    for (const text of ['90', '0d', '3 months', '2026-06-01T09:00', 'tomorrow', '2026-13-45'])
+      expect(parseExpiry(text, nowMs).ok, text).toBe(false);
   });
 });

@@ -13,12 +13,23 @@ import { CliError } from './cli-error.ts';
  * The backbone's own warnings (autovacuum off on the server...) are the platform's to log: the
  * command logs errors only, on stderr, unless `debug`.
  */
-export async function withLocalBackbone<T>(config: PaystreamConfig, options: { instead: string; debug: boolean }, work: (backbone: Backbone) => Promise<T>): Promise<T> {
+export async function withLocalBackbone<T>(
+  config: PaystreamConfig,
+  options: { instead: string; debug: boolean },
+  work: (backbone: Backbone) => Promise<T>,
+): Promise<T> {
   if (config.database.kind === 'pglite') {
     const holder = lockHolder(config.database.dataDir);
-    if (holder !== undefined) throw new CliError(`paystream (process ${holder}) is running on the embedded database ${config.database.dataDir}: ${options.instead}`);
+    if (holder !== undefined)
+      throw new CliError(
+        `paystream (process ${holder}) is running on the embedded database ${config.database.dataDir}: ${options.instead}`,
+      );
   }
-  const logger = createLogger({ level: options.debug ? 'debug' : 'error', service: 'paystream-cli', destination: pino.destination({ dest: 2, sync: true }) });
+  const logger = createLogger({
+    level: options.debug ? 'debug' : 'error',
+    service: 'paystream-cli',
+    destination: pino.destination({ dest: 2, sync: true }),
+  });
   const backbone = await openBackbone(config, logger);
   try {
     return await work(backbone);

@@ -18,7 +18,17 @@ import type { DeadLetterFilter } from '../backbone/dead-letter/dead-letter-repla
 import { allScopes } from '../services/http/scopes.ts';
 import { serviceNames } from '../runtime/service-catalog.ts';
 import type { ApiKeyView } from '../services/gateway/index.ts';
-import { auditVerifyCommand, describeCreatedKey, describeKeys, describeRevokedKey, keysCreateCommand, keysListCommand, keysRevokeCommand, parseKeyOptions, type CommandOutcome } from './admin-commands.ts';
+import {
+  auditVerifyCommand,
+  describeCreatedKey,
+  describeKeys,
+  describeRevokedKey,
+  keysCreateCommand,
+  keysListCommand,
+  keysRevokeCommand,
+  parseKeyOptions,
+  type CommandOutcome,
+} from './admin-commands.ts';
 import { callApi, type ApiTarget } from './api-client.ts';
 import { CliError } from './cli-error.ts';
 import { withLocalBackbone } from './local-backbone.ts';
@@ -34,7 +44,9 @@ export interface CliIo {
 /** Exit codes: 0 done, 1 failed, 2 usage error, 3 reconciliation found breaks. */
 export const ExitCodes = { ok: 0, failed: 1, usage: 2, breaks: 3 } as const;
 
-export const packageVersion: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const packageVersion: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 interface GlobalOptions {
   json?: boolean;
@@ -92,7 +104,8 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 reconciliation found breaks.`,
   const emit = (command: Command, outcome: CommandOutcome) => {
     const { json } = command.optsWithGlobals<GlobalOptions>();
     if (json) {
-      if (outcome.json !== undefined) io.out(JSON.stringify(outcome.json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
+      if (outcome.json !== undefined)
+        io.out(JSON.stringify(outcome.json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)));
     } else {
       for (const line of outcome.stdout) io.out(line);
     }
@@ -117,7 +130,12 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 reconciliation found breaks.`,
     .description('walk the audit chain on the database; exit 1 at the first break')
     .action(async (_options: unknown, command: Command) => {
       const { config, debug } = context(command);
-      emit(command, await withLocalBackbone(config, { instead: 'stop it first (SIGTERM), then verify', debug }, (backbone) => auditVerifyCommand(backbone.db)));
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: 'stop it first (SIGTERM), then verify', debug }, (backbone) =>
+          auditVerifyCommand(backbone.db),
+        ),
+      );
     });
   addKeyCommands(program, context, emit);
 
@@ -128,10 +146,17 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 reconciliation found breaks.`,
     .action(async (options: { date: string }, command: Command) => {
       const target = apiTarget(context(command).globals, context(command).config, 'ops');
       io.err(`reconciling ${options.date} on ${target.url}…`);
-      const report = (await callApi(target, 'POST', `/v1/reconciliation/${encodeURIComponent(options.date)}/runs`)) as { clean: boolean; breaks?: { kind: string; paymentId?: string; uetr?: string; detail: string }[]; counts?: unknown };
+      const report = (await callApi(target, 'POST', `/v1/reconciliation/${encodeURIComponent(options.date)}/runs`)) as {
+        clean: boolean;
+        breaks?: { kind: string; paymentId?: string; uetr?: string; detail: string }[];
+        counts?: unknown;
+      };
       const breaks = report.breaks ?? [];
       emit(command, {
-        stdout: [`reconciliation of ${options.date}: ${report.clean ? 'clean' : `${breaks.length} breaks`} ${JSON.stringify(report.counts)}`, ...breaks.map((item) => `  ${item.kind} payment=${item.paymentId ?? '-'} uetr=${item.uetr ?? '-'}: ${item.detail}`)],
+        stdout: [
+          `reconciliation of ${options.date}: ${report.clean ? 'clean' : `${breaks.length} breaks`} ${JSON.stringify(report.counts)}`,
+          ...breaks.map((item) => `  ${item.kind} payment=${item.paymentId ?? '-'} uetr=${item.uetr ?? '-'}: ${item.detail}`),
+        ],
         stderr: [],
         exitCode: report.clean ? ExitCodes.ok : ExitCodes.breaks,
         json: report,
@@ -144,7 +169,7 @@ type Context = (command: Command) => { globals: GlobalOptions; config: Paystream
 type Emit = (command: Command, outcome: CommandOutcome) => void;
 
 function addTopicCommands(program: Command, context: Context, emit: Emit): void {
-  const topics = program.command('topics').description('the declared Kafka topics (or the embedded log\'s)');
+  const topics = program.command('topics').description("the declared Kafka topics (or the embedded log's)");
   for (const [name, description] of [
     ['plan', 'show what applying the declared topics would change'],
     ['apply', 'create / alter the declared topics (idempotent)'],
@@ -169,7 +194,9 @@ function addTopicCommands(program: Command, context: Context, emit: Emit): void 
 }
 
 function addDeadLetterCommands(program: Command, context: Context, emit: Emit, io: CliIo): void {
-  const dlq = program.command('dlq').description('dead letters: through the running platform with --key / PAYSTREAM_API_KEY (scope ops), else on the database');
+  const dlq = program
+    .command('dlq')
+    .description('dead letters: through the running platform with --key / PAYSTREAM_API_KEY (scope ops), else on the database');
   const filterOptions = (command: Command) =>
     command
       .requiredOption('--topic <topic>', 'the topic the letters were consumed from')
@@ -179,7 +206,15 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
       .option('--from <ISO>', 'failed at or after this instant', isoInstant)
       .option('--to <ISO>', 'failed before this instant', isoInstant)
       .option('--include-replayed', 'also the letters already replayed');
-  type FilterOptions = { topic: string; consumer: string; messageKey?: string; code?: string; from?: number; to?: number; includeReplayed?: boolean };
+  type FilterOptions = {
+    topic: string;
+    consumer: string;
+    messageKey?: string;
+    code?: string;
+    from?: number;
+    to?: number;
+    includeReplayed?: boolean;
+  };
   const filterOf = (options: FilterOptions): DeadLetterFilter => ({
     topic: options.topic,
     consumer: options.consumer,
@@ -201,29 +236,50 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
     ...(filter.failedBeforeMs !== undefined && { to: new Date(filter.failedBeforeMs).toISOString() }),
     includeReplayed: filter.includeReplayed === true,
   });
-  const listed = (letters: readonly unknown[]): CommandOutcome => ({ stdout: [...letters.map(asJson), `${letters.length} dead letters`], stderr: [], exitCode: 0, json: { deadLetters: letters } });
-  const replayed = (result: { replayId?: string | null | undefined; dryRun: boolean; letters: readonly unknown[] }, consumer: string): CommandOutcome => ({
-    stdout: [`${result.dryRun ? 'would replay' : `replayed (replay ${result.replayId})`} ${result.letters.length} dead letters to ${consumer}`],
+  const listed = (letters: readonly unknown[]): CommandOutcome => ({
+    stdout: [...letters.map(asJson), `${letters.length} dead letters`],
+    stderr: [],
+    exitCode: 0,
+    json: { deadLetters: letters },
+  });
+  const replayed = (
+    result: { replayId?: string | null | undefined; dryRun: boolean; letters: readonly unknown[] },
+    consumer: string,
+  ): CommandOutcome => ({
+    stdout: [
+      `${result.dryRun ? 'would replay' : `replayed (replay ${result.replayId})`} ${result.letters.length} dead letters to ${consumer}`,
+    ],
     stderr: [],
     exitCode: 0,
     json: result,
   });
 
-  filterOptions(dlq.command('list').description('list dead letters, one JSON line each')).action(async (options: FilterOptions, command: Command) => {
-    const { globals, config, debug } = context(command);
-    const filter = filterOf(options);
-    const target = optionalApiTarget(globals, config);
-    const progress = () => io.err(`loading the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` from ${target.url}` : ''}…`);
-    if (target) {
-      progress();
-      const query = new URLSearchParams(Object.entries(apiFilterOf(filter)).map(([name, value]): [string, string] => [name, String(value)]));
-      return emit(command, listed(((await callApi(target, 'GET', `/v1/dead-letters?${query}`)) as { deadLetters: unknown[] }).deadLetters));
-    }
-    emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => {
-      progress();
-      return listed(await backbone.deadLetters.list(filter));
-    }));
-  });
+  filterOptions(dlq.command('list').description('list dead letters, one JSON line each')).action(
+    async (options: FilterOptions, command: Command) => {
+      const { globals, config, debug } = context(command);
+      const filter = filterOf(options);
+      const target = optionalApiTarget(globals, config);
+      const progress = () =>
+        io.err(`loading the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` from ${target.url}` : ''}…`);
+      if (target) {
+        progress();
+        const query = new URLSearchParams(
+          Object.entries(apiFilterOf(filter)).map(([name, value]): [string, string] => [name, String(value)]),
+        );
+        return emit(
+          command,
+          listed(((await callApi(target, 'GET', `/v1/dead-letters?${query}`)) as { deadLetters: unknown[] }).deadLetters),
+        );
+      }
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => {
+          progress();
+          return listed(await backbone.deadLetters.list(filter));
+        }),
+      );
+    },
+  );
 
   filterOptions(dlq.command('replay').description('replay dead letters to their consumer, recorded with who and why'))
     .requiredOption('--operator <who>', 'who replays (recorded)')
@@ -234,37 +290,64 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
       const filter = filterOf(options);
       const dryRun = options.dryRun === true;
       const target = optionalApiTarget(globals, config);
-      const progress = () => io.err(`${dryRun ? 'looking for' : 'replaying'} the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` through ${target.url}` : ''}…`);
+      const progress = () =>
+        io.err(
+          `${dryRun ? 'looking for' : 'replaying'} the dead letters of ${filter.consumer} on ${filter.topic}${target ? ` through ${target.url}` : ''}…`,
+        );
       if (target) {
         progress();
-        const result = (await callApi(target, 'POST', '/v1/dead-letters/replays', { ...apiFilterOf(filter), operator: options.operator, reason: options.reason, dryRun })) as { replayId: string | null; dryRun: boolean; letters: unknown[] };
+        const result = (await callApi(target, 'POST', '/v1/dead-letters/replays', {
+          ...apiFilterOf(filter),
+          operator: options.operator,
+          reason: options.reason,
+          dryRun,
+        })) as { replayId: string | null; dryRun: boolean; letters: unknown[] };
         return emit(command, replayed(result, filter.consumer));
       }
       emit(
         command,
         await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => {
           progress();
-          return replayed(await backbone.deadLetters.replay({ filter, operator: options.operator, reason: options.reason, dryRun }), filter.consumer);
+          return replayed(
+            await backbone.deadLetters.replay({ filter, operator: options.operator, reason: options.reason, dryRun }),
+            filter.consumer,
+          );
         }),
       );
     });
 
   dlq
     .command('ack')
-    .description("mark a topic's dead letters so far as reviewed: paystream_dlq_depth drops to 0 and PaystreamDeadLettersWaiting resolves (the letters stay; list and replay still find them)")
+    .description(
+      "mark a topic's dead letters so far as reviewed: paystream_dlq_depth drops to 0 and PaystreamDeadLettersWaiting resolves (the letters stay; list and replay still find them)",
+    )
     .requiredOption('--topic <topic>', 'the topic whose dead-letter topic was reviewed')
     .requiredOption('--operator <who>', 'who reviewed them (logged)')
     .requiredOption('--reason <why>', 'why (logged)')
     .action(async (options: { topic: string; operator: string; reason: string }, command: Command) => {
       const { globals, config, debug } = context(command);
       const target = optionalApiTarget(globals, config);
-      const acknowledged = (count: number): CommandOutcome => ({ stdout: [`acknowledged ${count} dead letters of ${options.topic}`], stderr: [], exitCode: 0, json: { topic: options.topic, acknowledged: count } });
+      const acknowledged = (count: number): CommandOutcome => ({
+        stdout: [`acknowledged ${count} dead letters of ${options.topic}`],
+        stderr: [],
+        exitCode: 0,
+        json: { topic: options.topic, acknowledged: count },
+      });
       io.err(`acknowledging the dead letters of ${options.topic}${target ? ` through ${target.url}` : ''}…`);
       if (target) {
-        const result = (await callApi(target, 'POST', '/v1/dead-letters/acknowledgements', { topic: options.topic, operator: options.operator, reason: options.reason })) as { acknowledged: number };
+        const result = (await callApi(target, 'POST', '/v1/dead-letters/acknowledgements', {
+          topic: options.topic,
+          operator: options.operator,
+          reason: options.reason,
+        })) as { acknowledged: number };
         return emit(command, acknowledged(result.acknowledged));
       }
-      emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => acknowledged(await backbone.deadLetters.acknowledge(options.topic))));
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) =>
+          acknowledged(await backbone.deadLetters.acknowledge(options.topic)),
+        ),
+      );
     });
 }
 
@@ -273,7 +356,8 @@ function addKeyCommands(program: Command, context: Context, emit: Emit): void {
     .command('keys')
     .description('API keys: through the running platform with --key / PAYSTREAM_API_KEY (scope keys:admin), else on the database')
     .addHelpText('after', `\nScopes: ${allScopes.join(', ')}. Through the API a key grants only scopes it holds itself.`);
-  const instead = (url: string) => `pass an API key with scope keys:admin (--key or PAYSTREAM_API_KEY) to do this through its API at ${url}`;
+  const instead = (url: string) =>
+    `pass an API key with scope keys:admin (--key or PAYSTREAM_API_KEY) to do this through its API at ${url}`;
 
   keys
     .command('create')
@@ -288,11 +372,20 @@ function addKeyCommands(program: Command, context: Context, emit: Emit): void {
       const { request } = parsed;
       const target = optionalApiTarget(globals, config);
       if (target) {
-        const body = { label: request.label, scopes: request.scopes, ...(request.expiresAtMs !== undefined && { expiresAt: new Date(request.expiresAtMs).toISOString() }) };
+        const body = {
+          label: request.label,
+          scopes: request.scopes,
+          ...(request.expiresAtMs !== undefined && { expiresAt: new Date(request.expiresAtMs).toISOString() }),
+        };
         const created = (await callApi(target, 'POST', '/v1/api-keys', body)) as ApiKeyView & { key: string };
         return emit(command, describeCreatedKey(created.key, created));
       }
-      emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) => keysCreateCommand(backbone.db, backbone.clock, request)));
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) =>
+          keysCreateCommand(backbone.db, backbone.clock, request),
+        ),
+      );
     });
 
   keys
@@ -301,8 +394,14 @@ function addKeyCommands(program: Command, context: Context, emit: Emit): void {
     .action(async (_options: unknown, command: Command) => {
       const { globals, config, debug } = context(command);
       const target = optionalApiTarget(globals, config);
-      if (target) return emit(command, describeKeys(((await callApi(target, 'GET', '/v1/api-keys')) as { keys: ApiKeyView[] }).keys, Date.now()));
-      emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) => keysListCommand(backbone.db, backbone.clock)));
+      if (target)
+        return emit(command, describeKeys(((await callApi(target, 'GET', '/v1/api-keys')) as { keys: ApiKeyView[] }).keys, Date.now()));
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) =>
+          keysListCommand(backbone.db, backbone.clock),
+        ),
+      );
     });
 
   keys
@@ -316,7 +415,12 @@ function addKeyCommands(program: Command, context: Context, emit: Emit): void {
       const { globals, config, debug } = context(command);
       const target = optionalApiTarget(globals, config);
       if (target) return emit(command, describeRevokedKey((await callApi(target, 'POST', `/v1/api-keys/${keyId}/revoke`)) as ApiKeyView));
-      emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) => keysRevokeCommand(backbone.db, backbone.clock, keyId)));
+      emit(
+        command,
+        await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, (backbone) =>
+          keysRevokeCommand(backbone.db, backbone.clock, keyId),
+        ),
+      );
     });
 }
 
@@ -332,7 +436,11 @@ function optionalApiTarget(globals: GlobalOptions, config: PaystreamConfig): Api
 
 function apiTarget(globals: GlobalOptions, config: PaystreamConfig, scope: string): ApiTarget {
   const target = optionalApiTarget(globals, config);
-  if (!target) throw new CliError(`this command calls the running platform: pass an API key with scope ${scope} (--key or PAYSTREAM_API_KEY)`, ExitCodes.usage);
+  if (!target)
+    throw new CliError(
+      `this command calls the running platform: pass an API key with scope ${scope} (--key or PAYSTREAM_API_KEY)`,
+      ExitCodes.usage,
+    );
   return target;
 }
 
@@ -344,7 +452,13 @@ function commanderExitCode(error: CommanderError): number {
 }
 
 function collectList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  ];
 }
 
 function isoInstant(value: string): number {

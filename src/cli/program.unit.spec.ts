@@ -15,14 +15,32 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 /** Every command's path, from the program's own tree: a command added later is covered too. */
 function commandPaths(command: Command, prefix: string[] = []): string[][] {
-  return command.commands.filter((sub) => sub.name() !== 'help').flatMap((sub) => [[...prefix, sub.name()], ...commandPaths(sub, [...prefix, sub.name()])]);
+  return command.commands
+    .filter((sub) => sub.name() !== 'help')
+    .flatMap((sub) => [[...prefix, sub.name()], ...commandPaths(sub, [...prefix, sub.name()])]);
 }
 
 const paths = commandPaths(buildProgram({ out: () => {}, err: () => {}, env: {} }, () => {}));
 
 describe('paystream: help, usage errors, version', () => {
   it('knows the commands', () => {
-    expect(paths.map((path) => path.join(' '))).toEqual(['start', 'topics', 'topics plan', 'topics apply', 'dlq', 'dlq list', 'dlq replay', 'dlq ack', 'audit', 'audit verify', 'keys', 'keys create', 'keys list', 'keys revoke', 'reconcile']);
+    expect(paths.map((path) => path.join(' '))).toEqual([
+      'start',
+      'topics',
+      'topics plan',
+      'topics apply',
+      'dlq',
+      'dlq list',
+      'dlq replay',
+      'dlq ack',
+      'audit',
+      'audit verify',
+      'keys',
+      'keys create',
+      'keys list',
+      'keys revoke',
+      'reconcile',
+    ]);
   });
 
   it.for(['', ...paths.map((path) => path.join(' '))])('paystream %s --help prints its usage on stdout and exits 0', async (line) => {
@@ -45,12 +63,18 @@ describe('paystream: help, usage errors, version', () => {
     expect(await cli(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'frobnicate'") });
     expect(await cli([])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: paystream') });
     expect(await cli(['dlq'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: paystream dlq') });
-    expect(await cli(['dlq', 'list', '--topic', 't'])).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--consumer <consumer>' not specified") });
+    expect(await cli(['dlq', 'list', '--topic', 't'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("required option '--consumer <consumer>' not specified"),
+    });
     expect(await cli(['keys', 'revoke', 'not-a-key-id'])).toMatchObject({ code: 2, stderr: expect.stringContaining('12 hex digits') });
-    expect(await cli(['keys', 'create', '--label', 'x', '--scopes', 'ops', '--expires', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--expires must be a duration like 90d') });
+    expect(await cli(['keys', 'create', '--label', 'x', '--scopes', 'ops', '--expires', 'soon'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--expires must be a duration like 90d'),
+    });
   });
 
-  it('--version prints package.json\'s version', async () => {
+  it("--version prints package.json's version", async () => {
     const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await cli(['--version'])).toEqual({ code: 0, stdout: version, stderr: '' });
   });
@@ -58,7 +82,9 @@ describe('paystream: help, usage errors, version', () => {
   it('an unexpected error is one line on stderr, exit 1; --debug adds the stack trace', async () => {
     const plain = await cli(['topics', 'plan'], { LOG_LEVEL: 'loud' });
     expect(plain).toMatchObject({ code: 1, stdout: '' });
-    expect(plain.stderr.split('\n')).toEqual([expect.stringMatching(/^paystream: LOG_LEVEL must be one of .*--debug shows the stack trace/)]);
+    expect(plain.stderr.split('\n')).toEqual([
+      expect.stringMatching(/^paystream: LOG_LEVEL must be one of .*--debug shows the stack trace/),
+    ]);
     const debug = await cli(['--debug', 'topics', 'plan'], { LOG_LEVEL: 'loud' });
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/\n\s+at /);
@@ -75,11 +101,21 @@ describe('paystream on the embedded database', () => {
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
   it('--json prints one JSON document on stdout and nothing else there; listing never shows a secret', async () => {
-    const created = await cli(['--json', 'keys', 'create', '--label', 'nightly export', '--scopes', 'payments:read', '--expires', '2099-01-01'], env);
+    const created = await cli(
+      ['--json', 'keys', 'create', '--label', 'nightly export', '--scopes', 'payments:read', '--expires', '2099-01-01'],
+      env,
+    );
     expect(created.code).toBe(0);
     expect(created.stdout.split('\n')).toHaveLength(1);
     const key = JSON.parse(created.stdout) as Record<string, unknown>;
-    expect(key).toMatchObject({ key: expect.stringMatching(/^psk_[0-9a-f]{12}_/), keyId: expect.stringMatching(/^[0-9a-f]{12}$/), label: 'nightly export', scopes: ['payments:read'], expiresAt: '2099-01-01T00:00:00.000Z', revokedAt: null });
+    expect(key).toMatchObject({
+      key: expect.stringMatching(/^psk_[0-9a-f]{12}_/),
+      keyId: expect.stringMatching(/^[0-9a-f]{12}$/),
+      label: 'nightly export',
+      scopes: ['payments:read'],
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      revokedAt: null,
+    });
     // The embedded durability warning is the platform's to give at its start, not every command's.
     expect(created.stderr).not.toMatch(/fsync/);
 
@@ -98,11 +134,22 @@ describe('paystream on the embedded database', () => {
     // A live process other than this one holds the directory's lock, as a running platform does.
     await writeFile(join(dataDir, 'paystream.lock'), String(process.ppid));
     try {
-      for (const args of [['audit', 'verify'], ['topics', 'plan'], ['dlq', 'list', '--topic', 't', '--consumer', 'c'], ['keys', 'list']]) {
+      for (const args of [
+        ['audit', 'verify'],
+        ['topics', 'plan'],
+        ['dlq', 'list', '--topic', 't', '--consumer', 'c'],
+        ['keys', 'list'],
+      ]) {
         const result = await cli(args, env);
         expect(result.code, args.join(' ')).toBe(1);
         expect(result.stdout).toBe('');
-        expect(result.stderr.split('\n')).toEqual([expect.stringMatching(new RegExp(`^paystream: paystream \\(process ${process.ppid}\\) is running on the embedded database .*: (stop it first|it applied|pass an API key)`))]);
+        expect(result.stderr.split('\n')).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^paystream: paystream \\(process ${process.ppid}\\) is running on the embedded database .*: (stop it first|it applied|pass an API key)`,
+            ),
+          ),
+        ]);
       }
     } finally {
       await rm(join(dataDir, 'paystream.lock'));

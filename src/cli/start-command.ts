@@ -34,7 +34,17 @@ export async function startCommand(config: PaystreamConfig, only: readonly strin
   // Without RTGS_URL, the RTGS network is the simulator, in its own process, run by this one.
   const runsSimulator = config.rtgs.url === undefined && (only.length === 0 || only.includes('rtgs'));
   const simulatorPort = runsSimulator ? (config.rtgs.simulatorPort ?? (await freePort())) : undefined;
-  const effective = simulatorPort === undefined ? config : { ...config, rtgs: { ...config.rtgs, url: `http://127.0.0.1:${simulatorPort}`, callbackToken: config.rtgs.callbackToken ?? randomBytes(24).toString('base64url') } };
+  const effective =
+    simulatorPort === undefined
+      ? config
+      : {
+          ...config,
+          rtgs: {
+            ...config.rtgs,
+            url: `http://127.0.0.1:${simulatorPort}`,
+            callbackToken: config.rtgs.callbackToken ?? randomBytes(24).toString('base64url'),
+          },
+        };
   // The simulator answers before the platform's services start, so none of them (the reconciliation
   // scheduler fetches the last business day's statement at once) finds the network missing. It
   // calls back to the platform's port, chosen here when PORT=0.
@@ -65,7 +75,14 @@ export async function startCommand(config: PaystreamConfig, only: readonly strin
   return 0;
 }
 
-function welcome(address: string, only: readonly string[], rtgsUrl: string | undefined, simulated: boolean, initialApiKey: string | undefined, envKey: boolean): string {
+function welcome(
+  address: string,
+  only: readonly string[],
+  rtgsUrl: string | undefined,
+  simulated: boolean,
+  initialApiKey: string | undefined,
+  envKey: boolean,
+): string {
   const key = initialApiKey ?? (envKey ? '$PAYSTREAM_API_KEY' : '<your API key>');
   return `paystream is running at ${address}${only.length > 0 ? ` (services: ${only.join(', ')})` : ''}
   API (OpenAPI):    ${address}/openapi.json

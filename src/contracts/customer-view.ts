@@ -16,7 +16,16 @@ import { PaymentReasonCodes, type PaymentStatus } from './payment.ts';
  * Disclosure is an allow list: a reason code is shown only if it is named below as one the customer
  * can act on; any other, including codes added later, reads as `PAYMENT_NOT_PROCESSED`.
  */
-export const CustomerPaymentStatuses = ['RECEIVED', 'VALIDATED', 'ON_HOLD', 'RESERVED', 'SUBMITTED', 'COMPLETED', 'REJECTED', 'FAILED'] as const;
+export const CustomerPaymentStatuses = [
+  'RECEIVED',
+  'VALIDATED',
+  'ON_HOLD',
+  'RESERVED',
+  'SUBMITTED',
+  'COMPLETED',
+  'REJECTED',
+  'FAILED',
+] as const;
 export type CustomerPaymentStatus = (typeof CustomerPaymentStatuses)[number];
 
 /** The neutral codes, for what must not be explained. */
@@ -41,7 +50,10 @@ const disclosedReasons: ReadonlyMap<string, { text: string | null }> = new Map([
   [PaymentReasonCodes.RTGS_UNREACHABLE, { text: null }],
   [PaymentReasonCodes.TRAVEL_RULE_MISSING_INFORMATION, { text: null }],
   // Every payment is screened, so saying the check could not run suspects nobody.
-  [PaymentReasonCodes.SCREENING_UNAVAILABLE, { text: 'The payment could not be checked in time and was not processed; no funds were taken. It may be submitted again.' }],
+  [
+    PaymentReasonCodes.SCREENING_UNAVAILABLE,
+    { text: 'The payment could not be checked in time and was not processed; no funds were taken. It may be submitted again.' },
+  ],
 ]);
 
 export const CustomerReasonCodes = [...disclosedReasons.keys(), NeutralReasons.notProcessed.code, NeutralReasons.underReview.code];

@@ -48,7 +48,8 @@ describe('every payment topic has one contract', () => {
 });
 
 describe('the check finds a drifted pair', () => {
-  const drift = (name: string, schema: unknown) => types.drift(types.declared('src/contracts/event-contracts.unit.spec.ts', name), schema, 'payload');
+  const drift = (name: string, schema: unknown) =>
+    types.drift(types.declared('src/contracts/event-contracts.unit.spec.ts', name), schema, 'payload');
 
   it('a field added to the TypeScript side only', () => {
     expect(drift('RejectedWithANote', paymentSchemas[PaymentTopics.rejected])).toEqual(['payload.note: only in TypeScript']);
@@ -58,7 +59,22 @@ describe('the check finds a drifted pair', () => {
     const submitted = schemaOf(PaymentTopics.submitted);
     const order = submitted.fields[0]!.type as { fields: { name: string; type: unknown }[] };
     const debtor = order.fields.find((field) => field.name === 'debtor')!.type as { fields: { name: string; type: unknown }[] };
-    const drifted = { ...submitted, fields: [{ name: 'payment', type: { ...order, fields: order.fields.map((field) => (field.name === 'debtor' ? { ...field, type: { ...debtor, fields: [...debtor.fields, { name: 'email', type: 'string' }] } } : field)) } }] };
+    const drifted = {
+      ...submitted,
+      fields: [
+        {
+          name: 'payment',
+          type: {
+            ...order,
+            fields: order.fields.map((field) =>
+              field.name === 'debtor'
+                ? { ...field, type: { ...debtor, fields: [...debtor.fields, { name: 'email', type: 'string' }] } }
+                : field,
+            ),
+          },
+        },
+      ],
+    };
     // The creditor refers to the debtor's record by name, so both parties gained the field.
     expect(types.drift(types.declared('src/contracts/events.ts', 'PaymentSubmitted'), drifted, 'payload')).toEqual([
       'payload.payment.debtor.email: only in Avro (record Party)',
@@ -67,7 +83,9 @@ describe('the check finds a drifted pair', () => {
   });
 
   it('a field whose type differs', () => {
-    expect(drift('SettledWithNumberDate', paymentSchemas[PaymentTopics.rtgsSettled])).toEqual(['payload.settlementDate: number in TypeScript, string in Avro']);
+    expect(drift('SettledWithNumberDate', paymentSchemas[PaymentTopics.rtgsSettled])).toEqual([
+      'payload.settlementDate: number in TypeScript, string in Avro',
+    ]);
   });
 
   it('money as a number instead of a long', () => {
@@ -78,18 +96,36 @@ describe('the check finds a drifted pair', () => {
   it('an enum symbol on one side only', () => {
     expect(drift('ReservedWithThirdRoute', paymentSchemas[PaymentTopics.reserved])).toEqual(["payload.route: 'SEPA' only in TypeScript"]);
     const reserved = schemaOf(PaymentTopics.reserved);
-    const withThirdSymbol = { ...reserved, fields: reserved.fields.map((field) => (field.name === 'route' ? { ...field, type: { ...(field.type as object), symbols: ['INTERNAL', 'RTGS', 'SEPA'] } } : field)) };
-    expect(types.drift(types.declared('src/contracts/events.ts', 'PaymentReserved'), withThirdSymbol, 'payload')).toEqual(["payload.route: 'SEPA' only in Avro (enum SettlementRoute)"]);
+    const withThirdSymbol = {
+      ...reserved,
+      fields: reserved.fields.map((field) =>
+        field.name === 'route' ? { ...field, type: { ...(field.type as object), symbols: ['INTERNAL', 'RTGS', 'SEPA'] } } : field,
+      ),
+    };
+    expect(types.drift(types.declared('src/contracts/events.ts', 'PaymentReserved'), withThirdSymbol, 'payload')).toEqual([
+      "payload.route: 'SEPA' only in Avro (enum SettlementRoute)",
+    ]);
   });
 
   it('null allowed on one side only', () => {
-    expect(drift('SubmittedWithNullableOrder', paymentSchemas[PaymentTopics.submitted])).toEqual(['payload.payment: nullable only in TypeScript']);
+    expect(drift('SubmittedWithNullableOrder', paymentSchemas[PaymentTopics.submitted])).toEqual([
+      'payload.payment: nullable only in TypeScript',
+    ]);
   });
 });
 
 describe('events narrowed by topic', () => {
   const event = <Payload>(topic: string, payload: Payload): ConsumedEvent => ({
-    envelope: { eventId: 'e-1', eventType: 'x', schemaVersion: 1, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: null, key: 'k', traceparent: '' },
+    envelope: {
+      eventId: 'e-1',
+      eventType: 'x',
+      schemaVersion: 1,
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      correlationId: 'c',
+      causationId: null,
+      key: 'k',
+      traceparent: '',
+    },
     payload,
     topic,
     partition: 0,

@@ -14,7 +14,30 @@ export interface Money {
  * Codes in the ISO 4217 list that are not currencies a customer can pay in: precious metals,
  * testing and "no currency" codes, SDRs and units of account, and fund codes.
  */
-const notPayable = new Set(['XAU', 'XAG', 'XPD', 'XPT', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XSU', 'XUA', 'XTS', 'XXX', 'BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW']);
+const notPayable = new Set([
+  'XAU',
+  'XAG',
+  'XPD',
+  'XPT',
+  'XBA',
+  'XBB',
+  'XBC',
+  'XBD',
+  'XDR',
+  'XSU',
+  'XUA',
+  'XTS',
+  'XXX',
+  'BOV',
+  'CHE',
+  'CHW',
+  'CLF',
+  'COU',
+  'MXV',
+  'USN',
+  'UYI',
+  'UYW',
+]);
 
 /** The minor units (decimal places) of an active, payable ISO 4217 currency, or undefined. */
 export function minorUnitsOf(currency: string): number | undefined {
@@ -37,7 +60,11 @@ export const maxAmountMinor = 2n ** 63n - 1n;
  * other than a leading minus, more decimals than the currency has, and (with `positive`) zero or
  * negative amounts.
  */
-export function parseDecimal(text: string, currency: string, options: { positive?: boolean } = {}): { ok: true; amountMinor: bigint } | { ok: false; failure: DecimalParseFailure } {
+export function parseDecimal(
+  text: string,
+  currency: string,
+  options: { positive?: boolean } = {},
+): { ok: true; amountMinor: bigint } | { ok: false; failure: DecimalParseFailure } {
   const digits = minorUnitsOf(currency);
   if (digits === undefined) return { ok: false, failure: 'unknown-currency' };
   const match = /^(-)?(\d{1,18})(?:\.(\d+))?$/.exec(text);

@@ -16,18 +16,54 @@ const party = {
     { name: 'country', type: ['null', 'string'], default: null },
     {
       name: 'postalAddress',
-      type: ['null', { type: 'record', name: 'PostalAddress', fields: [
-        { name: 'streetName', type: ['null', 'string'], default: null },
-        { name: 'buildingNumber', type: ['null', 'string'], default: null },
-        { name: 'postCode', type: ['null', 'string'], default: null },
-        { name: 'townName', type: 'string' },
-        { name: 'country', type: 'string' },
-      ] }],
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'PostalAddress',
+          fields: [
+            { name: 'streetName', type: ['null', 'string'], default: null },
+            { name: 'buildingNumber', type: ['null', 'string'], default: null },
+            { name: 'postCode', type: ['null', 'string'], default: null },
+            { name: 'townName', type: 'string' },
+            { name: 'country', type: 'string' },
+          ],
+        },
+      ],
       default: null,
     },
     { name: 'dateOfBirth', type: ['null', 'string'], default: null },
-    { name: 'placeOfBirth', type: ['null', { type: 'record', name: 'PlaceOfBirth', fields: [{ name: 'city', type: 'string' }, { name: 'country', type: 'string' }] }], default: null },
-    { name: 'nationalId', type: ['null', { type: 'record', name: 'NationalId', fields: [{ name: 'id', type: 'string' }, { name: 'scheme', type: 'string' }, { name: 'issuer', type: ['null', 'string'], default: null }] }], default: null },
+    {
+      name: 'placeOfBirth',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'PlaceOfBirth',
+          fields: [
+            { name: 'city', type: 'string' },
+            { name: 'country', type: 'string' },
+          ],
+        },
+      ],
+      default: null,
+    },
+    {
+      name: 'nationalId',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'NationalId',
+          fields: [
+            { name: 'id', type: 'string' },
+            { name: 'scheme', type: 'string' },
+            { name: 'issuer', type: ['null', 'string'], default: null },
+          ],
+        },
+      ],
+      default: null,
+    },
   ],
 };
 
@@ -64,13 +100,33 @@ const compliance = {
     { name: 'listVersions', type: { type: 'array', items: 'string' } },
     { name: 'travelRuleApplied', type: 'boolean' },
   ]),
-  blocked: record('PaymentBlocked', [string('paymentId'), string('debtorAccount'), { name: 'amountMinor', type: 'long' }, string('currency'), string('reasonCode'), string('reason'), string('screeningDecisionId')]),
-  held: record('PaymentHeldForReview', [string('paymentId'), string('debtorAccount'), string('caseId'), { name: 'stage', type: { type: 'enum', name: 'ReviewStage', symbols: ['SCREENING', 'FRAUD'] } }, string('reason')]),
+  blocked: record('PaymentBlocked', [
+    string('paymentId'),
+    string('debtorAccount'),
+    { name: 'amountMinor', type: 'long' },
+    string('currency'),
+    string('reasonCode'),
+    string('reason'),
+    string('screeningDecisionId'),
+  ]),
+  held: record('PaymentHeldForReview', [
+    string('paymentId'),
+    string('debtorAccount'),
+    string('caseId'),
+    { name: 'stage', type: { type: 'enum', name: 'ReviewStage', symbols: ['SCREENING', 'FRAUD'] } },
+    string('reason'),
+  ]),
   scored: record('PaymentScored', [
     { name: 'payment', type: paymentOrder },
     string('corridorCode'),
     { name: 'score', type: 'int' },
-    { name: 'reasons', type: { type: 'array', items: { type: 'record', name: 'ScoreReason', fields: [string('rule'), { name: 'points', type: 'int' }, string('detail')] } } },
+    {
+      name: 'reasons',
+      type: {
+        type: 'array',
+        items: { type: 'record', name: 'ScoreReason', fields: [string('rule'), { name: 'points', type: 'int' }, string('detail')] },
+      },
+    },
     { name: 'decision', type: { type: 'enum', name: 'ScoreDecision', symbols: ['PASS', 'REVIEW'] } },
   ]),
   cleared: record('PaymentCleared', [{ name: 'payment', type: paymentOrder }, string('corridorCode'), string('clearedBy')]),
@@ -91,7 +147,21 @@ const compliance = {
     { name: 'band', type: { type: 'enum', name: 'RiskBand', symbols: ['HIGH', 'MEDIUM', 'LOW'] } },
     {
       name: 'matches',
-      type: { type: 'array', items: { type: 'record', name: 'SanctionsMatch', fields: [string('list'), string('listVersion'), string('entryId'), string('matchedName'), string('program'), { name: 'scoreBp', type: 'int' }] } },
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'SanctionsMatch',
+          fields: [
+            string('list'),
+            string('listVersion'),
+            string('entryId'),
+            string('matchedName'),
+            string('program'),
+            { name: 'scoreBp', type: 'int' },
+          ],
+        },
+      },
     },
   ]),
 };
@@ -99,13 +169,51 @@ const compliance = {
 export const paymentSchemas: Record<PaymentTopic, object> = {
   [PaymentTopics.submitted]: record('PaymentSubmitted', [{ name: 'payment', type: paymentOrder }]),
   [PaymentTopics.validated]: record('PaymentValidated', [{ name: 'payment', type: paymentOrder }]),
-  [PaymentTopics.rejected]: record('PaymentRejected', [string('paymentId'), string('debtorAccount'), string('reasonCode'), string('reason')]),
-  [PaymentTopics.reserved]: record('PaymentReserved', [{ name: 'payment', type: paymentOrder }, { name: 'route', type: route }]),
-  [PaymentTopics.completed]: record('PaymentCompleted', [string('paymentId'), string('uetr'), string('debtorAccount'), { name: 'amountMinor', type: 'long' }, string('currency'), { name: 'route', type: route }]),
-  [PaymentTopics.failed]: record('PaymentFailed', [string('paymentId'), string('debtorAccount'), { name: 'amountMinor', type: 'long' }, string('currency'), string('reasonCode'), string('reason')]),
-  [PaymentTopics.rtgsSubmitted]: record('RtgsSubmitted', [string('paymentId'), string('uetr'), string('debtorAccount'), string('messageId')]),
-  [PaymentTopics.rtgsSettled]: record('RtgsSettled', [string('paymentId'), string('uetr'), string('debtorAccount'), string('settlementDate')]),
-  [PaymentTopics.rtgsRejected]: record('RtgsRejected', [string('paymentId'), string('uetr'), string('debtorAccount'), string('reasonCode'), string('reason')]),
+  [PaymentTopics.rejected]: record('PaymentRejected', [
+    string('paymentId'),
+    string('debtorAccount'),
+    string('reasonCode'),
+    string('reason'),
+  ]),
+  [PaymentTopics.reserved]: record('PaymentReserved', [
+    { name: 'payment', type: paymentOrder },
+    { name: 'route', type: route },
+  ]),
+  [PaymentTopics.completed]: record('PaymentCompleted', [
+    string('paymentId'),
+    string('uetr'),
+    string('debtorAccount'),
+    { name: 'amountMinor', type: 'long' },
+    string('currency'),
+    { name: 'route', type: route },
+  ]),
+  [PaymentTopics.failed]: record('PaymentFailed', [
+    string('paymentId'),
+    string('debtorAccount'),
+    { name: 'amountMinor', type: 'long' },
+    string('currency'),
+    string('reasonCode'),
+    string('reason'),
+  ]),
+  [PaymentTopics.rtgsSubmitted]: record('RtgsSubmitted', [
+    string('paymentId'),
+    string('uetr'),
+    string('debtorAccount'),
+    string('messageId'),
+  ]),
+  [PaymentTopics.rtgsSettled]: record('RtgsSettled', [
+    string('paymentId'),
+    string('uetr'),
+    string('debtorAccount'),
+    string('settlementDate'),
+  ]),
+  [PaymentTopics.rtgsRejected]: record('RtgsRejected', [
+    string('paymentId'),
+    string('uetr'),
+    string('debtorAccount'),
+    string('reasonCode'),
+    string('reason'),
+  ]),
   [PaymentTopics.initiated]: compliance.initiated,
   [PaymentTopics.blocked]: compliance.blocked,
   [PaymentTopics.held]: compliance.held,

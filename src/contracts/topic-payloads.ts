@@ -32,7 +32,9 @@ export interface TopicPayloads {
  * A consumed event of one payment topic, its payload typed by that topic. Given a union of topics
  * it is the union of their events, so checking `event.topic` narrows the payload.
  */
-export type PaymentEvent<Topic extends PaymentTopic = PaymentTopic> = Topic extends PaymentTopic ? ConsumedEvent<TopicPayloads[Topic]> & { readonly topic: Topic } : never;
+export type PaymentEvent<Topic extends PaymentTopic = PaymentTopic> = Topic extends PaymentTopic
+  ? ConsumedEvent<TopicPayloads[Topic]> & { readonly topic: Topic }
+  : never;
 
 /** The topics whose payload has (at least) the given shape, e.g. those that carry the payment order. */
 export type TopicsCarrying<Shape> = { [Topic in PaymentTopic]: TopicPayloads[Topic] extends Shape ? Topic : never }[PaymentTopic];

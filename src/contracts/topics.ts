@@ -52,7 +52,12 @@ export const PaymentEventTypes: Record<PaymentTopic, string> = {
 };
 
 /** Topics a customer hears about (notifications). */
-export const customerFacingTopics: readonly PaymentTopic[] = [PaymentTopics.completed, PaymentTopics.failed, PaymentTopics.rejected, PaymentTopics.blocked];
+export const customerFacingTopics: readonly PaymentTopic[] = [
+  PaymentTopics.completed,
+  PaymentTopics.failed,
+  PaymentTopics.rejected,
+  PaymentTopics.blocked,
+];
 
 /** The declarations of every payment topic (their retry and dead-letter topics are derived). */
 export function paymentTopicSpecs(): TopicSpec[] {

@@ -27,7 +27,8 @@ import { openSchemaRegistry, type RuntimeSchemaRegistry } from './schema-registr
  * What the platform says once per start on the embedded database (startPlatform logs it; the
  * command line's admin commands, which open the same database for a moment, do not repeat it).
  */
-export const embeddedDurabilityWarning = 'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)';
+export const embeddedDurabilityWarning =
+  'embedded database (PGlite): survives a crash of this process but not a power loss (it never fsyncs); run production on PostgreSQL (DATABASE_URL)';
 
 /** Everything the services stand on, wired for the configured engines. */
 export interface Backbone {
@@ -159,9 +160,17 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
  * first connection: a refused login or an untrusted certificate stops the start here, with the
  * reason, instead of surfacing as retries in the relay and the consumers.
  */
-async function openKafka(brokers: string[], security: KafkaSecurityConfig | undefined, logger: Logger): Promise<{ bus: KafkaEventBus; topicAdmin: KafkaTopicAdmin }> {
+async function openKafka(
+  brokers: string[],
+  security: KafkaSecurityConfig | undefined,
+  logger: Logger,
+): Promise<{ bus: KafkaEventBus; topicAdmin: KafkaTopicAdmin }> {
   const connection = kafkaConnectionOptions(brokers, security);
-  if (security?.sasl && !security.tls) logger.warn({ mechanism: security.sasl.mechanism }, 'SASL without TLS (KAFKA_TLS unset): the broker is not authenticated and events travel in clear');
+  if (security?.sasl && !security.tls)
+    logger.warn(
+      { mechanism: security.sasl.mechanism },
+      'SASL without TLS (KAFKA_TLS unset): the broker is not authenticated and events travel in clear',
+    );
   const bus = new KafkaEventBus(connection);
   const topicAdmin = new KafkaTopicAdmin(connection);
   try {
@@ -186,7 +195,8 @@ export function kafkaConnectionOptions(brokers: string[], security: KafkaSecurit
 async function openDatabase(config: PaystreamConfig): Promise<Database> {
   // Every service of the process shares the pool: one consumer holding connections (a batch per
   // partition) must leave room for the API and the others, hence 20 by default.
-  if (config.database.kind === 'postgres') return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
+  if (config.database.kind === 'postgres')
+    return new PostgresDatabase({ connectionString: config.database.url, poolSize: config.database.poolSize ?? 20 });
   // In a worker thread: PGlite blocks the thread it runs on, and this one serves HTTP.
   return PgliteWorkerDatabase.open({ dataDir: config.database.dataDir });
 }

@@ -125,12 +125,26 @@ export type LogLevel = (typeof logLevels)[number];
 export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
   const brokers = list(env.KAFKA_BROKERS);
   const kafkaSecurity = readKafkaSecurity(env, brokers.length > 0);
-  if (env.RTGS_URL && !env.RTGS_CALLBACK_TOKEN) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'RTGS_URL needs RTGS_CALLBACK_TOKEN: the secret the network presents on pacs.002 callbacks');
+  if (env.RTGS_URL && !env.RTGS_CALLBACK_TOKEN)
+    throw new BackboneError(
+      ErrorCodes.INVALID_OPTIONS,
+      'RTGS_URL needs RTGS_CALLBACK_TOKEN: the secret the network presents on pacs.002 callbacks',
+    );
   return {
     port: integer(env.PORT, 'PORT', 3000, 0, 65_535),
     host: env.HOST || '127.0.0.1',
-    database: env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: integer(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 20, 2, 500) } : { kind: 'pglite', dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream') },
-    eventLog: brokers.length > 0 ? { kind: 'kafka', brokers, replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32), security: kafkaSecurity } : { kind: 'database' },
+    database: env.DATABASE_URL
+      ? { kind: 'postgres', url: env.DATABASE_URL, poolSize: integer(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 20, 2, 500) }
+      : { kind: 'pglite', dataDir: resolve(env.PAYSTREAM_DATA_DIR || '.paystream') },
+    eventLog:
+      brokers.length > 0
+        ? {
+            kind: 'kafka',
+            brokers,
+            replicationFactor: integer(env.KAFKA_REPLICATION_FACTOR, 'KAFKA_REPLICATION_FACTOR', Math.min(3, brokers.length), 1, 32),
+            security: kafkaSecurity,
+          }
+        : { kind: 'database' },
     schemaRegistry: env.SCHEMA_REGISTRY_URL ? { kind: 'http', url: env.SCHEMA_REGISTRY_URL } : { kind: 'builtin' },
     logLevel: logLevel(env.LOG_LEVEL),
     apiKey: env.PAYSTREAM_API_KEY || undefined,
@@ -146,7 +160,12 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     },
     screening: screeningConfig(env),
     metrics: { lagPerPartition: boolean(env.METRICS_LAG_PER_PARTITION, 'METRICS_LAG_PER_PARTITION', false) },
-    fraudRules: json(env.FRAUD_RULES, 'FRAUD_RULES', undefined, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as Record<string, unknown> | undefined,
+    fraudRules: json(
+      env.FRAUD_RULES,
+      'FRAUD_RULES',
+      undefined,
+      (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    ) as Record<string, unknown> | undefined,
   };
 }
 
@@ -156,9 +175,20 @@ function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
     ofacDir: env.SANCTIONS_OFAC_DIR ? pathOrUrl(env.SANCTIONS_OFAC_DIR) : defaults.ofacDir,
     unFile: env.SANCTIONS_UN_FILE ? pathOrUrl(env.SANCTIONS_UN_FILE) : defaults.unFile,
     pepFile: env.PEP_FILE ? pathOrUrl(env.PEP_FILE) : undefined,
-    listPollIntervalMs: integer(env.SANCTIONS_POLL_INTERVAL_MS, 'SANCTIONS_POLL_INTERVAL_MS', defaults.listPollIntervalMs, 1_000, 86_400_000),
+    listPollIntervalMs: integer(
+      env.SANCTIONS_POLL_INTERVAL_MS,
+      'SANCTIONS_POLL_INTERVAL_MS',
+      defaults.listPollIntervalMs,
+      1_000,
+      86_400_000,
+    ),
     extraLists: json(env.SCREENING_EXTRA_LISTS, 'SCREENING_EXTRA_LISTS', defaults.extraLists, Array.isArray),
-    corridorRules: json(env.SCREENING_CORRIDOR_RULES, 'SCREENING_CORRIDOR_RULES', defaults.corridorRules, (value) => typeof value === 'object' && value !== null && !Array.isArray(value)),
+    corridorRules: json(
+      env.SCREENING_CORRIDOR_RULES,
+      'SCREENING_CORRIDOR_RULES',
+      defaults.corridorRules,
+      (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    ),
     travelRuleThresholds: { ...defaults.travelRuleThresholds, ...currencyAmounts(env.TRAVEL_RULE_THRESHOLDS, 'TRAVEL_RULE_THRESHOLDS') },
     travelRuleDefaultThreshold: env.TRAVEL_RULE_DEFAULT_THRESHOLD || defaults.travelRuleDefaultThreshold,
   };
@@ -207,21 +237,31 @@ function boolean(value: string | undefined, name: string, fallback: boolean): bo
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function integer(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max)
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be an integer from ${min} to ${max}, got "${value}"`);
   return parsed;
 }
 
 /** The configuration as it may be logged: no credentials. */
 export function describeConfig(config: PaystreamConfig): Record<string, unknown> {
   return {
-    database: config.database.kind === 'pglite' ? `PGlite at ${config.database.dataDir}` : `PostgreSQL at ${withoutCredentials(config.database.url)}`,
-    eventLog: config.eventLog.kind === 'kafka' ? `Kafka at ${config.eventLog.brokers.join(',')}${config.eventLog.security ? ` (${describeKafkaSecurity(config.eventLog.security)})` : ''}` : 'tables in the database',
+    database:
+      config.database.kind === 'pglite'
+        ? `PGlite at ${config.database.dataDir}`
+        : `PostgreSQL at ${withoutCredentials(config.database.url)}`,
+    eventLog:
+      config.eventLog.kind === 'kafka'
+        ? `Kafka at ${config.eventLog.brokers.join(',')}${config.eventLog.security ? ` (${describeKafkaSecurity(config.eventLog.security)})` : ''}`
+        : 'tables in the database',
     schemaRegistry: config.schemaRegistry.kind === 'http' ? withoutCredentials(config.schemaRegistry.url) : 'built in',
   };
 }

@@ -67,14 +67,26 @@ export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requi
           summary: 'The dead letters of one consumer on one topic',
           querystring: {
             type: 'object',
-            properties: { ...filterProperties, includeReplayed: { type: 'string', enum: ['true', 'false'], description: 'Also the letters already replayed (default false)' } },
+            properties: {
+              ...filterProperties,
+              includeReplayed: {
+                type: 'string',
+                enum: ['true', 'false'],
+                description: 'Also the letters already replayed (default false)',
+              },
+            },
             required: ['topic', 'consumer'],
             additionalProperties: false,
           },
-          response: { 200: { type: 'object', properties: { deadLetters: { type: 'array', items: letterSchema } }, required: ['deadLetters'] }, ...problems },
+          response: {
+            200: { type: 'object', properties: { deadLetters: { type: 'array', items: letterSchema } }, required: ['deadLetters'] },
+            ...problems,
+          },
         },
       },
-      async (request) => ({ deadLetters: (await readLetters(() => deadLetters.list(filterOf(request.query)), request.query.topic)).map(asJson) }),
+      async (request) => ({
+        deadLetters: (await readLetters(() => deadLetters.list(filterOf(request.query)), request.query.topic)).map(asJson),
+      }),
     );
 
     app.post<{ Body: FilterInput & { operator: string; reason: string; dryRun?: boolean } }>(
@@ -98,16 +110,35 @@ export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requi
             additionalProperties: false,
           },
           response: {
-            200: { type: 'object', properties: { replayId: { type: ['string', 'null'] }, dryRun: { type: 'boolean' }, letters: { type: 'array', items: letterSchema } }, required: ['replayId', 'dryRun', 'letters'] },
+            200: {
+              type: 'object',
+              properties: {
+                replayId: { type: ['string', 'null'] },
+                dryRun: { type: 'boolean' },
+                letters: { type: 'array', items: letterSchema },
+              },
+              required: ['replayId', 'dryRun', 'letters'],
+            },
             ...problems,
           },
         },
       },
       async (request) => {
         const { operator, reason, dryRun } = request.body;
-        if (operator.trim() === '' || reason.trim() === '') throw new ProblemError('invalid-field', 'a replay needs an operator and a reason', operator.trim() === '' ? '/operator' : '/reason');
+        if (operator.trim() === '' || reason.trim() === '')
+          throw new ProblemError(
+            'invalid-field',
+            'a replay needs an operator and a reason',
+            operator.trim() === '' ? '/operator' : '/reason',
+          );
         const result = await readLetters(
-          () => deadLetters.replay({ filter: filterOf(request.body), operator: `${operator.trim()} (API key ${request.principal!.keyId})`, reason: reason.trim(), dryRun: dryRun === true }),
+          () =>
+            deadLetters.replay({
+              filter: filterOf(request.body),
+              operator: `${operator.trim()} (API key ${request.principal!.keyId})`,
+              reason: reason.trim(),
+              dryRun: dryRun === true,
+            }),
           request.body.topic,
         );
         return { replayId: result.replayId ?? null, dryRun: result.dryRun, letters: result.letters.map(asJson) };
@@ -122,7 +153,8 @@ export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requi
           operationId: 'acknowledgeDeadLetters',
           tags: ['operations'],
           summary: "Mark a topic's dead letters so far as reviewed: the dead-letter depth drops to 0 and its alert resolves",
-          description: 'The letters stay in the dead-letter topic (list and replay still find them); only the review position moves to its end.',
+          description:
+            'The letters stay in the dead-letter topic (list and replay still find them); only the review position moves to its end.',
           body: {
             type: 'object',
             properties: {
@@ -133,14 +165,29 @@ export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requi
             required: ['topic', 'operator', 'reason'],
             additionalProperties: false,
           },
-          response: { 200: { type: 'object', properties: { topic: { type: 'string' }, acknowledged: { type: 'integer', description: 'Letters newly marked as reviewed' } }, required: ['topic', 'acknowledged'] }, ...problems },
+          response: {
+            200: {
+              type: 'object',
+              properties: { topic: { type: 'string' }, acknowledged: { type: 'integer', description: 'Letters newly marked as reviewed' } },
+              required: ['topic', 'acknowledged'],
+            },
+            ...problems,
+          },
         },
       },
       async (request) => {
         const { topic, operator, reason } = request.body;
-        if (operator.trim() === '' || reason.trim() === '') throw new ProblemError('invalid-field', 'an acknowledgement needs an operator and a reason', operator.trim() === '' ? '/operator' : '/reason');
+        if (operator.trim() === '' || reason.trim() === '')
+          throw new ProblemError(
+            'invalid-field',
+            'an acknowledgement needs an operator and a reason',
+            operator.trim() === '' ? '/operator' : '/reason',
+          );
         const acknowledged = await readLetters(() => deadLetters.acknowledge(topic), topic);
-        logger.info({ topic, acknowledged, operator: operator.trim(), reason: reason.trim(), keyId: request.principal!.keyId }, 'dead letters acknowledged');
+        logger.info(
+          { topic, acknowledged, operator: operator.trim(), reason: reason.trim(), keyId: request.principal!.keyId },
+          'dead letters acknowledged',
+        );
         return { topic, acknowledged };
       },
     );
@@ -172,5 +219,7 @@ async function readLetters<T>(read: () => Promise<T>, topic: string): Promise<T>
 
 /** Offsets are 64-bit: strings in JSON. */
 function asJson<T extends object>(letter: T): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(letter).map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : (value ?? null)]));
+  return Object.fromEntries(
+    Object.entries(letter).map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : (value ?? null)]),
+  );
 }

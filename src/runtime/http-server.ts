@@ -59,7 +59,10 @@ export function createApiServer(options: { logError: (error: unknown) => void; n
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
     reply.header('connection', 'close').header('retry-after', '1');
-    return sendProblem(reply, problemOf('service-unavailable', 'this server is shutting down; nothing was accepted, retry (another instance)'));
+    return sendProblem(
+      reply,
+      problemOf('service-unavailable', 'this server is shutting down; nothing was accepted, retry (another instance)'),
+    );
   });
   return app;
 }
@@ -77,7 +80,10 @@ export async function buildHttpServer(
     readinessChecks?: Readonly<Record<string, () => Promise<void>>>;
   },
 ): Promise<FastifyInstance> {
-  const app = createApiServer({ logError: (error) => backbone.logger.error({ err: error }, 'request failed'), newRequestId: () => backbone.ids.eventId() });
+  const app = createApiServer({
+    logError: (error) => backbone.logger.error({ err: error }, 'request failed'),
+    newRequestId: () => backbone.ids.eventId(),
+  });
   installCorrelation(app, backbone);
   await app.register(swagger, {
     openapi: {
@@ -99,17 +105,56 @@ export async function buildHttpServer(
     if (route.url.startsWith('/v1/')) route.bodyLimit ??= apiBodyLimitBytes;
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/health/live', { schema: { operationId: 'getLiveness', tags: ['operations'], summary: 'Liveness: the process answers', security: publicRoute, response: { 200: liveSchema } } }, async () => ({ status: 'ok' }));
-  app.get('/health/ready', { schema: { operationId: 'getReadiness', tags: ['operations'], summary: 'Readiness: the database, event log, registry and consumers answer', security: publicRoute, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
-    const checks = await readiness(backbone, options.readinessChecks ?? {});
-    const ready = Object.values(checks).every((check) => check === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  app.get('/metrics', { schema: { operationId: 'getMetrics', tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', security: publicRoute, response: { 200: metricsSchema } } }, async (_request, reply) => {
-    const body = await backbone.metricsRegistry.metrics();
-    return reply.type(backbone.metricsRegistry.contentType).send(body);
-  });
-  if (backbone.registry.builtin) await app.register(confluentRegistryRoutes(backbone.registry.builtin, { authorize: options.authorizeRegistry }), { prefix: schemaRegistryPrefix });
+  app.get(
+    '/health/live',
+    {
+      schema: {
+        operationId: 'getLiveness',
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        security: publicRoute,
+        response: { 200: liveSchema },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        operationId: 'getReadiness',
+        tags: ['operations'],
+        summary: 'Readiness: the database, event log, registry and consumers answer',
+        security: publicRoute,
+        response: { 200: readySchema, 503: readySchema },
+      },
+    },
+    async (_request, reply) => {
+      const checks = await readiness(backbone, options.readinessChecks ?? {});
+      const ready = Object.values(checks).every((check) => check === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    },
+  );
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'getMetrics',
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format)',
+        security: publicRoute,
+        response: { 200: metricsSchema },
+      },
+    },
+    async (_request, reply) => {
+      const body = await backbone.metricsRegistry.metrics();
+      return reply.type(backbone.metricsRegistry.contentType).send(body);
+    },
+  );
+  if (backbone.registry.builtin)
+    await app.register(confluentRegistryRoutes(backbone.registry.builtin, { authorize: options.authorizeRegistry }), {
+      prefix: schemaRegistryPrefix,
+    });
   if (options.mount) await options.mount(app);
   return app;
 }
@@ -120,11 +165,17 @@ const readySchema = {
   description: 'Each check is `ok` or what failed; 503 until every one is `ok`',
   type: 'object',
   required: ['status', 'checks'],
-  properties: { status: { type: 'string', enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: { type: 'string' } } },
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    checks: { type: 'object', additionalProperties: { type: 'string' } },
+  },
 } as const;
 
 // Not serialized by Fastify (the handler sends a string); documents the exposition format.
-const metricsSchema = { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } as const;
+const metricsSchema = {
+  description: 'Prometheus text exposition format',
+  content: { 'text/plain': { schema: { type: 'string' } } },
+} as const;
 /** A client's correlation id when it looks like one, else a new one. */
 export function correlationIdOf(given: string | string[] | undefined, newId: () => string): string {
   const value = Array.isArray(given) ? given[0] : given;
@@ -176,7 +227,11 @@ function textPartsCoerced(): BuildCompilerFromPool {
   const build = AjvCompiler();
   return (externalSchemas, options) => {
     const strict = build(externalSchemas, options);
-    const coercing = build(externalSchemas, { ...options, mode: undefined, customOptions: { ...(options?.customOptions as AjvOptions | undefined), coerceTypes: true } });
+    const coercing = build(externalSchemas, {
+      ...options,
+      mode: undefined,
+      customOptions: { ...(options?.customOptions as AjvOptions | undefined), coerceTypes: true },
+    });
     // Fastify passes the route's schema with the part it is for (the package's types say a bare schema).
     const byPart = (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route as never);
     return byPart as unknown as ReturnType<BuildCompilerFromPool>;
@@ -194,11 +249,20 @@ async function readiness(backbone: Backbone, extra: Readonly<Record<string, () =
   };
   const [database, eventLog, schemaRegistry, ...others] = await Promise.all([
     check(() => backbone.db.query('select 1')),
-    check(() => backbone.bus.endOffsets('__paystream_readiness_probe').catch((error: unknown) => (isMissingTopic(error) ? undefined : Promise.reject(error)))),
+    check(() =>
+      backbone.bus
+        .endOffsets('__paystream_readiness_probe')
+        .catch((error: unknown) => (isMissingTopic(error) ? undefined : Promise.reject(error))),
+    ),
     check(() => backbone.registry.registry.listSubjects()),
     ...Object.values(extra).map((probe) => check(probe)),
   ]);
-  return { database: database!, eventLog: eventLog!, schemaRegistry: schemaRegistry!, ...Object.fromEntries(Object.keys(extra).map((name, index) => [name, others[index]!])) };
+  return {
+    database: database!,
+    eventLog: eventLog!,
+    schemaRegistry: schemaRegistry!,
+    ...Object.fromEntries(Object.keys(extra).map((name, index) => [name, others[index]!])),
+  };
 }
 
 function isMissingTopic(error: unknown): boolean {

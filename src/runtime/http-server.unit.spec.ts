@@ -6,9 +6,21 @@ import { createApiServer } from './http-server.ts';
 describe('the API server reading a request', () => {
   it('coerces the query string and path parameters to their declared types, and not the body', async () => {
     const app = createApiServer({ logError: () => {}, newRequestId: () => 'request-id-for-the-test' });
-    const typed = { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1 }, verbose: { type: 'boolean' } } } as const;
-    app.get('/items/:number', { schema: { params: { type: 'object', properties: { number: { type: 'integer' } } }, querystring: typed } }, async (request) => ({ params: request.params, query: request.query }));
-    app.post('/items', { schema: { body: { type: 'object', required: ['limit'], properties: { limit: { type: 'integer' } } } } }, async (request) => request.body);
+    const typed = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { limit: { type: 'integer', minimum: 1 }, verbose: { type: 'boolean' } },
+    } as const;
+    app.get(
+      '/items/:number',
+      { schema: { params: { type: 'object', properties: { number: { type: 'integer' } } }, querystring: typed } },
+      async (request) => ({ params: request.params, query: request.query }),
+    );
+    app.post(
+      '/items',
+      { schema: { body: { type: 'object', required: ['limit'], properties: { limit: { type: 'integer' } } } } },
+      async (request) => request.body,
+    );
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const read = await fetch(`${url}/items/7?limit=5&verbose=true`);
@@ -17,7 +29,11 @@ describe('the API server reading a request', () => {
       const notANumber = await fetch(`${url}/items/7?limit=five`);
       expect(notANumber.status).toBe(400);
       expect(await notANumber.json()).toMatchObject({ code: 'invalid-field', pointer: '/limit' });
-      const body = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: '5' }) });
+      const body = await fetch(`${url}/items`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ limit: '5' }),
+      });
       expect(body.status).toBe(400);
       expect(await body.json()).toMatchObject({ code: 'invalid-field', pointer: '/limit' });
     } finally {

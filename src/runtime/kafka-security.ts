@@ -55,23 +55,36 @@ export function readKafkaSecurity(env: NodeJS.ProcessEnv, kafkaConfigured: boole
   const username = secret(env, 'KAFKA_SASL_USERNAME');
   const password = secret(env, 'KAFKA_SASL_PASSWORD');
   const tlsFlag = flag(env.KAFKA_TLS, 'KAFKA_TLS');
-  const files = { ca: env.KAFKA_TLS_CA_FILE || undefined, cert: env.KAFKA_TLS_CERT_FILE || undefined, key: env.KAFKA_TLS_KEY_FILE || undefined };
-  const anySet = mechanism !== undefined || username !== undefined || password !== undefined || tlsFlag || Object.values(files).some((file) => file !== undefined);
+  const files = {
+    ca: env.KAFKA_TLS_CA_FILE || undefined,
+    cert: env.KAFKA_TLS_CERT_FILE || undefined,
+    key: env.KAFKA_TLS_KEY_FILE || undefined,
+  };
+  const anySet =
+    mechanism !== undefined ||
+    username !== undefined ||
+    password !== undefined ||
+    tlsFlag ||
+    Object.values(files).some((file) => file !== undefined);
   if (!anySet) return { sasl: undefined, tls: undefined };
   if (!kafkaConfigured) fail('KAFKA_SASL_* and KAFKA_TLS* configure the connection to Kafka, but KAFKA_BROKERS is not set');
 
   let sasl: KafkaSaslConfig | undefined;
   if (mechanism !== undefined) {
-    if (!(kafkaSaslMechanisms as readonly string[]).includes(mechanism)) fail(`KAFKA_SASL_MECHANISM must be one of ${kafkaSaslMechanisms.join(', ')}, got "${mechanism}"`);
+    if (!(kafkaSaslMechanisms as readonly string[]).includes(mechanism))
+      fail(`KAFKA_SASL_MECHANISM must be one of ${kafkaSaslMechanisms.join(', ')}, got "${mechanism}"`);
     if (username === undefined) fail(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME (or KAFKA_SASL_USERNAME_FILE)`);
     if (password === undefined) fail(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)`);
     // PLAIN sends the password itself; SCRAM never does, but without TLS nothing proves the
     // broker is the one it claims to be, and the events travel in clear. Only PLAIN is refused:
     // SASL_PLAINTEXT with SCRAM is a legitimate setup inside a closed network.
-    if (mechanism === 'PLAIN' && !tlsFlag) fail('KAFKA_SASL_MECHANISM=PLAIN sends the password in clear without TLS: set KAFKA_TLS=1 (a SASL_SSL listener)');
+    if (mechanism === 'PLAIN' && !tlsFlag)
+      fail('KAFKA_SASL_MECHANISM=PLAIN sends the password in clear without TLS: set KAFKA_TLS=1 (a SASL_SSL listener)');
     sasl = { mechanism: mechanism as KafkaSaslMechanism, username, password };
   } else if (username !== undefined || password !== undefined) {
-    fail(`${username !== undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is set but KAFKA_SASL_MECHANISM is not (one of ${kafkaSaslMechanisms.join(', ')})`);
+    fail(
+      `${username !== undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD'} is set but KAFKA_SASL_MECHANISM is not (one of ${kafkaSaslMechanisms.join(', ')})`,
+    );
   }
 
   if (!tlsFlag) {
@@ -79,13 +92,16 @@ export function readKafkaSecurity(env: NodeJS.ProcessEnv, kafkaConfigured: boole
     if (orphan) fail(`KAFKA_TLS_${orphan.toUpperCase()}_FILE is set but KAFKA_TLS is not 1: the connection would not use it`);
     return { sasl, tls: undefined };
   }
-  if (files.cert !== undefined && files.key === undefined) fail('KAFKA_TLS_CERT_FILE needs KAFKA_TLS_KEY_FILE (the client certificate\'s private key)');
+  if (files.cert !== undefined && files.key === undefined)
+    fail("KAFKA_TLS_CERT_FILE needs KAFKA_TLS_KEY_FILE (the client certificate's private key)");
   if (files.key !== undefined && files.cert === undefined) fail('KAFKA_TLS_KEY_FILE needs KAFKA_TLS_CERT_FILE (the client certificate)');
   const ca = files.ca === undefined ? undefined : certificates(files.ca, 'KAFKA_TLS_CA_FILE');
   const cert = files.cert === undefined ? undefined : certificates(files.cert, 'KAFKA_TLS_CERT_FILE');
   const key = files.key === undefined ? undefined : privateKey(files.key, 'KAFKA_TLS_KEY_FILE');
   if (cert !== undefined && key !== undefined && !new X509Certificate(cert).checkPrivateKey(key.object)) {
-    fail(`KAFKA_TLS_KEY_FILE (${resolve(files.key!)}) is not the private key of the certificate in KAFKA_TLS_CERT_FILE (${resolve(files.cert!)})`);
+    fail(
+      `KAFKA_TLS_KEY_FILE (${resolve(files.key!)}) is not the private key of the certificate in KAFKA_TLS_CERT_FILE (${resolve(files.cert!)})`,
+    );
   }
   return { sasl, tls: { ca, cert, key: key?.pem } };
 }

@@ -165,7 +165,9 @@ export function topicsOf(services: readonly PaymentService[], config: PaystreamC
   for (const consumer of services.flatMap((service) => service.consumers)) {
     for (const topic of consumer.topics) note(topic, retryDelaysOf(consumer));
   }
-  const declared = [...delaysByTopic].flatMap(([topic, delays]) => withFailureTopics(defineTopic({ name: topic }), { retryDelaysMs: [...delays] }));
+  const declared = [...delaysByTopic].flatMap(([topic, delays]) =>
+    withFailureTopics(defineTopic({ name: topic }), { retryDelaysMs: [...delays] }),
+  );
   const extra = services.flatMap((service) => service.topics ?? []);
   const maxReplicationFactor = config.eventLog.kind === 'kafka' ? config.eventLog.replicationFactor : 1;
   return capReplication([...declared, ...extra], maxReplicationFactor);

@@ -19,16 +19,28 @@ export interface SimulatorProcess {
  * It is tied to this process by an IPC channel: when this process is gone, even killed with SIGKILL,
  * the channel closes and the simulator stops itself instead of living on as an orphan.
  */
-export async function spawnRtgsSimulator(options: { port: number; callbackUrl: string; callbackToken: string; dataFile: string; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<SimulatorProcess> {
-  const child = spawn(process.execPath, [simulatorMain, '--port', String(options.port), '--callback-url', options.callbackUrl, '--data-file', options.dataFile], {
-    env: { ...process.env, ...options.env, RTGS_SIM_CALLBACK_TOKEN: options.callbackToken },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+export async function spawnRtgsSimulator(options: {
+  port: number;
+  callbackUrl: string;
+  callbackToken: string;
+  dataFile: string;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}): Promise<SimulatorProcess> {
+  const child = spawn(
+    process.execPath,
+    [simulatorMain, '--port', String(options.port), '--callback-url', options.callbackUrl, '--data-file', options.dataFile],
+    {
+      env: { ...process.env, ...options.env, RTGS_SIM_CALLBACK_TOKEN: options.callbackToken },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   // The channel is only there to close when this process dies; it must not keep this one running.
   child.channel?.unref();
   const url = `http://127.0.0.1:${options.port}`;
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') options.logger.error({ code, signal }, 'the RTGS simulator exited; payments wait for the network until it is back');
+    if (code !== 0 && signal !== 'SIGTERM')
+      options.logger.error({ code, signal }, 'the RTGS simulator exited; payments wait for the network until it is back');
   });
   await waitUntilHealthy(url, child);
   return { url, stop: () => stopChild(child) };

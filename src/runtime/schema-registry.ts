@@ -18,9 +18,14 @@ export interface RuntimeSchemaRegistry {
  * The built-in registry (tables in paystream's database) unless SCHEMA_REGISTRY_URL names an
  * external Confluent-compatible one. `schemas` maps each topic to its Avro value schema.
  */
-export async function openSchemaRegistry(config: PaystreamConfig, db: Database, schemas: ReadonlyMap<string, string>): Promise<RuntimeSchemaRegistry> {
+export async function openSchemaRegistry(
+  config: PaystreamConfig,
+  db: Database,
+  schemas: ReadonlyMap<string, string>,
+): Promise<RuntimeSchemaRegistry> {
   const builtin = config.schemaRegistry.kind === 'builtin' ? await DatabaseSchemaRegistry.open(db) : undefined;
-  const inner: SchemaRegistry = builtin ?? new HttpSchemaRegistry(httpOptions(config.schemaRegistry.kind === 'http' ? config.schemaRegistry.url : ''));
+  const inner: SchemaRegistry =
+    builtin ?? new HttpSchemaRegistry(httpOptions(config.schemaRegistry.kind === 'http' ? config.schemaRegistry.url : ''));
   const registry = new CachingSchemaRegistry(inner);
   // Register (or find) every schema this process writes before anything runs: an incompatible
   // change fails the start, not the first payment; and encoding inside a database transaction then

@@ -18,7 +18,9 @@ import { defaultScreeningConfig, type PaystreamConfig, type ScreeningConfig } fr
 /** Knobs tests and benchmarks turn; production runs on the defaults. */
 export interface ServiceTuning {
   retryDelaysMs?: readonly number[];
-  rtgs?: Partial<Pick<RtgsGatewayOptions, 'timeoutMs' | 'statusChaser' | 'circuitBreaker' | 'retryDelaysMs' | 'validateOutgoing' | 'maxBatchRecords'>>;
+  rtgs?: Partial<
+    Pick<RtgsGatewayOptions, 'timeoutMs' | 'statusChaser' | 'circuitBreaker' | 'retryDelaysMs' | 'validateOutgoing' | 'maxBatchRecords'>
+  >;
   notifications?: { retryDelaysMs?: readonly number[] };
   /** Screening's consumer retries (default `retryDelaysMs`): their count is how long a payment waits for lists that are not loaded. */
   screening?: { retryDelaysMs?: readonly number[]; listLoadRetryDelayMs?: number };
@@ -26,7 +28,18 @@ export interface ServiceTuning {
   fraud?: { rules?: FraudRulesConfigInput };
 }
 
-export const serviceNames = ['gateway', 'validation', 'screening', 'ledger', 'rtgs', 'notifications', 'audit', 'compliance-cases', 'fraud', 'reconciliation'] as const;
+export const serviceNames = [
+  'gateway',
+  'validation',
+  'screening',
+  'ledger',
+  'rtgs',
+  'notifications',
+  'audit',
+  'compliance-cases',
+  'fraud',
+  'reconciliation',
+] as const;
 
 /**
  * Every payment service, wired with its options. The flow's topology lives here: the topic each
@@ -77,7 +90,12 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
     }),
     createAuditService(deps, { requireScope, ...retry }),
     createComplianceCasesService(deps, { requireScope }),
-    createReconciliationService(deps, { requireScope, networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100', participantBic: config.bank.bic, screeningDecisions: screeningDecisionsTable }),
+    createReconciliationService(deps, {
+      requireScope,
+      networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100',
+      participantBic: config.bank.bic,
+      screeningDecisions: screeningDecisionsTable,
+    }),
   ];
 }
 

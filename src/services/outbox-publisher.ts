@@ -11,7 +11,11 @@ export function outboxPublisher(encoder: EventEncoder, outbox: Outbox): EventPub
     await outbox.write(tx, messages);
   };
   return {
-    publish: (tx, events, cause) => publishEach(tx, events.map((event) => ({ event, cause }))),
+    publish: (tx, events, cause) =>
+      publishEach(
+        tx,
+        events.map((event) => ({ event, cause })),
+      ),
     publishEach,
   };
 }

@@ -50,11 +50,27 @@ const paymentErrors: BadRequest[] = [
   },
   { name: 'no body at all', status: 400, code: 'invalid-field', request: () => ({ body: undefined }) },
   // Regression: Fastify parses text/plain itself, and this was a 400 invalid-field "body must be object".
-  { name: 'a JSON document sent as text/plain', status: 415, code: 'unsupported-media-type', request: ({ valid }) => ({ body: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }) },
-  { name: 'an application/xml body', status: 415, code: 'unsupported-media-type', request: () => ({ body: '<payment/>', headers: { 'content-type': 'application/xml' } }) },
+  {
+    name: 'a JSON document sent as text/plain',
+    status: 415,
+    code: 'unsupported-media-type',
+    request: ({ valid }) => ({ body: JSON.stringify(valid), headers: { 'content-type': 'text/plain' } }),
+  },
+  {
+    name: 'an application/xml body',
+    status: 415,
+    code: 'unsupported-media-type',
+    request: () => ({ body: '<payment/>', headers: { 'content-type': 'application/xml' } }),
+  },
   // The shape (JSON schema).
   { name: 'a JSON array instead of an object', status: 400, code: 'invalid-field', request: ({ valid }) => ({ body: [valid] }) },
-  { name: 'amount as a number', status: 400, code: 'invalid-field', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: 10 } }) },
+  {
+    name: 'amount as a number',
+    status: 400,
+    code: 'invalid-field',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: 10 } }),
+  },
   {
     name: 'debtor name as an object',
     status: 400,
@@ -62,7 +78,13 @@ const paymentErrors: BadRequest[] = [
     pointer: '/debtor/name',
     request: ({ valid }) => ({ body: withPayment(valid, (body) => (body.debtor.name = { first: 'Alice' })) }),
   },
-  { name: 'an unknown top-level field', status: 400, code: 'unknown-field', pointer: '/priority', request: ({ valid }) => ({ body: { ...valid, priority: 'urgent' } }) },
+  {
+    name: 'an unknown top-level field',
+    status: 400,
+    code: 'unknown-field',
+    pointer: '/priority',
+    request: ({ valid }) => ({ body: { ...valid, priority: 'urgent' } }),
+  },
   {
     name: 'an unknown field in debtor',
     status: 400,
@@ -70,8 +92,20 @@ const paymentErrors: BadRequest[] = [
     pointer: '/debtor/iban',
     request: ({ valid }) => ({ body: withPayment(valid, (body) => (body.debtor.iban = body.debtor.account)) }),
   },
-  { name: 'no amount', status: 400, code: 'missing-field', pointer: '/amount', request: ({ valid }) => ({ body: withPayment(valid, (body) => delete body.amount) }) },
-  { name: 'no creditor', status: 400, code: 'missing-field', pointer: '/creditor', request: ({ valid }) => ({ body: withPayment(valid, (body) => delete body.creditor) }) },
+  {
+    name: 'no amount',
+    status: 400,
+    code: 'missing-field',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: withPayment(valid, (body) => delete body.amount) }),
+  },
+  {
+    name: 'no creditor',
+    status: 400,
+    code: 'missing-field',
+    pointer: '/creditor',
+    request: ({ valid }) => ({ body: withPayment(valid, (body) => delete body.creditor) }),
+  },
   {
     name: 'no creditor agent',
     status: 400,
@@ -80,17 +114,71 @@ const paymentErrors: BadRequest[] = [
     request: ({ valid }) => ({ body: withPayment(valid, (body) => delete body.creditor.agent) }),
   },
   // Currency and amount.
-  { name: 'an unknown currency (XYZ)', status: 422, code: 'unknown-currency', pointer: '/currency', request: ({ valid }) => ({ body: { ...valid, currency: 'XYZ' } }) },
-  { name: 'a code that is not payable (XAU, gold)', status: 422, code: 'unknown-currency', pointer: '/currency', request: ({ valid }) => ({ body: { ...valid, currency: 'XAU' } }) },
-  { name: 'three decimals in EUR (1.001)', status: 422, code: 'too-many-decimals', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: '1.001' } }) },
-  { name: 'a decimal in JPY (1.5)', status: 422, code: 'too-many-decimals', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, currency: 'JPY', amount: '1.5' } }) },
-  { name: 'a zero amount', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: '0.00' } }) },
-  { name: 'a negative amount', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: '-5.00' } }) },
+  {
+    name: 'an unknown currency (XYZ)',
+    status: 422,
+    code: 'unknown-currency',
+    pointer: '/currency',
+    request: ({ valid }) => ({ body: { ...valid, currency: 'XYZ' } }),
+  },
+  {
+    name: 'a code that is not payable (XAU, gold)',
+    status: 422,
+    code: 'unknown-currency',
+    pointer: '/currency',
+    request: ({ valid }) => ({ body: { ...valid, currency: 'XAU' } }),
+  },
+  {
+    name: 'three decimals in EUR (1.001)',
+    status: 422,
+    code: 'too-many-decimals',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: '1.001' } }),
+  },
+  {
+    name: 'a decimal in JPY (1.5)',
+    status: 422,
+    code: 'too-many-decimals',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, currency: 'JPY', amount: '1.5' } }),
+  },
+  {
+    name: 'a zero amount',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: '0.00' } }),
+  },
+  {
+    name: 'a negative amount',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: '-5.00' } }),
+  },
   // Regression: 18 whole digits parse, but 1e19 minor units overflow int8 and the insert failed with a
   // 500 for this request and every other request of its group commit.
-  { name: 'an amount beyond 64-bit minor units', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: '100000000000000000.00' } }) },
-  { name: 'an amount with an exponent (1e3)', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: '1e3' } }) },
-  { name: 'an amount that is not a number (abc)', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ valid }) => ({ body: { ...valid, amount: 'abc' } }) },
+  {
+    name: 'an amount beyond 64-bit minor units',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: '100000000000000000.00' } }),
+  },
+  {
+    name: 'an amount with an exponent (1e3)',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: '1e3' } }),
+  },
+  {
+    name: 'an amount that is not a number (abc)',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ valid }) => ({ body: { ...valid, amount: 'abc' } }),
+  },
   // Parties.
   {
     name: 'a debtor IBAN with bad check digits',
@@ -142,9 +230,24 @@ const paymentErrors: BadRequest[] = [
     request: ({ valid }) => ({ body: withPayment(valid, (body) => (body.debtor.account = foreignIban)) }),
   },
   // Idempotency.
-  { name: 'no Idempotency-Key', status: 400, code: 'idempotency-key-missing', request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': undefined } }) },
-  { name: 'an Idempotency-Key of 256 characters', status: 400, code: 'idempotency-key-invalid', request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': 'k'.repeat(256) } }) },
-  { name: 'an Idempotency-Key with a space', status: 400, code: 'idempotency-key-invalid', request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': 'two words' } }) },
+  {
+    name: 'no Idempotency-Key',
+    status: 400,
+    code: 'idempotency-key-missing',
+    request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': undefined } }),
+  },
+  {
+    name: 'an Idempotency-Key of 256 characters',
+    status: 400,
+    code: 'idempotency-key-invalid',
+    request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': 'k'.repeat(256) } }),
+  },
+  {
+    name: 'an Idempotency-Key with a space',
+    status: 400,
+    code: 'idempotency-key-invalid',
+    request: ({ valid }) => ({ body: valid, headers: { 'idempotency-key': 'two words' } }),
+  },
   // Credentials.
   {
     name: 'no credentials',
@@ -176,12 +279,41 @@ const paymentErrors: BadRequest[] = [
 ];
 
 const otherErrors: BadRequest[] = [
-  { name: 'GET an unknown payment', status: 404, code: 'not-found', request: () => ({ method: 'GET', path: '/v1/payments/0190f0f0-0000-7000-8000-000000000000' }) },
+  {
+    name: 'GET an unknown payment',
+    status: 404,
+    code: 'not-found',
+    request: () => ({ method: 'GET', path: '/v1/payments/0190f0f0-0000-7000-8000-000000000000' }),
+  },
   { name: 'an unknown route under /v1', status: 404, code: 'not-found', request: () => ({ method: 'GET', path: '/v1/nothing-here' }) },
-  { name: 'open an account in XYZ', status: 422, code: 'unknown-currency', pointer: '/currency', request: () => ({ path: '/v1/accounts', body: { name: 'Dave Example', currency: 'XYZ' } }) },
-  { name: 'open an account without a name', status: 400, code: 'missing-field', pointer: '/name', request: () => ({ path: '/v1/accounts', body: { currency: 'EUR' } }) },
-  { name: 'deposit 0', status: 422, code: 'invalid-amount', pointer: '/amount', request: ({ debtor }) => ({ path: `/v1/accounts/${debtor}/deposits`, body: { amount: '0' } }) },
-  { name: 'deposit 1.001 EUR', status: 422, code: 'too-many-decimals', pointer: '/amount', request: ({ debtor }) => ({ path: `/v1/accounts/${debtor}/deposits`, body: { amount: '1.001' } }) },
+  {
+    name: 'open an account in XYZ',
+    status: 422,
+    code: 'unknown-currency',
+    pointer: '/currency',
+    request: () => ({ path: '/v1/accounts', body: { name: 'Dave Example', currency: 'XYZ' } }),
+  },
+  {
+    name: 'open an account without a name',
+    status: 400,
+    code: 'missing-field',
+    pointer: '/name',
+    request: () => ({ path: '/v1/accounts', body: { currency: 'EUR' } }),
+  },
+  {
+    name: 'deposit 0',
+    status: 422,
+    code: 'invalid-amount',
+    pointer: '/amount',
+    request: ({ debtor }) => ({ path: `/v1/accounts/${debtor}/deposits`, body: { amount: '0' } }),
+  },
+  {
+    name: 'deposit 1.001 EUR',
+    status: 422,
+    code: 'too-many-decimals',
+    pointer: '/amount',
+    request: ({ debtor }) => ({ path: `/v1/accounts/${debtor}/deposits`, body: { amount: '1.001' } }),
+  },
   {
     name: 'deposit in another currency than the account',
     status: 422,
@@ -189,12 +321,21 @@ const otherErrors: BadRequest[] = [
     pointer: '/currency',
     request: ({ debtor }) => ({ path: `/v1/accounts/${debtor}/deposits`, body: { amount: '1.00', currency: 'USD' } }),
   },
-  { name: 'deposit to an IBAN that is not an account here', status: 404, code: 'not-found', request: () => ({ path: `/v1/accounts/${foreignIban}/deposits`, body: { amount: '10.00' } }) },
+  {
+    name: 'deposit to an IBAN that is not an account here',
+    status: 404,
+    code: 'not-found',
+    request: () => ({ path: `/v1/accounts/${foreignIban}/deposits`, body: { amount: '10.00' } }),
+  },
   {
     name: 'open an account with payments:read only',
     status: 403,
     code: 'missing-scope',
-    request: ({ readOnlyKey }) => ({ path: '/v1/accounts', body: { name: 'Dave Example', currency: 'EUR' }, headers: { authorization: `Bearer ${readOnlyKey}` } }),
+    request: ({ readOnlyKey }) => ({
+      path: '/v1/accounts',
+      body: { name: 'Dave Example', currency: 'EUR' },
+      headers: { authorization: `Bearer ${readOnlyKey}` },
+    }),
   },
 ];
 
@@ -211,8 +352,14 @@ describe('API errors on the embedded engine', () => {
   };
 
   const send = async (sent: Sent) => {
-    const defaults: Record<string, string> = { authorization: `Bearer ${ps.apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomBytes(8).toString('hex') };
-    const headers = Object.fromEntries(Object.entries({ ...defaults, ...sent.headers }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+    const defaults: Record<string, string> = {
+      authorization: `Bearer ${ps.apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomBytes(8).toString('hex'),
+    };
+    const headers = Object.fromEntries(
+      Object.entries({ ...defaults, ...sent.headers }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
     const method = sent.method ?? 'POST';
     if (sent.body === undefined) delete headers['content-type'];
     const response = await fetch(`${ps.url}${sent.path ?? '/v1/payments'}`, {
@@ -228,7 +375,12 @@ describe('API errors on the embedded engine', () => {
     ps = await startTestPlatform('embedded');
     debtor = await ps.openAccount('Alice Example', { deposit: '1000.00' });
     readOnlyKey = (await ps.platform.apiKeys.create('read only (api-errors test)', ['payments:read'])).key;
-    valid = { amount: '10.00', currency: 'EUR', debtor: { name: 'Alice Example', account: debtor, agent: 'PAYSDEFFXXX', country: 'DE' }, creditor: externalCreditor };
+    valid = {
+      amount: '10.00',
+      currency: 'EUR',
+      debtor: { name: 'Alice Example', account: debtor, agent: 'PAYSDEFFXXX', country: 'DE' },
+      creditor: externalCreditor,
+    };
     submittedBefore = await submittedEndOffset();
   }, 120_000);
   afterAll(async () => ps?.close(), 60_000);
@@ -289,7 +441,10 @@ describe('API errors on the embedded engine', () => {
     expect(paths['/v1/accounts']?.post, 'POST /v1/accounts').toBeDefined();
     expect(paths['/v1/accounts/{iban}']?.get, 'GET /v1/accounts/{iban}').toBeDefined();
     expect(paths['/v1/accounts/{iban}/deposits']?.post, 'POST /v1/accounts/{iban}/deposits').toBeDefined();
-    expect(Object.keys(paths).filter((path) => path.includes(':')), 'no Fastify-style :params left').toEqual([]);
+    expect(
+      Object.keys(paths).filter((path) => path.includes(':')),
+      'no Fastify-style :params left',
+    ).toEqual([]);
     expect(Object.keys(paths)).not.toContain('/openapi.json');
     expect(document.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });

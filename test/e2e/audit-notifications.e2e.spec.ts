@@ -11,11 +11,25 @@ import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from
 // payment's.
 const engines: { engine: Engine; available: boolean; reason: string }[] = [
   { engine: 'embedded', available: true, reason: '' },
-  { engine: 'kafka', available: hasKafka() && hasPostgres(), reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)' },
+  {
+    engine: 'kafka',
+    available: hasKafka() && hasPostgres(),
+    reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)',
+  },
 ];
 
 /** Every event of a payment over RTGS, in the order the flow produces them. */
-const rtgsFlow = ['PaymentSubmitted', 'PaymentValidated', 'PaymentInitiated', 'PaymentScored', 'PaymentCleared', 'PaymentReserved', 'RtgsSubmitted', 'RtgsSettled', 'PaymentCompleted'];
+const rtgsFlow = [
+  'PaymentSubmitted',
+  'PaymentValidated',
+  'PaymentInitiated',
+  'PaymentScored',
+  'PaymentCleared',
+  'PaymentReserved',
+  'RtgsSubmitted',
+  'RtgsSettled',
+  'PaymentCompleted',
+];
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
@@ -53,9 +67,16 @@ for (const { engine, available, reason } of engines) {
       const payment = await ps.settled(accepted.paymentId);
       expect(payment.status).toBe('COMPLETED');
 
-      const delivered = await eventually(() => endpoint.requests.find((request) => isCompletionOf(request, accepted.paymentId)), 'the PaymentCompleted webhook');
+      const delivered = await eventually(
+        () => endpoint.requests.find((request) => isCompletionOf(request, accepted.paymentId)),
+        'the PaymentCompleted webhook',
+      );
       const body = JSON.parse(delivered.body);
-      expect(body).toMatchObject({ eventType: 'PaymentCompleted', correlationId: accepted.correlationId, data: { paymentId: accepted.paymentId, uetr: accepted.uetr, currency: 'EUR' } });
+      expect(body).toMatchObject({
+        eventType: 'PaymentCompleted',
+        correlationId: accepted.correlationId,
+        data: { paymentId: accepted.paymentId, uetr: accepted.uetr, currency: 'EUR' },
+      });
       expect(delivered.headers[eventIdHeader]).toBe(body.eventId);
       const signature = delivered.headers[signatureHeader];
       expect(typeof signature).toBe('string');
@@ -81,13 +102,18 @@ for (const { engine, available, reason } of engines) {
       // Every event after the submission was caused by one before it in the trail: the order is causal.
       expect(trail[0].causationId).toBeNull();
       for (let index = 1; index < trail.length; index++) {
-        expect(trail.slice(0, index).map((entry) => entry.eventId), `the cause of ${trail[index].eventType}`).toContain(trail[index].causationId);
+        expect(
+          trail.slice(0, index).map((entry) => entry.eventId),
+          `the cause of ${trail[index].eventType}`,
+        ).toContain(trail[index].causationId);
       }
       // The payment's own timeline shows the customer's steps among the same events (not the
       // internal checks: screening, fraud scoring), and the webhook carried the last of them.
       const view = await ps.api('GET', `/v1/payments/${accepted.paymentId}`);
       const customerSteps = trail.filter((entry) => !['PaymentInitiated', 'PaymentScored', 'PaymentCleared'].includes(entry.eventType));
-      expect(new Set(view.body.timeline.map((entry: JsonBody) => entry.eventId))).toEqual(new Set(customerSteps.map((entry) => entry.eventId)));
+      expect(new Set(view.body.timeline.map((entry: JsonBody) => entry.eventId))).toEqual(
+        new Set(customerSteps.map((entry) => entry.eventId)),
+      );
       expect(view.body.timeline.map((entry: JsonBody) => entry.type).sort()).toEqual(customerSteps.map((entry) => entry.eventType).sort());
       expect(trail.find((entry) => entry.eventType === 'PaymentCompleted').eventId).toBe(body.eventId);
 
@@ -104,22 +130,33 @@ for (const { engine, available, reason } of engines) {
 
       const first: JsonBody = await ps.pay(alice, { amount: '10.00' });
       expect((await ps.settled(first.paymentId)).status).toBe('COMPLETED');
-      await eventually(() => broken.requests.find((request) => isCompletionOf(request, first.paymentId)), 'the first delivery attempt to the broken endpoint');
+      await eventually(
+        () => broken.requests.find((request) => isCompletionOf(request, first.paymentId)),
+        'the first delivery attempt to the broken endpoint',
+      );
 
       // While that attempt hangs, another payment goes all the way through.
       const second: JsonBody = await ps.pay(alice, { amount: '20.00' });
       expect((await ps.settled(second.paymentId)).status).toBe('COMPLETED');
       expect(broken.requests.filter((request) => isCompletionOf(request, first.paymentId))).toHaveLength(1);
       const inFlight = await deliveriesOf(ps, subscription.id);
-      expect(inFlight.find((delivery) => delivery.eventId === JSON.parse(broken.requests[0]!.body).eventId)).toMatchObject({ status: 'pending', deliveredAt: null });
+      expect(inFlight.find((delivery) => delivery.eventId === JSON.parse(broken.requests[0]!.body).eventId)).toMatchObject({
+        status: 'pending',
+        deliveredAt: null,
+      });
 
       // The endpoint's failures end as dead letters for operators (a timeout, then 500s: three
       // attempts with the test's two retry delays); the payments stay completed.
-      const deadLettered = await eventually(async () => {
-        const deliveries = await deliveriesOf(ps, subscription.id);
-        return deliveries.length === 2 && deliveries.every((delivery) => delivery.status === 'dead_lettered') ? deliveries : undefined;
-      }, 'both deliveries to the broken endpoint to be dead-lettered', 40_000);
-      for (const delivery of deadLettered) expect(delivery).toMatchObject({ eventType: 'PaymentCompleted', attempts: 3, lastStatusCode: 500, deliveredAt: null });
+      const deadLettered = await eventually(
+        async () => {
+          const deliveries = await deliveriesOf(ps, subscription.id);
+          return deliveries.length === 2 && deliveries.every((delivery) => delivery.status === 'dead_lettered') ? deliveries : undefined;
+        },
+        'both deliveries to the broken endpoint to be dead-lettered',
+        40_000,
+      );
+      for (const delivery of deadLettered)
+        expect(delivery).toMatchObject({ eventType: 'PaymentCompleted', attempts: 3, lastStatusCode: 500, deliveredAt: null });
       expect(broken.requests.filter((request) => isCompletionOf(request, first.paymentId))).toHaveLength(3);
       expect(broken.requests.filter((request) => isCompletionOf(request, second.paymentId))).toHaveLength(3);
       for (const { paymentId } of [first, second]) expect((await ps.api('GET', `/v1/payments/${paymentId}`)).body.status).toBe('COMPLETED');

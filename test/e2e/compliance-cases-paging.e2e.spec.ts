@@ -15,7 +15,12 @@ const caseOf = (n: number): NewCase => ({
   stage: 'FRAUD',
   reason: 'score above the review threshold',
   evidence: { score: 0.9 },
-  onApprove: { topic: PaymentTopics.validated, eventType: PaymentEventTypes[PaymentTopics.validated], key: 'DE89370400440532013000', payload: {} },
+  onApprove: {
+    topic: PaymentTopics.validated,
+    eventType: PaymentEventTypes[PaymentTopics.validated],
+    key: 'DE89370400440532013000',
+    payload: {},
+  },
   amountMinor: 1000n + BigInt(n),
   currency: 'EUR',
 });
@@ -78,7 +83,9 @@ describe('GET /v1/compliance/cases: query string and pages', () => {
   });
 
   it('pages only the status asked for, and ends with nextCursor null', async () => {
-    await ps.platform.backbone.db.query(`update compliance_cases set status = 'approved' where case_id in ('case-paging-002', 'case-paging-009')`);
+    await ps.platform.backbone.db.query(
+      `update compliance_cases set status = 'approved' where case_id in ('case-paging-002', 'case-paging-009')`,
+    );
     const first = await ps.api('GET', '/v1/compliance/cases?status=approved&limit=1');
     expect(first.body.cases.map((item: { caseId: string }) => item.caseId)).toEqual(['case-paging-002']);
     const second = await ps.api('GET', `/v1/compliance/cases?status=approved&limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`);

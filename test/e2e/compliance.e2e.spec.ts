@@ -15,7 +15,11 @@ import { externalCreditor, startTestPlatform, type Engine, type JsonBody, type T
 // (screening decisions, compliance cases, the audit trail) keep the evidence.
 const engines: { engine: Engine; available: boolean; reason: string }[] = [
   { engine: 'embedded', available: true, reason: '' },
-  { engine: 'kafka', available: hasKafka() && hasPostgres(), reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)' },
+  {
+    engine: 'kafka',
+    available: hasKafka() && hasPostgres(),
+    reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)',
+  },
 ];
 
 // Names chosen with the engine and the default thresholds (high 0.93, medium 0.86): the first two
@@ -24,7 +28,9 @@ const engines: { engine: Engine; available: boolean; reason: string }[] = [
 const sanctionedPerson = 'Hasan Nasrallah';
 const sanctionedCreditor = { ...externalCreditor, name: 'Usama Bin Laden' };
 const nearMatchCreditor = { ...externalCreditor, name: 'Hassan Nasrulla' };
-const berlin = { postalAddress: { streetName: 'Unter den Linden', buildingNumber: '5', postCode: '10117', townName: 'Berlin', country: 'DE' } };
+const berlin = {
+  postalAddress: { streetName: 'Unter den Linden', buildingNumber: '5', postCode: '10117', townName: 'Berlin', country: 'DE' },
+};
 
 for (const { engine, available, reason } of engines) {
   describe.skipIf(!available)(`compliance end to end on ${engine}${available ? '' : ` (skipped: ${reason})`}`, () => {
@@ -52,10 +58,21 @@ for (const { engine, available, reason } of engines) {
       expect(payment.timeline.map((entry: JsonBody) => entry.type)).toContain('PaymentRejected');
       const decision = await decisionOf(ps, paymentId);
       expect(decision).toMatchObject({ outcome: 'BLOCK', debtor_band: 'HIGH', creditor_band: 'LOW', corridor_code: 'DEU-FRA' });
-      expect(decision.debtor_evidence.matches).toEqual(expect.arrayContaining([expect.objectContaining({ list: 'OFAC-SDN', entryId: '2686', matchedName: 'NASRALLAH, Hasan', band: 'HIGH' })]));
-      expect(decision.list_versions).toEqual([expect.stringMatching(/^OFAC-SDN:[0-9a-f]{64}$/), expect.stringMatching(/^UN-SC:[0-9a-f]{64}$/)]);
+      expect(decision.debtor_evidence.matches).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ list: 'OFAC-SDN', entryId: '2686', matchedName: 'NASRALLAH, Hasan', band: 'HIGH' }),
+        ]),
+      );
+      expect(decision.list_versions).toEqual([
+        expect.stringMatching(/^OFAC-SDN:[0-9a-f]{64}$/),
+        expect.stringMatching(/^UN-SC:[0-9a-f]{64}$/),
+      ]);
       const alert = await auditEntry(ps, paymentId, 'AmlAlertRaised');
-      expect(alert.payload).toMatchObject({ party: 'DEBTOR', band: 'HIGH', matches: expect.arrayContaining([expect.objectContaining({ list: 'OFAC-SDN', entryId: '2686', scoreBp: 10_000 })]) });
+      expect(alert.payload).toMatchObject({
+        party: 'DEBTOR',
+        band: 'HIGH',
+        matches: expect.arrayContaining([expect.objectContaining({ list: 'OFAC-SDN', entryId: '2686', scoreBp: 10_000 })]),
+      });
       const blocked = await auditEntry(ps, paymentId, 'PaymentBlocked');
       expect(blocked.payload).toMatchObject({ reasonCode: 'SANCTIONS_HIT', reason: expect.stringContaining('OFAC-SDN 2686') });
       expect(await ps.account(account)).toMatchObject({ balance: '500.00', reserved: '0.00' });
@@ -64,7 +81,10 @@ for (const { engine, available, reason } of engines) {
       expect(JSON.parse(told.webhooks[0]!).data).toEqual({ paymentId, debtorAccount: account, ...notProcessedNotice });
       const messages = told.messages.map((line) => JSON.parse(line));
       expect(messages.map((message) => message.channel).sort()).toEqual(['email', 'sms']);
-      expect(messages.find((message) => message.channel === 'email')).toMatchObject({ subject: 'Payment rejected', text: expect.stringContaining('PAYMENT_NOT_PROCESSED') });
+      expect(messages.find((message) => message.channel === 'email')).toMatchObject({
+        subject: 'Payment rejected',
+        text: expect.stringContaining('PAYMENT_NOT_PROCESSED'),
+      });
       expectNothingTold(told, evidenceOf(decision));
     });
 
@@ -92,22 +112,33 @@ for (const { engine, available, reason } of engines) {
       expect(held.body).toMatchObject({ status: 'ON_HOLD', failure: underReview });
       expectNothingTold(await toldTheCustomer(ps, receiver, paymentId), evidenceOf(decision));
 
-      const decided = await ps.api('POST', `/v1/compliance/cases/${openCase.caseId}/decision`, { decision: 'approve', reason: 'different person: date of birth and nationality differ' });
+      const decided = await ps.api('POST', `/v1/compliance/cases/${openCase.caseId}/decision`, {
+        decision: 'approve',
+        reason: 'different person: date of birth and nationality differ',
+      });
       expect(decided.status, JSON.stringify(decided.body)).toBe(200);
       const payment = await ps.settled(paymentId);
       expect(payment).toMatchObject({ status: 'COMPLETED', failure: null });
-      expect(payment.timeline.map((entry: JsonBody) => entry.type)).toEqual(expect.arrayContaining(['PaymentOnHold', 'PaymentReserved', 'PaymentCompleted']));
+      expect(payment.timeline.map((entry: JsonBody) => entry.type)).toEqual(
+        expect.arrayContaining(['PaymentOnHold', 'PaymentReserved', 'PaymentCompleted']),
+      );
       expect(await ps.account(alice)).toMatchObject({ balance: '225.00', reserved: '0.00' });
       expectNothingTold(await toldTheCustomer(ps, receiver, paymentId, { webhook: 'PaymentCompleted', messages: 2 }), evidenceOf(decision));
       // The officer's decision is on the ops surfaces.
-      expect((await auditEntry(ps, paymentId, 'ComplianceCaseDecided')).payload).toMatchObject({ decision: 'APPROVE', reason: 'different person: date of birth and nationality differ' });
+      expect((await auditEntry(ps, paymentId, 'ComplianceCaseDecided')).payload).toMatchObject({
+        decision: 'APPROVE',
+        reason: 'different person: date of birth and nationality differ',
+      });
     });
 
     it('ends a held payment the officer rejects as REJECTED, with nothing debited', async () => {
       const alice = await openCustomerAccount(ps, 'Alice Example', '300.00');
       const { paymentId } = await ps.pay(alice, { amount: '80.00', creditor: nearMatchCreditor });
       const openCase = await heldCase(ps, paymentId, 'SCREENING');
-      const decided = await ps.api('POST', `/v1/compliance/cases/${openCase.caseId}/decision`, { decision: 'reject', reason: 'confirmed match' });
+      const decided = await ps.api('POST', `/v1/compliance/cases/${openCase.caseId}/decision`, {
+        decision: 'reject',
+        reason: 'confirmed match',
+      });
       expect(decided.status, JSON.stringify(decided.body)).toBe(200);
       expect(await ps.settled(paymentId)).toMatchObject({ status: 'REJECTED', failure: notProcessed });
       expect(await ps.account(alice)).toMatchObject({ balance: '300.00', reserved: '0.00' });
@@ -116,8 +147,14 @@ for (const { engine, available, reason } of engines) {
       expectNothingTold(told, [...evidenceOf(await decisionOf(ps, paymentId)), 'confirmed match']);
       // The officer, the decision and the evidence stay on the ops surfaces.
       const rejectedCases = await ps.api('GET', '/v1/compliance/cases?status=rejected');
-      expect(rejectedCases.body.cases.find((item: JsonBody) => item.caseId === openCase.caseId)).toMatchObject({ decisionReason: 'confirmed match', evidence: { creditor: { band: 'MEDIUM' } } });
-      expect((await auditEntry(ps, paymentId, 'PaymentRejected')).payload).toMatchObject({ reasonCode: 'COMPLIANCE_REJECTED', reason: 'rejected by a compliance officer: confirmed match' });
+      expect(rejectedCases.body.cases.find((item: JsonBody) => item.caseId === openCase.caseId)).toMatchObject({
+        decisionReason: 'confirmed match',
+        evidence: { creditor: { band: 'MEDIUM' } },
+      });
+      expect((await auditEntry(ps, paymentId, 'PaymentRejected')).payload).toMatchObject({
+        reasonCode: 'COMPLIANCE_REJECTED',
+        reason: 'rejected by a compliance officer: confirmed match',
+      });
     });
 
     it('rejects a payment above the Travel Rule threshold without beneficiary details, and passes a complete one', async () => {
@@ -140,7 +177,7 @@ for (const { engine, available, reason } of engines) {
       expect(await ps.account(alice)).toMatchObject({ balance: '3500.00', reserved: '0.00' });
     });
 
-    it('holds a burst far above a new account\'s minimum in one fraud case, which an officer releases (velocity, default rules)', async () => {
+    it("holds a burst far above a new account's minimum in one fraud case, which an officer releases (velocity, default rules)", async () => {
       // The rule changed from "more than 5 in 10 minutes" to "more than max(20, 3 × the account's
       // usual rate)": this test sent 6 and expected the 6th held; a new account now has 20.
       const dave = await openCustomerAccount(ps, 'Dave Example', '1000.00');
@@ -152,11 +189,17 @@ for (const { engine, available, reason } of engines) {
       const held = await ps.api('GET', `/v1/payments/${ids[20]}`);
       expect(held.body).toMatchObject({ status: 'ON_HOLD', failure: underReview });
       expect(held.body.timeline.map((entry: JsonBody) => entry.type)).toContain('PaymentOnHold');
-      expectNothingTold(await toldTheCustomer(ps, receiver, ids[20]!), [fraudCase.reason, ...fraudCase.evidence.reasons.map((reason: JsonBody) => reason.rule)]);
+      expectNothingTold(await toldTheCustomer(ps, receiver, ids[20]!), [
+        fraudCase.reason,
+        ...fraudCase.evidence.reasons.map((reason: JsonBody) => reason.rule),
+      ]);
       for (const paymentId of ids.slice(0, 20)) expect((await ps.settled(paymentId)).status).toBe('COMPLETED');
       expect(await ps.account(dave)).toMatchObject({ balance: '800.00', reserved: '0.00' });
 
-      const decided = await ps.api('POST', `/v1/compliance/cases/${fraudCase.caseId}/decision`, { decision: 'approve', reason: 'customer confirmed the transfers by phone' });
+      const decided = await ps.api('POST', `/v1/compliance/cases/${fraudCase.caseId}/decision`, {
+        decision: 'approve',
+        reason: 'customer confirmed the transfers by phone',
+      });
       expect(decided.status, JSON.stringify(decided.body)).toBe(200);
       for (const paymentId of ids.slice(20)) expect((await ps.settled(paymentId)).status).toBe('COMPLETED');
       expect(await ps.account(dave)).toMatchObject({ balance: '780.00', reserved: '0.00' });
@@ -170,7 +213,13 @@ for (const { engine, available, reason } of engines) {
       const { paymentId } = await ps.pay(iban, {
         amount: '1250.50',
         debtor: { name: 'Alice Example', account: iban, postalAddress: { townName: 'Berlin', country: 'DE' } },
-        creditor: { name: 'Bob Martin', account: 'FR1420041010050500013M02606', agent: 'BNPAFRPP', country: 'FR', postalAddress: { townName: 'Paris', country: 'FR' } },
+        creditor: {
+          name: 'Bob Martin',
+          account: 'FR1420041010050500013M02606',
+          agent: 'BNPAFRPP',
+          country: 'FR',
+          postalAddress: { townName: 'Paris', country: 'FR' },
+        },
       });
       expect((await ps.settled(paymentId)).status).toBe('COMPLETED');
       expect(await ps.account(iban)).toMatchObject({ balance: '3749.50' });
@@ -204,7 +253,13 @@ for (const { engine, available, reason } of engines) {
       expect(await decisionOf(ps, paymentId)).toMatchObject({ outcome: 'UNAVAILABLE', debtor_band: null, creditor_band: null });
       expect(await ps.account(alice)).toMatchObject({ balance: '100.00', reserved: '0.00' });
       const lists = await ps.api('GET', '/v1/screening/lists');
-      expect(lists.body).toMatchObject({ ready: false, lists: [{ listId: 'OFAC-SDN', loaded: false }, { listId: 'UN-SC', loaded: false }] });
+      expect(lists.body).toMatchObject({
+        ready: false,
+        lists: [
+          { listId: 'OFAC-SDN', loaded: false },
+          { listId: 'UN-SC', loaded: false },
+        ],
+      });
     });
   });
 }
@@ -219,7 +274,8 @@ const underReview = { code: 'PAYMENT_UNDER_REVIEW', reason: 'The payment is bein
  * Words and names that would tell a customer of a suspicion: lists, the checks, internal event
  * types, codes and topics. None of them is in anything a customer reads about a payment.
  */
-const telling = /OFAC|SDN|UN-SC|sanction|\bAML\b|fraud|screen|scor(e|ing)|velocity|alert|officer|compliance|evidence|SANCTIONS_HIT|COMPLIANCE_REJECTED|Blocked|HeldForReview|ComplianceCase|PaymentScored|PaymentInitiated|PaymentCleared|payments\.blocked|payments\.held/i;
+const telling =
+  /OFAC|SDN|UN-SC|sanction|\bAML\b|fraud|screen|scor(e|ing)|velocity|alert|officer|compliance|evidence|SANCTIONS_HIT|COMPLIANCE_REJECTED|Blocked|HeldForReview|ComplianceCase|PaymentScored|PaymentInitiated|PaymentCleared|payments\.blocked|payments\.held/i;
 
 /** An account whose holder gets emails and text messages (the sink file of the test platform). */
 async function openCustomerAccount(ps: TestPlatform, name: string, deposit: string): Promise<string> {
@@ -243,9 +299,18 @@ interface Told {
  * Everything the customer was told about a payment, once the expected webhook and messages have
  * arrived (waited for: delivery runs on its own).
  */
-async function toldTheCustomer(ps: TestPlatform, receiver: Receiver, paymentId: string, expected: { webhook?: string; messages?: number } = {}): Promise<Told> {
+async function toldTheCustomer(
+  ps: TestPlatform,
+  receiver: Receiver,
+  paymentId: string,
+  expected: { webhook?: string; messages?: number } = {},
+): Promise<Told> {
   const about = (text: string) => text.includes(paymentId);
-  if (expected.webhook) await eventually(async () => receiver.requests.find((request) => about(request.body) && JSON.parse(request.body).eventType === expected.webhook), `the ${expected.webhook} webhook of ${paymentId}`);
+  if (expected.webhook)
+    await eventually(
+      async () => receiver.requests.find((request) => about(request.body) && JSON.parse(request.body).eventType === expected.webhook),
+      `the ${expected.webhook} webhook of ${paymentId}`,
+    );
   const messages = await eventually(async () => {
     const lines = (await readFile(join(ps.dataDir, 'notifications.jsonl'), 'utf8').catch(() => '')).split('\n').filter(about);
     return lines.length >= (expected.messages ?? 0) ? lines : undefined;
@@ -266,7 +331,13 @@ function expectNothingTold(told: Told, evidence: readonly string[]): void {
 function evidenceOf(decision: JsonBody): string[] {
   const matches: JsonBody[] = [...(decision.debtor_evidence?.matches ?? []), ...(decision.creditor_evidence?.matches ?? [])];
   expect(matches.length, 'the decision records the matches').toBeGreaterThan(0);
-  return matches.flatMap((match) => [`${match.list} ${match.entryId}`, `"entryId":"${match.entryId}"`, match.matchedName, match.primaryName, `(${match.program})`]);
+  return matches.flatMap((match) => [
+    `${match.list} ${match.entryId}`,
+    `"entryId":"${match.entryId}"`,
+    match.matchedName,
+    match.primaryName,
+    `(${match.program})`,
+  ]);
 }
 
 async function decisionOf(ps: TestPlatform, paymentId: string): Promise<JsonBody> {
@@ -283,7 +354,11 @@ async function heldCase(ps: TestPlatform, paymentId: string, stage: 'SCREENING' 
     if (view.body.status !== 'ON_HOLD') return undefined;
     const cases = await ps.api('GET', '/v1/compliance/cases?status=open');
     // A payment held while its account had an open case is attached to that case.
-    return cases.body.cases.find((item: JsonBody) => item.stage === stage && (item.paymentId === paymentId || item.attachedPayments.some((attached: JsonBody) => attached.paymentId === paymentId)));
+    return cases.body.cases.find(
+      (item: JsonBody) =>
+        item.stage === stage &&
+        (item.paymentId === paymentId || item.attachedPayments.some((attached: JsonBody) => attached.paymentId === paymentId)),
+    );
   }, `payment ${paymentId} held at ${stage}`);
 }
 

@@ -74,17 +74,28 @@ describeWithKafka('paystream on a Kafka with SASL_SSL and mutual TLS', () => {
   });
 
   it.each(['PLAIN', 'SCRAM-SHA-256'])('logs in with %s as well', { timeout: 60_000 }, async (mechanism) => {
-    const backbone = await openBackbone(readConfig({ ...saslSsl, KAFKA_SASL_MECHANISM: mechanism, DATABASE_URL: database.url }), capturedLogger('warn').logger);
+    const backbone = await openBackbone(
+      readConfig({ ...saslSsl, KAFKA_SASL_MECHANISM: mechanism, DATABASE_URL: database.url }),
+      capturedLogger('warn').logger,
+    );
     await backbone.close();
   });
 
   it('says that a SASL_SSL listener needs TLS when KAFKA_TLS is off', { timeout: 60_000 }, async () => {
     const withoutTls = { ...saslSsl, KAFKA_TLS: undefined, KAFKA_TLS_CA_FILE: undefined, DATABASE_URL: database.url };
-    const saslOnly = await openBackbone(readConfig(withoutTls), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
+    const saslOnly = await openBackbone(readConfig(withoutTls), capturedLogger('warn').logger).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect((saslOnly as BackboneError).code).toBe('BROKER_AUTHENTICATION_FAILED');
-    expect((saslOnly as BackboneError).message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ did not accept the SASL SCRAM-SHA-512 login .*SASL_SSL needs TLS on as well/);
+    expect((saslOnly as BackboneError).message).toMatch(
+      /^Kafka at 127\.0\.0\.1:\d+ did not accept the SASL SCRAM-SHA-512 login .*SASL_SSL needs TLS on as well/,
+    );
     const plain = { KAFKA_BROKERS: saslSsl.KAFKA_BROKERS, DATABASE_URL: database.url };
-    const nothing = await openBackbone(readConfig(plain), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
+    const nothing = await openBackbone(readConfig(plain), capturedLogger('warn').logger).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect((nothing as BackboneError).code).toBe('INVALID_OPTIONS');
     expect((nothing as BackboneError).message).toMatch(/^Kafka at 127\.0\.0\.1:\d+ expects TLS on this listener, and TLS is off$/);
   });
@@ -101,7 +112,10 @@ describeWithKafka('paystream on a Kafka with SASL_SSL and mutual TLS', () => {
     await writeFile(join(dir, 'wrong-password'), wrongPassword);
     const env = { ...saslSsl, KAFKA_SASL_PASSWORD_FILE: join(dir, 'wrong-password'), DATABASE_URL: database.url };
     const logs = capturedLogger('trace');
-    const error = await openBackbone(readConfig(env), logs.logger).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await openBackbone(readConfig(env), logs.logger).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(BackboneError);
     expect((error as BackboneError).code).toBe('BROKER_AUTHENTICATION_FAILED');
     expect((error as BackboneError).retryable).toBe(false);
@@ -120,41 +134,71 @@ describeWithKafka('paystream on a Kafka with SASL_SSL and mutual TLS', () => {
     expect(result.stdout + result.stderr).not.toContain(wrongPassword);
   });
 
-  it('stops a start when the broker\'s certificate is signed by a CA it was not told to trust', { timeout: 120_000 }, async () => {
+  it("stops a start when the broker's certificate is signed by a CA it was not told to trust", { timeout: 120_000 }, async () => {
     const env = { ...saslSsl, KAFKA_TLS_CA_FILE: broker.files.otherCaPem, DATABASE_URL: database.url };
-    const error = await openBackbone(readConfig(env), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
+    const error = await openBackbone(readConfig(env), capturedLogger('warn').logger).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
     expect((error as BackboneError).code).toBe('BROKER_AUTHENTICATION_FAILED');
-    expect((error as BackboneError).message).toMatch(/^TLS to Kafka at 127\.0\.0\.1:\d+ failed: the broker's certificate is not signed by a CA this client trusts .*SELF_SIGNED_CERT_IN_CHAIN/);
+    expect((error as BackboneError).message).toMatch(
+      /^TLS to Kafka at 127\.0\.0\.1:\d+ failed: the broker's certificate is not signed by a CA this client trusts .*SELF_SIGNED_CERT_IN_CHAIN/,
+    );
   });
 
-  it('produces and consumes with a client certificate on a listener that requires one (mTLS), and says why it fails without', { timeout: 120_000 }, async () => {
-    const mtls = { KAFKA_BROKERS: broker.mtlsBrokers.join(','), KAFKA_TLS: '1', KAFKA_TLS_CA_FILE: broker.files.caPem, DATABASE_URL: database.url };
-    const backbone = await openBackbone(readConfig({ ...mtls, KAFKA_TLS_CERT_FILE: broker.files.clientCertPem, KAFKA_TLS_KEY_FILE: broker.files.clientKeyPem }), capturedLogger('warn').logger);
-    try {
-      const topic = uniqueName('test.mtls.v1');
-      await backbone.topicAdmin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' }]);
-      await backbone.bus.publish([{ topic, key: Buffer.from('k'), value: Buffer.from('over mTLS') }]);
-      const received: string[] = [];
-      const subscription = await backbone.bus.subscribe({
-        groupId: uniqueName('mtls'),
-        topics: [topic],
-        handleBatch: async (batch) => {
-          for (const record of batch.records) received.push(String(record.value));
-        },
-      });
+  it(
+    'produces and consumes with a client certificate on a listener that requires one (mTLS), and says why it fails without',
+    { timeout: 120_000 },
+    async () => {
+      const mtls = {
+        KAFKA_BROKERS: broker.mtlsBrokers.join(','),
+        KAFKA_TLS: '1',
+        KAFKA_TLS_CA_FILE: broker.files.caPem,
+        DATABASE_URL: database.url,
+      };
+      const backbone = await openBackbone(
+        readConfig({ ...mtls, KAFKA_TLS_CERT_FILE: broker.files.clientCertPem, KAFKA_TLS_KEY_FILE: broker.files.clientKeyPem }),
+        capturedLogger('warn').logger,
+      );
       try {
-        await eventually(() => expect(received).toEqual(['over mTLS']));
+        const topic = uniqueName('test.mtls.v1');
+        await backbone.topicAdmin.createTopics([
+          {
+            name: topic,
+            partitions: 1,
+            replicationFactor: 1,
+            minInsyncReplicas: 1,
+            retentionMs: -1,
+            cleanupPolicy: 'delete',
+            compression: 'producer',
+          },
+        ]);
+        await backbone.bus.publish([{ topic, key: Buffer.from('k'), value: Buffer.from('over mTLS') }]);
+        const received: string[] = [];
+        const subscription = await backbone.bus.subscribe({
+          groupId: uniqueName('mtls'),
+          topics: [topic],
+          handleBatch: async (batch) => {
+            for (const record of batch.records) received.push(String(record.value));
+          },
+        });
+        try {
+          await eventually(() => expect(received).toEqual(['over mTLS']));
+        } finally {
+          await subscription.close();
+        }
       } finally {
-        await subscription.close();
+        await backbone.close();
       }
-    } finally {
-      await backbone.close();
-    }
 
-    const error = await openBackbone(readConfig(mtls), capturedLogger('warn').logger).then(() => undefined, (thrown: unknown) => thrown);
-    expect(error).toBeInstanceOf(BackboneError);
-    expect((error as BackboneError).message).toContain('client certificate');
-  });
+      const error = await openBackbone(readConfig(mtls), capturedLogger('warn').logger).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(BackboneError);
+      expect((error as BackboneError).message).toContain('client certificate');
+    },
+  );
 });
 
 /** A pino logger that keeps its lines, to search them for what must not be logged. */

@@ -28,7 +28,10 @@ it('the platform and the RTGS simulator processes log lines of the same shape', 
     RTGS_CALLBACK_TOKEN: 'b'.repeat(32),
     LOG_LEVEL: 'info',
   });
-  const simulatorLine = await firstLogLine([simulatorMain, '--port', String(await freePort()), '--data-file', join(scratch, 'rtgs-sim.jsonl')], { LOG_LEVEL: 'info' });
+  const simulatorLine = await firstLogLine(
+    [simulatorMain, '--port', String(await freePort()), '--data-file', join(scratch, 'rtgs-sim.jsonl')],
+    { LOG_LEVEL: 'info' },
+  );
 
   for (const line of [platformLine, simulatorLine]) {
     expect(line.level).toBe('info');

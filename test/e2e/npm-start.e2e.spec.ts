@@ -68,13 +68,25 @@ async function stopAndExpectGone(started: Started, dataDir: string): Promise<voi
     await new Promise((done) => setTimeout(done, 100));
   } while (Date.now() < deadline);
   const lastLines = started.output().split('\n').slice(-15).join('\n');
-  expect(left.map(describeProcess), `processes left ${stopDeadlineMs / 1000} s after SIGTERM to npm; its last output:\n${lastLines}`).toEqual([]);
+  expect(
+    left.map(describeProcess),
+    `processes left ${stopDeadlineMs / 1000} s after SIGTERM to npm; its last output:\n${lastLines}`,
+  ).toEqual([]);
 }
 
 async function npmStart(dataDir: string, port: number): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, PAYSTREAM_DATA_DIR: dataDir, PORT: String(port) };
   // The embedded default: nothing configured but where and on which port.
-  for (const name of ['DATABASE_URL', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'PAYSTREAM_API_KEY', 'PAYSTREAM_NAMESPACE', 'RTGS_URL', 'RTGS_SIMULATOR_PORT']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'KAFKA_BROKERS',
+    'SCHEMA_REGISTRY_URL',
+    'PAYSTREAM_API_KEY',
+    'PAYSTREAM_NAMESPACE',
+    'RTGS_URL',
+    'RTGS_SIMULATOR_PORT',
+  ])
+    delete env[name];
   const npm = spawn('npm', ['start'], { cwd: repositoryRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

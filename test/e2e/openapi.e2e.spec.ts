@@ -55,7 +55,9 @@ describe('the API description at /openapi.json', () => {
   });
 
   it('has no warnings but the accepted ones', () => {
-    const warnings = problems.filter((problem) => problem.severity === 'warn').map((problem) => `${problem.ruleId} ${problem.location[0]?.pointer}`);
+    const warnings = problems
+      .filter((problem) => problem.severity === 'warn')
+      .map((problem) => `${problem.ruleId} ${problem.location[0]?.pointer}`);
     expect(warnings.filter((warning) => !acceptedWarnings.includes(warning))).toEqual([]);
   });
 
@@ -73,10 +75,15 @@ describe('the API description at /openapi.json', () => {
     for (const [path, operation, method] of operations(document)) {
       if (!path.startsWith('/v1/')) continue;
       const failures = Object.entries(operation.responses as Record<string, JsonBody>).filter(([status]) => Number(status) >= 400);
-      expect(failures.map(([status]) => status), `${method} ${path}`).toContain('401');
+      expect(
+        failures.map(([status]) => status),
+        `${method} ${path}`,
+      ).toContain('401');
       for (const [status, response] of failures) {
         expect(Object.keys(response.content), `${method} ${path} ${status}`).toEqual(['application/problem+json']);
-        expect(response.content['application/problem+json'].schema.properties.code.enum, `${method} ${path} ${status}`).toContain('not-found');
+        expect(response.content['application/problem+json'].schema.properties.code.enum, `${method} ${path} ${status}`).toContain(
+          'not-found',
+        );
       }
     }
   });
@@ -108,9 +115,11 @@ async function redoclyLint(document: JsonBody, workDir: string): Promise<LintPro
   const args = [cli, 'lint', file, '--config', join(repositoryRoot, 'redocly.yaml'), '--format=json', '--max-problems=1000'];
   // No telemetry and no update check: the lint must not call out.
   const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
-  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: workDir, env, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
-    if (error.code === 1 && error.stdout) return { stdout: error.stdout };
-    throw new Error(`redocly lint did not run: ${error.stderr ?? String(error)}`);
-  });
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: workDir, env, maxBuffer: 64 * 1024 * 1024 }).catch(
+    (error: { stdout?: string; stderr?: string; code?: number }) => {
+      if (error.code === 1 && error.stdout) return { stdout: error.stdout };
+      throw new Error(`redocly lint did not run: ${error.stderr ?? String(error)}`);
+    },
+  );
   return (JSON.parse(stdout) as { problems: LintProblem[] }).problems;
 }

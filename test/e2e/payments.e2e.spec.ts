@@ -8,7 +8,11 @@ import { externalCreditor, startTestPlatform, type Engine, type TestPlatform } f
 // invariants are asserted on the database.
 const engines: { engine: Engine; available: boolean; reason: string }[] = [
   { engine: 'embedded', available: true, reason: '' },
-  { engine: 'kafka', available: hasKafka() && hasPostgres(), reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)' },
+  {
+    engine: 'kafka',
+    available: hasKafka() && hasPostgres(),
+    reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)',
+  },
 ];
 
 for (const { engine, available, reason } of engines) {
@@ -27,7 +31,14 @@ for (const { engine, available, reason } of engines) {
       expect(payment.status).toBe('COMPLETED');
       expect(payment.uetr).toBe(uetr);
       expect(payment.timeline.map((entry: { type: string }) => entry.type)).toEqual(
-        expect.arrayContaining(['PaymentSubmitted', 'PaymentValidated', 'PaymentReserved', 'RtgsSubmitted', 'RtgsSettled', 'PaymentCompleted']),
+        expect.arrayContaining([
+          'PaymentSubmitted',
+          'PaymentValidated',
+          'PaymentReserved',
+          'RtgsSubmitted',
+          'RtgsSettled',
+          'PaymentCompleted',
+        ]),
       );
       expect(await ps.account(alice)).toMatchObject({ balance: '749.50', reserved: '0.00', available: '749.50' });
       expect(ps.simulator.inspect(uetr)).toMatchObject({ status: 'ACSC', submissions: 1 });
@@ -41,7 +52,10 @@ for (const { engine, available, reason } of engines) {
     it('settles a payment between two accounts of this bank internally, without RTGS', async () => {
       const alice = await ps.openAccount('Alice Example', { deposit: '100.00' });
       const bob = await ps.openAccount('Bob Example');
-      const { paymentId, uetr } = await ps.pay(alice, { amount: '40.00', creditor: { name: 'Bob Example', account: bob, agent: 'PAYSDEFFXXX', country: 'DE' } });
+      const { paymentId, uetr } = await ps.pay(alice, {
+        amount: '40.00',
+        creditor: { name: 'Bob Example', account: bob, agent: 'PAYSDEFFXXX', country: 'DE' },
+      });
       const payment = await ps.settled(paymentId);
       expect(payment.status).toBe('COMPLETED');
       expect(await ps.account(alice)).toMatchObject({ balance: '60.00', reserved: '0.00' });
@@ -63,7 +77,9 @@ for (const { engine, available, reason } of engines) {
       const payment = await ps.settled(paymentId);
       expect(payment).toMatchObject({ status: 'FAILED', failure: { code: 'RTGS_REJECTED' } });
       expect(payment.failure.reason).toContain('AC04');
-      expect(payment.timeline.map((entry: { type: string }) => entry.type)).toEqual(expect.arrayContaining(['PaymentReserved', 'RtgsRejected', 'PaymentFailed']));
+      expect(payment.timeline.map((entry: { type: string }) => entry.type)).toEqual(
+        expect.arrayContaining(['PaymentReserved', 'RtgsRejected', 'PaymentFailed']),
+      );
       expect(await ps.account(alice)).toMatchObject({ balance: '500.00', reserved: '0.00', available: '500.00' });
       expect(ps.simulator.inspect(uetr)).toMatchObject({ status: 'RJCT' });
     });
@@ -78,7 +94,10 @@ for (const { engine, available, reason } of engines) {
         const payment = await ps.settled(paymentId, 60_000);
         expect(payment.status).toBe('COMPLETED');
         expect(ps.simulator.inspect(uetr)?.status).toBe('ACSC');
-        const settled = await ps.platform.backbone.db.query(`select count(*)::int as n from payment_timeline where payment_id = $1 and event_type = 'RtgsSettled'`, [paymentId]);
+        const settled = await ps.platform.backbone.db.query(
+          `select count(*)::int as n from payment_timeline where payment_id = $1 and event_type = 'RtgsSettled'`,
+          [paymentId],
+        );
         expect(settled.rows[0]).toEqual({ n: 1 });
       } finally {
         ps.simulator.setSubmitDelayMs(0);
@@ -124,10 +143,16 @@ for (const { engine, available, reason } of engines) {
           fc.integer({ min: 0, max: 20_00 }),
           async (amountsMinor, depositMinor, overdraftMinor) => {
             const decimal = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
-            const account = await ps.openAccount('Carol Example', { deposit: decimal(depositMinor), overdraftLimit: decimal(overdraftMinor) });
+            const account = await ps.openAccount('Carol Example', {
+              deposit: decimal(depositMinor),
+              overdraftLimit: decimal(overdraftMinor),
+            });
             const submitted = await Promise.all(amountsMinor.map((amountMinor) => ps.pay(account, { amount: decimal(amountMinor) })));
             const outcomes = await Promise.all(submitted.map(({ paymentId }) => ps.settled(paymentId, 60_000)));
-            const completedMinor = outcomes.reduce((sum, payment, index) => (payment.status === 'COMPLETED' ? sum + amountsMinor[index]! : sum), 0);
+            const completedMinor = outcomes.reduce(
+              (sum, payment, index) => (payment.status === 'COMPLETED' ? sum + amountsMinor[index]! : sum),
+              0,
+            );
             for (const payment of outcomes) {
               expect(['COMPLETED', 'FAILED']).toContain(payment.status);
               if (payment.status === 'FAILED') expect(payment.failure.code).toBe('INSUFFICIENT_FUNDS');

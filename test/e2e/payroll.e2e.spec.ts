@@ -9,7 +9,11 @@ import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from
 // officer releases it with one decision and all 400 complete. On both engines.
 const engines: { engine: Engine; available: boolean; reason: string }[] = [
   { engine: 'embedded', available: true, reason: '' },
-  { engine: 'kafka', available: hasKafka() && hasPostgres(), reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)' },
+  {
+    engine: 'kafka',
+    available: hasKafka() && hasPostgres(),
+    reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)',
+  },
 ];
 
 const employees = 400;
@@ -27,34 +31,59 @@ for (const { engine, available, reason } of engines) {
     afterAll(async () => ps?.close(), 60_000);
     afterEach(async () => ps.assertInvariants());
 
-    it(`holds ${employees} payments from one account in no more than one case, released by one decision`, async () => {
-      const employer = await ps.openAccount('Acme Payroll GmbH', { deposit: '400000.00' });
-      const paymentIds: string[] = [];
-      for (let index = 1; index <= employees; index++) {
-        const { paymentId } = await ps.pay(employer, { amount: salary, debtor: { name: 'Acme Payroll GmbH', account: employer }, creditor: employee(index), remittanceInformation: 'Salary November 2026' });
-        paymentIds.push(paymentId);
-      }
-      const db = ps.platform.backbone.db;
-      await eventually(async () => (await count(ps, `select count(*)::int8 as count from fraud_scores where debtor_account = $1`, [employer])) === BigInt(employees), `${employees} payments scored`);
+    it(
+      `holds ${employees} payments from one account in no more than one case, released by one decision`,
+      async () => {
+        const employer = await ps.openAccount('Acme Payroll GmbH', { deposit: '400000.00' });
+        const paymentIds: string[] = [];
+        for (let index = 1; index <= employees; index++) {
+          const { paymentId } = await ps.pay(employer, {
+            amount: salary,
+            debtor: { name: 'Acme Payroll GmbH', account: employer },
+            creditor: employee(index),
+            remittanceInformation: 'Salary November 2026',
+          });
+          paymentIds.push(paymentId);
+        }
+        const db = ps.platform.backbone.db;
+        await eventually(
+          async () =>
+            (await count(ps, `select count(*)::int8 as count from fraud_scores where debtor_account = $1`, [employer])) ===
+            BigInt(employees),
+          `${employees} payments scored`,
+        );
 
-      const cases = (await db.query<{ case_id: string }>(`select case_id from compliance_cases where debtor_account = $1`, [employer])).rows;
-      expect(cases.length).toBeLessThanOrEqual(1);
-      const held = await count(ps, `select count(*)::int8 as count from fraud_scores where debtor_account = $1 and decision = 'REVIEW'`, [employer]);
-      // The production rules hold this burst (a new account: more than 20 in ten minutes).
-      expect(cases).toHaveLength(1);
-      expect(held).toBeGreaterThan(0n);
-      const listed = (await ps.api('GET', '/v1/compliance/cases?status=open')).body.cases.find((item: JsonBody) => item.caseId === cases[0]!.case_id);
-      expect(1 + listed.attachedPayments.length).toBe(Number(held));
+        const cases = (await db.query<{ case_id: string }>(`select case_id from compliance_cases where debtor_account = $1`, [employer]))
+          .rows;
+        expect(cases.length).toBeLessThanOrEqual(1);
+        const held = await count(ps, `select count(*)::int8 as count from fraud_scores where debtor_account = $1 and decision = 'REVIEW'`, [
+          employer,
+        ]);
+        // The production rules hold this burst (a new account: more than 20 in ten minutes).
+        expect(cases).toHaveLength(1);
+        expect(held).toBeGreaterThan(0n);
+        const listed = (await ps.api('GET', '/v1/compliance/cases?status=open')).body.cases.find(
+          (item: JsonBody) => item.caseId === cases[0]!.case_id,
+        );
+        expect(1 + listed.attachedPayments.length).toBe(Number(held));
 
-      const decided = await ps.api('POST', `/v1/compliance/cases/${cases[0]!.case_id}/decision`, { decision: 'approve', reason: 'payroll run confirmed with the customer by phone' });
-      expect(decided.status, JSON.stringify(decided.body)).toBe(200);
-      await eventually(
-        async () => (await count(ps, `select count(*)::int8 as count from payments where debtor_account = $1 and status = 'COMPLETED'`, [employer])) === BigInt(employees),
-        `all ${employees} payments COMPLETED`,
-      );
-      expect(await ps.account(employer)).toMatchObject({ balance: '60000.00', reserved: '0.00' });
-      expect(paymentIds).toHaveLength(employees);
-    }, deadlineMs + 60_000);
+        const decided = await ps.api('POST', `/v1/compliance/cases/${cases[0]!.case_id}/decision`, {
+          decision: 'approve',
+          reason: 'payroll run confirmed with the customer by phone',
+        });
+        expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+        await eventually(
+          async () =>
+            (await count(ps, `select count(*)::int8 as count from payments where debtor_account = $1 and status = 'COMPLETED'`, [
+              employer,
+            ])) === BigInt(employees),
+          `all ${employees} payments COMPLETED`,
+        );
+        expect(await ps.account(employer)).toMatchObject({ balance: '60000.00', reserved: '0.00' });
+        expect(paymentIds).toHaveLength(employees);
+      },
+      deadlineMs + 60_000,
+    );
   });
 }
 

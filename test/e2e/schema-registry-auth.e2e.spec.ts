@@ -17,7 +17,12 @@ import { startTestPlatform, type TestPlatform } from '../support/platform-fixtur
 
 const subject = 'auth-table-value';
 const doomed = 'auth-table-doomed-value';
-const record = (name: string, extra: object[] = []) => ({ type: 'record', name, namespace: 'paystream.test', fields: [{ name: 'a', type: 'string' }, ...extra] });
+const record = (name: string, extra: object[] = []) => ({
+  type: 'record',
+  name,
+  namespace: 'paystream.test',
+  fields: [{ name: 'a', type: 'string' }, ...extra],
+});
 const v1 = record('AuthTable');
 const v2 = record('AuthTable', [{ name: 'b', type: 'int', default: 0 }]);
 
@@ -47,7 +52,10 @@ interface Row {
 const viaFetch = async (context: Context, method: Row['method'], path: string, body?: unknown) => {
   const response = await fetch(`${context.base}${path}`, {
     method,
-    headers: { authorization: context.authorization, ...(body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }) },
+    headers: {
+      authorization: context.authorization,
+      ...(body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   expect(response.status, await response.clone().text()).toBe(200);
@@ -64,16 +72,29 @@ const rows: Row[] = [
     access: 'read',
     allowed: async (c) => expect((await api(c).Subject.all({})).data()).toEqual(expect.arrayContaining([subject, doomed])),
   },
-  { method: 'GET', route: '/subjects/:subject/versions', path: () => `/subjects/${subject}/versions`, access: 'read', allowed: async (c) => expect(await viaFetch(c, 'GET', `/subjects/${subject}/versions`)).toEqual([1]) },
+  {
+    method: 'GET',
+    route: '/subjects/:subject/versions',
+    path: () => `/subjects/${subject}/versions`,
+    access: 'read',
+    allowed: async (c) => expect(await viaFetch(c, 'GET', `/subjects/${subject}/versions`)).toEqual([1]),
+  },
   {
     method: 'POST',
     route: '/subjects/:subject',
     path: () => `/subjects/${subject}`,
     body: { schema: JSON.stringify(v1) },
     access: 'read',
-    allowed: async (c) => expect(await c.client.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(v1) })).toBe(c.id),
+    allowed: async (c) =>
+      expect(await c.client.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(v1) })).toBe(c.id),
   },
-  { method: 'GET', route: '/subjects/:subject/versions/:version', path: () => `/subjects/${subject}/versions/1`, access: 'read', allowed: async (c) => expect(await c.client.getRegistryId(subject, 1)).toBe(c.id) },
+  {
+    method: 'GET',
+    route: '/subjects/:subject/versions/:version',
+    path: () => `/subjects/${subject}/versions/1`,
+    access: 'read',
+    allowed: async (c) => expect(await c.client.getRegistryId(subject, 1)).toBe(c.id),
+  },
   {
     method: 'GET',
     route: '/subjects/:subject/versions/:version/schema',
@@ -81,14 +102,28 @@ const rows: Row[] = [
     access: 'read',
     allowed: async (c) => expect(await viaFetch(c, 'GET', `/subjects/${subject}/versions/1/schema`)).toMatchObject({ name: 'AuthTable' }),
   },
-  { method: 'GET', route: '/schemas/types', path: () => '/schemas/types', access: 'read', allowed: async (c) => expect(await viaFetch(c, 'GET', '/schemas/types')).toEqual(['AVRO']) },
-  { method: 'GET', route: '/schemas/ids/:id', path: (c) => `/schemas/ids/${c.id}`, access: 'read', allowed: async (c) => expect((await c.client.getSchema(c.id)) as { name?: string }).toMatchObject({ name: expect.stringMatching(/AuthTable$/) }) },
+  {
+    method: 'GET',
+    route: '/schemas/types',
+    path: () => '/schemas/types',
+    access: 'read',
+    allowed: async (c) => expect(await viaFetch(c, 'GET', '/schemas/types')).toEqual(['AVRO']),
+  },
+  {
+    method: 'GET',
+    route: '/schemas/ids/:id',
+    path: (c) => `/schemas/ids/${c.id}`,
+    access: 'read',
+    allowed: async (c) =>
+      expect((await c.client.getSchema(c.id)) as { name?: string }).toMatchObject({ name: expect.stringMatching(/AuthTable$/) }),
+  },
   {
     method: 'GET',
     route: '/schemas/ids/:id/versions',
     path: (c) => `/schemas/ids/${c.id}/versions`,
     access: 'read',
-    allowed: async (c) => expect(await viaFetch(c, 'GET', `/schemas/ids/${c.id}/versions`)).toEqual(expect.arrayContaining([{ subject, version: 1 }])),
+    allowed: async (c) =>
+      expect(await viaFetch(c, 'GET', `/schemas/ids/${c.id}/versions`)).toEqual(expect.arrayContaining([{ subject, version: 1 }])),
   },
   {
     method: 'POST',
@@ -96,7 +131,10 @@ const rows: Row[] = [
     path: () => `/compatibility/subjects/${subject}/versions/latest`,
     body: { schema: JSON.stringify(v2) },
     access: 'read',
-    allowed: async (c) => expect((await api(c).Subject.compatible({ subject, version: 'latest', body: { schema: JSON.stringify(v2) } })).data()).toEqual({ is_compatible: true }),
+    allowed: async (c) =>
+      expect((await api(c).Subject.compatible({ subject, version: 'latest', body: { schema: JSON.stringify(v2) } })).data()).toEqual({
+        is_compatible: true,
+      }),
   },
   {
     method: 'POST',
@@ -104,9 +142,18 @@ const rows: Row[] = [
     path: () => `/compatibility/subjects/${subject}/versions`,
     body: { schema: JSON.stringify(v2) },
     access: 'read',
-    allowed: async (c) => expect(await viaFetch(c, 'POST', `/compatibility/subjects/${subject}/versions`, { schema: JSON.stringify(v2) })).toEqual({ is_compatible: true }),
+    allowed: async (c) =>
+      expect(await viaFetch(c, 'POST', `/compatibility/subjects/${subject}/versions`, { schema: JSON.stringify(v2) })).toEqual({
+        is_compatible: true,
+      }),
   },
-  { method: 'GET', route: '/config', path: () => '/config', access: 'read', allowed: async (c) => expect(await viaFetch(c, 'GET', '/config')).toEqual({ compatibilityLevel: 'BACKWARD' }) },
+  {
+    method: 'GET',
+    route: '/config',
+    path: () => '/config',
+    access: 'read',
+    allowed: async (c) => expect(await viaFetch(c, 'GET', '/config')).toEqual({ compatibilityLevel: 'BACKWARD' }),
+  },
   {
     method: 'GET',
     route: '/config/:subject',
@@ -120,19 +167,40 @@ const rows: Row[] = [
     path: () => `/subjects/${subject}/versions`,
     body: { schema: JSON.stringify(v2) },
     access: 'write',
-    allowed: async (c) => expect((await c.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject })).id).toBeGreaterThan(c.id),
+    allowed: async (c) =>
+      expect((await c.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject })).id).toBeGreaterThan(c.id),
   },
-  { method: 'PUT', route: '/config', path: () => '/config', body: { compatibility: 'BACKWARD' }, access: 'write', allowed: async (c) => expect(await viaFetch(c, 'PUT', '/config', { compatibility: 'BACKWARD' })).toEqual({ compatibility: 'BACKWARD' }) },
+  {
+    method: 'PUT',
+    route: '/config',
+    path: () => '/config',
+    body: { compatibility: 'BACKWARD' },
+    access: 'write',
+    allowed: async (c) => expect(await viaFetch(c, 'PUT', '/config', { compatibility: 'BACKWARD' })).toEqual({ compatibility: 'BACKWARD' }),
+  },
   {
     method: 'PUT',
     route: '/config/:subject',
     path: () => `/config/${subject}`,
     body: { compatibility: 'FULL' },
     access: 'write',
-    allowed: async (c) => expect((await api(c).Subject.updateConfig({ subject, body: { compatibility: 'FULL' } })).data()).toEqual({ compatibility: 'FULL' }),
+    allowed: async (c) =>
+      expect((await api(c).Subject.updateConfig({ subject, body: { compatibility: 'FULL' } })).data()).toEqual({ compatibility: 'FULL' }),
   },
-  { method: 'DELETE', route: '/subjects/:subject/versions/:version', path: () => `/subjects/${doomed}/versions/1`, access: 'write', allowed: async (c) => expect(await viaFetch(c, 'DELETE', `/subjects/${doomed}/versions/1`)).toBe(1) },
-  { method: 'DELETE', route: '/subjects/:subject', path: () => `/subjects/${doomed}`, access: 'write', allowed: async (c) => expect(await viaFetch(c, 'DELETE', `/subjects/${doomed}`)).toEqual([2]) },
+  {
+    method: 'DELETE',
+    route: '/subjects/:subject/versions/:version',
+    path: () => `/subjects/${doomed}/versions/1`,
+    access: 'write',
+    allowed: async (c) => expect(await viaFetch(c, 'DELETE', `/subjects/${doomed}/versions/1`)).toBe(1),
+  },
+  {
+    method: 'DELETE',
+    route: '/subjects/:subject',
+    path: () => `/subjects/${doomed}`,
+    access: 'write',
+    allowed: async (c) => expect(await viaFetch(c, 'DELETE', `/subjects/${doomed}`)).toEqual([2]),
+  },
 ];
 
 /** kafkajs's client keeps its REST resources (mappersmith) private; the calls it has no method for go through them. */
@@ -153,7 +221,11 @@ describe('the schema registry on the API port: who may read and write', () => {
     keys.payments = await create(['payments:read', 'payments:write', 'accounts:admin', 'ops']);
     keys.everything = await create(allScopes);
     context.authorization = basic(keys.everything);
-    context.client = new KafkajsRegistry({ host: context.base, auth: { username: 'confluent-client', password: keys.everything }, retry: { retries: 0 } });
+    context.client = new KafkajsRegistry({
+      host: context.base,
+      auth: { username: 'confluent-client', password: keys.everything },
+      retry: { retries: 0 },
+    });
     context.id = (await context.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject })).id;
     await context.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject: doomed });
     await context.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject: doomed });
@@ -176,7 +248,10 @@ describe('the schema registry on the API port: who may read and write', () => {
     const send = (authorization: string | undefined) =>
       fetch(`${context.base}${row.path(context)}`, {
         method: row.method,
-        headers: { ...(authorization === undefined ? {} : { authorization }), ...(row.body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }) },
+        headers: {
+          ...(authorization === undefined ? {} : { authorization }),
+          ...(row.body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }),
+        },
         ...(row.body === undefined ? {} : { body: JSON.stringify(row.body) }),
       });
 
@@ -219,7 +294,11 @@ describe('the schema registry on the API port: who may read and write', () => {
     // openSchemaRegistry turns the URL's credentials into basic auth, as a process started with
     // SCHEMA_REGISTRY_URL does; it registers and looks up every schema it is given.
     const schemas = new Map([['auth-table.http-client', JSON.stringify(record('HttpClient'))]]);
-    const opened = await openSchemaRegistry({ schemaRegistry: { kind: 'http', url: url.toString() } } as never, undefined as never, schemas);
+    const opened = await openSchemaRegistry(
+      { schemaRegistry: { kind: 'http', url: url.toString() } } as never,
+      undefined as never,
+      schemas,
+    );
     expect(opened.builtin).toBeUndefined();
     expect(await opened.registry.listSubjects()).toContain('auth-table.http-client-value');
     await opened.close();

@@ -59,7 +59,12 @@ describe('operating signals on the default embedded platform', () => {
     for (const payment of payments) {
       const headers: Record<string, string> = { 'idempotency-key': randomBytes(8).toString('hex') };
       if (payment.correlationId) headers['x-correlation-id'] = payment.correlationId;
-      const response = await ps.api('POST', '/v1/payments', { amount: payment.amount, currency: 'EUR', debtor: { name: names.debtor, account: payment.debtor }, creditor: payment.creditor }, headers);
+      const response = await ps.api(
+        'POST',
+        '/v1/payments',
+        { amount: payment.amount, currency: 'EUR', debtor: { name: names.debtor, account: payment.debtor }, creditor: payment.creditor },
+        headers,
+      );
       expect(response.status, JSON.stringify(response.body)).toBe(202);
       const correlationId = response.headers.get('x-correlation-id')!;
       expect(correlationId).toBe(payment.correlationId ?? response.body.correlationId);
@@ -83,8 +88,14 @@ describe('operating signals on the default embedded platform', () => {
 
     // Each payment's lines: every line that names it or its correlation id carries both.
     for (const { paymentId, uetr, correlationId } of submitted) {
-      const about = logged.filter((line) => line.msg !== 'request' && [paymentId, uetr, correlationId].some((id) => JSON.stringify(line).includes(id)));
-      for (const line of about) expect({ correlationId: line.correlationId, paymentId: line.paymentId }, JSON.stringify(line)).toEqual({ correlationId, paymentId });
+      const about = logged.filter(
+        (line) => line.msg !== 'request' && [paymentId, uetr, correlationId].some((id) => JSON.stringify(line).includes(id)),
+      );
+      for (const line of about)
+        expect({ correlationId: line.correlationId, paymentId: line.paymentId }, JSON.stringify(line)).toEqual({
+          correlationId,
+          paymentId,
+        });
     }
     // The RTGS payments leave lines from the consumers and the network's callbacks at debug level.
     for (const { paymentId } of [submitted[0]!, submitted[3]!]) {
@@ -97,28 +108,38 @@ describe('operating signals on the default embedded platform', () => {
     for (const correlationId of responseIds) {
       const mine = access.filter((line) => line.correlationId === correlationId);
       expect(mine, correlationId).toHaveLength(1);
-      expect(mine[0]).toMatchObject({ method: expect.stringMatching(/^(GET|POST)$/), route: expect.stringMatching(/^\/v1\/payments(\/:paymentId)?$/), status: expect.any(Number), durationMs: expect.any(Number), keyId: expect.any(String) });
+      expect(mine[0]).toMatchObject({
+        method: expect.stringMatching(/^(GET|POST)$/),
+        route: expect.stringMatching(/^\/v1\/payments(\/:paymentId)?$/),
+        status: expect.any(Number),
+        durationMs: expect.any(Number),
+        keyId: expect.any(String),
+      });
     }
     expect(access.filter((line) => line.route === '/health/ready' || line.route === '/metrics')).toEqual([]);
     expect(access.some((line) => line.route === '/rtgs/v1/pacs002')).toBe(true);
 
     // No account identifier or party name anywhere.
     const text = lines.join('');
-    for (const secret of [...debtors, internal, externalCreditor.account, ...Object.values(names)]) expect(text, secret).not.toContain(secret);
+    for (const secret of [...debtors, internal, externalCreditor.account, ...Object.values(names)])
+      expect(text, secret).not.toContain(secret);
   }, 120_000);
 });
 
-describe.skipIf(!(hasKafka() && hasPostgres()))(`dead-letter depth on Kafka${hasKafka() && hasPostgres() ? '' : ' (skipped: needs Kafka and PostgreSQL; REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)'}`, () => {
-  let ps: TestPlatform;
-  beforeAll(async () => {
-    ps = await startTestPlatform('kafka', { awaitScreeningLists: false });
-  }, 120_000);
-  afterAll(async () => ps?.close(), 60_000);
+describe.skipIf(!(hasKafka() && hasPostgres()))(
+  `dead-letter depth on Kafka${hasKafka() && hasPostgres() ? '' : ' (skipped: needs Kafka and PostgreSQL; REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)'}`,
+  () => {
+    let ps: TestPlatform;
+    beforeAll(async () => {
+      ps = await startTestPlatform('kafka', { awaitScreeningLists: false });
+    }, 120_000);
+    afterAll(async () => ps?.close(), 60_000);
 
-  it('moves paystream_dlq_depth when a record is dead-lettered', async () => {
-    await expectDeadLetterDepthMoves(ps);
-  });
-});
+    it('moves paystream_dlq_depth when a record is dead-lettered', async () => {
+      await expectDeadLetterDepthMoves(ps);
+    });
+  },
+);
 
 /**
  * Publishes a record no consumer can read (no envelope) to payments.submitted: each consumer of the
@@ -131,14 +152,23 @@ async function expectDeadLetterDepthMoves(ps: TestPlatform): Promise<void> {
   const depthOf = (text: string) => Number(depthPattern.exec(text)?.[1] ?? Number.NaN);
   expect(depthOf(await scrape())).toBe(0);
 
-  await ps.platform.backbone.bus.publish([{ topic: PaymentTopics.submitted, key: Buffer.from('signals'), value: Buffer.from('not an event'), headers: {} }]);
+  await ps.platform.backbone.bus.publish([
+    { topic: PaymentTopics.submitted, key: Buffer.from('signals'), value: Buffer.from('not an event'), headers: {} },
+  ]);
 
   // The lag collector refreshes at most every 10 s: a generous deadline, no fixed sleep.
   const deadline = Date.now() + 60_000;
   let letters = 0;
   for (;;) {
     const text = await scrape();
-    letters = [...text.matchAll(new RegExp(`^paystream_events_dead_lettered_total\\{group="[^"]+",topic="${PaymentTopics.submitted.replaceAll('.', '\\.')}",code="[A-Z_]+"\\} (\\d+)$`, 'gm'))]
+    letters = [
+      ...text.matchAll(
+        new RegExp(
+          `^paystream_events_dead_lettered_total\\{group="[^"]+",topic="${PaymentTopics.submitted.replaceAll('.', '\\.')}",code="[A-Z_]+"\\} (\\d+)$`,
+          'gm',
+        ),
+      ),
+    ]
       .map((match) => Number(match[1]))
       .reduce((sum, count) => sum + count, 0);
     if (letters > 0 && depthOf(text) === letters) break;
@@ -148,7 +178,11 @@ async function expectDeadLetterDepthMoves(ps: TestPlatform): Promise<void> {
 
   // An operator who has reviewed them acknowledges them through the API: the depth drops to 0, so
   // the alert can resolve.
-  const acknowledged = await ps.api('POST', '/v1/dead-letters/acknowledgements', { topic: PaymentTopics.submitted, operator: 'alice@bank', reason: 'undecodable test record, nothing to replay' });
+  const acknowledged = await ps.api('POST', '/v1/dead-letters/acknowledgements', {
+    topic: PaymentTopics.submitted,
+    operator: 'alice@bank',
+    reason: 'undecodable test record, nothing to replay',
+  });
   expect(acknowledged.status, JSON.stringify(acknowledged.body)).toBe(200);
   expect(acknowledged.body).toEqual({ topic: PaymentTopics.submitted, acknowledged: letters });
   const settledBy = Date.now() + 60_000;
@@ -156,5 +190,8 @@ async function expectDeadLetterDepthMoves(ps: TestPlatform): Promise<void> {
     if (Date.now() > settledBy) throw new Error(`paystream_dlq_depth is still ${depthOf(await scrape())} 60 s after the acknowledgement`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  expect((await ps.api('POST', '/v1/dead-letters/acknowledgements', { topic: PaymentTopics.submitted, operator: 'alice@bank', reason: 'again' })).body).toEqual({ topic: PaymentTopics.submitted, acknowledged: 0 });
+  expect(
+    (await ps.api('POST', '/v1/dead-letters/acknowledgements', { topic: PaymentTopics.submitted, operator: 'alice@bank', reason: 'again' }))
+      .body,
+  ).toEqual({ topic: PaymentTopics.submitted, acknowledged: 0 });
 }

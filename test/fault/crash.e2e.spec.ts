@@ -27,12 +27,18 @@ describe.each(engines)('crash tests on %s', (engine) => {
   async function open(context: { skip: (note: string) => void }) {
     if (!hasPostgres() || (engine === 'kafka' && !hasKafka())) return context.skip('needs PostgreSQL and Kafka');
     database = await createTestDatabase('crash');
-    harness = await StageHarness.open(engine, database.url, engine === 'kafka' ? kafkaBrokers() : [], uniqueName('c').replace(/[^a-z0-9]/g, ''));
+    harness = await StageHarness.open(
+      engine,
+      database.url,
+      engine === 'kafka' ? kafkaBrokers() : [],
+      uniqueName('c').replace(/[^a-z0-9]/g, ''),
+    );
     await harness.publishInput(eventCount);
     return harness;
   }
 
-  const points = engine === 'kafka' ? ['consumer.after-commit', 'relay.after-publish', 'mid-batch'] : ['consumer.after-commit', 'mid-batch'];
+  const points =
+    engine === 'kafka' ? ['consumer.after-commit', 'relay.after-publish', 'mid-batch'] : ['consumer.after-commit', 'mid-batch'];
 
   it.for(points)('kill -9 at %s loses nothing and applies nothing twice', { timeout: 240_000 }, async (point, context) => {
     const h = await open(context);

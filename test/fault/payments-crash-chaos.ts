@@ -71,7 +71,11 @@ export async function runChaos(options: ChaosOptions, keepGoing: () => boolean):
   return events;
 }
 
-function pickVictim(options: ChaosOptions, firstRound: RestartableProcess[], restarting: ReadonlySet<RestartableProcess>): RestartableProcess | undefined {
+function pickVictim(
+  options: ChaosOptions,
+  firstRound: RestartableProcess[],
+  restarting: ReadonlySet<RestartableProcess>,
+): RestartableProcess | undefined {
   const isUp = (candidate: RestartableProcess) => !restarting.has(candidate) && Date.now() - candidate.readyAtMs >= options.minUpMs;
   const next = firstRound.findIndex(isUp);
   if (next >= 0) return firstRound.splice(next, 1)[0];

@@ -23,7 +23,10 @@ export type StatusSource = (paymentIds: readonly string[]) => Promise<Map<string
 
 export function statusFromDatabase(db: SqlRunner): StatusSource {
   return async (paymentIds) => {
-    const { rows } = await db.query<{ payment_id: string; status: string }>(`select payment_id, status from payments where payment_id = any($1::text[])`, [paymentIds]);
+    const { rows } = await db.query<{ payment_id: string; status: string }>(
+      `select payment_id, status from payments where payment_id = any($1::text[])`,
+      [paymentIds],
+    );
     return new Map(rows.map((row) => [row.payment_id, row.status]));
   };
 }
@@ -37,7 +40,10 @@ export function statusFromApi(url: string, apiKey: string, concurrency = 16): St
       while (next < paymentIds.length) {
         const paymentId = paymentIds[next++]!;
         try {
-          const response = await fetch(`${url}/v1/payments/${paymentId}`, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(5_000) });
+          const response = await fetch(`${url}/v1/payments/${paymentId}`, {
+            headers: { authorization: `Bearer ${apiKey}` },
+            signal: AbortSignal.timeout(5_000),
+          });
           const body = (await response.json()) as { status?: string };
           if (response.ok && body.status) statuses.set(paymentId, body.status);
         } catch {
@@ -54,7 +60,11 @@ export function statusFromApi(url: string, apiKey: string, concurrency = 16): St
  * Waits until every accepted payment has a terminal status. On timeout, fails listing the
  * payments still open, with their kind and status, so the stage they are stuck in is visible.
  */
-export async function waitUntilTerminal(source: StatusSource, accepted: readonly AcceptedPayment[], options: { timeoutMs: number; progress: (message: string) => void }): Promise<{ waitedMs: number }> {
+export async function waitUntilTerminal(
+  source: StatusSource,
+  accepted: readonly AcceptedPayment[],
+  options: { timeoutMs: number; progress: (message: string) => void },
+): Promise<{ waitedMs: number }> {
   const { timeoutMs } = options;
   const startedAt = Date.now();
   let open = [...accepted];
@@ -66,12 +76,18 @@ export async function waitUntilTerminal(source: StatusSource, accepted: readonly
     if (open.length === 0) break;
     if (Date.now() - reportedAt >= 5_000) {
       reportedAt = Date.now();
-      options.progress(`${open.length} payments not terminal yet: ${JSON.stringify(tally(open.map((payment) => `${payment.kind}:${last.get(payment.paymentId) ?? 'NOT FOUND'}`)))}`);
+      options.progress(
+        `${open.length} payments not terminal yet: ${JSON.stringify(tally(open.map((payment) => `${payment.kind}:${last.get(payment.paymentId) ?? 'NOT FOUND'}`)))}`,
+      );
     }
     if (Date.now() - startedAt > timeoutMs) {
       const byStatus = tally(open.map((payment) => last.get(payment.paymentId) ?? 'NOT FOUND'));
-      const listing = open.slice(0, maxEvidenceRows).map((payment) => `  ${payment.paymentId} ${payment.kind} ${last.get(payment.paymentId) ?? 'NOT FOUND'} (uetr ${payment.uetr})`);
-      throw new Error(`${open.length} of ${accepted.length} accepted payments are not terminal after ${timeoutMs} ms (${JSON.stringify(byStatus)}):\n${listing.join('\n')}`);
+      const listing = open
+        .slice(0, maxEvidenceRows)
+        .map((payment) => `  ${payment.paymentId} ${payment.kind} ${last.get(payment.paymentId) ?? 'NOT FOUND'} (uetr ${payment.uetr})`);
+      throw new Error(
+        `${open.length} of ${accepted.length} accepted payments are not terminal after ${timeoutMs} ms (${JSON.stringify(byStatus)}):\n${listing.join('\n')}`,
+      );
     }
     await sleep(500);
   }
@@ -88,7 +104,10 @@ export async function waitUntilQuiet(db: SqlRunner, paymentCount: number, option
     const audited = await auditedTerminalPayments(db);
     const outboxRows = options.outbox ? Number((await db.query<{ n: bigint }>(`select count(*)::int8 as n from outbox`)).rows[0]!.n) : 0;
     if (audited >= paymentCount && outboxRows === 0) return;
-    if (Date.now() > deadline) throw new Error(`not at rest after ${options.timeoutMs} ms: the audit log has a terminal event of ${audited} of ${paymentCount} payments; ${outboxRows} outbox rows unpublished`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `not at rest after ${options.timeoutMs} ms: the audit log has a terminal event of ${audited} of ${paymentCount} payments; ${outboxRows} outbox rows unpublished`,
+      );
     await sleep(500);
   }
 }
@@ -99,7 +118,12 @@ export async function waitUntilQuiet(db: SqlRunner, paymentCount: number, option
  * network holds is fetched and POSTed to the callback route once more; the gateway must say it
  * was already applied. Returns the outcomes it reported, counted.
  */
-export async function redeliverAnswers(options: { simulatorUrl: string; callbackUrl: string; callbackToken: string; uetrs: readonly string[] }): Promise<Record<string, number>> {
+export async function redeliverAnswers(options: {
+  simulatorUrl: string;
+  callbackUrl: string;
+  callbackToken: string;
+  uetrs: readonly string[];
+}): Promise<Record<string, number>> {
   const outcomes: string[] = [];
   let next = 0;
   const worker = async () => {
@@ -107,7 +131,11 @@ export async function redeliverAnswers(options: { simulatorUrl: string; callback
       const uetr = options.uetrs[next++]!;
       const status = await fetch(`${options.simulatorUrl}/payments/${uetr}/status`);
       const pacs002 = await status.text();
-      const callback = await fetch(options.callbackUrl, { method: 'POST', headers: { 'content-type': RtgsProtocol.xmlContentType, [RtgsProtocol.callbackTokenHeader]: options.callbackToken }, body: pacs002 });
+      const callback = await fetch(options.callbackUrl, {
+        method: 'POST',
+        headers: { 'content-type': RtgsProtocol.xmlContentType, [RtgsProtocol.callbackTokenHeader]: options.callbackToken },
+        body: pacs002,
+      });
       const answer = (await callback.json()) as { applied?: { uetr: string; outcome: string }[] };
       outcomes.push(...(answer.applied ?? [{ uetr, outcome: `HTTP ${callback.status}` }]).map((applied) => applied.outcome));
     }
@@ -117,7 +145,10 @@ export async function redeliverAnswers(options: { simulatorUrl: string; callback
 }
 
 export async function auditedTerminalPayments(db: SqlRunner): Promise<number> {
-  const { rows } = await db.query<{ n: bigint }>(`select count(distinct payment_id)::int8 as n from audit_log where event_type = any($1::text[])`, [terminalEventTypes]);
+  const { rows } = await db.query<{ n: bigint }>(
+    `select count(distinct payment_id)::int8 as n from audit_log where event_type = any($1::text[])`,
+    [terminalEventTypes],
+  );
   return Number(rows[0]!.n);
 }
 
@@ -172,10 +203,14 @@ async function paymentRows(db: SqlRunner): Promise<Map<string, PaymentRow>> {
 /** Idempotency: one `payments` row per logical payment, and it is the one every 202 named. */
 function assertOnePaymentPerLogicalPayment(payments: Map<string, PaymentRow>, facts: RunFacts): void {
   expect(facts.accepted.length, 'every planned payment was accepted (202), after retries').toBe(facts.planned.length);
-  const unknown = facts.accepted.filter((payment) => !payments.has(payment.paymentId)).map((payment) => `${payment.idempotencyKey} → ${payment.paymentId}`);
+  const unknown = facts.accepted
+    .filter((payment) => !payments.has(payment.paymentId))
+    .map((payment) => `${payment.idempotencyKey} → ${payment.paymentId}`);
   expect(unknown.slice(0, maxEvidenceRows), 'accepted payments (202) with no payments row: an acceptance was lost').toEqual([]);
   const acceptedIds = new Set(facts.accepted.map((payment) => payment.paymentId));
-  const extra = [...payments.values()].filter((row) => !acceptedIds.has(row.payment_id)).map((row) => `${row.payment_id} (${row.debtor_account}, ${row.amount_minor}, ${row.status})`);
+  const extra = [...payments.values()]
+    .filter((row) => !acceptedIds.has(row.payment_id))
+    .map((row) => `${row.payment_id} (${row.debtor_account}, ${row.amount_minor}, ${row.status})`);
   expect(extra.slice(0, maxEvidenceRows), 'payments rows no 202 named: a retried request made a second payment').toEqual([]);
   expect(payments.size, 'payments rows = logical payments').toBe(facts.planned.length);
 }
@@ -187,7 +222,9 @@ function assertOutcomes(payments: Map<string, PaymentRow>, accepted: readonly Ac
     const row = payments.get(payment.paymentId)!;
     const expected = expectedOutcomes[payment.kind];
     if (row.status !== expected.status || row.reason_code !== expected.reasonCode) {
-      wrong.push(`${payment.paymentId} ${payment.kind}: ${row.status}/${row.reason_code ?? '-'}, expected ${expected.status}/${expected.reasonCode ?? '-'}`);
+      wrong.push(
+        `${payment.paymentId} ${payment.kind}: ${row.status}/${row.reason_code ?? '-'}, expected ${expected.status}/${expected.reasonCode ?? '-'}`,
+      );
     }
   }
   expect(wrong.slice(0, maxEvidenceRows), `payments that did not end as their kind demands (${wrong.length})`).toEqual([]);
@@ -195,7 +232,9 @@ function assertOutcomes(payments: Map<string, PaymentRow>, accepted: readonly Ac
 }
 
 async function assertNothingHeld(db: SqlRunner): Promise<void> {
-  const { rows } = await db.query<{ payment_id: string; account_id: string; amount_minor: bigint }>(`select payment_id, account_id, amount_minor from ledger_holds where state = 'held'`);
+  const { rows } = await db.query<{ payment_id: string; account_id: string; amount_minor: bigint }>(
+    `select payment_id, account_id, amount_minor from ledger_holds where state = 'held'`,
+  );
   expect(rows.slice(0, maxEvidenceRows), 'holds still open after every payment is terminal (funds stuck)').toEqual([]);
 }
 
@@ -210,7 +249,8 @@ async function assertPostedOnce(db: SqlRunner, accepted: readonly AcceptedPaymen
     const entry = entries.get(payment.paymentId);
     const completed = payments.get(payment.paymentId)!.status === 'COMPLETED';
     const expectedKind = payment.kind === 'internal' ? 'internal-transfer' : 'settlement';
-    if (completed && (entry?.kind !== expectedKind || entry.n !== 1n)) wrong.push(`${payment.paymentId} ${payment.kind} COMPLETED: ${entry ? `${entry.n} × ${entry.kind}` : 'no journal entry'}`);
+    if (completed && (entry?.kind !== expectedKind || entry.n !== 1n))
+      wrong.push(`${payment.paymentId} ${payment.kind} COMPLETED: ${entry ? `${entry.n} × ${entry.kind}` : 'no journal entry'}`);
     if (!completed && entry) wrong.push(`${payment.paymentId} ${payment.kind} not completed, yet posted ${entry.n} × ${entry.kind}`);
   }
   const kindsPerPayment = countBy(rows.map((row) => row.payment_id));
@@ -223,8 +263,14 @@ async function assertPostedOnce(db: SqlRunner, accepted: readonly AcceptedPaymen
  * decided as the payment ended) and the network's own record (the simulator's data file: decided
  * once; its camt.053: each UETR settled once, exactly the completed RTGS payments).
  */
-async function assertOneSettlementPerUetr(db: SqlRunner, facts: RunFacts, payments: Map<string, PaymentRow>): Promise<{ settled: number; rejected: number }> {
-  const { rows } = await db.query<{ uetr: string; payment_id: string; state: string }>(`select uetr, payment_id, state from rtgs_submissions`);
+async function assertOneSettlementPerUetr(
+  db: SqlRunner,
+  facts: RunFacts,
+  payments: Map<string, PaymentRow>,
+): Promise<{ settled: number; rejected: number }> {
+  const { rows } = await db.query<{ uetr: string; payment_id: string; state: string }>(
+    `select uetr, payment_id, state from rtgs_submissions`,
+  );
   const submissions = new Map(rows.map((row) => [row.uetr, row]));
   const network = readSimulatorFile(facts.simulatorDataFile);
   const wrong: string[] = [];
@@ -239,26 +285,38 @@ async function assertOneSettlementPerUetr(db: SqlRunner, facts: RunFacts, paymen
     }
     const expectedState = row.status === 'COMPLETED' ? 'settled' : 'rejected';
     const expectedDecision = row.status === 'COMPLETED' ? 'ACSC' : 'RJCT';
-    if (submission?.state !== expectedState || submission.payment_id !== payment.paymentId) wrong.push(`${payment.paymentId} ${row.status}: rtgs_submissions ${submission ? `${submission.state} for ${submission.payment_id}` : 'missing'}`);
-    if (decisions.length !== 1 || decisions[0] !== expectedDecision) wrong.push(`${payment.paymentId} ${row.status}: the network decided [${decisions.join(', ')}] for uetr ${payment.uetr}`);
-    if ((network.received.get(payment.uetr) ?? 0) !== 1) wrong.push(`${payment.paymentId}: the network recorded ${network.received.get(payment.uetr) ?? 0} pacs.008 receptions`);
+    if (submission?.state !== expectedState || submission.payment_id !== payment.paymentId)
+      wrong.push(
+        `${payment.paymentId} ${row.status}: rtgs_submissions ${submission ? `${submission.state} for ${submission.payment_id}` : 'missing'}`,
+      );
+    if (decisions.length !== 1 || decisions[0] !== expectedDecision)
+      wrong.push(`${payment.paymentId} ${row.status}: the network decided [${decisions.join(', ')}] for uetr ${payment.uetr}`);
+    if ((network.received.get(payment.uetr) ?? 0) !== 1)
+      wrong.push(`${payment.paymentId}: the network recorded ${network.received.get(payment.uetr) ?? 0} pacs.008 receptions`);
   }
   const acceptedUetrs = new Set(facts.accepted.map((payment) => payment.uetr));
   const stray = [...network.received.keys()].filter((uetr) => !acceptedUetrs.has(uetr));
   for (const uetr of stray) wrong.push(`the network holds uetr ${uetr}, of no accepted payment`);
   expect(wrong.slice(0, maxEvidenceRows), `RTGS submissions or decisions not exactly one per UETR (${wrong.length})`).toEqual([]);
 
-  const completedRtgs = facts.accepted.filter((payment) => (payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject') && payments.get(payment.paymentId)!.status === 'COMPLETED');
+  const completedRtgs = facts.accepted.filter(
+    (payment) =>
+      (payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject') && payments.get(payment.paymentId)!.status === 'COMPLETED',
+  );
   const statement = await statementDebits(facts, network.settlementDates);
   const twice = [...countBy(statement).entries()].filter(([, n]) => n > 1).map(([uetr, n]) => `${uetr} × ${n}`);
   expect(twice.slice(0, maxEvidenceRows), 'UETRs settled more than once in the network statement (camt.053)').toEqual([]);
   const statementSet = new Set(statement);
-  const missing = completedRtgs.filter((payment) => !statementSet.has(payment.uetr)).map((payment) => `${payment.paymentId} (uetr ${payment.uetr})`);
+  const missing = completedRtgs
+    .filter((payment) => !statementSet.has(payment.uetr))
+    .map((payment) => `${payment.paymentId} (uetr ${payment.uetr})`);
   expect(missing.slice(0, maxEvidenceRows), 'completed RTGS payments the network statement does not show as settled').toEqual([]);
   expect(statement.length, 'settlements in the network statement = completed RTGS payments').toBe(completedRtgs.length);
 
   const settledMinor = [...network.settledMinor.values()].reduce((sum, amount) => sum + amount, 0n);
-  const { rows: posted } = await db.query<{ total: bigint | null }>(`select sum(amount_minor)::int8 as total from ledger_postings where account_id = 'BANK-RTGS-SETTLEMENT-EUR'`);
+  const { rows: posted } = await db.query<{ total: bigint | null }>(
+    `select sum(amount_minor)::int8 as total from ledger_postings where account_id = 'BANK-RTGS-SETTLEMENT-EUR'`,
+  );
   expect(posted[0]?.total ?? 0n, 'the RTGS settlement account holds exactly what the network settled').toBe(settledMinor);
   return { settled: rows.filter((row) => row.state === 'settled').length, rejected: rows.filter((row) => row.state === 'rejected').length };
 }
@@ -274,7 +332,10 @@ async function assertTimelines(db: SqlRunner, accepted: readonly AcceptedPayment
     `select payment_id, event_type, count(*)::int8 as n from payment_timeline where event_type = any($1::text[]) group by payment_id, event_type`,
     [decisiveEventTypes],
   );
-  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows), 'payments whose timeline has not exactly the decisive events of their outcome').toEqual([]);
+  expect(
+    wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows),
+    'payments whose timeline has not exactly the decisive events of their outcome',
+  ).toEqual([]);
 }
 
 /** The same in the audit log (where event ids are unique), and the hash chain verifies. */
@@ -283,7 +344,10 @@ async function assertAudit(db: SqlRunner, accepted: readonly AcceptedPayment[], 
     `select payment_id, event_type, count(*)::int8 as n from audit_log where event_type = any($1::text[]) group by payment_id, event_type`,
     [decisiveEventTypes],
   );
-  expect(wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows), 'payments whose audit trail has not exactly the decisive events of their outcome').toEqual([]);
+  expect(
+    wrongDecisiveEvents(rows, accepted, payments).slice(0, maxEvidenceRows),
+    'payments whose audit trail has not exactly the decisive events of their outcome',
+  ).toEqual([]);
   const verification = await verifyAuditChain(db);
   expect(verification, 'the audit chain verifies').toMatchObject({ ok: true });
   return verification.entries;
@@ -295,9 +359,13 @@ async function assertBalances(db: SqlRunner, facts: RunFacts, payments: Map<stri
   for (const payment of facts.accepted) {
     if (payments.get(payment.paymentId)!.status !== 'COMPLETED') continue;
     expected.set(payment.debtor, (expected.get(payment.debtor) ?? 0n) - payment.amountMinor);
-    if (payment.kind === 'internal') expected.set(payment.creditorAccount, (expected.get(payment.creditorAccount) ?? 0n) + payment.amountMinor);
+    if (payment.kind === 'internal')
+      expected.set(payment.creditorAccount, (expected.get(payment.creditorAccount) ?? 0n) + payment.amountMinor);
   }
-  const { rows } = await db.query<{ account_id: string; balance_minor: bigint }>(`select account_id, balance_minor from ledger_accounts where account_id = any($1::text[])`, [[...expected.keys()]]);
+  const { rows } = await db.query<{ account_id: string; balance_minor: bigint }>(
+    `select account_id, balance_minor from ledger_accounts where account_id = any($1::text[])`,
+    [[...expected.keys()]],
+  );
   const actual = Object.fromEntries(rows.map((row) => [row.account_id, row.balance_minor]));
   expect(actual, 'balances = deposits − completed outgoing + completed incoming internal').toEqual(Object.fromEntries(expected));
 }
@@ -308,17 +376,23 @@ interface EventCount {
   n: bigint;
 }
 
-function wrongDecisiveEvents(rows: readonly EventCount[], accepted: readonly AcceptedPayment[], payments: Map<string, PaymentRow>): string[] {
+function wrongDecisiveEvents(
+  rows: readonly EventCount[],
+  accepted: readonly AcceptedPayment[],
+  payments: Map<string, PaymentRow>,
+): string[] {
   const terminalEventOf: Record<string, string> = { COMPLETED: 'PaymentCompleted', FAILED: 'PaymentFailed', REJECTED: 'PaymentRejected' };
   const seen = new Map<string, string[]>();
-  for (const row of rows) seen.set(row.payment_id, [...(seen.get(row.payment_id) ?? []), ...Array.from({ length: Number(row.n) }, () => row.event_type)]);
+  for (const row of rows)
+    seen.set(row.payment_id, [...(seen.get(row.payment_id) ?? []), ...Array.from({ length: Number(row.n) }, () => row.event_type)]);
   const wrong: string[] = [];
   for (const payment of accepted) {
     const { status } = payments.get(payment.paymentId)!;
     const viaRtgs = payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject';
     const expected = [terminalEventOf[status]!, ...(viaRtgs ? [status === 'COMPLETED' ? 'RtgsSettled' : 'RtgsRejected'] : [])].sort();
     const events = (seen.get(payment.paymentId) ?? []).sort();
-    if (events.join() !== expected.join()) wrong.push(`${payment.paymentId} ${payment.kind} ${status}: [${events.join(', ')}], expected [${expected.join(', ')}]`);
+    if (events.join() !== expected.join())
+      wrong.push(`${payment.paymentId} ${payment.kind} ${status}: [${events.join(', ')}], expected [${expected.join(', ')}]`);
   }
   return wrong;
 }
@@ -339,7 +413,12 @@ function readSimulatorFile(file: string): NetworkRecord {
   const amounts = new Map<string, bigint>();
   for (const text of readFileSync(file, 'utf8').split('\n')) {
     if (text.trim() === '') continue;
-    let line: { type: string; uetr?: string; transfer?: { uetr: string; amountMinor: string }; decision?: { status: string; settlementDate: string } };
+    let line: {
+      type: string;
+      uetr?: string;
+      transfer?: { uetr: string; amountMinor: string };
+      decision?: { status: string; settlementDate: string };
+    };
     try {
       line = JSON.parse(text) as typeof line;
     } catch {

@@ -16,7 +16,6 @@ import type { Random } from '../../src/backbone/testing/seeded-random.ts';
 
 /** A seeded random source, so a failing run can be replayed with the seed it logged (mulberry32). */
 
-
 export function between(random: Random, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
 }
@@ -85,10 +84,13 @@ export function planPayments(random: Random, accounts: readonly string[], count:
     const others = accounts.filter((account) => account !== debtor);
     const amountMinor = kind === 'insufficient-funds' ? insufficientAmountMinor : BigInt(between(random, 1_00, 99_99));
     const creditor =
-      kind === 'internal' ? { name: 'Internal Payee', account: others[between(random, 0, others.length - 1)]!, agent: 'PAYSDEFFXXX', country: 'DE' }
-      : kind === 'self-payment' ? { name: 'Myself', account: debtor, agent: 'PAYSDEFFXXX', country: 'DE' }
-      : kind === 'rtgs-reject' ? { ...externalCreditor, name: 'Bob REJECT-AC04' }
-      : externalCreditor;
+      kind === 'internal'
+        ? { name: 'Internal Payee', account: others[between(random, 0, others.length - 1)]!, agent: 'PAYSDEFFXXX', country: 'DE' }
+        : kind === 'self-payment'
+          ? { name: 'Myself', account: debtor, agent: 'PAYSDEFFXXX', country: 'DE' }
+          : kind === 'rtgs-reject'
+            ? { ...externalCreditor, name: 'Bob REJECT-AC04' }
+            : externalCreditor;
     // Addresses on both sides: amounts above the Travel Rule threshold (EUR 1,000) must carry them.
     const body = JSON.stringify({
       amount: decimal(amountMinor),
@@ -98,7 +100,16 @@ export function planPayments(random: Random, accounts: readonly string[], count:
       remittanceInformation: `crash ${runTag} #${index}`,
     });
     const losesFirstAnswer = random() < lostAnswerShare;
-    planned.push({ index, kind, idempotencyKey: `crash-${runTag}-${index}`, debtor, creditorAccount: creditor.account, amountMinor, body, losesFirstAnswer });
+    planned.push({
+      index,
+      kind,
+      idempotencyKey: `crash-${runTag}-${index}`,
+      debtor,
+      creditorAccount: creditor.account,
+      amountMinor,
+      body,
+      losesFirstAnswer,
+    });
   }
   return planned;
 }
@@ -135,7 +146,17 @@ export interface SubmitReport {
 
 /** Submits every planned payment, `concurrency` at a time, repeating each until it is accepted. */
 export async function submitAll(plan: readonly PlannedPayment[], options: SubmitOptions): Promise<SubmitReport> {
-  const report: SubmitReport = { accepted: [], refused: [], givenUp: [], requests: 0, repeatedRequests: 0, replayed: 0, answersLost: 0, idempotencyBroken: [], durationMs: 0 };
+  const report: SubmitReport = {
+    accepted: [],
+    refused: [],
+    givenUp: [],
+    requests: 0,
+    repeatedRequests: 0,
+    replayed: 0,
+    answersLost: 0,
+    idempotencyBroken: [],
+    durationMs: 0,
+  };
   const startedAt = Date.now();
   let next = 0;
   const worker = async () => {
@@ -167,7 +188,9 @@ async function submitOne(payment: PlannedPayment, options: SubmitOptions, report
         continue;
       }
       if (lostPaymentId !== undefined && (lostPaymentId !== body.paymentId || !answer.replayed)) {
-        report.idempotencyBroken.push(`${payment.idempotencyKey}: first 202 named ${lostPaymentId}, the repeat ${body.paymentId} (replayed: ${answer.replayed})`);
+        report.idempotencyBroken.push(
+          `${payment.idempotencyKey}: first 202 named ${lostPaymentId}, the repeat ${body.paymentId} (replayed: ${answer.replayed})`,
+        );
       }
       if (answer.replayed) report.replayed++;
       report.accepted.push({ ...payment, paymentId: body.paymentId, uetr: body.uetr, requests: attempt, replayed: answer.replayed });

@@ -80,7 +80,8 @@ export class RestartableProcess {
     });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${this.name} exited during start (${child.exitCode ?? child.signalCode}); its log ends:\n${this.logTail()}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`${this.name} exited during start (${child.exitCode ?? child.signalCode}); its log ends:\n${this.logTail()}`);
       if (await answers200(this.spec.readyUrl)) {
         this.readyAtMs = Date.now();
         return;
@@ -130,7 +131,13 @@ export class RestartableProcess {
 }
 
 /** `node src/cli/main.ts start --only <services>` on a fixed port. */
-export function platformProcess(options: { name: string; only: readonly string[] | undefined; port: number; env: NodeJS.ProcessEnv; logFile: string }): RestartableProcess {
+export function platformProcess(options: {
+  name: string;
+  only: readonly string[] | undefined;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+}): RestartableProcess {
   const only = options.only && options.only.length > 0 ? ['--only', options.only.join(',')] : [];
   return new RestartableProcess({
     name: options.name,
@@ -142,10 +149,28 @@ export function platformProcess(options: { name: string; only: readonly string[]
 }
 
 /** `node tools/rtgs-simulator/main.ts` with a data file, so its decisions survive its restarts. */
-export function simulatorProcess(options: { port: number; callbackUrl: string; callbackToken: string; dataFile: string; latencyMs: number; env: NodeJS.ProcessEnv; logFile: string }): RestartableProcess {
+export function simulatorProcess(options: {
+  port: number;
+  callbackUrl: string;
+  callbackToken: string;
+  dataFile: string;
+  latencyMs: number;
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+}): RestartableProcess {
   return new RestartableProcess({
     name: 'simulator',
-    args: [simulatorMain, '--port', String(options.port), '--callback-url', options.callbackUrl, '--data-file', options.dataFile, '--latency-ms', String(options.latencyMs)],
+    args: [
+      simulatorMain,
+      '--port',
+      String(options.port),
+      '--callback-url',
+      options.callbackUrl,
+      '--data-file',
+      options.dataFile,
+      '--latency-ms',
+      String(options.latencyMs),
+    ],
     env: { ...options.env, RTGS_SIM_CALLBACK_TOKEN: options.callbackToken },
     readyUrl: `http://127.0.0.1:${options.port}/health`,
     logFile: options.logFile,
@@ -160,7 +185,8 @@ export function simulatorProcess(options: { port: number; callbackUrl: string; c
 export function baseEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
-    if (/^(DATABASE_URL|KAFKA_|SCHEMA_REGISTRY_URL|PAYSTREAM_|RTGS_|PORT$|HOST$|LOG_LEVEL$|VITEST|NODE_OPTIONS$)/.test(name)) delete env[name];
+    if (/^(DATABASE_URL|KAFKA_|SCHEMA_REGISTRY_URL|PAYSTREAM_|RTGS_|PORT$|HOST$|LOG_LEVEL$|VITEST|NODE_OPTIONS$)/.test(name))
+      delete env[name];
   }
   return env;
 }

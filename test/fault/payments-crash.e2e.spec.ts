@@ -23,7 +23,15 @@ import { serviceNames } from '../../src/runtime/service-catalog.ts';
 import { RtgsProtocol } from '../../src/contracts/iso20022/rtgs-protocol.ts';
 import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
 import { runChaos, type ChaosEvent } from './payments-crash-chaos.ts';
-import { assertRunConsistent, auditedTerminalPayments, redeliverAnswers, statusFromApi, statusFromDatabase, waitUntilQuiet, waitUntilTerminal } from './payments-crash-checks.ts';
+import {
+  assertRunConsistent,
+  auditedTerminalPayments,
+  redeliverAnswers,
+  statusFromApi,
+  statusFromDatabase,
+  waitUntilQuiet,
+  waitUntilTerminal,
+} from './payments-crash-checks.ts';
 import { decimal, planPayments, submitAll, type SubmitReport } from './payments-crash-load.ts';
 import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
 import { baseEnvironment, platformProcess, simulatorProcess, type RestartableProcess } from './payments-crash-processes.ts';
@@ -82,147 +90,208 @@ const depositMinor = 1_000_000_00n;
 const bankBic = 'PAYSDEFFXXX';
 
 for (const run of engineRuns) {
-  describe.skipIf(run.skipReason !== undefined)(`payments crash test on ${run.engine}${run.skipReason ? ` (skipped: ${run.skipReason})` : ''}`, () => {
-    const seed = Number(process.env.PAYSTREAM_CRASH_SEED ?? randomBytes(4).readUInt32BE(0));
-    const processLogLevel = process.env.PAYSTREAM_CRASH_LOG_LEVEL ?? 'warn';
-    const keepLogs = process.env.PAYSTREAM_CRASH_KEEP_LOGS === '1';
-    const apiKey = `crash-${randomBytes(16).toString('hex')}`;
-    const callbackToken = randomBytes(24).toString('base64url');
-    const processes: RestartableProcess[] = [];
-    const killAllNow = () => processes.forEach((child) => child.killNow());
-    let workDir = '';
-    let database: TestDatabase | undefined;
-    let passed = false;
+  describe.skipIf(run.skipReason !== undefined)(
+    `payments crash test on ${run.engine}${run.skipReason ? ` (skipped: ${run.skipReason})` : ''}`,
+    () => {
+      const seed = Number(process.env.PAYSTREAM_CRASH_SEED ?? randomBytes(4).readUInt32BE(0));
+      const processLogLevel = process.env.PAYSTREAM_CRASH_LOG_LEVEL ?? 'warn';
+      const keepLogs = process.env.PAYSTREAM_CRASH_KEEP_LOGS === '1';
+      const apiKey = `crash-${randomBytes(16).toString('hex')}`;
+      const callbackToken = randomBytes(24).toString('base64url');
+      const processes: RestartableProcess[] = [];
+      const killAllNow = () => processes.forEach((child) => child.killNow());
+      let workDir = '';
+      let database: TestDatabase | undefined;
+      let passed = false;
 
-    beforeAll(async () => {
-      workDir = await mkdtemp(join(tmpdir(), `paystream-crash-${run.engine}-`));
-      process.once('exit', killAllNow);
-    });
-
-    afterAll(async () => {
-      process.removeListener('exit', killAllNow);
-      await Promise.all(processes.map((child) => child.kill()));
-      await database?.drop();
-      if (passed && !keepLogs) await rm(workDir, { recursive: true, force: true });
-      else console.log(`[crash ${run.engine}] the processes' logs are kept in ${workDir}`);
-    }, 60_000);
-
-    it(`kill -9 during ${run.payments} payments loses nothing and does nothing twice`, { timeout: run.timeoutMs }, async () => {
-      const startedAtMs = Date.now();
-      const log = (message: string) => console.log(`[crash ${run.engine} +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s] ${message}`);
-      log(`seed ${seed} (replay with PAYSTREAM_CRASH_SEED=${seed}); logs in ${workDir}`);
-      const random = seededRandom(seed);
-
-      const env = baseEnvironment();
-      Object.assign(env, {
-        PAYSTREAM_API_KEY: apiKey,
-        PAYSTREAM_DATA_DIR: join(workDir, 'data'),
-        PAYSTREAM_BIC: bankBic,
-        LOG_LEVEL: processLogLevel,
-        // A few hundred payments per account in two minutes is a burst by the fraud rules' standards:
-        // with them on, nearly every payment would wait for a compliance officer. Off here; the
-        // compliance tests cover them.
-        FRAUD_RULES: JSON.stringify({ velocityCount: { weight: 0 }, velocityAmount: { weight: 0 }, amountVsHistory: { weight: 0 }, newBeneficiary: { weight: 0 } }),
+      beforeAll(async () => {
+        workDir = await mkdtemp(join(tmpdir(), `paystream-crash-${run.engine}-`));
+        process.once('exit', killAllNow);
       });
-      if (run.engine === 'kafka') {
-        database = await createTestDatabase('payments_crash');
-        Object.assign(env, { DATABASE_URL: database.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_REPLICATION_FACTOR: '1', PAYSTREAM_NAMESPACE: `crash-${randomBytes(4).toString('hex')}` });
-      }
-      const ports = new Map<string, number>();
-      for (const { name } of run.layout) ports.set(name, await freePort());
-      const simulatorPort = await freePort();
-      const serving = (service: string) => run.layout.find((entry) => entry.only === undefined || entry.only.includes(service))!.name;
-      const urlOf = (name: string) => `http://127.0.0.1:${ports.get(name)}`;
-      Object.assign(env, { RTGS_URL: `http://127.0.0.1:${simulatorPort}`, RTGS_CALLBACK_TOKEN: callbackToken });
 
-      const simulator = simulatorProcess({
-        port: simulatorPort,
-        callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`,
-        callbackToken,
-        dataFile: join(workDir, 'rtgs-simulator.jsonl'),
-        latencyMs: 50,
-        env: baseEnvironment(),
-        logFile: join(workDir, 'simulator.log'),
-      });
-      const platform = run.layout.map(({ name, only }) => platformProcess({ name, only, port: ports.get(name)!, env, logFile: join(workDir, `${name}.log`) }));
-      processes.push(simulator, ...platform);
-      await simulator.start();
-      // The first process provisions every topic; started together, processes race to create them
-      // and the losers fail to start (see the report), which is not what this test is about.
-      await platform[0]!.start(90_000);
-      log(`${platform[0]!.name} ready (topics provisioned)`);
-      await Promise.all(platform.slice(1).map((child) => child.start(90_000)));
-      log(`started ${platform.map((child) => `${child.name} (pid ${child.pid})`).join(', ')} and the RTGS simulator (pid ${simulator.pid})`);
+      afterAll(async () => {
+        process.removeListener('exit', killAllNow);
+        await Promise.all(processes.map((child) => child.kill()));
+        await database?.drop();
+        if (passed && !keepLogs) await rm(workDir, { recursive: true, force: true });
+        else console.log(`[crash ${run.engine}] the processes' logs are kept in ${workDir}`);
+      }, 60_000);
 
-      const accounts = await openAccounts(urlOf(serving('ledger')), apiKey);
-      const depositsMinor = new Map(accounts.map((account) => [account, depositMinor]));
-      const plan = planPayments(random, accounts, run.payments, `${seed}`);
+      it(`kill -9 during ${run.payments} payments loses nothing and does nothing twice`, { timeout: run.timeoutMs }, async () => {
+        const startedAtMs = Date.now();
+        const log = (message: string) =>
+          console.log(`[crash ${run.engine} +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s] ${message}`);
+        log(`seed ${seed} (replay with PAYSTREAM_CRASH_SEED=${seed}); logs in ${workDir}`);
+        const random = seededRandom(seed);
 
-      let loading = true;
-      const chaos = runChaos({ random, platform, simulator, ...run.chaos, downMs: { min: 100, max: 1_500 }, startedAtMs }, () => loading);
-      let report: SubmitReport;
-      try {
-        report = await submitAll(plan, { url: urlOf(serving('gateway')), apiKey, concurrency: 32, ratePerSecond: run.ratePerSecond, giveUpAfterMs: 90_000 });
-      } finally {
-        loading = false;
-      }
-      const kills = await chaos;
-      log(
-        `submitted ${plan.length} payments in ${(report.durationMs / 1000).toFixed(1)} s: ${report.accepted.length} accepted, ${report.requests} requests, ` +
-          `${report.repeatedRequests} repeated with the same Idempotency-Key (${report.answersLost} after an answer lost on purpose), ${report.replayed} answered as replays, ` +
-          `${report.refused.length} refused, ${report.givenUp.length} given up`,
-      );
-      logKills(log, kills);
-      expect(report.idempotencyBroken, 'repeated requests that did not answer the payment already made').toEqual([]);
-      expect(report.replayed, 'every lost answer was answered again as a replay').toBeGreaterThanOrEqual(report.answersLost);
-      expect(report.refused.map(({ payment, status, body }) => `${payment.idempotencyKey}: ${status} ${body}`), 'requests refused').toEqual([]);
-      expect(report.givenUp.map((payment) => payment.idempotencyKey), 'payments never accepted').toEqual([]);
-
-      const gatewayUrl = urlOf(serving('gateway'));
-      const db = run.engine === 'kafka' ? new PostgresDatabase({ connectionString: database!.url, poolSize: 2 }) : undefined;
-      try {
-        const { waitedMs } = await waitUntilTerminal(db ? statusFromDatabase(db) : statusFromApi(gatewayUrl, apiKey), report.accepted, { timeoutMs: 150_000, progress: log });
-        log(`every accepted payment terminal ${(waitedMs / 1000).toFixed(1)} s after the last was accepted`);
-        // A seeded sample of one RTGS payment in eight: each repeat costs two requests and a transaction.
-        const rtgsUetrs = report.accepted.filter((payment) => (payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject') && random() < 0.125).map((payment) => payment.uetr);
-        const redelivered = await redeliverAnswers({ simulatorUrl: env.RTGS_URL!, callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`, callbackToken, uetrs: rtgsUetrs });
-        log(`the network repeated ${rtgsUetrs.length} answers: ${JSON.stringify(redelivered)}`);
-        expect(redelivered, 'a repeated RTGS answer is applied once: the gateway says it was already final').toEqual({ 'already-final': rtgsUetrs.length });
-        const checked = db ? await checkKafkaRun(db) : await checkEmbeddedRun();
-        log(`checked: ${JSON.stringify(checked)}`);
-      } finally {
-        await db?.close();
-      }
-      const crashes = processes.flatMap((child) => child.unexpectedExits);
-      expect(crashes, `processes that exited on their own:\n${crashes.map((exit) => processes.find((child) => child.name === exit.name)!.logTail()).join('\n')}`).toEqual([]);
-      log(`done: ${kills.length} kills (${kills.map((kill) => kill.victim).join(', ')}), ${processes.reduce((sum, child) => sum + child.starts, 0) - processes.length} restarts`);
-      passed = true;
-
-      async function checkKafkaRun(kafkaDb: PostgresDatabase) {
-        await waitUntilQuiet(kafkaDb, report.accepted.length, { outbox: true, timeoutMs: 60_000 });
-        return assertRunConsistent(kafkaDb, { planned: plan, accepted: report.accepted, depositsMinor, simulatorDataFile: join(workDir, 'rtgs-simulator.jsonl'), simulatorUrl: env.RTGS_URL!, bankBic });
-      }
-
-      // The embedded database is the platform process's own: stop it (gracefully) to read it. If
-      // the audit consumer had not caught up yet, let the platform run a little longer.
-      async function checkEmbeddedRun() {
-        const [only] = platform;
-        for (let attempt = 1; ; attempt++) {
-          await only!.stop();
-          const pglite = await PgliteDatabase.open({ dataDir: env.PAYSTREAM_DATA_DIR! });
-          try {
-            if (attempt >= 10 || (await auditedTerminalPayments(pglite)) >= report.accepted.length) {
-              return await assertRunConsistent(pglite, { planned: plan, accepted: report.accepted, depositsMinor, simulatorDataFile: join(workDir, 'rtgs-simulator.jsonl'), simulatorUrl: env.RTGS_URL!, bankBic });
-            }
-          } finally {
-            await pglite.close();
-          }
-          await only!.start();
-          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const env = baseEnvironment();
+        Object.assign(env, {
+          PAYSTREAM_API_KEY: apiKey,
+          PAYSTREAM_DATA_DIR: join(workDir, 'data'),
+          PAYSTREAM_BIC: bankBic,
+          LOG_LEVEL: processLogLevel,
+          // A few hundred payments per account in two minutes is a burst by the fraud rules' standards:
+          // with them on, nearly every payment would wait for a compliance officer. Off here; the
+          // compliance tests cover them.
+          FRAUD_RULES: JSON.stringify({
+            velocityCount: { weight: 0 },
+            velocityAmount: { weight: 0 },
+            amountVsHistory: { weight: 0 },
+            newBeneficiary: { weight: 0 },
+          }),
+        });
+        if (run.engine === 'kafka') {
+          database = await createTestDatabase('payments_crash');
+          Object.assign(env, {
+            DATABASE_URL: database.url,
+            KAFKA_BROKERS: kafkaBrokers().join(','),
+            KAFKA_REPLICATION_FACTOR: '1',
+            PAYSTREAM_NAMESPACE: `crash-${randomBytes(4).toString('hex')}`,
+          });
         }
-      }
-    });
-  });
+        const ports = new Map<string, number>();
+        for (const { name } of run.layout) ports.set(name, await freePort());
+        const simulatorPort = await freePort();
+        const serving = (service: string) => run.layout.find((entry) => entry.only === undefined || entry.only.includes(service))!.name;
+        const urlOf = (name: string) => `http://127.0.0.1:${ports.get(name)}`;
+        Object.assign(env, { RTGS_URL: `http://127.0.0.1:${simulatorPort}`, RTGS_CALLBACK_TOKEN: callbackToken });
+
+        const simulator = simulatorProcess({
+          port: simulatorPort,
+          callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`,
+          callbackToken,
+          dataFile: join(workDir, 'rtgs-simulator.jsonl'),
+          latencyMs: 50,
+          env: baseEnvironment(),
+          logFile: join(workDir, 'simulator.log'),
+        });
+        const platform = run.layout.map(({ name, only }) =>
+          platformProcess({ name, only, port: ports.get(name)!, env, logFile: join(workDir, `${name}.log`) }),
+        );
+        processes.push(simulator, ...platform);
+        await simulator.start();
+        // The first process provisions every topic; started together, processes race to create them
+        // and the losers fail to start (see the report), which is not what this test is about.
+        await platform[0]!.start(90_000);
+        log(`${platform[0]!.name} ready (topics provisioned)`);
+        await Promise.all(platform.slice(1).map((child) => child.start(90_000)));
+        log(
+          `started ${platform.map((child) => `${child.name} (pid ${child.pid})`).join(', ')} and the RTGS simulator (pid ${simulator.pid})`,
+        );
+
+        const accounts = await openAccounts(urlOf(serving('ledger')), apiKey);
+        const depositsMinor = new Map(accounts.map((account) => [account, depositMinor]));
+        const plan = planPayments(random, accounts, run.payments, `${seed}`);
+
+        let loading = true;
+        const chaos = runChaos({ random, platform, simulator, ...run.chaos, downMs: { min: 100, max: 1_500 }, startedAtMs }, () => loading);
+        let report: SubmitReport;
+        try {
+          report = await submitAll(plan, {
+            url: urlOf(serving('gateway')),
+            apiKey,
+            concurrency: 32,
+            ratePerSecond: run.ratePerSecond,
+            giveUpAfterMs: 90_000,
+          });
+        } finally {
+          loading = false;
+        }
+        const kills = await chaos;
+        log(
+          `submitted ${plan.length} payments in ${(report.durationMs / 1000).toFixed(1)} s: ${report.accepted.length} accepted, ${report.requests} requests, ` +
+            `${report.repeatedRequests} repeated with the same Idempotency-Key (${report.answersLost} after an answer lost on purpose), ${report.replayed} answered as replays, ` +
+            `${report.refused.length} refused, ${report.givenUp.length} given up`,
+        );
+        logKills(log, kills);
+        expect(report.idempotencyBroken, 'repeated requests that did not answer the payment already made').toEqual([]);
+        expect(report.replayed, 'every lost answer was answered again as a replay').toBeGreaterThanOrEqual(report.answersLost);
+        expect(
+          report.refused.map(({ payment, status, body }) => `${payment.idempotencyKey}: ${status} ${body}`),
+          'requests refused',
+        ).toEqual([]);
+        expect(
+          report.givenUp.map((payment) => payment.idempotencyKey),
+          'payments never accepted',
+        ).toEqual([]);
+
+        const gatewayUrl = urlOf(serving('gateway'));
+        const db = run.engine === 'kafka' ? new PostgresDatabase({ connectionString: database!.url, poolSize: 2 }) : undefined;
+        try {
+          const { waitedMs } = await waitUntilTerminal(db ? statusFromDatabase(db) : statusFromApi(gatewayUrl, apiKey), report.accepted, {
+            timeoutMs: 150_000,
+            progress: log,
+          });
+          log(`every accepted payment terminal ${(waitedMs / 1000).toFixed(1)} s after the last was accepted`);
+          // A seeded sample of one RTGS payment in eight: each repeat costs two requests and a transaction.
+          const rtgsUetrs = report.accepted
+            .filter((payment) => (payment.kind === 'rtgs-settle' || payment.kind === 'rtgs-reject') && random() < 0.125)
+            .map((payment) => payment.uetr);
+          const redelivered = await redeliverAnswers({
+            simulatorUrl: env.RTGS_URL!,
+            callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`,
+            callbackToken,
+            uetrs: rtgsUetrs,
+          });
+          log(`the network repeated ${rtgsUetrs.length} answers: ${JSON.stringify(redelivered)}`);
+          expect(redelivered, 'a repeated RTGS answer is applied once: the gateway says it was already final').toEqual({
+            'already-final': rtgsUetrs.length,
+          });
+          const checked = db ? await checkKafkaRun(db) : await checkEmbeddedRun();
+          log(`checked: ${JSON.stringify(checked)}`);
+        } finally {
+          await db?.close();
+        }
+        const crashes = processes.flatMap((child) => child.unexpectedExits);
+        expect(
+          crashes,
+          `processes that exited on their own:\n${crashes.map((exit) => processes.find((child) => child.name === exit.name)!.logTail()).join('\n')}`,
+        ).toEqual([]);
+        log(
+          `done: ${kills.length} kills (${kills.map((kill) => kill.victim).join(', ')}), ${processes.reduce((sum, child) => sum + child.starts, 0) - processes.length} restarts`,
+        );
+        passed = true;
+
+        async function checkKafkaRun(kafkaDb: PostgresDatabase) {
+          await waitUntilQuiet(kafkaDb, report.accepted.length, { outbox: true, timeoutMs: 60_000 });
+          return assertRunConsistent(kafkaDb, {
+            planned: plan,
+            accepted: report.accepted,
+            depositsMinor,
+            simulatorDataFile: join(workDir, 'rtgs-simulator.jsonl'),
+            simulatorUrl: env.RTGS_URL!,
+            bankBic,
+          });
+        }
+
+        // The embedded database is the platform process's own: stop it (gracefully) to read it. If
+        // the audit consumer had not caught up yet, let the platform run a little longer.
+        async function checkEmbeddedRun() {
+          const [only] = platform;
+          for (let attempt = 1; ; attempt++) {
+            await only!.stop();
+            const pglite = await PgliteDatabase.open({ dataDir: env.PAYSTREAM_DATA_DIR! });
+            try {
+              if (attempt >= 10 || (await auditedTerminalPayments(pglite)) >= report.accepted.length) {
+                return await assertRunConsistent(pglite, {
+                  planned: plan,
+                  accepted: report.accepted,
+                  depositsMinor,
+                  simulatorDataFile: join(workDir, 'rtgs-simulator.jsonl'),
+                  simulatorUrl: env.RTGS_URL!,
+                  bankBic,
+                });
+              }
+            } finally {
+              await pglite.close();
+            }
+            await only!.start();
+            await new Promise((resolve) => setTimeout(resolve, 2_000));
+          }
+        }
+      });
+    },
+  );
 }
 
 /** Opens the accounts the payments are made from and funds them (before any kill). */
@@ -230,7 +299,11 @@ async function openAccounts(ledgerUrl: string, apiKey: string): Promise<string[]
   const call = async (path: string, body: unknown, idempotencyKey?: string) => {
     const response = await fetch(`${ledgerUrl}${path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        'content-type': 'application/json',
+        ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+      },
       body: JSON.stringify(body),
     });
     const answer = (await response.json()) as { iban?: string };
@@ -247,5 +320,8 @@ async function openAccounts(ledgerUrl: string, apiKey: string): Promise<string[]
 }
 
 function logKills(log: (message: string) => void, kills: readonly ChaosEvent[]): void {
-  for (const kill of kills) log(`  kill -9 ${kill.victim} (pid ${kill.pid}) at +${(kill.atMs / 1000).toFixed(1)}s, down ${kill.downMs} ms, ready again ${kill.restartMs} ms after its restart`);
+  for (const kill of kills)
+    log(
+      `  kill -9 ${kill.victim} (pid ${kill.pid}) at +${(kill.atMs / 1000).toFixed(1)}s, down ${kill.downMs} ms, ready again ${kill.restartMs} ms after its restart`,
+    );
 }

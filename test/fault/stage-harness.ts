@@ -34,7 +34,15 @@ export class StageHarness {
   readonly #admin: TopicAdmin;
   readonly #children = new Set<ChildProcess>();
 
-  private constructor(engine: Engine, databaseUrl: string, brokers: string[], suffix: string, db: PostgresDatabase, bus: EventBus, admin: TopicAdmin) {
+  private constructor(
+    engine: Engine,
+    databaseUrl: string,
+    brokers: string[],
+    suffix: string,
+    db: PostgresDatabase,
+    bus: EventBus,
+    admin: TopicAdmin,
+  ) {
     this.engine = engine;
     this.databaseUrl = databaseUrl;
     this.brokers = brokers;
@@ -49,7 +57,15 @@ export class StageHarness {
   static async open(engine: Engine, databaseUrl: string, brokers: string[], suffix: string, replicationFactor = 1): Promise<StageHarness> {
     const db = new PostgresDatabase({ connectionString: databaseUrl, poolSize: 4 });
     if (engine === 'kafka') {
-      const harness = new StageHarness(engine, databaseUrl, brokers, suffix, db, new KafkaEventBus({ bootstrapBrokers: brokers, clientId: 'fault-harness' }), new KafkaTopicAdmin({ bootstrapBrokers: brokers }));
+      const harness = new StageHarness(
+        engine,
+        databaseUrl,
+        brokers,
+        suffix,
+        db,
+        new KafkaEventBus({ bootstrapBrokers: brokers, clientId: 'fault-harness' }),
+        new KafkaTopicAdmin({ bootstrapBrokers: brokers }),
+      );
       await harness.#createTopics(replicationFactor);
       return harness;
     }
@@ -60,7 +76,9 @@ export class StageHarness {
   }
 
   async #createTopics(replicationFactor: number): Promise<void> {
-    const specs = [defineTopic({ name: this.input, partitions: 4 }), defineTopic({ name: this.output, partitions: 4 })].flatMap((spec) => withFailureTopics(spec, { retryDelaysMs: [] }));
+    const specs = [defineTopic({ name: this.input, partitions: 4 }), defineTopic({ name: this.output, partitions: 4 })].flatMap((spec) =>
+      withFailureTopics(spec, { retryDelaysMs: [] }),
+    );
     await ensureTopics(this.#admin, capReplication(specs, replicationFactor));
   }
 
@@ -71,7 +89,14 @@ export class StageHarness {
     for (let start = firstSeq; start < endSeq; start += 500) {
       const messages = [];
       for (let seq = start; seq < Math.min(endSeq, start + 500); seq++) {
-        messages.push((await encoder.encode({ topic: this.input, eventType: 'fault.input', key: `account-${seq % 50}`, payload: { seq } }, { correlationId: `flow-${seq}` })).message);
+        messages.push(
+          (
+            await encoder.encode(
+              { topic: this.input, eventType: 'fault.input', key: `account-${seq % 50}`, payload: { seq } },
+              { correlationId: `flow-${seq}` },
+            )
+          ).message,
+        );
       }
       await publishUntilAccepted(this.bus, messages);
     }
@@ -114,15 +139,21 @@ export class StageHarness {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.#children].map(async (child) => {
-      child.kill('SIGTERM');
-      if ((await this.exitOf(child, 10_000)) === 'timeout') child.kill('SIGKILL');
-    }));
+    await Promise.all(
+      [...this.#children].map(async (child) => {
+        child.kill('SIGTERM');
+        if ((await this.exitOf(child, 10_000)) === 'timeout') child.kill('SIGKILL');
+      }),
+    );
   }
 
   async effects(): Promise<{ total: number; distinctSeqs: number; duplicated: number[] }> {
     const { rows } = await this.db.query<{ seq: number; n: bigint }>(`select seq, count(*)::int8 as n from effects group by seq`);
-    return { total: rows.reduce((sum, row) => sum + Number(row.n), 0), distinctSeqs: rows.length, duplicated: rows.filter((row) => row.n > 1n).map((row) => row.seq) };
+    return {
+      total: rows.reduce((sum, row) => sum + Number(row.n), 0),
+      distinctSeqs: rows.length,
+      duplicated: rows.filter((row) => row.n > 1n).map((row) => row.seq),
+    };
   }
 
   async outboxRows(): Promise<number> {
@@ -178,7 +209,11 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
  * the same id twice on the wire is a republish, which consumers drop).
  */
 export async function assertExactlyOnce(h: StageHarness, eventCount: number): Promise<void> {
-  await waitFor(async () => (await h.effects()).distinctSeqs === eventCount && (await h.outboxRows()) === 0, `all ${eventCount} effects and an empty outbox`, 180_000);
+  await waitFor(
+    async () => (await h.effects()).distinctSeqs === eventCount && (await h.outboxRows()) === 0,
+    `all ${eventCount} effects and an empty outbox`,
+    180_000,
+  );
   const effects = await h.effects();
   expect(effects.duplicated, 'events whose effect was applied twice').toEqual([]);
   expect(effects.total).toBe(eventCount);
@@ -205,7 +240,10 @@ function seqOf(record: LogRecord): number {
  * consumers drop what arrives twice). Without this, the producer's own retries (4) can run out
  * during a failover, and the test fails on its load generator instead of on the system under test.
  */
-async function publishUntilAccepted(bus: { publish(messages: readonly OutgoingMessage[]): Promise<void> }, messages: readonly OutgoingMessage[]): Promise<void> {
+async function publishUntilAccepted(
+  bus: { publish(messages: readonly OutgoingMessage[]): Promise<void> },
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {

@@ -46,7 +46,12 @@ let bus: EventBus;
 let outbox: Outbox;
 let relay: OutboxRelay | undefined;
 if (env.ENGINE === 'kafka') {
-  bus = new KafkaEventBus({ bootstrapBrokers: env.KAFKA_BROKERS!.split(','), clientId: `stage-${process.pid}`, sessionTimeoutMs: 6000, rebalanceTimeoutMs: 15000 });
+  bus = new KafkaEventBus({
+    bootstrapBrokers: env.KAFKA_BROKERS!.split(','),
+    clientId: `stage-${process.pid}`,
+    sessionTimeoutMs: 6000,
+    rebalanceTimeoutMs: 15000,
+  });
   outbox = new TableOutbox();
   relay = new OutboxRelay({ db, bus, faults, batchRows: 200 });
 } else {
@@ -56,7 +61,16 @@ if (env.ENGINE === 'kafka') {
 }
 
 const runner = new ConsumerRunner(
-  { db, bus, outbox, codec: new JsonCodec(), clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'warn' }, pino.destination(2)), faults },
+  {
+    db,
+    bus,
+    outbox,
+    codec: new JsonCodec(),
+    clock: systemClock,
+    ids: uuidV7Ids,
+    logger: pino({ level: 'warn' }, pino.destination(2)),
+    faults,
+  },
   {
     name: env.GROUP!,
     topics: [env.INPUT!],

@@ -12,21 +12,57 @@ describe('lint keeps the dependency direction', () => {
   }
 
   it.each([
-    ['a service importing an adapter', 'src/services/ledger/index.ts', "import { KafkaEventBus } from '../../backbone/messaging-kafka/index.ts';"],
-    ['a backbone port importing an adapter', 'src/backbone/consumer/x.ts', "import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';"],
-    ['an adapter importing another adapter', 'src/backbone/messaging-kafka/x.ts', "import { PgliteDatabase } from '../storage-pglite/pglite-database.ts';"],
-    ['an example importing a backbone file behind its index', 'examples/order-totals/x.ts', "import { BatchProcessor } from '../../src/backbone/consumer/batch-processor.ts';"],
-    ['an example importing a backbone file at its root', 'examples/order-totals/x.ts', "import { permanentError } from '../../src/backbone/errors.ts';"],
-    ['an example importing the payment platform', 'examples/order-totals/x.ts', "import { paymentTopics } from '../../src/contracts/index.ts';"],
+    [
+      'a service importing an adapter',
+      'src/services/ledger/index.ts',
+      "import { KafkaEventBus } from '../../backbone/messaging-kafka/index.ts';",
+    ],
+    [
+      'a backbone port importing an adapter',
+      'src/backbone/consumer/x.ts',
+      "import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';",
+    ],
+    [
+      'an adapter importing another adapter',
+      'src/backbone/messaging-kafka/x.ts',
+      "import { PgliteDatabase } from '../storage-pglite/pglite-database.ts';",
+    ],
+    [
+      'an example importing a backbone file behind its index',
+      'examples/order-totals/x.ts',
+      "import { BatchProcessor } from '../../src/backbone/consumer/batch-processor.ts';",
+    ],
+    [
+      'an example importing a backbone file at its root',
+      'examples/order-totals/x.ts',
+      "import { permanentError } from '../../src/backbone/errors.ts';",
+    ],
+    [
+      'an example importing the payment platform',
+      'examples/order-totals/x.ts',
+      "import { paymentTopics } from '../../src/contracts/index.ts';",
+    ],
   ])('refuses %s', async (_case, filePath, source) => {
     expect(await violations(filePath, `${source}\nexport {};\n`)).toHaveLength(1);
   });
 
   it.each([
-    ['the composition root importing adapters', 'src/runtime/x.ts', "import { KafkaEventBus } from '../backbone/messaging-kafka/index.ts';"],
-    ['a service importing a port', 'src/services/ledger/index.ts', "import type { EventBus } from '../../backbone/messaging/event-bus.ts';"],
+    [
+      'the composition root importing adapters',
+      'src/runtime/x.ts',
+      "import { KafkaEventBus } from '../backbone/messaging-kafka/index.ts';",
+    ],
+    [
+      'a service importing a port',
+      'src/services/ledger/index.ts',
+      "import type { EventBus } from '../../backbone/messaging/event-bus.ts';",
+    ],
     ['an adapter importing a port', 'src/backbone/messaging-kafka/x.ts', "import type { EventBus } from '../messaging/event-bus.ts';"],
-    ['an example importing public entry points, adapters included', 'examples/order-totals/x.ts', "import { ConsumerRunner } from '../../src/backbone/consumer/index.ts';\nimport { KafkaEventBus } from '../../src/backbone/messaging-kafka/index.ts';"],
+    [
+      'an example importing public entry points, adapters included',
+      'examples/order-totals/x.ts',
+      "import { ConsumerRunner } from '../../src/backbone/consumer/index.ts';\nimport { KafkaEventBus } from '../../src/backbone/messaging-kafka/index.ts';",
+    ],
   ])('allows %s', async (_case, filePath, source) => {
     expect(await violations(filePath, `${source}\nexport {};\n`)).toEqual([]);
   });

@@ -12,7 +12,8 @@ describe('lint refuses payload casts in services', () => {
     return result!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
   }
 
-  const preamble = "import type { ConsumedEvent } from '../../backbone/consumer/handler.ts';\nimport type { PaymentOrder } from '../../contracts/payment.ts';\ndeclare const event: ConsumedEvent;\ndeclare const events: readonly ConsumedEvent[];\n";
+  const preamble =
+    "import type { ConsumedEvent } from '../../backbone/consumer/handler.ts';\nimport type { PaymentOrder } from '../../contracts/payment.ts';\ndeclare const event: ConsumedEvent;\ndeclare const events: readonly ConsumedEvent[];\n";
 
   it.each([
     ['an `as` cast of event.payload', 'export const payment = (event.payload as { payment: PaymentOrder }).payment;'],
@@ -24,9 +25,17 @@ describe('lint refuses payload casts in services', () => {
   });
 
   it.each([
-    ['a payload narrowed by its topic', 'src/services/ledger/handlers.ts', "import { isEventOf } from '../../contracts/topic-payloads.ts';\nexport const payment = isEventOf(event, 'payments.validated.v1') ? event.payload.payment : undefined;"],
+    [
+      'a payload narrowed by its topic',
+      'src/services/ledger/handlers.ts',
+      "import { isEventOf } from '../../contracts/topic-payloads.ts';\nexport const payment = isEventOf(event, 'payments.validated.v1') ? event.payload.payment : undefined;",
+    ],
     ['a cast of something else in a service', 'src/services/ledger/handlers.ts', 'export const text = JSON.parse("1") as number;'],
-    ['a payload cast outside the services (a test, the backbone)', 'src/backbone/consumer/x.ts', 'export const payment = (event.payload as { payment: PaymentOrder }).payment;'],
+    [
+      'a payload cast outside the services (a test, the backbone)',
+      'src/backbone/consumer/x.ts',
+      'export const payment = (event.payload as { payment: PaymentOrder }).payment;',
+    ],
   ])('allows %s', async (_case, filePath, line) => {
     expect(await violations(filePath, `${preamble}${line}\n`)).toEqual([]);
   });

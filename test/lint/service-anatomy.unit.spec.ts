@@ -59,6 +59,9 @@ function definesHandlers(source: string): boolean {
 /** The production .ts files under `dir`, recursively (specs and test suites excluded). */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !/\.(spec|suite|contract)\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+    .filter(
+      (entry) =>
+        entry.isFile() && entry.name.endsWith('.ts') && !/\.(spec|suite|contract)\.ts$/.test(entry.name) && !entry.name.endsWith('.d.ts'),
+    )
     .map((entry) => join(entry.parentPath, entry.name));
 }

@@ -48,7 +48,14 @@ describe('each table has one owning service, and only it names the table in SQL'
 
   it('derives an owner for the tables the flow depends on from the migrations', () => {
     // A guard on the derivation itself: if the pattern stopped matching, every check below would pass vacuously.
-    expect(Object.fromEntries(['ledger_accounts', 'payments', 'rtgs_submissions', 'screening_decisions', 'compliance_cases'].map((table) => [table, owners.get(table)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['ledger_accounts', 'payments', 'rtgs_submissions', 'screening_decisions', 'compliance_cases'].map((table) => [
+          table,
+          owners.get(table),
+        ]),
+      ),
+    ).toEqual({
       ledger_accounts: 'ledger',
       payments: 'gateway',
       rtgs_submissions: 'rtgs',

@@ -28,7 +28,16 @@ const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 export function declaredTypes(files: readonly string[]): DeclaredTypes {
   const program = ts.createProgram(
     files.map((file) => repositoryRoot + file),
-    { strict: true, noEmit: true, allowImportingTsExtensions: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2024, types: [], skipLibCheck: true },
+    {
+      strict: true,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2024,
+      types: [],
+      skipLibCheck: true,
+    },
   );
   const checker = program.getTypeChecker();
   return {
@@ -72,7 +81,8 @@ function compare(checker: ts.TypeChecker, types: ts.Type[], schema: unknown, pat
   if (typeof schema === 'string') {
     if (schema === 'boolean') return isBoolean(types) ? [] : [`${path}: ${shown} in TypeScript, boolean in Avro`];
     const flag = primitiveFlags[schema];
-    if (flag !== undefined) return types.length === 1 && types[0]!.flags & flag ? [] : [`${path}: ${shown} in TypeScript, ${schema} in Avro`];
+    if (flag !== undefined)
+      return types.length === 1 && types[0]!.flags & flag ? [] : [`${path}: ${shown} in TypeScript, ${schema} in Avro`];
     const fullName = schema.includes('.') || !scope.namespace ? schema : `${scope.namespace}.${schema}`;
     if (!scope.named.has(fullName)) return [`${path}: Avro names ${schema}, which is not defined`];
     return compare(checker, types, scope.named.get(fullName), path, scope);
@@ -93,10 +103,14 @@ function compare(checker: ts.TypeChecker, types: ts.Type[], schema: unknown, pat
     }
     case 'array':
       if (types.length !== 1 || !checker.isArrayType(types[0]!)) return [`${path}: ${shown} in TypeScript, an array in Avro`];
-      return compare(checker, members(checker.getTypeArguments(types[0] as ts.TypeReference)[0]!), avro.items, `${path}[]`, { ...scope, namespace });
+      return compare(checker, members(checker.getTypeArguments(types[0] as ts.TypeReference)[0]!), avro.items, `${path}[]`, {
+        ...scope,
+        namespace,
+      });
     default:
       // `{ "type": "long" }` and friends: a primitive written as an object (a logical type would go here).
-      if (typeof avro.type === 'string' && (avro.type in primitiveFlags || avro.type === 'boolean')) return compare(checker, types, avro.type, path, scope);
+      if (typeof avro.type === 'string' && (avro.type in primitiveFlags || avro.type === 'boolean'))
+        return compare(checker, types, avro.type, path, scope);
       return [`${path}: Avro type ${JSON.stringify(avro.type)} is not supported by this check`];
   }
 }
@@ -108,11 +122,18 @@ function compareUnion(checker: ts.TypeChecker, types: ts.Type[], branches: unkno
   if (nullableInTs !== nullableInAvro) return [`${path}: ${nullableInTs ? 'nullable only in TypeScript' : 'nullable only in Avro'}`];
   const others = branches.filter((branch) => branch !== 'null');
   if (others.length !== 1) return [`${path}: an Avro union of ${others.length} non-null branches is not supported by this check`];
-  return compare(checker, types.filter((type) => !(type.flags & ts.TypeFlags.Null)), others[0], path, scope);
+  return compare(
+    checker,
+    types.filter((type) => !(type.flags & ts.TypeFlags.Null)),
+    others[0],
+    path,
+    scope,
+  );
 }
 
 function compareRecord(checker: ts.TypeChecker, types: ts.Type[], record: AvroObject, path: string, scope: Scope): string[] {
-  if (types.length !== 1 || !(types[0]!.flags & ts.TypeFlags.Object) || checker.isArrayType(types[0]!)) return [`${path}: ${types.map((type) => checker.typeToString(type)).join(' | ')} in TypeScript, record ${record.name} in Avro`];
+  if (types.length !== 1 || !(types[0]!.flags & ts.TypeFlags.Object) || checker.isArrayType(types[0]!))
+    return [`${path}: ${types.map((type) => checker.typeToString(type)).join(' | ')} in TypeScript, record ${record.name} in Avro`];
   const properties = propertiesOf(checker, types[0]!);
   const optional = new Set([...properties.keys()].filter((name) => types[0]!.getProperty(name)!.flags & ts.SymbolFlags.Optional));
   const fields = new Map((record.fields ?? []).map((field) => [field.name, field]));
@@ -125,7 +146,15 @@ function compareRecord(checker: ts.TypeChecker, types: ts.Type[], record: AvroOb
       continue;
     }
     if (optional.has(name) && !('default' in field)) drift.push(`${path}.${name}: optional in TypeScript, no default in Avro`);
-    drift.push(...compare(checker, members(property).filter((type) => !(type.flags & ts.TypeFlags.Undefined)), field.type, `${path}.${name}`, scope));
+    drift.push(
+      ...compare(
+        checker,
+        members(property).filter((type) => !(type.flags & ts.TypeFlags.Undefined)),
+        field.type,
+        `${path}.${name}`,
+        scope,
+      ),
+    );
   }
   return drift;
 }
@@ -152,7 +181,8 @@ function collectNames(schema: unknown, namespace: string | undefined, named: Map
   if (typeof schema !== 'object' || schema === null) return;
   const avro = schema as AvroObject;
   const own = avro.namespace ?? namespace;
-  if ((avro.type === 'record' || avro.type === 'enum') && avro.name) named.set(avro.name.includes('.') || !own ? avro.name : `${own}.${avro.name}`, schema);
+  if ((avro.type === 'record' || avro.type === 'enum') && avro.name)
+    named.set(avro.name.includes('.') || !own ? avro.name : `${own}.${avro.name}`, schema);
   for (const field of avro.fields ?? []) collectNames(field.type, own, named);
   if (avro.items !== undefined) collectNames(avro.items, own, named);
   if (typeof avro.type === 'object') collectNames(avro.type, own, named);

@@ -10,7 +10,13 @@ import { KafkaEventBus } from '../../src/backbone/messaging-kafka/index.ts';
 
 const [brokers, groupId, topic] = process.argv.slice(2);
 if (!brokers || !groupId || !topic) throw new Error('usage: crashing-member.ts brokers groupId topic');
-const bus = new KafkaEventBus({ bootstrapBrokers: brokers.split(','), sessionTimeoutMs: 2_000, rebalanceTimeoutMs: 10_000, heartbeatIntervalMs: 200, fetchMaxWaitMs: 100 });
+const bus = new KafkaEventBus({
+  bootstrapBrokers: brokers.split(','),
+  sessionTimeoutMs: 2_000,
+  rebalanceTimeoutMs: 10_000,
+  heartbeatIntervalMs: 200,
+  fetchMaxWaitMs: 100,
+});
 await bus.subscribe({
   groupId,
   topics: [topic],

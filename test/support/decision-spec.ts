@@ -16,8 +16,12 @@ import { expect } from 'vitest';
  * A failing spec says what it was given, the input, and how the decision differs (vitest's diff),
  * so its message reads as the scenario it broke.
  */
-export function decisionSpec<State, Input, Decision>(decide: (state: State, input: Input) => Decision): DecisionSpec<State, Input, Decision>;
-export function decisionSpec<State, Input, Decision, Fact>(decider: FoldingDecider<State, Input, Decision, Fact>): DecisionSpec<readonly Fact[], Input, Decision>;
+export function decisionSpec<State, Input, Decision>(
+  decide: (state: State, input: Input) => Decision,
+): DecisionSpec<State, Input, Decision>;
+export function decisionSpec<State, Input, Decision, Fact>(
+  decider: FoldingDecider<State, Input, Decision, Fact>,
+): DecisionSpec<readonly Fact[], Input, Decision>;
 export function decisionSpec<State, Input, Decision, Fact>(
   decider: ((state: State, input: Input) => Decision) | FoldingDecider<State, Input, Decision, Fact>,
 ): DecisionSpec<State, Input, Decision> | DecisionSpec<readonly Fact[], Input, Decision> {
@@ -52,7 +56,10 @@ export interface DecisionAssertions<Decision> {
   thenThrows(errorClass?: abstract new (...args: never[]) => Error, message?: string | RegExp): void;
 }
 
-function specOf<Given, State, Input, Decision>(stateOf: (given: Given) => State, decide: (state: State, input: Input) => Decision): DecisionSpec<Given, Input, Decision> {
+function specOf<Given, State, Input, Decision>(
+  stateOf: (given: Given) => State,
+  decide: (state: State, input: Input) => Decision,
+): DecisionSpec<Given, Input, Decision> {
   return {
     given: (given) => ({
       when: (input) => {
@@ -60,17 +67,25 @@ function specOf<Given, State, Input, Decision>(stateOf: (given: Given) => State,
         const decideNow = (): Decision => decide(stateOf(given), input);
         return {
           then(expected) {
-            expect(decideOrFail(decideNow, scenario), `${scenario}\nthen the decision should be ${describeValue(expected)}`).toEqual(expected);
+            expect(decideOrFail(decideNow, scenario), `${scenario}\nthen the decision should be ${describeValue(expected)}`).toEqual(
+              expected,
+            );
           },
           thenMatches(expected) {
-            expect(decideOrFail(decideNow, scenario), `${scenario}\nthen the decision should match ${describeValue(expected)}`).toMatchObject(expected as object);
+            expect(
+              decideOrFail(decideNow, scenario),
+              `${scenario}\nthen the decision should match ${describeValue(expected)}`,
+            ).toMatchObject(expected as object);
           },
           thenSatisfies(check) {
             const decision = decideOrFail(decideNow, scenario);
             try {
               check(decision);
             } catch (error) {
-              throw new Error(`${scenario}\nthe decision ${describeValue(decision)} does not pass the check: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+              throw new Error(
+                `${scenario}\nthe decision ${describeValue(decision)} does not pass the check: ${error instanceof Error ? error.message : String(error)}`,
+                { cause: error },
+              );
             }
           },
           thenThrows(errorClass, message) {
@@ -82,7 +97,9 @@ function specOf<Given, State, Input, Decision>(stateOf: (given: Given) => State,
               if (message !== undefined) expect((error as Error).message, `${scenario}\nthen the error's message`).toMatch(message);
               return;
             }
-            expect.fail(`${scenario}\nthen it should throw${errorClass ? ` a ${errorClass.name}` : ''}, but decided ${describeValue(decision)}`);
+            expect.fail(
+              `${scenario}\nthen it should throw${errorClass ? ` a ${errorClass.name}` : ''}, but decided ${describeValue(decision)}`,
+            );
           },
         };
       },
@@ -95,12 +112,17 @@ function decideOrFail<Decision>(decideNow: () => Decision, scenario: string): De
   try {
     return decideNow();
   } catch (error) {
-    throw new Error(`${scenario}\nthen it should decide, but it threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+    throw new Error(
+      `${scenario}\nthen it should decide, but it threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
 /** JSON with bigints as `123n`, so amounts in a failure message read as they are written in specs. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? `${item}n` : item instanceof Map ? Object.fromEntries(item) : item)).replace(/"(-?\d+n)"/g, '$1');
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'bigint' ? `${item}n` : item instanceof Map ? Object.fromEntries(item) : item,
+  ).replace(/"(-?\d+n)"/g, '$1');
 }

@@ -35,22 +35,44 @@ describe('decisionSpec on a state', () => {
   });
 
   it('thenThrows passes on the expected error class and message, and fails when it decides instead', () => {
-    withdrawal.given(100n).when(-1n).thenThrows(RangeError, /must be positive/);
-    expect(failureOf(() => withdrawal.given(100n).when(1n).thenThrows(RangeError))).toContain('then it should throw a RangeError, but decided {"kind":"pay","amountMinor":1n}');
+    withdrawal
+      .given(100n)
+      .when(-1n)
+      .thenThrows(RangeError, /must be positive/);
+    expect(failureOf(() => withdrawal.given(100n).when(1n).thenThrows(RangeError))).toContain(
+      'then it should throw a RangeError, but decided {"kind":"pay","amountMinor":1n}',
+    );
     expect(failureOf(() => withdrawal.given(100n).when(-1n).thenThrows(TypeError))).toContain('then it should throw a TypeError');
-    expect(failureOf(() => withdrawal.given(100n).when(-1n).thenThrows(RangeError, /overdraft/))).toContain("then the error's message");
+    expect(
+      failureOf(() =>
+        withdrawal
+          .given(100n)
+          .when(-1n)
+          .thenThrows(RangeError, /overdraft/),
+      ),
+    ).toContain("then the error's message");
   });
 
   it('thenMatches compares the fields it is given, and names them when they differ', () => {
     withdrawal.given(100n).when(101n).thenMatches({ kind: 'refuse' });
-    expect(failureOf(() => withdrawal.given(100n).when(101n).thenMatches({ kind: 'pay' }))).toContain('given 100n\nwhen 101n\nthen the decision should match {"kind":"pay"}');
+    expect(failureOf(() => withdrawal.given(100n).when(101n).thenMatches({ kind: 'pay' }))).toContain(
+      'given 100n\nwhen 101n\nthen the decision should match {"kind":"pay"}',
+    );
   });
 
   it('thenSatisfies passes a decision its check accepts and names the decision it refuses', () => {
-    withdrawal.given(100n).when(5n).thenSatisfies((decision) => expect(decision.kind).toBe('pay'));
-    expect(failureOf(() => withdrawal.given(1n).when(5n).thenSatisfies((decision) => expect(decision.kind).toBe('pay')))).toContain(
-      'the decision {"kind":"refuse","reason":"insufficient funds"} does not pass the check',
-    );
+    withdrawal
+      .given(100n)
+      .when(5n)
+      .thenSatisfies((decision) => expect(decision.kind).toBe('pay'));
+    expect(
+      failureOf(() =>
+        withdrawal
+          .given(1n)
+          .when(5n)
+          .thenSatisfies((decision) => expect(decision.kind).toBe('pay')),
+      ),
+    ).toContain('the decision {"kind":"refuse","reason":"insufficient funds"} does not pass the check');
   });
 });
 
@@ -64,12 +86,25 @@ describe('decisionSpec on facts', () => {
 
   it('folds the facts into the state it decides on, in order', () => {
     account.given([]).when(1n).then({ kind: 'refuse', reason: 'insufficient funds' });
-    account.given([{ deposited: 100n }, { withdrew: 30n }]).when(70n).then({ kind: 'pay', amountMinor: 70n });
-    account.given([{ deposited: 100n }, { withdrew: 30n }]).when(71n).then({ kind: 'refuse', reason: 'insufficient funds' });
+    account
+      .given([{ deposited: 100n }, { withdrew: 30n }])
+      .when(70n)
+      .then({ kind: 'pay', amountMinor: 70n });
+    account
+      .given([{ deposited: 100n }, { withdrew: 30n }])
+      .when(71n)
+      .then({ kind: 'refuse', reason: 'insufficient funds' });
   });
 
   it('names the facts in its failure', () => {
-    expect(failureOf(() => account.given([{ deposited: 1n }]).when(2n).then({ kind: 'pay', amountMinor: 2n }))).toContain('given [{"deposited":1n}]\nwhen 2n');
+    expect(
+      failureOf(() =>
+        account
+          .given([{ deposited: 1n }])
+          .when(2n)
+          .then({ kind: 'pay', amountMinor: 2n }),
+      ),
+    ).toContain('given [{"deposited":1n}]\nwhen 2n');
   });
 });
 

@@ -69,9 +69,7 @@ describeWithPostgres('a PostgreSQL test database', () => {
     expect(database.name).toMatch(/^ps_test_engines_spec_[0-9a-f]{8}$/);
     const storage = new PostgresDatabase({ connectionString: database.url, poolSize: 2 });
     try {
-      const before = await storage.query<{ count: bigint }>(
-        `select count(*) as count from pg_tables where schemaname = 'public'`,
-      );
+      const before = await storage.query<{ count: bigint }>(`select count(*) as count from pg_tables where schemaname = 'public'`);
       expect(before.rows[0]?.count).toBe(0n);
       await storage.exec('create table note (id int primary key, body text not null)');
       await storage.query('insert into note values ($1, $2)', [1, 'kept']);

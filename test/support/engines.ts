@@ -120,7 +120,10 @@ export async function createTestDatabase(prefix: string, test?: Skippable): Prom
 
 /** Database names are identifiers of at most 63 bytes: keep [a-z0-9_] and leave room for the rest. */
 function sanitize(prefix: string): string {
-  const cleaned = prefix.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const cleaned = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return cleaned.slice(0, 40) || 'db';
 }
 

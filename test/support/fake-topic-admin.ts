@@ -31,7 +31,8 @@ export class FakeTopicAdmin implements TopicAdmin {
   async addPartitions(topic: string, partitionCount: number): Promise<void> {
     this.calls.push(`addPartitions ${topic} ${partitionCount}`);
     const current = this.#mustGet(topic);
-    if (partitionCount <= current.partitions) throw new Error(`${topic} has ${current.partitions} partitions, cannot go to ${partitionCount}`);
+    if (partitionCount <= current.partitions)
+      throw new Error(`${topic} has ${current.partitions} partitions, cannot go to ${partitionCount}`);
     current.partitions = partitionCount;
   }
 

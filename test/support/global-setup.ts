@@ -27,7 +27,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   if (project.vitest.projects.every((selected) => serverlessProjects.has(selected.name))) {
     const reason = 'not started: this run selected only unit tests';
-    provideEngines(project, { brokers: null, unavailableReason: reason, release: async () => {} }, { url: null, unavailableReason: reason });
+    provideEngines(
+      project,
+      { brokers: null, unavailableReason: reason, release: async () => {} },
+      { url: null, unavailableReason: reason },
+    );
     return async () => {};
   }
 

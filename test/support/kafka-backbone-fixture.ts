@@ -27,13 +27,26 @@ export async function kafkaFixture(): Promise<BackboneFixture> {
   await migrate(db, 'consumer', consumerMigrations);
   await migrate(db, 'outbox', outboxMigrations);
   await migrate(db, 'dead-letter', deadLetterMigrations);
-  const bus = new KafkaEventBus({ bootstrapBrokers: brokers, clientId: 'backbone-fixture', sessionTimeoutMs: 6000, rebalanceTimeoutMs: 10000 });
+  const bus = new KafkaEventBus({
+    bootstrapBrokers: brokers,
+    clientId: 'backbone-fixture',
+    sessionTimeoutMs: 6000,
+    rebalanceTimeoutMs: 10000,
+  });
   const admin = new KafkaTopicAdmin({ bootstrapBrokers: brokers });
   const relay = new OutboxRelay({ db, bus });
   relay.start();
   const codec = new JsonCodec();
   const encoder = new EventEncoder(codec, uuidV7Ids, systemClock);
-  const deps: ConsumerRunnerDeps = { db, bus, outbox: new TableOutbox(), codec, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) };
+  const deps: ConsumerRunnerDeps = {
+    db,
+    bus,
+    outbox: new TableOutbox(),
+    codec,
+    clock: systemClock,
+    ids: uuidV7Ids,
+    logger: pino({ level: 'silent' }),
+  };
   const suffix = randomBytes(4).toString('hex');
   return {
     engine: 'kafka',

@@ -51,7 +51,14 @@ export class KafkaSecureBroker {
   /** Kills the broker if this process exits without `stop` (a crashed test worker). */
   readonly #killOnExit: () => void;
 
-  private constructor(dir: string, ports: { saslSsl: number; mtls: number }, username: string, password: string, files: SecureBrokerFiles, pid: number) {
+  private constructor(
+    dir: string,
+    ports: { saslSsl: number; mtls: number },
+    username: string,
+    password: string,
+    files: SecureBrokerFiles,
+    pid: number,
+  ) {
     this.dir = dir;
     this.#killOnExit = () => {
       try {
@@ -84,7 +91,22 @@ export class KafkaSecureBroker {
         const base = randomBasePort();
         const ports = { plaintext: base, saslSsl: base + 1, mtls: base + 2 };
         try {
-          await kafkaSh(['start', '--dir', join(dir, 'broker'), '--port', String(ports.plaintext), '--sasl-ssl-port', String(ports.saslSsl), '--mtls-port', String(ports.mtls), '--secrets', secrets], startTimeoutMs);
+          await kafkaSh(
+            [
+              'start',
+              '--dir',
+              join(dir, 'broker'),
+              '--port',
+              String(ports.plaintext),
+              '--sasl-ssl-port',
+              String(ports.saslSsl),
+              '--mtls-port',
+              String(ports.mtls),
+              '--secrets',
+              secrets,
+            ],
+            startTimeoutMs,
+          );
           const pid = Number(await readFile(join(dir, 'broker', 'kafka.pid'), 'utf8'));
           return new KafkaSecureBroker(dir, ports, username, password, files, pid);
         } catch (error) {
@@ -117,13 +139,43 @@ async function makeCertificates(secrets: string): Promise<SecureBrokerFiles> {
   const at = (name: string) => join(secrets, name);
   const store = (file: string) => ['-keystore', at(file), '-storetype', 'PKCS12', '-storepass', storePassword];
   const keyPair = (alias: string, file: string, dname: string, ...extra: string[]) =>
-    keytool(['-genkeypair', '-alias', alias, '-keyalg', 'EC', '-groupname', 'secp256r1', '-dname', dname, '-validity', '2', ...extra, ...store(file)]);
+    keytool([
+      '-genkeypair',
+      '-alias',
+      alias,
+      '-keyalg',
+      'EC',
+      '-groupname',
+      'secp256r1',
+      '-dname',
+      dname,
+      '-validity',
+      '2',
+      ...extra,
+      ...store(file),
+    ]);
   // Three key pairs at once: each keytool run is a JVM start.
   await Promise.all([
     keyPair('ca', 'ca-key.p12', 'CN=paystream test CA', '-ext', 'bc:c'),
     keyPair('broker', 'broker.p12', 'CN=localhost'),
     keyPair('client', 'client.p12', 'CN=paystream client'),
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', at('other-ca-key.pem'), '-subj', '/CN=unrelated test CA', '-days', '2', '-out', at('other-ca.pem')]),
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      at('other-ca-key.pem'),
+      '-subj',
+      '/CN=unrelated test CA',
+      '-days',
+      '2',
+      '-out',
+      at('other-ca.pem'),
+    ]),
   ]);
   await keytool(['-exportcert', '-alias', 'ca', '-rfc', '-file', at('ca.pem'), ...store('ca-key.p12')]);
   await Promise.all([
@@ -133,15 +185,55 @@ async function makeCertificates(secrets: string): Promise<SecureBrokerFiles> {
     keytool(['-importcert', '-noprompt', '-alias', 'ca', '-file', at('ca.pem'), ...store('ca.p12')]),
   ]);
   await Promise.all([
-    keytool(['-gencert', '-alias', 'ca', '-infile', at('broker.csr'), '-outfile', at('broker.pem'), '-rfc', '-validity', '2', '-ext', 'SAN=dns:localhost,ip:127.0.0.1', '-ext', 'EKU=serverAuth', ...store('ca-key.p12')]),
-    keytool(['-gencert', '-alias', 'ca', '-infile', at('client.csr'), '-outfile', at('client.pem'), '-rfc', '-validity', '2', '-ext', 'EKU=clientAuth', ...store('ca-key.p12')]),
+    keytool([
+      '-gencert',
+      '-alias',
+      'ca',
+      '-infile',
+      at('broker.csr'),
+      '-outfile',
+      at('broker.pem'),
+      '-rfc',
+      '-validity',
+      '2',
+      '-ext',
+      'SAN=dns:localhost,ip:127.0.0.1',
+      '-ext',
+      'EKU=serverAuth',
+      ...store('ca-key.p12'),
+    ]),
+    keytool([
+      '-gencert',
+      '-alias',
+      'ca',
+      '-infile',
+      at('client.csr'),
+      '-outfile',
+      at('client.pem'),
+      '-rfc',
+      '-validity',
+      '2',
+      '-ext',
+      'EKU=clientAuth',
+      ...store('ca-key.p12'),
+    ]),
   ]);
   // A signed certificate replaces the self-signed one once its issuer is in the store.
   for (const name of ['broker', 'client']) {
     await keytool(['-importcert', '-noprompt', '-alias', 'ca', '-file', at('ca.pem'), ...store(`${name}.p12`)]);
     await keytool(['-importcert', '-noprompt', '-alias', name, '-file', at(`${name}.pem`), ...store(`${name}.p12`)]);
   }
-  await openssl(['pkcs12', '-in', at('client.p12'), '-passin', `pass:${storePassword}`, '-nocerts', '-nodes', '-out', at('client-key-bag.pem')]);
+  await openssl([
+    'pkcs12',
+    '-in',
+    at('client.p12'),
+    '-passin',
+    `pass:${storePassword}`,
+    '-nocerts',
+    '-nodes',
+    '-out',
+    at('client-key-bag.pem'),
+  ]);
   // Without the PKCS#12 bag attributes openssl writes above the key.
   await openssl(['pkey', '-in', at('client-key-bag.pem'), '-out', at('client-key.pem')]);
   return { caPem: at('ca.pem'), otherCaPem: at('other-ca.pem'), clientCertPem: at('client.pem'), clientKeyPem: at('client-key.pem') };
@@ -170,7 +262,12 @@ function run(command: string, args: readonly string[], timeoutMs: number): Promi
   const path = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
   return new Promise((done, fail) => {
     execFile(command, args, { timeout: timeoutMs, env: { ...process.env, PATH: path } }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${command} ${args.slice(0, 2).join(' ')} failed: ${error.message}\n${stderr.trim().split('\n').slice(-15).join('\n')}`));
+      if (error)
+        fail(
+          new Error(
+            `${command} ${args.slice(0, 2).join(' ')} failed: ${error.message}\n${stderr.trim().split('\n').slice(-15).join('\n')}`,
+          ),
+        );
       else done(stdout);
     });
   });

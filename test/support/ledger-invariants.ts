@@ -8,7 +8,9 @@ import type { SqlRunner } from '../../src/backbone/storage/database.ts';
  * no payment is posted twice.
  */
 export async function assertLedgerInvariants(db: SqlRunner): Promise<void> {
-  const unbalanced = await db.query(`select entry_id, sum(amount_minor) as total from ledger_postings group by entry_id having sum(amount_minor) <> 0`);
+  const unbalanced = await db.query(
+    `select entry_id, sum(amount_minor) as total from ledger_postings group by entry_id having sum(amount_minor) <> 0`,
+  );
   expect(unbalanced.rows, 'journal entries whose postings do not sum to zero').toEqual([]);
   const total = await db.query<{ total: bigint | null }>(`select sum(amount_minor)::bigint as total from ledger_postings`);
   expect(total.rows[0]?.total ?? 0n, 'all postings sum to zero').toBe(0n);
@@ -20,8 +22,12 @@ export async function assertLedgerInvariants(db: SqlRunner): Promise<void> {
      where a.kind = 'customer' and (a.balance_minor <> coalesce(p.total, 0) or a.reserved_minor <> coalesce(h.total, 0))`,
   );
   expect(drift.rows, 'accounts whose balance or reserved amount differs from their postings or holds').toEqual([]);
-  const overdrawn = await db.query(`select account_id from ledger_accounts where kind = 'customer' and balance_minor - reserved_minor < -overdraft_limit_minor`);
+  const overdrawn = await db.query(
+    `select account_id from ledger_accounts where kind = 'customer' and balance_minor - reserved_minor < -overdraft_limit_minor`,
+  );
   expect(overdrawn.rows, 'accounts below their overdraft limit').toEqual([]);
-  const twice = await db.query(`select payment_id from ledger_journal_entries where payment_id is not null group by payment_id having count(*) > 1`);
+  const twice = await db.query(
+    `select payment_id from ledger_journal_entries where payment_id is not null group by payment_id having count(*) > 1`,
+  );
   expect(twice.rows, 'payments posted more than once').toEqual([]);
 }

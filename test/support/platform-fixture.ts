@@ -31,7 +31,12 @@ export interface TestPlatform {
   platform: RunningPlatform;
   simulator: Awaited<ReturnType<typeof startRtgsSimulator>>;
   /** Calls the API with the platform's key (override with headers.authorization). */
-  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: JsonBody; headers: Headers }>;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: JsonBody; headers: Headers }>;
   openAccount(name: string, options?: { currency?: string; deposit?: string; overdraftLimit?: string }): Promise<string>;
   /** Submits a payment from `debtor`; returns the 202 body. */
   pay(debtor: string, overrides?: Partial<PaymentBody>, idempotencyKey?: string): Promise<{ paymentId: string; uetr: string }>;
@@ -104,7 +109,13 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
   const url = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'paystream-e2e-'));
   let database: TestDatabase | undefined;
-  const simulator = await startRtgsSimulator({ callbackUrl: `${url}/rtgs/v1/pacs002`, callbackToken, latencyMs: 20, lateDelayMs: 3_000, ...options.simulator });
+  const simulator = await startRtgsSimulator({
+    callbackUrl: `${url}/rtgs/v1/pacs002`,
+    callbackToken,
+    latencyMs: 20,
+    lateDelayMs: 3_000,
+    ...options.simulator,
+  });
   const base: Omit<PaystreamConfig, 'database' | 'eventLog'> = {
     port,
     host: '127.0.0.1',
@@ -120,17 +131,29 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
   let config: PaystreamConfig;
   if (engine === 'kafka') {
     database = await createTestDatabase('e2e');
-    config = { ...base, namespace: `e2e-${randomBytes(4).toString('hex')}`, database: { kind: 'postgres', url: database.url }, eventLog: options.eventLog ?? { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 } };
+    config = {
+      ...base,
+      namespace: `e2e-${randomBytes(4).toString('hex')}`,
+      database: { kind: 'postgres', url: database.url },
+      eventLog: options.eventLog ?? { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 },
+    };
   } else {
     config = { ...base, database: { kind: 'pglite', dataDir: join(dataDir, 'db') }, eventLog: { kind: 'database' } };
   }
-  const tuning: ServiceTuning = options.productionTuning ? { ...options.tuning } : {
-    retryDelaysMs: [100, 200],
-    rtgs: { timeoutMs: 1_000, statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 }, retryDelaysMs: [100, 300, 1_000], ...options.tuning?.rtgs },
-    notifications: { retryDelaysMs: [50, 100] },
-    fraud: { rules: relaxedFraudRules },
-    ...options.tuning,
-  };
+  const tuning: ServiceTuning = options.productionTuning
+    ? { ...options.tuning }
+    : {
+        retryDelaysMs: [100, 200],
+        rtgs: {
+          timeoutMs: 1_000,
+          statusChaser: { pollIntervalMs: 100, firstCheckAfterMs: 1_500, recheckIntervalMs: 500 },
+          retryDelaysMs: [100, 300, 1_000],
+          ...options.tuning?.rtgs,
+        },
+        notifications: { retryDelaysMs: [50, 100] },
+        fraud: { rules: relaxedFraudRules },
+        ...options.tuning,
+      };
   const logger = options.logger ?? pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
   const platform = await startPlatform(config, logger, { tuning });
   const api: TestPlatform['api'] = async (method, path, body, headers = {}) => {
@@ -166,7 +189,11 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     simulator,
     api,
     async openAccount(name, accountOptions = {}) {
-      const opened = await api('POST', '/v1/accounts', { name, currency: accountOptions.currency ?? 'EUR', ...(accountOptions.overdraftLimit ? { overdraftLimit: accountOptions.overdraftLimit } : {}) });
+      const opened = await api('POST', '/v1/accounts', {
+        name,
+        currency: accountOptions.currency ?? 'EUR',
+        ...(accountOptions.overdraftLimit ? { overdraftLimit: accountOptions.overdraftLimit } : {}),
+      });
       expect(opened.status, JSON.stringify(opened.body)).toBe(201);
       if (accountOptions.deposit) {
         const deposited = await api('POST', `/v1/accounts/${opened.body.iban}/deposits`, { amount: accountOptions.deposit });
@@ -175,7 +202,13 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
       return opened.body.iban as string;
     },
     async pay(debtor, overrides = {}, idempotencyKey = randomBytes(8).toString('hex')) {
-      const body: PaymentBody = { amount: '10.00', currency: 'EUR', debtor: { name: 'Alice Example', account: debtor }, creditor: externalCreditor, ...overrides };
+      const body: PaymentBody = {
+        amount: '10.00',
+        currency: 'EUR',
+        debtor: { name: 'Alice Example', account: debtor },
+        creditor: externalCreditor,
+        ...overrides,
+      };
       const response = await api('POST', '/v1/payments', body, { 'idempotency-key': idempotencyKey });
       expect(response.status, JSON.stringify(response.body)).toBe(202);
       return response.body;

@@ -51,7 +51,10 @@ export async function acquireTestKafka(options: TestKafkaOptions): Promise<TestK
 }
 
 async function useExternalKafka(brokersFromEnv: string): Promise<TestKafka> {
-  const brokers = brokersFromEnv.split(',').map((broker) => broker.trim()).filter(Boolean);
+  const brokers = brokersFromEnv
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
   try {
     await probeKafka({ brokers, timeoutMs: externalProbeTimeoutMs });
     return { brokers, unavailableReason: null, release: async () => {} };

@@ -13,7 +13,9 @@ export interface ReceivedRequest {
  * A real HTTP webhook receiver for tests, on a free local port. `respond(path, count)` chooses the
  * status of the `count`-th request (1-based) to `path`; 'hang' never answers.
  */
-export async function startReceiver(respond: (path: string, count: number) => number | 'hang'): Promise<{ url: (path: string) => string; requests: ReceivedRequest[]; close: () => Promise<void> }> {
+export async function startReceiver(
+  respond: (path: string, count: number) => number | 'hang',
+): Promise<{ url: (path: string) => string; requests: ReceivedRequest[]; close: () => Promise<void> }> {
   const requests: ReceivedRequest[] = [];
   const counts = new Map<string, number>();
   const server: Server = createServer((request, response) => {

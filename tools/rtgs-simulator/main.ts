@@ -36,7 +36,10 @@ type Flag = keyof typeof flags;
 // The platform's logger factory, so an operator reads one format from both processes (level as a
 // word, ISO time, pid, hostname and service on every line) and the same fields are redacted.
 const logger = createLogger({ service: 'rtgs-simulator', level: logLevel(process.env.LOG_LEVEL) });
-const { values } = parseArgs({ options: Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>, strict: true });
+const { values } = parseArgs({
+  options: Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' }])) as Record<Flag, { type: 'string' }>,
+  strict: true,
+});
 
 function readString(flag: Flag): string | undefined {
   const raw = values[flag] ?? process.env[flags[flag].env];
@@ -47,7 +50,8 @@ function readNumber(flag: Flag): number | undefined {
   const raw = readString(flag);
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || (flags[flag].kind === 'integer' && !Number.isInteger(value))) throw new TypeError(`--${flag} (${flags[flag].env}) must be a number, got ${raw}`);
+  if (!Number.isFinite(value) || (flags[flag].kind === 'integer' && !Number.isInteger(value)))
+    throw new TypeError(`--${flag} (${flags[flag].env}) must be a number, got ${raw}`);
   return value;
 }
 
@@ -71,7 +75,10 @@ const options: RtgsSimulatorOptions = {
 };
 
 const simulator = await startRtgsSimulator(options);
-logger.info({ url: simulator.url, callbacks: options.callbackUrl !== undefined, dataFile: options.dataFile ?? null }, 'RTGS simulator ready');
+logger.info(
+  { url: simulator.url, callbacks: options.callbackUrl !== undefined, dataFile: options.dataFile ?? null },
+  'RTGS simulator ready',
+);
 
 let stopping = false;
 function stop(reason: string): void {

@@ -47,7 +47,9 @@ export interface CallbackRetryOptions {
   timeoutMs: number;
 }
 
-export type ResolvedSimulatorOptions = Required<Omit<RtgsSimulatorOptions, 'callbackUrl' | 'callbackToken' | 'dataFile' | 'callbackRetry'>> & {
+export type ResolvedSimulatorOptions = Required<
+  Omit<RtgsSimulatorOptions, 'callbackUrl' | 'callbackToken' | 'dataFile' | 'callbackRetry'>
+> & {
   callbackUrl: string | undefined;
   callbackToken: string | undefined;
   dataFile: string | undefined;
@@ -55,7 +57,10 @@ export type ResolvedSimulatorOptions = Required<Omit<RtgsSimulatorOptions, 'call
 };
 
 /** Applies the defaults and validates; throws a `TypeError` naming the field. */
-export function resolveSimulatorOptions(options: RtgsSimulatorOptions, defaults: { xsdDir: string; logger: Logger }): ResolvedSimulatorOptions {
+export function resolveSimulatorOptions(
+  options: RtgsSimulatorOptions,
+  defaults: { xsdDir: string; logger: Logger },
+): ResolvedSimulatorOptions {
   const resolved: ResolvedSimulatorOptions = {
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',

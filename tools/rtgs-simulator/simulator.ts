@@ -80,7 +80,11 @@ class SimulatedNetwork {
   inspect(uetr: string): ReturnType<RtgsSimulator['inspect']> {
     const entry = this.#store.get(uetr);
     if (!entry) return undefined;
-    return { status: entry.decision?.status ?? 'PDNG', submissions: this.#submissions.get(uetr) ?? 0, callbacksSent: this.#callbacksSent.get(uetr) ?? 0 };
+    return {
+      status: entry.decision?.status ?? 'PDNG',
+      submissions: this.#submissions.get(uetr) ?? 0,
+      callbacksSent: this.#callbacksSent.get(uetr) ?? 0,
+    };
   }
 
   routes(app: FastifyInstance): void {
@@ -91,7 +95,8 @@ class SimulatedNetwork {
       if (typeof key !== 'string' || key === '') return problem(reply, 400, 'Idempotency-Key header (the UETR) is required');
       if (typeof request.body !== 'string') return problem(reply, 415, 'send the pacs.008 as application/xml');
       const validation = await this.#validator.validate(Iso20022Messages.pacs008, request.body);
-      if (!validation.valid) return problem(reply, 400, 'the pacs.008 does not validate against pacs.008.001.08', { errors: validation.errors });
+      if (!validation.valid)
+        return problem(reply, 400, 'the pacs.008 does not validate against pacs.008.001.08', { errors: validation.errors });
       let transfer: CreditTransfer;
       try {
         transfer = parsePacs008(request.body);
@@ -109,16 +114,24 @@ class SimulatedNetwork {
     app.get<{ Params: { uetr: string } }>('/payments/:uetr/status', async (request, reply) => {
       const entry = this.#store.get(request.params.uetr);
       if (!entry) return problem(reply, 404, 'unknown UETR');
-      return reply.code(entry.decision ? 200 : 202).type(RtgsProtocol.xmlContentType).send(this.#pacs002(entry));
+      return reply
+        .code(entry.decision ? 200 : 202)
+        .type(RtgsProtocol.xmlContentType)
+        .send(this.#pacs002(entry));
     });
     app.get<{ Params: { date: string }; Querystring: { participant?: string } }>('/statements/:date', async (request, reply) => {
       const { date } = request.params;
       if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) return problem(reply, 400, 'the date must be YYYY-MM-DD');
-      const message = endOfDayStatement(this.#store.all(), date, { operatorBic: this.#settings.operatorBic, createdAt: this.#nowIso(), participant: request.query.participant });
+      const message = endOfDayStatement(this.#store.all(), date, {
+        operatorBic: this.#settings.operatorBic,
+        createdAt: this.#nowIso(),
+        participant: request.query.participant,
+      });
       if (message.statements.length === 0) return problem(reply, 404, 'no settlement account has entries or a balance on that day');
       const xml = buildCamt053(message);
       const validation = await this.#validator.validate(Iso20022Messages.camt053, xml);
-      if (!validation.valid) return problem(reply, 500, 'the statement does not validate against camt.053.001.08', { errors: validation.errors });
+      if (!validation.valid)
+        return problem(reply, 500, 'the statement does not validate against camt.053.001.08', { errors: validation.errors });
       return reply.type(RtgsProtocol.xmlContentType).send(xml);
     });
   }
@@ -141,7 +154,16 @@ class SimulatedNetwork {
 
   #accept(transfer: CreditTransfer): 'accepted' | 'duplicate' | 'conflict' {
     const fingerprint = createHash('sha256')
-      .update([transfer.amountMinor, transfer.currency, transfer.endToEndId, transfer.creditorAccount, transfer.creditorAgentBic, transfer.debtorAccount].join('|'))
+      .update(
+        [
+          transfer.amountMinor,
+          transfer.currency,
+          transfer.endToEndId,
+          transfer.creditorAccount,
+          transfer.creditorAgentBic,
+          transfer.debtorAccount,
+        ].join('|'),
+      )
       .digest('hex');
     const known = this.#store.get(transfer.uetr);
     if (known) return known.transfer.fingerprint === fingerprint ? 'duplicate' : 'conflict';
@@ -203,7 +225,10 @@ class SimulatedNetwork {
         // undici's request rather than fetch: a fifth of the CPU per exchange, once per payment.
         const response = await request(callbackUrl, {
           method: 'POST',
-          headers: { 'content-type': RtgsProtocol.xmlContentType, ...(callbackToken ? { [RtgsProtocol.callbackTokenHeader]: callbackToken } : {}) },
+          headers: {
+            'content-type': RtgsProtocol.xmlContentType,
+            ...(callbackToken ? { [RtgsProtocol.callbackTokenHeader]: callbackToken } : {}),
+          },
           body: pacs002,
           signal: AbortSignal.timeout(callbackRetry.timeoutMs),
         });
@@ -273,5 +298,8 @@ class SimulatedNetwork {
 }
 
 function problem(reply: FastifyReply, status: number, detail: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title: detail, status, detail, ...extra });
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title: detail, status, detail, ...extra });
 }

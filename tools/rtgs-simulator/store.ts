@@ -35,7 +35,10 @@ export interface Entry {
   callbackDelivered: boolean;
 }
 
-type Line = { type: 'received'; transfer: StoredTransfer } | { type: 'decided'; uetr: string; decision: Decision } | { type: 'callback-delivered'; uetr: string };
+type Line =
+  | { type: 'received'; transfer: StoredTransfer }
+  | { type: 'decided'; uetr: string; decision: Decision }
+  | { type: 'callback-delivered'; uetr: string };
 
 /**
  * The simulator's state: a map by UETR in memory, and (with a data file) an append-only JSONL log
@@ -95,7 +98,8 @@ export class SimulatorStore {
 
   #apply(line: Line): void {
     if (line.type === 'received') {
-      if (!this.#entries.has(line.transfer.uetr)) this.#entries.set(line.transfer.uetr, { transfer: line.transfer, decision: undefined, callbackDelivered: false });
+      if (!this.#entries.has(line.transfer.uetr))
+        this.#entries.set(line.transfer.uetr, { transfer: line.transfer, decision: undefined, callbackDelivered: false });
       return;
     }
     const entry = this.#entries.get(line.uetr);

@@ -7,13 +7,19 @@ import type { EncodedPayload, EventCodec } from './event-codec.ts';
  */
 export class JsonCodec implements EventCodec {
   async encode(_topic: string, _eventType: string, payload: unknown): Promise<EncodedPayload> {
-    return { value: Buffer.from(JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value))), schemaVersion: 1 };
+    return {
+      value: Buffer.from(
+        JSON.stringify(payload, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value)),
+      ),
+      schemaVersion: 1,
+    };
   }
 
   async decode(topic: string, _eventType: string, value: Buffer): Promise<unknown> {
     try {
       return JSON.parse(value.toString('utf8'), (_key, parsed: unknown) => {
-        if (parsed && typeof parsed === 'object' && '$bigint' in parsed && typeof parsed.$bigint === 'string') return BigInt(parsed.$bigint);
+        if (parsed && typeof parsed === 'object' && '$bigint' in parsed && typeof parsed.$bigint === 'string')
+          return BigInt(parsed.$bigint);
         return parsed;
       });
     } catch (error) {

@@ -27,14 +27,24 @@ export class GroupCommit<Item, Result> {
   #queue: Waiting<Item, Result>[] = [];
   #inFlight = 0;
 
-  constructor(write: (items: Item[]) => Promise<Result[]>, options: { maxBatchItems?: number; maxConcurrentBatches?: number; weight?: (item: Item) => number; maxBatchWeight?: number; concurrentFrom?: number } = {}) {
+  constructor(
+    write: (items: Item[]) => Promise<Result[]>,
+    options: {
+      maxBatchItems?: number;
+      maxConcurrentBatches?: number;
+      weight?: (item: Item) => number;
+      maxBatchWeight?: number;
+      concurrentFrom?: number;
+    } = {},
+  ) {
     this.#write = write;
     this.#maxBatchItems = options.maxBatchItems ?? 500;
     this.#maxConcurrentBatches = options.maxConcurrentBatches ?? 1;
     this.#weight = options.weight;
     this.#maxBatchWeight = options.maxBatchWeight ?? Infinity;
     this.#concurrentFrom = options.concurrentFrom ?? 0;
-    if (!(this.#maxBatchItems >= 1 && this.#maxConcurrentBatches >= 1)) throw new RangeError('GroupCommit: maxBatchItems and maxConcurrentBatches must be at least 1');
+    if (!(this.#maxBatchItems >= 1 && this.#maxConcurrentBatches >= 1))
+      throw new RangeError('GroupCommit: maxBatchItems and maxConcurrentBatches must be at least 1');
   }
 
   submit(item: Item): Promise<Result> {
@@ -50,7 +60,10 @@ export class GroupCommit<Item, Result> {
   }
 
   #drain(): void {
-    while (this.#queue.length > 0 && (this.#inFlight === 0 || (this.#inFlight < this.#maxConcurrentBatches && this.#queuedWeight() >= this.#concurrentFrom))) {
+    while (
+      this.#queue.length > 0 &&
+      (this.#inFlight === 0 || (this.#inFlight < this.#maxConcurrentBatches && this.#queuedWeight() >= this.#concurrentFrom))
+    ) {
       const batch = this.#queue.splice(0, this.#takeable());
       this.#inFlight += 1;
       void this.#run(batch);
@@ -84,7 +97,8 @@ export class GroupCommit<Item, Result> {
   async #run(batch: Waiting<Item, Result>[]): Promise<void> {
     try {
       const results = await this.#write(batch.map((entry) => entry.item));
-      if (results.length !== batch.length) throw new Error(`GroupCommit: write returned ${results.length} results for ${batch.length} items`);
+      if (results.length !== batch.length)
+        throw new Error(`GroupCommit: write returned ${results.length} results for ${batch.length} items`);
       batch.forEach((entry, index) => entry.resolve(results[index]!));
     } catch (error) {
       for (const entry of batch) entry.reject(error);

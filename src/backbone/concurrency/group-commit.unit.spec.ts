@@ -74,11 +74,14 @@ describe('GroupCommit', () => {
     const sizes: number[] = [];
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const group = new GroupCommit<number, number>(async (items) => {
-      sizes.push(items.length);
-      if (sizes.length === 1) await blocked;
-      return items;
-    }, { maxBatchItems: 2 });
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        sizes.push(items.length);
+        if (sizes.length === 1) await blocked;
+        return items;
+      },
+      { maxBatchItems: 2 },
+    );
     const all = [0, 1, 2, 3, 4].map((item) => group.submit(item));
     release();
     expect(await Promise.all(all)).toEqual([0, 1, 2, 3, 4]);

@@ -15,6 +15,7 @@ export async function runAfterCommit(effects: readonly (() => Promise<void>)[], 
   if (effects.length === 0) return;
   const outcomes = await Promise.allSettled(effects.map((effect) => effect()));
   for (const outcome of outcomes) {
-    if (outcome.status === 'rejected') logger.error({ err: outcome.reason, consumer }, 'an after-commit effect failed; its recovery path takes over');
+    if (outcome.status === 'rejected')
+      logger.error({ err: outcome.reason, consumer }, 'an after-commit effect failed; its recovery path takes over');
   }
 }

@@ -30,7 +30,11 @@ export class BatchCoalescer {
   /** Each batch learns whether its joint transaction committed; a failure frees the slot at once. */
   readonly #joint: GroupCommit<RecordBatch, boolean>;
 
-  constructor(together: (batches: readonly RecordBatch[]) => Promise<void>, alone: (batch: RecordBatch) => Promise<void>, options: { maxBatches?: number; maxRecords?: number; maxConcurrent?: number; concurrentFrom?: number } = {}) {
+  constructor(
+    together: (batches: readonly RecordBatch[]) => Promise<void>,
+    alone: (batch: RecordBatch) => Promise<void>,
+    options: { maxBatches?: number; maxRecords?: number; maxConcurrent?: number; concurrentFrom?: number } = {},
+  ) {
     this.#alone = alone;
     this.#joint = new GroupCommit<RecordBatch, boolean>(
       async (batches) => {
@@ -41,7 +45,13 @@ export class BatchCoalescer {
         );
         return batches.map(() => applied);
       },
-      { maxBatchItems: options.maxBatches ?? 64, maxConcurrentBatches: options.maxConcurrent ?? 2, weight: (batch) => batch.records.length, maxBatchWeight: options.maxRecords ?? 1000, concurrentFrom: options.concurrentFrom ?? 100 },
+      {
+        maxBatchItems: options.maxBatches ?? 64,
+        maxConcurrentBatches: options.maxConcurrent ?? 2,
+        weight: (batch) => batch.records.length,
+        maxBatchWeight: options.maxRecords ?? 1000,
+        concurrentFrom: options.concurrentFrom ?? 100,
+      },
     );
   }
 

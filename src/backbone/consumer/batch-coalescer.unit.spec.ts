@@ -3,7 +3,11 @@ import type { RecordBatch } from '../messaging/event-bus.ts';
 import { BatchCoalescer } from './batch-coalescer.ts';
 
 /** A batch of `size` records (the coalescer only counts them). */
-const batch = (partition: number, size = 1): RecordBatch => ({ topic: 't', partition, records: Array.from({ length: size }, () => ({}) as RecordBatch['records'][number]) });
+const batch = (partition: number, size = 1): RecordBatch => ({
+  topic: 't',
+  partition,
+  records: Array.from({ length: size }, () => ({}) as RecordBatch['records'][number]),
+});
 
 /** A coalescer whose joint transactions record their partitions and stay open until released. */
 function heldCoalescer(options: ConstructorParameters<typeof BatchCoalescer>[2] = {}) {
@@ -98,7 +102,11 @@ describe('BatchCoalescer', () => {
 
   it('joins at most maxBatches batches in one transaction', async () => {
     const joint: number[][] = [];
-    const coalescer = new BatchCoalescer(async (batches) => void joint.push(batches.map((b) => b.partition)), async () => {}, { maxBatches: 2, maxConcurrent: 1 });
+    const coalescer = new BatchCoalescer(
+      async (batches) => void joint.push(batches.map((b) => b.partition)),
+      async () => {},
+      { maxBatches: 2, maxConcurrent: 1 },
+    );
     await Promise.all([0, 1, 2, 3, 4].map((partition) => coalescer.submit(batch(partition))));
     expect(joint).toEqual([[0], [1, 2], [3, 4]]);
   });

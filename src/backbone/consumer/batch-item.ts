@@ -44,11 +44,22 @@ export async function decodeItem(record: LogRecord, deps: { codec: EventCodec; i
       correlationId = deps.ids.eventId();
       deps.logger.warn({ eventId: envelope.eventId, topic: record.topic, correlationId }, 'event without correlationId; generated one');
     }
-    const event: ConsumedEvent = { envelope: { ...envelope, correlationId }, payload, topic: retry.origin.topic, partition: record.partition, offset: record.offset, attempt: retry.attempt };
+    const event: ConsumedEvent = {
+      envelope: { ...envelope, correlationId },
+      payload,
+      topic: retry.origin.topic,
+      partition: record.partition,
+      offset: record.offset,
+      attempt: retry.attempt,
+    };
     return { record, retry, event };
   } catch (error) {
     const { code, message } = classifyError(error);
     if (code === ErrorCodes.REGISTRY_UNAVAILABLE) throw error;
-    return { record, retry, undecodable: { code: code === ErrorCodes.HANDLER_FAILED ? ErrorCodes.UNDECODABLE_EVENT : code, reason: message } };
+    return {
+      record,
+      retry,
+      undecodable: { code: code === ErrorCodes.HANDLER_FAILED ? ErrorCodes.UNDECODABLE_EVENT : code, reason: message },
+    };
   }
 }

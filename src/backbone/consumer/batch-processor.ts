@@ -80,10 +80,12 @@ export class BatchProcessor {
    * batch, which deals with the failure record by record.
    */
   async applyTogether(batches: readonly RecordBatch[]): Promise<void> {
-    const parts = await Promise.all(batches.map(async (batch) => {
-      const items = await this.#decodeBatch(batch);
-      return { batch, items, start: 0, end: items.length };
-    }));
+    const parts = await Promise.all(
+      batches.map(async (batch) => {
+        const items = await this.#decodeBatch(batch);
+        return { batch, items, start: 0, end: items.length };
+      }),
+    );
     await this.#commitParts(parts);
   }
 
@@ -102,37 +104,63 @@ export class BatchProcessor {
     this.#deps.faults?.reach(FaultPoints.consumerAfterCommit);
     await runAfterCommit(applied.effects, this.#deps.logger, this.#options.consumer);
     this.#metrics.applied(applied.handled, performance.now() - startedAt);
-    for (const part of parts) for (const item of itemsOf(part)) if (item.undecodable) this.#metrics.deadLettered(part.batch.topic, item.undecodable.code);
+    for (const part of parts)
+      for (const item of itemsOf(part)) if (item.undecodable) this.#metrics.deadLettered(part.batch.topic, item.undecodable.code);
   }
 
   /** The transaction of `parts`: lock and look up, sort, handle, then write what follows. */
   async #apply(tx: SqlRunner, parts: readonly Part[]): Promise<Applied> {
     const { readsRetryTiers, retry } = this.#options;
-    const parkable = checksParkedKeys(retry, readsRetryTiers) ? parts.flatMap((part) => itemsOf(part).filter((item) => item.event && isForConsumer(item.record, this.#options.consumer))) : [];
-    const state = await this.#store.lockBatchState(tx, parts.map((part) => part.batch), idsToLookUp(parts, recordsIds(this.#options.deduplication)), distinctKeys(parkable));
+    const parkable = checksParkedKeys(retry, readsRetryTiers)
+      ? parts.flatMap((part) => itemsOf(part).filter((item) => item.event && isForConsumer(item.record, this.#options.consumer)))
+      : [];
+    const state = await this.#store.lockBatchState(
+      tx,
+      parts.map((part) => part.batch),
+      idsToLookUp(parts, recordsIds(this.#options.deduplication)),
+      distinctKeys(parkable),
+    );
     const { toHandle, toPark, undecodable } = triage(parts, state, this.#options.consumer, readsRetryTiers);
     const outgoing = undecodable.map((item) => this.#deadLetter(item, item.undecodable!.code, item.undecodable!.reason));
     const applied: Applied = { handled: toHandle.map((entry) => entry.item.event!), effects: [] };
     const emitted = await this.#handle(tx, toHandle, parts.length, applied.effects);
     for (const { cause, event } of emitted) outgoing.push((await this.#encoder.encode(event, cause.envelope)).message);
     if (readsRetryTiers) for (const { item } of toHandle) await releaseNextParked(tx, this.#store, item, retry, this.#deps.clock, outgoing);
-    await this.#store.parkEvents(tx, toPark.map((item) => ({ origin: item.retry.origin.topic, record: item.record })));
+    await this.#store.parkEvents(
+      tx,
+      toPark.map((item) => ({ origin: item.retry.origin.topic, record: item.record })),
+    );
     await this.#deps.outbox.write(tx, outgoing);
     const ids = recordsIds(this.#options.deduplication) ? applied.handled.map((event) => event.envelope.eventId) : [];
-    await this.#store.storePositions(tx, parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })), ids);
+    await this.#store.storePositions(
+      tx,
+      parts.map((part) => ({ ...part.batch, nextOffset: part.items[part.end - 1]!.record.offset + 1n })),
+      ids,
+    );
     return applied;
   }
 
   /** Runs the handler on `toHandle`'s events; a failure becomes a `RangeFailure` naming the record if it can. */
-  async #handle(tx: SqlRunner, toHandle: readonly { item: Item; index: number }[], partCount: number, effects: (() => Promise<void>)[]): Promise<{ cause: ConsumedEvent; event: EmittedEvent }[]> {
+  async #handle(
+    tx: SqlRunner,
+    toHandle: readonly { item: Item; index: number }[],
+    partCount: number,
+    effects: (() => Promise<void>)[],
+  ): Promise<{ cause: ConsumedEvent; event: EmittedEvent }[]> {
     const emitted: { cause: ConsumedEvent; event: EmittedEvent }[] = [];
     if (toHandle.length === 0) return emitted;
     const events = toHandle.map((entry) => entry.item.event!);
-    const context = { tx, emit: emitOnce(this.#options.consumer, recordsIds(this.#options.deduplication), emitted), afterCommit: (effect: () => Promise<void>) => void effects.push(inCurrentLogContext(effect)) };
+    const context = {
+      tx,
+      emit: emitOnce(this.#options.consumer, recordsIds(this.#options.deduplication), emitted),
+      afterCommit: (effect: () => Promise<void>) => void effects.push(inCurrentLogContext(effect)),
+    };
     try {
       // A batch of one event (and every event retried or searched for one at a time) runs in
       // its event's log context; a per-event handler sets each event's own (consumer runner).
-      await (events.length === 1 ? withLogContext(this.#logContextOf(events[0]!), () => this.#options.handler(events, context)) : this.#options.handler(events, context));
+      await (events.length === 1
+        ? withLogContext(this.#logContextOf(events[0]!), () => this.#options.handler(events, context))
+        : this.#options.handler(events, context));
     } catch (error) {
       const named = error instanceof EventFailure ? toHandle[error.index] : toHandle.length === 1 ? toHandle[0] : undefined;
       throw new RangeFailure(named && partCount === 1 ? named.index : undefined, error instanceof EventFailure ? error.cause : error);
@@ -145,20 +173,41 @@ export class BatchProcessor {
     const item = items[index]!;
     const { code, retryable, message } = classifyError(error);
     const { retry, readsRetryTiers, signal } = this.#options;
-    const logged = { topic: batch.topic, partition: batch.partition, offset: String(item.record.offset), code, retryable, attempt: item.retry.attempt + 1 };
+    const logged = {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: String(item.record.offset),
+      code,
+      retryable,
+      attempt: item.retry.attempt + 1,
+    };
     if (item.event) withLogContext(this.#logContextOf(item.event), () => this.#deps.logger.warn(logged, `handler failed: ${message}`));
     else this.#deps.logger.warn(logged, `handler failed: ${message}`);
     const { clock } = this.#deps;
-    if (!retryable) return this.#commitFailure(batch, item, { outgoing: [this.#deadLetter(item, code, message, item.retry.attempt + 1)], parkKey: false, releaseNextParked: readsRetryTiers });
+    if (!retryable)
+      return this.#commitFailure(batch, item, {
+        outgoing: [this.#deadLetter(item, code, message, item.retry.attempt + 1)],
+        parkKey: false,
+        releaseNextParked: readsRetryTiers,
+      });
     if (retry.mode === 'blocking') {
       return retryInPlace(item, error, {
-        delaysMs: retry.delaysMs, clock, signal,
+        delaysMs: retry.delaysMs,
+        clock,
+        signal,
         countRetry: () => this.#metrics.retried(batch.topic),
         applyAlone: () => this.#commitParts([{ batch, items, start: index, end: index + 1 }]),
-        deadLetter: (failedCode, reason, attempts) => this.#commitFailure(batch, item, { outgoing: [this.#deadLetter(item, failedCode, reason, attempts)], parkKey: false, releaseNextParked: false }),
+        deadLetter: (failedCode, reason, attempts) =>
+          this.#commitFailure(batch, item, {
+            outgoing: [this.#deadLetter(item, failedCode, reason, attempts)],
+            parkKey: false,
+            releaseNextParked: false,
+          }),
       });
     }
-    const action = nextTierAction(item, retry, readsRetryTiers, clock.nowMs(), (attempts) => this.#deadLetter(item, ErrorCodes.RETRIES_EXHAUSTED, message, attempts));
+    const action = nextTierAction(item, retry, readsRetryTiers, clock.nowMs(), (attempts) =>
+      this.#deadLetter(item, ErrorCodes.RETRIES_EXHAUSTED, message, attempts),
+    );
     const retried = action.outgoing.every((outgoing) => deadLetterCodeOf(outgoing) === undefined);
     if (retried) this.#metrics.retried(item.retry.origin.topic);
     await this.#commitFailure(batch, item, action);
@@ -183,6 +232,14 @@ export class BatchProcessor {
   }
 
   #deadLetter(item: Item, code: ErrorCode, reason: string, attempts = 1): OutgoingMessage {
-    return deadLetterMessage({ record: item.record, origin: item.retry.origin, code, reason, attempts, consumer: this.#options.consumer, failedAtMs: this.#deps.clock.nowMs() });
+    return deadLetterMessage({
+      record: item.record,
+      origin: item.retry.origin,
+      code,
+      reason,
+      attempts,
+      consumer: this.#options.consumer,
+      failedAtMs: this.#deps.clock.nowMs(),
+    });
   }
 }

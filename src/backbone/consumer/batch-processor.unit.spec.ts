@@ -34,15 +34,18 @@ describe('BatchProcessor statements per batch', () => {
   function counted(handler: EventHandler, options: Partial<BatchProcessorOptions> = {}) {
     const counts = { statements: 0, transactions: 0 };
     const db = observedDatabase(fx.db, { onStatement: () => counts.statements++, onTransaction: () => counts.transactions++ });
-    const processor = new BatchProcessor({ ...fx.deps, db }, {
-      consumer: 'counted',
-      positionsOwner: 'counted',
-      handler: perEvent(handler),
-      retry: { mode: 'blocking', delaysMs: [1] },
-      readsRetryTiers: false,
-      signal: new AbortController().signal,
-      ...options,
-    });
+    const processor = new BatchProcessor(
+      { ...fx.deps, db },
+      {
+        consumer: 'counted',
+        positionsOwner: 'counted',
+        handler: perEvent(handler),
+        retry: { mode: 'blocking', delaysMs: [1] },
+        readsRetryTiers: false,
+        signal: new AbortController().signal,
+        ...options,
+      },
+    );
     /** The statements and transactions `process` spent on `records` (one partition's batch). */
     const measure = async (records: LogRecord[]) => {
       counts.statements = 0;
@@ -66,11 +69,14 @@ describe('BatchProcessor statements per batch', () => {
 
   it('the fast path (each event emitting one, an undecodable record, a duplicate): one transaction, the same statements for 3 events as for 40', async () => {
     const [warmUp, small, large] = await batches('k', [2, 3, 40]);
-    const { measure } = counted(async (e, { emit }) => emit({ topic: results, eventType: 'test.result', key: 'k', payload: { seq: seqOf(e.payload) } }));
+    const { measure } = counted(async (e, { emit }) =>
+      emit({ topic: results, eventType: 'test.result', key: 'k', payload: { seq: seqOf(e.payload) } }),
+    );
     const spoiled = (records: LogRecord[]) => [...records.slice(0, -1), { ...records.at(-1)!, value: Buffer.from('not json') }];
     await measure(spoiled(warmUp!));
     // The first event of the batch again, at its own offset: dropped by its id.
-    const withDuplicate = (records: LogRecord[]) => records.map((record, index) => (index === 1 ? { ...record, headers: records[0]!.headers, value: records[0]!.value } : record));
+    const withDuplicate = (records: LogRecord[]) =>
+      records.map((record, index) => (index === 1 ? { ...record, headers: records[0]!.headers, value: records[0]!.value } : record));
     const costSmall = await measure(spoiled(withDuplicate(small!)));
     const costLarge = await measure(spoiled(withDuplicate(large!)));
     expect(costLarge).toEqual(costSmall);
@@ -82,9 +88,25 @@ describe('BatchProcessor statements per batch', () => {
     const [w1, w2, a1, a2, b1, b2] = await batches('k', [1, 1, 3, 3, 20, 20]);
     const counts = { statements: 0, transactions: 0 };
     const db = observedDatabase(fx.db, { onStatement: () => counts.statements++, onTransaction: () => counts.transactions++ });
-    const together = new BatchProcessor({ ...fx.deps, db }, { consumer: 'together', positionsOwner: 'together', handler: perEvent(async (e, { emit }) => emit({ topic: results, eventType: 'test.result', key: 'k', payload: { seq: seqOf(e.payload) } })), retry: { mode: 'blocking', delaysMs: [] }, readsRetryTiers: false, signal: new AbortController().signal });
+    const together = new BatchProcessor(
+      { ...fx.deps, db },
+      {
+        consumer: 'together',
+        positionsOwner: 'together',
+        handler: perEvent(async (e, { emit }) =>
+          emit({ topic: results, eventType: 'test.result', key: 'k', payload: { seq: seqOf(e.payload) } }),
+        ),
+        retry: { mode: 'blocking', delaysMs: [] },
+        readsRetryTiers: false,
+        signal: new AbortController().signal,
+      },
+    );
     // The same records read as two partitions' batches (a partition number the log never checks here).
-    const asPartition = (records: LogRecord[], partition: number) => ({ topic: events, partition, records: records.map((record) => ({ ...record, partition })) });
+    const asPartition = (records: LogRecord[], partition: number) => ({
+      topic: events,
+      partition,
+      records: records.map((record) => ({ ...record, partition })),
+    });
     await together.applyTogether([asPartition(w1!, 0), asPartition(w2!, 1)]);
     counts.statements = 0;
     counts.transactions = 0;
@@ -116,7 +138,8 @@ describe('BatchProcessor statements per batch', () => {
     const [small, large] = await batches('k', [3, 40]);
     // Fails on its first delivery, alone or in the batch; its retry (attempt 1) succeeds.
     const { measure } = counted(async (e) => {
-      if ((e.offset === small![1]!.offset || e.offset === large![20]!.offset) && e.attempt === 0) throw transientError('core banking timed out');
+      if ((e.offset === small![1]!.offset || e.offset === large![20]!.offset) && e.attempt === 0)
+        throw transientError('core banking timed out');
     });
     const costSmall = await measure(small!);
     const costLarge = await measure(large!);
@@ -127,9 +150,12 @@ describe('BatchProcessor statements per batch', () => {
 
   it('non-blocking retry parks the events of a parked key: the same statements for 3 events as for 40', async () => {
     const [head, small, large] = await batches('k', [1, 3, 40]);
-    const { measure } = counted(async (e) => {
-      if (e.offset === head![0]!.offset) throw transientError('fraud engine timed out');
-    }, { retry: { mode: 'non-blocking', delaysMs: [1] } });
+    const { measure } = counted(
+      async (e) => {
+        if (e.offset === head![0]!.offset) throw transientError('fraud engine timed out');
+      },
+      { retry: { mode: 'non-blocking', delaysMs: [1] } },
+    );
     // The head fails: its key is parked and it goes to the retry tier.
     await measure(head!);
     const costSmall = await measure(small!);
@@ -143,12 +169,19 @@ describe('BatchProcessor statements per batch', () => {
 
   it('the retry tier applies a head and releases the next parked event of its key in five statements', async () => {
     const [head, behind] = await batches('k', [1, 2]);
-    const { measure: main } = counted(async (e) => {
-      if (e.offset === head![0]!.offset) throw transientError('fraud engine timed out');
-    }, { retry: { mode: 'non-blocking', delaysMs: [1] } });
+    const { measure: main } = counted(
+      async (e) => {
+        if (e.offset === head![0]!.offset) throw transientError('fraud engine timed out');
+      },
+      { retry: { mode: 'non-blocking', delaysMs: [1] } },
+    );
     await main(head!);
     await main(behind!);
-    const { measure: tier } = counted(async () => {}, { retry: { mode: 'non-blocking', delaysMs: [1] }, readsRetryTiers: true, positionsOwner: 'counted.retry' });
+    const { measure: tier } = counted(async () => {}, {
+      retry: { mode: 'non-blocking', delaysMs: [1] },
+      readsRetryTiers: true,
+      positionsOwner: 'counted.retry',
+    });
     const retryTopic = retryTopicOf(events, 1);
     // The head from the tier: applied, and the first event behind it released to the tier.
     const first = await fx.records(retryTopic);
@@ -162,9 +195,12 @@ describe('BatchProcessor statements per batch', () => {
   it('a retry tier whose due records fail behind the first applies the first and dead-letters the other, instead of trying the same run again and again', async () => {
     const [a] = await batches('a', [1]);
     const [b] = await batches('b', [1]);
-    const { measure: main } = counted(async (e) => {
-      if (e.attempt === 0) throw transientError('fraud engine timed out');
-    }, { retry: { mode: 'non-blocking', delaysMs: [1] } });
+    const { measure: main } = counted(
+      async (e) => {
+        if (e.attempt === 0) throw transientError('fraud engine timed out');
+      },
+      { retry: { mode: 'non-blocking', delaysMs: [1] } },
+    );
     await main([a![0]!, b![0]!]);
     const retryTopic = retryTopicOf(events, 1);
     const due = await fx.records(retryTopic);
@@ -172,10 +208,13 @@ describe('BatchProcessor statements per batch', () => {
     // Stops the processor (as a shutdown would) should it keep handing the run over.
     const stop = new AbortController();
     let calls = 0;
-    const { measure: tier } = counted(async (e) => {
-      if (++calls > 20) stop.abort();
-      if ((e.payload as Payload).key === 'b') throw permanentError('account closed');
-    }, { retry: { mode: 'non-blocking', delaysMs: [1] }, readsRetryTiers: true, positionsOwner: 'counted.retry', signal: stop.signal });
+    const { measure: tier } = counted(
+      async (e) => {
+        if (++calls > 20) stop.abort();
+        if ((e.payload as Payload).key === 'b') throw permanentError('account closed');
+      },
+      { retry: { mode: 'non-blocking', delaysMs: [1] }, readsRetryTiers: true, positionsOwner: 'counted.retry', signal: stop.signal },
+    );
     await tier(due);
     expect(calls).toBeLessThanOrEqual(4);
     const letters = await fx.records(`${events}.dlq`);

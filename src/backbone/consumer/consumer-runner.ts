@@ -63,19 +63,33 @@ export class ConsumerRunner {
   constructor(deps: ConsumerRunnerDeps, options: ConsumerOptions) {
     const retry: RetryPolicy = { mode: 'blocking', delaysMs: defaultRetryDelaysMs, ...options.retry };
     if (options.topics.length === 0) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name} has no topics`);
-    if (retry.delaysMs.some((delay) => !Number.isInteger(delay) || delay < 0)) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name}: retry delays must be non-negative integers (ms)`);
-    if ((options.handler === undefined) === (options.batchHandler === undefined)) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name}: give a handler or a batchHandler, not both or neither`);
+    if (retry.delaysMs.some((delay) => !Number.isInteger(delay) || delay < 0))
+      throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${options.name}: retry delays must be non-negative integers (ms)`);
+    if ((options.handler === undefined) === (options.batchHandler === undefined))
+      throw new BackboneError(
+        ErrorCodes.INVALID_OPTIONS,
+        `consumer ${options.name}: give a handler or a batchHandler, not both or neither`,
+      );
     this.name = options.name;
     this.#deps = deps;
     const { handler, batchHandler, ...rest } = options;
-    this.#options = { maxBatchRecords: 500, restartBackoffMs: 1000, maxPartitionsPerTransaction: 64, deduplication: 'processed-ids', ...rest, retry };
+    this.#options = {
+      maxBatchRecords: 500,
+      restartBackoffMs: 1000,
+      maxPartitionsPerTransaction: 64,
+      deduplication: 'processed-ids',
+      ...rest,
+      retry,
+    };
     this.#handler = batchHandler ?? perEvent(handler!, (event, run) => withLogContext(eventLogContext(event, deps.eventLogFields), run));
   }
 
   /** Topics of the retry tiers this consumer reads in non-blocking mode (to declare and create). */
   retryTopics(): string[] {
     if (this.#options.retry.mode !== 'non-blocking') return [];
-    return this.#options.topics.flatMap((topic) => [...new Set(this.#options.retry.delaysMs)].map((delayMs) => retryTopicOf(topic, delayMs)));
+    return this.#options.topics.flatMap((topic) =>
+      [...new Set(this.#options.retry.delaysMs)].map((delayMs) => retryTopicOf(topic, delayMs)),
+    );
   }
 
   /** The consumer groups this runner joins and the topics of each (for lag monitoring). */
@@ -149,7 +163,11 @@ export class ConsumerRunner {
     // Retry tiers wait for each record's due time inside `process`: they are not joined.
     const joinPartitions = !readsRetryTiers && this.#options.maxPartitionsPerTransaction > 1;
     const coalescer = joinPartitions
-      ? new BatchCoalescer((batches) => processor.applyTogether(batches), (batch) => processor.process(batch), { maxBatches: this.#options.maxPartitionsPerTransaction })
+      ? new BatchCoalescer(
+          (batches) => processor.applyTogether(batches),
+          (batch) => processor.process(batch),
+          { maxBatches: this.#options.maxPartitionsPerTransaction },
+        )
       : undefined;
     return this.#deps.bus.subscribe({
       groupId,

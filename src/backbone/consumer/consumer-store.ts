@@ -70,25 +70,54 @@ export class ConsumerStore {
    * table's first ANALYZE, took `consumer = …` for selective and read every id the consumer ever
    * processed on every batch: 2,700 index entries per payment in the first minute of a bench run.
    */
-  async lockBatchState(tx: SqlRunner, partitions: readonly TopicPartition[], eventIds: readonly string[], keys: readonly ParkedKey[] = []): Promise<BatchState> {
-    const params: unknown[] = [this.#positionsOwner, partitions.map((tp) => tp.topic), partitions.map((tp) => tp.partition), this.#consumer, eventIds];
-    if (keys.length > 0) params.push(keys.map((parked) => parked.topic), keys.map((parked) => parked.key));
-    const result = await tx.query<{ topic: string | null; partition: number | null; next_offset: bigint | null; event_id: string | null; parked_key: Buffer | null }>(
+  async lockBatchState(
+    tx: SqlRunner,
+    partitions: readonly TopicPartition[],
+    eventIds: readonly string[],
+    keys: readonly ParkedKey[] = [],
+  ): Promise<BatchState> {
+    const params: unknown[] = [
+      this.#positionsOwner,
+      partitions.map((tp) => tp.topic),
+      partitions.map((tp) => tp.partition),
+      this.#consumer,
+      eventIds,
+    ];
+    if (keys.length > 0)
+      params.push(
+        keys.map((parked) => parked.topic),
+        keys.map((parked) => parked.key),
+      );
+    const result = await tx.query<{
+      topic: string | null;
+      partition: number | null;
+      next_offset: bigint | null;
+      event_id: string | null;
+      parked_key: Buffer | null;
+    }>(
       `with positions as (
          select topic, partition, next_offset from consumer_positions
           where consumer = $1 and (topic, partition) in (select * from unnest($2::text[], $3::int[]))
-          order by topic, partition for update)${keys.length > 0 ? `,
+          order by topic, partition for update)${
+            keys.length > 0
+              ? `,
        parked as (
          select topic, key from consumer_parked_keys
           where consumer = $4 and (topic, key) in (select * from unnest($6::text[], $7::bytea[]))
-          order by topic, key for update)` : ''}
+          order by topic, key for update)`
+              : ''
+          }
        select topic, partition, next_offset, null::text as event_id, null::bytea as parked_key from positions
        union all
        select null, null, null, p.event_id, null
          from unnest($5::text[]) as e(event_id)
-         cross join lateral (select event_id from consumer_processed_events where consumer = $4 and event_id = e.event_id offset 0) p${keys.length > 0 ? `
+         cross join lateral (select event_id from consumer_processed_events where consumer = $4 and event_id = e.event_id offset 0) p${
+           keys.length > 0
+             ? `
        union all
-       select topic, null, null, null, key from parked` : ''}`,
+       select topic, null, null, null, key from parked`
+             : ''
+         }`,
       params,
     );
     const state: BatchState = { positions: new Map(), processed: new Set(), parked: new ParkedKeySet() };
@@ -101,13 +130,24 @@ export class ConsumerStore {
   }
 
   /** Stores the partitions' new positions and records `processedIds` as processed: one round trip. */
-  async storePositions(tx: SqlRunner, positions: readonly (TopicPartition & { nextOffset: bigint })[], processedIds: readonly string[] = []): Promise<void> {
+  async storePositions(
+    tx: SqlRunner,
+    positions: readonly (TopicPartition & { nextOffset: bigint })[],
+    processedIds: readonly string[] = [],
+  ): Promise<void> {
     await tx.query(
       `with processed as (insert into consumer_processed_events (consumer, event_id) select $5, unnest($6::text[]) on conflict do nothing)
        insert into consumer_positions (consumer, topic, partition, next_offset)
          select $1, topic, partition, next_offset from unnest($2::text[], $3::int[], $4::bigint[]) as p(topic, partition, next_offset)
          on conflict (consumer, topic, partition) do update set next_offset = greatest(consumer_positions.next_offset, excluded.next_offset), updated_at = now()`,
-      [this.#positionsOwner, positions.map((p) => p.topic), positions.map((p) => p.partition), positions.map((p) => p.nextOffset.toString()), this.#consumer, processedIds],
+      [
+        this.#positionsOwner,
+        positions.map((p) => p.topic),
+        positions.map((p) => p.partition),
+        positions.map((p) => p.nextOffset.toString()),
+        this.#consumer,
+        processedIds,
+      ],
     );
   }
 
@@ -123,7 +163,11 @@ export class ConsumerStore {
 
   /** Parks `key`: later events of it wait (idempotent). */
   async parkKey(tx: SqlRunner, { topic, key }: ParkedKey): Promise<void> {
-    await tx.query(`insert into consumer_parked_keys (consumer, topic, key) values ($1, $2, $3) on conflict do nothing`, [this.#consumer, topic, key]);
+    await tx.query(`insert into consumer_parked_keys (consumer, topic, key) values ($1, $2, $3) on conflict do nothing`, [
+      this.#consumer,
+      topic,
+      key,
+    ]);
   }
 
   /** Stores events behind their parked keys, ids in the order given (offset order): one statement. */
@@ -152,7 +196,11 @@ export class ConsumerStore {
    * this against the main subscription parking a new event of the key at the same moment.
    */
   async takeNextParked(tx: SqlRunner, { topic, key }: ParkedKey): Promise<ParkedEvent | 'not-parked' | 'unparked'> {
-    const locked = await tx.query(`select 1 from consumer_parked_keys where consumer = $1 and topic = $2 and key = $3 for update`, [this.#consumer, topic, key]);
+    const locked = await tx.query(`select 1 from consumer_parked_keys where consumer = $1 and topic = $2 and key = $3 for update`, [
+      this.#consumer,
+      topic,
+      key,
+    ]);
     if (locked.rows.length === 0) return 'not-parked';
     const next = await tx.query<{ value: Buffer | null; headers: unknown; source_partition: number; source_offset: bigint }>(
       `delete from consumer_parked_events where id = (
@@ -168,7 +216,9 @@ export class ConsumerStore {
 
   /** Deletes processed event ids recorded before `beforeMs` (of every consumer); returns how many. */
   static async deleteProcessedIdsBefore(db: Database, beforeMs: number): Promise<number> {
-    const result = await db.query(`delete from consumer_processed_events where processed_at < to_timestamp($1::float8 / 1000.0)`, [beforeMs]);
+    const result = await db.query(`delete from consumer_processed_events where processed_at < to_timestamp($1::float8 / 1000.0)`, [
+      beforeMs,
+    ]);
     return result.rowCount;
   }
 }

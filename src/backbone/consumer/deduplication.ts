@@ -31,9 +31,17 @@ export function isBehindPosition(offset: bigint, position: bigint | undefined): 
 }
 
 /** `emit` for a handler; refuses when the consumer does not record ids (see the contract above). */
-export function emitOnce(consumer: string, records: boolean, emitted: { cause: ConsumedEvent; event: EmittedEvent }[]): (cause: ConsumedEvent, event: EmittedEvent) => void {
+export function emitOnce(
+  consumer: string,
+  records: boolean,
+  emitted: { cause: ConsumedEvent; event: EmittedEvent }[],
+): (cause: ConsumedEvent, event: EmittedEvent) => void {
   return (cause, event) => {
-    if (!records) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `consumer ${consumer} emits ${event.topic}, but its deduplication is left to its handler: an event applied twice would emit twice`);
+    if (!records)
+      throw new BackboneError(
+        ErrorCodes.INVALID_OPTIONS,
+        `consumer ${consumer} emits ${event.topic}, but its deduplication is left to its handler: an event applied twice would emit twice`,
+      );
     emitted.push({ cause, event });
   };
 }

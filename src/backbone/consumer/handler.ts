@@ -25,7 +25,10 @@ export type EventHandler<Payload = unknown> = (event: ConsumedEvent<Payload>, co
  * the events over again one at a time; a handler must therefore give the same outcome for an event
  * alone as within a batch. An error that names the event (`EventFailure`) skips that search.
  */
-export type BatchEventHandler<Payload = unknown> = (events: readonly ConsumedEvent<Payload>[], context: BatchHandlerContext) => Promise<void>;
+export type BatchEventHandler<Payload = unknown> = (
+  events: readonly ConsumedEvent<Payload>[],
+  context: BatchHandlerContext,
+) => Promise<void>;
 
 export interface BatchHandlerContext {
   /** The batch's database transaction. */
@@ -46,11 +49,20 @@ export class EventFailure extends Error {
 }
 
 /** A per-event handler run over a batch, event after event, naming the event that fails. */
-export function perEvent<Payload>(handler: EventHandler<Payload>, around: <T>(event: ConsumedEvent<Payload>, run: () => Promise<T>) => Promise<T> = (_event, run) => run()): BatchEventHandler<Payload> {
+export function perEvent<Payload>(
+  handler: EventHandler<Payload>,
+  around: <T>(event: ConsumedEvent<Payload>, run: () => Promise<T>) => Promise<T> = (_event, run) => run(),
+): BatchEventHandler<Payload> {
   return async (events, context) => {
     for (const [index, event] of events.entries()) {
       try {
-        await around(event, () => handler(event, { tx: context.tx, emit: (next) => context.emit(event, next), afterCommit: (effect) => context.afterCommit(effect) }));
+        await around(event, () =>
+          handler(event, {
+            tx: context.tx,
+            emit: (next) => context.emit(event, next),
+            afterCommit: (effect) => context.afterCommit(effect),
+          }),
+        );
       } catch (error) {
         throw new EventFailure(index, error);
       }

@@ -9,7 +9,9 @@ describe('pruneProcessedEvents', () => {
     const db = await PgliteDatabase.open();
     try {
       await migrate(db, 'consumer', consumerMigrations);
-      await db.query(`insert into consumer_processed_events (consumer, event_id, processed_at) values ('c', 'old', now() - interval '40 days'), ('c', 'recent', now() - interval '1 day')`);
+      await db.query(
+        `insert into consumer_processed_events (consumer, event_id, processed_at) values ('c', 'old', now() - interval '40 days'), ('c', 'recent', now() - interval '1 day')`,
+      );
       expect(await pruneProcessedEvents(db, Date.now())).toBe(1);
       const left = await db.query<{ event_id: string }>(`select event_id from consumer_processed_events`);
       expect(left.rows.map((row) => row.event_id)).toEqual(['recent']);

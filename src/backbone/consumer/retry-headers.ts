@@ -25,9 +25,14 @@ export interface RetryState {
 export function retryStateOf(record: LogRecord): RetryState {
   const text = (name: string) => record.headers[name]?.toString();
   const originalTopic = text(retryHeaders.originalTopic);
-  if (!originalTopic) return { origin: { topic: record.topic, partition: record.partition, offset: record.offset }, attempt: 0, tier: -1, dueAtMs: 0 };
+  if (!originalTopic)
+    return { origin: { topic: record.topic, partition: record.partition, offset: record.offset }, attempt: 0, tier: -1, dueAtMs: 0 };
   return {
-    origin: { topic: originalTopic, partition: Number(text(retryHeaders.originalPartition)), offset: BigInt(text(retryHeaders.originalOffset) ?? '0') },
+    origin: {
+      topic: originalTopic,
+      partition: Number(text(retryHeaders.originalPartition)),
+      offset: BigInt(text(retryHeaders.originalOffset) ?? '0'),
+    },
     attempt: Number(text(retryHeaders.attempt) ?? '0'),
     tier: Number(text(retryHeaders.tier) ?? '0'),
     dueAtMs: Number(text(retryHeaders.dueAt) ?? '0'),
@@ -38,7 +43,13 @@ export function retryStateOf(record: LogRecord): RetryState {
  * The message that puts `record` into retry tier `tier` (the topic of that tier's delay), due at
  * `dueAtMs` (a parked event released behind a finished head is due at once).
  */
-export function retryMessage(record: LogRecord, state: RetryState, tier: number, delaysMs: readonly number[], dueAtMs: number): OutgoingMessage {
+export function retryMessage(
+  record: LogRecord,
+  state: RetryState,
+  tier: number,
+  delaysMs: readonly number[],
+  dueAtMs: number,
+): OutgoingMessage {
   const delayMs = delaysMs[tier]!;
   const headers: MessageHeaders = { ...record.headers };
   headers[retryHeaders.attempt] = Buffer.from(String(state.attempt));

@@ -27,21 +27,46 @@ export async function waitUntilDue(items: readonly Item[], start: number, clock:
 }
 
 /** What a retryable failure of `item` becomes: the next tier, or a dead letter after the last. */
-export function nextTierAction(item: Item, retry: RetryPolicy, readsRetryTiers: boolean, nowMs: number, deadLetter: (attempts: number) => OutgoingMessage): FailureAction {
+export function nextTierAction(
+  item: Item,
+  retry: RetryPolicy,
+  readsRetryTiers: boolean,
+  nowMs: number,
+  deadLetter: (attempts: number) => OutgoingMessage,
+): FailureAction {
   const state: RetryState = { ...item.retry, attempt: item.retry.attempt + 1 };
   const nextTier = readsRetryTiers ? (item.retry.attempt === 0 ? 0 : item.retry.tier + 1) : 0;
   if (nextTier >= retry.delaysMs.length) return { outgoing: [deadLetter(state.attempt)], parkKey: false, releaseNextParked: true };
   const dueAtMs = nowMs + retry.delaysMs[nextTier]!;
-  return { outgoing: [retryMessage(item.record, state, nextTier, retry.delaysMs, dueAtMs)], parkKey: !readsRetryTiers, releaseNextParked: false };
+  return {
+    outgoing: [retryMessage(item.record, state, nextTier, retry.delaysMs, dueAtMs)],
+    parkKey: !readsRetryTiers,
+    releaseNextParked: false,
+  };
 }
 
 /** Sends the next event parked behind `item`'s key to the first tier (into `outgoing`), or unparks the key. */
-export async function releaseNextParked(tx: SqlRunner, store: ConsumerStore, item: Item, retry: RetryPolicy, clock: Clock, outgoing: OutgoingMessage[]): Promise<void> {
+export async function releaseNextParked(
+  tx: SqlRunner,
+  store: ConsumerStore,
+  item: Item,
+  retry: RetryPolicy,
+  clock: Clock,
+  outgoing: OutgoingMessage[],
+): Promise<void> {
   const parkedKey = parkedKeyOf(item);
   const next = await store.takeNextParked(tx, parkedKey);
   if (next === 'not-parked' || next === 'unparked') return;
   const { topic, key } = parkedKey;
-  const record: LogRecord = { topic, partition: next.partition, offset: next.offset, key, value: next.value, headers: next.headers, timestampMs: clock.nowMs() };
+  const record: LogRecord = {
+    topic,
+    partition: next.partition,
+    offset: next.offset,
+    key,
+    value: next.value,
+    headers: next.headers,
+    timestampMs: clock.nowMs(),
+  };
   const state: RetryState = { origin: { topic, partition: next.partition, offset: next.offset }, attempt: 0, tier: 0, dueAtMs: 0 };
   outgoing.push(retryMessage(record, state, 0, retry.delaysMs, clock.nowMs()));
 }

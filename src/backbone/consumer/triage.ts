@@ -22,7 +22,12 @@ export interface Triage {
  * transaction is handled once); events of a parked key to park (main subscription only); the rest
  * to handle.
  */
-export function triage(parts: readonly Part[], { positions, processed, parked }: BatchState, consumer: string, readsRetryTiers: boolean): Triage {
+export function triage(
+  parts: readonly Part[],
+  { positions, processed, parked }: BatchState,
+  consumer: string,
+  readsRetryTiers: boolean,
+): Triage {
   const sorted: Triage = { toHandle: [], toPark: [], undecodable: [] };
   for (const part of parts) {
     const position = positions.get(topicPartitionKey(part.batch));

@@ -91,11 +91,14 @@ export class DeadLetterReplay {
   }
 
   async replay(request: ReplayRequest): Promise<ReplayResult> {
-    if (!request.operator.trim() || !request.reason.trim()) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'a replay needs an operator and a reason');
+    if (!request.operator.trim() || !request.reason.trim())
+      throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'a replay needs an operator and a reason');
     const dlqTopic = deadLetterTopicOf(request.filter.topic);
     const records = await this.#readAll(dlqTopic);
     const replayed = await this.#replayedLetters(dlqTopic);
-    const selected = records.filter((record) => matches(viewOf(record, replayed.get(`${record.partition}:${record.offset}`)), request.filter));
+    const selected = records.filter((record) =>
+      matches(viewOf(record, replayed.get(`${record.partition}:${record.offset}`)), request.filter),
+    );
     const letters = selected.map((record) => viewOf(record, replayed.get(`${record.partition}:${record.offset}`)));
     if (request.dryRun || selected.length === 0) return { replayId: undefined, dryRun: request.dryRun, letters };
     const replayId = this.#deps.ids.eventId();
@@ -225,6 +228,10 @@ function replayMessage(record: LogRecord, consumer: string, replayId: string): O
   headers[replayHeaders.forConsumer] = Buffer.from(consumer);
   headers[replayHeaders.replayId] = Buffer.from(replayId);
   const topic = record.headers[deadLetterHeaders.originalTopic]?.toString();
-  if (!topic) throw new BackboneError(ErrorCodes.INVALID_ENVELOPE, `dead letter ${record.topic}/${record.partition}/${record.offset} has no original topic`);
+  if (!topic)
+    throw new BackboneError(
+      ErrorCodes.INVALID_ENVELOPE,
+      `dead letter ${record.topic}/${record.partition}/${record.offset} has no original topic`,
+    );
   return { topic, key: record.key ?? Buffer.alloc(0), value: record.value, headers };
 }

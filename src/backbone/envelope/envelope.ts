@@ -52,12 +52,18 @@ export function envelopeToHeaders(envelope: EventEnvelope): MessageHeaders {
  * generates one and logs a warning, see ARCHITECTURE.md); a missing eventId or eventType is: the
  * event can be neither deduplicated nor routed, and goes to the dead-letter topic.
  */
-export function envelopeFromHeaders(headers: MessageHeaders, key: Buffer | null): { envelope: Omit<EventEnvelope, 'correlationId'> & { correlationId: string | null } } {
+export function envelopeFromHeaders(
+  headers: MessageHeaders,
+  key: Buffer | null,
+): { envelope: Omit<EventEnvelope, 'correlationId'> & { correlationId: string | null } } {
   const text = (name: string) => headers[name]?.toString('utf8');
   const eventId = text(envelopeHeaders.eventId);
   const eventType = text(envelopeHeaders.eventType);
   if (!eventId || !eventType) {
-    throw new BackboneError(ErrorCodes.INVALID_ENVELOPE, `record has no ${!eventId ? envelopeHeaders.eventId : envelopeHeaders.eventType} header`);
+    throw new BackboneError(
+      ErrorCodes.INVALID_ENVELOPE,
+      `record has no ${!eventId ? envelopeHeaders.eventId : envelopeHeaders.eventType} header`,
+    );
   }
   const schemaVersion = Number.parseInt(text(envelopeHeaders.schemaVersion) ?? '1', 10);
   return {

@@ -51,35 +51,55 @@ export function toConnectionError(error: unknown, identity: ConnectionIdentity):
   const where = `Kafka at ${identity.bootstrapBrokers.join(',')}`;
   const fail = (message: string) => new BackboneError(ErrorCodes.BROKER_AUTHENTICATION_FAILED, message, { cause: error, retryable: false });
   const sasl = identity.sasl;
-  const login = sasl ? `the SASL ${sasl.mechanism} login of user "${typeof sasl.username === 'string' ? sasl.username : '(from a provider)'}"` : 'the login';
+  const login = sasl
+    ? `the SASL ${sasl.mechanism} login of user "${typeof sasl.username === 'string' ? sasl.username : '(from a provider)'}"`
+    : 'the login';
   const chain = causes(error);
   const authentication = chain.find((e) => (e as { code?: unknown }).code === 'PLT_KFK_AUTHENTICATION');
   if (authentication) {
     if (chain.some((e) => (e as { apiId?: unknown }).apiId === 'SASL_AUTHENTICATION_FAILED')) {
-      return fail(`${where} refused ${login}: wrong username or password, or no ${sasl?.mechanism ?? 'SASL'} credentials for this user on the cluster`);
+      return fail(
+        `${where} refused ${login}: wrong username or password, or no ${sasl?.mechanism ?? 'SASL'} credentials for this user on the cluster`,
+      );
     }
-    return fail(`${where} did not accept ${login} (${authentication.message}): the listener does not offer ${sasl?.mechanism ?? 'this mechanism'}, or it is not a SASL listener (SASL_SSL needs TLS on as well)`);
+    return fail(
+      `${where} did not accept ${login} (${authentication.message}): the listener does not offer ${sasl?.mechanism ?? 'this mechanism'}, or it is not a SASL listener (SASL_SSL needs TLS on as well)`,
+    );
   }
   const tls = chain.find((e) => tlsVerificationCodes.has(String((e as { code?: unknown }).code)));
   if (tls) {
     const code = String((tls as { code?: unknown }).code);
-    const reason = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'the broker\'s certificate does not name the host connected to' : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID' ? 'the broker\'s certificate is outside its validity period' : 'the broker\'s certificate is not signed by a CA this client trusts (the configured CA file, or Node.js\'s CA store without one)';
+    const reason =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? "the broker's certificate does not name the host connected to"
+        : code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID'
+          ? "the broker's certificate is outside its validity period"
+          : "the broker's certificate is not signed by a CA this client trusts (the configured CA file, or Node.js's CA store without one)";
     return fail(`TLS to ${where} failed: ${reason} (${tls.message}, ${code})`);
   }
   const alert = chain.find((e) => /^ERR_SSL_.*ALERT/.test(String((e as { code?: unknown }).code)));
   if (alert) {
-    const certificate = identity.tls?.cert === undefined ? 'it may require a client certificate, and none is configured' : 'it may not trust the client certificate';
+    const certificate =
+      identity.tls?.cert === undefined
+        ? 'it may require a client certificate, and none is configured'
+        : 'it may not trust the client certificate';
     return fail(`${where} refused the TLS handshake (${alert.message}): ${certificate}`);
   }
   // The client's own answer when a TLS listener answers a plaintext hello.
   if (identity.tls === undefined && chain.some((e) => e.message === 'Broker requires TLS.')) {
-    return new BackboneError(ErrorCodes.INVALID_OPTIONS, `${where} expects TLS on this listener, and TLS is off`, { cause: error, retryable: false });
+    return new BackboneError(ErrorCodes.INVALID_OPTIONS, `${where} expects TLS on this listener, and TLS is off`, {
+      cause: error,
+      retryable: false,
+    });
   }
   const mapped = toBackboneError(error, `connecting to ${identity.bootstrapBrokers.join(',')}`);
   // A listener that requires a client certificate closes a TLS 1.3 connection without one right
   // after the handshake, and the client sees only "Connection closed": say what that may mean.
   if (identity.tls !== undefined && identity.tls.cert === undefined && chain.some((e) => e.message === 'Connection closed')) {
-    return new BackboneError(mapped.code, `${mapped.message}; if the broker requires a client certificate (mTLS), none is configured`, { cause: error, retryable: mapped.retryable });
+    return new BackboneError(mapped.code, `${mapped.message}; if the broker requires a client certificate (mTLS), none is configured`, {
+      cause: error,
+      retryable: mapped.retryable,
+    });
   }
   return mapped;
 }

@@ -5,7 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithKafka, uniqueName } from '../../../test/support/engines.ts';
 import { BackboneError } from '../errors.ts';
-import { topicPartitionKey, type LogRecord, type RecordBatch, type SubscribeOptions, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
+import {
+  topicPartitionKey,
+  type LogRecord,
+  type RecordBatch,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicPartition,
+} from '../messaging/event-bus.ts';
 import { murmur2, partitionForKey } from '../messaging/partitioner.ts';
 import { KafkaEventBus } from './kafka-event-bus.ts';
 import { eventually, TestTopics, testBrokers, testBusOptions } from './testing.ts';
@@ -42,13 +49,22 @@ describeWithKafka('KafkaEventBus', () => {
     const topic = await topics.create(2);
     const binary = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) % 256));
     await bus.publish([
-      { topic, key: Buffer.from([0xff, 0x00, 0x80]), value: binary, headers: { 'content-type': Buffer.from('application/octet-stream'), trace: Buffer.from([0, 1, 2, 255]), empty: Buffer.alloc(0) } },
+      {
+        topic,
+        key: Buffer.from([0xff, 0x00, 0x80]),
+        value: binary,
+        headers: { 'content-type': Buffer.from('application/octet-stream'), trace: Buffer.from([0, 1, 2, 255]), empty: Buffer.alloc(0) },
+      },
       { topic, key: Buffer.from([0xff, 0x00, 0x80]), value: null },
     ]);
     const records = await collect(bus, { groupId: group(), topics: [topic] }, 2);
     expect(records[0]!.key).toEqual(Buffer.from([0xff, 0x00, 0x80]));
     expect(records[0]!.value).toEqual(binary);
-    expect(records[0]!.headers).toEqual({ 'content-type': Buffer.from('application/octet-stream'), trace: Buffer.from([0, 1, 2, 255]), empty: Buffer.alloc(0) });
+    expect(records[0]!.headers).toEqual({
+      'content-type': Buffer.from('application/octet-stream'),
+      trace: Buffer.from([0, 1, 2, 255]),
+      empty: Buffer.alloc(0),
+    });
     expect(records[1]!.value).toBeNull();
     expect(records[1]!.offset).toBe(records[0]!.offset + 1n);
   });
@@ -66,7 +82,11 @@ describeWithKafka('KafkaEventBus', () => {
 
   it('resolves concurrent publishes and keeps each call in order within its partition', async () => {
     const topic = await topics.create(3);
-    await Promise.all(Array.from({ length: 20 }, (_, call) => bus.publish(Array.from({ length: 25 }, (_, i) => ({ topic, key: Buffer.from(`k${call}`), value: Buffer.from(`${call}:${i}`) })))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, call) =>
+        bus.publish(Array.from({ length: 25 }, (_, i) => ({ topic, key: Buffer.from(`k${call}`), value: Buffer.from(`${call}:${i}`) }))),
+      ),
+    );
     const records = await collect(bus, { groupId: group(), topics: [topic] }, 500);
     const lastOfCall = new Map<string, number>();
     for (const r of records) {
@@ -99,7 +119,11 @@ describeWithKafka('KafkaEventBus', () => {
     await bus.publish(Array.from({ length: 5 }, (_, i) => ({ topic, key: Buffer.from('k'), value: Buffer.from(`${i}`) })));
     const gate = Promise.withResolvers<void>();
     const started = Promise.withResolvers<RecordBatch>();
-    const subscription = await subscribe(bus, { groupId, topics: [topic], handleBatch: async (batch) => (started.resolve(batch), gate.promise) });
+    const subscription = await subscribe(bus, {
+      groupId,
+      topics: [topic],
+      handleBatch: async (batch) => (started.resolve(batch), gate.promise),
+    });
     const batch = await started.promise;
     const closing = subscription.close();
     setTimeout(() => gate.resolve(), 200);
@@ -109,13 +133,16 @@ describeWithKafka('KafkaEventBus', () => {
     const next = await subscribe(bus, { groupId, topics: [topic], handleBatch: async (b) => void later.push(...b.records) });
     await next.ready();
     await sleep(500);
-    expect(later.map((r) => r.offset)).toEqual(Array.from({ length: 5 - batch.records.length }, (_, i) => BigInt(batch.records.length + i)));
+    expect(later.map((r) => r.offset)).toEqual(
+      Array.from({ length: 5 - batch.records.length }, (_, i) => BigInt(batch.records.length + i)),
+    );
   });
 
   it('starts each partition at the position onAssigned returns, else at the committed offset, else at startFrom', async () => {
     const topic = await topics.create(3);
     const groupId = group();
-    for (let p = 0; p < 3; p++) await bus.publish(Array.from({ length: 10 }, (_, i) => ({ topic, key: keyFor(p, 3, i), value: Buffer.from(`${p}:${i}`) })));
+    for (let p = 0; p < 3; p++)
+      await bus.publish(Array.from({ length: 10 }, (_, i) => ({ topic, key: keyFor(p, 3, i), value: Buffer.from(`${p}:${i}`) })));
     // Partition 1 has a committed offset of 4 (as if an earlier member had handled 0..3).
     const admin = new Admin({ clientId: 'paystream-test', bootstrapBrokers: testBrokers() });
     await admin.alterConsumerGroupOffsets({ groupId, topics: [{ name: topic, partitionOffsets: [{ partition: 1, offset: 4n }] }] });
@@ -123,7 +150,11 @@ describeWithKafka('KafkaEventBus', () => {
     const assigned: TopicPartition[][] = [];
     const records = await collect(
       bus,
-      { groupId, topics: [topic], onAssigned: async (tps) => (assigned.push([...tps]), new Map([[topicPartitionKey({ topic, partition: 0 }), 7n]])) },
+      {
+        groupId,
+        topics: [topic],
+        onAssigned: async (tps) => (assigned.push([...tps]), new Map([[topicPartitionKey({ topic, partition: 0 }), 7n]])),
+      },
       3 + 6 + 10,
     );
     expect(assigned[0]).toEqual([0, 1, 2].map((partition) => ({ topic, partition })));
@@ -137,7 +168,8 @@ describeWithKafka('KafkaEventBus', () => {
     const topic = await topics.create(6);
     const groupId = group();
     const seen: Array<{ member: string; record: LogRecord }> = [];
-    const handler = (member: string) => async (batch: RecordBatch) => void seen.push(...batch.records.map((record) => ({ member, record })));
+    const handler = (member: string) => async (batch: RecordBatch) =>
+      void seen.push(...batch.records.map((record) => ({ member, record })));
     const a = await subscribe(bus, { groupId, topics: [topic], handleBatch: handler('a') });
     const b = await subscribe(anotherBus(), { groupId, topics: [topic], handleBatch: handler('b') });
     await eventually(() => a.assignment().length === 3 && b.assignment().length === 3, 'a 3/3 split');
@@ -147,7 +179,10 @@ describeWithKafka('KafkaEventBus', () => {
     await sleep(300);
     expect(seen).toHaveLength(600);
     expect(new Set(seen.map((s) => s.record.value!.toString())).size).toBe(600);
-    const owner = new Map([...a.assignment().map((tp) => [tp.partition, 'a'] as const), ...b.assignment().map((tp) => [tp.partition, 'b'] as const)]);
+    const owner = new Map([
+      ...a.assignment().map((tp) => [tp.partition, 'a'] as const),
+      ...b.assignment().map((tp) => [tp.partition, 'b'] as const),
+    ]);
     for (const s of seen) expect(s.member).toBe(owner.get(s.record.partition));
   });
 
@@ -178,7 +213,9 @@ describeWithKafka('KafkaEventBus', () => {
     });
     const producing = (async () => {
       for (let i = 0; i < total; i += 50) {
-        await bus.publish(Array.from({ length: 50 }, (_, j) => ({ topic, key: Buffer.from(`key-${(i + j) % 97}`), value: Buffer.from(`${i + j}`) })));
+        await bus.publish(
+          Array.from({ length: 50 }, (_, j) => ({ topic, key: Buffer.from(`key-${(i + j) % 97}`), value: Buffer.from(`${i + j}`) })),
+        );
         await sleep(10);
       }
     })();
@@ -229,7 +266,11 @@ describeWithKafka('KafkaEventBus', () => {
     });
     await slowStarted.promise;
     // The second member's join starts a rebalance the slow member cannot answer in time.
-    await subscribe(anotherBus(), { groupId, topics: [topic], handleBatch: async (batch) => void deliveries.push(...batch.records.map((r) => r.value!.toString())) });
+    await subscribe(anotherBus(), {
+      groupId,
+      topics: [topic],
+      handleBatch: async (batch) => void deliveries.push(...batch.records.map((r) => r.value!.toString())),
+    });
     await eventually(() => slowDone && new Set(deliveries).size === 40, 'all 40 records, and the slow batch to end', 20_000);
     await sleep(2_000);
     expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe(40n);
@@ -241,31 +282,54 @@ describeWithKafka('KafkaEventBus', () => {
     const topic = await topics.create(2);
     const groupId = group();
     const crash = new Error('handler failed');
-    const failing = await subscribe(bus, { groupId, topics: [topic], handleBatch: async (batch) => (batch.records.some((r) => r.value!.toString() === '30') ? Promise.reject(crash) : undefined) });
+    const failing = await subscribe(bus, {
+      groupId,
+      topics: [topic],
+      handleBatch: async (batch) => (batch.records.some((r) => r.value!.toString() === '30') ? Promise.reject(crash) : undefined),
+    });
     const seenBySurvivor: LogRecord[] = [];
-    const survivor = await subscribe(anotherBus(), { groupId, topics: [topic], handleBatch: async (batch) => void seenBySurvivor.push(...batch.records) });
+    const survivor = await subscribe(anotherBus(), {
+      groupId,
+      topics: [topic],
+      handleBatch: async (batch) => void seenBySurvivor.push(...batch.records),
+    });
     await eventually(() => failing.assignment().length === 1 && survivor.assignment().length === 1, 'a 1/1 split');
-    await bus.publish(Array.from({ length: 40 }, (_, i) => ({ topic, key: keyFor(failing.assignment()[0]!.partition, 2, i), value: Buffer.from(`${i}`) })));
+    await bus.publish(
+      Array.from({ length: 40 }, (_, i) => ({ topic, key: keyFor(failing.assignment()[0]!.partition, 2, i), value: Buffer.from(`${i}`) })),
+    );
     await expect(failing.closed).rejects.toBe(crash);
     await eventually(() => survivor.assignment().length === 2, 'the survivor to own both partitions');
     await eventually(() => seenBySurvivor.some((r) => r.value!.toString() === '39'), 'the survivor to reach the last record');
     const values = seenBySurvivor.map((r) => Number(r.value!.toString()));
     // It starts at the failed batch (or earlier: whatever the failed member had not committed), and misses nothing after.
     expect(Math.min(...values)).toBeLessThanOrEqual(30);
-    expect(values.slice(values.indexOf(Math.min(...values)))).toEqual(Array.from({ length: 40 - Math.min(...values) }, (_, i) => Math.min(...values) + i));
+    expect(values.slice(values.indexOf(Math.min(...values)))).toEqual(
+      Array.from({ length: 40 - Math.min(...values) }, (_, i) => Math.min(...values) + i),
+    );
   });
 
   it('reports BROKER_UNAVAILABLE, retryable, when no broker answers', async () => {
-    const down = new KafkaEventBus({ bootstrapBrokers: ['127.0.0.1:1'], connectTimeoutMs: 200, retries: 1, retryDelayMs: 50, brokerUnavailableTimeoutMs: 500 });
+    const down = new KafkaEventBus({
+      bootstrapBrokers: ['127.0.0.1:1'],
+      connectTimeoutMs: 200,
+      retries: 1,
+      retryDelayMs: 50,
+      brokerUnavailableTimeoutMs: 500,
+    });
     toClose.push(down);
     const published = down.publish([{ topic: 'nowhere.v1', key: Buffer.from('k'), value: null }]);
     await expect(published).rejects.toBeInstanceOf(BackboneError);
     await expect(published).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE', retryable: true });
-    await expect(down.subscribe({ groupId: group(), topics: ['nowhere.v1'], handleBatch: async () => {} })).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE', retryable: true });
+    await expect(down.subscribe({ groupId: group(), topics: ['nowhere.v1'], handleBatch: async () => {} })).rejects.toMatchObject({
+      code: 'BROKER_UNAVAILABLE',
+      retryable: true,
+    });
   });
 
   it('refuses to publish to a topic that does not exist', async () => {
-    await expect(bus.publish([{ topic: TestTopics.uniqueName('missing'), key: Buffer.from('k'), value: null }])).rejects.toMatchObject({ code: 'INVALID_OPTIONS' });
+    await expect(bus.publish([{ topic: TestTopics.uniqueName('missing'), key: Buffer.from('k'), value: null }])).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+    });
   });
 
   /** Subscribes, waits for `count` records, closes. */

@@ -66,7 +66,15 @@ export class KafkaEventBus implements EventBus {
     try {
       const partitionCount = await this.#publisher.partitionCount(topic);
       const [listed] = await this.#admin.listOffsets({
-        topics: [{ name: topic, partitions: Array.from({ length: partitionCount }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST })) }],
+        topics: [
+          {
+            name: topic,
+            partitions: Array.from({ length: partitionCount }, (_, partitionIndex) => ({
+              partitionIndex,
+              timestamp: ListOffsetTimestamps.LATEST,
+            })),
+          },
+        ],
         isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
       });
       return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));

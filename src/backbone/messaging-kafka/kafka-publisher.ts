@@ -110,7 +110,9 @@ function isUnknownTopic(error: unknown): boolean {
 }
 
 function missingTopic(topic: string, cause?: unknown): BackboneError {
-  return new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic ${topic} does not exist in Kafka; declare it and apply the topic plan`, { cause });
+  return new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic ${topic} does not exist in Kafka; declare it and apply the topic plan`, {
+    cause,
+  });
 }
 
 /** Header names travel as UTF-8 bytes; the library takes a Map so names need no serializer. */

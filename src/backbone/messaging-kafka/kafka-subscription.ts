@@ -99,7 +99,12 @@ export class KafkaSubscription implements Subscription {
     });
     // Emitted when a rejoin after a rebalance failed for good: the member is out of the group.
     this.#consumer.on('error', (error: Error) => this.#fail(toBackboneError(error, `rejoining consumer group ${this.groupId}`)));
-    const pool = new ConnectionPool(client.clientId, { connectTimeout: bus.connectTimeoutMs, requestTimeout: bus.requestTimeoutMs, tls: bus.tls, sasl: bus.sasl });
+    const pool = new ConnectionPool(client.clientId, {
+      connectTimeout: bus.connectTimeoutMs,
+      requestTimeout: bus.requestTimeoutMs,
+      tls: bus.tls,
+      sasl: bus.sasl,
+    });
     this.#fetcher = new PartitionFetcher<OwnedPartition>(
       this.#consumer,
       pool,
@@ -113,7 +118,8 @@ export class KafkaSubscription implements Subscription {
       },
       {
         fetchable: () => (this.#state === 'running' ? [...this.#owned.values()].filter((p) => !p.revoked && p.queue.length === 0) : []),
-        stillWants: (p, fromOffset) => this.#state === 'running' && this.#owned.get(p.key) === p && !p.revoked && p.fetchOffset === fromOffset,
+        stillWants: (p, fromOffset) =>
+          this.#state === 'running' && this.#owned.get(p.key) === p && !p.revoked && p.fetchOffset === fromOffset,
         accept: (p, batches, nextFetchOffset) => {
           p.fetchOffset = nextFetchOffset;
           p.queue.push(...batches);
@@ -167,12 +173,25 @@ export class KafkaSubscription implements Subscription {
     try {
       positions = await startingPositions(this.#consumer, partitions, fromHandler, this.#options.startFrom);
     } catch (error) {
-      this.#fail(error instanceof RangeError ? error : toBackboneError(error, `reading the positions of ${partitions.map(topicPartitionKey).join(', ')}`));
+      this.#fail(
+        error instanceof RangeError
+          ? error
+          : toBackboneError(error, `reading the positions of ${partitions.map(topicPartitionKey).join(', ')}`),
+      );
       return;
     }
     for (const tp of partitions) {
       const key = topicPartitionKey(tp);
-      this.#owned.set(key, { ...tp, key, membership, fetchOffset: positions.get(key)!, fetching: false, queue: [], revoked: false, current: null });
+      this.#owned.set(key, {
+        ...tp,
+        key,
+        membership,
+        fetchOffset: positions.get(key)!,
+        fetching: false,
+        queue: [],
+        revoked: false,
+        current: null,
+      });
     }
     if (this.#state === 'joining') this.#state = 'running';
     this.#ready.resolve();

@@ -20,7 +20,16 @@ describeWithKafka('KafkaTopicAdmin', () => {
   function spec(overrides: Partial<TopicSpec> = {}): TopicSpec {
     const name = TestTopics.uniqueName('test.topic-admin');
     created.push(name);
-    return { name, partitions: 3, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: 604_800_000, cleanupPolicy: 'delete', compression: 'zstd', ...overrides };
+    return {
+      name,
+      partitions: 3,
+      replicationFactor: 1,
+      minInsyncReplicas: 1,
+      retentionMs: 604_800_000,
+      cleanupPolicy: 'delete',
+      compression: 'zstd',
+      ...overrides,
+    };
   }
 
   it('creates topics with their declared configs and describes them', async () => {
@@ -30,9 +39,18 @@ describeWithKafka('KafkaTopicAdmin', () => {
     const described = await admin.describeTopics([orders.name, ledger.name, 'never.created.v1']);
     expect([...described.keys()].sort()).toEqual([orders.name, ledger.name].sort());
     expect(described.get(orders.name)).toMatchObject({ name: orders.name, partitions: 3, replicationFactor: 1 });
-    expect(described.get(orders.name)!.configs).toMatchObject({ 'retention.ms': '604800000', 'cleanup.policy': 'delete', 'compression.type': 'zstd', 'min.insync.replicas': '1' });
+    expect(described.get(orders.name)!.configs).toMatchObject({
+      'retention.ms': '604800000',
+      'cleanup.policy': 'delete',
+      'compression.type': 'zstd',
+      'min.insync.replicas': '1',
+    });
     expect(described.get(ledger.name)).toMatchObject({ partitions: 2 });
-    expect(described.get(ledger.name)!.configs).toMatchObject({ 'retention.ms': '-1', 'cleanup.policy': 'compact', 'compression.type': 'lz4' });
+    expect(described.get(ledger.name)!.configs).toMatchObject({
+      'retention.ms': '-1',
+      'cleanup.policy': 'compact',
+      'compression.type': 'lz4',
+    });
   });
 
   it('refuses to create a topic that exists', async () => {

@@ -25,7 +25,9 @@ export class KafkaTopicAdmin implements TopicAdmin {
       const present = [...new Set(names)].filter((name) => existing.has(name));
       if (present.length === 0) return descriptions;
       const metadata = await this.#admin.metadata({ topics: present, forceUpdate: true });
-      const configs = await this.#admin.describeConfigs({ resources: present.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name })) });
+      const configs = await this.#admin.describeConfigs({
+        resources: present.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name })),
+      });
       for (const name of present) {
         const topic = metadata.topics.get(name);
         if (!topic) continue;
@@ -84,7 +86,10 @@ export class KafkaTopicAdmin implements TopicAdmin {
       const metadata = await this.#admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
       const described = metadata?.topics.get(topic);
       if (described && described.partitionsCount >= partitionCount && described.partitions.every((p) => p.leader >= 0)) return;
-      if (Date.now() > deadline) throw new Error(`topic ${topic} did not show ${partitionCount} partitions with leaders in the metadata within ${this.#visibleWithinMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `topic ${topic} did not show ${partitionCount} partitions with leaders in the metadata within ${this.#visibleWithinMs} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

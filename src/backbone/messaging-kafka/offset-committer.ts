@@ -40,11 +40,24 @@ export interface CommitTimings {
  * `brokerUnavailableTimeoutMs`; throws on anything else.
  */
 /** Commits the offsets of several partitions of one membership, in one OffsetCommit request (see above). */
-export async function commitOffsets(consumer: Consumer, membership: Membership, offsets: readonly OffsetToCommit[], timings: CommitTimings): Promise<'committed' | 'lost'> {
-  const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }[]>();
+export async function commitOffsets(
+  consumer: Consumer,
+  membership: Membership,
+  offsets: readonly OffsetToCommit[],
+  timings: CommitTimings,
+): Promise<'committed' | 'lost'> {
+  const topics = new Map<
+    string,
+    { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }[]
+  >();
   for (const offset of offsets) {
     const partitions = topics.get(offset.topic) ?? [];
-    partitions.push({ partitionIndex: offset.partition, committedOffset: offset.offset, committedLeaderEpoch: offset.leaderEpoch, committedMetadata: null });
+    partitions.push({
+      partitionIndex: offset.partition,
+      committedOffset: offset.offset,
+      committedLeaderEpoch: offset.leaderEpoch,
+      committedMetadata: null,
+    });
     topics.set(offset.topic, partitions);
   }
   const request = [...topics].map(([name, partitions]) => ({ name, partitions }));
@@ -52,7 +65,14 @@ export async function commitOffsets(consumer: Consumer, membership: Membership, 
   for (;;) {
     try {
       const connection = await coordinatorConnection(consumer);
-      await offsetCommitV8.api.async(connection, consumer.groupId, membership.generationId, membership.memberId, consumer.groupInstanceId, request);
+      await offsetCommitV8.api.async(
+        connection,
+        consumer.groupId,
+        membership.generationId,
+        membership.memberId,
+        consumer.groupInstanceId,
+        request,
+      );
       return 'committed';
     } catch (error) {
       // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, FENCED_INSTANCE_ID.
@@ -72,7 +92,12 @@ export async function commitOffsets(consumer: Consumer, membership: Membership, 
 export class OffsetCommitBatcher {
   readonly #consumer: Consumer;
   readonly #timings: CommitTimings;
-  #pending: { membership: Membership; offset: OffsetToCommit; resolve: (outcome: 'committed' | 'lost') => void; reject: (error: unknown) => void }[] = [];
+  #pending: {
+    membership: Membership;
+    offset: OffsetToCommit;
+    resolve: (outcome: 'committed' | 'lost') => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(consumer: Consumer, timings: CommitTimings) {
     this.#consumer = consumer;
@@ -97,7 +122,12 @@ export class OffsetCommitBatcher {
       else byMembership.set(key, [entry]);
     }
     for (const entries of byMembership.values()) {
-      commitOffsets(this.#consumer, entries[0]!.membership, entries.map((entry) => entry.offset), this.#timings).then(
+      commitOffsets(
+        this.#consumer,
+        entries[0]!.membership,
+        entries.map((entry) => entry.offset),
+        this.#timings,
+      ).then(
         (outcome) => entries.forEach((entry) => entry.resolve(outcome)),
         (error: unknown) => entries.forEach((entry) => entry.reject(error)),
       );

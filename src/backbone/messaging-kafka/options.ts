@@ -78,7 +78,11 @@ const positiveIntegers = [
 
 /** Applies the defaults and rejects what cannot work, at construction rather than at first use. */
 export function resolveKafkaOptions(options: KafkaEventBusOptions): ResolvedKafkaOptions {
-  const resolved: ResolvedKafkaOptions = { ...kafkaDefaults, ...withoutUndefined(options), bootstrapBrokers: [...(options.bootstrapBrokers ?? [])] };
+  const resolved: ResolvedKafkaOptions = {
+    ...kafkaDefaults,
+    ...withoutUndefined(options),
+    bootstrapBrokers: [...(options.bootstrapBrokers ?? [])],
+  };
   const problems: string[] = [];
   if (resolved.bootstrapBrokers.length === 0) problems.push('bootstrapBrokers must list at least one broker');
   for (const broker of resolved.bootstrapBrokers) {
@@ -89,8 +93,10 @@ export function resolveKafkaOptions(options: KafkaEventBusOptions): ResolvedKafk
     const value = resolved[name];
     if (!Number.isInteger(value) || value <= 0) problems.push(`${name} must be a positive integer, got ${String(value)}`);
   }
-  if (!Number.isInteger(resolved.retries) || resolved.retries < 0) problems.push(`retries must be a non-negative integer, got ${String(resolved.retries)}`);
-  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(resolved.compression)) problems.push(`compression "${resolved.compression}" is not supported`);
+  if (!Number.isInteger(resolved.retries) || resolved.retries < 0)
+    problems.push(`retries must be a non-negative integer, got ${String(resolved.retries)}`);
+  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(resolved.compression))
+    problems.push(`compression "${resolved.compression}" is not supported`);
   // The group protocol's own rules (the broker rejects a join that breaks them).
   if (resolved.heartbeatIntervalMs >= resolved.sessionTimeoutMs) problems.push('heartbeatIntervalMs must be below sessionTimeoutMs');
   if (resolved.rebalanceTimeoutMs < resolved.sessionTimeoutMs) problems.push('rebalanceTimeoutMs must be at least sessionTimeoutMs');

@@ -4,11 +4,19 @@ import { kafkaDefaults, resolveKafkaOptions } from './options.ts';
 
 describe('resolveKafkaOptions', () => {
   it('fills in the defaults', () => {
-    expect(resolveKafkaOptions({ bootstrapBrokers: ['localhost:9092'] })).toEqual({ ...kafkaDefaults, bootstrapBrokers: ['localhost:9092'] });
+    expect(resolveKafkaOptions({ bootstrapBrokers: ['localhost:9092'] })).toEqual({
+      ...kafkaDefaults,
+      bootstrapBrokers: ['localhost:9092'],
+    });
   });
 
   it('keeps what is given and ignores undefined', () => {
-    const resolved = resolveKafkaOptions({ bootstrapBrokers: ['a:1', 'b:2'], clientId: 'ledger', fetchMaxWaitMs: undefined, sessionTimeoutMs: 10_000 });
+    const resolved = resolveKafkaOptions({
+      bootstrapBrokers: ['a:1', 'b:2'],
+      clientId: 'ledger',
+      fetchMaxWaitMs: undefined,
+      sessionTimeoutMs: 10_000,
+    });
     expect(resolved).toMatchObject({ clientId: 'ledger', fetchMaxWaitMs: kafkaDefaults.fetchMaxWaitMs, sessionTimeoutMs: 10_000 });
   });
 

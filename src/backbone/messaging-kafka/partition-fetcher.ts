@@ -156,7 +156,13 @@ export class PartitionFetcher<P extends FetchedPartition> {
         // A partition the broker's fetch session still served but we did not ask for: stale.
         if (!entry || !partitionResponse.records?.length) continue;
         if (!this.#sink.stillWants(entry.partition, entry.fromOffset)) continue;
-        const converted = toQueuedBatches(topic, partitionResponse.partitionIndex, partitionResponse.records, entry.fromOffset, this.#settings.maxBatchRecords);
+        const converted = toQueuedBatches(
+          topic,
+          partitionResponse.partitionIndex,
+          partitionResponse.records,
+          entry.fromOffset,
+          this.#settings.maxBatchRecords,
+        );
         if (converted.nextFetchOffset !== null) this.#sink.accept(entry.partition, converted.batches, converted.nextFetchOffset);
       }
     }
@@ -194,14 +200,24 @@ function leaderOf(metadata: ClusterMetadata, p: FetchedPartition): number | unde
   return leader === undefined || leader < 0 ? undefined : leader;
 }
 
-function fetchRequest(metadata: ClusterMetadata, requested: { partition: FetchedPartition; fromOffset: bigint }[], maxBytesPerPartition: number): FetchRequestTopic[] {
+function fetchRequest(
+  metadata: ClusterMetadata,
+  requested: { partition: FetchedPartition; fromOffset: bigint }[],
+  maxBytesPerPartition: number,
+): FetchRequestTopic[] {
   const topics = new Map<string, FetchRequestTopic>();
   for (const { partition, fromOffset } of requested) {
     const topicId = metadata.topics.get(partition.topic)!.id;
     let topic = topics.get(topicId);
     if (!topic) topics.set(topicId, (topic = { topicId, partitions: [] }));
     // Epoch -1: the broker skips leader-epoch fencing; the library refreshes metadata on leader moves.
-    topic.partitions.push({ partition: partition.partition, fetchOffset: fromOffset, partitionMaxBytes: maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+    topic.partitions.push({
+      partition: partition.partition,
+      fetchOffset: fromOffset,
+      partitionMaxBytes: maxBytesPerPartition,
+      currentLeaderEpoch: -1,
+      lastFetchedEpoch: -1,
+    });
   }
   return [...topics.values()];
 }

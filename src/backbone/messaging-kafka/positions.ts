@@ -17,7 +17,8 @@ export async function startingPositions(
   for (const tp of partitions) {
     const position = fromHandler?.get(topicPartitionKey(tp));
     if (position === undefined) withoutHandlerPosition.push(tp);
-    else if (typeof position !== 'bigint' || position < 0n) throw new RangeError(`onAssigned returned position ${String(position)} for ${topicPartitionKey(tp)}; positions are offsets >= 0n`);
+    else if (typeof position !== 'bigint' || position < 0n)
+      throw new RangeError(`onAssigned returned position ${String(position)} for ${topicPartitionKey(tp)}; positions are offsets >= 0n`);
     else positions.set(topicPartitionKey(tp), position);
   }
   if (withoutHandlerPosition.length === 0) return positions;
@@ -38,7 +39,11 @@ export async function startingPositions(
  * The first offset of each partition (`earliest`), or the offset the next record will get
  * (`latest`, the last stable offset: records of open transactions are not skipped).
  */
-export async function logBoundaries(consumer: Consumer, partitions: readonly TopicPartition[], which: 'earliest' | 'latest'): Promise<Map<string, bigint>> {
+export async function logBoundaries(
+  consumer: Consumer,
+  partitions: readonly TopicPartition[],
+  which: 'earliest' | 'latest',
+): Promise<Map<string, bigint>> {
   const boundaries = new Map<string, bigint>();
   if (partitions.length === 0) return boundaries;
   const grouped = byTopic(partitions);

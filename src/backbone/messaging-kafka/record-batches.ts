@@ -26,7 +26,13 @@ const isLogAppendTime = 1 << 3;
  * (control batches) are never delivered but the position moves past them, or the partition would
  * stall on a marker forever.
  */
-export function toQueuedBatches(topic: string, partition: number, fetched: readonly RecordsBatch[], fromOffset: bigint, maxBatchRecords: number): ConvertedFetch {
+export function toQueuedBatches(
+  topic: string,
+  partition: number,
+  fetched: readonly RecordsBatch[],
+  fromOffset: bigint,
+  maxBatchRecords: number,
+): ConvertedFetch {
   const batches: QueuedBatch[] = [];
   let nextFetchOffset: bigint | null = null;
   let records: LogRecord[] = [];

@@ -2,7 +2,11 @@ import type { RecordsBatch } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { toQueuedBatches } from './record-batches.ts';
 
-function recordBatch(firstOffset: bigint, count: number, options: { control?: boolean; epoch?: number; logAppendTime?: bigint } = {}): RecordsBatch {
+function recordBatch(
+  firstOffset: bigint,
+  count: number,
+  options: { control?: boolean; epoch?: number; logAppendTime?: bigint } = {},
+): RecordsBatch {
   return {
     firstOffset,
     length: 0,
@@ -31,7 +35,11 @@ function recordBatch(firstOffset: bigint, count: number, options: { control?: bo
 describe('toQueuedBatches', () => {
   it('drops records before the requested offset and splits by maxBatchRecords', () => {
     const { batches, nextFetchOffset } = toQueuedBatches('t', 2, [recordBatch(10n, 5), recordBatch(15n, 5)], 12n, 3);
-    expect(batches.map((b) => b.batch.records.map((r) => r.offset))).toEqual([[12n, 13n, 14n], [15n, 16n, 17n], [18n, 19n]]);
+    expect(batches.map((b) => b.batch.records.map((r) => r.offset))).toEqual([
+      [12n, 13n, 14n],
+      [15n, 16n, 17n],
+      [18n, 19n],
+    ]);
     expect(batches.map((b) => b.nextOffset)).toEqual([15n, 18n, 20n]);
     expect(nextFetchOffset).toBe(20n);
     expect(batches[0]!.batch).toMatchObject({ topic: 't', partition: 2 });
@@ -40,7 +48,15 @@ describe('toQueuedBatches', () => {
   it('keeps keys, null values, headers and timestamps', () => {
     const { batches } = toQueuedBatches('t', 0, [recordBatch(0n, 2)], 0n, 10);
     const [first, second] = batches[0]!.batch.records;
-    expect(first).toEqual({ topic: 't', partition: 0, offset: 0n, key: Buffer.from('k0'), value: Buffer.from('v0'), headers: { h: Buffer.from([0]) }, timestampMs: 1000 });
+    expect(first).toEqual({
+      topic: 't',
+      partition: 0,
+      offset: 0n,
+      key: Buffer.from('k0'),
+      value: Buffer.from('v0'),
+      headers: { h: Buffer.from([0]) },
+      timestampMs: 1000,
+    });
     expect(second!.value).toBeNull();
     expect(second!.timestampMs).toBe(1001);
   });
@@ -61,7 +77,11 @@ describe('toQueuedBatches', () => {
   it('commits with the leader epoch of the batch that holds the last record', () => {
     const { batches } = toQueuedBatches('t', 0, [recordBatch(0n, 2, { epoch: 3 }), recordBatch(2n, 2, { epoch: 4 })], 0n, 3);
     expect(batches.map((b) => b.leaderEpoch)).toEqual([4, 4]);
-    expect(toQueuedBatches('t', 0, [recordBatch(0n, 2, { epoch: 3 }), recordBatch(2n, 2, { epoch: 4 })], 0n, 2).batches.map((b) => b.leaderEpoch)).toEqual([3, 4]);
+    expect(
+      toQueuedBatches('t', 0, [recordBatch(0n, 2, { epoch: 3 }), recordBatch(2n, 2, { epoch: 4 })], 0n, 2).batches.map(
+        (b) => b.leaderEpoch,
+      ),
+    ).toEqual([3, 4]);
   });
 
   it('returns nothing for an empty fetch', () => {

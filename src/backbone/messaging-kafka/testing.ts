@@ -50,7 +50,18 @@ export class TestTopics {
 
   async create(partitions: number, spec: Partial<TopicSpec> = {}): Promise<string> {
     const name = spec.name ?? TestTopics.uniqueName();
-    await this.admin.createTopics([{ name, partitions, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer', ...spec }]);
+    await this.admin.createTopics([
+      {
+        name,
+        partitions,
+        replicationFactor: 1,
+        minInsyncReplicas: 1,
+        retentionMs: -1,
+        cleanupPolicy: 'delete',
+        compression: 'producer',
+        ...spec,
+      },
+    ]);
     this.#created.push(name);
     return name;
   }
@@ -80,7 +91,12 @@ export async function publishInSlowTransaction(bus: EventBus, messages: readonly
   try {
     const transaction = await producer.beginTransaction();
     const withPartitions = await Promise.all(
-      messages.map(async (m) => ({ topic: m.topic, key: m.key, value: m.value as Buffer, partition: partitionForKey(m.key, await partitionCountOf(bus, m.topic)) })),
+      messages.map(async (m) => ({
+        topic: m.topic,
+        key: m.key,
+        value: m.value as Buffer,
+        partition: partitionForKey(m.key, await partitionCountOf(bus, m.topic)),
+      })),
     );
     await transaction.send({ messages: withPartitions });
     await new Promise((resolve) => setTimeout(resolve, holdMs));

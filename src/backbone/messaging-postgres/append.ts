@@ -43,7 +43,14 @@ export async function appendToLog(
          from m join reserved r using (topic, partition))
      select (select count(*) from wanted)::int as wanted, (select count(*) from reserved)::int as reserved,
             (select count(pg_notify($6, topic)) from (select distinct topic from m) t)::int as notified`,
-    [messages.map((m) => m.topic), partitions, messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => encodeHeaders(m.headers)), appendChannel],
+    [
+      messages.map((m) => m.topic),
+      partitions,
+      messages.map((m) => m.key),
+      messages.map((m) => m.value),
+      messages.map((m) => encodeHeaders(m.headers)),
+      appendChannel,
+    ],
   );
   const { wanted, reserved } = result.rows[0]!;
   if (reserved !== wanted) {

@@ -1,5 +1,11 @@
 import type { Database } from '../storage/database.ts';
-import { topicPartitionKey, type LogRecord, type SubscribeOptions, type Subscription, type TopicPartition } from '../messaging/event-bus.ts';
+import {
+  topicPartitionKey,
+  type LogRecord,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicPartition,
+} from '../messaging/event-bus.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { decodeHeaders } from '../messaging/headers.ts';
 import { tryAcquireSessionLock, type HeldSessionLock } from '../storage/session-lock.ts';
@@ -100,7 +106,9 @@ export class LogGroupMember implements Subscription {
       this.#assignment = partitions;
       this.#readyResolve();
       this.#lock.lost.then((error) => this.#fail(new BackboneError(ErrorCodes.BROKER_UNAVAILABLE, error.message, { cause: error })));
-      await this.#consume(partitions.map((tp) => ({ ...tp, position: positions.get(topicPartitionKey(tp))!, busy: false }))).catch((error) => this.#fail(error));
+      await this.#consume(partitions.map((tp) => ({ ...tp, position: positions.get(topicPartitionKey(tp))!, busy: false }))).catch(
+        (error) => this.#fail(error),
+      );
       if (this.#failure === undefined) await this.#options.onRevoked?.(partitions);
     } finally {
       this.#assignment = [];
@@ -211,13 +219,26 @@ export class LogGroupMember implements Subscription {
             where topic = p.topic and partition = p.partition and "offset" >= p.position
             order by "offset" limit $4) r
         order by p.topic, p.partition, r."offset"`,
-      [partitions.map((p) => p.topic), partitions.map((p) => p.partition), partitions.map((p) => p.position.toString()), this.#options.maxBatchRecords],
+      [
+        partitions.map((p) => p.topic),
+        partitions.map((p) => p.partition),
+        partitions.map((p) => p.position.toString()),
+        this.#options.maxBatchRecords,
+      ],
     );
     const byKey = new Map(partitions.map((p) => [topicPartitionKey(p), p]));
     for (const row of result.rows) {
       const partition = byKey.get(topicPartitionKey(row))!;
       const records = fetched.get(partition) ?? [];
-      records.push({ topic: row.topic, partition: row.partition, offset: row.offset, key: row.key, value: row.value, headers: decodeHeaders(row.headers), timestampMs: row.appended_at.getTime() });
+      records.push({
+        topic: row.topic,
+        partition: row.partition,
+        offset: row.offset,
+        key: row.key,
+        value: row.value,
+        headers: decodeHeaders(row.headers),
+        timestampMs: row.appended_at.getTime(),
+      });
       fetched.set(partition, records);
     }
     return fetched;

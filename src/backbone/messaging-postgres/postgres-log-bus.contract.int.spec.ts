@@ -26,7 +26,18 @@ describeWithPostgres('postgres log on a PostgreSQL server', () => {
         buses.push(other);
         return other;
       },
-      createTopic: (name, partitions) => admin.createTopics([{ name, partitions, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' }]),
+      createTopic: (name, partitions) =>
+        admin.createTopics([
+          {
+            name,
+            partitions,
+            replicationFactor: 1,
+            minInsyncReplicas: 1,
+            retentionMs: -1,
+            cleanupPolicy: 'delete',
+            compression: 'producer',
+          },
+        ]),
       ...slowAppendHarnessPart,
       close: async () => {
         await Promise.all(buses.map((b) => b.close()));

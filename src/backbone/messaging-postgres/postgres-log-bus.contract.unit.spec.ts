@@ -13,7 +13,10 @@ eventBusContract('postgres log on PGlite', async () => {
     bus,
     // PGlite is one process's database: "another process" is another bus on the same database.
     openAnotherBus: () => PostgresLogBus.open({ db, timings: { standbyRetryMs: 50 } }),
-    createTopic: (name, partitions) => admin.createTopics([{ name, partitions, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' }]),
+    createTopic: (name, partitions) =>
+      admin.createTopics([
+        { name, partitions, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' },
+      ]),
     ...slowAppendHarnessPart,
     close: async () => {
       await bus.close();

@@ -73,7 +73,11 @@ export class PostgresLogBus implements EventBus {
     if (cached !== undefined) return cached;
     const result = await runner.query<{ partitions: number }>(`select partitions from log_topics where topic = $1`, [topic]);
     const count = result.rows[0]?.partitions;
-    if (count === undefined) throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic ${topic} does not exist in the event log; declare it and apply the topic plan`);
+    if (count === undefined)
+      throw new BackboneError(
+        ErrorCodes.INVALID_OPTIONS,
+        `topic ${topic} does not exist in the event log; declare it and apply the topic plan`,
+      );
     this.#partitionCounts.set(topic, count);
     return count;
   }

@@ -10,8 +10,17 @@ describe('log retention', () => {
     try {
       const bus = await PostgresLogBus.open({ db });
       const admin = new PostgresLogTopicAdmin(db);
-      const spec = { partitions: 1, replicationFactor: 1, minInsyncReplicas: 1, cleanupPolicy: 'delete' as const, compression: 'producer' as const };
-      await admin.createTopics([{ ...spec, name: 'test.short.v1', retentionMs: 60_000 }, { ...spec, name: 'test.forever.v1', retentionMs: -1 }]);
+      const spec = {
+        partitions: 1,
+        replicationFactor: 1,
+        minInsyncReplicas: 1,
+        cleanupPolicy: 'delete' as const,
+        compression: 'producer' as const,
+      };
+      await admin.createTopics([
+        { ...spec, name: 'test.short.v1', retentionMs: 60_000 },
+        { ...spec, name: 'test.forever.v1', retentionMs: -1 },
+      ]);
       const message = (topic: string) => ({ topic, key: Buffer.from('k'), value: Buffer.from('v') });
       await bus.publish([message('test.short.v1'), message('test.short.v1'), message('test.forever.v1')]);
       const hourLaterMs = Date.now() + 3_600_000;

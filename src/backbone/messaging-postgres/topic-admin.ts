@@ -19,14 +19,23 @@ export class PostgresLogTopicAdmin implements TopicAdmin {
       `select topic, partitions, configs from log_topics where topic = any($1::text[])`,
       [[...names]],
     );
-    return new Map(result.rows.map((row) => [row.topic, { name: row.topic, partitions: row.partitions, replicationFactor: 1, configs: row.configs }]));
+    return new Map(
+      result.rows.map((row) => [row.topic, { name: row.topic, partitions: row.partitions, replicationFactor: 1, configs: row.configs }]),
+    );
   }
 
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     await this.#db.transaction(async (tx) => {
       for (const spec of specs) {
-        await tx.query(`insert into log_topics (topic, partitions, configs) values ($1, $2, $3::jsonb)`, [spec.name, spec.partitions, JSON.stringify(configsOf(spec))]);
-        await tx.query(`insert into log_partitions (topic, partition) select $1, p from generate_series(0, $2 - 1) as p`, [spec.name, spec.partitions]);
+        await tx.query(`insert into log_topics (topic, partitions, configs) values ($1, $2, $3::jsonb)`, [
+          spec.name,
+          spec.partitions,
+          JSON.stringify(configsOf(spec)),
+        ]);
+        await tx.query(`insert into log_partitions (topic, partition) select $1, p from generate_series(0, $2 - 1) as p`, [
+          spec.name,
+          spec.partitions,
+        ]);
       }
     });
   }
@@ -37,7 +46,11 @@ export class PostgresLogTopicAdmin implements TopicAdmin {
       const existing = current.rows[0]?.partitions ?? 0;
       if (partitionCount <= existing) return;
       await tx.query(`update log_topics set partitions = $2 where topic = $1`, [topic, partitionCount]);
-      await tx.query(`insert into log_partitions (topic, partition) select $1, p from generate_series($2::int, $3::int - 1) as p`, [topic, existing, partitionCount]);
+      await tx.query(`insert into log_partitions (topic, partition) select $1, p from generate_series($2::int, $3::int - 1) as p`, [
+        topic,
+        existing,
+        partitionCount,
+      ]);
     });
     this.#onChange(topic);
   }

@@ -6,7 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { partitionForKey } from './partitioner.ts';
-import { topicPartitionKey, type EventBus, type LogRecord, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus.ts';
+import {
+  topicPartitionKey,
+  type EventBus,
+  type LogRecord,
+  type OutgoingMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-bus.ts';
 
 export interface EventBusHarness {
   bus: EventBus;
@@ -112,7 +119,12 @@ export function eventBusContract(engine: string, makeHarness: () => Promise<Even
       const name = await topic(1);
       const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
       await bus.publish([
-        { topic: name, key: Buffer.from([0, 255, 1]), value: allBytes, headers: { 'event-type': Buffer.from('x.y'), binary: Buffer.from([0, 1, 254, 255]) } },
+        {
+          topic: name,
+          key: Buffer.from([0, 255, 1]),
+          value: allBytes,
+          headers: { 'event-type': Buffer.from('x.y'), binary: Buffer.from([0, 1, 254, 255]) },
+        },
         { topic: name, key: Buffer.from('tomb'), value: null },
       ]);
       const { records, done } = await collect(bus, { groupId: group(), topics: [name] }, 2);
@@ -206,7 +218,9 @@ export function eventBusContract(engine: string, makeHarness: () => Promise<Even
       // Slow appends hold their partition open while fast ones arrive: a reader going by offset
       // must still see every record once all are durable.
       const producers = Array.from({ length: 30 }, (_, i) =>
-        i % 3 === 0 ? harness.publishSlowly(bus, [message(name, 'k', `slow${i}`), message(name, 'k', `slow${i}b`)], 50 + (i % 5) * 40) : bus.publish([message(name, 'k', `fast${i}`), message(name, 'k', `fast${i}b`)]),
+        i % 3 === 0
+          ? harness.publishSlowly(bus, [message(name, 'k', `slow${i}`), message(name, 'k', `slow${i}b`)], 50 + (i % 5) * 40)
+          : bus.publish([message(name, 'k', `fast${i}`), message(name, 'k', `fast${i}b`)]),
       );
       await Promise.all(producers);
       await done;
@@ -221,11 +235,15 @@ export function eventBusContract(engine: string, makeHarness: () => Promise<Even
         const name = await topic(4);
         const groupId = group();
         const seen: Array<{ member: string; record: LogRecord }> = [];
-        const handler = (member: string) => async (batch: { records: LogRecord[] }) => void seen.push(...batch.records.map((record) => ({ member, record })));
+        const handler = (member: string) => async (batch: { records: LogRecord[] }) =>
+          void seen.push(...batch.records.map((record) => ({ member, record })));
         const a = await subscribe(bus, { groupId, topics: [name], handleBatch: handler('a') });
         const b = await subscribe(await anotherBus(), { groupId, topics: [name], handleBatch: handler('b') });
         await Promise.all([a.ready(), b.ready()]);
-        await eventually(() => a.assignment().length + b.assignment().length === 4 && a.assignment().length > 0 && b.assignment().length > 0, 'both members to own partitions');
+        await eventually(
+          () => a.assignment().length + b.assignment().length === 4 && a.assignment().length > 0 && b.assignment().length > 0,
+          'both members to own partitions',
+        );
         const owned = [...a.assignment(), ...b.assignment()].map(topicPartitionKey);
         expect(new Set(owned).size).toBe(4);
         await bus.publish(Array.from({ length: 200 }, (_, i) => message(name, `key-${i}`, `${i}`)));
@@ -282,6 +300,8 @@ async function eventually(condition: () => boolean, what: string): Promise<void>
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), waitTimeoutMs)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), waitTimeoutMs)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

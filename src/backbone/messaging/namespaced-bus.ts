@@ -13,7 +13,8 @@ export function namespacedBus(bus: EventBus, namespace: string): EventBus {
   return {
     engine: bus.engine,
     capabilities: bus.capabilities,
-    publish: (messages: readonly OutgoingMessage[]) => bus.publish(messages.map((message) => ({ ...message, topic: inner(message.topic) }))),
+    publish: (messages: readonly OutgoingMessage[]) =>
+      bus.publish(messages.map((message) => ({ ...message, topic: inner(message.topic) }))),
     partitionFor: (topic, key) => bus.partitionFor(inner(topic), key),
     endOffsets: (topic) => bus.endOffsets(inner(topic)),
     committedOffsets: (groupId, topic) => bus.committedOffsets(inner(groupId), inner(topic)),
@@ -29,8 +30,11 @@ export function namespacedBus(bus: EventBus, namespace: string): EventBus {
             return positions ? new Map([...positions].map(([key, offset]) => [inner(key), offset])) : positions;
           },
         }),
-        ...(options.onRevoked && { onRevoked: (partitions: readonly TopicPartition[]) => options.onRevoked!(unwrapPartitions(partitions)) }),
-        handleBatch: (batch: RecordBatch) => options.handleBatch({ ...batch, topic: outer(batch.topic), records: batch.records.map(unwrapRecord) }),
+        ...(options.onRevoked && {
+          onRevoked: (partitions: readonly TopicPartition[]) => options.onRevoked!(unwrapPartitions(partitions)),
+        }),
+        handleBatch: (batch: RecordBatch) =>
+          options.handleBatch({ ...batch, topic: outer(batch.topic), records: batch.records.map(unwrapRecord) }),
       });
       return {
         groupId: options.groupId,
@@ -58,7 +62,8 @@ export function namespacedTopicAdmin(admin: TopicAdmin, namespace: string): Topi
 }
 
 function naming(namespace: string): { inner: (name: string) => string; outer: (name: string) => string } {
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(namespace)) throw new RangeError(`namespace must be 1-32 lowercase letters, digits or dashes, got "${namespace}"`);
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(namespace))
+    throw new RangeError(`namespace must be 1-32 lowercase letters, digits or dashes, got "${namespace}"`);
   const prefix = `${namespace}.`;
   return {
     inner: (name) => prefix + name,

@@ -48,8 +48,14 @@ describe.skipIf(skipReason !== undefined)(`alert rules under promtool${skipReaso
     expect(alerts.length).toBeGreaterThan(0);
     for (const alert of alerts) {
       const cases = tests.split(/\n  - name: /).filter((block) => block.includes(`alertname: ${alert}\n`));
-      expect(cases.some((block) => new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`).test(block)), `${alert} fires somewhere`).toBe(true);
-      expect(cases.some((block) => new RegExp(`alertname: ${alert}\\n\\s+exp_alerts: \\[\\]`).test(block)), `${alert} stays quiet somewhere`).toBe(true);
+      expect(
+        cases.some((block) => new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`).test(block)),
+        `${alert} fires somewhere`,
+      ).toBe(true);
+      expect(
+        cases.some((block) => new RegExp(`alertname: ${alert}\\n\\s+exp_alerts: \\[\\]`).test(block)),
+        `${alert} stays quiet somewhere`,
+      ).toBe(true);
     }
   });
 });

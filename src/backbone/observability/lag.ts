@@ -5,7 +5,16 @@ import { EndOffsetHistory } from './offset-history.ts';
 export interface LagCollectorOptions {
   /** Only the two read-only offset queries are used. */
   bus: Pick<EventBus, 'endOffsets' | 'committedOffsets'>;
-  metrics: Pick<BackboneMetrics, 'consumerLagMessages' | 'maxConsumerLagMessages' | 'consumerLagSeconds' | 'partitionLagMessages' | 'partitionLagSeconds' | 'dlqDepth' | 'onCollect'>;
+  metrics: Pick<
+    BackboneMetrics,
+    | 'consumerLagMessages'
+    | 'maxConsumerLagMessages'
+    | 'consumerLagSeconds'
+    | 'partitionLagMessages'
+    | 'partitionLagSeconds'
+    | 'dlqDepth'
+    | 'onCollect'
+  >;
   /** The consumer groups to watch and the topics each consumes. */
   groups: readonly { groupId: string; topics: readonly string[] }[];
   /**
@@ -71,20 +80,29 @@ export function createLagCollector(options: LagCollectorOptions): LagCollector {
   const collect = async (): Promise<void> => {
     const atMs = nowMs();
     const watched = options.groups.map(({ groupId, topics }) => ({ groupId, topics, dlq: false }));
-    if (options.deadLetters !== undefined) watched.push({ groupId: options.deadLetters.reviewGroupId, topics: options.deadLetters.topics, dlq: true });
+    if (options.deadLetters !== undefined)
+      watched.push({ groupId: options.deadLetters.reviewGroupId, topics: options.deadLetters.topics, dlq: true });
     const topics = [...new Set(watched.flatMap((group) => group.topics))];
     const ends = new Map(await Promise.all(topics.map(async (topic) => [topic, await options.bus.endOffsets(topic)] as const)));
-    for (const [topic, offsets] of ends) for (const [partition, endOffset] of offsets) history.record(`${topic}:${partition}`, endOffset, atMs);
+    for (const [topic, offsets] of ends)
+      for (const [partition, endOffset] of offsets) history.record(`${topic}:${partition}`, endOffset, atMs);
     history.retain(new Set(topics.flatMap((topic) => [...ends.get(topic)!.keys()].map((partition) => `${topic}:${partition}`))));
 
     const pairs = watched.flatMap((group) => group.topics.map((topic) => ({ ...group, topic })));
     const rows = await Promise.all(
-      pairs.map(async (pair) => ({ pair, lags: partitionLags(pair, ends.get(pair.topic)!, await options.bus.committedOffsets(pair.groupId, pair.topic), history, atMs) })),
+      pairs.map(async (pair) => ({
+        pair,
+        lags: partitionLags(pair, ends.get(pair.topic)!, await options.bus.committedOffsets(pair.groupId, pair.topic), history, atMs),
+      })),
     );
     snapshot = rows.filter((row) => !row.pair.dlq).flatMap((row) => row.lags);
     publishLag(options.metrics, snapshot, published.lag);
     if (options.perPartition === true) publishPartitionLag(options.metrics, snapshot, published.partitionLag);
-    publishDlqDepth(options.metrics, rows.filter((row) => row.pair.dlq).flatMap((row) => row.lags), published.dlq);
+    publishDlqDepth(
+      options.metrics,
+      rows.filter((row) => row.pair.dlq).flatMap((row) => row.lags),
+      published.dlq,
+    );
   };
 
   const refresh = (): Promise<void> => {

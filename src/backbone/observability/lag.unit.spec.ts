@@ -47,8 +47,21 @@ function setup(options: { refreshIntervalMs?: number; perPartition?: boolean } =
 describe('lag collector', () => {
   it('sets lag per group and topic: the sum and the max of end offset minus committed over the partitions, a partition never committed counting whole', async () => {
     const { bus, registry, gauge } = setup();
-    bus.ends.set('payments.submitted.v1', new Map([[0, 100n], [1, 50n], [2, 7n]]));
-    bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 40n], [1, 50n]]));
+    bus.ends.set(
+      'payments.submitted.v1',
+      new Map([
+        [0, 100n],
+        [1, 50n],
+        [2, 7n],
+      ]),
+    );
+    bus.committed.set(
+      'ledger/payments.submitted.v1',
+      new Map([
+        [0, 40n],
+        [1, 50n],
+      ]),
+    );
 
     const text = await registry.metrics();
 
@@ -59,8 +72,21 @@ describe('lag collector', () => {
 
   it('sets lag per partition too when asked', async () => {
     const { bus, registry, gauge } = setup({ perPartition: true });
-    bus.ends.set('payments.submitted.v1', new Map([[0, 100n], [1, 50n], [2, 7n]]));
-    bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 40n], [1, 50n]]));
+    bus.ends.set(
+      'payments.submitted.v1',
+      new Map([
+        [0, 100n],
+        [1, 50n],
+        [2, 7n],
+      ]),
+    );
+    bus.committed.set(
+      'ledger/payments.submitted.v1',
+      new Map([
+        [0, 40n],
+        [1, 50n],
+      ]),
+    );
 
     await registry.metrics();
 
@@ -74,7 +100,13 @@ describe('lag collector', () => {
 
   it('sets the dead-letter depth from the review group', async () => {
     const { bus, registry, gauge } = setup();
-    bus.ends.set('payments.submitted.v1.dlq', new Map([[0, 3n], [1, 2n]]));
+    bus.ends.set(
+      'payments.submitted.v1.dlq',
+      new Map([
+        [0, 3n],
+        [1, 2n],
+      ]),
+    );
     bus.committed.set('dlq-review/payments.submitted.v1.dlq', new Map([[0, 1n]]));
     await registry.metrics();
     expect(await gauge('paystream_dlq_depth')).toEqual({ 'payments.submitted.v1.dlq': 4 });
@@ -109,7 +141,15 @@ describe('lag collector', () => {
     // Offset 0 was appended at about 1 s (the first of ten evenly spread records), 29 s ago.
     expect(await gauge('paystream_consumer_lag_seconds')).toEqual({ 'ledger/payments.submitted.v1': 29 });
     expect(collector.snapshot()).toEqual([
-      { groupId: 'ledger', topic: 'payments.submitted.v1', partition: 0, endOffset: 10n, committedOffset: 0n, lagMessages: 10n, lagSeconds: 29 },
+      {
+        groupId: 'ledger',
+        topic: 'payments.submitted.v1',
+        partition: 0,
+        endOffset: 10n,
+        committedOffset: 0n,
+        lagMessages: 10n,
+        lagSeconds: 29,
+      },
     ]);
 
     bus.committed.set('ledger/payments.submitted.v1', new Map([[0, 10n]]));
@@ -128,7 +168,13 @@ describe('lag collector', () => {
 
   it('removes the series of partitions that went away', async () => {
     const { bus, collector, gauge } = setup({ refreshIntervalMs: 0, perPartition: true });
-    bus.ends.set('payments.submitted.v1', new Map([[0, 1n], [1, 1n]]));
+    bus.ends.set(
+      'payments.submitted.v1',
+      new Map([
+        [0, 1n],
+        [1, 1n],
+      ]),
+    );
     await collector.refresh();
     bus.ends.set('payments.submitted.v1', new Map([[0, 1n]]));
     await collector.refresh();

@@ -49,9 +49,20 @@ export const defaultRedactPaths: readonly string[] = Object.freeze([
   'email',
   'phone',
   // names of the parties to a payment
-  ...['debtor', 'creditor', 'ultimateDebtor', 'ultimateCreditor', 'sender', 'beneficiary', 'originator', 'payer', 'payee', 'party', 'customer', 'applicant'].map(
-    (party) => `${party}.name`,
-  ),
+  ...[
+    'debtor',
+    'creditor',
+    'ultimateDebtor',
+    'ultimateCreditor',
+    'sender',
+    'beneficiary',
+    'originator',
+    'payer',
+    'payee',
+    'party',
+    'customer',
+    'applicant',
+  ].map((party) => `${party}.name`),
 ]);
 
 /**

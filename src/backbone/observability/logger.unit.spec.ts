@@ -44,7 +44,10 @@ describe('createLogger', () => {
         }),
       ),
     );
-    expect(lines.map((line) => [line.msg, line.correlationId])).toEqual([['b', 'b'], ['a', 'a']]);
+    expect(lines.map((line) => [line.msg, line.correlationId])).toEqual([
+      ['b', 'b'],
+      ['a', 'a'],
+    ]);
   });
 
   it('lets a field given at the call site win over the context', () => {

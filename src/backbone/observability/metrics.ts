@@ -83,9 +83,24 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
   };
 
   return {
-    eventsProduced: new Counter({ name: 'paystream_events_produced_total', help: 'Records published by the backbone, per topic.', labelNames: ['topic'], registers }),
-    eventsConsumed: new Counter({ name: 'paystream_events_consumed_total', help: 'Records handled successfully, per consumer group and topic.', labelNames: ['group', 'topic'], registers }),
-    eventsRetried: new Counter({ name: 'paystream_events_retried_total', help: 'Failed records scheduled for another attempt.', labelNames: ['group', 'topic'], registers }),
+    eventsProduced: new Counter({
+      name: 'paystream_events_produced_total',
+      help: 'Records published by the backbone, per topic.',
+      labelNames: ['topic'],
+      registers,
+    }),
+    eventsConsumed: new Counter({
+      name: 'paystream_events_consumed_total',
+      help: 'Records handled successfully, per consumer group and topic.',
+      labelNames: ['group', 'topic'],
+      registers,
+    }),
+    eventsRetried: new Counter({
+      name: 'paystream_events_retried_total',
+      help: 'Failed records scheduled for another attempt.',
+      labelNames: ['group', 'topic'],
+      registers,
+    }),
     eventsDeadLettered: new Counter({
       name: 'paystream_events_dead_lettered_total',
       help: 'Records sent to a dead-letter topic, by error code.',
@@ -99,7 +114,13 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
       buckets: [...handlerDurationBucketsSeconds],
       registers,
     }),
-    batchSize: new Histogram({ name: 'paystream_batch_size', help: 'Records per delivered batch.', labelNames: ['group', 'topic'], buckets: [...batchSizeBuckets], registers }),
+    batchSize: new Histogram({
+      name: 'paystream_batch_size',
+      help: 'Records per delivered batch.',
+      labelNames: ['group', 'topic'],
+      buckets: [...batchSizeBuckets],
+      registers,
+    }),
     consumerLagMessages: new Gauge({
       name: 'paystream_consumer_lag_messages',
       help: "Records not yet consumed, summed over the topic's partitions: end offset minus the group's committed offset.",
@@ -136,8 +157,19 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
       collect,
     }),
     outboxBacklogRows: new Gauge({ name: 'paystream_outbox_backlog_rows', help: 'Outbox rows not yet published.', registers, collect }),
-    outboxOldestAgeSeconds: new Gauge({ name: 'paystream_outbox_oldest_age_seconds', help: 'Age of the oldest unpublished outbox row.', registers, collect }),
-    dlqDepth: new Gauge({ name: 'paystream_dlq_depth', help: 'Dead letters the review group has not handled yet, per dead-letter topic.', labelNames: ['topic'], registers, collect }),
+    outboxOldestAgeSeconds: new Gauge({
+      name: 'paystream_outbox_oldest_age_seconds',
+      help: 'Age of the oldest unpublished outbox row.',
+      registers,
+      collect,
+    }),
+    dlqDepth: new Gauge({
+      name: 'paystream_dlq_depth',
+      help: 'Dead letters the review group has not handled yet, per dead-letter topic.',
+      labelNames: ['topic'],
+      registers,
+      collect,
+    }),
     onCollect(hook) {
       hooks.add(hook);
       return () => void hooks.delete(hook);

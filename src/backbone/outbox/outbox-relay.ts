@@ -42,7 +42,8 @@ export interface OutboxBacklog {
  * - Wake-ups: a NOTIFY from the writing transaction, not a polling interval.
  */
 export class OutboxRelay {
-  readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>> & Pick<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>> &
+    Pick<OutboxRelayOptions, 'onError' | 'onPublished' | 'faults'>;
   #stopping = false;
   /** Standing by for the session lock, then starting the loop. */
   #starting: Promise<void> | undefined;
@@ -79,7 +80,9 @@ export class OutboxRelay {
 
   /** How far behind the relay is: unpublished rows and the age of the oldest. */
   async backlog(): Promise<OutboxBacklog> {
-    const result = await this.#options.db.query<{ rows: bigint; oldest: Date | null }>(`select count(*)::int8 as rows, min(created_at) as oldest from outbox`);
+    const result = await this.#options.db.query<{ rows: bigint; oldest: Date | null }>(
+      `select count(*)::int8 as rows, min(created_at) as oldest from outbox`,
+    );
     const row = result.rows[0]!;
     return { rows: row.rows, oldestAgeMs: row.oldest ? Math.max(0, this.#options.clock.nowMs() - row.oldest.getTime()) : 0 };
   }
@@ -145,7 +148,12 @@ export class OutboxRelay {
     );
     this.#published = [];
     if (result.rows.length === 0) return 0;
-    const messages: OutgoingMessage[] = result.rows.map((row) => ({ topic: row.topic, key: row.key, value: row.value, headers: decodeHeaders(row.headers) }));
+    const messages: OutgoingMessage[] = result.rows.map((row) => ({
+      topic: row.topic,
+      key: row.key,
+      value: row.value,
+      headers: decodeHeaders(row.headers),
+    }));
     await bus.publish(messages);
     this.#options.faults?.reach(FaultPoints.relayAfterPublish);
     this.#published = result.rows.map((row) => row.id);

@@ -21,7 +21,17 @@ describe('OutboxRelay', () => {
     target = await PgliteDatabase.open();
     await migrate(source, 'outbox', outboxMigrations);
     bus = await PostgresLogBus.open({ db: target });
-    await new PostgresLogTopicAdmin(target).createTopics([{ name: 'test.out.v1', partitions: 2, replicationFactor: 1, minInsyncReplicas: 1, retentionMs: -1, cleanupPolicy: 'delete', compression: 'producer' }]);
+    await new PostgresLogTopicAdmin(target).createTopics([
+      {
+        name: 'test.out.v1',
+        partitions: 2,
+        replicationFactor: 1,
+        minInsyncReplicas: 1,
+        retentionMs: -1,
+        cleanupPolicy: 'delete',
+        compression: 'producer',
+      },
+    ]);
   });
 
   afterEach(async () => {
@@ -31,7 +41,12 @@ describe('OutboxRelay', () => {
     await target.close();
   });
 
-  const message = (key: string, value: string) => ({ topic: 'test.out.v1', key: Buffer.from(key), value: Buffer.from(value), headers: { h: Buffer.from(value) } });
+  const message = (key: string, value: string) => ({
+    topic: 'test.out.v1',
+    key: Buffer.from(key),
+    value: Buffer.from(value),
+    headers: { h: Buffer.from(value) },
+  });
 
   it('is woken by the writing transaction, not by polling, and keeps per-key order', async () => {
     // An idle poll of an hour: anything published within the test was woken by NOTIFY.
@@ -39,9 +54,17 @@ describe('OutboxRelay', () => {
     relay.start();
     const outbox = new TableOutbox();
     for (let i = 0; i < 5; i++) {
-      await source.transaction((tx) => outbox.write(tx, Array.from({ length: 10 }, (_, j) => message(`k${j % 3}`, `${i * 10 + j}`))));
+      await source.transaction((tx) =>
+        outbox.write(
+          tx,
+          Array.from({ length: 10 }, (_, j) => message(`k${j % 3}`, `${i * 10 + j}`)),
+        ),
+      );
     }
-    await eventually(async () => (await relay!.backlog()).rows === 0n && (await readTopic(bus, 'test.out.v1')).length === 50, 'all 50 published');
+    await eventually(
+      async () => (await relay!.backlog()).rows === 0n && (await readTopic(bus, 'test.out.v1')).length === 50,
+      'all 50 published',
+    );
     const records = await readTopic(bus, 'test.out.v1');
     for (const key of ['k0', 'k1', 'k2']) {
       const values = records.filter((r) => r.key!.toString() === key).map((r) => Number(r.value!.toString()));
@@ -54,8 +77,12 @@ describe('OutboxRelay', () => {
     const outbox = new TableOutbox();
     const messages = [message('a', '1'), { topic: 'test.out.v1', key: Buffer.from([0, 255, 92, 120]), value: null }, message('c', '3')];
     await source.transaction((tx) => outbox.write(tx, messages));
-    const rows = await source.query<{ key: Uint8Array; value: Uint8Array | null; headers: unknown }>('select key, value, headers from outbox order by id');
-    expect(rows.rows.map((row) => [Buffer.from(row.key).toString('hex'), row.value === null ? null : Buffer.from(row.value).toString()])).toEqual([
+    const rows = await source.query<{ key: Uint8Array; value: Uint8Array | null; headers: unknown }>(
+      'select key, value, headers from outbox order by id',
+    );
+    expect(
+      rows.rows.map((row) => [Buffer.from(row.key).toString('hex'), row.value === null ? null : Buffer.from(row.value).toString()]),
+    ).toEqual([
       ['61', '1'],
       ['00ff5c78', null],
       ['63', '3'],
@@ -65,13 +92,25 @@ describe('OutboxRelay', () => {
 
   it('drains in rounds of batchRows and deletes every row it published, the last round included', async () => {
     const outbox = new TableOutbox();
-    await source.transaction((tx) => outbox.write(tx, Array.from({ length: 25 }, (_, i) => message(`k${i % 4}`, `${i}`))));
+    await source.transaction((tx) =>
+      outbox.write(
+        tx,
+        Array.from({ length: 25 }, (_, i) => message(`k${i % 4}`, `${i}`)),
+      ),
+    );
     const published: number[] = [];
-    const drained = await new OutboxRelay({ db: source, bus, batchRows: 10, onPublished: (messages) => published.push(messages.length) }).drain();
+    const drained = await new OutboxRelay({
+      db: source,
+      bus,
+      batchRows: 10,
+      onPublished: (messages) => published.push(messages.length),
+    }).drain();
     expect(drained).toBe(25);
     expect(published).toEqual([10, 10, 5]);
     expect((await new OutboxRelay({ db: source, bus }).backlog()).rows).toBe(0n);
-    expect((await readTopic(bus, 'test.out.v1')).map((r) => Number(r.value!.toString())).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect((await readTopic(bus, 'test.out.v1')).map((r) => Number(r.value!.toString())).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i),
+    );
   });
 
   it('stands by while another relay holds the lock, and takes over when it stops', async () => {
@@ -113,7 +152,10 @@ describe('OutboxRelay', () => {
     relay.start();
     await new TableOutbox().write(source, [message('k', 'after the outage')]);
     await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 1, 'published once the database answered');
-    expect(errors.map((error) => (error as Error).message)).toEqual(['the database system is starting up', 'the database system is starting up']);
+    expect(errors.map((error) => (error as Error).message)).toEqual([
+      'the database system is starting up',
+      'the database system is starting up',
+    ]);
   });
 
   it('publishes nothing that was rolled back', async () => {

@@ -20,7 +20,13 @@ export class TableOutbox implements Outbox {
              from unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) with ordinality as m(topic, key, value, headers, position)
             order by position)
        select pg_notify($5, '')`,
-      [messages.map((m) => m.topic), messages.map((m) => m.key), messages.map((m) => m.value), messages.map((m) => encodeHeaders(m.headers)), outboxChannel],
+      [
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key),
+        messages.map((m) => m.value),
+        messages.map((m) => encodeHeaders(m.headers)),
+        outboxChannel,
+      ],
     );
   }
 }

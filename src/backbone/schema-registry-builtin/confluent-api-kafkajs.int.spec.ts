@@ -72,25 +72,37 @@ describeWithPostgres('built-in registry REST API with @kafkajs/confluent-schema-
 
   it('shows a refused change as an error: incompatible, a decimal scale change, NONE', async () => {
     const required = { ...orderV2, fields: [...orderV2.fields, { name: 'customerId', type: 'string' }] };
-    await expect(client.register({ type: SchemaType.AVRO, schema: JSON.stringify(required) }, { subject: 'orders.placed-value' })).rejects.toMatchObject({
+    await expect(
+      client.register({ type: SchemaType.AVRO, schema: JSON.stringify(required) }, { subject: 'orders.placed-value' }),
+    ).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/incompatible.*customerId/s),
     });
-    const rescaled = { ...orderV2, fields: orderV2.fields.map((f) => (f.name === 'price' ? { ...f, type: { ...(f.type as object), scale: 3 } } : f)) };
-    await expect(client.register({ type: SchemaType.AVRO, schema: JSON.stringify(rescaled) }, { subject: 'orders.placed-value' })).rejects.toMatchObject({
+    const rescaled = {
+      ...orderV2,
+      fields: orderV2.fields.map((f) => (f.name === 'price' ? { ...f, type: { ...(f.type as object), scale: 3 } } : f)),
+    };
+    await expect(
+      client.register({ type: SchemaType.AVRO, schema: JSON.stringify(rescaled) }, { subject: 'orders.placed-value' }),
+    ).rejects.toMatchObject({
       status: 409,
       message: expect.stringMatching(/scale/),
     });
     await expect(
-      client.register({ type: SchemaType.AVRO, schema: JSON.stringify({ ...orderV1, name: 'Loose' }) }, { subject: 'loose-value', compatibility: COMPATIBILITY.NONE }),
+      client.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify({ ...orderV1, name: 'Loose' }) },
+        { subject: 'loose-value', compatibility: COMPATIBILITY.NONE },
+      ),
     ).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/NONE is refused/) });
   });
 
   it('refuses a schema that is not valid Avro', async () => {
-    await expect(fetch(`${server.url}/subjects/bad-value/versions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schema: '{"type":"record","name":"Bad","fields":[{"name":"x","type":"nope"}]}' }),
-    }).then((r) => r.json())).resolves.toMatchObject({ error_code: 42201 });
+    await expect(
+      fetch(`${server.url}/subjects/bad-value/versions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema: '{"type":"record","name":"Bad","fields":[{"name":"x","type":"nope"}]}' }),
+      }).then((r) => r.json()),
+    ).resolves.toMatchObject({ error_code: 42201 });
   });
 });

@@ -4,7 +4,12 @@ import { describeConfluentRoute } from './confluent-openapi.ts';
 
 describe('the schema registry routes’ OpenAPI descriptions', () => {
   it('describes a route by its path under the prefix, and leaves its input to the handler', () => {
-    const route = { method: 'GET', url: '/schema-registry/schemas/types', routePath: '/schemas/types', handler: async () => [] } as RouteOptions & { routePath: string };
+    const route = {
+      method: 'GET',
+      url: '/schema-registry/schemas/types',
+      routePath: '/schemas/types',
+      handler: async () => [],
+    } as RouteOptions & { routePath: string };
     describeConfluentRoute(route);
     expect(route.schema).toMatchObject({ operationId: 'listSchemaTypes', security: [{ schemaRegistryBasic: [] }] });
     expect(route.attachValidation).toBe(true);

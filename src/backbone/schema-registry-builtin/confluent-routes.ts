@@ -78,8 +78,12 @@ function guard(authorize: RegistryAuthorizer, access: RegistryAccess): { onReque
       const refusal = await authorize(request, access);
       if (!refusal) return;
       // Confluent's codes: 40101 (no or bad credentials) and 40301 (the principal may not do this).
-      if (refusal.status === 401) reply.header('www-authenticate', 'Basic realm="paystream-schema-registry", Bearer realm="paystream-schema-registry"');
-      return reply.status(refusal.status).type(schemaRegistryContentType).send({ error_code: refusal.status === 401 ? 40101 : 40301, message: refusal.message });
+      if (refusal.status === 401)
+        reply.header('www-authenticate', 'Basic realm="paystream-schema-registry", Bearer realm="paystream-schema-registry"');
+      return reply
+        .status(refusal.status)
+        .type(schemaRegistryContentType)
+        .send({ error_code: refusal.status === 401 ? 40101 : 40301, message: refusal.message });
     },
   };
 }
@@ -141,7 +145,8 @@ function schemaAndConfigRoutes(app: FastifyInstance, registry: DatabaseSchemaReg
   });
   app.get<{ Params: Params; Querystring: Query }>('/config/:subject', read, async (request, reply) => {
     const { subject } = request.params;
-    const mode = request.query.defaultToGlobal === 'true' ? await registry.getCompatibility(subject) : await registry.getSubjectCompatibility(subject);
+    const mode =
+      request.query.defaultToGlobal === 'true' ? await registry.getCompatibility(subject) : await registry.getSubjectCompatibility(subject);
     // Confluent answers 40408 here; clients (kafkajs's among them) read it as "first registration".
     if (!mode) throw notConfigured(subject);
     return send(reply, { compatibilityLevel: mode });

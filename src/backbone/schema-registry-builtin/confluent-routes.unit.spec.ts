@@ -17,13 +17,19 @@ describe('Confluent REST API of the built-in registry', () => {
       url,
       ...(body === undefined ? {} : { payload: JSON.stringify(body), headers: { 'content-type': schemaRegistryContentType } }),
     });
-    return { status: response.statusCode, type: response.headers['content-type'], body: response.body ? JSON.parse(response.body) : undefined };
+    return {
+      status: response.statusCode,
+      type: response.headers['content-type'],
+      body: response.body ? JSON.parse(response.body) : undefined,
+    };
   };
 
   beforeAll(async () => {
     db = await PgliteDatabase.open();
     app = Fastify();
-    await app.register(confluentRegistryRoutes(await DatabaseSchemaRegistry.open(db), { authorize: allowEveryCall }), { prefix: '/registry' });
+    await app.register(confluentRegistryRoutes(await DatabaseSchemaRegistry.open(db), { authorize: allowEveryCall }), {
+      prefix: '/registry',
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -31,7 +37,10 @@ describe('Confluent REST API of the built-in registry', () => {
   });
 
   it('registers, serves and looks up versions', async () => {
-    expect(await call('POST', '/registry/subjects/orders-value/versions', { schema: payment() })).toMatchObject({ status: 200, body: { id: 1 } });
+    expect(await call('POST', '/registry/subjects/orders-value/versions', { schema: payment() })).toMatchObject({
+      status: 200,
+      body: { id: 1 },
+    });
     const latest = await call('GET', '/registry/subjects/orders-value/versions/latest');
     expect(latest).toMatchObject({ status: 200, body: { subject: 'orders-value', version: 1, id: 1, schema: payment() } });
     expect(latest.type).toContain(schemaRegistryContentType);
@@ -46,7 +55,11 @@ describe('Confluent REST API of the built-in registry', () => {
   });
 
   it('answers with Confluent error codes', async () => {
-    const expectError = async (request: Promise<{ status: number; body: { error_code: number; message: string } }>, status: number, code: number) => {
+    const expectError = async (
+      request: Promise<{ status: number; body: { error_code: number; message: string } }>,
+      status: number,
+      code: number,
+    ) => {
       const { status: actual, body } = await request;
       expect({ status: actual, code: body.error_code }).toEqual({ status, code });
       expect(body.message).toEqual(expect.any(String));
@@ -58,7 +71,11 @@ describe('Confluent REST API of the built-in registry', () => {
     await expectError(call('GET', '/registry/subjects/orders-value/versions/zero'), 422, 42202);
     await expectError(call('POST', '/registry/subjects/orders-value/versions', { schema: '{"type":"nope"}' }), 422, 42201);
     await expectError(call('POST', '/registry/subjects/orders-value/versions', { schema: '"string"', schemaType: 'PROTOBUF' }), 422, 42201);
-    await expectError(call('POST', '/registry/subjects/orders-value/versions', { schema: payment([{ name: 'x', type: 'int' }]) }), 409, 409);
+    await expectError(
+      call('POST', '/registry/subjects/orders-value/versions', { schema: payment([{ name: 'x', type: 'int' }]) }),
+      409,
+      409,
+    );
     await expectError(call('PUT', '/registry/config', { compatibility: 'NONE' }), 422, 42203);
     await expectError(call('PUT', '/registry/config/orders-value', { compatibility: 'SIDEWAYS' }), 422, 42203);
     await expectError(call('GET', '/registry/config/orders-value'), 404, 40408);
@@ -66,18 +83,24 @@ describe('Confluent REST API of the built-in registry', () => {
 
   it('checks compatibility, verbosely on request', async () => {
     const bad = payment([{ name: 'x', type: 'int' }]);
-    expect((await call('POST', '/registry/compatibility/subjects/orders-value/versions/latest', { schema: bad })).body).toEqual({ is_compatible: false });
+    expect((await call('POST', '/registry/compatibility/subjects/orders-value/versions/latest', { schema: bad })).body).toEqual({
+      is_compatible: false,
+    });
     const verbose = await call('POST', '/registry/compatibility/subjects/orders-value/versions/1?verbose=true', { schema: bad });
     expect(verbose.body.is_compatible).toBe(false);
     expect(verbose.body.messages[0]).toMatch(/x at \/fields\/3/);
     const good = payment([{ name: 'x', type: 'int', default: 0 }]);
-    expect((await call('POST', '/registry/compatibility/subjects/orders-value/versions', { schema: good })).body).toEqual({ is_compatible: true });
+    expect((await call('POST', '/registry/compatibility/subjects/orders-value/versions', { schema: good })).body).toEqual({
+      is_compatible: true,
+    });
   });
 
   it('serves global and subject configuration', async () => {
     expect((await call('GET', '/registry/config')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
     expect((await call('GET', '/registry/config/orders-value?defaultToGlobal=true')).body).toEqual({ compatibilityLevel: 'BACKWARD' });
-    expect((await call('PUT', '/registry/config/orders-value', { compatibility: 'full_transitive' })).body).toEqual({ compatibility: 'FULL_TRANSITIVE' });
+    expect((await call('PUT', '/registry/config/orders-value', { compatibility: 'full_transitive' })).body).toEqual({
+      compatibility: 'FULL_TRANSITIVE',
+    });
     expect((await call('GET', '/registry/config/orders-value')).body).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
   });
 

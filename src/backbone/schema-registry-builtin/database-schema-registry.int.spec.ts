@@ -22,7 +22,9 @@ describeWithPostgres('built-in registry on PostgreSQL', () => {
     try {
       const registries = await Promise.all(dbs.map((db) => DatabaseSchemaRegistry.open(db)));
       const schemas = Array.from({ length: 6 }, (_, i) => payment([{ name: `f${i}`, type: 'int', default: i }]));
-      const attempts = schemas.flatMap((schema) => [0, 1, 2, 3].map((n) => ({ schema, registry: registries[n % 2] as DatabaseSchemaRegistry })));
+      const attempts = schemas.flatMap((schema) =>
+        [0, 1, 2, 3].map((n) => ({ schema, registry: registries[n % 2] as DatabaseSchemaRegistry })),
+      );
       const ids = await Promise.all(attempts.map(({ schema, registry }) => registry.register('race-value', schema)));
       for (const [i, schema] of schemas.entries()) {
         const idsOfSchema = new Set(ids.filter((_, n) => attempts[n]?.schema === schema));

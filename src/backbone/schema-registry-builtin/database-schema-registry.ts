@@ -193,7 +193,9 @@ async function findLiveVersion(db: SqlRunner, subject: string, canonical: string
 }
 
 async function liveVersions(db: SqlRunner, subject: string): Promise<VersionedSchema[]> {
-  const { rows } = await db.query<VersionRow>(`${selectVersion} where v.subject = $1 and v.deleted_at is null order by v.version`, [subject]);
+  const { rows } = await db.query<VersionRow>(`${selectVersion} where v.subject = $1 and v.deleted_at is null order by v.version`, [
+    subject,
+  ]);
   return rows.map((row) => ({ version: row.version, root: parseSchema(row.schema_text).root }));
 }
 

@@ -22,7 +22,10 @@ export interface SchemaRegistryServer {
  * registry as its own process, and for tests. A platform process that already runs Fastify can
  * register `confluentRegistryRoutes` under a prefix instead.
  */
-export async function serveSchemaRegistry(registry: DatabaseSchemaRegistry, options: SchemaRegistryServerOptions): Promise<SchemaRegistryServer> {
+export async function serveSchemaRegistry(
+  registry: DatabaseSchemaRegistry,
+  options: SchemaRegistryServerOptions,
+): Promise<SchemaRegistryServer> {
   const app = Fastify({ logger: false });
   await app.register(confluentRegistryRoutes(registry, { authorize: options.authorize }));
   const host = options.host ?? '127.0.0.1';

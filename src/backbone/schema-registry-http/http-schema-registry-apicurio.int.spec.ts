@@ -53,7 +53,8 @@ afterAll(async () => {
 if (typeof apicurio === 'string') {
   // Skipped only on a developer's machine without Java 17 / Maven Central: Apicurio is a third-party
   // server we start from its jars. CI sets REQUIRE_APICURIO=1, and then acquireApicurio fails the run.
-  describe.skip(`HTTP client against Apicurio Registry [skipped: Apicurio could not start — ${apicurio}]`, () => { // skipped: no Java/Maven to start Apicurio (CI fails instead)
+  describe.skip(`HTTP client against Apicurio Registry [skipped: Apicurio could not start — ${apicurio}]`, () => {
+    // skipped: no Java/Maven to start Apicurio (CI fails instead)
     it('needs Apicurio', () => {});
   });
 } else {
@@ -69,7 +70,10 @@ if (typeof apicurio === 'string') {
     it('reads its error answers as the port errors', async () => {
       const registry = new HttpSchemaRegistry({ url });
       await expect(registry.getById(1_999_999_999)).rejects.toMatchObject({ code: ErrorCodes.SCHEMA_NOT_FOUND, registryCode: 40403 });
-      await expect(registry.listVersions(`${subject}-none`)).rejects.toMatchObject({ code: ErrorCodes.SCHEMA_NOT_FOUND, registryCode: 40401 });
+      await expect(registry.listVersions(`${subject}-none`)).rejects.toMatchObject({
+        code: ErrorCodes.SCHEMA_NOT_FOUND,
+        registryCode: 40401,
+      });
     });
 
     it("reports Apicurio's default mode NONE as the BACKWARD that paystream enforces", async () => {
@@ -89,7 +93,9 @@ if (typeof apicurio === 'string') {
       await apicurio.stop();
       apicurio.stop = undefined;
       expect(await new AvroSerde({ registry }).decode(bytes)).toEqual(value);
-      await expect(new HttpSchemaRegistry({ url, timeoutMs: 2_000 }).getById(1)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE });
+      await expect(new HttpSchemaRegistry({ url, timeoutMs: 2_000 }).getById(1)).rejects.toMatchObject({
+        code: ErrorCodes.REGISTRY_UNAVAILABLE,
+      });
     });
   });
 }

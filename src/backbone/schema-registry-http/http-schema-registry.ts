@@ -110,7 +110,9 @@ export class HttpSchemaRegistry implements SchemaRegistry {
       { schema: parsed.canonical },
     );
     if (!remote.is_compatible) {
-      messages.push(...(remote.messages?.length ? remote.messages.map((m) => `registry: ${m}`) : ['registry: incompatible (no details given)']));
+      messages.push(
+        ...(remote.messages?.length ? remote.messages.map((m) => `registry: ${m}`) : ['registry: incompatible (no details given)']),
+      );
     }
     return { compatible: messages.length === 0, messages };
   }
@@ -229,7 +231,8 @@ function errorFromResponse(status: number, text: string, what: string): Backbone
   }
   const message = `schema registry refused ${what}: ${status} ${body.message ?? text.slice(0, 200)}`;
   const registryCode = body.error_code ?? status;
-  const code = status >= 500 || [401, 403, 408, 429].includes(status) ? undefined : (errorCodeByRegistryCode[registryCode] ?? fallbackCode(status));
+  const code =
+    status >= 500 || [401, 403, 408, 429].includes(status) ? undefined : (errorCodeByRegistryCode[registryCode] ?? fallbackCode(status));
   if (!code) return registryErrors.unavailable(message);
   return new SchemaRegistryError(code, registryCode, message);
 }

@@ -3,7 +3,12 @@ import { ErrorCodes } from '../errors.ts';
 import { AvroSerde } from '../schema/avro-serde.ts';
 import { CachingSchemaRegistry } from '../schema/caching-schema-registry.ts';
 import { payment, schemaRegistryContract } from '../schema/schema-registry.contract.ts';
-import { allowEveryCall, DatabaseSchemaRegistry, serveSchemaRegistry, type SchemaRegistryServer } from '../schema-registry-builtin/index.ts';
+import {
+  allowEveryCall,
+  DatabaseSchemaRegistry,
+  serveSchemaRegistry,
+  type SchemaRegistryServer,
+} from '../schema-registry-builtin/index.ts';
 import { PgliteDatabase } from '../storage-pglite/index.ts';
 import { HttpSchemaRegistry } from './http-schema-registry.ts';
 
@@ -46,7 +51,10 @@ describe('a registry outage, behind CachingSchemaRegistry', () => {
   it('keeps producers and consumers going on what they have seen, and refuses the rest as retryable', async () => {
     const bytes = await serde.encode('outage-value', payment(), value);
     const id = bytes.readInt32BE(1);
-    const other = await new HttpSchemaRegistry({ url: server.url }).register('other-value', payment([{ name: 'x', type: 'int', default: 1 }]));
+    const other = await new HttpSchemaRegistry({ url: server.url }).register(
+      'other-value',
+      payment([{ name: 'x', type: 'int', default: 1 }]),
+    );
     await registry.getLatest('outage-value');
 
     await server.close();
@@ -72,7 +80,10 @@ describe('a registry outage, behind CachingSchemaRegistry', () => {
       fetch: (_url, init) =>
         new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
     });
-    await expect(slow.getById(1)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE, message: expect.stringMatching(/timed out/) });
+    await expect(slow.getById(1)).rejects.toMatchObject({
+      code: ErrorCodes.REGISTRY_UNAVAILABLE,
+      message: expect.stringMatching(/timed out/),
+    });
   });
 
   it('shares one registry call between concurrent requests for the same id', async () => {

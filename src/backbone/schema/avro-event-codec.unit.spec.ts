@@ -29,7 +29,10 @@ describe('AvroEventCodec', () => {
 
       const newCodec = new AvroEventCodec(serde, registry, new Map([['test.transfers.v1', v2]]));
       expect((await newCodec.encode('test.transfers.v1', 'test.transfer', { amountMinor: 1n, currency: 'CHF' })).schemaVersion).toBe(2);
-      const read = (await newCodec.decode('test.transfers.v1', 'test.transfer', written.value)) as { amountMinor: bigint; currency: string };
+      const read = (await newCodec.decode('test.transfers.v1', 'test.transfer', written.value)) as {
+        amountMinor: bigint;
+        currency: string;
+      };
       expect(read.amountMinor).toBe(9_007_199_254_740_993n);
       expect(read.currency).toBe('EUR');
       await expect(newCodec.encode('test.unknown.v1', 'x', {})).rejects.toMatchObject({ code: 'SCHEMA_NOT_FOUND' });

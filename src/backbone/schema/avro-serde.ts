@@ -98,7 +98,8 @@ export class AvroSerde {
     try {
       schema = await askRegistry(() => this.#registry.getById(schemaId));
     } catch (error) {
-      if (error instanceof BackboneError && error.code === ErrorCodes.SCHEMA_NOT_FOUND) throw undecodable(`unknown schema id ${schemaId}`, error);
+      if (error instanceof BackboneError && error.code === ErrorCodes.SCHEMA_NOT_FOUND)
+        throw undecodable(`unknown schema id ${schemaId}`, error);
       throw error;
     }
     let type: avsc.Type;

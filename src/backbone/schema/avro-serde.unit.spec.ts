@@ -79,7 +79,9 @@ describe('AvroSerde', () => {
       code: ErrorCodes.SCHEMA_INVALID,
       message: expect.stringMatching(/fee/),
     });
-    await expect(serde.encode('transfers-value', moneyV1, { ...transfer, rate: 1.5 })).rejects.toMatchObject({ message: expect.stringMatching(/rate/) });
+    await expect(serde.encode('transfers-value', moneyV1, { ...transfer, rate: 1.5 })).rejects.toMatchObject({
+      message: expect.stringMatching(/rate/),
+    });
     await expect(serde.encode('transfers-value', moneyV1, { ...transfer, amountMinor: 2n ** 63n })).rejects.toMatchObject({
       message: expect.stringMatching(/amountMinor/),
     });
@@ -115,7 +117,10 @@ describe('AvroSerde', () => {
   it('counts a raw failure of the registry (its database down) as a retryable outage, not a poison pill', async () => {
     const bytes = await serde.encode('transfers-value', moneyV1, transfer);
     const broken = new AvroSerde({
-      registry: { getById: () => Promise.reject(new Error('connection refused')), register: () => Promise.reject(new Error('boom')) } as never,
+      registry: {
+        getById: () => Promise.reject(new Error('connection refused')),
+        register: () => Promise.reject(new Error('boom')),
+      } as never,
     });
     const outage = { code: ErrorCodes.REGISTRY_UNAVAILABLE, retryable: true };
     await expect(broken.decode(bytes)).rejects.toMatchObject(outage);
@@ -142,7 +147,7 @@ describe('AvroSerde', () => {
 });
 
 describe('decimal bytes', () => {
-  it('are two\'s complement big-endian, shortest form', () => {
+  it("are two's complement big-endian, shortest form", () => {
     expect(bigintToBytes(0n)).toEqual(Buffer.from([0]));
     expect(bigintToBytes(127n)).toEqual(Buffer.from([0x7f]));
     expect(bigintToBytes(128n)).toEqual(Buffer.from([0x00, 0x80]));

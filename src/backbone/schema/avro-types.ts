@@ -78,7 +78,8 @@ export class DecimalType extends avsc.types.LogicalType {
   constructor(schema: DecimalSchema, options?: unknown) {
     super(schema as avsc.Schema, options);
     const { precision, scale = 0 } = schema;
-    if (!Number.isInteger(precision) || (precision as number) < 1) throw new Error(`decimal: precision must be a positive integer, got ${String(precision)}`);
+    if (!Number.isInteger(precision) || (precision as number) < 1)
+      throw new Error(`decimal: precision must be a positive integer, got ${String(precision)}`);
     if (!Number.isInteger(scale) || (scale as number) < 0 || (scale as number) > (precision as number)) {
       throw new Error(`decimal: scale must be an integer from 0 to the precision, got ${String(scale)}`);
     }

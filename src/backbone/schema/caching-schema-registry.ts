@@ -1,6 +1,12 @@
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { canonicalSchema } from './avro-schema.ts';
-import { registryErrors, type CompatibilityMode, type CompatibilityResult, type SchemaRegistry, type SubjectVersion } from './schema-registry.ts';
+import {
+  registryErrors,
+  type CompatibilityMode,
+  type CompatibilityResult,
+  type SchemaRegistry,
+  type SubjectVersion,
+} from './schema-registry.ts';
 
 /**
  * A decorator that keeps what the registry has said, so that a registry outage stops neither

@@ -58,7 +58,14 @@ describe('decimal and logical type rules (beyond the Avro specification)', () =>
 
 describe('recursive schemas', () => {
   const list = (valueType: string) =>
-    node({ type: 'record', name: 'Node', fields: [{ name: 'value', type: valueType }, { name: 'next', type: ['null', 'Node'], default: null }] });
+    node({
+      type: 'record',
+      name: 'Node',
+      fields: [
+        { name: 'value', type: valueType },
+        { name: 'next', type: ['null', 'Node'], default: null },
+      ],
+    });
 
   it('terminate and still find problems', () => {
     expect(checkReaderWriter(list('long'), list('int'))).toEqual([]);
@@ -68,10 +75,23 @@ describe('recursive schemas', () => {
 
 describe('modes: which versions a candidate is checked against, in which direction', () => {
   const v1 = { version: 1, root: payment([{ name: 'id', type: 'string' }]) };
-  const v2 = { version: 2, root: payment([{ name: 'id', type: 'string' }, { name: 'note', type: 'string', default: '' }]) };
-  const addsRequiredField = payment([{ name: 'id', type: 'string' }, { name: 'note', type: 'string', default: '' }, { name: 'amount', type: 'long' }]);
+  const v2 = {
+    version: 2,
+    root: payment([
+      { name: 'id', type: 'string' },
+      { name: 'note', type: 'string', default: '' },
+    ]),
+  };
+  const addsRequiredField = payment([
+    { name: 'id', type: 'string' },
+    { name: 'note', type: 'string', default: '' },
+    { name: 'amount', type: 'long' },
+  ]);
   const dropsRequiredField = payment([{ name: 'note', type: 'string', default: '' }]);
-  const removesNoteDefault = payment([{ name: 'id', type: 'string' }, { name: 'note', type: 'string' }]);
+  const removesNoteDefault = payment([
+    { name: 'id', type: 'string' },
+    { name: 'note', type: 'string' },
+  ]);
 
   const check = (mode: CompatibilityMode, candidate: AvroNode) => checkAgainstVersions(mode, candidate, [v1, v2]);
 
@@ -92,7 +112,15 @@ describe('modes: which versions a candidate is checked against, in which directi
   it('FULL: both directions', () => {
     expect(check('FULL', addsRequiredField)).toHaveLength(1);
     expect(check('FULL', dropsRequiredField)).toHaveLength(1);
-    expect(check('FULL', payment([{ name: 'id', type: 'string' }, { name: 'note', type: 'string', default: 'x' }]))).toEqual([]);
+    expect(
+      check(
+        'FULL',
+        payment([
+          { name: 'id', type: 'string' },
+          { name: 'note', type: 'string', default: 'x' },
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('non-transitive modes compare with the latest version only; TRANSITIVE ones with every version', () => {

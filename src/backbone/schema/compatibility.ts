@@ -138,7 +138,9 @@ class Checker {
       const trial = new Checker(new Map([...this.#seen].map(([r, ws]) => [r, new Set(ws)])));
       if (trial.check(branch, writer, path).length === 0) return [];
     }
-    return [{ kind: 'MISSING_UNION_BRANCH', message: `reader union lacking writer type: ${writer.kind.toUpperCase()}`, location: pointer(path) }];
+    return [
+      { kind: 'MISSING_UNION_BRANCH', message: `reader union lacking writer type: ${writer.kind.toUpperCase()}`, location: pointer(path) },
+    ];
   }
 
   #record(reader: RecordNode, writer: RecordNode, path: Path): Incompatibility[] {
@@ -170,13 +172,21 @@ function enumProblems(reader: EnumNode, writer: EnumNode, path: Path): Incompati
   const missing = writer.symbols.filter((symbol) => !reader.symbols.includes(symbol));
   // A reader enum default stands in for symbols it does not know.
   if (missing.length === 0 || reader.default !== undefined) return [];
-  return [{ kind: 'MISSING_ENUM_SYMBOLS', message: `reader enum lacks writer symbols: ${missing.join(', ')}`, location: pointer([...path, 'symbols']) }];
+  return [
+    {
+      kind: 'MISSING_ENUM_SYMBOLS',
+      message: `reader enum lacks writer symbols: ${missing.join(', ')}`,
+      location: pointer([...path, 'symbols']),
+    },
+  ];
 }
 
 function fixedProblems(reader: FixedNode, writer: FixedNode, path: Path): Incompatibility[] {
   if (!namesMatch(reader, writer)) return [nameMismatch(writer, path)];
   if (reader.size !== writer.size) {
-    return [{ kind: 'FIXED_SIZE_MISMATCH', message: `expected: ${writer.size}, found: ${reader.size}`, location: pointer([...path, 'size']) }];
+    return [
+      { kind: 'FIXED_SIZE_MISMATCH', message: `expected: ${writer.size}, found: ${reader.size}`, location: pointer([...path, 'size']) },
+    ];
   }
   return logicalProblems(reader, writer, path);
 }
@@ -222,7 +232,11 @@ function decimalProblems(reader: LogicalInfo, writer: LogicalInfo, path: Path): 
 }
 
 function typeMismatch(reader: AvroNode, writer: AvroNode, path: Path): Incompatibility {
-  return { kind: 'TYPE_MISMATCH', message: `reader type: ${reader.kind} not compatible with writer type: ${writer.kind}`, location: pointer(path) };
+  return {
+    kind: 'TYPE_MISMATCH',
+    message: `reader type: ${reader.kind} not compatible with writer type: ${writer.kind}`,
+    location: pointer(path),
+  };
 }
 
 function pointer(path: Path): string {

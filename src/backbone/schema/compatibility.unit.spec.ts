@@ -35,7 +35,13 @@ const ENUM1_ABC_SCHEMA = node(ENUM1_ABC);
 const ENUM1_BC_SCHEMA = node({ type: 'enum', name: 'Enum1', symbols: ['B', 'C'] });
 const ENUM2_AB_SCHEMA = node({ type: 'enum', name: 'Enum2', symbols: ['A', 'B'] });
 const enumField = (symbols: string[], enumDefault: string, fieldDefault?: string) =>
-  record('Record', [{ name: 'Field', type: { type: 'enum', name: 'Enum', symbols, default: enumDefault }, ...(fieldDefault ? { default: fieldDefault } : {}) }]);
+  record('Record', [
+    {
+      name: 'Field',
+      type: { type: 'enum', name: 'Enum', symbols, default: enumDefault },
+      ...(fieldDefault ? { default: fieldDefault } : {}),
+    },
+  ]);
 const ENUM_ABC_ENUM_DEFAULT_A_RECORD = enumField(['A', 'B', 'C'], 'A');
 const ENUM_AB_ENUM_DEFAULT_A_RECORD = enumField(['A', 'B'], 'A');
 const ENUM_ABC_FIELD_DEFAULT_B_ENUM_DEFAULT_A_RECORD = enumField(['A', 'B', 'C'], 'A', 'B');
@@ -57,12 +63,25 @@ const EMPTY_RECORD1 = record('Record1', []);
 const EMPTY_RECORD2 = record('Record2', []);
 const A_INT_RECORD1 = record('Record1', [{ name: 'a', type: 'int' }]);
 const A_LONG_RECORD1 = record('Record1', [{ name: 'a', type: 'long' }]);
-const A_INT_B_INT_RECORD1 = record('Record1', [{ name: 'a', type: 'int' }, { name: 'b', type: 'int' }]);
+const A_INT_B_INT_RECORD1 = record('Record1', [
+  { name: 'a', type: 'int' },
+  { name: 'b', type: 'int' },
+]);
 const A_DINT_RECORD1 = record('Record1', [{ name: 'a', type: 'int', default: 0 }]);
 const A_DINT_OPTIONAL_RECORD1 = record('Record1', [{ name: 'a', type: ['null', 'int'], default: null }]);
-const A_INT_B_DINT_RECORD1 = record('Record1', [{ name: 'a', type: 'int' }, { name: 'b', type: 'int', default: 0 }]);
-const A_DINT_B_DINT_RECORD1 = record('Record1', [{ name: 'a', type: 'int', default: 0 }, { name: 'b', type: 'int', default: 0 }]);
-const withB = (type: unknown, extra: object = {}) => record('Record1', [{ name: 'a', type: 'int', default: 0 }, { name: 'b', type, ...extra }]);
+const A_INT_B_DINT_RECORD1 = record('Record1', [
+  { name: 'a', type: 'int' },
+  { name: 'b', type: 'int', default: 0 },
+]);
+const A_DINT_B_DINT_RECORD1 = record('Record1', [
+  { name: 'a', type: 'int', default: 0 },
+  { name: 'b', type: 'int', default: 0 },
+]);
+const withB = (type: unknown, extra: object = {}) =>
+  record('Record1', [
+    { name: 'a', type: 'int', default: 0 },
+    { name: 'b', type, ...extra },
+  ]);
 const A_DINT_B_DFIXED_4_BYTES_RECORD1 = withB({ type: 'fixed', name: 'Fixed', size: 4 });
 const A_DINT_B_DFIXED_8_BYTES_RECORD1 = withB({ type: 'fixed', name: 'Fixed', size: 8 });
 const A_DINT_B_DINT_STRING_UNION_RECORD1 = withB(['int', 'string'], { default: 0 });
@@ -74,7 +93,12 @@ const FIXED_4_BYTES = node(FIXED_4);
 const FIXED_8_BYTES = node({ type: 'fixed', name: 'Fixed', size: 8 });
 const FIXED_4_ANOTHER_NAME = node({ type: 'fixed', name: 'AnotherName', size: 4 });
 const nsRecord = (namespace: string) =>
-  record('Record1', [{ name: 'f1', type: ['null', { type: 'array', items: { type: 'record', name: 'InnerRecord1', namespace, fields: [{ name: 'a', type: 'int' }] } }] }]);
+  record('Record1', [
+    {
+      name: 'f1',
+      type: ['null', { type: 'array', items: { type: 'record', name: 'InnerRecord1', namespace, fields: [{ name: 'a', type: 'int' }] } }],
+    },
+  ]);
 const NS_RECORD1 = nsRecord('ns1');
 const NS_RECORD2 = nsRecord('ns2');
 const WITHOUT_NAMESPACE_RECORD = record('Record', [{ name: 'f1', type: 'int' }]);
@@ -92,7 +116,14 @@ const RECORD1_WITH_ENUM_ABC = record('Record1', [{ name: 'field1', type: ENUM1_A
 
 describe('compatibility checker: cases ported from Apache Avro', () => {
   it('test_simple_schema_promotion: field and record aliases', () => {
-    const writer = node({ name: 'foo', type: 'record', fields: [{ type: 'int', name: 'f1' }, { type: 'string', name: 'f2' }] });
+    const writer = node({
+      name: 'foo',
+      type: 'record',
+      fields: [
+        { type: 'int', name: 'f1' },
+        { type: 'string', name: 'f2' },
+      ],
+    });
     const fieldAliasReader = node({ name: 'foo', type: 'record', fields: [{ type: 'int', name: 'bar', aliases: ['f1'] }] });
     const recordAliasReader = node({ name: 'other', type: 'record', fields: [{ type: 'int', name: 'f1' }], aliases: ['foo'] });
     expect(checkReaderWriter(fieldAliasReader, writer)).toEqual([]);
@@ -100,13 +131,30 @@ describe('compatibility checker: cases ported from Apache Avro', () => {
   });
 
   describe('test_schema_compatibility: validate schema pairs', () => {
-    const writer = record('Record', [{ name: 'oldField1', type: 'int' }, { name: 'oldField2', type: 'string' }]);
+    const writer = record('Record', [
+      { name: 'oldField1', type: 'int' },
+      { name: 'oldField2', type: 'string' },
+    ]);
     it.each([
       ['missing field', record('Record', [{ name: 'oldField1', type: 'int' }]), true],
       ['missing second field', record('Record', [{ name: 'oldField2', type: 'string' }]), true],
       ['all fields', writer, true],
-      ['new field with default', record('Record', [{ name: 'oldField1', type: 'int' }, { name: 'newField2', type: 'int', default: 42 }]), true],
-      ['new field without default', record('Record', [{ name: 'oldField1', type: 'int' }, { name: 'newField2', type: 'int' }]), false],
+      [
+        'new field with default',
+        record('Record', [
+          { name: 'oldField1', type: 'int' },
+          { name: 'newField2', type: 'int', default: 42 },
+        ]),
+        true,
+      ],
+      [
+        'new field without default',
+        record('Record', [
+          { name: 'oldField1', type: 'int' },
+          { name: 'newField2', type: 'int' },
+        ]),
+        false,
+      ],
     ])('%s', (_name, reader, expected) => {
       expect(compatible(reader, writer)).toBe(expected);
     });
@@ -189,7 +237,11 @@ describe('compatibility checker: cases ported from Apache Avro', () => {
     ['null/null (object form)', node({ type: 'null' }), node({ type: 'null' })],
     ['null/null', NULL, NULL],
     ['enum AB default A / enum ABC default A', ENUM_AB_ENUM_DEFAULT_A_RECORD, ENUM_ABC_ENUM_DEFAULT_A_RECORD],
-    ['enum AB field default A / enum ABC field default B', ENUM_AB_FIELD_DEFAULT_A_ENUM_DEFAULT_B_RECORD, ENUM_ABC_FIELD_DEFAULT_B_ENUM_DEFAULT_A_RECORD],
+    [
+      'enum AB field default A / enum ABC field default B',
+      ENUM_AB_FIELD_DEFAULT_A_ENUM_DEFAULT_B_RECORD,
+      ENUM_ABC_FIELD_DEFAULT_B_ENUM_DEFAULT_A_RECORD,
+    ],
     ['inner record moved to another namespace', NS_RECORD1, NS_RECORD2],
     ['record without/with namespace', WITHOUT_NAMESPACE_RECORD, WITH_NAMESPACE_RECORD],
   ];
@@ -254,7 +306,9 @@ describe('compatibility checker: cases ported from Apache Avro', () => {
     [A_INT_RECORD1, EMPTY_RECORD1],
     [A_INT_B_DINT_RECORD1, EMPTY_RECORD1],
   ])('test_schema_compatibility_reader_field_missing_default_value #%#', (reader, writer) => {
-    expect(checkReaderWriter(reader, writer)).toEqual([{ kind: 'READER_FIELD_MISSING_DEFAULT_VALUE', message: 'a', location: '/fields/0' }]);
+    expect(checkReaderWriter(reader, writer)).toEqual([
+      { kind: 'READER_FIELD_MISSING_DEFAULT_VALUE', message: 'a', location: '/fields/0' },
+    ]);
   });
 
   const typeMismatches: [AvroNode, AvroNode, string, string, string][] = [
@@ -293,7 +347,7 @@ describe('compatibility checker: cases ported from Apache Avro', () => {
     expect(checkReaderWriter(reader, writer)).toContainEqual({ kind: 'TYPE_MISMATCH', message, location });
   });
 
-  it('the null union of Avro\'s suite reads only null', () => {
+  it("the null union of Avro's suite reads only null", () => {
     expect(compatible(NULL_UNION, NULL)).toBe(true);
     expect(compatible(NULL_UNION, INT)).toBe(false);
   });

@@ -64,7 +64,9 @@ export function schemaRegistryContract(name: string, open: () => Promise<Registr
     });
 
     it('refuses invalid Avro with SCHEMA_INVALID', async () => {
-      await expect(registry.register(subject('invalid'), '{"type":"record","name":"X"}')).rejects.toMatchObject({ code: ErrorCodes.SCHEMA_INVALID });
+      await expect(registry.register(subject('invalid'), '{"type":"record","name":"X"}')).rejects.toMatchObject({
+        code: ErrorCodes.SCHEMA_INVALID,
+      });
       await expect(registry.register(subject('invalid'), 'not json')).rejects.toMatchObject({ code: ErrorCodes.SCHEMA_INVALID });
     });
 

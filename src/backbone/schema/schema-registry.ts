@@ -60,14 +60,7 @@ export interface SchemaRegistry {
   setCompatibility(mode: CompatibilityMode, subject?: string): Promise<void>;
 }
 
-export const compatibilityModes = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-] as const;
+export const compatibilityModes = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
 
 /** The modes paystream accepts. NONE is not one of them. */
 export type CompatibilityMode = (typeof compatibilityModes)[number];
@@ -123,7 +116,11 @@ export const registryErrors = {
   subjectNotFound: (subject: string) =>
     new SchemaRegistryError(ErrorCodes.SCHEMA_NOT_FOUND, RegistryErrorCodes.SUBJECT_NOT_FOUND, `Subject '${subject}' not found.`),
   versionNotFound: (subject: string, version: number | string) =>
-    new SchemaRegistryError(ErrorCodes.SCHEMA_NOT_FOUND, RegistryErrorCodes.VERSION_NOT_FOUND, `Version ${version} of subject '${subject}' not found.`),
+    new SchemaRegistryError(
+      ErrorCodes.SCHEMA_NOT_FOUND,
+      RegistryErrorCodes.VERSION_NOT_FOUND,
+      `Version ${version} of subject '${subject}' not found.`,
+    ),
   schemaNotFound: (what: string) =>
     new SchemaRegistryError(ErrorCodes.SCHEMA_NOT_FOUND, RegistryErrorCodes.SCHEMA_NOT_FOUND, `Schema ${what} not found.`),
   incompatible: (subject: string, mode: CompatibilityMode, messages: readonly string[]) =>

@@ -52,7 +52,11 @@ export class EmbeddedAutovacuum {
 
   constructor(options: EmbeddedAutovacuumOptions) {
     this.#db = options.db;
-    this.#bounds = { minIntervalMs: options.minIntervalMs ?? 30_000, maxIntervalMs: options.maxIntervalMs ?? 600_000, pauseToRunRatio: options.pauseToRunRatio ?? 50 };
+    this.#bounds = {
+      minIntervalMs: options.minIntervalMs ?? 30_000,
+      maxIntervalMs: options.maxIntervalMs ?? 600_000,
+      pauseToRunRatio: options.pauseToRunRatio ?? 50,
+    };
     const { minIntervalMs, maxIntervalMs, pauseToRunRatio } = this.#bounds;
     if (minIntervalMs <= 0 || maxIntervalMs < minIntervalMs || pauseToRunRatio <= 0) {
       throw new Error('EmbeddedAutovacuum: need 0 < minIntervalMs <= maxIntervalMs and pauseToRunRatio > 0');
@@ -60,7 +64,13 @@ export class EmbeddedAutovacuum {
     this.#onRun = options.onRun;
     const onError = options.onError;
     // The first run waits the shortest pause: vacuuming a database that just opened would find nothing to do.
-    this.#loop = new NotifiedLoop({ db: options.db, round: () => this.#round(), firstRoundAfterMs: minIntervalMs, failureBackoffMs: maxIntervalMs, onError: (error) => onError?.(error) });
+    this.#loop = new NotifiedLoop({
+      db: options.db,
+      round: () => this.#round(),
+      firstRoundAfterMs: minIntervalMs,
+      failureBackoffMs: maxIntervalMs,
+      onError: (error) => onError?.(error),
+    });
   }
 
   start(): void {

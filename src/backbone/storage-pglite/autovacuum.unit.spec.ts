@@ -16,7 +16,9 @@ describe('EmbeddedAutovacuum', () => {
     await db.exec(`create table holds (id int primary key, state text not null);
       insert into holds select g, 'held' from generate_series(1, 5000) g;
       delete from holds where id <= 4000;`);
-    const before = await db.query<{ reltuples: number; relpages: number }>(`select reltuples::int8 as reltuples, relpages from pg_class where relname = 'holds'`);
+    const before = await db.query<{ reltuples: number; relpages: number }>(
+      `select reltuples::int8 as reltuples, relpages from pg_class where relname = 'holds'`,
+    );
     expect(Number(before.rows[0]!.reltuples)).toBe(-1); // never analysed: the planner guesses
 
     const runs: number[] = [];
@@ -61,7 +63,12 @@ describe('EmbeddedAutovacuum', () => {
     await db.exec('begin'); // VACUUM refuses to run inside a transaction block
     const errors: unknown[] = [];
     const errorAtMs: number[] = [];
-    autovacuum = new EmbeddedAutovacuum({ db, minIntervalMs: 5, maxIntervalMs: 100, onError: (error) => (errors.push(error), errorAtMs.push(performance.now())) });
+    autovacuum = new EmbeddedAutovacuum({
+      db,
+      minIntervalMs: 5,
+      maxIntervalMs: 100,
+      onError: (error) => (errors.push(error), errorAtMs.push(performance.now())),
+    });
     autovacuum.start();
     await expect.poll(() => errors.length).toBeGreaterThanOrEqual(2);
     await autovacuum.stop();

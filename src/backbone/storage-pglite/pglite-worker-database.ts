@@ -2,7 +2,15 @@ import { Worker } from 'node:worker_threads';
 import type { Database, DatabaseCapabilities, DatabaseSession, QueryResult, SqlRunner, Unlisten } from '../storage/database.ts';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import { dataDirLockFile, releaseDataDirLock } from './data-dir-lock.ts';
-import { compactBytes, convertRowsInPlace, deserializeError, reviveBytes, type WorkerData, type WorkerReply, type WorkerRequest } from './pglite-worker-protocol.ts';
+import {
+  compactBytes,
+  convertRowsInPlace,
+  deserializeError,
+  reviveBytes,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from './pglite-worker-protocol.ts';
 
 export interface PgliteWorkerDatabaseOptions {
   /** Data directory on disk; omit for a database in memory (unit tests). */

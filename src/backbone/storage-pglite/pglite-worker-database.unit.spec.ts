@@ -55,7 +55,12 @@ describe('PgliteWorkerDatabase', () => {
 
     it('stores and reads back bytea and int8 through a table, with row counts', async () => {
       await db.exec(`create table blobs (id int8 primary key, body bytea not null)`);
-      const inserted = await db.query(`insert into blobs values ($1, $2), ($3, $4)`, [beyondDoubles, allByteValues, -beyondDoubles, Buffer.alloc(0)]);
+      const inserted = await db.query(`insert into blobs values ($1, $2), ($3, $4)`, [
+        beyondDoubles,
+        allByteValues,
+        -beyondDoubles,
+        Buffer.alloc(0),
+      ]);
       expect(inserted.rowCount).toBe(2);
       const { rows } = await db.query<{ id: bigint; body: Buffer }>(`select id, body from blobs order by id`);
       expect(rows).toEqual([
@@ -87,7 +92,8 @@ describe('PgliteWorkerDatabase', () => {
     beforeAll(() => db.exec(`create table ledger (entry text primary key)`));
     afterEach(() => db.exec(`delete from ledger`));
 
-    const entries = async (target: Database = db) => (await target.query<{ entry: string }>(`select entry from ledger order by entry`)).rows.map((r) => r.entry);
+    const entries = async (target: Database = db) =>
+      (await target.query<{ entry: string }>(`select entry from ledger order by entry`)).rows.map((r) => r.entry);
 
     it('commits what work wrote and returns what work returned', async () => {
       const result = await db.transaction(async (tx) => {
@@ -232,7 +238,10 @@ describe('PgliteWorkerDatabase on a data directory', () => {
     const queued = db.query(`select 3`); // waits in the worker behind the open transaction
 
     db.simulateCrashForTesting();
-    const crashed = { code: ErrorCodes.DATABASE_UNAVAILABLE, message: expect.stringMatching(/worker thread stopped unexpectedly.*crash injected by a test/) };
+    const crashed = {
+      code: ErrorCodes.DATABASE_UNAVAILABLE,
+      message: expect.stringMatching(/worker thread stopped unexpectedly.*crash injected by a test/),
+    };
     await expect(queued).rejects.toMatchObject(crashed);
     release();
     await expect(open).rejects.toMatchObject(crashed);

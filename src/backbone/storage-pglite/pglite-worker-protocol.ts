@@ -64,7 +64,9 @@ export function deserializeError(serialized: SerializedError): Error {
  * are slices of a shared 8 KiB pool, and cloning a view clones its whole underlying buffer.
  */
 export function compactBytes(value: unknown): unknown {
-  return mapBytes(value, (bytes) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes)));
+  return mapBytes(value, (bytes) =>
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes),
+  );
 }
 
 /**

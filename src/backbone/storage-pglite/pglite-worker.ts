@@ -6,7 +6,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqlRunner, Unlisten } from '../storage/database.ts';
 import { PgliteDatabase } from './pglite-database.ts';
-import { compactBytes, convertRowsInPlace, reviveBytes, serializeError, type WorkerData, type WorkerReply, type WorkerRequest } from './pglite-worker-protocol.ts';
+import {
+  compactBytes,
+  convertRowsInPlace,
+  reviveBytes,
+  serializeError,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from './pglite-worker-protocol.ts';
 
 type StatementRequest = Extract<WorkerRequest, { op: 'query' | 'exec' }>;
 type TransactionRequest = StatementRequest | Extract<WorkerRequest, { op: 'end' }>;

@@ -7,7 +7,9 @@ export interface VacuumSettings {
 }
 
 export async function readVacuumSettings(db: SqlRunner): Promise<VacuumSettings> {
-  const result = await db.query<{ autovacuum: string; track_counts: string }>(`select current_setting('autovacuum') as autovacuum, current_setting('track_counts') as track_counts`);
+  const result = await db.query<{ autovacuum: string; track_counts: string }>(
+    `select current_setting('autovacuum') as autovacuum, current_setting('track_counts') as track_counts`,
+  );
   const row = result.rows[0]!;
   return { autovacuum: row.autovacuum, trackCounts: row.track_counts };
 }
@@ -20,7 +22,10 @@ export async function readVacuumSettings(db: SqlRunner): Promise<VacuumSettings>
  * grew (the embedded engine runs its own, `EmbeddedAutovacuum`, since PGlite has no daemon).
  */
 export function autovacuumProblem(settings: VacuumSettings): string | undefined {
-  const off = [settings.autovacuum !== 'on' ? `autovacuum = ${settings.autovacuum}` : undefined, settings.trackCounts !== 'on' ? `track_counts = ${settings.trackCounts}` : undefined].filter((part) => part !== undefined);
+  const off = [
+    settings.autovacuum !== 'on' ? `autovacuum = ${settings.autovacuum}` : undefined,
+    settings.trackCounts !== 'on' ? `track_counts = ${settings.trackCounts}` : undefined,
+  ].filter((part) => part !== undefined);
   if (off.length === 0) return undefined;
   return (
     `this PostgreSQL server will not vacuum or analyse paystream's tables (${off.join(', ')}): the outbox, the audit staging table and the ` +

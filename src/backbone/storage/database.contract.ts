@@ -30,7 +30,8 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
       const [holder, other] = [await db.session(), await db.session()];
       try {
         const key = 0x5eed;
-        const lock = (session: typeof holder) => session.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [key]);
+        const lock = (session: typeof holder) =>
+          session.query<{ locked: boolean }>('select pg_try_advisory_lock($1::bigint) as locked', [key]);
         expect((await lock(holder)).rows[0]?.locked).toBe(true);
         // With one connection for the process, the "other" session is the holder again, and the
         // (re-entrant) lock is granted: such an engine must not claim that locks exclude sessions.
@@ -46,7 +47,9 @@ export function databaseContract(name: string, open: () => Promise<Database>): v
     it('declares autovacuumDaemon exactly when the engine runs background processes that include one', async () => {
       // A server runs its checkpointer always and its autovacuum launcher when its settings leave
       // autovacuum on (the test server's are off, which the owner warns about); PGlite runs neither.
-      const processes = await db.query<{ backend_type: string }>(`select distinct backend_type from pg_stat_activity where backend_type in ('checkpointer', 'autovacuum launcher')`);
+      const processes = await db.query<{ backend_type: string }>(
+        `select distinct backend_type from pg_stat_activity where backend_type in ('checkpointer', 'autovacuum launcher')`,
+      );
       const types = processes.rows.map((row) => row.backend_type);
       expect(types.includes('checkpointer')).toBe(db.capabilities.autovacuumDaemon);
       if (types.includes('autovacuum launcher')) expect(db.capabilities.autovacuumDaemon).toBe(true);

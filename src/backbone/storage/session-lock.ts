@@ -34,7 +34,9 @@ export async function tryAcquireSessionLock(db: Database, lockName: string, live
     throw error;
   }
   try {
-    const got = await session.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtextextended($1, 0)) as locked`, [`paystream:${lockName}`]);
+    const got = await session.query<{ locked: boolean }>(`select pg_try_advisory_lock(hashtextextended($1, 0)) as locked`, [
+      `paystream:${lockName}`,
+    ]);
     if (!got.rows[0]?.locked) {
       await session.release();
       releaseInProcess();

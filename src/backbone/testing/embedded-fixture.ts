@@ -29,7 +29,15 @@ export async function embeddedFixture(): Promise<BackboneFixture> {
   const admin = new PostgresLogTopicAdmin(db, (topic) => bus.invalidateTopic(topic));
   const codec = new JsonCodec();
   const encoder = new EventEncoder(codec, uuidV7Ids, systemClock);
-  const deps: ConsumerRunnerDeps = { db, bus, outbox: new LogOutbox(bus), codec, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) };
+  const deps: ConsumerRunnerDeps = {
+    db,
+    bus,
+    outbox: new LogOutbox(bus),
+    codec,
+    clock: systemClock,
+    ids: uuidV7Ids,
+    logger: pino({ level: 'silent' }),
+  };
   return {
     engine: 'embedded',
     db,

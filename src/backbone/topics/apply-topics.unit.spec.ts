@@ -65,22 +65,26 @@ describe('ensureTopics', () => {
     });
     const declaredTopic = fc.record({ partitions: fc.integer({ min: 1, max: 40 }), retentionMs: fc.constantFrom(-1, 86_400_000) });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.option(existingTopic), { minLength: 3, maxLength: 3 }), fc.array(declaredTopic, { minLength: 3, maxLength: 3 }), async (existing, declared) => {
-        const admin = new FakeTopicAdmin();
-        existing.forEach((topic, i) => {
-          if (topic !== null) admin.seed(defineTopic({ name: names[i]!, ...topic }));
-        });
-        const before = new Map([...admin.topics].map(([name, topic]) => [name, topic.partitions]));
-        const specs = declared.map((topic, i) => defineTopic({ name: names[i]!, ...topic }));
+      fc.asyncProperty(
+        fc.array(fc.option(existingTopic), { minLength: 3, maxLength: 3 }),
+        fc.array(declaredTopic, { minLength: 3, maxLength: 3 }),
+        async (existing, declared) => {
+          const admin = new FakeTopicAdmin();
+          existing.forEach((topic, i) => {
+            if (topic !== null) admin.seed(defineTopic({ name: names[i]!, ...topic }));
+          });
+          const before = new Map([...admin.topics].map(([name, topic]) => [name, topic.partitions]));
+          const specs = declared.map((topic, i) => defineTopic({ name: names[i]!, ...topic }));
 
-        await ensureTopics(admin, specs);
+          await ensureTopics(admin, specs);
 
-        for (const spec of specs) {
-          const partitions = admin.topics.get(spec.name)!.partitions;
-          expect(partitions).toBe(Math.max(spec.partitions, before.get(spec.name) ?? 0));
-        }
-        expect(planTopics(specs, await admin.describeTopics(names)).actions).toEqual([]);
-      }),
+          for (const spec of specs) {
+            const partitions = admin.topics.get(spec.name)!.partitions;
+            expect(partitions).toBe(Math.max(spec.partitions, before.get(spec.name) ?? 0));
+          }
+          expect(planTopics(specs, await admin.describeTopics(names)).actions).toEqual([]);
+        },
+      ),
       { numRuns: 200 },
     );
   });

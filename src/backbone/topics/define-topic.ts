@@ -68,17 +68,24 @@ export function assertValidTopicSpec(spec: TopicSpec): void {
   const fail = (problem: string): never => {
     throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `topic "${spec.name}": ${problem}`);
   };
-  if (spec.name.length === 0 || spec.name.length > maxTopicNameLength) fail(`name must be 1 to ${maxTopicNameLength} characters long, is ${spec.name.length}`);
-  if (!/^[a-zA-Z0-9._-]+$/.test(spec.name) || spec.name === '.' || spec.name === '..') fail('name may only contain letters, digits, ".", "_" and "-"');
+  if (spec.name.length === 0 || spec.name.length > maxTopicNameLength)
+    fail(`name must be 1 to ${maxTopicNameLength} characters long, is ${spec.name.length}`);
+  if (!/^[a-zA-Z0-9._-]+$/.test(spec.name) || spec.name === '.' || spec.name === '..')
+    fail('name may only contain letters, digits, ".", "_" and "-"');
   if (!isWholeAtLeast(spec.partitions, 1)) fail(`partitions must be a whole number ≥ 1, got ${spec.partitions}`);
   if (!isWholeAtLeast(spec.replicationFactor, 1)) fail(`replicationFactor must be a whole number ≥ 1, got ${spec.replicationFactor}`);
   if (!isWholeAtLeast(spec.minInsyncReplicas, 1)) fail(`minInsyncReplicas must be a whole number ≥ 1, got ${spec.minInsyncReplicas}`);
   if (spec.minInsyncReplicas > spec.replicationFactor) {
-    fail(`minInsyncReplicas (${spec.minInsyncReplicas}) must not exceed replicationFactor (${spec.replicationFactor}): no acks=all write could ever succeed`);
+    fail(
+      `minInsyncReplicas (${spec.minInsyncReplicas}) must not exceed replicationFactor (${spec.replicationFactor}): no acks=all write could ever succeed`,
+    );
   }
-  if (spec.retentionMs !== -1 && !isWholeAtLeast(spec.retentionMs, 1)) fail(`retentionMs must be -1 (keep forever) or a whole number ≥ 1, got ${spec.retentionMs}`);
-  if (!cleanupPolicies.includes(spec.cleanupPolicy)) fail(`cleanupPolicy must be one of ${cleanupPolicies.join(' | ')}, got "${spec.cleanupPolicy}"`);
-  if (!compressionTypes.includes(spec.compression)) fail(`compression must be one of ${compressionTypes.join(' | ')}, got "${spec.compression}"`);
+  if (spec.retentionMs !== -1 && !isWholeAtLeast(spec.retentionMs, 1))
+    fail(`retentionMs must be -1 (keep forever) or a whole number ≥ 1, got ${spec.retentionMs}`);
+  if (!cleanupPolicies.includes(spec.cleanupPolicy))
+    fail(`cleanupPolicy must be one of ${cleanupPolicies.join(' | ')}, got "${spec.cleanupPolicy}"`);
+  if (!compressionTypes.includes(spec.compression))
+    fail(`compression must be one of ${compressionTypes.join(' | ')}, got "${spec.compression}"`);
 }
 
 /**
@@ -99,7 +106,13 @@ export function capReplication(specs: readonly TopicSpec[], maxReplicationFactor
 const cleanupPolicies: readonly CleanupPolicy[] = ['delete', 'compact', 'compact,delete'];
 const compressionTypes: readonly CompressionType[] = ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'];
 const optionKeys: ReadonlySet<string> = new Set<keyof TopicOptions>([
-  'name', 'partitions', 'replicationFactor', 'minInsyncReplicas', 'retentionMs', 'cleanupPolicy', 'compression',
+  'name',
+  'partitions',
+  'replicationFactor',
+  'minInsyncReplicas',
+  'retentionMs',
+  'cleanupPolicy',
+  'compression',
 ]);
 
 /** A misspelt option (`retention` for `retentionMs`) would otherwise fall back to the default silently. */

@@ -59,7 +59,13 @@ describe('failure topics', () => {
       'payments.submitted.v1.dlq',
     ]);
     for (const spec of derived) {
-      expect(spec).toMatchObject({ partitions: 24, replicationFactor: 3, minInsyncReplicas: 2, compression: 'zstd', cleanupPolicy: 'delete' });
+      expect(spec).toMatchObject({
+        partitions: 24,
+        replicationFactor: 3,
+        minInsyncReplicas: 2,
+        compression: 'zstd',
+        cleanupPolicy: 'delete',
+      });
     }
     expect(derived.at(-1)?.retentionMs).toBe(30 * 86_400_000);
     expect(derived[0]?.retentionMs).toBe(7 * 86_400_000);

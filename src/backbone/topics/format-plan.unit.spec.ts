@@ -9,10 +9,14 @@ describe('formatPlan', () => {
       actions: [
         { kind: 'create', spec },
         { kind: 'addPartitions', topic: 'payments.refunded.v1', partitionsFrom: 6, partitionsTo: 12 },
-        { kind: 'alterConfigs', topic: 'payments.settled.v1', changes: [
-          { key: 'retention.ms', from: '604800000', to: '2592000000' },
-          { key: 'compression.type', from: undefined, to: 'zstd' },
-        ] },
+        {
+          kind: 'alterConfigs',
+          topic: 'payments.settled.v1',
+          changes: [
+            { key: 'retention.ms', from: '604800000', to: '2592000000' },
+            { key: 'compression.type', from: undefined, to: 'zstd' },
+          ],
+        },
       ],
       warnings: [{ topic: 'payments.settled.v1', message: 'declares replication factor 3 but has 1' }],
     });

@@ -1,6 +1,12 @@
 export type { CleanupPolicy, CompressionType, TopicAdmin, TopicDescription, TopicSpec } from './topic-admin.ts';
 export { assertValidTopicSpec, capReplication, defineTopic, topicDefaults, type TopicOptions } from './define-topic.ts';
-export { defaultRetryDelaysMs, failureTopicDefaults, failureTopicsOf, withFailureTopics, type FailureTopicsPolicy } from './failure-topics.ts';
+export {
+  defaultRetryDelaysMs,
+  failureTopicDefaults,
+  failureTopicsOf,
+  withFailureTopics,
+  type FailureTopicsPolicy,
+} from './failure-topics.ts';
 export { assertTopicName, deadLetterTopicOf, formatDelay, retryTopicOf, maxTopicNameLength, topicNamePattern } from './topic-naming.ts';
 export {
   isEmptyPlan,

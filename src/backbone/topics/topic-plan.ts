@@ -72,7 +72,9 @@ function planExisting(spec: TopicSpec, current: TopicDescription, plan: TopicPla
         'written before and after may be consumed out of order; drain the consumers first',
     );
   } else if (spec.partitions < current.partitions) {
-    warn(`declares ${spec.partitions} partitions but has ${current.partitions}; Kafka cannot remove partitions, the topic keeps ${current.partitions}`);
+    warn(
+      `declares ${spec.partitions} partitions but has ${current.partitions}; Kafka cannot remove partitions, the topic keeps ${current.partitions}`,
+    );
   }
   if (spec.replicationFactor !== current.replicationFactor) {
     warn(
@@ -103,7 +105,9 @@ function warnAboutRisk(key: TopicConfigKey, from: string | undefined, to: string
     warn(`retention.ms shortens from ${from} to ${to}: records older than that become eligible for deletion`);
   }
   if (key === 'cleanup.policy' && from !== undefined) {
-    warn(`cleanup.policy changes from ${from} to ${to}: ${to.includes('compact') ? 'older records of a key will be compacted away' : 'records now expire with retention.ms'}`);
+    warn(
+      `cleanup.policy changes from ${from} to ${to}: ${to.includes('compact') ? 'older records of a key will be compacted away' : 'records now expire with retention.ms'}`,
+    );
   }
 }
 
@@ -122,7 +126,12 @@ function sameConfigValue(key: TopicConfigKey, reported: string, declared: string
 }
 
 function normaliseList(value: string): string {
-  return value.replace(/[[\]\s]/g, '').split(',').filter(Boolean).sort().join(',');
+  return value
+    .replace(/[[\]\s]/g, '')
+    .split(',')
+    .filter(Boolean)
+    .sort()
+    .join(',');
 }
 
 function assertDeclarations(declared: readonly TopicSpec[]): void {

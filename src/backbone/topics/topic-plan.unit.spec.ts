@@ -88,12 +88,20 @@ describe('planTopics', () => {
   it('treats differently spelt equal values as equal', () => {
     const compacted = defineTopic({ name: 'accounts.state.v1', cleanupPolicy: 'compact,delete' });
     const existing = new Map([
-      [compacted.name, {
-        name: compacted.name,
-        partitions: 12,
-        replicationFactor: 3,
-        configs: { 'retention.ms': ' 604800000', 'cleanup.policy': '[delete, compact]', 'compression.type': 'PRODUCER', 'min.insync.replicas': '2' },
-      }],
+      [
+        compacted.name,
+        {
+          name: compacted.name,
+          partitions: 12,
+          replicationFactor: 3,
+          configs: {
+            'retention.ms': ' 604800000',
+            'cleanup.policy': '[delete, compact]',
+            'compression.type': 'PRODUCER',
+            'min.insync.replicas': '2',
+          },
+        },
+      ],
     ]);
     expect(planTopics([compacted], existing).actions).toEqual([]);
   });
@@ -101,12 +109,16 @@ describe('planTopics', () => {
   it('makes a shorter retention but warns that records will go', () => {
     const plan = planTopics([submitted], described({ configs: { 'retention.ms': '-1' } }));
     expect(plan.actions).toHaveLength(1);
-    expect(plan.warnings).toEqual([{ topic: submitted.name, message: expect.stringMatching(/retention.ms shortens from -1 to 604800000/) }]);
+    expect(plan.warnings).toEqual([
+      { topic: submitted.name, message: expect.stringMatching(/retention.ms shortens from -1 to 604800000/) },
+    ]);
   });
 
   it('warns when the cleanup policy changes', () => {
     const plan = planTopics([submitted], described({ configs: { 'cleanup.policy': 'compact' } }));
-    expect(plan.warnings).toEqual([{ topic: submitted.name, message: expect.stringMatching(/cleanup.policy changes from compact to delete/) }]);
+    expect(plan.warnings).toEqual([
+      { topic: submitted.name, message: expect.stringMatching(/cleanup.policy changes from compact to delete/) },
+    ]);
   });
 
   it('refuses a name declared twice and an invalid spec', () => {

@@ -52,21 +52,32 @@ export function buildCamt053(message: StatementMessage): string {
   const document = el(
     'Document',
     { xmlns: namespace },
-    el('BkToCstmrStmt', el('GrpHdr', el('MsgId', message.messageId), el('CreDtTm', message.createdAt)), message.statements.map((statement) => accountStatement(statement, message.createdAt))),
+    el(
+      'BkToCstmrStmt',
+      el('GrpHdr', el('MsgId', message.messageId), el('CreDtTm', message.createdAt)),
+      message.statements.map((statement) => accountStatement(statement, message.createdAt)),
+    ),
   );
   return renderXmlDocument(document);
 }
 
 /** The closing balance of a statement (signed minor units). */
 export function closingBalanceMinor(statement: Pick<AccountStatement, 'openingBalanceMinor' | 'entries'>): bigint {
-  return statement.entries.reduce((balance, entry) => balance + (entry.direction === 'CRDT' ? entry.amountMinor : -entry.amountMinor), statement.openingBalanceMinor);
+  return statement.entries.reduce(
+    (balance, entry) => balance + (entry.direction === 'CRDT' ? entry.amountMinor : -entry.amountMinor),
+    statement.openingBalanceMinor,
+  );
 }
 
 function accountStatement(statement: AccountStatement, createdAt: string): XmlElement {
   const { currency } = statement;
   const credits = statement.entries.filter((entry) => entry.direction === 'CRDT');
   const debits = statement.entries.filter((entry) => entry.direction === 'DBIT');
-  const sum = (entries: readonly StatementEntry[]) => formatDecimal(entries.reduce((total, entry) => total + entry.amountMinor, 0n), currency);
+  const sum = (entries: readonly StatementEntry[]) =>
+    formatDecimal(
+      entries.reduce((total, entry) => total + entry.amountMinor, 0n),
+      currency,
+    );
   return el(
     'Stmt',
     el('Id', statement.id),
@@ -112,7 +123,13 @@ function statementEntry(entry: StatementEntry, currency: string): XmlElement {
       'NtryDtls',
       el(
         'TxDtls',
-        el('Refs', el('MsgId', entry.messageId), entry.instructionId && el('InstrId', entry.instructionId), el('EndToEndId', entry.endToEndId), el('UETR', entry.uetr)),
+        el(
+          'Refs',
+          el('MsgId', entry.messageId),
+          entry.instructionId && el('InstrId', entry.instructionId),
+          el('EndToEndId', entry.endToEndId),
+          el('UETR', entry.uetr),
+        ),
         el('Amt', { Ccy: currency }, formatDecimal(entry.amountMinor, currency)),
         el('CdtDbtInd', entry.direction),
       ),

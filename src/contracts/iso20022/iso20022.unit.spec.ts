@@ -1,12 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { buildCamt053, buildPacs002, buildPacs008, defaultXsdDir, Iso20022BuildError, Iso20022Messages, parsePacs002, parsePacs008, XsdValidator, type CreditTransferInput } from './index.ts';
+import {
+  buildCamt053,
+  buildPacs002,
+  buildPacs008,
+  defaultXsdDir,
+  Iso20022BuildError,
+  Iso20022Messages,
+  parsePacs002,
+  parsePacs008,
+  XsdValidator,
+  type CreditTransferInput,
+} from './index.ts';
 import { samplePayment } from './test-payments.ts';
 import { withoutValues } from './xml-reader.ts';
 
 const validator = new XsdValidator({ xsdDir: defaultXsdDir });
 
 function transferInput(overrides: Partial<CreditTransferInput['payment']> = {}): CreditTransferInput {
-  return { messageId: 'MSG-1', createdAt: '2024-05-02T09:30:01.000Z', settlementDate: '2024-05-02', instructingAgentBic: 'PSTRDEFFXXX', instructedAgentBic: 'RTGSDEFFXXX', payment: samplePayment(overrides) };
+  return {
+    messageId: 'MSG-1',
+    createdAt: '2024-05-02T09:30:01.000Z',
+    settlementDate: '2024-05-02',
+    instructingAgentBic: 'PSTRDEFFXXX',
+    instructedAgentBic: 'RTGSDEFFXXX',
+    payment: samplePayment(overrides),
+  };
 }
 
 describe('pacs.008.001.08', () => {
@@ -42,17 +60,27 @@ describe('pacs.008.001.08', () => {
       placeOfBirth: { city: 'Lyon', country: 'FR' },
       nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' },
     };
-    const debtor = { ...samplePayment().debtor, postalAddress: { streetName: null, buildingNumber: null, postCode: null, townName: 'Berlin', country: 'DE' }, nationalId: { id: 'T22000129', scheme: 'NATIONAL_ID', issuer: null } };
+    const debtor = {
+      ...samplePayment().debtor,
+      postalAddress: { streetName: null, buildingNumber: null, postCode: null, townName: 'Berlin', country: 'DE' },
+      nationalId: { id: 'T22000129', scheme: 'NATIONAL_ID', issuer: null },
+    };
     const xml = buildPacs008(transferInput({ creditor, debtor }));
     expect(await validator.validate(Iso20022Messages.pacs008, xml)).toEqual({ valid: true, errors: [] });
-    expect(xml).toContain('<PstlAdr><StrtNm>Rue de Rivoli</StrtNm><BldgNb>1</BldgNb><PstCd>75001</PstCd><TwnNm>Paris</TwnNm><Ctry>FR</Ctry></PstlAdr>');
-    expect(xml).toContain('<DtAndPlcOfBirth><BirthDt>1980-02-29</BirthDt><CityOfBirth>Lyon</CityOfBirth><CtryOfBirth>FR</CtryOfBirth></DtAndPlcOfBirth>');
+    expect(xml).toContain(
+      '<PstlAdr><StrtNm>Rue de Rivoli</StrtNm><BldgNb>1</BldgNb><PstCd>75001</PstCd><TwnNm>Paris</TwnNm><Ctry>FR</Ctry></PstlAdr>',
+    );
+    expect(xml).toContain(
+      '<DtAndPlcOfBirth><BirthDt>1980-02-29</BirthDt><CityOfBirth>Lyon</CityOfBirth><CtryOfBirth>FR</CtryOfBirth></DtAndPlcOfBirth>',
+    );
     expect(xml).toContain('<Othr><Id>12AB34567</Id><SchmeNm><Cd>CCPT</Cd></SchmeNm><Issr>FR</Issr></Othr>');
     expect(xml).toContain('<Othr><Id>T22000129</Id><SchmeNm><Cd>NIDN</Cd></SchmeNm></Othr>');
   });
 
   it('an invalid document fails, with the reason (the validator really validates)', async () => {
-    const xml = buildPacs008(transferInput()).replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>NOPE</ChrgBr>').replace('<UETR>e3b0c442', '<UETR>XYZ0c442');
+    const xml = buildPacs008(transferInput())
+      .replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>NOPE</ChrgBr>')
+      .replace('<UETR>e3b0c442', '<UETR>XYZ0c442');
     const result = await validator.validate(Iso20022Messages.pacs008, xml);
     expect(result.valid).toBe(false);
     expect(result.errors.join('\n')).toMatch(/ChrgBr/);
@@ -81,7 +109,9 @@ describe('pacs.008.001.08', () => {
   it('escapes markup in names, drops what XML cannot carry, and splits long remittance into 140-character lines', async () => {
     const name = `O'Brien & <Sons> "Ltd"\u0001`;
     const remittance = 'x'.repeat(300);
-    const xml = buildPacs008(transferInput({ creditor: { name, account: '12345678', agent: 'BNPAFRPPXXX', country: null }, remittanceInformation: remittance }));
+    const xml = buildPacs008(
+      transferInput({ creditor: { name, account: '12345678', agent: 'BNPAFRPPXXX', country: null }, remittanceInformation: remittance }),
+    );
     expect(xml).toContain('<Nm>O&apos;Brien &amp; &lt;Sons&gt; &quot;Ltd&quot;</Nm>');
     expect(xml).toContain('<CdtrAcct><Id><Othr><Id>12345678</Id></Othr></Id></CdtrAcct>');
     expect((await validator.validate(Iso20022Messages.pacs008, xml)).valid).toBe(true);
@@ -92,7 +122,9 @@ describe('pacs.008.001.08', () => {
   });
 
   it('refuses a payment without a creditor agent: the RTGS cannot route it', () => {
-    expect(() => buildPacs008(transferInput({ creditor: { name: 'X', account: '1', agent: null, country: null } }))).toThrow(Iso20022BuildError);
+    expect(() => buildPacs008(transferInput({ creditor: { name: 'X', account: '1', agent: null, country: null } }))).toThrow(
+      Iso20022BuildError,
+    );
   });
 });
 
@@ -105,14 +137,27 @@ describe('pacs.002.001.10', () => {
       instructedAgentBic: 'PSTRDEFFXXX',
       originalMessageId: 'MSG-1',
       transactions: [
-        { uetr: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924', originalEndToEndId: 'E2E-1', status: 'ACSC', settlementDate: '2024-05-02', amountMinor: 1_000_001n, currency: 'BHD', acceptedAt: '2024-05-02T09:30:02.000Z' },
+        {
+          uetr: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924',
+          originalEndToEndId: 'E2E-1',
+          status: 'ACSC',
+          settlementDate: '2024-05-02',
+          amountMinor: 1_000_001n,
+          currency: 'BHD',
+          acceptedAt: '2024-05-02T09:30:02.000Z',
+        },
         { uetr: '9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f', status: 'RJCT', reasonCode: 'AC04', reasonText: 'Account closed' },
       ],
     });
     expect(await validator.validate(Iso20022Messages.pacs002, xml)).toEqual({ valid: true, errors: [] });
     const report = parsePacs002(xml);
     expect(report.originalMessageId).toBe('MSG-1');
-    expect(report.transactions[0]).toMatchObject({ status: 'ACSC', settlementDate: '2024-05-02', amountMinor: 1_000_001n, currency: 'BHD' });
+    expect(report.transactions[0]).toMatchObject({
+      status: 'ACSC',
+      settlementDate: '2024-05-02',
+      amountMinor: 1_000_001n,
+      currency: 'BHD',
+    });
     expect(report.transactions[1]).toMatchObject({ status: 'RJCT', reasonCode: 'AC04', reasonText: 'Account closed' });
   });
 });
@@ -131,8 +176,27 @@ describe('camt.053.001.08', () => {
           date: '2024-05-02',
           openingBalanceMinor: 100n,
           entries: [
-            { reference: 'S1', amountMinor: 300n, direction: 'DBIT', bookedAt: '2024-05-02T10:00:00.000Z', valueDate: '2024-05-02', messageId: 'M1', endToEndId: 'E1', uetr: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924' },
-            { reference: 'S2', amountMinor: 50n, direction: 'CRDT', bookedAt: '2024-05-02T11:00:00.000Z', valueDate: '2024-05-02', messageId: 'M2', instructionId: 'I2', endToEndId: 'E2', uetr: '9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f' },
+            {
+              reference: 'S1',
+              amountMinor: 300n,
+              direction: 'DBIT',
+              bookedAt: '2024-05-02T10:00:00.000Z',
+              valueDate: '2024-05-02',
+              messageId: 'M1',
+              endToEndId: 'E1',
+              uetr: 'e3b0c442-98fc-4c14-9afb-f4c8996fb924',
+            },
+            {
+              reference: 'S2',
+              amountMinor: 50n,
+              direction: 'CRDT',
+              bookedAt: '2024-05-02T11:00:00.000Z',
+              valueDate: '2024-05-02',
+              messageId: 'M2',
+              instructionId: 'I2',
+              endToEndId: 'E2',
+              uetr: '9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f',
+            },
           ],
         },
       ],
@@ -146,9 +210,13 @@ describe('XsdValidator', () => {
   it('gives each document of a burst its own verdict, and is fast', async () => {
     const good = buildPacs008(transferInput());
     const bad = good.replace('<NbOfTxs>1</NbOfTxs>', '<NbOfTxs>one</NbOfTxs>');
-    const results = await Promise.all(Array.from({ length: 40 }, (_, index) => validator.validate(Iso20022Messages.pacs008, index % 10 === 3 ? bad : good)));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => validator.validate(Iso20022Messages.pacs008, index % 10 === 3 ? bad : good)),
+    );
     expect(results.filter((result) => !result.valid)).toHaveLength(4);
-    expect(results.filter((result, index) => index % 10 === 3).every((result) => result.errors.some((error) => error.includes('NbOfTxs')))).toBe(true);
+    expect(
+      results.filter((result, index) => index % 10 === 3).every((result) => result.errors.some((error) => error.includes('NbOfTxs'))),
+    ).toBe(true);
     const timesMs = [];
     for (let run = 0; run < 200; run++) {
       const started = performance.now();
@@ -160,7 +228,9 @@ describe('XsdValidator', () => {
   });
 
   it('names the invalid element but never quotes its value, even one holding quotes', async () => {
-    const xml = buildPacs008(transferInput()).replace('<NbOfTxs>1</NbOfTxs>', "<NbOfTxs>O'Brien is here</NbOfTxs>").replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>SECRET</ChrgBr>');
+    const xml = buildPacs008(transferInput())
+      .replace('<NbOfTxs>1</NbOfTxs>', "<NbOfTxs>O'Brien is here</NbOfTxs>")
+      .replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>SECRET</ChrgBr>');
     const result = await validator.validate(Iso20022Messages.pacs008, xml);
     expect(result.valid).toBe(false);
     expect(result.errors).toHaveLength(2);
@@ -184,9 +254,18 @@ describe('XsdValidator', () => {
 
 describe('withoutValues', () => {
   it.each([
-    ["Element '{ns}Nm': [facet 'maxLength'] The value 'Ada' has a length of '3'.", "Element '{ns}Nm': [facet 'maxLength'] The value '…' has a length of '3'."],
-    ["Element '{ns}Dt': 'it's 2024' is not a valid value of the atomic type 'ISODate'.", "Element '{ns}Dt': '…' is not a valid value of the atomic type 'ISODate'."],
-    ["Element '{ns}Amt', attribute 'Ccy': 'e u r' is not a valid value of the atomic type 'Ccy'.", "Element '{ns}Amt', attribute 'Ccy': '…' is not a valid value of the atomic type 'Ccy'."],
+    [
+      "Element '{ns}Nm': [facet 'maxLength'] The value 'Ada' has a length of '3'.",
+      "Element '{ns}Nm': [facet 'maxLength'] The value '…' has a length of '3'.",
+    ],
+    [
+      "Element '{ns}Dt': 'it's 2024' is not a valid value of the atomic type 'ISODate'.",
+      "Element '{ns}Dt': '…' is not a valid value of the atomic type 'ISODate'.",
+    ],
+    [
+      "Element '{ns}Amt', attribute 'Ccy': 'e u r' is not a valid value of the atomic type 'Ccy'.",
+      "Element '{ns}Amt', attribute 'Ccy': '…' is not a valid value of the atomic type 'Ccy'.",
+    ],
     ["Element '{ns}Foo': This element is not expected.", "Element '{ns}Foo': This element is not expected."],
   ])('%s', (message, redacted) => {
     expect(withoutValues(message)).toBe(redacted);

@@ -65,7 +65,8 @@ export function buildPacs002(report: PaymentStatusReport): string {
         report.instructingAgentBic && el('InstgAgt', agent(report.instructingAgentBic)),
         report.instructedAgentBic && el('InstdAgt', agent(report.instructedAgentBic)),
       ),
-      report.originalMessageId && el('OrgnlGrpInfAndSts', el('OrgnlMsgId', report.originalMessageId), el('OrgnlMsgNmId', Iso20022Messages.pacs008)),
+      report.originalMessageId &&
+        el('OrgnlGrpInfAndSts', el('OrgnlMsgId', report.originalMessageId), el('OrgnlMsgNmId', Iso20022Messages.pacs008)),
       report.transactions.map((tx) => {
         const reasonText = fitText(tx.reasonText, 105);
         return el(
@@ -74,11 +75,14 @@ export function buildPacs002(report: PaymentStatusReport): string {
           tx.originalEndToEndId && el('OrgnlEndToEndId', tx.originalEndToEndId),
           el('OrgnlUETR', tx.uetr),
           el('TxSts', tx.status),
-          (tx.reasonCode || reasonText) && el('StsRsnInf', tx.reasonCode && el('Rsn', el('Cd', tx.reasonCode)), reasonText && el('AddtlInf', reasonText)),
+          (tx.reasonCode || reasonText) &&
+            el('StsRsnInf', tx.reasonCode && el('Rsn', el('Cd', tx.reasonCode)), reasonText && el('AddtlInf', reasonText)),
           tx.acceptedAt && el('AccptncDtTm', tx.acceptedAt),
           tx.settlementDate && el('FctvIntrBkSttlmDt', el('Dt', tx.settlementDate)),
           tx.clearingSystemReference && el('ClrSysRef', tx.clearingSystemReference),
-          tx.amountMinor !== undefined && tx.currency && el('OrgnlTxRef', el('IntrBkSttlmAmt', { Ccy: tx.currency }, formatDecimal(tx.amountMinor, tx.currency))),
+          tx.amountMinor !== undefined &&
+            tx.currency &&
+            el('OrgnlTxRef', el('IntrBkSttlmAmt', { Ccy: tx.currency }, formatDecimal(tx.amountMinor, tx.currency))),
         );
       }),
     ),
@@ -115,7 +119,8 @@ function transactionStatus(tx: XmlNode): TransactionStatus {
     reasonCode: reasons.map((reason) => text(reason, 'Rsn/Cd') ?? text(reason, 'Rsn/Prtry')).find((code) => code !== undefined),
     reasonText: reasons.flatMap((reason) => children(reason, 'AddtlInf').map((line) => String(line['#text'] ?? ''))).join(' ') || undefined,
     acceptedAt: text(tx, 'AccptncDtTm'),
-    settlementDate: text(tx, 'FctvIntrBkSttlmDt/Dt') ?? text(tx, 'FctvIntrBkSttlmDt/DtTm')?.slice(0, 10) ?? text(tx, 'OrgnlTxRef/IntrBkSttlmDt'),
+    settlementDate:
+      text(tx, 'FctvIntrBkSttlmDt/Dt') ?? text(tx, 'FctvIntrBkSttlmDt/DtTm')?.slice(0, 10) ?? text(tx, 'OrgnlTxRef/IntrBkSttlmDt'),
     amountMinor: amount?.ok ? amount.amountMinor : undefined,
     currency,
     clearingSystemReference: text(tx, 'ClrSysRef'),

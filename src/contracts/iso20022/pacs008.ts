@@ -64,7 +64,12 @@ export function buildPacs008(input: CreditTransferInput): string {
   const remittance = splitText(payment.remittanceInformation, 140);
   const transaction = el(
     'CdtTrfTxInf',
-    el('PmtId', el('InstrId', max35Id(payment.paymentId)), el('EndToEndId', fitText(payment.endToEndId, 35) ?? 'NOTPROVIDED'), el('UETR', payment.uetr)),
+    el(
+      'PmtId',
+      el('InstrId', max35Id(payment.paymentId)),
+      el('EndToEndId', fitText(payment.endToEndId, 35) ?? 'NOTPROVIDED'),
+      el('UETR', payment.uetr),
+    ),
     el('IntrBkSttlmAmt', { Ccy: payment.currency }, formatDecimal(payment.amountMinor, payment.currency)),
     el('IntrBkSttlmDt', input.settlementDate),
     el('ChrgBr', 'SLEV'),
@@ -76,14 +81,24 @@ export function buildPacs008(input: CreditTransferInput): string {
     el('CdtrAgt', agent(creditorAgent)),
     el('Cdtr', party(payment.creditor)),
     el('CdtrAcct', account(payment.creditor.account)),
-    remittance.length > 0 && el('RmtInf', remittance.map((line) => el('Ustrd', line))),
+    remittance.length > 0 &&
+      el(
+        'RmtInf',
+        remittance.map((line) => el('Ustrd', line)),
+      ),
   );
   const document = el(
     'Document',
     { xmlns: namespace },
     el(
       'FIToFICstmrCdtTrf',
-      el('GrpHdr', el('MsgId', input.messageId), el('CreDtTm', input.createdAt), el('NbOfTxs', '1'), el('SttlmInf', el('SttlmMtd', 'CLRG'))),
+      el(
+        'GrpHdr',
+        el('MsgId', input.messageId),
+        el('CreDtTm', input.createdAt),
+        el('NbOfTxs', '1'),
+        el('SttlmInf', el('SttlmMtd', 'CLRG')),
+      ),
       transaction,
     ),
   );
@@ -145,10 +160,20 @@ function party(value: Party): XmlContent[] {
   const address = value.postalAddress;
   const privateIds: XmlContent[] = [
     value.dateOfBirth && value.placeOfBirth
-      ? el('DtAndPlcOfBirth', el('BirthDt', value.dateOfBirth), el('CityOfBirth', fitText(value.placeOfBirth.city, 35) ?? '-'), el('CtryOfBirth', value.placeOfBirth.country))
+      ? el(
+          'DtAndPlcOfBirth',
+          el('BirthDt', value.dateOfBirth),
+          el('CityOfBirth', fitText(value.placeOfBirth.city, 35) ?? '-'),
+          el('CtryOfBirth', value.placeOfBirth.country),
+        )
       : false,
     value.nationalId
-      ? el('Othr', el('Id', fitText(value.nationalId.id, 35) ?? '-'), el('SchmeNm', el('Cd', personIdSchemeCodes[value.nationalId.scheme] ?? 'NIDN')), value.nationalId.issuer ? el('Issr', value.nationalId.issuer) : false)
+      ? el(
+          'Othr',
+          el('Id', fitText(value.nationalId.id, 35) ?? '-'),
+          el('SchmeNm', el('Cd', personIdSchemeCodes[value.nationalId.scheme] ?? 'NIDN')),
+          value.nationalId.issuer ? el('Issr', value.nationalId.issuer) : false,
+        )
       : false,
   ];
   return [
@@ -169,7 +194,13 @@ function party(value: Party): XmlContent[] {
 }
 
 /** ISO 20022 ExternalPersonIdentification1Code for each scheme the API accepts. */
-const personIdSchemeCodes: Record<string, string> = { PASSPORT: 'CCPT', NATIONAL_ID: 'NIDN', TAX_ID: 'TXID', DRIVERS_LICENSE: 'DRLC', OTHER: 'NIDN' };
+const personIdSchemeCodes: Record<string, string> = {
+  PASSPORT: 'CCPT',
+  NATIONAL_ID: 'NIDN',
+  TAX_ID: 'TXID',
+  DRIVERS_LICENSE: 'DRLC',
+  OTHER: 'NIDN',
+};
 
 function accountOf(tx: XmlNode, path: string): string | undefined {
   return text(tx, `${path}/Id/IBAN`) ?? text(tx, `${path}/Id/Othr/Id`);

@@ -17,7 +17,19 @@ import type { ErrorDetail } from 'libxml2-wasm';
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[] | undefined;
 
-const arrayElements = new Set(['CdtTrfTxInf', 'TxInfAndSts', 'OrgnlGrpInfAndSts', 'StsRsnInf', 'AddtlInf', 'Ustrd', 'Stmt', 'Ntry', 'NtryDtls', 'TxDtls', 'Bal']);
+const arrayElements = new Set([
+  'CdtTrfTxInf',
+  'TxInfAndSts',
+  'OrgnlGrpInfAndSts',
+  'StsRsnInf',
+  'AddtlInf',
+  'Ustrd',
+  'Stmt',
+  'Ntry',
+  'NtryDtls',
+  'TxDtls',
+  'Bal',
+]);
 
 /**
  * Documents come from the network: no entity or DTD is fetched from anywhere (XXE), whatever the
@@ -39,7 +51,8 @@ export function readXml(xml: string): XmlNode {
     // libxml2 decode our UTF-8 bytes a second time.
     document = XmlDocument.fromString(xml, { encoding: 'utf-8', option: safeXmlParsing });
   } catch (error) {
-    if (error instanceof XmlParseError) throw new XmlReadError(`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`);
+    if (error instanceof XmlParseError)
+      throw new XmlReadError(`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`);
     throw error;
   }
   try {
@@ -107,7 +120,7 @@ export function child(node: XmlValue, path: string): XmlNode | undefined {
 export function children(node: XmlValue, path: string): XmlNode[] {
   const value = valueAt(node, path);
   const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.map((item) => (typeof item === 'string' ? { '#text': item } : asNode(item) ?? {}));
+  return list.map((item) => (typeof item === 'string' ? { '#text': item } : (asNode(item) ?? {})));
 }
 
 /** The text of the element at `path`, or undefined. */

@@ -37,7 +37,8 @@ describe('readXml (libxml2)', () => {
   });
 
   it('fetches no external entity (XXE)', () => {
-    const attempt = () => readXml(`<?xml version="1.0"?><!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/hostname">]><Document><Nm>&x;</Nm></Document>`);
+    const attempt = () =>
+      readXml(`<?xml version="1.0"?><!DOCTYPE Document [<!ENTITY x SYSTEM "file:///etc/hostname">]><Document><Nm>&x;</Nm></Document>`);
     let read: string | undefined;
     try {
       read = text(attempt(), 'Document/Nm');

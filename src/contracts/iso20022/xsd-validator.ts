@@ -76,14 +76,16 @@ export class XsdValidator {
       // libxml2 decode our UTF-8 bytes a second time.
       document = XmlDocument.fromString(xml, { encoding: 'utf-8', option: safeXmlParsing });
     } catch (error) {
-      if (error instanceof XmlParseError) return { valid: false, errors: [`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`] };
+      if (error instanceof XmlParseError)
+        return { valid: false, errors: [`not well-formed XML: ${describeXmlErrors(error.details)[0] ?? error.message}`] };
       throw error;
     }
     try {
       this.#schemas.get(message)!.validate(document);
       return { valid: true, errors: [] };
     } catch (error) {
-      if (error instanceof XmlValidateError) return { valid: false, errors: error.details.length > 0 ? describeXmlErrors(error.details) : ['fails to validate'] };
+      if (error instanceof XmlValidateError)
+        return { valid: false, errors: error.details.length > 0 ? describeXmlErrors(error.details) : ['fails to validate'] };
       // libxml2 gives up with "internal error" on some documents it parsed, e.g. one that still holds
       // a reference to an external entity it was not allowed to load: the document's fault, since
       // the document and the schema here are both ours and alive.

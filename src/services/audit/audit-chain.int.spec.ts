@@ -41,7 +41,9 @@ describeWithPostgres('the audit chain on PostgreSQL', () => {
   it('keeps one gapless order when many transactions stage at once, some rolling back, while chainers take turns', async () => {
     // Two chainer workers woken only by NOTIFY (the idle poll is longer than the test), and a third
     // contender chaining small rounds in a loop: the head lock must make them take turns.
-    const chainers = [0, 1].map(() => new AuditChainer({ db, logger: pino({ level: 'silent' }), batchEntries: 7, idlePollMs: 60_000, failureBackoffMs: 50 }));
+    const chainers = [0, 1].map(
+      () => new AuditChainer({ db, logger: pino({ level: 'silent' }), batchEntries: 7, idlePollMs: 60_000, failureBackoffMs: 50 }),
+    );
     for (const chainer of chainers) await chainer.start();
     let writing = true;
     const contender = (async () => {
@@ -76,7 +78,10 @@ describeWithPostgres('the audit chain on PostgreSQL', () => {
       writing = false;
       await contender;
     }
-    await eventually(async () => (await db.query(`select 1 from audit_pending limit 1`)).rows.length === 0, 'the chainers to drain audit_pending');
+    await eventually(
+      async () => (await db.query(`select 1 from audit_pending limit 1`)).rows.length === 0,
+      'the chainers to drain audit_pending',
+    );
     for (const chainer of chainers) await chainer.stop();
 
     const result = await db.query<{ count: bigint; max: bigint }>(`select count(*)::int8 as count, max(sequence) as max from audit_log`);
@@ -85,7 +90,9 @@ describeWithPostgres('the audit chain on PostgreSQL', () => {
     expect(new Set(chained)).toEqual(committed);
     expect(await verifyAuditChain(db, { batchEntries: 10 })).toMatchObject({ ok: true, entries: 96, lastSequence: 96n });
     // Redelivered once chained, every event is a no-op.
-    const again = await Promise.all([...committed].map((eventId) => db.transaction((tx) => stageAuditRecord(tx, record(eventId), Date.now()))));
+    const again = await Promise.all(
+      [...committed].map((eventId) => db.transaction((tx) => stageAuditRecord(tx, record(eventId), Date.now()))),
+    );
     expect(again.every((staged) => !staged)).toBe(true);
   });
 

@@ -50,7 +50,13 @@ describe('the audit chain (PGlite)', () => {
   });
   afterAll(() => fixture.close());
   // One database for the file (PGlite takes seconds to start); each test starts from an empty chain.
-  beforeEach(() => asTamperer(db, () => db.exec(`delete from audit_pending; delete from audit_log; update audit_chain_head set last_sequence = 0, last_hash = '${genesisHash}'`)));
+  beforeEach(() =>
+    asTamperer(db, () =>
+      db.exec(
+        `delete from audit_pending; delete from audit_log; update audit_chain_head set last_sequence = 0, last_hash = '${genesisHash}'`,
+      ),
+    ),
+  );
 
   it('links each entry to the one before and verifies, in batches', async () => {
     await appendAll(db, 5);
@@ -88,7 +94,9 @@ describe('the audit chain (PGlite)', () => {
 
   it('detects an altered entry by its hash', async () => {
     await appendAll(db, 4);
-    await asTamperer(db, () => db.query(`update audit_log set payload_json = '{"amountMinor":"1","paymentId":"payment-2"}' where sequence = 2`));
+    await asTamperer(db, () =>
+      db.query(`update audit_log set payload_json = '{"amountMinor":"1","paymentId":"payment-2"}' where sequence = 2`),
+    );
     expect(await verifyAuditChain(db, { batchEntries: 3 })).toMatchObject({ ok: false, entries: 1, sequence: 2n, reason: 'hash-mismatch' });
   });
 
@@ -96,7 +104,9 @@ describe('the audit chain (PGlite)', () => {
     await appendAll(db, 4);
     const second = entryFromRow((await db.query<AuditRow>(`select ${auditEntryColumns} from audit_log where sequence = 2`)).rows[0]!);
     const forged = { ...second, correlationId: 'someone-else' };
-    await asTamperer(db, () => db.query(`update audit_log set correlation_id = $1, hash = $2 where sequence = 2`, [forged.correlationId, entryHash(forged)]));
+    await asTamperer(db, () =>
+      db.query(`update audit_log set correlation_id = $1, hash = $2 where sequence = 2`, [forged.correlationId, entryHash(forged)]),
+    );
     expect(await verifyAuditChain(db)).toMatchObject({ ok: false, entries: 2, sequence: 3n, reason: 'prev-hash-mismatch' });
   });
 
@@ -114,7 +124,8 @@ describe('the audit chain (PGlite)', () => {
 
   describe('staging and chaining', () => {
     const stage = (n: number) => db.transaction((tx) => stageAuditRecord(tx, record(n), Date.UTC(2025, 0, 1) + n));
-    const chainedIds = async () => (await db.query<{ event_id: string }>(`select event_id from audit_log order by sequence`)).rows.map((row) => row.event_id);
+    const chainedIds = async () =>
+      (await db.query<{ event_id: string }>(`select event_id from audit_log order by sequence`)).rows.map((row) => row.event_id);
     const pendingCount = async () => (await db.query<{ n: bigint }>(`select count(*)::int8 as n from audit_pending`)).rows[0]!.n;
 
     it('chains staged records in arrival order, in rounds of at most batchEntries, into a chain that verifies', async () => {

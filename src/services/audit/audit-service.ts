@@ -85,7 +85,13 @@ export function createAuditService(deps: ServiceDeps, options: AuditServiceOptio
         deduplication: 'handler',
       },
     ],
-    routes: auditRoutes({ db: deps.db, logger: deps.logger, requireScope: options.requireScope, maxPageEntries: settings.maxPageEntries, pageEntriesDefault: settings.pageEntriesDefault }),
+    routes: auditRoutes({
+      db: deps.db,
+      logger: deps.logger,
+      requireScope: options.requireScope,
+      maxPageEntries: settings.maxPageEntries,
+      pageEntriesDefault: settings.pageEntriesDefault,
+    }),
     workers: [chainer],
     chainer,
   };
@@ -105,11 +111,17 @@ function validate(options: AuditServiceOptions) {
   if (typeof options.requireScope !== 'function') throw fail('requireScope is required');
   if (settings.topics.length === 0) throw fail('topics must not be empty');
   if (!Number.isInteger(settings.maxPageEntries) || settings.maxPageEntries < 1) throw fail('maxPageEntries must be a positive integer');
-  if (!Number.isInteger(settings.pageEntriesDefault) || settings.pageEntriesDefault < 1 || settings.pageEntriesDefault > settings.maxPageEntries) {
+  if (
+    !Number.isInteger(settings.pageEntriesDefault) ||
+    settings.pageEntriesDefault < 1 ||
+    settings.pageEntriesDefault > settings.maxPageEntries
+  ) {
     throw fail('pageEntriesDefault must be an integer from 1 to maxPageEntries');
   }
-  if (!Number.isInteger(settings.chainBatchEntries) || settings.chainBatchEntries < 1) throw fail('chainBatchEntries must be a positive integer');
+  if (!Number.isInteger(settings.chainBatchEntries) || settings.chainBatchEntries < 1)
+    throw fail('chainBatchEntries must be a positive integer');
   if (!Number.isInteger(settings.chainIdlePollMs) || settings.chainIdlePollMs < 1) throw fail('chainIdlePollMs must be a positive integer');
-  if (!Number.isInteger(settings.chainFailureBackoffMs) || settings.chainFailureBackoffMs < 1) throw fail('chainFailureBackoffMs must be a positive integer');
+  if (!Number.isInteger(settings.chainFailureBackoffMs) || settings.chainFailureBackoffMs < 1)
+    throw fail('chainFailureBackoffMs must be a positive integer');
   return settings;
 }

@@ -12,11 +12,13 @@ import { createAuditService, type AuditService } from './audit-service.ts';
 import { verifyAuditChain } from './verify.ts';
 
 /** A stand-in for the API's auth layer: the caller's scopes come in a test header. */
-const requireScope = (scope: string): preHandlerHookHandler => (request, reply, done) => {
-  const scopes = String(request.headers['x-test-scopes'] ?? '').split(' ');
-  if (scopes.includes(scope)) return done();
-  void reply.code(403).type('application/problem+json').send({ status: 403, code: 'FORBIDDEN' });
-};
+const requireScope =
+  (scope: string): preHandlerHookHandler =>
+  (request, reply, done) => {
+    const scopes = String(request.headers['x-test-scopes'] ?? '').split(' ');
+    if (scopes.includes(scope)) return done();
+    void reply.code(403).type('application/problem+json').send({ status: 403, code: 'FORBIDDEN' });
+  };
 
 describe('the audit service on the embedded engine', () => {
   let fixture: BackboneFixture;
@@ -33,13 +35,24 @@ describe('the audit service on the embedded engine', () => {
     key: account,
     payload: { paymentId, debtorAccount: account, amountMinor, currency: 'EUR' },
   });
-  const auditRows = async () => (await fixture.db.query<{ sequence: bigint; event_id: string }>(`select sequence, event_id from audit_log order by sequence`)).rows;
+  const auditRows = async () =>
+    (await fixture.db.query<{ sequence: bigint; event_id: string }>(`select sequence, event_id from audit_log order by sequence`)).rows;
 
   beforeAll(async () => {
     fixture = await embeddedFixture();
     for (const topic of topics) await fixture.createTopic(topic, 3);
     const logger = pino({ level: 'silent' });
-    service = createAuditService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger, metricsRegistry: registry }, { requireScope, topics, retryDelaysMs: [10], chainIdlePollMs: 60_000 });
+    service = createAuditService(
+      {
+        db: fixture.db,
+        publisher: { publish: async () => {}, publishEach: async () => {} },
+        clock: systemClock,
+        ids: uuidV7Ids,
+        logger,
+        metricsRegistry: registry,
+      },
+      { requireScope, topics, retryDelaysMs: [10], chainIdlePollMs: 60_000 },
+    );
     await migrate(fixture.db, service.name, service.migrations);
     runner = new ConsumerRunner(fixture.deps, service.consumers[0]!);
     await runner.start();
@@ -48,9 +61,18 @@ describe('the audit service on the embedded engine', () => {
     app = Fastify();
     await service.routes!(app);
     for (let i = 0; i < 6; i++) {
-      published.push(...(await fixture.publish([event(topics[i % 2]!, `account-${i % 3}`, `payment-${i}`, 1000n + BigInt(i))], { correlationId: i < 4 ? 'flow-a' : 'flow-b' })));
+      published.push(
+        ...(await fixture.publish([event(topics[i % 2]!, `account-${i % 3}`, `payment-${i}`, 1000n + BigInt(i))], {
+          correlationId: i < 4 ? 'flow-a' : 'flow-b',
+        })),
+      );
     }
-    published.push(...(await fixture.publish([{ ...event(topics[0]!, 'account-9', 'nested', 1n), payload: { payment: { paymentId: 'payment-nested' } } }], { correlationId: 'flow-c' })));
+    published.push(
+      ...(await fixture.publish(
+        [{ ...event(topics[0]!, 'account-9', 'nested', 1n), payload: { payment: { paymentId: 'payment-nested' } } }],
+        { correlationId: 'flow-c' },
+      )),
+    );
     await eventually(async () => (await auditRows()).length === 7, 'seven audit entries');
   });
 
@@ -85,15 +107,21 @@ describe('the audit service on the embedded engine', () => {
     expect(first.statusCode).toBe(200);
     const page1 = first.json();
     expect(page1.entries).toHaveLength(3);
-    expect(page1.entries[0]).toMatchObject({ correlationId: 'flow-a', eventType: 'PaymentCompleted', payload: { amountMinor: expect.any(String) } });
-    const second = (await app.inject({ url: `/v1/audit?correlationId=flow-a&limit=3&after=${page1.nextAfter}`, headers: { 'x-test-scopes': 'ops' } })).json();
+    expect(page1.entries[0]).toMatchObject({
+      correlationId: 'flow-a',
+      eventType: 'PaymentCompleted',
+      payload: { amountMinor: expect.any(String) },
+    });
+    const second = (
+      await app.inject({ url: `/v1/audit?correlationId=flow-a&limit=3&after=${page1.nextAfter}`, headers: { 'x-test-scopes': 'ops' } })
+    ).json();
     expect(second.entries).toHaveLength(1);
     expect(second.nextAfter).toBeNull();
     const sequences = [...page1.entries, ...second.entries].map((entry: { sequence: string }) => BigInt(entry.sequence));
     expect(sequences).toEqual([...sequences].sort((a, b) => (a < b ? -1 : 1)));
-    expect(new Set([...page1.entries, ...second.entries].map((entry: { payload: { paymentId: string } }) => entry.payload.paymentId))).toEqual(
-      new Set(['payment-0', 'payment-1', 'payment-2', 'payment-3']),
-    );
+    expect(
+      new Set([...page1.entries, ...second.entries].map((entry: { payload: { paymentId: string } }) => entry.payload.paymentId)),
+    ).toEqual(new Set(['payment-0', 'payment-1', 'payment-2', 'payment-3']));
   });
 
   it('finds a payment by its id at the top level or under payment', async () => {
@@ -111,8 +139,23 @@ describe('the audit service on the embedded engine', () => {
       await eventually(async () => (await fixture.db.query(`select 1 from audit_pending`)).rows.length === 1, 'the event to be staged');
       const plain = (await app.inject({ url: '/v1/audit?correlationId=flow-e', headers: { 'x-test-scopes': 'ops' } })).json();
       expect(plain).toEqual({ entries: [], nextAfter: null });
-      const withPending = (await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })).json();
-      expect(withPending).toMatchObject({ entries: [], nextAfter: null, pending: [{ sequence: null, hash: null, prevHash: null, correlationId: 'flow-e', paymentId: 'payment-staged', payload: { amountMinor: '7' } }] });
+      const withPending = (
+        await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })
+      ).json();
+      expect(withPending).toMatchObject({
+        entries: [],
+        nextAfter: null,
+        pending: [
+          {
+            sequence: null,
+            hash: null,
+            prevHash: null,
+            correlationId: 'flow-e',
+            paymentId: 'payment-staged',
+            payload: { amountMinor: '7' },
+          },
+        ],
+      });
       expect(await registry.getSingleMetricAsString('paystream_audit_pending_entries')).toMatch(/paystream_audit_pending_entries 1$/m);
       expect(await registry.getSingleMetricAsString('paystream_audit_chain_lag_seconds')).toMatch(/paystream_audit_chain_lag_seconds \d/);
     } finally {
@@ -120,7 +163,9 @@ describe('the audit service on the embedded engine', () => {
     }
     // Restarted, the chainer finds what was staged while it was away (no NOTIFY is pending for it).
     await eventually(async () => (await fixture.db.query(`select 1 from audit_pending`)).rows.length === 0, 'the chainer to catch up');
-    const chained = (await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })).json();
+    const chained = (
+      await app.inject({ url: '/v1/audit?correlationId=flow-e&includePending=true', headers: { 'x-test-scopes': 'ops' } })
+    ).json();
     expect(chained).toMatchObject({ entries: [{ correlationId: 'flow-e', sequence: expect.any(String) }], pending: [] });
     expect(await registry.getSingleMetricAsString('paystream_audit_pending_entries')).toMatch(/paystream_audit_pending_entries 0$/m);
     expect(await verifyAuditChain(fixture.db)).toMatchObject({ ok: true });
@@ -130,7 +175,13 @@ describe('the audit service on the embedded engine', () => {
     const both = await app.inject({ url: '/v1/audit?correlationId=a&paymentId=b', headers: { 'x-test-scopes': 'ops' } });
     expect(both.statusCode).toBe(400);
     expect(both.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(both.json()).toMatchObject({ status: 400, code: 'invalid-field', title: expect.any(String), type: expect.stringMatching(/^https:/), detail: expect.stringMatching(/exactly one/) });
+    expect(both.json()).toMatchObject({
+      status: 400,
+      code: 'invalid-field',
+      title: expect.any(String),
+      type: expect.stringMatching(/^https:/),
+      detail: expect.stringMatching(/exactly one/),
+    });
     const limit = await app.inject({ url: '/v1/audit?correlationId=a&limit=5000', headers: { 'x-test-scopes': 'ops' } });
     expect(limit.json()).toMatchObject({ status: 400, detail: expect.stringMatching(/limit/) });
     const after = await app.inject({ url: '/v1/audit?correlationId=a&after=-1', headers: { 'x-test-scopes': 'ops' } });

@@ -16,7 +16,9 @@ export type AuditRecord = Omit<AuditEntry, 'sequence' | 'recordedAt' | 'prevHash
  * across processes. The lock waits for a concurrent holder, then sees what it committed.
  */
 export async function lockChainHead(tx: SqlRunner): Promise<ChainHead> {
-  const result = await tx.query<{ last_sequence: bigint; last_hash: string }>(`select last_sequence, last_hash from audit_chain_head where id = 1 for update`);
+  const result = await tx.query<{ last_sequence: bigint; last_hash: string }>(
+    `select last_sequence, last_hash from audit_chain_head where id = 1 for update`,
+  );
   const row = result.rows[0];
   // The migration inserts the row and a trigger refuses its deletion: its absence is a broken install.
   if (!row) throw new Error('audit_chain_head has no row: the audit migrations did not run');
@@ -27,7 +29,10 @@ export async function lockChainHead(tx: SqlRunner): Promise<ChainHead> {
  * Places `records` after `head`, in the order given: each takes the next sequence and links to
  * the hash before it. Pure; the caller must hold the head lock for the result to be the chain.
  */
-export function linkEntries(head: ChainHead, records: readonly (AuditRecord & { recordedAt: Date })[]): { entries: AuditEntry[]; head: ChainHead } {
+export function linkEntries(
+  head: ChainHead,
+  records: readonly (AuditRecord & { recordedAt: Date })[],
+): { entries: AuditEntry[]; head: ChainHead } {
   let previous = head;
   const entries = records.map((record) => {
     const unhashed: Omit<AuditEntry, 'hash'> = { ...record, sequence: previous.lastSequence + 1n, prevHash: previous.lastHash };

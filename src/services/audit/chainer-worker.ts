@@ -35,7 +35,11 @@ export class AuditChainer implements BackgroundWorker {
       db: options.db,
       channel: auditPendingChannel,
       failureBackoffMs: options.failureBackoffMs,
-      onError: (error) => options.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'audit chaining round failed; retrying'),
+      onError: (error) =>
+        options.logger.error(
+          { err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+          'audit chaining round failed; retrying',
+        ),
       round: async () => {
         await this.chainPending();
         return options.idlePollMs;
@@ -58,7 +62,8 @@ export class AuditChainer implements BackgroundWorker {
     while (!this.#loop.stopping) {
       const round = await chainPendingRound(db, batchEntries);
       chained += round.chained;
-      if (round.duplicates > 0) logger.info({ duplicates: round.duplicates }, 'dropped staged audit records whose event was already chained');
+      if (round.duplicates > 0)
+        logger.info({ duplicates: round.duplicates }, 'dropped staged audit records whose event was already chained');
       // A short round means the queue is drained (of what was committed when it was read).
       if (round.taken < batchEntries) break;
     }

@@ -30,7 +30,9 @@ export interface ChainRound {
 export async function chainPendingRound(db: Database, batchEntries: number): Promise<ChainRound> {
   return db.transaction(async (tx) => {
     const head = await lockChainHead(tx);
-    const staged = (await tx.query<PendingRow>(`select ${auditPendingColumns} from audit_pending order by id limit $1`, [batchEntries])).rows.map(pendingFromRow);
+    const staged = (
+      await tx.query<PendingRow>(`select ${auditPendingColumns} from audit_pending order by id limit $1`, [batchEntries])
+    ).rows.map(pendingFromRow);
     if (staged.length === 0) return { taken: 0, chained: 0, duplicates: 0, lastSequence: head.lastSequence };
     // A redelivery staged while this event was being chained slips past the consumer's check (see
     // stage.ts); the unique index on audit_log would refuse it and stall the chain, so drop it here.
@@ -45,6 +47,11 @@ export async function chainPendingRound(db: Database, batchEntries: number): Pro
     const linked = linkEntries(head, fresh);
     await appendLinked(tx, linked.entries, linked.head);
     await tx.query(`delete from audit_pending where id = any($1::int8[])`, [staged.map((record) => record.pendingId.toString())]);
-    return { taken: staged.length, chained: fresh.length, duplicates: staged.length - fresh.length, lastSequence: linked.head.lastSequence };
+    return {
+      taken: staged.length,
+      chained: fresh.length,
+      duplicates: staged.length - fresh.length,
+      lastSequence: linked.head.lastSequence,
+    };
   });
 }

@@ -42,9 +42,24 @@ export function auditMetrics(registry: Registry, source: AuditMetricsSource): Au
     return running;
   };
   const metrics: AuditMetrics = {
-    events: new Counter({ name: 'paystream_audit_events_total', help: 'Events seen by the audit consumer: appended (staged for the chain), or a duplicate eventId skipped.', labelNames: ['outcome'], registers }),
-    pendingEntries: new Gauge({ name: 'paystream_audit_pending_entries', help: 'Audit records staged by the consumer and not yet chained.', registers, collect }),
-    chainLagSeconds: new Gauge({ name: 'paystream_audit_chain_lag_seconds', help: 'Age of the oldest audit record not yet chained; 0 when none.', registers, collect }),
+    events: new Counter({
+      name: 'paystream_audit_events_total',
+      help: 'Events seen by the audit consumer: appended (staged for the chain), or a duplicate eventId skipped.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    pendingEntries: new Gauge({
+      name: 'paystream_audit_pending_entries',
+      help: 'Audit records staged by the consumer and not yet chained.',
+      registers,
+      collect,
+    }),
+    chainLagSeconds: new Gauge({
+      name: 'paystream_audit_chain_lag_seconds',
+      help: 'Age of the oldest audit record not yet chained; 0 when none.',
+      registers,
+      collect,
+    }),
   };
   return metrics;
 }
@@ -52,11 +67,16 @@ export function auditMetrics(registry: Registry, source: AuditMetricsSource): Au
 /** Never throws: a scrape while the database is down keeps the last values and logs why. */
 async function readBacklog(source: AuditMetricsSource, metrics: AuditMetrics): Promise<void> {
   try {
-    const result = await source.db.query<{ entries: bigint; oldest: Date | null }>(`select count(*)::int8 as entries, min(recorded_at) as oldest from audit_pending`);
+    const result = await source.db.query<{ entries: bigint; oldest: Date | null }>(
+      `select count(*)::int8 as entries, min(recorded_at) as oldest from audit_pending`,
+    );
     const row = result.rows[0]!;
     metrics.pendingEntries.set(Number(row.entries));
     metrics.chainLagSeconds.set(row.oldest ? Math.max(0, source.clock.nowMs() - row.oldest.getTime()) / 1000 : 0);
   } catch (error) {
-    source.logger.warn({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'could not read the audit backlog for metrics');
+    source.logger.warn(
+      { err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+      'could not read the audit backlog for metrics',
+    );
   }
 }

@@ -29,12 +29,16 @@ export const auditReadScope = 'ops' as const;
 export function auditRoutes(options: AuditRoutesOptions): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
     await app.register(async (scope) => {
-      scope.get('/v1/audit', { preValidation: options.requireScope(auditReadScope), schema: auditSchema(options), ...handlerValidates }, async (request, reply) => {
-        const query = parseAuditQuery(request.query, options);
-        if ('code' in query) return sendProblem(reply, query);
-        const page = await readTrail(options.db, query);
-        return reply.send(page);
-      });
+      scope.get(
+        '/v1/audit',
+        { preValidation: options.requireScope(auditReadScope), schema: auditSchema(options), ...handlerValidates },
+        async (request, reply) => {
+          const query = parseAuditQuery(request.query, options);
+          if ('code' in query) return sendProblem(reply, query);
+          const page = await readTrail(options.db, query);
+          return reply.send(page);
+        },
+      );
     });
   };
 }
@@ -51,8 +55,17 @@ function auditSchema(limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEn
         correlationId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
         paymentId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
         ...cursorPageQuery(limits.maxPageEntries, limits.pageEntriesDefault),
-        after: { type: 'string', pattern: '^[0-9]{1,18}$', description: 'The `nextAfter` of the previous page (a sequence number); absent for the first page' },
-        includePending: { type: 'string', enum: ['true', 'false'], default: 'false', description: 'Also return, on the last page, the events consumed but not chained yet' },
+        after: {
+          type: 'string',
+          pattern: '^[0-9]{1,18}$',
+          description: 'The `nextAfter` of the previous page (a sequence number); absent for the first page',
+        },
+        includePending: {
+          type: 'string',
+          enum: ['true', 'false'],
+          default: 'false',
+          description: 'Also return, on the last page, the events consumed but not chained yet',
+        },
       },
     },
     response: { 200: trailPageSchema, ...problemResponses(400, 401, 403, 503) },
@@ -90,22 +103,33 @@ const trailPageSchema = {
 } as const;
 
 /** Validates the query string; a problem names the parameter at fault. */
-export function parseAuditQuery(raw: unknown, limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEntriesDefault'>): TrailQuery | Problem {
+export function parseAuditQuery(
+  raw: unknown,
+  limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEntriesDefault'>,
+): TrailQuery | Problem {
   const query = (raw ?? {}) as Record<string, unknown>;
   const invalid = (parameter: string, detail: string) => problemOf('invalid-field', detail, parameter);
   const correlationId = nonEmpty(query.correlationId);
   const paymentId = nonEmpty(query.paymentId);
-  if ((correlationId === undefined) === (paymentId === undefined)) return invalid('correlationId', 'give exactly one of correlationId and paymentId');
+  if ((correlationId === undefined) === (paymentId === undefined))
+    return invalid('correlationId', 'give exactly one of correlationId and paymentId');
   const limitText = query.limit ?? String(limits.pageEntriesDefault);
   if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > limits.maxPageEntries) {
     return invalid('limit', `limit must be an integer from 1 to ${limits.maxPageEntries}`);
   }
   const afterText = query.after ?? '0';
-  if (typeof afterText !== 'string' || !/^\d{1,18}$/.test(afterText)) return invalid('after', 'after must be a sequence number (the nextAfter of the previous page)');
+  if (typeof afterText !== 'string' || !/^\d{1,18}$/.test(afterText))
+    return invalid('after', 'after must be a sequence number (the nextAfter of the previous page)');
   const includePending = query.includePending ?? 'false';
   if (includePending !== 'true' && includePending !== 'false') return invalid('includePending', 'includePending must be true or false');
   const column = correlationId !== undefined ? 'correlation_id' : 'payment_id';
-  return { column, value: (correlationId ?? paymentId)!, after: BigInt(afterText), limit: Number(limitText), includePending: includePending === 'true' };
+  return {
+    column,
+    value: (correlationId ?? paymentId)!,
+    after: BigInt(afterText),
+    limit: Number(limitText),
+    includePending: includePending === 'true',
+  };
 }
 
 function nonEmpty(value: unknown): string | undefined {

@@ -11,7 +11,11 @@ describe('toJsonValue', () => {
   });
 
   it('keeps non-finite numbers as their names and follows JSON for undefined', () => {
-    expect(toJsonValue({ a: Number.NaN, b: -Infinity, gone: undefined, list: [undefined, 1] })).toEqual({ a: 'NaN', b: '-Infinity', list: [null, 1] });
+    expect(toJsonValue({ a: Number.NaN, b: -Infinity, gone: undefined, list: [undefined, 1] })).toEqual({
+      a: 'NaN',
+      b: '-Infinity',
+      list: [null, 1],
+    });
   });
 
   it('keeps a member named __proto__ as data', () => {
@@ -33,6 +37,8 @@ describe('toJsonValue', () => {
 describe('canonicalJson', () => {
   it('is the same text whatever the key order', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2n }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"y":"2","z":1}]},"b":1}');
-    expect(canonicalJson({ a: { c: null, d: [2, { y: 2n, z: 1 }] }, b: 1 })).toBe(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2n }], c: null } }));
+    expect(canonicalJson({ a: { c: null, d: [2, { y: 2n, z: 1 }] }, b: 1 })).toBe(
+      canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2n }], c: null } }),
+    );
   });
 });

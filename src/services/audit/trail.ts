@@ -38,7 +38,9 @@ export async function readTrail(db: SqlRunner, query: TrailQuery): Promise<Trail
         from audit_pending where ${query.column} = $1 and $4::boolean order by id limit $5)`,
     [query.value, query.after, query.limit + 1, query.includePending, query.limit],
   );
-  const chained = result.rows.filter((row): row is AuditRow & { pending_id: null } => row.pending_id === null).sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
+  const chained = result.rows
+    .filter((row): row is AuditRow & { pending_id: null } => row.pending_id === null)
+    .sort((a, b) => (a.sequence < b.sequence ? -1 : 1));
   const chainedPage = pageOf(chained, query.limit, (row) => row.sequence.toString());
   const more = chainedPage.nextCursor !== null;
   const page: TrailPage = { entries: chainedPage.items.map((row) => entryToJson(entryFromRow(row))), nextAfter: chainedPage.nextCursor };

@@ -37,11 +37,10 @@ export async function verifyAuditChain(db: SqlRunner, options: VerifyAuditChainO
   let previous = { sequence: 0n, hash: genesisHash };
   let entries = 0;
   for (;;) {
-    const result = await db.query<AuditRow>(`select ${auditEntryColumns} from audit_log where sequence > $1 and sequence <= $2 order by sequence limit $3`, [
-      previous.sequence,
-      head.lastSequence,
-      batchEntries,
-    ]);
+    const result = await db.query<AuditRow>(
+      `select ${auditEntryColumns} from audit_log where sequence > $1 and sequence <= $2 order by sequence limit $3`,
+      [previous.sequence, head.lastSequence, batchEntries],
+    );
     if (result.rows.length === 0) break;
     for (const row of result.rows) {
       const entry = entryFromRow(row);
@@ -59,16 +58,28 @@ export async function verifyAuditChain(db: SqlRunner, options: VerifyAuditChainO
 }
 
 /** Checks one entry against its predecessor; undefined when the link holds. */
-export function checkLink(previous: { sequence: bigint; hash: string }, entry: AuditEntry): { sequence: bigint; reason: AuditChainBreak; detail: string } | undefined {
+export function checkLink(
+  previous: { sequence: bigint; hash: string },
+  entry: AuditEntry,
+): { sequence: bigint; reason: AuditChainBreak; detail: string } | undefined {
   const expected = previous.sequence + 1n;
-  if (entry.sequence !== expected) return { sequence: expected, reason: 'gap', detail: `sequence ${expected} is missing; the next entry is ${entry.sequence}` };
-  if (entry.prevHash !== previous.hash) return { sequence: entry.sequence, reason: 'prev-hash-mismatch', detail: `prev_hash of ${entry.sequence} is not the hash of ${previous.sequence}` };
-  if (entryHash(entry) !== entry.hash) return { sequence: entry.sequence, reason: 'hash-mismatch', detail: `the fields of ${entry.sequence} do not hash to its stored hash` };
+  if (entry.sequence !== expected)
+    return { sequence: expected, reason: 'gap', detail: `sequence ${expected} is missing; the next entry is ${entry.sequence}` };
+  if (entry.prevHash !== previous.hash)
+    return {
+      sequence: entry.sequence,
+      reason: 'prev-hash-mismatch',
+      detail: `prev_hash of ${entry.sequence} is not the hash of ${previous.sequence}`,
+    };
+  if (entryHash(entry) !== entry.hash)
+    return { sequence: entry.sequence, reason: 'hash-mismatch', detail: `the fields of ${entry.sequence} do not hash to its stored hash` };
   return undefined;
 }
 
 async function readHead(db: SqlRunner): Promise<{ lastSequence: bigint; lastHash: string } | undefined> {
-  const result = await db.query<{ last_sequence: bigint; last_hash: string }>(`select last_sequence, last_hash from audit_chain_head where id = 1`);
+  const result = await db.query<{ last_sequence: bigint; last_hash: string }>(
+    `select last_sequence, last_hash from audit_chain_head where id = 1`,
+  );
   const row = result.rows[0];
   return row && { lastSequence: row.last_sequence, lastHash: row.last_hash };
 }

@@ -30,7 +30,12 @@ describe('one open fraud case per account', () => {
         stage: 'FRAUD',
         reason: 'fraud score 60 (review at 60): velocityCount +60',
         evidence: { score: 60 },
-        onApprove: (caseId) => ({ topic: PaymentTopics.cleared, eventType: PaymentEventTypes[PaymentTopics.cleared], key: account, payload: { paymentId, clearedBy: `case:${caseId}` } }),
+        onApprove: (caseId) => ({
+          topic: PaymentTopics.cleared,
+          eventType: PaymentEventTypes[PaymentTopics.cleared],
+          key: account,
+          payload: { paymentId, clearedBy: `case:${caseId}` },
+        }),
         amountMinor: 10_00n,
         currency: 'EUR',
       }),
@@ -45,7 +50,11 @@ describe('one open fraud case per account', () => {
     };
     app = Fastify();
     installProblemErrorHandler(app, () => {});
-    await complianceCaseRoutes({ db, requireScope, publisher: { publish: async (_tx, events, cause) => void published.push({ events, cause }), publishEach: async () => {} } })(app);
+    await complianceCaseRoutes({
+      db,
+      requireScope,
+      publisher: { publish: async (_tx, events, cause) => void published.push({ events, cause }), publishEach: async () => {} },
+    })(app);
   });
 
   afterAll(async () => {
@@ -61,13 +70,26 @@ describe('one open fraud case per account', () => {
     expect(await hold('pay-3')).toEqual({ kind: 'exists' });
     const listed = (await app.inject({ url: '/v1/compliance/cases?status=open' })).json();
     expect(listed.cases).toHaveLength(1);
-    expect(listed.cases[0]).toMatchObject({ caseId: 'case-1', paymentId: 'pay-1', attachedPayments: [{ paymentId: 'pay-2', correlationId: 'flow-pay-2', amount: '10.00' }, { paymentId: 'pay-3' }] });
+    expect(listed.cases[0]).toMatchObject({
+      caseId: 'case-1',
+      paymentId: 'pay-1',
+      attachedPayments: [{ paymentId: 'pay-2', correlationId: 'flow-pay-2', amount: '10.00' }, { paymentId: 'pay-3' }],
+    });
   });
 
   it("applies the officer's rejection to every payment of the case, each under its own correlation id", async () => {
-    const decided = await app.inject({ method: 'POST', url: '/v1/compliance/cases/case-1/decision', payload: { decision: 'reject', reason: 'customer did not make these' } });
+    const decided = await app.inject({
+      method: 'POST',
+      url: '/v1/compliance/cases/case-1/decision',
+      payload: { decision: 'reject', reason: 'customer did not make these' },
+    });
     expect(decided.statusCode, decided.body).toBe(200);
-    expect(published.map(({ cause, events }) => [cause.correlationId, events.map((event) => `${event.topic}:${(event.payload as { paymentId: string }).paymentId}`)])).toEqual([
+    expect(
+      published.map(({ cause, events }) => [
+        cause.correlationId,
+        events.map((event) => `${event.topic}:${(event.payload as { paymentId: string }).paymentId}`),
+      ]),
+    ).toEqual([
       ['flow-pay-1', ['compliance.case-decided.v1:pay-1', 'payments.rejected.v1:pay-1']],
       ['flow-pay-2', ['compliance.case-decided.v1:pay-2', 'payments.rejected.v1:pay-2']],
       ['flow-pay-3', ['compliance.case-decided.v1:pay-3', 'payments.rejected.v1:pay-3']],
@@ -79,8 +101,15 @@ describe('one open fraud case per account', () => {
     expect(opened).toMatchObject({ kind: 'opened' });
     const caseId = (opened as { caseId: string }).caseId;
     published.length = 0;
-    const decided = await app.inject({ method: 'POST', url: `/v1/compliance/cases/${caseId}/decision`, payload: { decision: 'approve', reason: 'confirmed by phone' } });
+    const decided = await app.inject({
+      method: 'POST',
+      url: `/v1/compliance/cases/${caseId}/decision`,
+      payload: { decision: 'approve', reason: 'confirmed by phone' },
+    });
     expect(decided.statusCode, decided.body).toBe(200);
-    expect(published[0]!.events[1]).toMatchObject({ topic: 'payments.cleared.v1', payload: { paymentId: 'pay-4', clearedBy: `case:${caseId}` } });
+    expect(published[0]!.events[1]).toMatchObject({
+      topic: 'payments.cleared.v1',
+      payload: { paymentId: 'pay-4', clearedBy: `case:${caseId}` },
+    });
   });
 });

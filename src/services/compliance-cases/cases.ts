@@ -26,7 +26,18 @@ export async function openCase(tx: SqlRunner, input: NewCase): Promise<boolean> 
   const inserted = await tx.query(
     `insert into compliance_cases (case_id, payment_id, debtor_account, correlation_id, stage, reason, evidence, on_approve, amount_minor, currency)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (payment_id, stage) do nothing`,
-    [input.caseId, input.paymentId, input.debtorAccount, input.correlationId, input.stage, input.reason, toJsonText(input.evidence), toJsonText(input.onApprove), input.amountMinor, input.currency],
+    [
+      input.caseId,
+      input.paymentId,
+      input.debtorAccount,
+      input.correlationId,
+      input.stage,
+      input.reason,
+      toJsonText(input.evidence),
+      toJsonText(input.onApprove),
+      input.amountMinor,
+      input.currency,
+    ],
   );
   return inserted.rowCount === 1;
 }
@@ -44,7 +55,10 @@ export type AccountCaseOutcome = { kind: 'opened' | 'attached'; caseId: string }
  *
  * `onApprove` is given the case's id (the new or the open one). `exists`: the payment is in a case already (a redelivered event); nothing is written.
  */
-export async function openOrAttachToAccountCase(tx: SqlRunner, input: Omit<NewCase, 'onApprove'> & { onApprove: (caseId: string) => NewEvent }): Promise<AccountCaseOutcome> {
+export async function openOrAttachToAccountCase(
+  tx: SqlRunner,
+  input: Omit<NewCase, 'onApprove'> & { onApprove: (caseId: string) => NewEvent },
+): Promise<AccountCaseOutcome> {
   const held = await tx.query(
     `select 1 from compliance_cases where payment_id = $1 and stage = $2
      union all select 1 from compliance_case_payments a join compliance_cases c using (case_id) where a.payment_id = $1 and c.stage = $2`,
@@ -56,11 +70,23 @@ export async function openOrAttachToAccountCase(tx: SqlRunner, input: Omit<NewCa
     [input.debtorAccount, input.stage],
   );
   const caseId = open.rows[0]?.case_id;
-  if (caseId === undefined) return (await openCase(tx, { ...input, onApprove: input.onApprove(input.caseId) })) ? { kind: 'opened', caseId: input.caseId } : { kind: 'exists' };
+  if (caseId === undefined)
+    return (await openCase(tx, { ...input, onApprove: input.onApprove(input.caseId) }))
+      ? { kind: 'opened', caseId: input.caseId }
+      : { kind: 'exists' };
   await tx.query(
     `insert into compliance_case_payments (payment_id, case_id, correlation_id, reason, evidence, on_approve, amount_minor, currency)
      values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [input.paymentId, caseId, input.correlationId, input.reason, toJsonText(input.evidence), toJsonText(input.onApprove(caseId)), input.amountMinor, input.currency],
+    [
+      input.paymentId,
+      caseId,
+      input.correlationId,
+      input.reason,
+      toJsonText(input.evidence),
+      toJsonText(input.onApprove(caseId)),
+      input.amountMinor,
+      input.currency,
+    ],
   );
   return { kind: 'attached', caseId };
 }
@@ -72,7 +98,11 @@ export function toJsonText(value: unknown): string {
 
 export function fromJsonValue<T>(value: unknown): T {
   return JSON.parse(JSON.stringify(value), (_key, item: unknown) =>
-    item && typeof item === 'object' && !Array.isArray(item) && Object.keys(item).length === 1 && typeof (item as { $bigint?: unknown }).$bigint === 'string'
+    item &&
+    typeof item === 'object' &&
+    !Array.isArray(item) &&
+    Object.keys(item).length === 1 &&
+    typeof (item as { $bigint?: unknown }).$bigint === 'string'
       ? BigInt((item as { $bigint: string }).$bigint)
       : item,
   ) as T;

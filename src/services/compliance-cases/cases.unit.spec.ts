@@ -28,7 +28,12 @@ describe('a compliance case', () => {
     stage: 'SCREENING',
     reason: 'MEDIUM match against the OFAC SDN list',
     evidence: { score: 0.91, listVersion: 42n },
-    onApprove: { topic: PaymentTopics.initiated, eventType: PaymentEventTypes[PaymentTopics.initiated], key: account, payload: { paymentId } },
+    onApprove: {
+      topic: PaymentTopics.initiated,
+      eventType: PaymentEventTypes[PaymentTopics.initiated],
+      key: account,
+      payload: { paymentId },
+    },
     amountMinor: 1_234_56n,
     currency: 'EUR',
   });
@@ -40,14 +45,25 @@ describe('a compliance case', () => {
     db = await PgliteDatabase.open();
     await migrate(db, 'compliance-cases', complianceCaseMigrations);
     // A stand-in for the API's authentication: the key's scopes come in a test header.
-    const requireScope = (scope: string): preHandlerHookHandler => (request, reply, done) => {
-      if (!String(request.headers['x-test-scopes'] ?? '').split(' ').includes(scope)) return void sendProblem(reply, problemOf('missing-scope', `this call needs ${scope}`));
-      request.principal = { keyId: 'officer-key', scopes: new Set(['ops']) };
-      done();
-    };
+    const requireScope =
+      (scope: string): preHandlerHookHandler =>
+      (request, reply, done) => {
+        if (
+          !String(request.headers['x-test-scopes'] ?? '')
+            .split(' ')
+            .includes(scope)
+        )
+          return void sendProblem(reply, problemOf('missing-scope', `this call needs ${scope}`));
+        request.principal = { keyId: 'officer-key', scopes: new Set(['ops']) };
+        done();
+      };
     app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } } });
     installProblemErrorHandler(app, () => {});
-    await complianceCaseRoutes({ db, requireScope, publisher: { publish: async (_tx, events, cause) => void published.push({ events, cause }), publishEach: async () => {} } })(app);
+    await complianceCaseRoutes({
+      db,
+      requireScope,
+      publisher: { publish: async (_tx, events, cause) => void published.push({ events, cause }), publishEach: async () => {} },
+    })(app);
   });
 
   afterAll(async () => {
@@ -60,7 +76,16 @@ describe('a compliance case', () => {
     expect(await open(screeningCase('pay-1', 'case-again'))).toBe(false);
     const listed = (await app.inject({ url: '/v1/compliance/cases', headers: { 'x-test-scopes': 'ops' } })).json();
     expect(listed.cases).toEqual([
-      expect.objectContaining({ caseId: 'case-pay-1', paymentId: 'pay-1', stage: 'SCREENING', status: 'open', amount: '1234.56', currency: 'EUR', evidence: { score: 0.91, listVersion: { $bigint: '42' } }, attachedPayments: [] }),
+      expect.objectContaining({
+        caseId: 'case-pay-1',
+        paymentId: 'pay-1',
+        stage: 'SCREENING',
+        status: 'open',
+        amount: '1234.56',
+        currency: 'EUR',
+        evidence: { score: 0.91, listVersion: { $bigint: '42' } },
+        attachedPayments: [],
+      }),
     ]);
   });
 
@@ -68,8 +93,18 @@ describe('a compliance case', () => {
     published.length = 0;
     const response = await decide('case-pay-1', { decision: 'approve', reason: 'false positive: other date of birth' });
     expect(response.statusCode, response.body).toBe(200);
-    expect(response.json()).toMatchObject({ caseId: 'case-pay-1', status: 'approved', decidedBy: 'officer-key', decisionReason: 'false positive: other date of birth' });
-    expect(published).toEqual([{ cause: { correlationId: 'flow-pay-1' }, events: [expect.objectContaining({ topic: 'compliance.case-decided.v1' }), screeningCase('pay-1').onApprove] }]);
+    expect(response.json()).toMatchObject({
+      caseId: 'case-pay-1',
+      status: 'approved',
+      decidedBy: 'officer-key',
+      decisionReason: 'false positive: other date of birth',
+    });
+    expect(published).toEqual([
+      {
+        cause: { correlationId: 'flow-pay-1' },
+        events: [expect.objectContaining({ topic: 'compliance.case-decided.v1' }), screeningCase('pay-1').onApprove],
+      },
+    ]);
   });
 
   it('refuses a second decision as a 409 conflict, publishing nothing and keeping the first', async () => {
@@ -80,7 +115,9 @@ describe('a compliance case', () => {
     expect(response.json()).toEqual(problemOf('conflict', 'the case was already approved'));
     expect(published).toEqual([]);
     const approved = (await app.inject({ url: '/v1/compliance/cases?status=approved', headers: { 'x-test-scopes': 'ops' } })).json();
-    expect(approved.cases).toEqual([expect.objectContaining({ caseId: 'case-pay-1', decisionReason: 'false positive: other date of birth' })]);
+    expect(approved.cases).toEqual([
+      expect.objectContaining({ caseId: 'case-pay-1', decisionReason: 'false positive: other date of birth' }),
+    ]);
   });
 
   it('rejects a case: the payment is rejected with the reason', async () => {
@@ -89,14 +126,35 @@ describe('a compliance case', () => {
     expect((await decide('case-pay-2', { decision: 'reject', reason: 'confirmed match' })).statusCode).toBe(200);
     expect(published.flatMap(({ events }) => events.map((event) => [event.topic, event.payload]))).toEqual([
       ['compliance.case-decided.v1', expect.objectContaining({ paymentId: 'pay-2', decision: 'REJECT', decidedBy: 'officer-key' })],
-      ['payments.rejected.v1', { paymentId: 'pay-2', debtorAccount: account, reasonCode: 'COMPLIANCE_REJECTED', reason: 'rejected by a compliance officer: confirmed match' }],
+      [
+        'payments.rejected.v1',
+        {
+          paymentId: 'pay-2',
+          debtorAccount: account,
+          reasonCode: 'COMPLIANCE_REJECTED',
+          reason: 'rejected by a compliance officer: confirmed match',
+        },
+      ],
     ]);
   });
 
   it('answers an unknown case as 404, a bad decision as 400, and a key without the ops scope as 403', async () => {
-    expect((await decide('case-nope', { decision: 'approve', reason: 'fine by me' })).json()).toEqual(problemOf('not-found', 'no case case-nope'));
-    expect((await decide('case-pay-1', { decision: 'maybe', reason: 'fine by me' })).json()).toMatchObject({ status: 400, code: 'invalid-field', pointer: '/decision' });
-    expect((await decide('case-pay-1', { decision: 'approve' })).json()).toMatchObject({ status: 400, code: 'missing-field', pointer: '/reason' });
-    expect((await decide('case-pay-1', { decision: 'approve', reason: 'fine by me' }, 'payments:read')).json()).toMatchObject({ status: 403, code: 'missing-scope' });
+    expect((await decide('case-nope', { decision: 'approve', reason: 'fine by me' })).json()).toEqual(
+      problemOf('not-found', 'no case case-nope'),
+    );
+    expect((await decide('case-pay-1', { decision: 'maybe', reason: 'fine by me' })).json()).toMatchObject({
+      status: 400,
+      code: 'invalid-field',
+      pointer: '/decision',
+    });
+    expect((await decide('case-pay-1', { decision: 'approve' })).json()).toMatchObject({
+      status: 400,
+      code: 'missing-field',
+      pointer: '/reason',
+    });
+    expect((await decide('case-pay-1', { decision: 'approve', reason: 'fine by me' }, 'payments:read')).json()).toMatchObject({
+      status: 403,
+      code: 'missing-scope',
+    });
   });
 });

@@ -13,5 +13,13 @@ export function createComplianceCasesService(deps: ServiceDeps, options: { requi
   };
 }
 
-export { openCase, openOrAttachToAccountCase, toJsonText, fromJsonValue, type NewCase, type CaseStage, type AccountCaseOutcome } from './cases.ts';
+export {
+  openCase,
+  openOrAttachToAccountCase,
+  toJsonText,
+  fromJsonValue,
+  type NewCase,
+  type CaseStage,
+  type AccountCaseOutcome,
+} from './cases.ts';
 export { complianceCaseMigrations } from './migrations.ts';

@@ -52,7 +52,11 @@ const caseSchema = {
     reason: { type: 'string' },
     amount: { type: 'string', description: 'Decimal string in `currency`' },
     currency: { type: 'string' },
-    evidence: { type: 'object', additionalProperties: true, description: 'What the officer needs to decide: matches, scores, list versions' },
+    evidence: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'What the officer needs to decide: matches, scores, list versions',
+    },
     openedAt: { type: 'string', format: 'date-time' },
     decidedAt: { type: ['string', 'null'], format: 'date-time' },
     decidedBy: { type: ['string', 'null'], description: "The officer's API key id" },
@@ -98,10 +102,18 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           querystring: {
             type: 'object',
             additionalProperties: false,
-            properties: { status: { type: 'string', enum: ['open', 'approved', 'rejected'] }, limit: limitParameter(casesPageLimits), cursor: cursorParameter },
+            properties: {
+              status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+              limit: limitParameter(casesPageLimits),
+              cursor: cursorParameter,
+            },
           },
           response: {
-            200: { type: 'object', required: ['cases', 'nextCursor'], properties: { cases: { type: 'array', items: caseSchema }, nextCursor: nextCursorSchema } },
+            200: {
+              type: 'object',
+              required: ['cases', 'nextCursor'],
+              properties: { cases: { type: 'array', items: caseSchema }, nextCursor: nextCursorSchema },
+            },
             ...problemResponses(400, 401, 403, 503),
           },
         },
@@ -111,7 +123,12 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
         // The sort key: when the case was opened, to the microsecond, then its id (cases opened in
         // one transaction share a time, and a page may end between two of them).
         const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor, 2, /^[\x21-\x7e]{1,128}$/);
-        if (after && !/^[0-9]{1,17}$/.test(after[0]!)) throw new ProblemError('invalid-field', 'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)', 'cursor');
+        if (after && !/^[0-9]{1,17}$/.test(after[0]!))
+          throw new ProblemError(
+            'invalid-field',
+            'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)',
+            'cursor',
+          );
         const result = await db.query<CaseRow & { opened_at_us: string }>(
           `select *, (extract(epoch from opened_at) * 1000000)::bigint::text as opened_at_us from compliance_cases
             where status = $1 and ($2::bigint is null or (opened_at, case_id) > (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::text))
@@ -119,7 +136,10 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           [request.query.status ?? 'open', after?.[0] ?? null, after?.[1] ?? null, limit + 1],
         );
         const page = pageOf(result.rows, limit, (last) => encodeCursor([last.opened_at_us, last.case_id]));
-        const attached = await attachedPayments(db, page.items.map((row) => row.case_id));
+        const attached = await attachedPayments(
+          db,
+          page.items.map((row) => row.case_id),
+        );
         return { cases: page.items.map((row) => caseView(row, attached.get(row.case_id) ?? [])), nextCursor: page.nextCursor };
       },
     );
@@ -134,7 +154,15 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           summary: 'Approve (release) or reject a held payment, with a reason',
           description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
-          body: { type: 'object', additionalProperties: false, required: ['decision', 'reason'], properties: { decision: { type: 'string', enum: ['approve', 'reject'] }, reason: { type: 'string', minLength: 3, maxLength: 1000 } } },
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['decision', 'reason'],
+            properties: {
+              decision: { type: 'string', enum: ['approve', 'reject'] },
+              reason: { type: 'string', minLength: 3, maxLength: 1000 },
+            },
+          },
           response: { 200: caseSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) },
         },
       },
@@ -148,16 +176,26 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           // Read after the case row is locked: a payment attached before the lock is decided here,
           // and one held after it finds the case decided and opens a new one.
           const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
-          const payments = [{ payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve }, ...attached].map((payment) => ({
+          const payments = [
+            { payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve },
+            ...attached,
+          ].map((payment) => ({
             paymentId: payment.payment_id,
             correlationId: payment.correlation_id,
             onApprove: fromJsonValue<NewEvent>(payment.on_approve),
           }));
-          const outcome = decideCase({ caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments }, { decision, reason, officerKeyId: officer });
+          const outcome = decideCase(
+            { caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments },
+            { decision, reason, officerKeyId: officer },
+          );
           if (outcome.kind === 'refuse') throw new ProblemError('conflict', outcome.reason);
           const { status } = outcome;
-          await tx.query(`update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`, [row.case_id, status, officer, reason]);
-          for (const publication of outcome.publications) await publisher.publish(tx, publication.events, { correlationId: publication.correlationId });
+          await tx.query(
+            `update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`,
+            [row.case_id, status, officer, reason],
+          );
+          for (const publication of outcome.publications)
+            await publisher.publish(tx, publication.events, { correlationId: publication.correlationId });
           return caseView({ ...row, status, decided_by: officer, decision_reason: reason, decided_at: new Date() }, attached);
         });
       },
@@ -169,7 +207,10 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
 async function attachedPayments(db: SqlRunner, caseIds: readonly string[]): Promise<Map<string, AttachedRow[]>> {
   const byCase = new Map<string, AttachedRow[]>();
   if (caseIds.length === 0) return byCase;
-  const result = await db.query<AttachedRow>(`select * from compliance_case_payments where case_id = any($1::text[]) order by attached_at, payment_id`, [caseIds]);
+  const result = await db.query<AttachedRow>(
+    `select * from compliance_case_payments where case_id = any($1::text[]) order by attached_at, payment_id`,
+    [caseIds],
+  );
   for (const row of result.rows) byCase.set(row.case_id, [...(byCase.get(row.case_id) ?? []), row]);
   return byCase;
 }

@@ -51,22 +51,50 @@ describe('the fraud service on the embedded engine', () => {
   /** Publishes `payments.initiated.v1` for a payment, occurred at `atMs`, correlated by the payment id. */
   async function initiate(paymentId: string, debtorAccount: string, atMs: number): Promise<OutgoingMessage> {
     eventAtMs = atMs;
-    const event: NewEvent = { topic: PaymentTopics.initiated, eventType: PaymentEventTypes[PaymentTopics.initiated], key: debtorAccount, payload: initiated(order(paymentId, debtorAccount)) };
+    const event: NewEvent = {
+      topic: PaymentTopics.initiated,
+      eventType: PaymentEventTypes[PaymentTopics.initiated],
+      key: debtorAccount,
+      payload: initiated(order(paymentId, debtorAccount)),
+    };
     const { message } = await encoder.encode(event, { correlationId: `flow-${paymentId}` });
     await fixture.bus.publish([message]);
     return message;
   }
-  const initiated = (payment: PaymentOrder): PaymentInitiated => ({ payment, corridorCode: 'DEU-FRA', screeningDecisionId: `screening-${payment.paymentId}`, listVersions: ['ofac-sdn@2025-03-11'], travelRuleApplied: false });
+  const initiated = (payment: PaymentOrder): PaymentInitiated => ({
+    payment,
+    corridorCode: 'DEU-FRA',
+    screeningDecisionId: `screening-${payment.paymentId}`,
+    listVersions: ['ofac-sdn@2025-03-11'],
+    travelRuleApplied: false,
+  });
   async function published<Payload>(topic: string): Promise<{ payload: Payload; correlationId: string | null }[]> {
     const records = await fixture.records(topic);
-    return Promise.all(records.map(async (record) => ({ payload: (await codec.decode(topic, '', record.value!)) as Payload, correlationId: envelopeFromHeaders(record.headers, record.key).envelope.correlationId })));
+    return Promise.all(
+      records.map(async (record) => ({
+        payload: (await codec.decode(topic, '', record.value!)) as Payload,
+        correlationId: envelopeFromHeaders(record.headers, record.key).envelope.correlationId,
+      })),
+    );
   }
-  const scoreCount = async () => (await fixture.db.query<{ count: bigint }>(`select count(*)::int8 as count from fraud_scores`)).rows[0]!.count;
+  const scoreCount = async () =>
+    (await fixture.db.query<{ count: bigint }>(`select count(*)::int8 as count from fraud_scores`)).rows[0]!.count;
 
   beforeAll(async () => {
     fixture = await embeddedFixture();
-    for (const topic of [PaymentTopics.initiated, PaymentTopics.scored, PaymentTopics.cleared, PaymentTopics.held]) await fixture.createTopic(topic, 3);
-    service = createFraudService({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() }, { retryDelaysMs: [10], rules: { velocityCount: { minPayments: 5 } } });
+    for (const topic of [PaymentTopics.initiated, PaymentTopics.scored, PaymentTopics.cleared, PaymentTopics.held])
+      await fixture.createTopic(topic, 3);
+    service = createFraudService(
+      {
+        db: fixture.db,
+        publisher: { publish: async () => {}, publishEach: async () => {} },
+        clock: systemClock,
+        ids: uuidV7Ids,
+        logger: pino({ level: 'silent' }),
+        metricsRegistry: new Registry(),
+      },
+      { retryDelaysMs: [10], rules: { velocityCount: { minPayments: 5 } } },
+    );
     await migrate(fixture.db, 'compliance-cases', complianceCaseMigrations);
     await migrate(fixture.db, service.name, service.migrations);
     runner = new ConsumerRunner(fixture.deps, service.consumers[0]!);
@@ -86,11 +114,15 @@ describe('the fraud service on the embedded engine', () => {
 
   it('is the fraud service with one blocking-retry consumer of payments.initiated.v1', () => {
     expect(service.name).toBe('fraud');
-    expect(service.consumers).toMatchObject([{ name: 'fraud-scoring', topics: ['payments.initiated.v1'], retry: { mode: 'blocking', delaysMs: [10] } }]);
+    expect(service.consumers).toMatchObject([
+      { name: 'fraud-scoring', topics: ['payments.initiated.v1'], retry: { mode: 'blocking', delaysMs: [10] } },
+    ]);
   });
 
   it('scores a burst: the first five pass, the sixth and later are held for velocity', async () => {
-    const scored = (await published<PaymentScored>(PaymentTopics.scored)).filter(({ payload }) => payload.payment.debtor.account === burstAccount);
+    const scored = (await published<PaymentScored>(PaymentTopics.scored)).filter(
+      ({ payload }) => payload.payment.debtor.account === burstAccount,
+    );
     expect(scored.map(({ payload }) => [payload.payment.paymentId, payload.score, payload.decision])).toEqual([
       ['burst-1', 20, 'PASS'],
       ['burst-2', 0, 'PASS'],
@@ -103,38 +135,87 @@ describe('the fraud service on the embedded engine', () => {
     ]);
     expect(scored[0]!.payload.reasons.map((reason) => reason.rule)).toEqual(['newBeneficiary']);
     expect(scored[7]!.payload.reasons).toEqual([
-      { rule: 'velocityCount', points: 60, detail: '8 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 5: 3× that, and never at 5 or fewer)' },
+      {
+        rule: 'velocityCount',
+        points: 60,
+        detail:
+          '8 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 5: 3× that, and never at 5 or fewer)',
+      },
     ]);
-    expect(scored.every(({ payload, correlationId }) => correlationId === `flow-${payload.payment.paymentId}` && payload.corridorCode === 'DEU-FRA')).toBe(true);
+    expect(
+      scored.every(
+        ({ payload, correlationId }) => correlationId === `flow-${payload.payment.paymentId}` && payload.corridorCode === 'DEU-FRA',
+      ),
+    ).toBe(true);
   });
 
   it('clears what passed, for fraud scoring, and leaves the other account alone', async () => {
     const cleared = await published<PaymentCleared>(PaymentTopics.cleared);
-    expect(cleared.map(({ payload }) => payload.payment.paymentId).sort()).toEqual(['burst-1', 'burst-2', 'burst-3', 'burst-4', 'burst-5', 'quiet-1', 'quiet-2']);
+    expect(cleared.map(({ payload }) => payload.payment.paymentId).sort()).toEqual([
+      'burst-1',
+      'burst-2',
+      'burst-3',
+      'burst-4',
+      'burst-5',
+      'quiet-1',
+      'quiet-2',
+    ]);
     expect(new Set(cleared.map(({ payload }) => payload.clearedBy))).toEqual(new Set(['fraud-scoring']));
   });
 
   it('opens one FRAUD case for the account, holds the later payments in it, each cleared by its approval, and says so on payments.held', async () => {
     const cases = (
-      await fixture.db.query<{ case_id: string; payment_id: string; correlation_id: string; stage: string; status: string; evidence: { score: number; reasons: { rule: string }[] }; on_approve: unknown; amount_minor: bigint }>(
-        `select * from compliance_cases order by payment_id`,
+      await fixture.db.query<{
+        case_id: string;
+        payment_id: string;
+        correlation_id: string;
+        stage: string;
+        status: string;
+        evidence: { score: number; reasons: { rule: string }[] };
+        on_approve: unknown;
+        amount_minor: bigint;
+      }>(`select * from compliance_cases order by payment_id`)
+    ).rows;
+    expect(cases.map((row) => [row.payment_id, row.stage, row.status, row.correlation_id, row.amount_minor])).toEqual([
+      ['burst-6', 'FRAUD', 'open', 'flow-burst-6', 100_00n],
+    ]);
+    const attached = (
+      await fixture.db.query<{ payment_id: string; case_id: string; correlation_id: string; on_approve: unknown }>(
+        `select * from compliance_case_payments order by payment_id`,
       )
     ).rows;
-    expect(cases.map((row) => [row.payment_id, row.stage, row.status, row.correlation_id, row.amount_minor])).toEqual([['burst-6', 'FRAUD', 'open', 'flow-burst-6', 100_00n]]);
-    const attached = (await fixture.db.query<{ payment_id: string; case_id: string; correlation_id: string; on_approve: unknown }>(`select * from compliance_case_payments order by payment_id`)).rows;
     expect(attached.map((row) => [row.payment_id, row.case_id, row.correlation_id])).toEqual([
       ['burst-7', cases[0]!.case_id, 'flow-burst-7'],
       ['burst-8', cases[0]!.case_id, 'flow-burst-8'],
     ]);
-    expect(fromJsonValue<NewEvent & { payload: PaymentCleared }>(attached[1]!.on_approve)).toMatchObject({ topic: 'payments.cleared.v1', payload: { clearedBy: `case:${cases[0]!.case_id}`, payment: { paymentId: 'burst-8' } } });
-    expect(cases[0]!.evidence).toMatchObject({ score: 60, reviewThreshold: 60, reasons: [{ rule: 'velocityCount' }], corridorCode: 'DEU-FRA' });
+    expect(fromJsonValue<NewEvent & { payload: PaymentCleared }>(attached[1]!.on_approve)).toMatchObject({
+      topic: 'payments.cleared.v1',
+      payload: { clearedBy: `case:${cases[0]!.case_id}`, payment: { paymentId: 'burst-8' } },
+    });
+    expect(cases[0]!.evidence).toMatchObject({
+      score: 60,
+      reviewThreshold: 60,
+      reasons: [{ rule: 'velocityCount' }],
+      corridorCode: 'DEU-FRA',
+    });
     const onApprove = fromJsonValue<NewEvent & { payload: PaymentCleared }>(cases[0]!.on_approve);
-    expect(onApprove).toMatchObject({ topic: 'payments.cleared.v1', eventType: 'PaymentCleared', key: burstAccount, payload: { corridorCode: 'DEU-FRA', clearedBy: `case:${cases[0]!.case_id}` } });
+    expect(onApprove).toMatchObject({
+      topic: 'payments.cleared.v1',
+      eventType: 'PaymentCleared',
+      key: burstAccount,
+      payload: { corridorCode: 'DEU-FRA', clearedBy: `case:${cases[0]!.case_id}` },
+    });
     expect(onApprove.payload.payment.amountMinor).toBe(100_00n);
 
     const held = await published<PaymentHeldForReview>(PaymentTopics.held);
     expect(held.map(({ payload }) => payload)).toEqual(
-      ['burst-6', 'burst-7', 'burst-8'].map((paymentId) => ({ paymentId, debtorAccount: burstAccount, caseId: cases[0]!.case_id, stage: 'FRAUD', reason: 'fraud score 60 (review at 60): velocityCount +60' })),
+      ['burst-6', 'burst-7', 'burst-8'].map((paymentId) => ({
+        paymentId,
+        debtorAccount: burstAccount,
+        caseId: cases[0]!.case_id,
+        stage: 'FRAUD',
+        reason: 'fraud score 60 (review at 60): velocityCount +60',
+      })),
     );
   });
 
@@ -144,14 +225,28 @@ describe('the fraud service on the embedded engine', () => {
     const duplicate = await initiate('burst-8', burstAccount, startMs + 9 * minuteMs); // the same payment under a new event id
     const marker = await initiate('quiet-3', quietAccount, startMs + 20 * minuteMs);
     const ids = [...burstMessages, duplicate, marker].map((message) => message.headers!['event-id']!.toString());
-    await eventually(async () => (await fixture.db.query(`select 1 from consumer_processed_events where consumer = 'fraud-scoring' and event_id = any($1::text[])`, [ids])).rows.length === ids.length, 'every event handled again');
+    await eventually(
+      async () =>
+        (
+          await fixture.db.query(
+            `select 1 from consumer_processed_events where consumer = 'fraud-scoring' and event_id = any($1::text[])`,
+            [ids],
+          )
+        ).rows.length === ids.length,
+      'every event handled again',
+    );
 
     expect(await scoreCount()).toBe(11n);
-    expect((await published<PaymentScored>(PaymentTopics.scored)).filter(({ payload }) => payload.payment.debtor.account === burstAccount)).toHaveLength(8);
+    expect(
+      (await published<PaymentScored>(PaymentTopics.scored)).filter(({ payload }) => payload.payment.debtor.account === burstAccount),
+    ).toHaveLength(8);
     expect(await published(PaymentTopics.held)).toHaveLength(3);
     expect((await fixture.db.query(`select 1 from compliance_cases`)).rows).toHaveLength(1);
     expect((await fixture.db.query(`select 1 from compliance_case_payments`)).rows).toHaveLength(2);
-    const state = await fixture.db.query<{ recent_payments: { paymentId: string; decision: string }[]; known_beneficiaries: string[] }>(`select recent_payments, known_beneficiaries from fraud_account_state where debtor_account = $1`, [burstAccount]);
+    const state = await fixture.db.query<{ recent_payments: { paymentId: string; decision: string }[]; known_beneficiaries: string[] }>(
+      `select recent_payments, known_beneficiaries from fraud_account_state where debtor_account = $1`,
+      [burstAccount],
+    );
     expect(state.rows[0]!.recent_payments.map((recent) => `${recent.paymentId}:${recent.decision}`)).toEqual([
       'burst-1:PASS',
       'burst-2:PASS',

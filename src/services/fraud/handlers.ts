@@ -28,14 +28,26 @@ export const clearedByFraudScoring = 'fraud-scoring';
  * state rows are locked and read at once, evolved in memory event by event in order, and written at
  * once with the batch's scores, in the batch's transaction: exactly once with the batch.
  */
-export function fraudScoringHandler(options: { inputTopic: FraudInputTopic; config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }): BatchEventHandler {
+export function fraudScoringHandler(options: {
+  inputTopic: FraudInputTopic;
+  config: FraudRulesConfig;
+  ids: IdGenerator;
+  metrics: FraudMetrics;
+}): BatchEventHandler {
   return async (events, context) => {
     const initiated = events.map((event, index) => {
-      if (!isEventOf(event, options.inputTopic)) throw new EventFailure(index, new Error(`fraud scoring: no handler for topic ${event.topic}`));
+      if (!isEventOf(event, options.inputTopic))
+        throw new EventFailure(index, new Error(`fraud scoring: no handler for topic ${event.topic}`));
       return event;
     });
-    const states = await lockAccountStates(context.tx, initiated.map((event) => event.payload.payment.debtor.account));
-    const scored = await scoredPayments(context.tx, initiated.map((event) => event.payload.payment.paymentId));
+    const states = await lockAccountStates(
+      context.tx,
+      initiated.map((event) => event.payload.payment.debtor.account),
+    );
+    const scored = await scoredPayments(
+      context.tx,
+      initiated.map((event) => event.payload.payment.paymentId),
+    );
     const changed = new Map<string, AccountRiskState>();
     const records: ScoreRecord[] = [];
     for (const [index, event] of initiated.entries()) {
@@ -58,7 +70,12 @@ interface ScoringBatch {
   records: ScoreRecord[];
 }
 
-async function score(event: PaymentEvent<FraudInputTopic>, context: BatchHandlerContext, options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics }, batch: ScoringBatch): Promise<void> {
+async function score(
+  event: PaymentEvent<FraudInputTopic>,
+  context: BatchHandlerContext,
+  options: { config: FraudRulesConfig; ids: IdGenerator; metrics: FraudMetrics },
+  batch: ScoringBatch,
+): Promise<void> {
   const { tx } = context;
   const { payment, corridorCode } = event.payload;
   const account = payment.debtor.account;
@@ -66,7 +83,8 @@ async function score(event: PaymentEvent<FraudInputTopic>, context: BatchHandler
   // catching up after an outage scores exactly as it would have on time. A missing header reads
   // as the epoch, which would score nonsense, so it is refused like a malformed one.
   const nowMs = Date.parse(event.envelope.occurredAt);
-  if (!Number.isFinite(nowMs) || nowMs <= 0) throw permanentError(`fraud scoring: event ${event.envelope.eventId} has no valid occurred-at (${event.envelope.occurredAt})`);
+  if (!Number.isFinite(nowMs) || nowMs <= 0)
+    throw permanentError(`fraud scoring: event ${event.envelope.eventId} has no valid occurred-at (${event.envelope.occurredAt})`);
 
   if (batch.scored.has(payment.paymentId)) return; // a second event for the same payment: scored once, its events already out
   const state = batch.states.get(account)!;
@@ -81,8 +99,15 @@ async function score(event: PaymentEvent<FraudInputTopic>, context: BatchHandler
       correlationId: event.envelope.correlationId,
       stage: 'FRAUD',
       reason: reviewReason(result, options.config),
-      evidence: { score: result.score, reviewThreshold: options.config.reviewThreshold, reasons: result.reasons, corridorCode, scoredAt: event.envelope.occurredAt },
-      onApprove: (caseId) => newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
+      evidence: {
+        score: result.score,
+        reviewThreshold: options.config.reviewThreshold,
+        reasons: result.reasons,
+        corridorCode,
+        scoredAt: event.envelope.occurredAt,
+      },
+      onApprove: (caseId) =>
+        newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: `case:${caseId}` }),
       amountMinor: payment.amountMinor,
       currency: payment.currency,
     });
@@ -96,13 +121,34 @@ async function score(event: PaymentEvent<FraudInputTopic>, context: BatchHandler
   batch.states.set(account, next);
   batch.changed.set(account, next);
   batch.scored.add(payment.paymentId);
-  batch.records.push({ paymentId: payment.paymentId, debtorAccount: account, eventId: event.envelope.eventId, score: result.score, decision: result.decision, reasons: result.reasons, caseId, scoredAt: event.envelope.occurredAt });
+  batch.records.push({
+    paymentId: payment.paymentId,
+    debtorAccount: account,
+    eventId: event.envelope.eventId,
+    score: result.score,
+    decision: result.decision,
+    reasons: result.reasons,
+    caseId,
+    scoredAt: event.envelope.occurredAt,
+  });
 
   context.emit(event, newEvent<PaymentScored>(PaymentTopics.scored, account, { payment, corridorCode, ...result }));
   if (caseId === null) {
-    context.emit(event, newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: clearedByFraudScoring }));
+    context.emit(
+      event,
+      newEvent<PaymentCleared>(PaymentTopics.cleared, account, { payment, corridorCode, clearedBy: clearedByFraudScoring }),
+    );
   } else {
-    context.emit(event, newEvent<PaymentHeldForReview>(PaymentTopics.held, account, { paymentId: payment.paymentId, debtorAccount: account, caseId, stage: 'FRAUD', reason: reviewReason(result, options.config) }));
+    context.emit(
+      event,
+      newEvent<PaymentHeldForReview>(PaymentTopics.held, account, {
+        paymentId: payment.paymentId,
+        debtorAccount: account,
+        caseId,
+        stage: 'FRAUD',
+        reason: reviewReason(result, options.config),
+      }),
+    );
   }
   options.metrics.decisions.inc({ decision: result.decision });
   for (const reason of result.reasons) options.metrics.ruleHits.inc({ rule: reason.rule });

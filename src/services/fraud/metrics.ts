@@ -12,7 +12,12 @@ export interface FraudMetrics {
 
 export function fraudMetrics(registry: Registry): FraudMetrics {
   return {
-    decisions: counter(registry, 'paystream_fraud_decisions_total', 'Payments scored by fraud scoring, by decision (PASS, REVIEW).', 'decision'),
+    decisions: counter(
+      registry,
+      'paystream_fraud_decisions_total',
+      'Payments scored by fraud scoring, by decision (PASS, REVIEW).',
+      'decision',
+    ),
     ruleHits: counter(registry, 'paystream_fraud_rule_hits_total', 'Fraud rules that triggered on a scored payment, by rule.', 'rule'),
   };
 }

@@ -18,8 +18,15 @@ const keyViewSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: ['string', 'null'], format: 'date-time' },
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
-    revokedBy: { type: ['string', 'null'], description: 'The key id of the caller that revoked it (`env`: PAYSTREAM_API_KEY; `cli`: the command line on the database)' },
-    lastUsedAt: { type: ['string', 'null'], format: 'date-time', description: 'Precise to a few seconds (the verification cache), not to the request' },
+    revokedBy: {
+      type: ['string', 'null'],
+      description: 'The key id of the caller that revoked it (`env`: PAYSTREAM_API_KEY; `cli`: the command line on the database)',
+    },
+    lastUsedAt: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'Precise to a few seconds (the verification cache), not to the request',
+    },
   },
   required: ['keyId', 'label', 'scopes', 'createdAt', 'expiresAt', 'revokedAt', 'revokedBy', 'lastUsedAt'],
 } as const;
@@ -50,7 +57,10 @@ export function apiKeyRoutes(options: { keys: ApiKeys; requireScope: RequireScop
           operationId: 'listApiKeys',
           tags: ['api-keys'],
           summary: 'Every API key, revoked and expired ones too (never a secret)',
-          response: { 200: { type: 'object', properties: { keys: { type: 'array', items: keyViewSchema } }, required: ['keys'] }, ...problems },
+          response: {
+            200: { type: 'object', properties: { keys: { type: 'array', items: keyViewSchema } }, required: ['keys'] },
+            ...problems,
+          },
         },
       },
       async () => ({ keys: await keys.list() }),
@@ -68,13 +78,26 @@ export function apiKeyRoutes(options: { keys: ApiKeys; requireScope: RequireScop
             type: 'object',
             properties: {
               label: { type: 'string', minLength: 1, maxLength: maxKeyLabelLength, description: 'Who or what uses the key' },
-              scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...allScopes] }, description: 'Only scopes the calling key holds itself' },
+              scopes: {
+                type: 'array',
+                minItems: 1,
+                uniqueItems: true,
+                items: { type: 'string', enum: [...allScopes] },
+                description: 'Only scopes the calling key holds itself',
+              },
               expiresAt: { type: 'string', format: 'date-time', description: 'When it stops being accepted; absent: never' },
             },
             required: ['label', 'scopes'],
             additionalProperties: false,
           },
-          response: { 201: { type: 'object', properties: { key: { type: 'string', description: 'psk_<keyId>_<secret>: shown this once' }, ...keyViewSchema.properties }, required: ['key', ...keyViewSchema.required] }, ...problems },
+          response: {
+            201: {
+              type: 'object',
+              properties: { key: { type: 'string', description: 'psk_<keyId>_<secret>: shown this once' }, ...keyViewSchema.properties },
+              required: ['key', ...keyViewSchema.required],
+            },
+            ...problems,
+          },
         },
       },
       async (request, reply) => {
@@ -82,9 +105,11 @@ export function apiKeyRoutes(options: { keys: ApiKeys; requireScope: RequireScop
         if (label.trim() === '') throw new ProblemError('invalid-field', 'label must name who or what uses the key', '/label');
         const caller = request.principal!;
         const beyond = scopes.filter((scope) => !caller.scopes.has(scope));
-        if (beyond.length > 0) throw new ProblemError('missing-scope', `a key can only grant scopes it holds itself; this key lacks ${beyond.join(', ')}`);
+        if (beyond.length > 0)
+          throw new ProblemError('missing-scope', `a key can only grant scopes it holds itself; this key lacks ${beyond.join(', ')}`);
         const expiresAtMs = expiresAt === undefined ? undefined : Date.parse(expiresAt);
-        if (expiresAtMs !== undefined && !(expiresAtMs > nowMs())) throw new ProblemError('invalid-field', 'expiresAt must be in the future', '/expiresAt');
+        if (expiresAtMs !== undefined && !(expiresAtMs > nowMs()))
+          throw new ProblemError('invalid-field', 'expiresAt must be in the future', '/expiresAt');
         const created = await keys.create(label.trim(), scopes, { expiresAtMs });
         request.log.info({ keyId: created.keyId, scopes, createdBy: caller.keyId }, 'API key created');
         return reply.code(201).send({ key: created.key, ...created.view });

@@ -16,7 +16,11 @@ describe('API keys across the scopes added later (migration 3)', () => {
   afterAll(async () => db?.close());
 
   it('gives schemas:read, schemas:write and keys:admin to the keys that had every scope before, and to no other', async () => {
-    await migrate(db, 'gateway', gatewayMigrations.filter((migration) => migration.id <= 2));
+    await migrate(
+      db,
+      'gateway',
+      gatewayMigrations.filter((migration) => migration.id <= 2),
+    );
     const before = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
     const everything = await before.create('first start', ['payments:write', 'payments:read', 'accounts:admin', 'ops']);
     const reader = await before.create('reader', ['payments:read']);
@@ -24,7 +28,15 @@ describe('API keys across the scopes added later (migration 3)', () => {
     await migrate(db, 'gateway', gatewayMigrations);
 
     const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
-    expect([...(await after.verify(everything.key))!.scopes].sort()).toEqual(['accounts:admin', 'keys:admin', 'ops', 'payments:read', 'payments:write', 'schemas:read', 'schemas:write']);
+    expect([...(await after.verify(everything.key))!.scopes].sort()).toEqual([
+      'accounts:admin',
+      'keys:admin',
+      'ops',
+      'payments:read',
+      'payments:write',
+      'schemas:read',
+      'schemas:write',
+    ]);
     expect([...(await after.verify(reader.key))!.scopes]).toEqual(['payments:read']);
   });
 });

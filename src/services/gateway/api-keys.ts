@@ -47,18 +47,35 @@ export class ApiKeys {
     this.#db = db;
     this.#clock = clock;
     this.#cacheTtlMs = options.cacheTtlMs ?? apiKeyCacheTtlMsDefault;
-    if (options.bootstrapKey !== undefined && options.bootstrapKey.length < 16) throw new RangeError('PAYSTREAM_API_KEY must be at least 16 characters');
+    if (options.bootstrapKey !== undefined && options.bootstrapKey.length < 16)
+      throw new RangeError('PAYSTREAM_API_KEY must be at least 16 characters');
     this.#bootstrap = options.bootstrapKey === undefined ? undefined : { secretSha256: sha256(options.bootstrapKey) };
   }
 
   /** Creates a key; `expiresAtMs` unset: it never expires. The key is returned this once. */
-  async create(label: string, scopes: readonly Scope[], options: { expiresAtMs?: number | undefined } = {}): Promise<{ key: string; keyId: string; view: ApiKeyView }> {
+  async create(
+    label: string,
+    scopes: readonly Scope[],
+    options: { expiresAtMs?: number | undefined } = {},
+  ): Promise<{ key: string; keyId: string; view: ApiKeyView }> {
     const keyId = randomBytes(6).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const createdAt = new Date(this.#clock.nowMs());
     const expiresAt = options.expiresAtMs === undefined ? null : new Date(options.expiresAtMs);
-    await this.#db.query(`insert into api_keys (key_id, secret_sha256, scopes, label, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)`, [keyId, sha256(secret), [...scopes], label, createdAt, expiresAt]);
-    const view: ApiKeyView = { keyId, label, scopes: [...scopes], createdAt: createdAt.toISOString(), expiresAt: expiresAt?.toISOString() ?? null, revokedAt: null, revokedBy: null, lastUsedAt: null };
+    await this.#db.query(
+      `insert into api_keys (key_id, secret_sha256, scopes, label, created_at, expires_at) values ($1, $2, $3, $4, $5, $6)`,
+      [keyId, sha256(secret), [...scopes], label, createdAt, expiresAt],
+    );
+    const view: ApiKeyView = {
+      keyId,
+      label,
+      scopes: [...scopes],
+      createdAt: createdAt.toISOString(),
+      expiresAt: expiresAt?.toISOString() ?? null,
+      revokedAt: null,
+      revokedBy: null,
+      lastUsedAt: null,
+    };
     return { key: `psk_${keyId}_${secret}`, keyId, view };
   }
 
@@ -79,7 +96,11 @@ export class ApiKeys {
    * already revoked changes nothing (its first revocation stands). Undefined: no such key.
    */
   async revoke(keyId: string, revokedBy: string): Promise<ApiKeyView | undefined> {
-    await this.#db.query(`update api_keys set revoked_at = $2, revoked_by = $3 where key_id = $1 and revoked_at is null`, [keyId, new Date(this.#clock.nowMs()), revokedBy]);
+    await this.#db.query(`update api_keys set revoked_at = $2, revoked_by = $3 where key_id = $1 and revoked_at is null`, [
+      keyId,
+      new Date(this.#clock.nowMs()),
+      revokedBy,
+    ]);
     this.#cache.delete(keyId);
     return this.get(keyId);
   }
@@ -98,7 +119,8 @@ export class ApiKeys {
   }
 
   async verify(presented: string): Promise<Principal | undefined> {
-    if (this.#bootstrap && constantTimeEqual(sha256(presented), this.#bootstrap.secretSha256)) return { keyId: 'env', scopes: new Set(allScopes) };
+    if (this.#bootstrap && constantTimeEqual(sha256(presented), this.#bootstrap.secretSha256))
+      return { keyId: 'env', scopes: new Set(allScopes) };
     const match = /^psk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(presented);
     if (!match) return undefined;
     const [, keyId, secret] = match as unknown as [string, string, string];
@@ -116,14 +138,23 @@ export class ApiKeys {
     const nowMs = this.#clock.nowMs();
     const cached = this.#cache.get(keyId);
     if (cached && cached.cachedUntilMs > nowMs) return 'missing' in cached ? undefined : cached;
-    const result = await this.#db.query<{ secret_sha256: Buffer; scopes: string[]; expires_at: Date | null }>(`select secret_sha256, scopes, expires_at from api_keys where key_id = $1 and revoked_at is null`, [keyId]);
+    const result = await this.#db.query<{ secret_sha256: Buffer; scopes: string[]; expires_at: Date | null }>(
+      `select secret_sha256, scopes, expires_at from api_keys where key_id = $1 and revoked_at is null`,
+      [keyId],
+    );
     const row = result.rows[0];
     if (this.#cache.size > 10_000) this.#cache.clear();
     if (!row) {
       this.#cache.set(keyId, { missing: true, cachedUntilMs: nowMs + this.#cacheTtlMs });
       return undefined;
     }
-    const entry: StoredKey = { secretSha256: row.secret_sha256, scopes: new Set(row.scopes as Scope[]), expiresAtMs: row.expires_at === null ? null : new Date(row.expires_at).getTime(), cachedUntilMs: nowMs + this.#cacheTtlMs, fresh: true };
+    const entry: StoredKey = {
+      secretSha256: row.secret_sha256,
+      scopes: new Set(row.scopes as Scope[]),
+      expiresAtMs: row.expires_at === null ? null : new Date(row.expires_at).getTime(),
+      cachedUntilMs: nowMs + this.#cacheTtlMs,
+      fresh: true,
+    };
     this.#cache.set(keyId, entry);
     return entry;
   }

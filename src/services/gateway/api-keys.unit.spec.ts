@@ -69,8 +69,16 @@ describe('the API keys routes (a real HTTP server, PGlite)', () => {
   const clock = manualClock(Date.parse('2026-03-01T12:00:00Z'));
 
   const call = async (method: string, path: string, key: string, body?: unknown) => {
-    const response = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
 
   beforeAll(async () => {
@@ -90,13 +98,31 @@ describe('the API keys routes (a real HTTP server, PGlite)', () => {
   });
 
   it('creates a key with scopes the caller holds, and refuses one with a scope it lacks', async () => {
-    const created = await call('POST', '/v1/api-keys', adminKey, { label: 'reporting', scopes: ['payments:read'], expiresAt: '2026-06-01T00:00:00Z' });
+    const created = await call('POST', '/v1/api-keys', adminKey, {
+      label: 'reporting',
+      scopes: ['payments:read'],
+      expiresAt: '2026-06-01T00:00:00Z',
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ label: 'reporting', scopes: ['payments:read'], expiresAt: '2026-06-01T00:00:00.000Z', revokedAt: null, key: expect.stringMatching(/^psk_[0-9a-f]{12}_/) });
+    expect(created.body).toMatchObject({
+      label: 'reporting',
+      scopes: ['payments:read'],
+      expiresAt: '2026-06-01T00:00:00.000Z',
+      revokedAt: null,
+      key: expect.stringMatching(/^psk_[0-9a-f]{12}_/),
+    });
 
     const escalation = await call('POST', '/v1/api-keys', adminKey, { label: 'sneaky', scopes: ['payments:read', 'ops'] });
-    expect(escalation).toMatchObject({ status: 403, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'missing-scope', detail: expect.stringMatching(/lacks ops/) } });
-    const past = await call('POST', '/v1/api-keys', adminKey, { label: 'late', scopes: ['payments:read'], expiresAt: '2026-02-01T00:00:00Z' });
+    expect(escalation).toMatchObject({
+      status: 403,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: { code: 'missing-scope', detail: expect.stringMatching(/lacks ops/) },
+    });
+    const past = await call('POST', '/v1/api-keys', adminKey, {
+      label: 'late',
+      scopes: ['payments:read'],
+      expiresAt: '2026-02-01T00:00:00Z',
+    });
     expect(past).toMatchObject({ status: 400, body: { code: 'invalid-field', pointer: '/expiresAt' } });
     const unknownScope = await call('POST', '/v1/api-keys', adminKey, { label: 'x', scopes: ['payments:delete'] });
     expect(unknownScope).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
@@ -121,7 +147,16 @@ describe('the API keys routes (a real HTTP server, PGlite)', () => {
     expect(text).not.toContain((victim.body.key as string).slice(21));
     expect(text).not.toMatch(/secret|sha256/i);
     const keys = listed.body.keys as Record<string, unknown>[];
-    expect(Object.keys(keys[0]!).sort()).toEqual(['createdAt', 'expiresAt', 'keyId', 'label', 'lastUsedAt', 'revokedAt', 'revokedBy', 'scopes']);
+    expect(Object.keys(keys[0]!).sort()).toEqual([
+      'createdAt',
+      'expiresAt',
+      'keyId',
+      'label',
+      'lastUsedAt',
+      'revokedAt',
+      'revokedBy',
+      'scopes',
+    ]);
     expect(keys.find((key) => key.keyId === adminKeyId)).toMatchObject({ lastUsedAt: expect.any(String) });
 
     expect(await call('POST', '/v1/api-keys/0123456789ab/revoke', adminKey)).toMatchObject({ status: 404, body: { code: 'not-found' } });

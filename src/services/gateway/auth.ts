@@ -22,7 +22,10 @@ export function installApiKeyAuth(app: FastifyInstance, keys: ApiKeys): void {
     const principal = match ? await keys.verify(match[1]!) : undefined;
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="paystream"');
-      return sendProblem(reply, problemOf('unauthenticated', header === undefined ? 'the Authorization header is missing' : 'the API key is not valid'));
+      return sendProblem(
+        reply,
+        problemOf('unauthenticated', header === undefined ? 'the Authorization header is missing' : 'the API key is not valid'),
+      );
     }
     request.principal = principal;
   });
@@ -44,7 +47,8 @@ export function schemaRegistryAuthorizer(keys: ApiKeys) {
     const header = request.headers.authorization;
     const presented = presentedKey(header);
     const principal = presented === undefined ? undefined : await keys.verify(presented);
-    if (!principal) return { status: 401, message: header === undefined ? 'the Authorization header is missing' : 'the API key is not valid' };
+    if (!principal)
+      return { status: 401, message: header === undefined ? 'the Authorization header is missing' : 'the API key is not valid' };
     const scope = access === 'read' ? Scopes.schemasRead : Scopes.schemasWrite;
     if (!principal.scopes.has(scope)) return { status: 403, message: `this call needs the scope ${scope}` };
     return undefined;

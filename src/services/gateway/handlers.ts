@@ -39,7 +39,10 @@ export const defaultStatusByTopic: ReadonlyMap<string, PaymentStatus> = new Map<
  * its events, if that is above its current one (one update). The same result as applying the
  * events one by one: a status never moves back, and of two events of equal rank the first wins.
  */
-export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, string>, rankOf: Readonly<Record<string, number>>): BatchEventHandler {
+export function statusProjectionHandler(
+  statusByTopic: ReadonlyMap<string, string>,
+  rankOf: Readonly<Record<string, number>>,
+): BatchEventHandler {
   return async (events, { tx }) => {
     const timeline: { paymentId: string; eventId: string; eventType: string; topic: string; occurredAt: string }[] = [];
     const moves = new Map<string, { status: string; rank: number; reasonCode: string | null; reason: string | null }>();
@@ -48,18 +51,36 @@ export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, strin
       const { payload } = event;
       const paymentId = paymentIdOf(payload);
       if (!paymentId) throw new EventFailure(index, new Error(`payment event on ${event.topic} without a paymentId`));
-      timeline.push({ paymentId, eventId: event.envelope.eventId, eventType: event.envelope.eventType, topic: event.topic, occurredAt: event.envelope.occurredAt });
+      timeline.push({
+        paymentId,
+        eventId: event.envelope.eventId,
+        eventType: event.envelope.eventType,
+        topic: event.topic,
+        occurredAt: event.envelope.occurredAt,
+      });
       const status = statusByTopic.get(event.topic);
       if (status === undefined) continue;
       const rank = rankOf[status];
       if (rank === undefined) throw new EventFailure(index, new Error(`status ${status} has no rank`));
       const earlier = moves.get(paymentId);
-      if (!earlier || earlier.rank < rank) moves.set(paymentId, { status, rank, reasonCode: 'reasonCode' in payload ? payload.reasonCode : null, reason: 'reason' in payload ? payload.reason : null });
+      if (!earlier || earlier.rank < rank)
+        moves.set(paymentId, {
+          status,
+          rank,
+          reasonCode: 'reasonCode' in payload ? payload.reasonCode : null,
+          reason: 'reason' in payload ? payload.reason : null,
+        });
     }
     await tx.query(
       `insert into payment_timeline (payment_id, event_id, event_type, topic, occurred_at)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) on conflict do nothing`,
-      [timeline.map((t) => t.paymentId), timeline.map((t) => t.eventId), timeline.map((t) => t.eventType), timeline.map((t) => t.topic), timeline.map((t) => t.occurredAt)],
+      [
+        timeline.map((t) => t.paymentId),
+        timeline.map((t) => t.eventId),
+        timeline.map((t) => t.eventType),
+        timeline.map((t) => t.topic),
+        timeline.map((t) => t.occurredAt),
+      ],
     );
     if (moves.size === 0) return;
     // In payment id order, the order every projector locks the rows in.
@@ -68,7 +89,13 @@ export function statusProjectionHandler(statusByTopic: ReadonlyMap<string, strin
       `update payments p set status = m.status, status_rank = m.rank, reason_code = coalesce(m.reason_code, p.reason_code), reason = coalesce(m.reason, p.reason), updated_at = now()
          from (select * from unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) as m(payment_id, status, rank, reason_code, reason)) m
         where p.payment_id = m.payment_id and p.status_rank < m.rank`,
-      [ordered.map(([id]) => id), ordered.map(([, m]) => m.status), ordered.map(([, m]) => m.rank), ordered.map(([, m]) => m.reasonCode), ordered.map(([, m]) => m.reason)],
+      [
+        ordered.map(([id]) => id),
+        ordered.map(([, m]) => m.status),
+        ordered.map(([, m]) => m.rank),
+        ordered.map(([, m]) => m.reasonCode),
+        ordered.map(([, m]) => m.reason),
+      ],
     );
   };
 }

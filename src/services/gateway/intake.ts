@@ -48,7 +48,9 @@ export class PaymentIntake {
     this.#publisher = deps.publisher;
     this.#ids = deps.ids;
     this.#clock = deps.clock;
-    this.#group = new GroupCommit((requests) => this.#db.transaction((tx) => this.#acceptAll(tx, requests)), { maxBatchItems: options.maxBatchItems ?? 200 });
+    this.#group = new GroupCommit((requests) => this.#db.transaction((tx) => this.#acceptAll(tx, requests)), {
+      maxBatchItems: options.maxBatchItems ?? 200,
+    });
   }
 
   accept(request: IntakeRequest): Promise<IntakeResult> {
@@ -56,12 +58,18 @@ export class PaymentIntake {
   }
 
   async #acceptAll(tx: SqlRunner, requests: IntakeRequest[]): Promise<IntakeResult[]> {
-    const known = await customerAccounts(tx, requests.map((r) => r.checked.debtor.account));
+    const known = await customerAccounts(
+      tx,
+      requests.map((r) => r.checked.debtor.account),
+    );
     const results: (IntakeResult | { kind: 'claiming' | 'same-key'; order: PaymentOrder; request: IntakeRequest })[] = [];
     const claimedHere = new Map<string, { order: PaymentOrder; request: IntakeRequest }>();
     for (const request of requests) {
       if (!known.has(request.checked.debtor.account)) {
-        results.push({ kind: 'refused', problem: problemOf('unknown-debtor-account', 'the debtor account is not an account of this bank', '/debtor/account') });
+        results.push({
+          kind: 'refused',
+          problem: problemOf('unknown-debtor-account', 'the debtor account is not an account of this bank', '/debtor/account'),
+        });
         continue;
       }
       const sameBatch = claimedHere.get(idempotencyKeyOf(request));
@@ -79,7 +87,12 @@ export class PaymentIntake {
     const claimed = await tx.query<{ api_key_id: string; idempotency_key: string }>(
       `insert into payment_idempotency_keys (api_key_id, idempotency_key, request_sha256, payment_id)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) on conflict do nothing returning api_key_id, idempotency_key`,
-      [claiming.map(({ request }) => request.apiKeyId), claiming.map(({ request }) => request.idempotencyKey), claiming.map(({ request }) => request.requestSha256), claiming.map(({ order }) => order.paymentId)],
+      [
+        claiming.map(({ request }) => request.apiKeyId),
+        claiming.map(({ request }) => request.idempotencyKey),
+        claiming.map(({ request }) => request.requestSha256),
+        claiming.map(({ order }) => order.paymentId),
+      ],
     );
     const won = new Set(claimed.rows.map((row) => `${row.api_key_id}\u0000${row.idempotency_key}`));
     const fresh: { order: PaymentOrder; request: IntakeRequest }[] = [];
@@ -91,12 +104,33 @@ export class PaymentIntake {
         answers.push(await this.#replay(tx, result.request));
       } else if (result.kind === 'same-key') {
         const first = claimedHere.get(idempotencyKeyOf(result.request))!;
-        answers.push(first.request.requestSha256 === result.request.requestSha256
-          ? { kind: 'accepted', accepted: { paymentId: first.order.paymentId, uetr: first.order.uetr, correlationId: first.request.correlationId, replayed: true } }
-          : { kind: 'refused', problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body') });
+        answers.push(
+          first.request.requestSha256 === result.request.requestSha256
+            ? {
+                kind: 'accepted',
+                accepted: {
+                  paymentId: first.order.paymentId,
+                  uetr: first.order.uetr,
+                  correlationId: first.request.correlationId,
+                  replayed: true,
+                },
+              }
+            : {
+                kind: 'refused',
+                problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body'),
+              },
+        );
       } else {
         fresh.push(result);
-        answers.push({ kind: 'accepted', accepted: { paymentId: result.order.paymentId, uetr: result.order.uetr, correlationId: result.request.correlationId, replayed: false } });
+        answers.push({
+          kind: 'accepted',
+          accepted: {
+            paymentId: result.order.paymentId,
+            uetr: result.order.uetr,
+            correlationId: result.request.correlationId,
+            replayed: false,
+          },
+        });
       }
     }
     await this.#insertPayments(tx, fresh);
@@ -111,7 +145,11 @@ export class PaymentIntake {
     );
     const row = existing.rows[0];
     if (!row) throw new Error('gateway invariant broken: an idempotency key without its payment');
-    if (row.request_sha256 !== request.requestSha256) return { kind: 'refused', problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body') };
+    if (row.request_sha256 !== request.requestSha256)
+      return {
+        kind: 'refused',
+        problem: problemOf('idempotency-key-reused', 'this Idempotency-Key was used with a different request body'),
+      };
     return { kind: 'accepted', accepted: { paymentId: row.payment_id, uetr: row.uetr, correlationId: row.correlation_id, replayed: true } };
   }
 
@@ -136,7 +174,12 @@ export class PaymentIntake {
       ],
     );
     const events: CausedEvent[] = fresh.map(({ order, request }) => ({
-      event: { topic: PaymentTopics.submitted, eventType: PaymentEventTypes[PaymentTopics.submitted], key: order.debtor.account, payload: { payment: order } satisfies PaymentSubmitted },
+      event: {
+        topic: PaymentTopics.submitted,
+        eventType: PaymentEventTypes[PaymentTopics.submitted],
+        key: order.debtor.account,
+        payload: { payment: order } satisfies PaymentSubmitted,
+      },
       cause: { correlationId: request.correlationId, ...(request.traceparent ? { traceparent: request.traceparent } : {}) },
     }));
     await this.#publisher.publishEach(tx, events);

@@ -7,7 +7,12 @@ const party = (required: string[]) => ({
   required,
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 140 },
-    account: { type: 'string', minLength: 1, maxLength: 42, description: 'IBAN (debtor: an account of this bank) or, for the creditor, an account number' },
+    account: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 42,
+      description: 'IBAN (debtor: an account of this bank) or, for the creditor, an account number',
+    },
     agent: { type: 'string', minLength: 8, maxLength: 11, description: 'BIC of the party’s bank' },
     country: { type: 'string', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2' },
     postalAddress: {
@@ -69,7 +74,16 @@ export const paymentAcceptedSchema = {
   },
 } as const;
 
-const partyView = { type: 'object', additionalProperties: true, properties: { name: { type: 'string' }, account: { type: 'string' }, agent: { type: ['string', 'null'] }, country: { type: ['string', 'null'] } } };
+const partyView = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    name: { type: 'string' },
+    account: { type: 'string' },
+    agent: { type: ['string', 'null'] },
+    country: { type: ['string', 'null'] },
+  },
+};
 
 /**
  * The customer's view of a payment. Closed (`additionalProperties: false`, enums from
@@ -93,7 +107,8 @@ export const paymentViewSchema = {
     failure: {
       type: ['object', 'null'],
       additionalProperties: false,
-      description: 'Why the payment stopped (REJECTED, FAILED) or waits (ON_HOLD); null otherwise. A code the customer cannot act on reads PAYMENT_NOT_PROCESSED.',
+      description:
+        'Why the payment stopped (REJECTED, FAILED) or waits (ON_HOLD); null otherwise. A code the customer cannot act on reads PAYMENT_NOT_PROCESSED.',
       properties: { code: { type: 'string', enum: [...CustomerReasonCodes] }, reason: { type: 'string' } },
     },
     receivedAt: { type: 'string', format: 'date-time' },
@@ -101,7 +116,15 @@ export const paymentViewSchema = {
     timeline: {
       type: 'array',
       description: 'The steps a customer sees, oldest first; the bank’s internal checks are not listed.',
-      items: { type: 'object', additionalProperties: false, properties: { eventId: { type: 'string' }, type: { type: 'string', enum: [...CustomerEventTypes] }, at: { type: 'string', format: 'date-time' } } },
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          eventId: { type: 'string' },
+          type: { type: 'string', enum: [...CustomerEventTypes] },
+          at: { type: 'string', format: 'date-time' },
+        },
+      },
     },
   },
 } as const;

@@ -8,7 +8,8 @@ describe('the payment view schema (the customer-facing response)', () => {
     const walk = (schema: Record<string, unknown>, path: string) => {
       if (schema.properties === undefined) return;
       if (schema.additionalProperties !== false && !/^\/(debtor|creditor)$/.test(path)) open.push(path || '/');
-      for (const [name, child] of Object.entries(schema.properties as Record<string, Record<string, unknown>>)) walk(child, `${path}/${name}`);
+      for (const [name, child] of Object.entries(schema.properties as Record<string, Record<string, unknown>>))
+        walk(child, `${path}/${name}`);
       if (schema.items) walk(schema.items as Record<string, unknown>, `${path}/items`);
     };
     walk(paymentViewSchema, '');
@@ -17,7 +18,17 @@ describe('the payment view schema (the customer-facing response)', () => {
 
   it('names no internal status, reason code or event type', () => {
     const text = JSON.stringify(paymentViewSchema);
-    for (const internal of ['BLOCKED', 'HELD_FOR_REVIEW', 'SANCTIONS_HIT', 'COMPLIANCE_REJECTED', 'PaymentBlocked', 'PaymentHeldForReview', 'AmlAlertRaised', 'PaymentScored', 'ComplianceCaseDecided']) {
+    for (const internal of [
+      'BLOCKED',
+      'HELD_FOR_REVIEW',
+      'SANCTIONS_HIT',
+      'COMPLIANCE_REJECTED',
+      'PaymentBlocked',
+      'PaymentHeldForReview',
+      'AmlAlertRaised',
+      'PaymentScored',
+      'ComplianceCaseDecided',
+    ]) {
       expect(text).not.toContain(`"${internal}"`);
     }
   });

@@ -20,13 +20,16 @@ export interface PaymentSnapshot {
 }
 
 /** The payments that reached a terminal status in [`fromInclusive`, `toExclusive`), and those whose UETR is one of `uetrs`. */
-export async function paymentsEndedBetween(tx: SqlRunner, fromInclusive: Date, toExclusive: Date, uetrs: readonly string[]): Promise<PaymentSnapshot[]> {
-  const found = await tx.query<PaymentRow>(`${paymentSelect} where (status = any($1::text[]) and updated_at >= $2 and updated_at < $3) or uetr = any($4::text[])`, [
-    [...terminalStatuses],
-    fromInclusive,
-    toExclusive,
-    [...uetrs],
-  ]);
+export async function paymentsEndedBetween(
+  tx: SqlRunner,
+  fromInclusive: Date,
+  toExclusive: Date,
+  uetrs: readonly string[],
+): Promise<PaymentSnapshot[]> {
+  const found = await tx.query<PaymentRow>(
+    `${paymentSelect} where (status = any($1::text[]) and updated_at >= $2 and updated_at < $3) or uetr = any($4::text[])`,
+    [[...terminalStatuses], fromInclusive, toExclusive, [...uetrs]],
+  );
   return found.rows.map(snapshotOf);
 }
 
@@ -48,5 +51,12 @@ interface PaymentRow {
 }
 
 function snapshotOf(row: PaymentRow): PaymentSnapshot {
-  return { paymentId: row.payment_id, uetr: row.uetr, status: row.status, amountMinor: BigInt(row.amount_minor), currency: row.currency, updatedAt: row.updated_at };
+  return {
+    paymentId: row.payment_id,
+    uetr: row.uetr,
+    status: row.status,
+    amountMinor: BigInt(row.amount_minor),
+    currency: row.currency,
+    updatedAt: row.updated_at,
+  };
 }

@@ -34,13 +34,18 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
           tags: ['payments'],
           operationId: 'submitPayment',
           summary: 'Submit a credit transfer; answered 202 at once, processed asynchronously',
-          description: 'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
+          description:
+            'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
           headers: {
             type: 'object',
             // A missing or malformed key is answered with its own problem codes (idempotencyKeyProblems).
             required: ['idempotency-key'],
             properties: {
-              'idempotency-key': { type: 'string', pattern: idempotencyKeyPattern, description: '1 to 255 printable ASCII characters, unique per request you mean to make once.' },
+              'idempotency-key': {
+                type: 'string',
+                pattern: idempotencyKeyPattern,
+                description: '1 to 255 printable ASCII characters, unique per request you mean to make once.',
+              },
               'x-correlation-id': { type: 'string', description: 'Optional; generated when absent.' },
             },
           },
@@ -65,10 +70,13 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
         const { accepted } = result;
         const self = `/v1/payments/${accepted.paymentId}`;
         if (accepted.replayed) reply.header('idempotent-replayed', 'true');
-        return reply
-          .code(202)
-          .header('location', self)
-          .send({ paymentId: accepted.paymentId, uetr: accepted.uetr, status: 'RECEIVED', correlationId: accepted.correlationId, links: { self } });
+        return reply.code(202).header('location', self).send({
+          paymentId: accepted.paymentId,
+          uetr: accepted.uetr,
+          status: 'RECEIVED',
+          correlationId: accepted.correlationId,
+          links: { self },
+        });
       },
     );
 
@@ -80,7 +88,8 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
           tags: ['payments'],
           operationId: 'getPayment',
           summary: 'A payment: status, fields, failure reason and the timeline of its events',
-          description: 'The status, reason and timeline are the customer’s view (docs/payments.md, “What a customer is told”): a payment stopped or held by the bank’s compliance checks shows a neutral code and text, never their evidence.',
+          description:
+            'The status, reason and timeline are the customer’s view (docs/payments.md, “What a customer is told”): a payment stopped or held by the bank’s compliance checks shows a neutral code and text, never their evidence.',
           params: { type: 'object', properties: { paymentId: { type: 'string', maxLength: 64 } } },
           response: { 200: paymentViewSchema, ...problemResponses(400, 401, 403, 404, 503) },
         },
@@ -93,7 +102,8 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
         const row = found.rows[0];
         const principal = request.principal!;
         // A key sees the payments it made; an operator key sees all.
-        if (!row || (row.api_key_id !== principal.keyId && !principal.scopes.has(Scopes.ops))) throw new ProblemError('not-found', `no payment ${request.params.paymentId}`);
+        if (!row || (row.api_key_id !== principal.keyId && !principal.scopes.has(Scopes.ops)))
+          throw new ProblemError('not-found', `no payment ${request.params.paymentId}`);
         const timeline = await db.query<{ event_id: string; event_type: string; topic: string; occurred_at: Date }>(
           `select event_id, event_type, topic, occurred_at from payment_timeline where payment_id = $1 order by occurred_at, event_id`,
           [row.payment_id],
@@ -109,7 +119,14 @@ interface PaymentRow {
   uetr: string;
   correlation_id: string;
   api_key_id: string;
-  payment_order: { endToEndId: string; amountMinor: string; currency: string; debtor: object; creditor: object; remittanceInformation: string | null };
+  payment_order: {
+    endToEndId: string;
+    amountMinor: string;
+    currency: string;
+    debtor: object;
+    creditor: object;
+    remittanceInformation: string | null;
+  };
   status: string;
   reason_code: string | null;
   reason: string | null;

@@ -68,7 +68,9 @@ export function clientErrorProblem(error: NodeJS.ErrnoException, socket: Duplex)
         : problemOf('malformed-request', 'the request is not valid HTTP/1.1');
   const body = JSON.stringify(problem);
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }
@@ -80,7 +82,8 @@ const routeMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
  * requires it in its header schema answers these, not `missing-field`/`invalid-field`.
  */
 export const idempotencyKeyProblems = {
-  missing: () => problemOf('idempotency-key-missing', 'send an Idempotency-Key header (e.g. a UUID) so a retried request makes one payment'),
+  missing: () =>
+    problemOf('idempotency-key-missing', 'send an Idempotency-Key header (e.g. a UUID) so a retried request makes one payment'),
   invalid: () => problemOf('idempotency-key-invalid', 'the Idempotency-Key must be 1 to 255 printable ASCII characters'),
 };
 
@@ -101,11 +104,23 @@ function fastifyProblem(error: FastifyError, contentType: string | undefined): P
     }
     switch (issue.keyword) {
       case 'additionalProperties':
-        return problemOf('unknown-field', `unknown field ${base}/${String(params.additionalProperty)}`, `${base}/${String(params.additionalProperty)}`);
+        return problemOf(
+          'unknown-field',
+          `unknown field ${base}/${String(params.additionalProperty)}`,
+          `${base}/${String(params.additionalProperty)}`,
+        );
       case 'required':
-        return problemOf('missing-field', `missing field ${base}/${String(params.missingProperty)}`, `${base}/${String(params.missingProperty)}`);
+        return problemOf(
+          'missing-field',
+          `missing field ${base}/${String(params.missingProperty)}`,
+          `${base}/${String(params.missingProperty)}`,
+        );
       default:
-        return problemOf('invalid-field', `${base || error.validationContext || 'request'} ${issue.message ?? 'is invalid'}`, base || undefined);
+        return problemOf(
+          'invalid-field',
+          `${base || error.validationContext || 'request'} ${issue.message ?? 'is invalid'}`,
+          base || undefined,
+        );
     }
   }
   switch (error.code) {

@@ -27,8 +27,17 @@ export const rtgsCallbackSchemeName = 'rtgsCallbackToken';
 
 export const securitySchemes = {
   [bearerSchemeName]: { type: 'http', scheme: 'bearer', description: 'An API key, `psk_<id>_<secret>`' },
-  [schemaRegistrySchemeName]: { type: 'http', scheme: 'basic', description: 'An API key as the password (Confluent clients send basic auth); scopes `schemas:read`, `schemas:write`' },
-  [rtgsCallbackSchemeName]: { type: 'apiKey', in: 'header', name: 'X-Rtgs-Callback-Token', description: 'The token shared with the RTGS network (RTGS_CALLBACK_TOKEN)' },
+  [schemaRegistrySchemeName]: {
+    type: 'http',
+    scheme: 'basic',
+    description: 'An API key as the password (Confluent clients send basic auth); scopes `schemas:read`, `schemas:write`',
+  },
+  [rtgsCallbackSchemeName]: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Rtgs-Callback-Token',
+    description: 'The token shared with the RTGS network (RTGS_CALLBACK_TOKEN)',
+  },
 } as const;
 
 /** The document's default: every route is called with an API key unless it says otherwise. */
@@ -66,8 +75,15 @@ const problemDescriptions: Record<ProblemStatus, string> = {
  * The problem+json responses of a route, one per status it can answer with. The problem schema is
  * declared once (`problemSchema`) and inlined in each, which Fastify also serializes with.
  */
-export function problemResponses(...statuses: ProblemStatus[]): Record<number, { description: string; content: { [problemMediaType]: { schema: typeof problemSchema } } }> {
-  return Object.fromEntries(statuses.map((status) => [status, { description: problemDescriptions[status], content: { [problemMediaType]: { schema: problemSchema } } }]));
+export function problemResponses(
+  ...statuses: ProblemStatus[]
+): Record<number, { description: string; content: { [problemMediaType]: { schema: typeof problemSchema } } }> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: problemDescriptions[status], content: { [problemMediaType]: { schema: problemSchema } } },
+    ]),
+  );
 }
 
 /**
@@ -77,7 +93,11 @@ export function problemResponses(...statuses: ProblemStatus[]): Record<number, {
  */
 export function cursorPageQuery(maxPageEntries: number, pageEntriesDefault: number) {
   return {
-    limit: { type: 'string', pattern: '^[0-9]{1,7}$', description: `Entries per page: an integer from 1 to ${maxPageEntries}; default ${pageEntriesDefault}` },
+    limit: {
+      type: 'string',
+      pattern: '^[0-9]{1,7}$',
+      description: `Entries per page: an integer from 1 to ${maxPageEntries}; default ${pageEntriesDefault}`,
+    },
     after: { type: 'string', minLength: 1, description: 'The `nextAfter` of the previous page; absent for the first page' },
   } as const;
 }
@@ -90,4 +110,7 @@ export function cursorPageQuery(maxPageEntries: number, pageEntriesDefault: numb
 export const handlerValidates = { attachValidation: true } as const;
 
 /** The cursor of the next page in a page's body: null on the last page. */
-export const nextAfterSchema = { type: ['string', 'null'], description: 'Pass as `after` for the next page; null on the last page' } as const;
+export const nextAfterSchema = {
+  type: ['string', 'null'],
+  description: 'Pass as `after` for the next page; null on the last page',
+} as const;

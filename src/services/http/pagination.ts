@@ -17,7 +17,11 @@ export interface Page<Item> {
  * bad limit gets the same problem naming `limit`.
  */
 export function limitParameter(options: PageLimits) {
-  return { type: 'string', maxLength: 7, description: `Items per page: an integer from 1 to ${options.max}; default ${options.default}` } as const;
+  return {
+    type: 'string',
+    maxLength: 7,
+    description: `Items per page: an integer from 1 to ${options.max}; default ${options.default}`,
+  } as const;
 }
 
 export interface PageLimits {
@@ -29,15 +33,24 @@ export interface PageLimits {
 export function parseLimit(text: string | undefined, limits: PageLimits): number {
   if (text === undefined) return limits.default;
   const limit = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(limit >= 1 && limit <= limits.max)) throw new ProblemError('invalid-field', `limit must be an integer from 1 to ${limits.max}`, 'limit');
+  if (!(limit >= 1 && limit <= limits.max))
+    throw new ProblemError('invalid-field', `limit must be an integer from 1 to ${limits.max}`, 'limit');
   return limit;
 }
 
 /** `cursor` as a declared query parameter. */
-export const cursorParameter = { type: 'string', minLength: 1, maxLength: 512, description: 'The `nextCursor` of the previous page; absent for the first page' } as const;
+export const cursorParameter = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 512,
+  description: 'The `nextCursor` of the previous page; absent for the first page',
+} as const;
 
 /** The schema of a page's `nextCursor` field. */
-export const nextCursorSchema = { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page' } as const;
+export const nextCursorSchema = {
+  type: ['string', 'null'],
+  description: 'Pass as `cursor` for the next page; null on the last page',
+} as const;
 
 /**
  * Cuts `rows` (read with `limit + 1`) to a page; the next page's cursor is `cursorOf` its last item
@@ -66,7 +79,11 @@ export function decodeCursor(cursor: string, arity: number, part: RegExp): strin
     parsed = undefined;
   }
   if (!Array.isArray(parsed) || parsed.length !== arity || !parsed.every((item) => typeof item === 'string' && part.test(item))) {
-    throw new ProblemError('invalid-field', 'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)', 'cursor');
+    throw new ProblemError(
+      'invalid-field',
+      'cursor is not a cursor this list gave out (pass the nextCursor of the previous page as is)',
+      'cursor',
+    );
   }
   return parsed as string[];
 }

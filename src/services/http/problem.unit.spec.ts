@@ -41,12 +41,20 @@ const codes = Object.keys(problemCatalog) as ProblemCode[];
 
 describe('the problem catalog', () => {
   it('is the closed list of codes, each with its status', () => {
-    expect(codes.toSorted(), 'the catalog differs from the list of this spec: a new code needs its status written here').toEqual(Object.keys(statusByCode).toSorted());
+    expect(codes.toSorted(), 'the catalog differs from the list of this spec: a new code needs its status written here').toEqual(
+      Object.keys(statusByCode).toSorted(),
+    );
     expect(Object.fromEntries(codes.map((code) => [code, problemCatalog[code].status]))).toEqual(statusByCode);
   });
 
   it.each(codes)('%s: an RFC 9457 problem with its own type URI, status, title and the detail given', (code) => {
-    expect(problemOf(code, 'what was wrong')).toEqual({ type: `https://paystream.dev/problems/${code}`, title: problemCatalog[code].title, status: statusByCode[code], code, detail: 'what was wrong' });
+    expect(problemOf(code, 'what was wrong')).toEqual({
+      type: `https://paystream.dev/problems/${code}`,
+      title: problemCatalog[code].title,
+      status: statusByCode[code],
+      code,
+      detail: 'what was wrong',
+    });
     expect(problemCatalog[code].title).toMatch(/^[A-Z].{5,}[^.]$/);
   });
 
@@ -78,7 +86,9 @@ describe('sendProblem', () => {
 
   beforeAll(async () => {
     app = Fastify();
-    app.get<{ Params: { code: ProblemCode } }>('/problems/:code', (request, reply) => sendProblem(reply, problemOf(request.params.code, `a ${request.params.code}`, '/field')));
+    app.get<{ Params: { code: ProblemCode } }>('/problems/:code', (request, reply) =>
+      sendProblem(reply, problemOf(request.params.code, `a ${request.params.code}`, '/field')),
+    );
     await app.ready();
   });
 

@@ -6,7 +6,17 @@ import { isEventOf, paymentIdOf, type TopicsCarrying } from '../../contracts/top
 import { PaymentReasonCodes, type PaymentOrder } from '../../contracts/payment.ts';
 import type { PaymentCompleted, PaymentFailed, PaymentReserved, RtgsRejected, RtgsSettled } from '../../contracts/events.ts';
 import { bankAccounts, decideReservation, settlementPostings } from './domain/ledger.ts';
-import { applyAccountChanges, insertHolds, lockAccounts, lockHolds, postEntries, resolveHolds, type AccountRow, type Hold, type JournalEntry } from './ledger-store.ts';
+import {
+  applyAccountChanges,
+  insertHolds,
+  lockAccounts,
+  lockHolds,
+  postEntries,
+  resolveHolds,
+  type AccountRow,
+  type Hold,
+  type JournalEntry,
+} from './ledger-store.ts';
 
 /** A topic the ledger may take approved payments from: one whose events carry the payment order. */
 export type LedgerApprovedTopic = TopicsCarrying<{ payment: PaymentOrder }>;
@@ -28,7 +38,10 @@ export type LedgerApprovedTopic = TopicsCarrying<{ payment: PaymentOrder }>;
 export function ledgerHandler(options: { approvedTopic: LedgerApprovedTopic; ids: IdGenerator }): BatchEventHandler {
   return async (events, context) => {
     const paymentIds = events.map((event) => paymentOfEvent(event, options.approvedTopic));
-    const holds = await lockHolds(context.tx, paymentIds.filter((paymentId) => paymentId !== undefined));
+    const holds = await lockHolds(
+      context.tx,
+      paymentIds.filter((paymentId) => paymentId !== undefined),
+    );
     const touched = events.flatMap((event, index) => {
       if (isEventOf(event, options.approvedTopic)) {
         const { payment } = event.payload;
@@ -80,9 +93,21 @@ class LedgerBatch {
 
   reserve(event: ConsumedEvent, payment: PaymentOrder): void {
     if (this.#holds.has(payment.paymentId)) return; // decided before (e.g. the event was published twice)
-    const decision = decideReservation(this.#customerAccount(payment.debtor.account), this.#customerAccount(payment.creditor.account), payment.amountMinor, payment.currency);
+    const decision = decideReservation(
+      this.#customerAccount(payment.debtor.account),
+      this.#customerAccount(payment.creditor.account),
+      payment.amountMinor,
+      payment.currency,
+    );
     if (decision.kind === 'refuse') return this.#fail(event, payment, decision.reasonCode, decision.reason);
-    const hold: Hold = { paymentId: payment.paymentId, accountId: decision.accountId, amountMinor: payment.amountMinor, currency: payment.currency, route: decision.route, state: 'held' };
+    const hold: Hold = {
+      paymentId: payment.paymentId,
+      accountId: decision.accountId,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+      route: decision.route,
+      state: 'held',
+    };
     this.#holds.set(hold.paymentId, hold);
     this.#newHolds.push(hold);
     this.#placed.add(hold.paymentId);
@@ -122,7 +147,10 @@ class LedgerBatch {
   async write(): Promise<void> {
     const { tx } = this.#context;
     const inserted = await insertHolds(tx, this.#newHolds);
-    const resolved = await resolveHolds(tx, [...this.#resolved].map(([paymentId, state]) => ({ paymentId, state })));
+    const resolved = await resolveHolds(
+      tx,
+      [...this.#resolved].map(([paymentId, state]) => ({ paymentId, state })),
+    );
     const posted = await postEntries(tx, this.#entries);
     // Another transaction got there first (only while partitions move between members): the
     // batch is retried and then sees what that one did.
@@ -139,10 +167,23 @@ class LedgerBatch {
     return hold.state === 'held' ? hold : undefined; // answered twice: the first answer won
   }
 
-  #postAndComplete(event: ConsumedEvent, hold: Hold, counterpartAccountId: string, kind: 'settlement' | 'internal-transfer', uetr: string): void {
+  #postAndComplete(
+    event: ConsumedEvent,
+    hold: Hold,
+    counterpartAccountId: string,
+    kind: 'settlement' | 'internal-transfer',
+    uetr: string,
+  ): void {
     this.#resolve(hold, 'posted');
     const postings = settlementPostings(hold.accountId, counterpartAccountId, hold.amountMinor);
-    this.#entries.push({ entryId: this.#ids.eventId(), kind, paymentId: hold.paymentId, reference: hold.paymentId, currency: hold.currency, postings });
+    this.#entries.push({
+      entryId: this.#ids.eventId(),
+      kind,
+      paymentId: hold.paymentId,
+      reference: hold.paymentId,
+      currency: hold.currency,
+      postings,
+    });
     for (const posting of postings) this.#change(posting.accountId, posting.amountMinor, 0n);
     this.#emit<PaymentCompleted>(event, PaymentTopics.completed, hold.accountId, {
       paymentId: hold.paymentId,

@@ -35,13 +35,23 @@ describe('the ledger handler', () => {
   });
 
   /** Opens a customer account holding `balanceMinor`, deposited from the bank's funding account. */
-  async function customerAccount(options: { balanceMinor?: bigint; currency?: string; overdraftLimitMinor?: bigint; status?: 'open' | 'closed' } = {}): Promise<string> {
+  async function customerAccount(
+    options: { balanceMinor?: bigint; currency?: string; overdraftLimitMinor?: bigint; status?: 'open' | 'closed' } = {},
+  ): Promise<string> {
     const accountId = `TEST-ACCOUNT-${++accountNumber}`;
     const currency = options.currency ?? 'EUR';
     await db.transaction(async (tx) => {
       await openAccount(tx, { accountId, name: 'Test Customer', currency, overdraftLimitMinor: options.overdraftLimitMinor ?? 0n });
       await lockAccounts(tx, [accountId]);
-      if (options.balanceMinor) await postEntry(tx, { entryId: uuidV7Ids.eventId(), kind: 'deposit', paymentId: null, reference: `deposit-${accountId}`, currency, postings: depositPostings(bankAccounts.funding(currency), accountId, options.balanceMinor) });
+      if (options.balanceMinor)
+        await postEntry(tx, {
+          entryId: uuidV7Ids.eventId(),
+          kind: 'deposit',
+          paymentId: null,
+          reference: `deposit-${accountId}`,
+          currency,
+          postings: depositPostings(bankAccounts.funding(currency), accountId, options.balanceMinor),
+        });
       if (options.status === 'closed') await tx.query(`update ledger_accounts set status = 'closed' where account_id = $1`, [accountId]);
     });
     return accountId;
@@ -65,7 +75,16 @@ describe('the ledger handler', () => {
   function consumed<Payload>(topic: string, key: string, payload: Payload): ConsumedEvent<Payload> {
     const eventId = uuidV7Ids.eventId();
     return {
-      envelope: { eventId, eventType: topic, schemaVersion: 1, occurredAt: '2026-12-07T12:00:00.000Z', correlationId: eventId, causationId: null, key, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+      envelope: {
+        eventId,
+        eventType: topic,
+        schemaVersion: 1,
+        occurredAt: '2026-12-07T12:00:00.000Z',
+        correlationId: eventId,
+        causationId: null,
+        key,
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
       payload,
       topic,
       partition: 0,
@@ -73,10 +92,27 @@ describe('the ledger handler', () => {
       attempt: 0,
     };
   }
-  const approved = (payment: PaymentOrder) => consumed<PaymentCleared>(PaymentTopics.cleared, payment.debtor.account, { payment, corridorCode: 'DEU-FRA', clearedBy: 'fraud-scoring' });
-  const settled = (payment: PaymentOrder) => consumed<RtgsSettled>(PaymentTopics.rtgsSettled, payment.debtor.account, { paymentId: payment.paymentId, uetr: payment.uetr, debtorAccount: payment.debtor.account, settlementDate: '2026-12-07' });
+  const approved = (payment: PaymentOrder) =>
+    consumed<PaymentCleared>(PaymentTopics.cleared, payment.debtor.account, {
+      payment,
+      corridorCode: 'DEU-FRA',
+      clearedBy: 'fraud-scoring',
+    });
+  const settled = (payment: PaymentOrder) =>
+    consumed<RtgsSettled>(PaymentTopics.rtgsSettled, payment.debtor.account, {
+      paymentId: payment.paymentId,
+      uetr: payment.uetr,
+      debtorAccount: payment.debtor.account,
+      settlementDate: '2026-12-07',
+    });
   const rejected = (payment: PaymentOrder) =>
-    consumed<RtgsRejected>(PaymentTopics.rtgsRejected, payment.debtor.account, { paymentId: payment.paymentId, uetr: payment.uetr, debtorAccount: payment.debtor.account, reasonCode: 'AC04', reason: 'closed account number' });
+    consumed<RtgsRejected>(PaymentTopics.rtgsRejected, payment.debtor.account, {
+      paymentId: payment.paymentId,
+      uetr: payment.uetr,
+      debtorAccount: payment.debtor.account,
+      reasonCode: 'AC04',
+      reason: 'closed account number',
+    });
 
   /** Runs one batch in one transaction; what it emitted, as `topic reasonCode-or-route`. */
   async function handle(...events: ConsumedEvent[]): Promise<string[]> {
@@ -112,13 +148,18 @@ describe('the ledger handler', () => {
     await handle(approved(payment));
     expect(await handle(rejected(payment))).toEqual([`payments.failed.v1 ${PaymentReasonCodes.RTGS_REJECTED}`]);
     expect(await money(debtor)).toEqual({ balanceMinor: 100_00n, reservedMinor: 0n });
-    expect((await db.query(`select count(*)::int as entries from ledger_journal_entries where payment_id = $1`, [payment.paymentId])).rows).toEqual([{ entries: 0 }]);
+    expect(
+      (await db.query(`select count(*)::int as entries from ledger_journal_entries where payment_id = $1`, [payment.paymentId])).rows,
+    ).toEqual([{ entries: 0 }]);
   });
 
   it('settles a payment to an open account of this bank at once, in the same batch', async () => {
     const debtor = await customerAccount({ balanceMinor: 100_00n });
     const creditor = await customerAccount();
-    expect(await handle(approved(order(debtor, creditor, 25_00n)))).toEqual(['payments.reserved.v1 INTERNAL', 'payments.completed.v1 INTERNAL']);
+    expect(await handle(approved(order(debtor, creditor, 25_00n)))).toEqual([
+      'payments.reserved.v1 INTERNAL',
+      'payments.completed.v1 INTERNAL',
+    ]);
     expect(await money(debtor)).toEqual({ balanceMinor: 75_00n, reservedMinor: 0n });
     expect(await money(creditor)).toEqual({ balanceMinor: 25_00n, reservedMinor: 0n });
   });
@@ -155,11 +196,13 @@ describe('the ledger handler', () => {
 
   it('decides a batch in order: a later payment sees what an earlier one reserved, within the overdraft', async () => {
     const debtor = await customerAccount({ balanceMinor: 50_00n, overdraftLimitMinor: 20_00n });
-    expect(await handle(approved(order(debtor, external, 40_00n)), approved(order(debtor, external, 30_00n)), approved(order(debtor, external, 30_00n)))).toEqual([
-      'payments.reserved.v1 RTGS',
-      'payments.reserved.v1 RTGS',
-      `payments.failed.v1 ${PaymentReasonCodes.INSUFFICIENT_FUNDS}`,
-    ]);
+    expect(
+      await handle(
+        approved(order(debtor, external, 40_00n)),
+        approved(order(debtor, external, 30_00n)),
+        approved(order(debtor, external, 30_00n)),
+      ),
+    ).toEqual(['payments.reserved.v1 RTGS', 'payments.reserved.v1 RTGS', `payments.failed.v1 ${PaymentReasonCodes.INSUFFICIENT_FUNDS}`]);
     expect(await money(debtor)).toEqual({ balanceMinor: 50_00n, reservedMinor: 70_00n });
   });
 
@@ -177,7 +220,10 @@ describe('the ledger handler', () => {
     await handle(approved(held));
     const failure = await handle(settled(held), settled(order(debtor, external, 10_00n))).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(EventFailure);
-    expect(failure).toMatchObject({ index: 1, cause: { message: expect.stringMatching(/ledger invariant broken: an RTGS answer for payment payment-\d+, which holds no funds/) } });
+    expect(failure).toMatchObject({
+      index: 1,
+      cause: { message: expect.stringMatching(/ledger invariant broken: an RTGS answer for payment payment-\d+, which holds no funds/) },
+    });
     expect(await money(debtor)).toEqual({ balanceMinor: 100_00n, reservedMinor: 10_00n });
   });
 });

@@ -18,7 +18,8 @@ export const defaultIbanIssuer: IbanIssuer = { countryCode: 'DE', bankCode: '500
 export function issueIban(issuer: IbanIssuer, random: (max: number) => number = randomInt): string {
   const accountNumber = Array.from({ length: issuer.accountNumberDigits }, () => random(10)).join('');
   const iban = composeIBAN({ countryCode: issuer.countryCode, bban: `${issuer.bankCode}${accountNumber}` });
-  if (!iban || !isValidIBAN(iban)) throw new Error(`IBAN issuer misconfigured: ${issuer.countryCode}/${issuer.bankCode} does not compose a valid IBAN`);
+  if (!iban || !isValidIBAN(iban))
+    throw new Error(`IBAN issuer misconfigured: ${issuer.countryCode}/${issuer.bankCode} does not compose a valid IBAN`);
   return iban;
 }
 

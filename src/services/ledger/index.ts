@@ -36,12 +36,25 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
         retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
       },
     ],
-    routes: ledgerRoutes({ db: deps.db, ids: deps.ids, requireScope: options.requireScope, ibanIssuer: options.ibanIssuer ?? defaultIbanIssuer }),
+    routes: ledgerRoutes({
+      db: deps.db,
+      ids: deps.ids,
+      requireScope: options.requireScope,
+      ibanIssuer: options.ibanIssuer ?? defaultIbanIssuer,
+    }),
   };
 }
 
 export { ledgerMigrations } from './migrations.ts';
 export { findAccount, trialBalance } from './ledger-store.ts';
-export { customerAccounts, accountContacts, paymentEntries, holdRoutes, type CustomerAccountView, type AccountContact, type PaymentEntry } from './queries.ts';
+export {
+  customerAccounts,
+  accountContacts,
+  paymentEntries,
+  holdRoutes,
+  type CustomerAccountView,
+  type AccountContact,
+  type PaymentEntry,
+} from './queries.ts';
 export * from './domain/ledger.ts';
 export { normalizeIban } from './iban.ts';

@@ -54,7 +54,10 @@ export async function findAccount(tx: SqlRunner, accountId: string): Promise<Acc
 /** Locks the given customer accounts until the transaction ends, in id order. */
 export async function lockAccounts(tx: SqlRunner, accountIds: readonly string[]): Promise<Map<string, AccountRow>> {
   const ids = [...new Set(accountIds)].sort();
-  const result = await tx.query<RawAccount>(`select ${accountColumns} from ledger_accounts where account_id = any($1::text[]) order by account_id for update`, [ids]);
+  const result = await tx.query<RawAccount>(
+    `select ${accountColumns} from ledger_accounts where account_id = any($1::text[]) order by account_id for update`,
+    [ids],
+  );
   return new Map(result.rows.map((row) => [row.account_id, toAccount(row)]));
 }
 
@@ -107,7 +110,11 @@ export interface JournalEntry {
 export async function postEntry(tx: SqlRunner, entry: JournalEntry): Promise<boolean> {
   if ((await postEntries(tx, [entry])) === 0) return false;
   const changes = new Map<string, { balanceMinor: bigint; reservedMinor: bigint }>();
-  for (const posting of entry.postings) changes.set(posting.accountId, { balanceMinor: (changes.get(posting.accountId)?.balanceMinor ?? 0n) + posting.amountMinor, reservedMinor: 0n });
+  for (const posting of entry.postings)
+    changes.set(posting.accountId, {
+      balanceMinor: (changes.get(posting.accountId)?.balanceMinor ?? 0n) + posting.amountMinor,
+      reservedMinor: 0n,
+    });
   await applyAccountChanges(tx, changes);
   return true;
 }
@@ -124,10 +131,19 @@ export async function postEntries(tx: SqlRunner, entries: readonly JournalEntry[
     `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency, customer_reference)
      select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
      on conflict (kind, reference) do nothing returning entry_id`,
-    [entries.map((e) => e.entryId), entries.map((e) => e.kind), entries.map((e) => e.paymentId), entries.map((e) => e.reference), entries.map((e) => e.currency), entries.map((e) => e.customerReference ?? null)],
+    [
+      entries.map((e) => e.entryId),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.paymentId),
+      entries.map((e) => e.reference),
+      entries.map((e) => e.currency),
+      entries.map((e) => e.customerReference ?? null),
+    ],
   );
   const written = new Set(inserted.rows.map((row) => row.entry_id));
-  const postings = entries.filter((entry) => written.has(entry.entryId)).flatMap((entry) => entry.postings.map((posting) => ({ entryId: entry.entryId, ...posting })));
+  const postings = entries
+    .filter((entry) => written.has(entry.entryId))
+    .flatMap((entry) => entry.postings.map((posting) => ({ entryId: entry.entryId, ...posting })));
   if (postings.length > 0) {
     await tx.query(
       `insert into ledger_postings (entry_id, account_id, amount_minor) select * from unnest($1::text[], $2::text[], $3::bigint[])`,
@@ -142,8 +158,13 @@ export async function postEntries(tx: SqlRunner, entries: readonly JournalEntry[
  * the caller), in one statement. The bank's own accounts keep no balance column: theirs is the sum
  * of their postings.
  */
-export async function applyAccountChanges(tx: SqlRunner, changes: ReadonlyMap<string, { balanceMinor: bigint; reservedMinor: bigint }>): Promise<void> {
-  const moved = [...changes].filter(([, change]) => change.balanceMinor !== 0n || change.reservedMinor !== 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export async function applyAccountChanges(
+  tx: SqlRunner,
+  changes: ReadonlyMap<string, { balanceMinor: bigint; reservedMinor: bigint }>,
+): Promise<void> {
+  const moved = [...changes]
+    .filter(([, change]) => change.balanceMinor !== 0n || change.reservedMinor !== 0n)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (moved.length === 0) return;
   await tx.query(
     `update ledger_accounts a set balance_minor = a.balance_minor + c.balance_delta, reserved_minor = a.reserved_minor + c.reserved_delta
@@ -165,11 +186,30 @@ export interface Hold {
 /** The holds of these payments, locked until the transaction ends (payment id order); absent ones are not in the map. */
 export async function lockHolds(tx: SqlRunner, paymentIds: readonly string[]): Promise<Map<string, Hold>> {
   const ids = [...new Set(paymentIds)].sort();
-  const result = await tx.query<{ payment_id: string; account_id: string; amount_minor: bigint; currency: string; route: SettlementRoute; state: Hold['state'] }>(
+  const result = await tx.query<{
+    payment_id: string;
+    account_id: string;
+    amount_minor: bigint;
+    currency: string;
+    route: SettlementRoute;
+    state: Hold['state'];
+  }>(
     `select payment_id, account_id, amount_minor, currency, route, state from ledger_holds where payment_id = any($1::text[]) order by payment_id for update`,
     [ids],
   );
-  return new Map(result.rows.map((row) => [row.payment_id, { paymentId: row.payment_id, accountId: row.account_id, amountMinor: row.amount_minor, currency: row.currency, route: row.route, state: row.state }]));
+  return new Map(
+    result.rows.map((row) => [
+      row.payment_id,
+      {
+        paymentId: row.payment_id,
+        accountId: row.account_id,
+        amountMinor: row.amount_minor,
+        currency: row.currency,
+        route: row.route,
+        state: row.state,
+      },
+    ]),
+  );
 }
 
 /**
@@ -184,13 +224,23 @@ export async function insertHolds(tx: SqlRunner, holds: readonly Hold[]): Promis
      select payment_id, account_id, amount_minor, currency, route, state, case when state = 'held' then null else now() end
        from unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) as h (payment_id, account_id, amount_minor, currency, route, state)
      on conflict (payment_id) do nothing`,
-    [holds.map((h) => h.paymentId), holds.map((h) => h.accountId), holds.map((h) => h.amountMinor.toString()), holds.map((h) => h.currency), holds.map((h) => h.route), holds.map((h) => h.state)],
+    [
+      holds.map((h) => h.paymentId),
+      holds.map((h) => h.accountId),
+      holds.map((h) => h.amountMinor.toString()),
+      holds.map((h) => h.currency),
+      holds.map((h) => h.route),
+      holds.map((h) => h.state),
+    ],
   );
   return result.rowCount;
 }
 
 /** Ends open holds (locked by the caller): posted on settlement, released otherwise. Returns how many were open. */
-export async function resolveHolds(tx: SqlRunner, outcomes: readonly { paymentId: string; state: 'posted' | 'released' }[]): Promise<number> {
+export async function resolveHolds(
+  tx: SqlRunner,
+  outcomes: readonly { paymentId: string; state: 'posted' | 'released' }[],
+): Promise<number> {
   if (outcomes.length === 0) return 0;
   const result = await tx.query(
     `update ledger_holds h set state = o.state, resolved_at = now()
@@ -236,8 +286,20 @@ export interface StatementLine {
  * One page of an account's postings, newest first: those before `beforeSeq` (all when null), at
  * most `limit`. One index range scan (`ledger_postings_statement`), however long the history.
  */
-export async function readStatement(tx: SqlRunner, query: { accountId: string; beforeSeq: bigint | null; limit: number }): Promise<StatementLine[]> {
-  const result = await tx.query<{ statement_seq: bigint; entry_id: string; kind: JournalEntry['kind']; payment_id: string | null; customer_reference: string | null; amount_minor: bigint; currency: string; created_at: Date }>(
+export async function readStatement(
+  tx: SqlRunner,
+  query: { accountId: string; beforeSeq: bigint | null; limit: number },
+): Promise<StatementLine[]> {
+  const result = await tx.query<{
+    statement_seq: bigint;
+    entry_id: string;
+    kind: JournalEntry['kind'];
+    payment_id: string | null;
+    customer_reference: string | null;
+    amount_minor: bigint;
+    currency: string;
+    created_at: Date;
+  }>(
     `select p.statement_seq, p.entry_id, e.kind, e.payment_id, e.customer_reference, p.amount_minor, e.currency, e.created_at
        from ledger_postings p join ledger_journal_entries e using (entry_id)
       where p.account_id = $1 and ($2::bigint is null or p.statement_seq < $2)

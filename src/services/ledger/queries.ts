@@ -35,7 +35,9 @@ export async function accountContacts(tx: SqlRunner, accountIds: readonly string
     `select account_id, email, phone from ledger_accounts where account_id = any($1::text[]) and (email is not null or phone is not null)`,
     [[...accountIds]],
   );
-  return new Map(found.rows.map((row) => [row.account_id, { ...(row.email ? { email: row.email } : {}), ...(row.phone ? { phone: row.phone } : {}) }]));
+  return new Map(
+    found.rows.map((row) => [row.account_id, { ...(row.email ? { email: row.email } : {}), ...(row.phone ? { phone: row.phone } : {}) }]),
+  );
 }
 
 /** A journal entry that moved a payment's money: its amount is the sum of its credit postings. */
@@ -51,8 +53,19 @@ export interface PaymentEntry {
  * The settlement and internal-transfer entries posted in [`fromInclusive`, `toExclusive`), and
  * those of `paymentIds` whenever they were posted.
  */
-export async function paymentEntries(tx: SqlRunner, fromInclusive: Date, toExclusive: Date, paymentIds: readonly string[]): Promise<PaymentEntry[]> {
-  const found = await tx.query<{ payment_id: string; kind: 'settlement' | 'internal-transfer'; currency: string; created_at: Date; amount_minor: bigint | string }>(
+export async function paymentEntries(
+  tx: SqlRunner,
+  fromInclusive: Date,
+  toExclusive: Date,
+  paymentIds: readonly string[],
+): Promise<PaymentEntry[]> {
+  const found = await tx.query<{
+    payment_id: string;
+    kind: 'settlement' | 'internal-transfer';
+    currency: string;
+    created_at: Date;
+    amount_minor: bigint | string;
+  }>(
     `select e.payment_id, e.kind, e.currency, e.created_at,
             (select coalesce(sum(lp.amount_minor), 0) from ledger_postings lp where lp.entry_id = e.entry_id and lp.amount_minor > 0)::bigint as amount_minor
        from ledger_journal_entries e
@@ -60,11 +73,20 @@ export async function paymentEntries(tx: SqlRunner, fromInclusive: Date, toExclu
         and ((e.created_at >= $1 and e.created_at < $2) or e.payment_id = any($3::text[]))`,
     [fromInclusive, toExclusive, [...paymentIds]],
   );
-  return found.rows.map((row) => ({ paymentId: row.payment_id, kind: row.kind, currency: row.currency, createdAt: row.created_at, amountMinor: BigInt(row.amount_minor) }));
+  return found.rows.map((row) => ({
+    paymentId: row.payment_id,
+    kind: row.kind,
+    currency: row.currency,
+    createdAt: row.created_at,
+    amountMinor: BigInt(row.amount_minor),
+  }));
 }
 
 /** The route of each of `paymentIds` that the ledger reserved (its hold), by payment id. */
 export async function holdRoutes(tx: SqlRunner, paymentIds: readonly string[]): Promise<Map<string, SettlementRoute>> {
-  const found = await tx.query<{ payment_id: string; route: SettlementRoute }>(`select payment_id, route from ledger_holds where payment_id = any($1::text[])`, [[...paymentIds]]);
+  const found = await tx.query<{ payment_id: string; route: SettlementRoute }>(
+    `select payment_id, route from ledger_holds where payment_id = any($1::text[])`,
+    [[...paymentIds]],
+  );
   return new Map(found.rows.map((row) => [row.payment_id, row.route]));
 }

@@ -8,7 +8,16 @@ import { problemResponses } from '../http/openapi.ts';
 import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { availableMinor, bankAccounts, depositPostings } from './domain/ledger.ts';
-import { findAccount, lockAccounts, openAccount, postEntry, readStatement, trialBalance, type AccountRow, type StatementLine } from './ledger-store.ts';
+import {
+  findAccount,
+  lockAccounts,
+  openAccount,
+  postEntry,
+  readStatement,
+  trialBalance,
+  type AccountRow,
+  type StatementLine,
+} from './ledger-store.ts';
 import { issueIban, normalizeIban, type IbanIssuer } from './iban.ts';
 
 export interface LedgerRoutesOptions {
@@ -63,15 +72,27 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       },
       async (request, reply) => {
         const body = request.body;
-        if (!isPayableCurrency(body.currency)) throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
+        if (!isPayableCurrency(body.currency))
+          throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
         const overdraft = parseDecimal(body.overdraftLimit ?? '0', body.currency);
         if (!overdraft.ok || overdraft.amountMinor < 0n) {
-          throw new ProblemError(overdraft.ok || overdraft.failure !== 'too-many-decimals' ? 'invalid-amount' : 'too-many-decimals', 'overdraftLimit must be a non-negative decimal in the account currency', '/overdraftLimit');
+          throw new ProblemError(
+            overdraft.ok || overdraft.failure !== 'too-many-decimals' ? 'invalid-amount' : 'too-many-decimals',
+            'overdraftLimit must be a non-negative decimal in the account currency',
+            '/overdraftLimit',
+          );
         }
         const iban = body.iban === undefined ? issueIban(ibanIssuer) : normalizeIban(body.iban);
         if (!isValidIBAN(iban)) throw new ProblemError('invalid-iban', 'the iban is not a valid IBAN', '/iban');
         const opened = await db.transaction((tx) =>
-          openAccount(tx, { accountId: iban, name: body.name, currency: body.currency, overdraftLimitMinor: overdraft.amountMinor, email: body.email, phone: body.phone }),
+          openAccount(tx, {
+            accountId: iban,
+            name: body.name,
+            currency: body.currency,
+            overdraftLimitMinor: overdraft.amountMinor,
+            email: body.email,
+            phone: body.phone,
+          }),
         );
         if (!opened) throw new ProblemError('conflict', `an account with IBAN ${iban} exists`, '/iban');
         const account = await findAccount(db, iban);
@@ -97,19 +118,34 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
             properties: {
               amount: { type: 'string', maxLength: 40 },
               currency: { type: 'string', minLength: 3, maxLength: 3 },
-              reference: { type: 'string', minLength: 1, maxLength: depositReferenceMaxLength, description: 'Shown on the statement: printable text without leading or trailing spaces (ISO 20022 unstructured remittance, Max140Text)' },
+              reference: {
+                type: 'string',
+                minLength: 1,
+                maxLength: depositReferenceMaxLength,
+                description:
+                  'Shown on the statement: printable text without leading or trailing spaces (ISO 20022 unstructured remittance, Max140Text)',
+              },
             },
           },
-          response: { 201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } }, ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503) },
+          response: {
+            201: { type: 'object', properties: { entryId: { type: 'string' }, account: accountSchema } },
+            ...problemResponses(400, 401, 403, 404, 413, 415, 422, 503),
+          },
         },
       },
       async (request, reply) => {
         const iban = normalizeIban(request.params.iban);
         const account = await findAccount(db, iban);
         if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${iban}`);
-        if (request.body.currency !== undefined && request.body.currency !== account.currency) throw new ProblemError('currency-mismatch', `the account is in ${account.currency}`, '/currency');
+        if (request.body.currency !== undefined && request.body.currency !== account.currency)
+          throw new ProblemError('currency-mismatch', `the account is in ${account.currency}`, '/currency');
         const amount = parseDecimal(request.body.amount, account.currency, { positive: true });
-        if (!amount.ok) throw new ProblemError(amount.failure === 'too-many-decimals' ? 'too-many-decimals' : 'invalid-amount', `amount must be a decimal > 0 with at most the minor units of ${account.currency}`, '/amount');
+        if (!amount.ok)
+          throw new ProblemError(
+            amount.failure === 'too-many-decimals' ? 'too-many-decimals' : 'invalid-amount',
+            `amount must be a decimal > 0 with at most the minor units of ${account.currency}`,
+            '/amount',
+          );
         const customerReference = request.body.reference ?? null;
         if (customerReference !== null) checkDepositReference(customerReference);
         const idempotencyKey = request.headers['idempotency-key'];
@@ -157,9 +193,14 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
           operationId: 'listAccountTransactions',
           tags: ['accounts'],
           summary: "An account's statement: its postings, newest first",
-          description: 'Deposits, settled payments and internal transfers as they were booked. Cursor-paginated: pass `nextCursor` as `cursor` until it is null.',
+          description:
+            'Deposits, settled payments and internal transfers as they were booked. Cursor-paginated: pass `nextCursor` as `cursor` until it is null.',
           params: { type: 'object', required: ['iban'], properties: { iban: { type: 'string', maxLength: 42 } } },
-          querystring: { type: 'object', additionalProperties: false, properties: { limit: limitParameter(statementPageLimits), cursor: cursorParameter } },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { limit: limitParameter(statementPageLimits), cursor: cursorParameter },
+          },
           response: {
             200: {
               type: 'object',
@@ -174,7 +215,8 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         const iban = normalizeIban(request.params.iban);
         const account = await findAccount(db, iban);
         if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${request.params.iban}`);
-        const beforeSeq = request.query.cursor === undefined ? null : BigInt(decodeCursor(request.query.cursor, 1, /^[1-9][0-9]{0,18}$/)[0]!);
+        const beforeSeq =
+          request.query.cursor === undefined ? null : BigInt(decodeCursor(request.query.cursor, 1, /^[1-9][0-9]{0,18}$/)[0]!);
         const limit = parseLimit(request.query.limit, statementPageLimits);
         const rows = await readStatement(db, { accountId: iban, beforeSeq, limit: limit + 1 });
         const page = pageOf(rows, limit, (line) => encodeCursor([line.statementSeq.toString()]));
@@ -195,7 +237,18 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
               type: 'object',
               properties: {
                 balanced: { type: 'boolean' },
-                currencies: { type: 'array', items: { type: 'object', properties: { currency: { type: 'string' }, debits: { type: 'string' }, credits: { type: 'string' }, balanced: { type: 'boolean' } } } },
+                currencies: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      currency: { type: 'string' },
+                      debits: { type: 'string' },
+                      credits: { type: 'string' },
+                      balanced: { type: 'boolean' },
+                    },
+                  },
+                },
               },
             },
             ...problemResponses(401, 403, 503),
@@ -204,7 +257,12 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
       },
       async () => {
         const lines = await trialBalance(db);
-        const currencies = lines.map((line) => ({ currency: line.currency, debits: formatDecimal(line.debitsMinor, line.currency), credits: formatDecimal(line.creditsMinor, line.currency), balanced: line.debitsMinor === line.creditsMinor }));
+        const currencies = lines.map((line) => ({
+          currency: line.currency,
+          debits: formatDecimal(line.debitsMinor, line.currency),
+          credits: formatDecimal(line.creditsMinor, line.currency),
+          balanced: line.debitsMinor === line.creditsMinor,
+        }));
         return { balanced: currencies.every((line) => line.balanced), currencies };
       },
     );
@@ -237,8 +295,14 @@ const statementLineSchema = {
  * two references that read the same differ.
  */
 function checkDepositReference(reference: string): void {
-  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(reference)) throw new ProblemError('invalid-field', 'reference must be printable text (no control, format, line-separator or unassigned characters)', '/reference');
-  if (reference.trim() !== reference) throw new ProblemError('invalid-field', 'reference must not begin or end with white space', '/reference');
+  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(reference))
+    throw new ProblemError(
+      'invalid-field',
+      'reference must be printable text (no control, format, line-separator or unassigned characters)',
+      '/reference',
+    );
+  if (reference.trim() !== reference)
+    throw new ProblemError('invalid-field', 'reference must not begin or end with white space', '/reference');
 }
 
 function statementLineView(line: StatementLine) {

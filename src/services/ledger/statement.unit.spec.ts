@@ -12,10 +12,17 @@ import { bankAccounts, settlementPostings } from './domain/ledger.ts';
 import { defaultIbanIssuer } from './iban.ts';
 
 /** A stand-in for the API's auth layer: the caller's scopes come in a test header. */
-const requireScope = (scope: string): preHandlerHookHandler => (request, reply, done) => {
-  if (String(request.headers['x-test-scopes'] ?? '').split(' ').includes(scope)) return done();
-  void sendProblem(reply, problemOf('missing-scope', `this call needs ${scope}`));
-};
+const requireScope =
+  (scope: string): preHandlerHookHandler =>
+  (request, reply, done) => {
+    if (
+      String(request.headers['x-test-scopes'] ?? '')
+        .split(' ')
+        .includes(scope)
+    )
+      return done();
+    void sendProblem(reply, problemOf('missing-scope', `this call needs ${scope}`));
+  };
 const admin = { 'x-test-scopes': 'accounts:admin payments:read' };
 const reader = { 'x-test-scopes': 'payments:read' };
 
@@ -43,23 +50,50 @@ describe('deposit references and the account statement', () => {
     expect(opened.statusCode, opened.body).toBe(201);
     return opened.json().iban as string;
   };
-  const deposit = (iban: string, body: Record<string, unknown>) => app.inject({ method: 'POST', url: `/v1/accounts/${iban}/deposits`, headers: admin, payload: body });
-  const statement = (iban: string, query = '') => app.inject({ method: 'GET', url: `/v1/accounts/${iban}/transactions${query}`, headers: reader });
+  const deposit = (iban: string, body: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: `/v1/accounts/${iban}/deposits`, headers: admin, payload: body });
+  const statement = (iban: string, query = '') =>
+    app.inject({ method: 'GET', url: `/v1/accounts/${iban}/transactions${query}`, headers: reader });
 
   it('shows a deposit with its reference on the statement, newest first, with a settled payment', async () => {
     const iban = await openAccount('Alice Example');
     expect((await deposit(iban, { amount: '500.00', reference: 'Salary November 2026 / ACME GmbH' })).statusCode).toBe(201);
     await db.transaction(async (tx) => {
       await lockAccounts(tx, [iban]);
-      await postEntry(tx, { entryId: uuidV7Ids.eventId(), kind: 'settlement', paymentId: 'payment-1', reference: 'payment-1', currency: 'EUR', postings: settlementPostings(iban, bankAccounts.rtgsSettlement('EUR'), 12_345n) });
+      await postEntry(tx, {
+        entryId: uuidV7Ids.eventId(),
+        kind: 'settlement',
+        paymentId: 'payment-1',
+        reference: 'payment-1',
+        currency: 'EUR',
+        postings: settlementPostings(iban, bankAccounts.rtgsSettlement('EUR'), 12_345n),
+      });
     });
 
     const response = await statement(iban);
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({
       transactions: [
-        { entryId: expect.any(String), kind: 'settlement', direction: 'debit', amount: '-123.45', currency: 'EUR', paymentId: 'payment-1', reference: null, bookedAt: expect.any(String) },
-        { entryId: expect.any(String), kind: 'deposit', direction: 'credit', amount: '500.00', currency: 'EUR', paymentId: null, reference: 'Salary November 2026 / ACME GmbH', bookedAt: expect.any(String) },
+        {
+          entryId: expect.any(String),
+          kind: 'settlement',
+          direction: 'debit',
+          amount: '-123.45',
+          currency: 'EUR',
+          paymentId: 'payment-1',
+          reference: null,
+          bookedAt: expect.any(String),
+        },
+        {
+          entryId: expect.any(String),
+          kind: 'deposit',
+          direction: 'credit',
+          amount: '500.00',
+          currency: 'EUR',
+          paymentId: null,
+          reference: 'Salary November 2026 / ACME GmbH',
+          bookedAt: expect.any(String),
+        },
       ],
       nextCursor: null,
     });
@@ -68,10 +102,13 @@ describe('deposit references and the account statement', () => {
 
   it('reaches every posting exactly once, page by page, in the order of the whole statement', async () => {
     const iban = await openAccount('Bob Example');
-    for (let index = 1; index <= 23; index++) expect((await deposit(iban, { amount: `${index}.00`, reference: `deposit ${index}` })).statusCode).toBe(201);
+    for (let index = 1; index <= 23; index++)
+      expect((await deposit(iban, { amount: `${index}.00`, reference: `deposit ${index}` })).statusCode).toBe(201);
     const whole = (await statement(iban, '?limit=500')).json();
     expect(whole.transactions).toHaveLength(23);
-    expect(whole.transactions.map((line: { reference: string }) => line.reference)).toEqual(Array.from({ length: 23 }, (_, index) => `deposit ${23 - index}`));
+    expect(whole.transactions.map((line: { reference: string }) => line.reference)).toEqual(
+      Array.from({ length: 23 }, (_, index) => `deposit ${23 - index}`),
+    );
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -100,7 +137,12 @@ describe('deposit references and the account statement', () => {
     const response = await deposit(iban, { amount: '10.00', reference });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(response.json()).toMatchObject({ status: 400, code: 'invalid-field', pointer: '/reference', detail: expect.stringMatching(detail) });
+    expect(response.json()).toMatchObject({
+      status: 400,
+      code: 'invalid-field',
+      pointer: '/reference',
+      detail: expect.stringMatching(detail),
+    });
     expect((await statement(iban)).json().transactions).toEqual([]);
   });
 
@@ -135,7 +177,11 @@ describe('deposit references and the account statement', () => {
 
   it('needs the scope that reads an account', async () => {
     const iban = await openAccount('Frank Example');
-    const response = await app.inject({ method: 'GET', url: `/v1/accounts/${iban}/transactions`, headers: { 'x-test-scopes': 'payments:write' } });
+    const response = await app.inject({
+      method: 'GET',
+      url: `/v1/accounts/${iban}/transactions`,
+      headers: { 'x-test-scopes': 'payments:write' },
+    });
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ code: 'missing-scope' });
   });

@@ -19,7 +19,10 @@ export interface ClaimedDelivery extends DeliveredEvent {
  * claim moves `next_attempt_at` to `leaseUntilMs`, so the row is not due again while it is being
  * sent, and becomes due again if this worker dies before recording the outcome.
  */
-export async function claimDue(db: Database, options: { nowMs: number; leaseUntilMs: number; limit: number; claimToken: string }): Promise<ClaimedDelivery[]> {
+export async function claimDue(
+  db: Database,
+  options: { nowMs: number; leaseUntilMs: number; limit: number; claimToken: string },
+): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const claimed = await tx.query<ClaimRow>(
       `with due as (
@@ -56,23 +59,22 @@ export async function recordOutcome(db: SqlRunner, delivery: ClaimedDelivery, ou
   let result;
   switch (outcome.kind) {
     case 'delivered':
-      result = await db.query(`update notification_deliveries set status = 'delivered', delivered_at = $3::timestamptz, last_error = null, last_status_code = $4, claim_token = null ${mine}`, [...key, now, outcome.statusCode ?? null]);
+      result = await db.query(
+        `update notification_deliveries set status = 'delivered', delivered_at = $3::timestamptz, last_error = null, last_status_code = $4, claim_token = null ${mine}`,
+        [...key, now, outcome.statusCode ?? null],
+      );
       break;
     case 'retry':
-      result = await db.query(`update notification_deliveries set next_attempt_at = $3::timestamptz, last_error = $4, last_status_code = $5, claim_token = null ${mine}`, [
-        ...key,
-        new Date(outcome.retryAtMs).toISOString(),
-        outcome.error,
-        outcome.statusCode ?? null,
-      ]);
+      result = await db.query(
+        `update notification_deliveries set next_attempt_at = $3::timestamptz, last_error = $4, last_status_code = $5, claim_token = null ${mine}`,
+        [...key, new Date(outcome.retryAtMs).toISOString(), outcome.error, outcome.statusCode ?? null],
+      );
       break;
     case 'dead-letter':
-      result = await db.query(`update notification_deliveries set status = 'dead_lettered', dead_lettered_at = $3::timestamptz, last_error = $4, last_status_code = $5, claim_token = null ${mine}`, [
-        ...key,
-        now,
-        outcome.error,
-        outcome.statusCode ?? null,
-      ]);
+      result = await db.query(
+        `update notification_deliveries set status = 'dead_lettered', dead_lettered_at = $3::timestamptz, last_error = $4, last_status_code = $5, claim_token = null ${mine}`,
+        [...key, now, outcome.error, outcome.statusCode ?? null],
+      );
       break;
     case 'cancelled':
       result = await db.query(`update notification_deliveries set status = 'cancelled', claim_token = null ${mine}`, key);
@@ -83,7 +85,9 @@ export async function recordOutcome(db: SqlRunner, delivery: ClaimedDelivery, ou
 
 /** When the next pending delivery falls due, or undefined when none is pending. */
 export async function nextDueAtMs(db: SqlRunner): Promise<number | undefined> {
-  const result = await db.query<{ due: Date | null }>(`select min(next_attempt_at) as due from notification_deliveries where status = 'pending'`);
+  const result = await db.query<{ due: Date | null }>(
+    `select min(next_attempt_at) as due from notification_deliveries where status = 'pending'`,
+  );
   return result.rows[0]?.due?.getTime() ?? undefined;
 }
 
@@ -105,7 +109,10 @@ type Endpoints = Map<string, { url: string; secret: string }>;
 async function liveEndpoints(tx: SqlRunner, rows: readonly ClaimRow[]): Promise<Endpoints> {
   const ids = [...new Set(rows.flatMap((row) => (row.subscription_id ? [row.subscription_id] : [])))];
   if (ids.length === 0) return new Map();
-  const result = await tx.query<{ id: string; url: string; secret: string }>(`select id, url, secret from webhook_subscriptions where id = any($1::text[]) and deleted_at is null`, [ids]);
+  const result = await tx.query<{ id: string; url: string; secret: string }>(
+    `select id, url, secret from webhook_subscriptions where id = any($1::text[]) and deleted_at is null`,
+    [ids],
+  );
   return new Map(result.rows.map((row) => [row.id, { url: row.url, secret: row.secret }]));
 }
 

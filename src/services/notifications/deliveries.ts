@@ -100,7 +100,10 @@ interface ViewRow {
 }
 
 /** A subscription's deliveries, oldest first (ids are UUIDv7, so they sort by creation). */
-export async function listDeliveries(db: SqlRunner, query: { subscriptionId: string; status?: DeliveryStatus; after?: string; limit: number }): Promise<DeliveryView[]> {
+export async function listDeliveries(
+  db: SqlRunner,
+  query: { subscriptionId: string; status?: DeliveryStatus; after?: string; limit: number },
+): Promise<DeliveryView[]> {
   const result = await db.query<ViewRow>(
     `select ${viewColumns} from notification_deliveries
       where subscription_id = $1 and ($2::text is null or status = $2) and ($3::text is null or id > $3)
@@ -114,7 +117,12 @@ export async function listDeliveries(db: SqlRunner, query: { subscriptionId: str
  * An operator's retry of a dead-lettered webhook delivery: back to pending with a fresh set of
  * attempts, due at once. Returns the delivery, `not-found`, or `not-dead-lettered`.
  */
-export async function retryDeadLettered(tx: SqlRunner, subscriptionId: string, deliveryId: string, nowMs: number): Promise<DeliveryView | 'not-found' | 'not-dead-lettered'> {
+export async function retryDeadLettered(
+  tx: SqlRunner,
+  subscriptionId: string,
+  deliveryId: string,
+  nowMs: number,
+): Promise<DeliveryView | 'not-found' | 'not-dead-lettered'> {
   const result = await tx.query<ViewRow>(
     `update notification_deliveries set status = 'pending', attempts = 0, next_attempt_at = $3::timestamptz, dead_lettered_at = null
       where id = $1 and subscription_id = $2 and status = 'dead_lettered'
@@ -125,7 +133,10 @@ export async function retryDeadLettered(tx: SqlRunner, subscriptionId: string, d
     await notifyWorkers(tx);
     return viewFromRow(result.rows[0]);
   }
-  const exists = await tx.query(`select 1 from notification_deliveries where id = $1 and subscription_id = $2`, [deliveryId, subscriptionId]);
+  const exists = await tx.query(`select 1 from notification_deliveries where id = $1 and subscription_id = $2`, [
+    deliveryId,
+    subscriptionId,
+  ]);
   return exists.rows.length > 0 ? 'not-dead-lettered' : 'not-found';
 }
 

@@ -23,7 +23,14 @@ describeWithPostgres('delivery workers on PostgreSQL', () => {
     for (let i = 0; i < 3; i++) {
       workers.push(
         createNotificationsService(
-          { db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() },
+          {
+            db,
+            publisher: { publish: async () => {}, publishEach: async () => {} },
+            clock: systemClock,
+            ids: uuidV7Ids,
+            logger: pino({ level: 'silent' }),
+            metricsRegistry: new Registry(),
+          },
           { requireScope: () => async () => {}, claimBatch: 4 },
         ),
       );
@@ -37,10 +44,28 @@ describeWithPostgres('delivery workers on PostgreSQL', () => {
   });
 
   it('share the due deliveries without sending any twice (skip locked claims)', async () => {
-    const subscription = await insertSubscription(db, uuidV7Ids.eventId(), { url: receiver.url('/hook'), events: null }, 'whsec_x', Date.now());
+    const subscription = await insertSubscription(
+      db,
+      uuidV7Ids.eventId(),
+      { url: receiver.url('/hook'), events: null },
+      'whsec_x',
+      Date.now(),
+    );
     for (let n = 0; n < 40; n++) {
-      const event = { eventId: `event-${n}`, eventType: 'PaymentCompleted', correlationId: 'flow', occurredAt: new Date().toISOString(), payloadJson: '{}' };
-      await db.transaction((tx) => insertDeliveries(tx, [{ delivery: { id: uuidV7Ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event }], Date.now()));
+      const event = {
+        eventId: `event-${n}`,
+        eventType: 'PaymentCompleted',
+        correlationId: 'flow',
+        occurredAt: new Date().toISOString(),
+        payloadJson: '{}',
+      };
+      await db.transaction((tx) =>
+        insertDeliveries(
+          tx,
+          [{ delivery: { id: uuidV7Ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event }],
+          Date.now(),
+        ),
+      );
     }
     const attempts = await Promise.all(workers.map((service) => service.deliveryWorker.deliverDue()));
     expect(attempts.reduce((sum, count) => sum + count, 0)).toBe(40);
@@ -48,7 +73,9 @@ describeWithPostgres('delivery workers on PostgreSQL', () => {
     const eventIds = receiver.requests.map((request) => request.headers['paystream-event-id']);
     expect(eventIds).toHaveLength(40);
     expect(new Set(eventIds).size).toBe(40);
-    const statuses = await db.query<{ status: string; count: bigint }>(`select status, count(*)::int8 as count from notification_deliveries group by status`);
+    const statuses = await db.query<{ status: string; count: bigint }>(
+      `select status, count(*)::int8 as count from notification_deliveries group by status`,
+    );
     expect(statuses.rows).toEqual([{ status: 'delivered', count: 40n }]);
   });
 });

@@ -57,7 +57,11 @@ export class DeliveryWorker implements BackgroundWorker {
       db: options.db,
       channel: deliveriesChannel,
       failureBackoffMs: options.failureBackoffMs,
-      onError: (error) => options.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'notification delivery round failed; retrying'),
+      onError: (error) =>
+        options.logger.error(
+          { err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+          'notification delivery round failed; retrying',
+        ),
       round: async () => {
         await this.deliverDue();
         return this.#untilNextDueMs();
@@ -112,18 +116,30 @@ export class DeliveryWorker implements BackgroundWorker {
     else if (result.ok) outcome = { kind: 'delivered', ...statusOf(result) };
     else {
       const next = afterFailedAttempt(delivery.attempt, retryDelaysMs, nowMs);
-      outcome = next === 'dead-letter' ? { kind: 'dead-letter', error: result.error, ...statusOf(result) } : { kind: 'retry', retryAtMs: next.retryAtMs, error: result.error, ...statusOf(result) };
+      outcome =
+        next === 'dead-letter'
+          ? { kind: 'dead-letter', error: result.error, ...statusOf(result) }
+          : { kind: 'retry', retryAtMs: next.retryAtMs, error: result.error, ...statusOf(result) };
     }
     const recorded = await recordOutcome(db, delivery, outcome, nowMs);
     this.#count(delivery, outcome);
-    const fields = { deliveryId: delivery.id, eventId: delivery.eventId, channel: delivery.channel, attempt: delivery.attempt, statusCode: 'statusCode' in outcome ? outcome.statusCode : undefined };
+    const fields = {
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      channel: delivery.channel,
+      attempt: delivery.attempt,
+      statusCode: 'statusCode' in outcome ? outcome.statusCode : undefined,
+    };
     if (!recorded) logger.warn(fields, 'delivery outcome not recorded: the claim was taken over or the delivery cancelled');
     else if (outcome.kind === 'dead-letter') logger.warn(fields, 'delivery dead-lettered after its last attempt');
-    else if (outcome.kind === 'retry') logger.info({ ...fields, retryAt: new Date(outcome.retryAtMs).toISOString() }, 'delivery attempt failed; will retry');
+    else if (outcome.kind === 'retry')
+      logger.info({ ...fields, retryAt: new Date(outcome.retryAtMs).toISOString() }, 'delivery attempt failed; will retry');
   }
 
   /** One attempt; never throws (a provider's error is the attempt's failure). */
-  async #send(delivery: ClaimedDelivery): Promise<{ ok: true; statusCode?: number } | { ok: false; error: string; statusCode?: number } | 'cancelled'> {
+  async #send(
+    delivery: ClaimedDelivery,
+  ): Promise<{ ok: true; statusCode?: number } | { ok: false; error: string; statusCode?: number } | 'cancelled'> {
     if (delivery.channel === 'webhook') {
       if (!delivery.webhook) return 'cancelled';
       return postWebhook({
@@ -155,8 +171,20 @@ export class DeliveryWorker implements BackgroundWorker {
 }
 
 /** The webhook body: the envelope fields a receiver needs, and the event's payload as `data`. */
-export function webhookBody(event: { eventId: string; eventType: string; occurredAt: string; correlationId: string; payloadJson: string }): string {
-  return JSON.stringify({ eventId: event.eventId, eventType: event.eventType, occurredAt: event.occurredAt, correlationId: event.correlationId, data: JSON.parse(event.payloadJson) as unknown });
+export function webhookBody(event: {
+  eventId: string;
+  eventType: string;
+  occurredAt: string;
+  correlationId: string;
+  payloadJson: string;
+}): string {
+  return JSON.stringify({
+    eventId: event.eventId,
+    eventType: event.eventType,
+    occurredAt: event.occurredAt,
+    correlationId: event.correlationId,
+    data: JSON.parse(event.payloadJson) as unknown,
+  });
 }
 
 function statusOf(result: { statusCode?: number }): { statusCode?: number } {

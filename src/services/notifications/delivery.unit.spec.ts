@@ -43,10 +43,18 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
   let first: OutgoingMessage[];
 
   const rows = async (eventId: string) =>
-    (await fixture.db.query<{ channel: string; subscription_id: string | null; status: string; attempts: number; last_error: string | null }>(
-      `select channel, subscription_id, status, attempts, last_error from notification_deliveries where event_id = $1 order by channel, subscription_id`,
-      [eventId],
-    )).rows;
+    (
+      await fixture.db.query<{
+        channel: string;
+        subscription_id: string | null;
+        status: string;
+        attempts: number;
+        last_error: string | null;
+      }>(
+        `select channel, subscription_id, status, attempts, last_error from notification_deliveries where event_id = $1 order by channel, subscription_id`,
+        [eventId],
+      )
+    ).rows;
   const eventIdOf = (messages: OutgoingMessage[]) => messages[0]!.headers!['event-id']!.toString();
   const statusOf = async (eventId: string, name: string) => (await rows(eventId)).find((row) => row.subscription_id === ids.get(name));
 
@@ -56,20 +64,37 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
     receiver = await startReceiver((path, count) => (path === '/ok' ? 200 : path === '/flaky' ? (count <= 2 ? 500 : 204) : 503));
     sinkDir = await mkdtemp(join(tmpdir(), 'paystream-notifications-'));
     service = createNotificationsService(
-      { db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: registry },
+      {
+        db: fixture.db,
+        publisher: { publish: async () => {}, publishEach: async () => {} },
+        clock,
+        ids: uuidV7Ids,
+        logger: pino({ level: 'silent' }),
+        metricsRegistry: registry,
+      },
       {
         requireScope: allow,
         retryDelaysMs: [1000, 5000],
         timeoutMs: 2000,
         sinkPath: join(sinkDir, 'notifications.jsonl'),
-        accountContacts: async (_tx, accounts) => new Map(accounts.includes('acct-1') ? [['acct-1', { email: 'ann@example.com', phone: '+4915112345678' }]] : []),
+        accountContacts: async (_tx, accounts) =>
+          new Map(accounts.includes('acct-1') ? [['acct-1', { email: 'ann@example.com', phone: '+4915112345678' }]] : []),
       },
     );
     await migrate(fixture.db, service.name, service.migrations);
     app = Fastify();
     await service.routes!(app);
-    for (const [name, events] of [['ok', undefined], ['flaky', undefined], ['down', ['PaymentCompleted']], ['failed-only', ['PaymentFailed']]] as const) {
-      const response = await app.inject({ method: 'POST', url: '/v1/webhooks', payload: { url: receiver.url(`/${name}`), ...(events ? { events } : {}) } });
+    for (const [name, events] of [
+      ['ok', undefined],
+      ['flaky', undefined],
+      ['down', ['PaymentCompleted']],
+      ['failed-only', ['PaymentFailed']],
+    ] as const) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/webhooks',
+        payload: { url: receiver.url(`/${name}`), ...(events ? { events } : {}) },
+      });
       expect(response.statusCode).toBe(201);
       secrets.set(name, response.json().secret);
       ids.set(name, response.json().id);
@@ -100,8 +125,12 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
     const signature = String(request.headers['paystream-signature']);
     expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(signature.startsWith(`t=${Math.floor(clock.nowMs() / 1000)},`)).toBe(true);
-    expect(verifyWebhookSignature({ header: signature, body: request.body, secret: secrets.get('ok')!, nowMs: clock.nowMs() })).toEqual({ ok: true });
-    expect(verifyWebhookSignature({ header: signature, body: request.body, secret: secrets.get('flaky')!, nowMs: clock.nowMs() })).toMatchObject({ ok: false });
+    expect(verifyWebhookSignature({ header: signature, body: request.body, secret: secrets.get('ok')!, nowMs: clock.nowMs() })).toEqual({
+      ok: true,
+    });
+    expect(
+      verifyWebhookSignature({ header: signature, body: request.body, secret: secrets.get('flaky')!, nowMs: clock.nowMs() }),
+    ).toMatchObject({ ok: false });
     expect(request.headers['paystream-event-id']).toBe(eventIdOf(first));
     expect(request.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request.body)).toEqual({
@@ -115,9 +144,16 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
   });
 
   it('writes emails and SMS to the sink file through the same worker', async () => {
-    const lines = (await readFile(join(sinkDir, 'notifications.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const lines = (await readFile(join(sinkDir, 'notifications.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(2);
-    expect(lines.find((line) => line.channel === 'email')).toMatchObject({ to: 'ann@example.com', subject: 'Payment completed', text: 'Payment p-1 of 1250.50 EUR has been completed.' });
+    expect(lines.find((line) => line.channel === 'email')).toMatchObject({
+      to: 'ann@example.com',
+      subject: 'Payment completed',
+      text: 'Payment p-1 of 1250.50 EUR has been completed.',
+    });
     expect(lines.find((line) => line.channel === 'sms')).toMatchObject({ to: '+4915112345678', idempotencyKey: expect.any(String) });
   });
 
@@ -143,13 +179,22 @@ describe('notification deliveries on the embedded engine, on a fake clock', () =
     expect(await service.deliveryWorker.deliverDue()).toBe(0);
     const listed = (await app.inject({ url: `/v1/webhooks/${ids.get('down')}/deliveries?status=dead_lettered` })).json();
     expect(listed.deliveries).toHaveLength(1);
-    expect(listed.deliveries[0]).toMatchObject({ eventId: eventIdOf(first), status: 'dead_lettered', attempts: 3, lastError: 'HTTP 503', lastStatusCode: 503 });
+    expect(listed.deliveries[0]).toMatchObject({
+      eventId: eventIdOf(first),
+      status: 'dead_lettered',
+      attempts: 3,
+      lastError: 'HTTP 503',
+      lastStatusCode: 503,
+    });
     const metrics = await registry.getSingleMetricAsString('paystream_notification_deliveries_total');
     expect(metrics).toContain('channel="webhook",outcome="dead_lettered"} 1');
     expect(metrics).toContain('channel="webhook",outcome="sent"} 2');
     expect(metrics).toContain('channel="email",outcome="sent"} 1');
 
-    const retried = await app.inject({ method: 'POST', url: `/v1/webhooks/${ids.get('down')}/deliveries/${listed.deliveries[0].id}/retry` });
+    const retried = await app.inject({
+      method: 'POST',
+      url: `/v1/webhooks/${ids.get('down')}/deliveries/${listed.deliveries[0].id}/retry`,
+    });
     expect(retried.statusCode).toBe(202);
     expect(retried.json()).toMatchObject({ status: 'pending', attempts: 0 });
     expect(await service.deliveryWorker.deliverDue()).toBe(1);

@@ -33,7 +33,11 @@ export function fanOutHandler(deps: FanOutDeps): BatchEventHandler {
   return async (events, context) => {
     try {
       const subscriptions = await liveSubscriptions(context.tx);
-      const contacts = await contactsOf(context.tx, events.map((event) => event.payload), deps.accountContacts);
+      const contacts = await contactsOf(
+        context.tx,
+        events.map((event) => event.payload),
+        deps.accountContacts,
+      );
       const rows: EventDelivery[] = [];
       for (const event of events) {
         const { envelope } = event;
@@ -43,12 +47,24 @@ export function fanOutHandler(deps: FanOutDeps): BatchEventHandler {
         const payloadJson = JSON.stringify(notice.data, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
         const delivered = { ...envelope, eventType: notice.eventType, payloadJson };
         for (const subscription of subscriptions) {
-          if (subscription.eventTypes === null || subscription.eventTypes.includes(notice.eventType)) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null }, event: delivered });
+          if (subscription.eventTypes === null || subscription.eventTypes.includes(notice.eventType))
+            rows.push({
+              delivery: { id: deps.ids.eventId(), channel: 'webhook', subscriptionId: subscription.id, destination: null },
+              event: delivered,
+            });
         }
         const account = debtorAccountOf(event.payload);
         const contact = account === undefined ? undefined : contacts.get(account);
-        if (contact?.email) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'email', subscriptionId: null, destination: contact.email }, event: delivered });
-        if (contact?.phone) rows.push({ delivery: { id: deps.ids.eventId(), channel: 'sms', subscriptionId: null, destination: contact.phone }, event: delivered });
+        if (contact?.email)
+          rows.push({
+            delivery: { id: deps.ids.eventId(), channel: 'email', subscriptionId: null, destination: contact.email },
+            event: delivered,
+          });
+        if (contact?.phone)
+          rows.push({
+            delivery: { id: deps.ids.eventId(), channel: 'sms', subscriptionId: null, destination: contact.phone },
+            event: delivered,
+          });
       }
       await insertDeliveries(context.tx, rows, deps.clock.nowMs());
     } catch (error) {
@@ -58,12 +74,18 @@ export function fanOutHandler(deps: FanOutDeps): BatchEventHandler {
 }
 
 async function liveSubscriptions(tx: SqlRunner): Promise<{ id: string; eventTypes: string[] | null }[]> {
-  const result = await tx.query<{ id: string; event_types: string[] | null }>(`select id, event_types from webhook_subscriptions where deleted_at is null order by id`);
+  const result = await tx.query<{ id: string; event_types: string[] | null }>(
+    `select id, event_types from webhook_subscriptions where deleted_at is null order by id`,
+  );
   return result.rows.map((row) => ({ id: row.id, eventTypes: row.event_types }));
 }
 
 /** The contacts of the batch's debtor accounts, each looked up once. */
-async function contactsOf(tx: SqlRunner, payloads: readonly unknown[], accountContacts: AccountContacts): Promise<Map<string, { email?: string; phone?: string }>> {
+async function contactsOf(
+  tx: SqlRunner,
+  payloads: readonly unknown[],
+  accountContacts: AccountContacts,
+): Promise<Map<string, { email?: string; phone?: string }>> {
   const accounts = [...new Set(payloads.map(debtorAccountOf).filter((account) => account !== undefined))];
   const found = await accountContacts(tx, accounts);
   return found;

@@ -1,4 +1,9 @@
-export { createNotificationsService, notificationsServiceName, type NotificationsService, type NotificationsServiceOptions } from './notifications-service.ts';
+export {
+  createNotificationsService,
+  notificationsServiceName,
+  type NotificationsService,
+  type NotificationsServiceOptions,
+} from './notifications-service.ts';
 export { noAccountContacts, type AccountContacts } from './handlers.ts';
 export { JsonLinesNotificationProvider, type EmailMessage, type NotificationProvider, type SmsMessage } from './provider.ts';
 export { DeliveryWorker, webhookBody } from './delivery-worker.ts';

@@ -24,6 +24,12 @@ export function renderMessage(eventType: string, payload: unknown): { subject: s
 
 function amountOf(data: Record<string, unknown>): string {
   const { amountMinor, currency } = data;
-  if (typeof amountMinor !== 'string' || !/^-?\d+$/.test(amountMinor) || typeof currency !== 'string' || minorUnitsOf(currency) === undefined) return '';
+  if (
+    typeof amountMinor !== 'string' ||
+    !/^-?\d+$/.test(amountMinor) ||
+    typeof currency !== 'string' ||
+    minorUnitsOf(currency) === undefined
+  )
+    return '';
   return ` of ${formatDecimal(BigInt(amountMinor), currency)} ${currency}`;
 }

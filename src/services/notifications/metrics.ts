@@ -16,9 +16,16 @@ export interface NotificationMetrics {
 }
 
 export function notificationMetrics(registry: Registry): NotificationMetrics {
-  const deliveries = existing<Counter<'channel' | 'outcome'>>(registry, 'paystream_notification_deliveries_total') ??
-    new Counter({ name: 'paystream_notification_deliveries_total', help: 'Notification delivery attempts sent or failed, and deliveries dead-lettered, per channel.', labelNames: ['channel', 'outcome'], registers: [registry] });
-  const deliveryDurationSeconds = existing<Histogram<'channel'>>(registry, 'paystream_notification_delivery_duration_seconds') ??
+  const deliveries =
+    existing<Counter<'channel' | 'outcome'>>(registry, 'paystream_notification_deliveries_total') ??
+    new Counter({
+      name: 'paystream_notification_deliveries_total',
+      help: 'Notification delivery attempts sent or failed, and deliveries dead-lettered, per channel.',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    });
+  const deliveryDurationSeconds =
+    existing<Histogram<'channel'>>(registry, 'paystream_notification_delivery_duration_seconds') ??
     new Histogram({
       name: 'paystream_notification_delivery_duration_seconds',
       help: 'Time of one delivery attempt (webhook request or provider call), per channel.',

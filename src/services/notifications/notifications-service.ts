@@ -107,7 +107,9 @@ function validate(options: NotificationsServiceOptions) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const settings = {
     topics,
-    eventTypes: [...new Set(options.eventTypes ?? topics.flatMap((topic) => customerEventType(PaymentEventTypes[topic as PaymentTopic] ?? '') ?? []))],
+    eventTypes: [
+      ...new Set(options.eventTypes ?? topics.flatMap((topic) => customerEventType(PaymentEventTypes[topic as PaymentTopic] ?? '') ?? [])),
+    ],
     sinkPath: options.sinkPath ?? join('.paystream', 'notifications.jsonl'),
     retryDelaysMs: options.retryDelaysMs ?? deliveryRetryDelaysMsDefault,
     timeoutMs,
@@ -124,7 +126,13 @@ function validate(options: NotificationsServiceOptions) {
   if (settings.eventTypes.length === 0) throw fail('eventTypes must not be empty (give them for topics outside src/contracts)');
   // A zero delay would make a failing delivery due again within the same round.
   if (!settings.retryDelaysMs.every(positive)) throw fail('retryDelaysMs must be positive integers (ms)');
-  for (const [name, value] of Object.entries({ timeoutMs, claimBatch: settings.claimBatch, idlePollMs: settings.idlePollMs, failureBackoffMs: settings.failureBackoffMs, maxPageDeliveries: settings.maxPageDeliveries })) {
+  for (const [name, value] of Object.entries({
+    timeoutMs,
+    claimBatch: settings.claimBatch,
+    idlePollMs: settings.idlePollMs,
+    failureBackoffMs: settings.failureBackoffMs,
+    maxPageDeliveries: settings.maxPageDeliveries,
+  })) {
     if (!positive(value)) throw fail(`${name} must be a positive integer`);
   }
   // A lease shorter than the request would let a second worker send while the first still waits.

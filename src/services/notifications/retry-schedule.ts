@@ -5,7 +5,11 @@ export const deliveryRetryDelaysMsDefault: readonly number[] = [1_000, 5_000, 30
  * What follows a failed attempt: `attempts` is how many have been made, this one included. With
  * n delays there are n + 1 attempts; after the last, the delivery is dead-lettered.
  */
-export function afterFailedAttempt(attempts: number, retryDelaysMs: readonly number[], nowMs: number): { retryAtMs: number } | 'dead-letter' {
+export function afterFailedAttempt(
+  attempts: number,
+  retryDelaysMs: readonly number[],
+  nowMs: number,
+): { retryAtMs: number } | 'dead-letter' {
   const delayMs = retryDelaysMs[attempts - 1];
   return delayMs === undefined ? 'dead-letter' : { retryAtMs: nowMs + delayMs };
 }

@@ -5,7 +5,14 @@ import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
 import { pageOf } from '../http/pagination.ts';
 import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
-import { deleteSubscription, insertSubscription, listSubscriptions, parseNewSubscription, subscriptionExists, maxWebhookUrlLength } from './subscriptions.ts';
+import {
+  deleteSubscription,
+  insertSubscription,
+  listSubscriptions,
+  parseNewSubscription,
+  subscriptionExists,
+  maxWebhookUrlLength,
+} from './subscriptions.ts';
 import { deliveryStatuses, listDeliveries, retryDeadLettered, type DeliveryStatus } from './deliveries.ts';
 
 export interface WebhookRoutesOptions {
@@ -41,43 +48,63 @@ export function webhookRoutes(options: WebhookRoutesOptions): (app: FastifyInsta
   const notFound = (id: string) => problemOf('not-found', `there is no webhook subscription ${id}`);
   return async (app) => {
     await app.register(async (scope) => {
-
       scope.post('/v1/webhooks', { preValidation: write, schema: schemas.create, ...handlerValidates }, async (request, reply) => {
         const parsed = parseNewSubscription(request.body, options.subscribableEventTypes);
         if (!parsed.ok) return sendProblem(reply, problemOf(parsed.code, parsed.detail, parsed.pointer));
         const secret = options.newSecret();
         const created = await insertSubscription(db, ids.eventId(), parsed.value, secret, clock.nowMs());
         options.logger.info({ subscriptionId: created.id, events: created.events }, 'webhook subscription created');
-        return reply.code(201).header('location', `/v1/webhooks/${created.id}`).send({ ...created, secret });
+        return reply
+          .code(201)
+          .header('location', `/v1/webhooks/${created.id}`)
+          .send({ ...created, secret });
       });
 
       scope.get('/v1/webhooks', { preValidation: read, schema: schemas.list }, async () => ({ webhooks: await listSubscriptions(db) }));
 
-      scope.delete<{ Params: { id: string } }>('/v1/webhooks/:id', { preValidation: write, schema: schemas.delete }, async (request, reply) => {
-        const deleted = await db.transaction((tx) => deleteSubscription(tx, request.params.id, clock.nowMs()));
-        if (!deleted) return sendProblem(reply, notFound(request.params.id));
-        options.logger.info({ subscriptionId: request.params.id }, 'webhook subscription deleted');
-        return reply.code(204).send();
-      });
+      scope.delete<{ Params: { id: string } }>(
+        '/v1/webhooks/:id',
+        { preValidation: write, schema: schemas.delete },
+        async (request, reply) => {
+          const deleted = await db.transaction((tx) => deleteSubscription(tx, request.params.id, clock.nowMs()));
+          if (!deleted) return sendProblem(reply, notFound(request.params.id));
+          options.logger.info({ subscriptionId: request.params.id }, 'webhook subscription deleted');
+          return reply.code(204).send();
+        },
+      );
 
-      scope.get<{ Params: { id: string } }>('/v1/webhooks/:id/deliveries', { preValidation: read, schema: schemas.deliveries, ...handlerValidates }, async (request, reply) => {
-        const query = parseDeliveriesQuery(request.query, options.maxPageDeliveries);
-        if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
-        if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
-        const rows = await listDeliveries(db, { subscriptionId: request.params.id, ...query, limit: query.limit + 1 });
-        const page = pageOf(rows, query.limit, (delivery) => delivery.id);
-        return { deliveries: page.items, nextAfter: page.nextCursor };
-      });
+      scope.get<{ Params: { id: string } }>(
+        '/v1/webhooks/:id/deliveries',
+        { preValidation: read, schema: schemas.deliveries, ...handlerValidates },
+        async (request, reply) => {
+          const query = parseDeliveriesQuery(request.query, options.maxPageDeliveries);
+          if ('problem' in query) return sendProblem(reply, problemOf('invalid-field', query.problem, query.parameter));
+          if (!(await subscriptionExists(db, request.params.id))) return sendProblem(reply, notFound(request.params.id));
+          const rows = await listDeliveries(db, { subscriptionId: request.params.id, ...query, limit: query.limit + 1 });
+          const page = pageOf(rows, query.limit, (delivery) => delivery.id);
+          return { deliveries: page.items, nextAfter: page.nextCursor };
+        },
+      );
 
-      scope.post<{ Params: { id: string; deliveryId: string } }>('/v1/webhooks/:id/deliveries/:deliveryId/retry', { preValidation: write, schema: schemas.retry }, async (request, reply) => {
-        const { id, deliveryId } = request.params;
-        const result = await db.transaction(async (tx) => ((await subscriptionExists(tx, id)) ? retryDeadLettered(tx, id, deliveryId, clock.nowMs()) : 'no-subscription'));
-        if (result === 'no-subscription') return sendProblem(reply, notFound(id));
-        if (result === 'not-found') return sendProblem(reply, problemOf('not-found', `webhook ${id} has no delivery ${deliveryId}`));
-        if (result === 'not-dead-lettered') return sendProblem(reply, problemOf('conflict', `delivery ${deliveryId} is not dead-lettered; only dead-lettered deliveries can be retried`));
-        options.logger.info({ subscriptionId: id, deliveryId }, 'dead-lettered delivery retried by request');
-        return reply.code(202).send(result);
-      });
+      scope.post<{ Params: { id: string; deliveryId: string } }>(
+        '/v1/webhooks/:id/deliveries/:deliveryId/retry',
+        { preValidation: write, schema: schemas.retry },
+        async (request, reply) => {
+          const { id, deliveryId } = request.params;
+          const result = await db.transaction(async (tx) =>
+            (await subscriptionExists(tx, id)) ? retryDeadLettered(tx, id, deliveryId, clock.nowMs()) : 'no-subscription',
+          );
+          if (result === 'no-subscription') return sendProblem(reply, notFound(id));
+          if (result === 'not-found') return sendProblem(reply, problemOf('not-found', `webhook ${id} has no delivery ${deliveryId}`));
+          if (result === 'not-dead-lettered')
+            return sendProblem(
+              reply,
+              problemOf('conflict', `delivery ${deliveryId} is not dead-lettered; only dead-lettered deliveries can be retried`),
+            );
+          options.logger.info({ subscriptionId: id, deliveryId }, 'dead-lettered delivery retried by request');
+          return reply.code(202).send(result);
+        },
+      );
     });
   };
 }
@@ -88,7 +115,11 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
   const subscriptionProperties = {
     id: { type: 'string' },
     url: { type: 'string', format: 'uri' },
-    events: { type: ['array', 'null'], items: { type: 'string' }, description: 'Event types delivered; null for every one, including types added later' },
+    events: {
+      type: ['array', 'null'],
+      items: { type: 'string' },
+      description: 'Event types delivered; null for every one, including types added later',
+    },
     createdAt: { type: 'string', format: 'date-time' },
   } as const;
   const subscription = { type: 'object', properties: subscriptionProperties } as const;
@@ -122,12 +153,28 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
         description: 'A field other than url and events is refused (unknown-field)',
         required: ['url'],
         properties: {
-          url: { type: 'string', format: 'uri', maxLength: maxWebhookUrlLength, description: 'http or https, without credentials or fragment' },
-          events: { type: ['array', 'null'], minItems: 1, items: { type: 'string', enum: [...options.subscribableEventTypes] }, description: 'Absent or null for every event type, including types added later' },
+          url: {
+            type: 'string',
+            format: 'uri',
+            maxLength: maxWebhookUrlLength,
+            description: 'http or https, without credentials or fragment',
+          },
+          events: {
+            type: ['array', 'null'],
+            minItems: 1,
+            items: { type: 'string', enum: [...options.subscribableEventTypes] },
+            description: 'Absent or null for every event type, including types added later',
+          },
         },
       },
       response: {
-        201: { type: 'object', properties: { ...subscriptionProperties, secret: { type: 'string', description: 'Verifies the Paystream-Signature of each delivery; not shown again' } } },
+        201: {
+          type: 'object',
+          properties: {
+            ...subscriptionProperties,
+            secret: { type: 'string', description: 'Verifies the Paystream-Signature of each delivery; not shown again' },
+          },
+        },
         ...problemResponses(400, 401, 403, 413, 415, 503),
       },
     },
@@ -135,7 +182,10 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
       operationId: 'listWebhooks',
       tags,
       summary: 'The webhook subscriptions (without their secrets)',
-      response: { 200: { type: 'object', required: ['webhooks'], properties: { webhooks: { type: 'array', items: subscription } } }, ...problemResponses(401, 403, 503) },
+      response: {
+        200: { type: 'object', required: ['webhooks'], properties: { webhooks: { type: 'array', items: subscription } } },
+        ...problemResponses(401, 403, 503),
+      },
     },
     delete: {
       operationId: 'deleteWebhook',
@@ -151,9 +201,19 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
       params: subscriptionId,
       querystring: {
         type: 'object',
-        properties: { status: { type: 'string', enum: [...deliveryStatuses] }, ...cursorPageQuery(options.maxPageDeliveries, Math.min(100, options.maxPageDeliveries)) },
+        properties: {
+          status: { type: 'string', enum: [...deliveryStatuses] },
+          ...cursorPageQuery(options.maxPageDeliveries, Math.min(100, options.maxPageDeliveries)),
+        },
       },
-      response: { 200: { type: 'object', required: ['deliveries', 'nextAfter'], properties: { deliveries: { type: 'array', items: delivery }, nextAfter: nextAfterSchema } }, ...problemResponses(400, 401, 403, 404, 503) },
+      response: {
+        200: {
+          type: 'object',
+          required: ['deliveries', 'nextAfter'],
+          properties: { deliveries: { type: 'array', items: delivery }, nextAfter: nextAfterSchema },
+        },
+        ...problemResponses(400, 401, 403, 404, 503),
+      },
     },
     retry: {
       operationId: 'retryWebhookDelivery',
@@ -165,12 +225,22 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
   };
 }
 
-function parseDeliveriesQuery(raw: unknown, maxLimit: number): { status?: DeliveryStatus; after?: string; limit: number } | { problem: string; parameter: string } {
+function parseDeliveriesQuery(
+  raw: unknown,
+  maxLimit: number,
+): { status?: DeliveryStatus; after?: string; limit: number } | { problem: string; parameter: string } {
   const query = (raw ?? {}) as Record<string, unknown>;
   const { status, after } = query;
-  if (status !== undefined && !deliveryStatuses.includes(status as DeliveryStatus)) return { parameter: 'status', problem: `status must be one of ${deliveryStatuses.join(', ')}` };
-  if (after !== undefined && (typeof after !== 'string' || after === '')) return { parameter: 'after', problem: 'after must be a delivery id (the nextAfter of the previous page)' };
+  if (status !== undefined && !deliveryStatuses.includes(status as DeliveryStatus))
+    return { parameter: 'status', problem: `status must be one of ${deliveryStatuses.join(', ')}` };
+  if (after !== undefined && (typeof after !== 'string' || after === ''))
+    return { parameter: 'after', problem: 'after must be a delivery id (the nextAfter of the previous page)' };
   const limitText = query.limit ?? String(Math.min(100, maxLimit));
-  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > maxLimit) return { parameter: 'limit', problem: `limit must be an integer from 1 to ${maxLimit}` };
-  return { ...(status === undefined ? {} : { status: status as DeliveryStatus }), ...(after === undefined ? {} : { after: after as string }), limit: Number(limitText) };
+  if (typeof limitText !== 'string' || !/^\d{1,7}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > maxLimit)
+    return { parameter: 'limit', problem: `limit must be an integer from 1 to ${maxLimit}` };
+  return {
+    ...(status === undefined ? {} : { status: status as DeliveryStatus }),
+    ...(after === undefined ? {} : { after: after as string }),
+    limit: Number(limitText),
+  };
 }

@@ -33,10 +33,14 @@ export interface WebhookSignatureCheck {
  * HMAC over `"<t>.<body>"`, compare in constant time with any `v1` in the header (there may be
  * several while a secret is rotated), and refuse a `t` outside the tolerance.
  */
-export function verifyWebhookSignature(check: WebhookSignatureCheck): { ok: true } | { ok: false; reason: 'malformed' | 'stale' | 'mismatch' } {
+export function verifyWebhookSignature(
+  check: WebhookSignatureCheck,
+): { ok: true } | { ok: false; reason: 'malformed' | 'stale' | 'mismatch' } {
   const parts = check.header.split(',').map((part) => part.trim().split('='));
   const timestamp = parts.find(([name]) => name === 't')?.[1];
-  const signatures = parts.filter(([name, value]) => name === 'v1' && value !== undefined && /^[0-9a-f]{64}$/.test(value)).map(([, value]) => value!);
+  const signatures = parts
+    .filter(([name, value]) => name === 'v1' && value !== undefined && /^[0-9a-f]{64}$/.test(value))
+    .map(([, value]) => value!);
   if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp) || signatures.length === 0) return { ok: false, reason: 'malformed' };
   const ageSeconds = Math.abs(check.nowMs / 1000 - Number(timestamp));
   if (ageSeconds > (check.toleranceSeconds ?? 300)) return { ok: false, reason: 'stale' };

@@ -40,9 +40,16 @@ describe('the retry schedule', () => {
 
 describe('message texts', () => {
   it('names the payment, the amount in the currency’s decimals, and the reason code; no account number', () => {
-    const completed = renderMessage('PaymentCompleted', { paymentId: 'p1', debtorAccount: 'DE89370400440532013000', amountMinor: '125050', currency: 'EUR' });
+    const completed = renderMessage('PaymentCompleted', {
+      paymentId: 'p1',
+      debtorAccount: 'DE89370400440532013000',
+      amountMinor: '125050',
+      currency: 'EUR',
+    });
     expect(completed).toEqual({ subject: 'Payment completed', text: 'Payment p1 of 1250.50 EUR has been completed.' });
-    expect(renderMessage('PaymentRejected', { paymentId: 'p2', reasonCode: 'INSUFFICIENT_FUNDS' }).text).toBe('Payment p2 was rejected (reason: INSUFFICIENT_FUNDS).');
+    expect(renderMessage('PaymentRejected', { paymentId: 'p2', reasonCode: 'INSUFFICIENT_FUNDS' }).text).toBe(
+      'Payment p2 was rejected (reason: INSUFFICIENT_FUNDS).',
+    );
     expect(JSON.stringify(completed)).not.toContain('DE89');
   });
 });

@@ -30,8 +30,12 @@ export interface SubscriptionRefusal {
  * Validates a `POST /v1/webhooks` body. Unknown members are refused, so a misspelt `events` does
  * not silently subscribe to everything. Returns the normalised subscription or the reason.
  */
-export function parseNewSubscription(body: unknown, subscribableEventTypes: readonly string[]): { ok: true; value: NewSubscription } | SubscriptionRefusal {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse('invalid-field', '', 'the body must be a JSON object with a url');
+export function parseNewSubscription(
+  body: unknown,
+  subscribableEventTypes: readonly string[],
+): { ok: true; value: NewSubscription } | SubscriptionRefusal {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return refuse('invalid-field', '', 'the body must be a JSON object with a url');
   const unknown = Object.keys(body).find((key) => key !== 'url' && key !== 'events');
   if (unknown !== undefined) return refuse('unknown-field', `/${unknown}`, `unknown field ${unknown}; allowed: url, events`);
   const { url, events } = body as { url?: unknown; events?: unknown };
@@ -49,13 +53,18 @@ export function validateWebhookUrl(value: unknown): { ok: true; url: string } | 
   if (value.length > maxWebhookUrlLength) return { ok: false, detail: `url must be at most ${maxWebhookUrlLength} characters` };
   if (!URL.canParse(value)) return { ok: false, detail: 'url is not an absolute URL' };
   const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, detail: `url must use http or https, not ${url.protocol.slice(0, -1)}` };
-  if (url.username !== '' || url.password !== '') return { ok: false, detail: 'url must not contain credentials; verify requests by their Paystream-Signature instead' };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return { ok: false, detail: `url must use http or https, not ${url.protocol.slice(0, -1)}` };
+  if (url.username !== '' || url.password !== '')
+    return { ok: false, detail: 'url must not contain credentials; verify requests by their Paystream-Signature instead' };
   if (url.hash !== '') return { ok: false, detail: 'url must not contain a fragment (#…): it is never sent' };
   return { ok: true, url: url.href };
 }
 
-function validateEventTypes(value: unknown, subscribable: readonly string[]): { ok: true; events: string[] | null } | { ok: false; detail: string } {
+function validateEventTypes(
+  value: unknown,
+  subscribable: readonly string[],
+): { ok: true; events: string[] | null } | { ok: false; detail: string } {
   if (value === undefined || value === null) return { ok: true, events: null };
   if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
     return { ok: false, detail: 'events must be a non-empty array of event types; omit it to receive every event type' };
@@ -76,7 +85,13 @@ interface SubscriptionRow {
   created_at: Date;
 }
 
-export async function insertSubscription(db: SqlRunner, id: string, subscription: NewSubscription, secret: string, createdAtMs: number): Promise<WebhookSubscription> {
+export async function insertSubscription(
+  db: SqlRunner,
+  id: string,
+  subscription: NewSubscription,
+  secret: string,
+  createdAtMs: number,
+): Promise<WebhookSubscription> {
   const result = await db.query<SubscriptionRow>(
     `insert into webhook_subscriptions (id, url, event_types, secret, created_at) values ($1, $2, $3::text[], $4, $5::timestamptz)
      returning id, url, event_types, created_at`,
@@ -86,7 +101,9 @@ export async function insertSubscription(db: SqlRunner, id: string, subscription
 }
 
 export async function listSubscriptions(db: SqlRunner): Promise<WebhookSubscription[]> {
-  const result = await db.query<SubscriptionRow>(`select id, url, event_types, created_at from webhook_subscriptions where deleted_at is null order by created_at, id`);
+  const result = await db.query<SubscriptionRow>(
+    `select id, url, event_types, created_at from webhook_subscriptions where deleted_at is null order by created_at, id`,
+  );
   return result.rows.map(subscriptionFromRow);
 }
 
@@ -101,9 +118,15 @@ export async function subscriptionExists(db: SqlRunner, id: string): Promise<boo
  * already being sent finishes its attempt.
  */
 export async function deleteSubscription(tx: SqlRunner, id: string, deletedAtMs: number): Promise<boolean> {
-  const deleted = await tx.query(`update webhook_subscriptions set deleted_at = $2::timestamptz where id = $1 and deleted_at is null`, [id, new Date(deletedAtMs).toISOString()]);
+  const deleted = await tx.query(`update webhook_subscriptions set deleted_at = $2::timestamptz where id = $1 and deleted_at is null`, [
+    id,
+    new Date(deletedAtMs).toISOString(),
+  ]);
   if (deleted.rowCount === 0) return false;
-  await tx.query(`update notification_deliveries set status = 'cancelled', claim_token = null where subscription_id = $1 and status = 'pending'`, [id]);
+  await tx.query(
+    `update notification_deliveries set status = 'cancelled', claim_token = null where subscription_id = $1 and status = 'pending'`,
+    [id],
+  );
   return true;
 }
 

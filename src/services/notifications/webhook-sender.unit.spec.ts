@@ -28,7 +28,14 @@ describe('postWebhook against a real receiver', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const webhook = (url: string): WebhookRequest => ({ url, secret: 'whsec_test', eventId: 'evt-1', body: '{"type":"payment.completed"}', timestampSeconds: 1_700_000_000, timeoutMs: 300 });
+  const webhook = (url: string): WebhookRequest => ({
+    url,
+    secret: 'whsec_test',
+    eventId: 'evt-1',
+    body: '{"type":"payment.completed"}',
+    timestampSeconds: 1_700_000_000,
+    timeoutMs: 300,
+  });
 
   it('delivers the signed body and counts a 2xx as delivered', async () => {
     received.length = 0;
@@ -37,7 +44,14 @@ describe('postWebhook against a real receiver', () => {
     const [request] = received;
     expect(request!.body).toBe('{"type":"payment.completed"}');
     expect(request!.headers[eventIdHeader]).toBe('evt-1');
-    expect(verifyWebhookSignature({ header: String(request!.headers[signatureHeader]), body: request!.body, secret: 'whsec_test', nowMs: 1_700_000_000_000 })).toEqual({ ok: true });
+    expect(
+      verifyWebhookSignature({
+        header: String(request!.headers[signatureHeader]),
+        body: request!.body,
+        secret: 'whsec_test',
+        nowMs: 1_700_000_000_000,
+      }),
+    ).toEqual({ ok: true });
   });
 
   it('does not follow a redirect: the signature was made for this endpoint', async () => {
@@ -52,6 +66,9 @@ describe('postWebhook against a real receiver', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    expect(await postWebhook(webhook(`http://127.0.0.1:${port}/token-in-path`))).toEqual({ ok: false, error: 'network error: ECONNREFUSED' });
+    expect(await postWebhook(webhook(`http://127.0.0.1:${port}/token-in-path`))).toEqual({
+      ok: false,
+      error: 'network error: ECONNREFUSED',
+    });
   });
 });

@@ -1,5 +1,14 @@
 import { parseDecimal } from '../../contracts/money.ts';
-import { XmlReadError, attribute, child, children, readXml, requiredText, text, type XmlNode } from '../../contracts/iso20022/xml-reader.ts';
+import {
+  XmlReadError,
+  attribute,
+  child,
+  children,
+  readXml,
+  requiredText,
+  text,
+  type XmlNode,
+} from '../../contracts/iso20022/xml-reader.ts';
 import type { StatementRecord } from './domain/reconcile.ts';
 
 /** A camt.053.001.08 BankToCustomerStatement as reconciliation reads it. */
@@ -53,16 +62,33 @@ function entryRecords(entry: XmlNode): StatementRecord[] {
   const reference = text(entry, 'AcctSvcrRef');
   const booked = amountOf(entry, 'Amt', 'Ntry/Amt');
   const transactions = children(entry, 'NtryDtls').flatMap((details) => children(details, 'TxDtls'));
-  if (transactions.length === 0) return [{ uetr: undefined, amountMinor: booked.amountMinor, currency: booked.currency, creditDebit, reference }];
+  if (transactions.length === 0)
+    return [{ uetr: undefined, amountMinor: booked.amountMinor, currency: booked.currency, creditDebit, reference }];
   if (transactions.length === 1) {
     const [only] = transactions as [XmlNode];
-    return [{ uetr: text(only, 'Refs/UETR'), endToEndId: text(only, 'Refs/EndToEndId'), amountMinor: booked.amountMinor, currency: booked.currency, creditDebit, reference }];
+    return [
+      {
+        uetr: text(only, 'Refs/UETR'),
+        endToEndId: text(only, 'Refs/EndToEndId'),
+        amountMinor: booked.amountMinor,
+        currency: booked.currency,
+        creditDebit,
+        reference,
+      },
+    ];
   }
   return transactions.map((transaction) => {
     const path = text(transaction, 'Amt') !== undefined ? 'Amt' : 'AmtDtls/TxAmt/Amt';
     const amount = amountOf(transaction, path, `TxDtls/${path}`);
     const own = text(transaction, 'CdtDbtInd');
-    return { uetr: text(transaction, 'Refs/UETR'), endToEndId: text(transaction, 'Refs/EndToEndId'), amountMinor: amount.amountMinor, currency: amount.currency, creditDebit: own === undefined ? creditDebit : direction(own, 'TxDtls/CdtDbtInd'), reference };
+    return {
+      uetr: text(transaction, 'Refs/UETR'),
+      endToEndId: text(transaction, 'Refs/EndToEndId'),
+      amountMinor: amount.amountMinor,
+      currency: amount.currency,
+      creditDebit: own === undefined ? creditDebit : direction(own, 'TxDtls/CdtDbtInd'),
+      reference,
+    };
   });
 }
 

@@ -34,10 +34,18 @@ export function httpStatementSource(options: HttpStatementSourceOptions): Statem
         response = await fetch(url, { headers: { accept: 'application/xml' }, signal: AbortSignal.timeout(options.timeoutMs) });
         body = await response.text();
       } catch (error) {
-        throw new ReconciliationError(ReconciliationErrorCodes.STATEMENT_UNAVAILABLE, `the RTGS network's statement of ${date} could not be fetched`, { cause: error });
+        throw new ReconciliationError(
+          ReconciliationErrorCodes.STATEMENT_UNAVAILABLE,
+          `the RTGS network's statement of ${date} could not be fetched`,
+          { cause: error },
+        );
       }
       if (response.status === 404) return { messageId: undefined, entries: [] };
-      if (response.status !== 200) throw new ReconciliationError(ReconciliationErrorCodes.STATEMENT_UNAVAILABLE, `the RTGS network answered HTTP ${response.status} for the statement of ${date}`);
+      if (response.status !== 200)
+        throw new ReconciliationError(
+          ReconciliationErrorCodes.STATEMENT_UNAVAILABLE,
+          `the RTGS network answered HTTP ${response.status} for the statement of ${date}`,
+        );
       return readStatement(body, date, options);
     },
   };
@@ -48,20 +56,38 @@ export function httpStatementSource(options: HttpStatementSourceOptions): Statem
  * Rejects a statement whose period is another day: reconciling it against the wrong day's books
  * would report every entry as a break.
  */
-export async function readStatement(xml: string, date: string, options: { validator: XsdValidator; settlementAccountId?: string | undefined }): Promise<FetchedStatement> {
+export async function readStatement(
+  xml: string,
+  date: string,
+  options: { validator: XsdValidator; settlementAccountId?: string | undefined },
+): Promise<FetchedStatement> {
   const validation = await options.validator.validate(Iso20022Messages.camt053, xml);
-  if (!validation.valid) throw new ReconciliationError(ReconciliationErrorCodes.STATEMENT_INVALID, `the statement of ${date} does not validate against camt.053.001.08: ${validation.errors.slice(0, 3).join('; ')}`);
+  if (!validation.valid)
+    throw new ReconciliationError(
+      ReconciliationErrorCodes.STATEMENT_INVALID,
+      `the statement of ${date} does not validate against camt.053.001.08: ${validation.errors.slice(0, 3).join('; ')}`,
+    );
   let message: ParsedStatementMessage;
   try {
     message = parseCamt053(xml);
   } catch (error) {
-    if (error instanceof XmlReadError) throw new ReconciliationError(ReconciliationErrorCodes.STATEMENT_INVALID, `the statement of ${date} cannot be read: ${error.message}`, { cause: error });
+    if (error instanceof XmlReadError)
+      throw new ReconciliationError(
+        ReconciliationErrorCodes.STATEMENT_INVALID,
+        `the statement of ${date} cannot be read: ${error.message}`,
+        { cause: error },
+      );
     throw error;
   }
-  const statements = message.statements.filter((statement) => options.settlementAccountId === undefined || statement.accountId === options.settlementAccountId);
+  const statements = message.statements.filter(
+    (statement) => options.settlementAccountId === undefined || statement.accountId === options.settlementAccountId,
+  );
   for (const statement of statements) {
     if (statement.from !== undefined && !statement.from.startsWith(date)) {
-      throw new ReconciliationError(ReconciliationErrorCodes.STATEMENT_INVALID, `statement ${statement.id} covers ${statement.from.slice(0, 10)}, not ${date}`);
+      throw new ReconciliationError(
+        ReconciliationErrorCodes.STATEMENT_INVALID,
+        `statement ${statement.id} covers ${statement.from.slice(0, 10)}, not ${date}`,
+      );
     }
   }
   return { messageId: message.messageId, entries: statements.flatMap((statement) => statement.entries) };

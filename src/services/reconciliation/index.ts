@@ -39,13 +39,24 @@ export function createReconciliationService(deps: ServiceDeps, options: Reconcil
       timeoutMs: resolved.timeoutMs,
       validator: new XsdValidator({ xsdDir: resolved.xsdDir }),
     });
-  const runDeps: ReconciliationRunDeps = { db: deps.db, statements, screening: resolved.screeningDecisions, clock: deps.clock, ids: deps.ids, logger: deps.logger };
+  const runDeps: ReconciliationRunDeps = {
+    db: deps.db,
+    statements,
+    screening: resolved.screeningDecisions,
+    clock: deps.clock,
+    ids: deps.ids,
+    logger: deps.logger,
+  };
   const scheduler = new ReconciliationScheduler(runDeps, resolved.schedule, resolved.cutOffMs);
   return {
     name: 'reconciliation',
     migrations: reconciliationMigrations,
     consumers: [],
-    routes: reconciliationRoutes({ db: deps.db, requireScope: resolved.requireScope, run: (date) => runReconciliation(runDeps, date, { triggeredBy: 'manual' }) }),
+    routes: reconciliationRoutes({
+      db: deps.db,
+      requireScope: resolved.requireScope,
+      run: (date) => runReconciliation(runDeps, date, { triggeredBy: 'manual' }),
+    }),
     workers: [scheduler],
     run: (date) => runReconciliation(runDeps, date, { triggeredBy: 'manual' }),
     scheduler,
@@ -54,7 +65,19 @@ export function createReconciliationService(deps: ServiceDeps, options: Reconcil
 }
 
 export { runReconciliation, type ReconciliationRunDeps } from './run.ts';
-export { reconcile, BreakKinds, type BreakKind, type Break, type ReconciliationReport, type ReconciliationSources, type ReconciliationCounts, type LedgerSettlement, type PaymentRecord, type StatementRecord, type TimingDifference } from './domain/reconcile.ts';
+export {
+  reconcile,
+  BreakKinds,
+  type BreakKind,
+  type Break,
+  type ReconciliationReport,
+  type ReconciliationSources,
+  type ReconciliationCounts,
+  type LedgerSettlement,
+  type PaymentRecord,
+  type StatementRecord,
+  type TimingDifference,
+} from './domain/reconcile.ts';
 export { isBusinessDate, dueBusinessDate } from './domain/business-day.ts';
 export { ReconciliationError, ReconciliationErrorCodes, type ReconciliationErrorCode } from './errors.ts';
 export type { StatementSource, FetchedStatement } from './statement-source.ts';

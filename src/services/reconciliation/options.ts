@@ -54,8 +54,14 @@ export function resolveReconciliationOptions(options: ReconciliationOptions): Re
   const timeoutMs = options.timeoutMs ?? 30_000;
   positiveInteger('timeoutMs', timeoutMs);
   if (options.statementSource === undefined) {
-    check(options.networkUrl !== undefined && isHttpUrl(options.networkUrl), 'networkUrl must be an http(s) URL (or give a statementSource)');
-    check(options.participantBic !== undefined && isBic(options.participantBic), 'participantBic must be a BIC (or give a statementSource)');
+    check(
+      options.networkUrl !== undefined && isHttpUrl(options.networkUrl),
+      'networkUrl must be an http(s) URL (or give a statementSource)',
+    );
+    check(
+      options.participantBic !== undefined && isBic(options.participantBic),
+      'participantBic must be a BIC (or give a statementSource)',
+    );
   }
   return {
     requireScope: options.requireScope,

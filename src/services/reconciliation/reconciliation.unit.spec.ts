@@ -19,7 +19,16 @@ import { buildPacs008, defaultXsdDir, RtgsProtocol, XsdValidator } from '../../c
 import { samplePayment } from '../../contracts/iso20022/test-payments.ts';
 import { installProblemErrorHandler, ProblemError, type RequireScope } from '../http/index.ts';
 import type { ServiceDeps } from '../service.ts';
-import { createReconciliationService, httpStatementSource, readStatement, runReconciliation, ReconciliationErrorCodes, type ReconciliationService, type ScreeningDecisions, type StatementSource } from './index.ts';
+import {
+  createReconciliationService,
+  httpStatementSource,
+  readStatement,
+  runReconciliation,
+  ReconciliationErrorCodes,
+  type ReconciliationService,
+  type ScreeningDecisions,
+  type StatementSource,
+} from './index.ts';
 
 const ourBic = 'PSTRDEFFXXX';
 const validator = new XsdValidator({ xsdDir: defaultXsdDir });
@@ -69,10 +78,27 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
 
   beforeAll(async () => {
     fixture = await embeddedFixture();
-    for (const [scope, migrations] of [['ledger', ledgerMigrations], ['gateway', gatewayMigrations], ['rtgs', rtgsMigrations]] as const) await migrate(fixture.db, scope, migrations);
+    for (const [scope, migrations] of [
+      ['ledger', ledgerMigrations],
+      ['gateway', gatewayMigrations],
+      ['rtgs', rtgsMigrations],
+    ] as const)
+      await migrate(fixture.db, scope, migrations);
     simulator = await startRtgsSimulator({ latencyMs: 5, nowMs: () => simulatorNowMs });
-    deps = { db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() };
-    service = createReconciliationService(deps, { requireScope, networkUrl: simulator.url, participantBic: ourBic, schedule: { cutOffUtc: '00:30', pollIntervalMs: 60_000, retryDelayMs: 300_000 } });
+    deps = {
+      db: fixture.db,
+      publisher: { publish: async () => {}, publishEach: async () => {} },
+      clock,
+      ids: uuidV7Ids,
+      logger: pino({ level: 'silent' }),
+      metricsRegistry: new Registry(),
+    };
+    service = createReconciliationService(deps, {
+      requireScope,
+      networkUrl: simulator.url,
+      participantBic: ourBic,
+      schedule: { cutOffUtc: '00:30', pollIntervalMs: 60_000, retryDelayMs: 300_000 },
+    });
     await migrate(fixture.db, service.name, service.migrations);
     app = Fastify();
     installProblemErrorHandler(app, () => {});
@@ -90,8 +116,19 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
   async function settleAtNetwork(date: string, orders: PaymentOrder[]): Promise<void> {
     simulatorNowMs = Date.parse(`${date}T10:00:00Z`);
     for (const order of orders) {
-      const pacs008 = buildPacs008({ messageId: order.uetr.replaceAll('-', ''), createdAt: `${date}T10:00:00Z`, settlementDate: date, instructingAgentBic: ourBic, instructedAgentBic: 'RTGSDEFFXXX', payment: order });
-      const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, { method: 'POST', headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: order.uetr }, body: pacs008 });
+      const pacs008 = buildPacs008({
+        messageId: order.uetr.replaceAll('-', ''),
+        createdAt: `${date}T10:00:00Z`,
+        settlementDate: date,
+        instructingAgentBic: ourBic,
+        instructedAgentBic: 'RTGSDEFFXXX',
+        payment: order,
+      });
+      const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: order.uetr },
+        body: pacs008,
+      });
       expect(response.status).toBe(202);
     }
     const deadline = Date.now() + 10_000;
@@ -106,17 +143,29 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
   }
 
   /** Writes what the gateway, the ledger and the RTGS gateway write for a payment of `date`. */
-  async function book(date: string, payment: PaymentOrder, how: { status: string; route: 'RTGS' | 'INTERNAL'; posted: boolean }): Promise<void> {
+  async function book(
+    date: string,
+    payment: PaymentOrder,
+    how: { status: string; route: 'RTGS' | 'INTERNAL'; posted: boolean },
+  ): Promise<void> {
     const at = new Date(`${date}T10:00:05Z`);
     await fixture.db.transaction(async (tx: SqlRunner) => {
-      await tx.query(`insert into ledger_accounts (account_id, kind, name, currency, overdraft_limit_minor) values ($1, 'customer', 'Debtor', 'EUR', 0) on conflict do nothing`, [payment.debtor.account]);
-      await tx.query(`insert into ledger_accounts (account_id, kind, name, currency) values ('BANK-RTGS-SETTLEMENT-EUR', 'bank', 'RTGS settlement', 'EUR') on conflict do nothing`);
+      await tx.query(
+        `insert into ledger_accounts (account_id, kind, name, currency, overdraft_limit_minor) values ($1, 'customer', 'Debtor', 'EUR', 0) on conflict do nothing`,
+        [payment.debtor.account],
+      );
+      await tx.query(
+        `insert into ledger_accounts (account_id, kind, name, currency) values ('BANK-RTGS-SETTLEMENT-EUR', 'bank', 'RTGS settlement', 'EUR') on conflict do nothing`,
+      );
       await tx.query(
         `insert into payments (payment_id, uetr, correlation_id, api_key_id, debtor_account, amount_minor, currency, payment_order, status, status_rank, received_at, updated_at)
          values ($1, $2, $3, 'key', $4, $5, 'EUR', '{}'::jsonb, $6, 9, $7, $7)`,
         [payment.paymentId, payment.uetr, randomUUID(), payment.debtor.account, payment.amountMinor, how.status, at],
       );
-      await tx.query(`insert into ledger_holds (payment_id, account_id, amount_minor, currency, route, state, created_at) values ($1, $2, $3, 'EUR', $4, $5, $6)`, [payment.paymentId, payment.debtor.account, payment.amountMinor, how.route, how.posted ? 'posted' : 'held', at]);
+      await tx.query(
+        `insert into ledger_holds (payment_id, account_id, amount_minor, currency, route, state, created_at) values ($1, $2, $3, 'EUR', $4, $5, $6)`,
+        [payment.paymentId, payment.debtor.account, payment.amountMinor, how.route, how.posted ? 'posted' : 'held', at],
+      );
       if (how.route === 'RTGS') {
         await tx.query(
           `insert into rtgs_submissions (uetr, payment_id, debtor_account, message_id, amount_minor, currency, state, settlement_date, pacs008, correlation_id, submitted_at, decided_at)
@@ -127,9 +176,22 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
       if (!how.posted) return;
       const entryId = randomUUID();
       const counterpart = how.route === 'RTGS' ? 'BANK-RTGS-SETTLEMENT-EUR' : payment.debtor.account.replace(/.$/, '9');
-      if (how.route === 'INTERNAL') await tx.query(`insert into ledger_accounts (account_id, kind, name, currency, overdraft_limit_minor) values ($1, 'customer', 'Creditor', 'EUR', 0) on conflict do nothing`, [counterpart]);
-      await tx.query(`insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency, created_at) values ($1, $2, $3, $3, 'EUR', $4)`, [entryId, how.route === 'RTGS' ? 'settlement' : 'internal-transfer', payment.paymentId, at]);
-      await tx.query(`insert into ledger_postings (entry_id, account_id, amount_minor) values ($1, $2, $3), ($1, $4, $5)`, [entryId, payment.debtor.account, -payment.amountMinor, counterpart, payment.amountMinor]);
+      if (how.route === 'INTERNAL')
+        await tx.query(
+          `insert into ledger_accounts (account_id, kind, name, currency, overdraft_limit_minor) values ($1, 'customer', 'Creditor', 'EUR', 0) on conflict do nothing`,
+          [counterpart],
+        );
+      await tx.query(
+        `insert into ledger_journal_entries (entry_id, kind, payment_id, reference, currency, created_at) values ($1, $2, $3, $3, 'EUR', $4)`,
+        [entryId, how.route === 'RTGS' ? 'settlement' : 'internal-transfer', payment.paymentId, at],
+      );
+      await tx.query(`insert into ledger_postings (entry_id, account_id, amount_minor) values ($1, $2, $3), ($1, $4, $5)`, [
+        entryId,
+        payment.debtor.account,
+        -payment.amountMinor,
+        counterpart,
+        payment.amountMinor,
+      ]);
     });
   }
 
@@ -149,7 +211,14 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
     const report = await service.run(date);
     expect(report).toMatchObject({ date, clean: true, screening: 'not-checked', breaks: [], triggeredBy: 'manual' });
     expect(report.statementMessageId).toMatch(/^STMT20250314/);
-    expect(report.counts).toMatchObject({ ledgerSettlements: 2, ledgerInternalTransfers: 1, paymentsCompleted: 3, statementDebits: 2, matched: 2, breaks: 0 });
+    expect(report.counts).toMatchObject({
+      ledgerSettlements: 2,
+      ledgerInternalTransfers: 1,
+      paymentsCompleted: 3,
+      statementDebits: 2,
+      matched: 2,
+      breaks: 0,
+    });
 
     const served = await getReport(date);
     expect(served.status).toBe(200);
@@ -166,9 +235,19 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
 
     const report = await service.run(date);
     expect(report.clean).toBe(false);
-    expect(report.breaks).toEqual([expect.objectContaining({ kind: 'SETTLED_NOT_POSTED', paymentId: lost.paymentId, uetr: lost.uetr, statementAmountMinor: 20_000n, paymentStatus: 'SUBMITTED' })]);
+    expect(report.breaks).toEqual([
+      expect.objectContaining({
+        kind: 'SETTLED_NOT_POSTED',
+        paymentId: lost.paymentId,
+        uetr: lost.uetr,
+        statementAmountMinor: 20_000n,
+        paymentStatus: 'SUBMITTED',
+      }),
+    ]);
     const served = await getReport(date);
-    expect(served.body.breaks).toEqual([expect.objectContaining({ kind: 'SETTLED_NOT_POSTED', uetr: lost.uetr, statementAmountMinor: '20000' })]);
+    expect(served.body.breaks).toEqual([
+      expect.objectContaining({ kind: 'SETTLED_NOT_POSTED', uetr: lost.uetr, statementAmountMinor: '20000' }),
+    ]);
     expect(served.body.counts.breaksByKind).toMatchObject({ SETTLED_NOT_POSTED: 1 });
   });
 
@@ -187,11 +266,21 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
         return readStatement(xml.replace(entry, entry.replaceAll('>1250.50<', '>1250.51<')), day, { validator });
       },
     };
-    expect((await real.statementFor(date)).entries.find((entry) => entry.uetr === a.uetr)).toMatchObject({ amountMinor: 125_050n, creditDebit: 'DBIT', currency: 'EUR' });
+    expect((await real.statementFor(date)).entries.find((entry) => entry.uetr === a.uetr)).toMatchObject({
+      amountMinor: 125_050n,
+      creditDebit: 'DBIT',
+      currency: 'EUR',
+    });
 
     const report = await runReconciliation({ ...service.runDeps, statements: tampered }, date);
     expect(report.breaks).toEqual([
-      expect.objectContaining({ kind: 'AMOUNT_MISMATCH', paymentId: a.paymentId, uetr: a.uetr, ledgerAmountMinor: 125_050n, statementAmountMinor: 125_051n }),
+      expect.objectContaining({
+        kind: 'AMOUNT_MISMATCH',
+        paymentId: a.paymentId,
+        uetr: a.uetr,
+        ledgerAmountMinor: 125_050n,
+        statementAmountMinor: 125_051n,
+      }),
       expect.objectContaining({ kind: 'POSTED_NOT_SETTLED', paymentId: c.paymentId, uetr: c.uetr, ledgerAmountMinor: 4_200n }),
     ]);
     expect(report.counts.matched).toBe(1);
@@ -201,7 +290,10 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
     const date = '2025-03-14';
     const screened: ScreeningDecisions = {
       async paymentIdsWithDecision(tx, paymentIds) {
-        const rows = await tx.query<{ payment_id: string }>(`select payment_id from payments where payment_id = any($1::text[]) and amount_minor <> 99`, [paymentIds]);
+        const rows = await tx.query<{ payment_id: string }>(
+          `select payment_id from payments where payment_id = any($1::text[]) and amount_minor <> 99`,
+          [paymentIds],
+        );
         return new Set(rows.rows.map((row) => row.payment_id));
       },
     };
@@ -214,18 +306,38 @@ describe('reconciliation of a business day on PGlite, against the RTGS simulator
 
   it('stores nothing when the statement cannot be had, and refuses a day in the future', async () => {
     const down = httpStatementSource({ networkUrl: 'http://127.0.0.1:9', participantBic: ourBic, timeoutMs: 1_000, validator });
-    await expect(runReconciliation({ ...service.runDeps, statements: down }, '2025-03-19')).rejects.toMatchObject({ code: ReconciliationErrorCodes.STATEMENT_UNAVAILABLE, retryable: true });
+    await expect(runReconciliation({ ...service.runDeps, statements: down }, '2025-03-19')).rejects.toMatchObject({
+      code: ReconciliationErrorCodes.STATEMENT_UNAVAILABLE,
+      retryable: true,
+    });
     expect((await getReport('2025-03-19')).status).toBe(404);
-    const invalid: StatementSource = { statementFor: (day) => readStatement('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>', day, { validator }) };
-    await expect(runReconciliation({ ...service.runDeps, statements: invalid }, '2025-03-19')).rejects.toMatchObject({ code: ReconciliationErrorCodes.STATEMENT_INVALID, retryable: false });
+    const invalid: StatementSource = {
+      statementFor: (day) => readStatement('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>', day, { validator }),
+    };
+    await expect(runReconciliation({ ...service.runDeps, statements: invalid }, '2025-03-19')).rejects.toMatchObject({
+      code: ReconciliationErrorCodes.STATEMENT_INVALID,
+      retryable: false,
+    });
     await expect(service.run('2025-03-21')).rejects.toMatchObject({ code: ReconciliationErrorCodes.INVALID_DATE });
     await expect(service.run('2025-3-1')).rejects.toMatchObject({ code: ReconciliationErrorCodes.INVALID_DATE });
   });
 
   it('GET is ops-only, 404 for a day never reconciled, 400 for a bad date, problem+json throughout', async () => {
-    expect(await getReport('2025-03-14', 'payments:read')).toMatchObject({ status: 403, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'missing-scope' } });
-    expect(await getReport('2024-01-01')).toMatchObject({ status: 404, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'not-found' } });
-    expect(await getReport('2025-02-30')).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'invalid-field' } });
+    expect(await getReport('2025-03-14', 'payments:read')).toMatchObject({
+      status: 403,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: { code: 'missing-scope' },
+    });
+    expect(await getReport('2024-01-01')).toMatchObject({
+      status: 404,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: { code: 'not-found' },
+    });
+    expect(await getReport('2025-02-30')).toMatchObject({
+      status: 400,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: { code: 'invalid-field' },
+    });
   });
 
   it('the scheduler reconciles yesterday once, after the cut-off, on its clock', async () => {

@@ -29,13 +29,27 @@ export async function saveReport(tx: SqlRunner, report: StoredReport): Promise<v
   await tx.query(
     `insert into reconciliation_reports (run_id, business_date, run_at, triggered_by, clean, screening, statement_message_id, counts, breaks, timing_differences)
      values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)`,
-    [report.runId, report.date, report.runAt, report.triggeredBy, report.clean, report.screening, report.statementMessageId ?? null, JSON.stringify(report.counts), JSON.stringify(report.breaks.map(breakView)), JSON.stringify(report.timingDifferences)],
+    [
+      report.runId,
+      report.date,
+      report.runAt,
+      report.triggeredBy,
+      report.clean,
+      report.screening,
+      report.statementMessageId ?? null,
+      JSON.stringify(report.counts),
+      JSON.stringify(report.breaks.map(breakView)),
+      JSON.stringify(report.timingDifferences),
+    ],
   );
 }
 
 /** The latest run of `date`, or undefined if the day was never reconciled. */
 export async function latestReport(tx: SqlRunner, date: string): Promise<ReportView | undefined> {
-  const found = await tx.query<ReportRow>(`select * from reconciliation_reports where business_date = $1 order by run_at desc, run_id desc limit 1`, [date]);
+  const found = await tx.query<ReportRow>(
+    `select * from reconciliation_reports where business_date = $1 order by run_at desc, run_id desc limit 1`,
+    [date],
+  );
   const row = found.rows[0];
   return row && rowView(row);
 }
@@ -84,5 +98,7 @@ function rowView(row: ReportRow): ReportView {
 }
 
 function breakView(found: Break): BreakView {
-  return Object.fromEntries(Object.entries(found).map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : value])) as BreakView;
+  return Object.fromEntries(
+    Object.entries(found).map(([name, value]) => [name, typeof value === 'bigint' ? value.toString() : value]),
+  ) as BreakView;
 }

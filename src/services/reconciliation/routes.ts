@@ -40,7 +40,16 @@ const reportSchema = {
     },
     timingDifferences: {
       type: 'array',
-      items: { type: 'object', properties: { paymentId: { type: 'string' }, uetr: { type: 'string' }, detail: { type: 'string' }, postedOn: { type: 'string' }, settledOn: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: {
+          paymentId: { type: 'string' },
+          uetr: { type: 'string' },
+          detail: { type: 'string' },
+          postedOn: { type: 'string' },
+          settledOn: { type: 'string' },
+        },
+      },
     },
   },
 } as const;

@@ -30,17 +30,24 @@ export interface ReconciliationRunDeps {
  * then nothing is stored, because a report without the statement would list every settlement as
  * a break.
  */
-export async function runReconciliation(deps: ReconciliationRunDeps, date: string, options: { triggeredBy?: 'schedule' | 'manual' } = {}): Promise<StoredReport> {
+export async function runReconciliation(
+  deps: ReconciliationRunDeps,
+  date: string,
+  options: { triggeredBy?: 'schedule' | 'manual' } = {},
+): Promise<StoredReport> {
   if (!isBusinessDate(date)) throw new ReconciliationError(ReconciliationErrorCodes.INVALID_DATE, `not a date (YYYY-MM-DD): ${date}`);
   const today = businessDateOf(deps.clock.nowMs());
-  if (date > today) throw new ReconciliationError(ReconciliationErrorCodes.INVALID_DATE, `${date} is in the future (today is ${today} UTC)`);
+  if (date > today)
+    throw new ReconciliationError(ReconciliationErrorCodes.INVALID_DATE, `${date} is in the future (today is ${today} UTC)`);
   const log = deps.logger.child({ component: 'reconciliation', businessDate: date });
   const statement = await deps.statements.statementFor(date);
   const uetrs = [...new Set(statement.entries.flatMap((entry) => (entry.uetr === undefined ? [] : [entry.uetr])))];
   const stored = await deps.db.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read');
     const books = await readOurBooks(tx, date, uetrs);
-    const completedToday = books.payments.filter((payment) => payment.terminalOn === date && payment.status === 'COMPLETED').map((payment) => payment.paymentId);
+    const completedToday = books.payments
+      .filter((payment) => payment.terminalOn === date && payment.status === 'COMPLETED')
+      .map((payment) => payment.paymentId);
     const screeningDecisions = deps.screening && (await deps.screening.paymentIdsWithDecision(tx, completedToday));
     const report: StoredReport = {
       ...reconcile(date, { ...books, statement: statement.entries, screeningDecisions }),
@@ -52,7 +59,14 @@ export async function runReconciliation(deps: ReconciliationRunDeps, date: strin
     await saveReport(tx, report);
     return report;
   });
-  const summary = { runId: stored.runId, clean: stored.clean, breaks: stored.counts.breaksByKind, matched: stored.counts.matched, timingDifferences: stored.counts.timingDifferences, screening: stored.screening };
+  const summary = {
+    runId: stored.runId,
+    clean: stored.clean,
+    breaks: stored.counts.breaksByKind,
+    matched: stored.counts.matched,
+    timingDifferences: stored.counts.timingDifferences,
+    screening: stored.screening,
+  };
   if (stored.clean) log.info(summary, 'reconciliation: the day is clean');
   else log.warn(summary, 'reconciliation found breaks; see GET /v1/reconciliation/{date}');
   if (date === today) log.warn('reconciled the current business day: it is not over, so the report is provisional');

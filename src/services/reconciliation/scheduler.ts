@@ -20,7 +20,8 @@ export interface ReconciliationScheduleOptions {
 }
 
 /** What one look at the schedule did. */
-export type ScheduleOutcome = { kind: 'not-due' | 'busy' } | { kind: 'reconciled'; date: string; clean: boolean } | { kind: 'failed'; date: string; code: string };
+export type ScheduleOutcome =
+  { kind: 'not-due' | 'busy' } | { kind: 'reconciled'; date: string; clean: boolean } | { kind: 'failed'; date: string; code: string };
 
 /**
  * Reconciles each business day once, after its cut-off: every `pollIntervalMs` it computes the
@@ -93,6 +94,8 @@ export class ReconciliationScheduler implements BackgroundWorker {
 }
 
 async function scheduledRunExists(db: Database, date: string): Promise<boolean> {
-  const found = await db.query(`select 1 from reconciliation_reports where business_date = $1 and triggered_by = 'schedule' limit 1`, [date]);
+  const found = await db.query(`select 1 from reconciliation_reports where business_date = $1 and triggered_by = 'schedule' limit 1`, [
+    date,
+  ]);
   return found.rows.length > 0;
 }

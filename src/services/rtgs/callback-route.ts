@@ -22,22 +22,34 @@ export interface CallbackRouteOptions {
  * never logged. Callbacks that arrive together are applied together, in one transaction (group
  * commit): the network answers every payment with a callback of its own.
  */
-export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidator }, options: CallbackRouteOptions): (app: FastifyInstance) => Promise<void> {
+export function callbackRoutes(
+  deps: StatusApplierDeps & { validator: XsdValidator },
+  options: CallbackRouteOptions,
+): (app: FastifyInstance) => Promise<void> {
   const expectedDigest = digest(options.callbackToken);
-  const applying = new GroupCommit<readonly StatusToApply[], AppliedStatus[]>(async (reports) => {
-    const applied = await applyStatuses(deps, reports.flat());
-    let next = 0;
-    return reports.map((statuses) => applied.slice(next, (next += statuses.length)));
-  }, { maxBatchItems: 200 });
+  const applying = new GroupCommit<readonly StatusToApply[], AppliedStatus[]>(
+    async (reports) => {
+      const applied = await applyStatuses(deps, reports.flat());
+      let next = 0;
+      return reports.map((statuses) => applied.slice(next, (next += statuses.length)));
+    },
+    { maxBatchItems: 200 },
+  );
   return async (app) => {
     await app.register(async (scope) => {
-      scope.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+      scope.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) =>
+        done(null, body),
+      );
       scope.post(options.path, { schema: callbackSchema, ...handlerValidates }, async (request, reply) => {
         const token = request.headers[RtgsProtocol.callbackTokenHeader];
-        if (typeof token !== 'string' || !timingSafeEqual(digest(token), expectedDigest)) return problem(reply, 401, 'Unauthorized', `missing or wrong ${RtgsProtocol.callbackTokenHeader}`);
+        if (typeof token !== 'string' || !timingSafeEqual(digest(token), expectedDigest))
+          return problem(reply, 401, 'Unauthorized', `missing or wrong ${RtgsProtocol.callbackTokenHeader}`);
         if (typeof request.body !== 'string') return problem(reply, 415, 'Unsupported Media Type', 'send the pacs.002 as application/xml');
         const validation = await deps.validator.validate(Iso20022Messages.pacs002, request.body);
-        if (!validation.valid) return problem(reply, 400, 'Invalid pacs.002', 'the document does not validate against pacs.002.001.10', { errors: validation.errors.slice(0, 20) });
+        if (!validation.valid)
+          return problem(reply, 400, 'Invalid pacs.002', 'the document does not validate against pacs.002.001.10', {
+            errors: validation.errors.slice(0, 20),
+          });
         let report;
         try {
           report = parsePacs002(request.body);
@@ -48,7 +60,8 @@ export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidat
         const reportDate = reportDateOf(report, deps.clock);
         const applied = await applying.submit(report.transactions.map((status) => ({ status, reportDate, via: 'callback' as const })));
         const unknown = applied.filter((status) => status.outcome === 'unknown').map((status) => status.uetr);
-        if (unknown.length > 0) return problem(reply, 409, 'Unknown UETR', 'no submission with this UETR (yet); retry later', { unknown, applied });
+        if (unknown.length > 0)
+          return problem(reply, 409, 'Unknown UETR', 'no submission with this UETR (yet); retry later', { unknown, applied });
         return reply.code(200).send({ applied });
       });
     });
@@ -57,7 +70,13 @@ export function callbackRoutes(deps: StatusApplierDeps & { validator: XsdValidat
 
 const appliedSchema = {
   type: 'array',
-  items: { type: 'object', properties: { uetr: { type: 'string' }, outcome: { type: 'string', enum: ['settled', 'rejected', 'pending', 'already-final', 'unknown'] } } },
+  items: {
+    type: 'object',
+    properties: {
+      uetr: { type: 'string' },
+      outcome: { type: 'string', enum: ['settled', 'rejected', 'pending', 'already-final', 'unknown'] },
+    },
+  },
 } as const;
 
 /** This route's problems predate the API's catalog: no `code`, and the details a network operator needs. */
@@ -99,7 +118,10 @@ const callbackSchema = {
 };
 
 function problem(reply: FastifyReply, status: number, title: string, detail: string, extra: Record<string, unknown> = {}): FastifyReply {
-  return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail, ...extra });
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title, status, detail, ...extra });
 }
 
 /** Comparing fixed-length digests keeps the comparison constant-time whatever the token length. */

@@ -56,11 +56,15 @@ export interface SubmitHandlerOptions {
 export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHandlerOptions): BatchEventHandler {
   return async (events, context) => {
     const rtgs = events.flatMap((event, index) => {
-      if (!isEventOf(event, PaymentTopics.reserved)) throw new EventFailure(index, new Error(`rtgs gateway: no handler for topic ${event.topic}`));
+      if (!isEventOf(event, PaymentTopics.reserved))
+        throw new EventFailure(index, new Error(`rtgs gateway: no handler for topic ${event.topic}`));
       return event.payload.route === 'RTGS' ? [{ event, index, payment: event.payload.payment }] : [];
     });
     if (rtgs.length === 0) return;
-    const existing = await findSubmissions(context.tx, rtgs.map(({ payment }) => payment.uetr));
+    const existing = await findSubmissions(
+      context.tx,
+      rtgs.map(({ payment }) => payment.uetr),
+    );
     const nowMs = deps.clock.nowMs();
     const fresh: NewSubmission[] = [];
     for (const { event, index, payment } of rtgs) {
@@ -76,8 +80,18 @@ export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHand
       } catch (error) {
         throw new EventFailure(index, error);
       }
-      const submitted: RtgsSubmitted = { paymentId: payment.paymentId, uetr: payment.uetr, debtorAccount: payment.debtor.account, messageId: max35Id(payment.uetr) };
-      context.emit(event, { topic: PaymentTopics.rtgsSubmitted, eventType: PaymentEventTypes[PaymentTopics.rtgsSubmitted], key: payment.debtor.account, payload: submitted });
+      const submitted: RtgsSubmitted = {
+        paymentId: payment.paymentId,
+        uetr: payment.uetr,
+        debtorAccount: payment.debtor.account,
+        messageId: max35Id(payment.uetr),
+      };
+      context.emit(event, {
+        topic: PaymentTopics.rtgsSubmitted,
+        eventType: PaymentEventTypes[PaymentTopics.rtgsSubmitted],
+        key: payment.debtor.account,
+        payload: submitted,
+      });
     }
     await insertSubmissions(context.tx, fresh);
     if (fresh.length > 0) context.afterCommit(() => sendAll(fresh));
@@ -99,8 +113,11 @@ export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHand
       if (error instanceof Iso20022BuildError) throw permanentError(`cannot build the pacs.008: ${error.message}`, error);
       throw error;
     }
-    const validation = options.validateOutgoing ? await deps.validator.validate(Iso20022Messages.pacs008, pacs008) : { valid: true, errors: [] };
-    if (!validation.valid) throw permanentError(`the pacs.008 does not validate against its XSD; invalid elements: ${invalidElements(validation.errors)}`);
+    const validation = options.validateOutgoing
+      ? await deps.validator.validate(Iso20022Messages.pacs008, pacs008)
+      : { valid: true, errors: [] };
+    if (!validation.valid)
+      throw permanentError(`the pacs.008 does not validate against its XSD; invalid elements: ${invalidElements(validation.errors)}`);
     return {
       uetr: payment.uetr,
       paymentId: payment.paymentId,
@@ -132,7 +149,9 @@ export function createSubmitHandler(deps: SubmitHandlerDeps, options: SubmitHand
       if (error instanceof RtgsNetworkError && !error.retryable) {
         deps.metrics.submissions.inc({ outcome: 'refused' });
         log.error({ code: error.code, status: error.status }, 'the RTGS network refused the pacs.008; recording it as rejected');
-        await applyStatusReport(deps.applier, refusal(submission, error, deps.clock.nowMs()), 'submit-refused').catch((failure: unknown) => log.error({ err: failure }, 'recording the refusal failed; the status chaser will ask again'));
+        await applyStatusReport(deps.applier, refusal(submission, error, deps.clock.nowMs()), 'submit-refused').catch((failure: unknown) =>
+          log.error({ err: failure }, 'recording the refusal failed; the status chaser will ask again'),
+        );
         return;
       }
       deps.metrics.submissions.inc({ outcome: 'failed' });
@@ -147,7 +166,14 @@ function refusal(submission: NewSubmission, error: RtgsNetworkError, nowMs: numb
   return {
     messageId: `REFUSED-${submission.messageId}`.slice(0, 35),
     createdAt: new Date(nowMs).toISOString(),
-    transactions: [{ uetr: submission.uetr, status: TransactionStatusCodes.RJCT, reasonCode: 'NARR', reasonText: `the RTGS network refused the pacs.008 (HTTP ${error.status ?? 'error'})` }],
+    transactions: [
+      {
+        uetr: submission.uetr,
+        status: TransactionStatusCodes.RJCT,
+        reasonCode: 'NARR',
+        reasonText: `the RTGS network refused the pacs.008 (HTTP ${error.status ?? 'error'})`,
+      },
+    ],
   };
 }
 

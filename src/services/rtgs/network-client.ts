@@ -123,7 +123,9 @@ export class RtgsNetworkClient {
     });
     if (answer.status === 202 || answer.status === 201) return 'accepted';
     if (answer.status === 200) return 'duplicate';
-    throw new RtgsNetworkError(RtgsNetworkErrorCodes.REFUSED, `the RTGS network refused the pacs.008 with HTTP ${answer.status}`, { status: answer.status });
+    throw new RtgsNetworkError(RtgsNetworkErrorCodes.REFUSED, `the RTGS network refused the pacs.008 with HTTP ${answer.status}`, {
+      status: answer.status,
+    });
   }
 
   /** Asks the network what became of a UETR. */
@@ -131,7 +133,9 @@ export class RtgsNetworkClient {
     const answer = await this.#fire({ method: 'GET', path: RtgsProtocol.statusPath(uetr), headers: { accept: 'application/xml' } });
     if (answer.status === 404) return { kind: 'unknown' };
     if (answer.status === 200 || answer.status === 202) return { kind: 'report', final: answer.status === 200, pacs002: answer.body };
-    throw new RtgsNetworkError(RtgsNetworkErrorCodes.REFUSED, `the RTGS network refused the status query with HTTP ${answer.status}`, { status: answer.status });
+    throw new RtgsNetworkError(RtgsNetworkErrorCodes.REFUSED, `the RTGS network refused the status query with HTTP ${answer.status}`, {
+      status: answer.status,
+    });
   }
 
   /**
@@ -155,8 +159,13 @@ export class RtgsNetworkClient {
       return await this.#breaker.fire(call);
     } catch (error) {
       if (error instanceof RtgsNetworkError) throw error;
-      if ((error as { code?: unknown }).code === 'EOPENBREAKER') throw new RtgsNetworkError(RtgsNetworkErrorCodes.CIRCUIT_OPEN, 'the RTGS network circuit is open after repeated failures', { cause: error });
-      throw new RtgsNetworkError(RtgsNetworkErrorCodes.UNREACHABLE, `the RTGS network is unreachable: ${messageOf(error)}`, { cause: error });
+      if ((error as { code?: unknown }).code === 'EOPENBREAKER')
+        throw new RtgsNetworkError(RtgsNetworkErrorCodes.CIRCUIT_OPEN, 'the RTGS network circuit is open after repeated failures', {
+          cause: error,
+        });
+      throw new RtgsNetworkError(RtgsNetworkErrorCodes.UNREACHABLE, `the RTGS network is unreachable: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -167,14 +176,25 @@ export class RtgsNetworkClient {
     try {
       // undici's request, not fetch: the same HTTP client without the WHATWG layers, about a fifth
       // of fetch's CPU per exchange (`npm run bench -- http-floor`), and this runs once per payment.
-      const response = await request(`${this.#baseUrl}${call.path}`, { method: call.method, headers: call.headers, body: call.body ?? null, signal: AbortSignal.timeout(this.#timeoutMs) });
+      const response = await request(`${this.#baseUrl}${call.path}`, {
+        method: call.method,
+        headers: call.headers,
+        body: call.body ?? null,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
       status = response.statusCode;
       body = await response.body.text();
     } catch (error) {
-      if (isTimeout(error)) throw new RtgsNetworkError(RtgsNetworkErrorCodes.TIMEOUT, `no answer from the RTGS network within ${this.#timeoutMs} ms`, { cause: error });
-      throw new RtgsNetworkError(RtgsNetworkErrorCodes.UNREACHABLE, `the RTGS network is unreachable: ${messageOf(error)}`, { cause: error });
+      if (isTimeout(error))
+        throw new RtgsNetworkError(RtgsNetworkErrorCodes.TIMEOUT, `no answer from the RTGS network within ${this.#timeoutMs} ms`, {
+          cause: error,
+        });
+      throw new RtgsNetworkError(RtgsNetworkErrorCodes.UNREACHABLE, `the RTGS network is unreachable: ${messageOf(error)}`, {
+        cause: error,
+      });
     }
-    if (status >= 500 || status === 429) throw new RtgsNetworkError(RtgsNetworkErrorCodes.SERVER_ERROR, `the RTGS network answered HTTP ${status}`, { status });
+    if (status >= 500 || status === 429)
+      throw new RtgsNetworkError(RtgsNetworkErrorCodes.SERVER_ERROR, `the RTGS network answered HTTP ${status}`, { status });
     return { status, body };
   }
 }

@@ -104,10 +104,19 @@ export function resolveRtgsGatewayOptions(options: RtgsGatewayOptions): Resolved
   check(resolved.callbackPath.startsWith('/'), 'callbackPath must start with /');
   positiveInteger('timeoutMs', resolved.timeoutMs);
   positiveInteger('maxBatchRecords', resolved.maxBatchRecords);
-  check(resolved.retryDelaysMs.length > 0 && resolved.retryDelaysMs.every((delay) => Number.isInteger(delay) && delay >= 0), 'retryDelaysMs must be non-negative integers');
+  check(
+    resolved.retryDelaysMs.length > 0 && resolved.retryDelaysMs.every((delay) => Number.isInteger(delay) && delay >= 0),
+    'retryDelaysMs must be non-negative integers',
+  );
   const breaker = resolved.circuitBreaker;
-  check(breaker.errorThresholdPercentage > 0 && breaker.errorThresholdPercentage <= 100, 'circuitBreaker.errorThresholdPercentage must be in (0, 100]');
-  check(Number.isInteger(breaker.volumeThreshold) && breaker.volumeThreshold >= 0, 'circuitBreaker.volumeThreshold must be a non-negative integer');
+  check(
+    breaker.errorThresholdPercentage > 0 && breaker.errorThresholdPercentage <= 100,
+    'circuitBreaker.errorThresholdPercentage must be in (0, 100]',
+  );
+  check(
+    Number.isInteger(breaker.volumeThreshold) && breaker.volumeThreshold >= 0,
+    'circuitBreaker.volumeThreshold must be a non-negative integer',
+  );
   positiveInteger('circuitBreaker.resetTimeoutMs', breaker.resetTimeoutMs);
   positiveInteger('circuitBreaker.rollingCountTimeoutMs', breaker.rollingCountTimeoutMs);
   for (const [name, value] of Object.entries(resolved.statusChaser)) positiveInteger(`statusChaser.${name}`, value);

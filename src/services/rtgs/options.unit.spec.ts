@@ -3,11 +3,23 @@ import { BackboneError } from '../../backbone/errors.ts';
 import { resolveRtgsGatewayOptions, type RtgsGatewayOptions } from './options.ts';
 import { invalidElements } from './handlers.ts';
 
-const required: RtgsGatewayOptions = { networkUrl: 'http://127.0.0.1:4100', callbackToken: 'a-token-of-16-chars!', instructingAgentBic: 'PSTRDEFFXXX', instructedAgentBic: 'RTGSDEFF' };
+const required: RtgsGatewayOptions = {
+  networkUrl: 'http://127.0.0.1:4100',
+  callbackToken: 'a-token-of-16-chars!',
+  instructingAgentBic: 'PSTRDEFFXXX',
+  instructedAgentBic: 'RTGSDEFF',
+};
 
 describe('RTGS gateway options', () => {
   it('fills the defaults', () => {
-    expect(resolveRtgsGatewayOptions(required)).toMatchObject({ inputTopic: 'payments.reserved.v1', timeoutMs: 5_000, callbackPath: '/rtgs/v1/pacs002', validateOutgoing: true, circuitBreaker: { errorThresholdPercentage: 50 }, statusChaser: { firstCheckAfterMs: 10_000 } });
+    expect(resolveRtgsGatewayOptions(required)).toMatchObject({
+      inputTopic: 'payments.reserved.v1',
+      timeoutMs: 5_000,
+      callbackPath: '/rtgs/v1/pacs002',
+      validateOutgoing: true,
+      circuitBreaker: { errorThresholdPercentage: 50 },
+      statusChaser: { firstCheckAfterMs: 10_000 },
+    });
   });
 
   it.each([
@@ -25,7 +37,9 @@ describe('RTGS gateway options', () => {
 
 describe('invalidElements', () => {
   it('names the elements libxml2 complains about, never the values it quotes', () => {
-    const errors = ["element Nm: Schemas validity error : Element '{urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08}Nm': [facet 'maxLength'] The value 'Ada Lovelace ...' has a length of 141"];
+    const errors = [
+      "element Nm: Schemas validity error : Element '{urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08}Nm': [facet 'maxLength'] The value 'Ada Lovelace ...' has a length of 141",
+    ];
     expect(invalidElements(errors)).toBe('Nm');
   });
 });

@@ -19,7 +19,11 @@ export interface LatestSubmission {
  * The latest submission of each of `paymentIds`, and of each payment whose latest submission
  * carries one of `uetrs`, by payment id.
  */
-export async function latestSubmissions(tx: SqlRunner, paymentIds: readonly string[], uetrs: readonly string[]): Promise<Map<string, LatestSubmission>> {
+export async function latestSubmissions(
+  tx: SqlRunner,
+  paymentIds: readonly string[],
+  uetrs: readonly string[],
+): Promise<Map<string, LatestSubmission>> {
   const found = await tx.query<{ payment_id: string; uetr: string; settlement_date: string | null }>(
     `select distinct on (payment_id) payment_id, uetr, settlement_date
        from rtgs_submissions
@@ -33,7 +37,8 @@ export async function latestSubmissions(tx: SqlRunner, paymentIds: readonly stri
   for (const row of found.rows) {
     // A payment found by an older submission's UETR is not asked for: only its latest one counts.
     const isAsked = askedIds.has(row.payment_id) || askedUetrs.has(row.uetr);
-    if (isAsked) latest.set(row.payment_id, { paymentId: row.payment_id, uetr: row.uetr, settlementDate: row.settlement_date ?? undefined });
+    if (isAsked)
+      latest.set(row.payment_id, { paymentId: row.payment_id, uetr: row.uetr, settlementDate: row.settlement_date ?? undefined });
   }
   return latest;
 }

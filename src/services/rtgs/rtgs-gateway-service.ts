@@ -35,7 +35,11 @@ export function createRtgsGatewayService(deps: ServiceDeps, options: RtgsGateway
   const validator = new XsdValidator({ xsdDir: resolved.xsdDir });
   const metrics = createRtgsMetrics(deps.metricsRegistry);
   const logger = deps.logger.child({ component: 'rtgs-gateway' });
-  const network = new RtgsNetworkClient({ networkUrl: resolved.networkUrl, timeoutMs: resolved.timeoutMs, circuitBreaker: resolved.circuitBreaker });
+  const network = new RtgsNetworkClient({
+    networkUrl: resolved.networkUrl,
+    timeoutMs: resolved.timeoutMs,
+    circuitBreaker: resolved.circuitBreaker,
+  });
   network.onCircuitChange((state) => {
     metrics.circuitState.set(state === 'closed' ? 0 : state === 'half-open' ? 1 : 2);
     logger[state === 'open' ? 'warn' : 'info']({ circuit: state }, 'RTGS network circuit breaker changed state');
@@ -51,7 +55,12 @@ export function createRtgsGatewayService(deps: ServiceDeps, options: RtgsGateway
         topics: [resolved.inputTopic],
         batchHandler: createSubmitHandler(
           { clock: deps.clock, logger, network, validator, metrics, applier: applierDeps },
-          { instructingAgentBic: resolved.instructingAgentBic, instructedAgentBic: resolved.instructedAgentBic, validateOutgoing: resolved.validateOutgoing, firstCheckAfterMs: resolved.statusChaser.firstCheckAfterMs },
+          {
+            instructingAgentBic: resolved.instructingAgentBic,
+            instructedAgentBic: resolved.instructedAgentBic,
+            validateOutgoing: resolved.validateOutgoing,
+            firstCheckAfterMs: resolved.statusChaser.firstCheckAfterMs,
+          },
         ),
         retry: { mode: 'non-blocking', delaysMs: resolved.retryDelaysMs },
         maxBatchRecords: resolved.maxBatchRecords,

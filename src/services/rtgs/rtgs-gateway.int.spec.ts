@@ -61,12 +61,25 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     const server = createServer((request, response) => serve(request, response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${RtgsProtocol.callbackPath}`;
-    const simulatorOptions = { callbackUrl, callbackToken: token, latencyMs: 100, callbackRetry: { baseDelayMs: 50 }, ...options.simulator };
+    const simulatorOptions = {
+      callbackUrl,
+      callbackToken: token,
+      latencyMs: 100,
+      callbackRetry: { baseDelayMs: 50 },
+      ...options.simulator,
+    };
     const simulator = await startRtgsSimulator(simulatorOptions);
     open.simulator = simulator;
     const service = createRtgsGatewayService(
       { db, publisher, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() },
-      { networkUrl: simulator.url, callbackToken: token, instructingAgentBic: 'PSTRDEFFXXX', instructedAgentBic: 'RTGSDEFFXXX', timeoutMs: 2_000, ...options.gateway },
+      {
+        networkUrl: simulator.url,
+        callbackToken: token,
+        instructingAgentBic: 'PSTRDEFFXXX',
+        instructedAgentBic: 'RTGSDEFFXXX',
+        timeoutMs: 2_000,
+        ...options.gateway,
+      },
     );
     open.service = service;
     await migrate(db, service.name, service.migrations);
@@ -83,16 +96,31 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   }
 
   /** Runs the consumer's handler as the batch processor does: in a transaction, emitted events into the outbox. */
-  async function handle(service: RtgsGatewayService, payment: PaymentOrder, route: PaymentReserved['route'] = 'RTGS'): Promise<EmittedEvent[]> {
+  async function handle(
+    service: RtgsGatewayService,
+    payment: PaymentOrder,
+    route: PaymentReserved['route'] = 'RTGS',
+  ): Promise<EmittedEvent[]> {
     const event: ConsumedEvent = {
-      envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: new Date().toISOString(), correlationId: `corr-${payment.paymentId}`, causationId: null, key: payment.debtor.account, traceparent: '' },
+      envelope: {
+        eventId: uuidV7Ids.eventId(),
+        eventType: 'PaymentReserved',
+        schemaVersion: 1,
+        occurredAt: new Date().toISOString(),
+        correlationId: `corr-${payment.paymentId}`,
+        causationId: null,
+        key: payment.debtor.account,
+        traceparent: '',
+      },
       payload: { payment, route } satisfies PaymentReserved,
       topic: 'payments.reserved.v1',
       partition: 0,
       offset: 0n,
       attempt: 0,
     };
-    return handleInTransaction(db, service.consumers[0]!, event, (tx, emitted) => publisher.publish(tx, emitted, { correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }));
+    return handleInTransaction(db, service.consumers[0]!, event, (tx, emitted) =>
+      publisher.publish(tx, emitted, { correlationId: event.envelope.correlationId, eventId: event.envelope.eventId }),
+    );
   }
 
   async function outboxPayloads(topic: string, uetr: string): Promise<Record<string, unknown>[]> {
@@ -102,7 +130,10 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   }
 
   async function stateOf(uetr: string): Promise<{ state: string; decided_via: string | null; reason_code: string | null } | undefined> {
-    const { rows } = await db.query<{ state: string; decided_via: string | null; reason_code: string | null }>(`select state, decided_via, reason_code from rtgs_submissions where uetr = $1`, [uetr]);
+    const { rows } = await db.query<{ state: string; decided_via: string | null; reason_code: string | null }>(
+      `select state, decided_via, reason_code from rtgs_submissions where uetr = $1`,
+      [uetr],
+    );
     return rows[0];
   }
 
@@ -123,10 +154,29 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     const { service, simulator } = await start();
     const order = payment();
     const emitted = await handle(service, order);
-    expect(emitted).toEqual([{ topic: 'rtgs.submitted.v1', eventType: 'RtgsSubmitted', key: order.debtor.account, payload: { paymentId: order.paymentId, uetr: order.uetr, debtorAccount: order.debtor.account, messageId: order.uetr.replaceAll('-', '') } }]);
+    expect(emitted).toEqual([
+      {
+        topic: 'rtgs.submitted.v1',
+        eventType: 'RtgsSubmitted',
+        key: order.debtor.account,
+        payload: {
+          paymentId: order.paymentId,
+          uetr: order.uetr,
+          debtorAccount: order.debtor.account,
+          messageId: order.uetr.replaceAll('-', ''),
+        },
+      },
+    ]);
     await until(async () => (await stateOf(order.uetr))?.state === 'settled', 'the settlement');
     expect(await stateOf(order.uetr)).toMatchObject({ decided_via: 'callback' });
-    expect(await outboxPayloads('rtgs.settled.v1', order.uetr)).toEqual([{ paymentId: order.paymentId, uetr: order.uetr, debtorAccount: order.debtor.account, settlementDate: new Date().toISOString().slice(0, 10) }]);
+    expect(await outboxPayloads('rtgs.settled.v1', order.uetr)).toEqual([
+      {
+        paymentId: order.paymentId,
+        uetr: order.uetr,
+        debtorAccount: order.debtor.account,
+        settlementDate: new Date().toISOString().slice(0, 10),
+      },
+    ]);
     expect(simulator.inspect(order.uetr)?.submissions).toBe(1);
   });
 
@@ -145,9 +195,18 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     await until(async () => (await stateOf(order.uetr))?.state === 'settled', 'the settlement by callback');
     // The same answer again, by both paths at once, several times.
     const statusXml = await (await fetch(`${open.simulator!.url}${RtgsProtocol.statusPath(order.uetr)}`)).text();
-    await db.query(`update rtgs_submissions set state = 'submitted', next_check_at = now() - interval '1 second' where uetr = $1`, [order.uetr]);
+    await db.query(`update rtgs_submissions set state = 'submitted', next_check_at = now() - interval '1 second' where uetr = $1`, [
+      order.uetr,
+    ]);
     await db.query(`delete from outbox where topic = 'rtgs.settled.v1'`);
-    const callbacks = Array.from({ length: 4 }, () => app.inject({ method: 'POST', url: RtgsProtocol.callbackPath, headers: { 'content-type': 'application/xml', [RtgsProtocol.callbackTokenHeader]: token }, payload: statusXml }));
+    const callbacks = Array.from({ length: 4 }, () =>
+      app.inject({
+        method: 'POST',
+        url: RtgsProtocol.callbackPath,
+        headers: { 'content-type': 'application/xml', [RtgsProtocol.callbackTokenHeader]: token },
+        payload: statusXml,
+      }),
+    );
     const rounds = Array.from({ length: 3 }, () => service.chaser.chaseOnce());
     const responses = await Promise.all(callbacks);
     await Promise.all(rounds);
@@ -168,7 +227,10 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   });
 
   it('keeps asking while the answer is late, then settles once when it arrives', async () => {
-    const { service } = await start({ simulator: { lateDelayMs: 1_500 }, gateway: { statusChaser: { firstCheckAfterMs: 1, recheckIntervalMs: 1 } } });
+    const { service } = await start({
+      simulator: { lateDelayMs: 1_500 },
+      gateway: { statusChaser: { firstCheckAfterMs: 1, recheckIntervalMs: 1 } },
+    });
     const order = payment('LATE');
     await handle(service, order);
     expect(await service.chaser.chaseOnce()).toMatchObject({ checked: 1, pending: 1 });
@@ -183,7 +245,9 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     const order = payment('REJECT-AC04');
     await handle(service, order);
     await until(async () => (await stateOf(order.uetr))?.state === 'rejected', 'the reject');
-    expect(await outboxPayloads('rtgs.rejected.v1', order.uetr)).toEqual([expect.objectContaining({ paymentId: order.paymentId, reasonCode: 'AC04' })]);
+    expect(await outboxPayloads('rtgs.rejected.v1', order.uetr)).toEqual([
+      expect.objectContaining({ paymentId: order.paymentId, reasonCode: 'AC04' }),
+    ]);
     expect(await outboxPayloads('rtgs.settled.v1', order.uetr)).toEqual([]);
   });
 
@@ -202,7 +266,23 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   it('sends nothing for a batch that rolls back; the re-run sends the UETR once and it settles once', async () => {
     const { service, simulator } = await start({ simulator: { latencyMs: 300 } });
     const order = payment();
-    const event = { envelope: { eventId: uuidV7Ids.eventId(), eventType: 'PaymentReserved', schemaVersion: 1, occurredAt: '', correlationId: 'c', causationId: null, key: 'k', traceparent: '' }, payload: { payment: order, route: 'RTGS' }, topic: 'payments.reserved.v1', partition: 0, offset: 0n, attempt: 0 } as ConsumedEvent;
+    const event = {
+      envelope: {
+        eventId: uuidV7Ids.eventId(),
+        eventType: 'PaymentReserved',
+        schemaVersion: 1,
+        occurredAt: '',
+        correlationId: 'c',
+        causationId: null,
+        key: 'k',
+        traceparent: '',
+      },
+      payload: { payment: order, route: 'RTGS' },
+      topic: 'payments.reserved.v1',
+      partition: 0,
+      offset: 0n,
+      attempt: 0,
+    } as ConsumedEvent;
     await expect(
       handleInTransaction(db, service.consumers[0]!, event, async () => {
         throw new Error('the batch rolls back after the handler ran');
@@ -218,7 +298,9 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
   });
 
   it('when the network is down: records the submissions, opens the circuit, and the status chaser sends them once it is back', async () => {
-    const { service, simulator, simulatorOptions } = await start({ gateway: { circuitBreaker: { volumeThreshold: 2, resetTimeoutMs: 500 } } });
+    const { service, simulator, simulatorOptions } = await start({
+      gateway: { circuitBreaker: { volumeThreshold: 2, resetTimeoutMs: 500 } },
+    });
     const port = Number(new URL(simulator.url).port);
     await simulator.close();
     const orders = [payment(), payment(), payment(), payment()];
@@ -233,7 +315,8 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     await db.query(`update rtgs_submissions set next_check_at = now() where uetr = any($1::text[])`, [orders.map((order) => order.uetr)]);
     const round = await service.chaser.chaseOnce();
     expect(round.resent).toBe(4);
-    for (const order of orders) await until(async () => (await stateOf(order.uetr))?.state === 'settled', `the settlement of ${order.uetr}`);
+    for (const order of orders)
+      await until(async () => (await stateOf(order.uetr))?.state === 'settled', `the settlement of ${order.uetr}`);
     expect(orders.map((order) => back.inspect(order.uetr)?.submissions)).toEqual([1, 1, 1, 1]);
   });
 
@@ -242,7 +325,9 @@ describeWithPostgres('the RTGS gateway against the simulator, on PostgreSQL', ()
     const { service, simulator } = await start({ simulator: { latencyMs: 60_000 } });
     const order = payment();
     // The network holds another payment under this UETR: it refuses ours (409), for good.
-    await handle(service, { ...order, paymentId: randomUUID(), amountMinor: order.amountMinor + 1n, uetr: order.uetr }).catch(() => undefined);
+    await handle(service, { ...order, paymentId: randomUUID(), amountMinor: order.amountMinor + 1n, uetr: order.uetr }).catch(
+      () => undefined,
+    );
     await db.query(`delete from rtgs_submissions where uetr = $1`, [order.uetr]);
     await handle(service, order);
     await until(async () => (await stateOf(order.uetr))?.state === 'rejected', 'the refusal recorded');

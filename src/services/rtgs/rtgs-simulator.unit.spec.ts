@@ -15,7 +15,14 @@ const validator = new XsdValidator({ xsdDir: defaultXsdDir });
 const token = 'simulator-test-token-0123456789';
 
 function pacs008(payment: PaymentOrder): string {
-  return buildPacs008({ messageId: payment.uetr.replaceAll('-', ''), createdAt: new Date().toISOString(), settlementDate: new Date().toISOString().slice(0, 10), instructingAgentBic: 'PSTRDEFFXXX', instructedAgentBic: 'RTGSDEFFXXX', payment });
+  return buildPacs008({
+    messageId: payment.uetr.replaceAll('-', ''),
+    createdAt: new Date().toISOString(),
+    settlementDate: new Date().toISOString().slice(0, 10),
+    instructingAgentBic: 'PSTRDEFFXXX',
+    instructedAgentBic: 'RTGSDEFFXXX',
+    payment,
+  });
 }
 
 function payment(creditorName = 'Charles Babbage', overrides: Partial<PaymentOrder> = {}): PaymentOrder {
@@ -24,7 +31,11 @@ function payment(creditorName = 'Charles Babbage', overrides: Partial<PaymentOrd
 }
 
 async function submit(simulator: RtgsSimulator, order: PaymentOrder, body = pacs008(order)): Promise<{ status: number; body: string }> {
-  const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, { method: 'POST', headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: order.uetr }, body });
+  const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: order.uetr },
+    body,
+  });
   return { status: response.status, body: await response.text() };
 }
 
@@ -42,7 +53,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 /** A stand-in for the gateway's callback route that records what arrives, and can refuse the first N. */
-async function callbackReceiver(): Promise<{ app: FastifyInstance; url: string; received: { token: string | undefined; body: string }[]; refuseNext: (count: number) => void }> {
+async function callbackReceiver(): Promise<{
+  app: FastifyInstance;
+  url: string;
+  received: { token: string | undefined; body: string }[];
+  refuseNext: (count: number) => void;
+}> {
   const received: { token: string | undefined; body: string }[] = [];
   let refusals = 0;
   const app = Fastify();
@@ -88,7 +104,12 @@ describe('the RTGS network simulator', () => {
     const callback = receiver.received.find((candidate) => candidate.body.includes(order.uetr))!;
     expect(callback.token).toBe(token);
     expect(await validator.validate(Iso20022Messages.pacs002, callback.body)).toEqual({ valid: true, errors: [] });
-    expect(parsePacs002(callback.body).transactions[0]).toMatchObject({ uetr: order.uetr, status: 'ACSC', amountMinor: order.amountMinor, currency: 'EUR' });
+    expect(parsePacs002(callback.body).transactions[0]).toMatchObject({
+      uetr: order.uetr,
+      status: 'ACSC',
+      amountMinor: order.amountMinor,
+      currency: 'EUR',
+    });
 
     const decided = await status(simulator, order.uetr);
     expect(decided.status).toBe(200);
@@ -102,7 +123,11 @@ describe('the RTGS network simulator', () => {
     const invalid = await submit(simulator, order, pacs008(order).replace('<ChrgBr>SLEV</ChrgBr>', '<ChrgBr>BAD</ChrgBr>'));
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalid.body).errors.join('\n')).toMatch(/ChrgBr/);
-    const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, { method: 'POST', headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: randomUUID() }, body: pacs008(order) });
+    const response = await fetch(`${simulator.url}${RtgsProtocol.submitPath}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml', [RtgsProtocol.idempotencyKeyHeader]: randomUUID() },
+      body: pacs008(order),
+    });
     expect(response.status).toBe(400);
     expect(simulator.inspect(order.uetr)).toBeUndefined();
   });
@@ -146,7 +171,12 @@ describe('the RTGS network simulator', () => {
   });
 
   it('retries a refused callback with backoff until it is taken', async () => {
-    simulator = await startRtgsSimulator({ callbackUrl: receiver.url, callbackToken: token, latencyMs: 10, callbackRetry: { baseDelayMs: 20 } });
+    simulator = await startRtgsSimulator({
+      callbackUrl: receiver.url,
+      callbackToken: token,
+      latencyMs: 10,
+      callbackRetry: { baseDelayMs: 20 },
+    });
     receiver.refuseNext(3);
     const order = payment();
     await submit(simulator, order);
@@ -166,7 +196,7 @@ describe('the RTGS network simulator', () => {
     expect(simulator.inspect(silent.uetr)?.callbacksSent).toBe(0);
   });
 
-  it('produces an end-of-day camt.053 of the day\'s settlements that validates', async () => {
+  it("produces an end-of-day camt.053 of the day's settlements that validates", async () => {
     simulator = await startRtgsSimulator({ latencyMs: 10 });
     const eur = payment();
     const jpy = payment('Charles Babbage', { currency: 'JPY', amountMinor: 1_234_567n });

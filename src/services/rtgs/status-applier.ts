@@ -48,8 +48,17 @@ export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly 
   // network's correlation id, not the payment's).
   const paymentOf = new Map<string, { correlationId: string; paymentId: string }>();
   const outcomes = await deps.db.transaction(async (tx) => {
-    const submissions = await lockSubmissions(tx, statuses.map((item) => item.status.uetr));
-    const decided: { uetr: string; state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: AnswerPath }[] = [];
+    const submissions = await lockSubmissions(
+      tx,
+      statuses.map((item) => item.status.uetr),
+    );
+    const decided: {
+      uetr: string;
+      state: 'settled' | 'rejected';
+      reasonCode: string | null;
+      settlementDate: string | null;
+      via: AnswerPath;
+    }[] = [];
     const events: CausedEvent[] = [];
     const results = statuses.map(({ status, reportDate, via }): AppliedStatus['outcome'] => {
       const submission = submissions.get(status.uetr);
@@ -58,19 +67,41 @@ export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly 
       const decision = decideOnStatus(submission, status, reportDate);
       if (decision.kind === 'pending') return 'pending';
       if (decision.kind === 'already-final') {
-        if (decision.conflicting) deps.logger.error({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr: status.uetr, state: decision.state, status: status.status, via }, 'the RTGS network contradicts a final answer; ignored, needs an operator');
+        if (decision.conflicting)
+          deps.logger.error(
+            {
+              correlationId: submission.correlationId,
+              paymentId: submission.paymentId,
+              uetr: status.uetr,
+              state: decision.state,
+              status: status.status,
+              via,
+            },
+            'the RTGS network contradicts a final answer; ignored, needs an operator',
+          );
         return 'already-final';
       }
       const state = decision.kind === 'settle' ? 'settled' : 'rejected';
       // Later statuses of the same UETR in this transaction see the answer as final.
       submissions.set(status.uetr, { ...submission, state });
-      decided.push({ uetr: status.uetr, state, reasonCode: decision.kind === 'reject' ? decision.event.payload.reasonCode : null, settlementDate: decision.kind === 'settle' ? decision.event.payload.settlementDate : null, via });
-      const cause = { correlationId: submission.correlationId, ...(submission.causeEventId ? { eventId: submission.causeEventId } : {}), ...(submission.traceparent ? { traceparent: submission.traceparent } : {}) };
+      decided.push({
+        uetr: status.uetr,
+        state,
+        reasonCode: decision.kind === 'reject' ? decision.event.payload.reasonCode : null,
+        settlementDate: decision.kind === 'settle' ? decision.event.payload.settlementDate : null,
+        via,
+      });
+      const cause = {
+        correlationId: submission.correlationId,
+        ...(submission.causeEventId ? { eventId: submission.causeEventId } : {}),
+        ...(submission.traceparent ? { traceparent: submission.traceparent } : {}),
+      };
       events.push({ event: decision.event, cause });
       return state;
     });
     const changed = await recordDecisions(tx, decided, new Date(deps.clock.nowMs()));
-    if (changed !== decided.length) throw new Error(`RTGS answers: ${decided.length} decisions but ${changed} submissions changed under their row locks`);
+    if (changed !== decided.length)
+      throw new Error(`RTGS answers: ${decided.length} decisions but ${changed} submissions changed under their row locks`);
     await deps.publisher.publishEach(tx, events);
     return results;
   });
@@ -87,7 +118,10 @@ export async function applyStatuses(deps: StatusApplierDeps, statuses: readonly 
 /** Applies every transaction status of one pacs.002 (see `applyStatuses`). */
 export async function applyStatusReport(deps: StatusApplierDeps, report: PaymentStatusReport, via: AnswerPath): Promise<AppliedStatus[]> {
   const reportDate = reportDateOf(report, deps.clock);
-  return applyStatuses(deps, report.transactions.map((status) => ({ status, reportDate, via })));
+  return applyStatuses(
+    deps,
+    report.transactions.map((status) => ({ status, reportDate, via })),
+  );
 }
 
 /** The date a report's settlements settle on: its creation date (today if it has none readable). */

@@ -96,7 +96,11 @@ export class RtgsStatusChaser implements BackgroundWorker {
     const log = this.#deps.logger.child({ correlationId: submission.correlationId, paymentId: submission.paymentId, uetr });
     await recordStatusCheck(this.#deps.db, uetr, new Date(nowMs), new Date(nowMs + this.#options.recheckIntervalMs));
     const ageMs = nowMs - submission.submittedAt.getTime();
-    if (ageMs >= this.#options.overdueAfterMs) log.warn({ ageSeconds: Math.round(ageMs / 1000), statusChecks: submission.statusChecks + 1 }, 'no final RTGS answer yet; funds stay reserved; needs an operator');
+    if (ageMs >= this.#options.overdueAfterMs)
+      log.warn(
+        { ageSeconds: Math.round(ageMs / 1000), statusChecks: submission.statusChecks + 1 },
+        'no final RTGS answer yet; funds stay reserved; needs an operator',
+      );
     try {
       const answer = await this.#deps.network.queryStatus(uetr);
       if (answer.kind === 'unknown') {
@@ -125,6 +129,8 @@ export class RtgsStatusChaser implements BackgroundWorker {
   async #updateGauges(): Promise<void> {
     const { count, oldestSubmittedAt } = await awaitingAnswer(this.#deps.db);
     this.#deps.metrics.awaitingAnswer.set(count);
-    this.#deps.metrics.oldestAwaitingAnswerSeconds.set(oldestSubmittedAt ? Math.max(0, (this.#deps.clock.nowMs() - oldestSubmittedAt.getTime()) / 1000) : 0);
+    this.#deps.metrics.oldestAwaitingAnswerSeconds.set(
+      oldestSubmittedAt ? Math.max(0, (this.#deps.clock.nowMs() - oldestSubmittedAt.getTime()) / 1000) : 0,
+    );
   }
 }

@@ -41,7 +41,8 @@ interface Row {
   status_checks: number;
 }
 
-const columns = 'uetr, payment_id, debtor_account, state, message_id, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, status_checks';
+const columns =
+  'uetr, payment_id, debtor_account, state, message_id, pacs008, correlation_id, cause_event_id, traceparent, submitted_at, status_checks';
 
 /** Inserts submissions (one statement); a UETR already there is left as it is. */
 export async function insertSubmissions(tx: SqlRunner, submissions: readonly NewSubmission[]): Promise<void> {
@@ -72,13 +73,18 @@ export async function insertSubmissions(tx: SqlRunner, submissions: readonly New
 
 /** The payment each of `uetrs` was submitted for, for those already submitted. */
 export async function findSubmissions(runner: SqlRunner, uetrs: readonly string[]): Promise<Map<string, string>> {
-  const result = await runner.query<{ uetr: string; payment_id: string }>(`select uetr, payment_id from rtgs_submissions where uetr = any($1::text[])`, [uetrs]);
+  const result = await runner.query<{ uetr: string; payment_id: string }>(
+    `select uetr, payment_id from rtgs_submissions where uetr = any($1::text[])`,
+    [uetrs],
+  );
   return new Map(result.rows.map((row) => [row.uetr, row.payment_id]));
 }
 
 /** The submissions of these UETRs, their rows locked until the transaction ends (UETR order). */
 export async function lockSubmissions(tx: SqlRunner, uetrs: readonly string[]): Promise<Map<string, Submission>> {
-  const result = await tx.query<Row>(`select ${columns} from rtgs_submissions where uetr = any($1::text[]) order by uetr for update`, [[...new Set(uetrs)].sort()]);
+  const result = await tx.query<Row>(`select ${columns} from rtgs_submissions where uetr = any($1::text[]) order by uetr for update`, [
+    [...new Set(uetrs)].sort(),
+  ]);
   return new Map(result.rows.map((row) => [row.uetr, submissionOf(row)]));
 }
 
@@ -87,13 +93,30 @@ export async function lockSubmissions(tx: SqlRunner, uetrs: readonly string[]): 
  * so that of two deliveries of the same answer only the first changes anything: returns how many
  * changed.
  */
-export async function recordDecisions(tx: SqlRunner, decisions: readonly { uetr: string; state: 'settled' | 'rejected'; reasonCode: string | null; settlementDate: string | null; via: 'callback' | 'status-query' | 'submit-refused' }[], at: Date): Promise<number> {
+export async function recordDecisions(
+  tx: SqlRunner,
+  decisions: readonly {
+    uetr: string;
+    state: 'settled' | 'rejected';
+    reasonCode: string | null;
+    settlementDate: string | null;
+    via: 'callback' | 'status-query' | 'submit-refused';
+  }[],
+  at: Date,
+): Promise<number> {
   if (decisions.length === 0) return 0;
   const result = await tx.query(
     `update rtgs_submissions s set state = d.state, reason_code = d.reason_code, settlement_date = d.settlement_date, decided_via = d.via, decided_at = $6, next_check_at = null
        from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as d (uetr, state, reason_code, settlement_date, via)
       where s.uetr = d.uetr and s.state = 'submitted'`,
-    [decisions.map((d) => d.uetr), decisions.map((d) => d.state), decisions.map((d) => d.reasonCode), decisions.map((d) => d.settlementDate), decisions.map((d) => d.via), at],
+    [
+      decisions.map((d) => d.uetr),
+      decisions.map((d) => d.state),
+      decisions.map((d) => d.reasonCode),
+      decisions.map((d) => d.settlementDate),
+      decisions.map((d) => d.via),
+      at,
+    ],
   );
   return result.rowCount;
 }
@@ -116,7 +139,9 @@ export async function recordStatusCheck(runner: SqlRunner, uetr: string, checked
 
 /** How many submissions wait for an answer, and since when the oldest does. */
 export async function awaitingAnswer(runner: SqlRunner): Promise<{ count: number; oldestSubmittedAt: Date | null }> {
-  const result = await runner.query<{ count: bigint; oldest: Date | null }>(`select count(*) as count, min(submitted_at) as oldest from rtgs_submissions where state = 'submitted'`);
+  const result = await runner.query<{ count: bigint; oldest: Date | null }>(
+    `select count(*) as count, min(submitted_at) as oldest from rtgs_submissions where state = 'submitted'`,
+  );
   const row = result.rows[0];
   return { count: Number(row?.count ?? 0n), oldestSubmittedAt: row?.oldest ?? null };
 }

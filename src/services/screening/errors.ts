@@ -24,7 +24,11 @@ export class ScreeningError extends Error {
   /** 1-based line in that file, when the parser knows it. */
   readonly line: number | undefined;
 
-  constructor(code: ScreeningErrorCode, message: string, details: { file?: string; line?: number; cause?: unknown; canRetry?: boolean } = {}) {
+  constructor(
+    code: ScreeningErrorCode,
+    message: string,
+    details: { file?: string; line?: number; cause?: unknown; canRetry?: boolean } = {},
+  ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ScreeningError';
     this.code = code;
@@ -36,5 +40,9 @@ export class ScreeningError extends Error {
 
 export function malformedList(file: string, line: number | undefined, what: string, cause?: unknown): ScreeningError {
   const where = line === undefined ? file : `${file}:${line}`;
-  return new ScreeningError(ScreeningErrorCodes.LIST_MALFORMED, `malformed list file ${where}: ${what}`, { file, ...(line === undefined ? {} : { line }), cause });
+  return new ScreeningError(ScreeningErrorCodes.LIST_MALFORMED, `malformed list file ${where}: ${what}`, {
+    file,
+    ...(line === undefined ? {} : { line }),
+    cause,
+  });
 }

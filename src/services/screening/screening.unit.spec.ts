@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildScreeningIndex, createAllowList, loadListSource, screenParty, screeningOptions, standardSources, type LoadedList, type ScreeningIndex } from './index.ts';
+import {
+  buildScreeningIndex,
+  createAllowList,
+  loadListSource,
+  screenParty,
+  screeningOptions,
+  standardSources,
+  type LoadedList,
+  type ScreeningIndex,
+} from './index.ts';
 import { pepSampleFile, sanctionsDataDirectory } from './testing.ts';
 
 // The real OFAC SDN and UN Consolidated lists, loaded once for the file (about 2 s).
@@ -71,7 +80,9 @@ describe('screenParty against the real lists', () => {
   });
 
   it('sets a match aside when the allow list has cleared it for this party, and only for it', () => {
-    const allowList = createAllowList([{ partyName: 'ERIC BADEGE', account: 'DE89370400440532013000', list: 'UN-SC', entryId: 'CDi.001', reason: 'reviewed 2026-03-01' }]);
+    const allowList = createAllowList([
+      { partyName: 'ERIC BADEGE', account: 'DE89370400440532013000', list: 'UN-SC', entryId: 'CDi.001', reason: 'reviewed 2026-03-01' },
+    ]);
     const options = screeningOptions({ allowList });
     const cleared = screenParty(index, { name: 'Badege, Eric', account: 'DE89370400440532013000' }, options);
     expect(cleared.matches.some((match) => match.entryId === 'CDi.001')).toBe(false);

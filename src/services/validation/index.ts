@@ -34,25 +34,51 @@ export function createValidationService(deps: ServiceDeps, options: ValidationSe
   // One lookup of the batch's debtor accounts, then a pure decision per payment.
   const batchHandler: BatchEventHandler = async (events, context) => {
     const orders = events.map((event, index) => {
-      if (!isEventOf(event, PaymentTopics.submitted)) throw new EventFailure(index, new Error(`validation: no handler for topic ${event.topic}`));
+      if (!isEventOf(event, PaymentTopics.submitted))
+        throw new EventFailure(index, new Error(`validation: no handler for topic ${event.topic}`));
       return event.payload.payment;
     });
-    const debtors: ReadonlyMap<string, DebtorAccountView> = await customerAccounts(context.tx, orders.map((payment) => payment.debtor.account));
+    const debtors: ReadonlyMap<string, DebtorAccountView> = await customerAccounts(
+      context.tx,
+      orders.map((payment) => payment.debtor.account),
+    );
     for (const [index, event] of events.entries()) {
       const payment = orders[index]!;
       const decision = validatePayment(payment, debtors.get(payment.debtor.account), limits);
       if (decision.kind === 'valid') {
-        context.emit(event, { topic: outputTopic, eventType: PaymentEventTypes[PaymentTopics.validated], key: payment.debtor.account, payload: { payment } satisfies PaymentValidated });
+        context.emit(event, {
+          topic: outputTopic,
+          eventType: PaymentEventTypes[PaymentTopics.validated],
+          key: payment.debtor.account,
+          payload: { payment } satisfies PaymentValidated,
+        });
       } else {
-        const payload: PaymentRejected = { paymentId: payment.paymentId, debtorAccount: payment.debtor.account, reasonCode: decision.reasonCode, reason: decision.reason };
-        context.emit(event, { topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: payment.debtor.account, payload });
+        const payload: PaymentRejected = {
+          paymentId: payment.paymentId,
+          debtorAccount: payment.debtor.account,
+          reasonCode: decision.reasonCode,
+          reason: decision.reason,
+        };
+        context.emit(event, {
+          topic: PaymentTopics.rejected,
+          eventType: PaymentEventTypes[PaymentTopics.rejected],
+          key: payment.debtor.account,
+          payload,
+        });
       }
     }
   };
   return {
     name: 'validation',
     migrations: [],
-    consumers: [{ name: 'validation', topics: [PaymentTopics.submitted], batchHandler, retry: { mode: 'non-blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) } }],
+    consumers: [
+      {
+        name: 'validation',
+        topics: [PaymentTopics.submitted],
+        batchHandler,
+        retry: { mode: 'non-blocking', ...(options.retryDelaysMs ? { delaysMs: options.retryDelaysMs } : {}) },
+      },
+    ],
   };
 }
 

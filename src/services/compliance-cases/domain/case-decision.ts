@@ -55,12 +55,29 @@ export function decideCase(held: CaseUnderDecision, officer: OfficerDecision): C
       reason: officer.reason,
       decidedBy: officer.officerKeyId,
     };
-    const events: NewEvent[] = [{ topic: PaymentTopics.caseDecided, eventType: PaymentEventTypes[PaymentTopics.caseDecided], key: held.debtorAccount, payload: decided }];
+    const events: NewEvent[] = [
+      {
+        topic: PaymentTopics.caseDecided,
+        eventType: PaymentEventTypes[PaymentTopics.caseDecided],
+        key: held.debtorAccount,
+        payload: decided,
+      },
+    ];
     if (officer.decision === 'approve') {
       events.push(payment.onApprove);
     } else {
-      const rejected: PaymentRejected = { paymentId: payment.paymentId, debtorAccount: held.debtorAccount, reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED, reason: `rejected by a compliance officer: ${officer.reason}` };
-      events.push({ topic: PaymentTopics.rejected, eventType: PaymentEventTypes[PaymentTopics.rejected], key: held.debtorAccount, payload: rejected });
+      const rejected: PaymentRejected = {
+        paymentId: payment.paymentId,
+        debtorAccount: held.debtorAccount,
+        reasonCode: PaymentReasonCodes.COMPLIANCE_REJECTED,
+        reason: `rejected by a compliance officer: ${officer.reason}`,
+      };
+      events.push({
+        topic: PaymentTopics.rejected,
+        eventType: PaymentEventTypes[PaymentTopics.rejected],
+        key: held.debtorAccount,
+        payload: rejected,
+      });
     }
     return { correlationId: payment.correlationId, events };
   });

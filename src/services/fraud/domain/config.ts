@@ -55,11 +55,20 @@ export interface RuleWeight {
   weight: number;
 }
 
-export const fraudRuleIds = ['velocityCount', 'velocityAmount', 'amountVsHistory', 'newBeneficiary', 'highRiskCorridor', 'unusualHour'] as const;
+export const fraudRuleIds = [
+  'velocityCount',
+  'velocityAmount',
+  'amountVsHistory',
+  'newBeneficiary',
+  'highRiskCorridor',
+  'unusualHour',
+] as const;
 export type FraudRuleId = (typeof fraudRuleIds)[number];
 
 /** Overrides: each rule's section is merged over its default; maps and lists inside replace the default whole. */
-export type FraudRulesConfigInput = { reviewThreshold?: number; maxTrackedPayments?: number } & { [Rule in FraudRuleId]?: Partial<FraudRulesConfig[Rule]> };
+export type FraudRulesConfigInput = { reviewThreshold?: number; maxTrackedPayments?: number } & {
+  [Rule in FraudRuleId]?: Partial<FraudRulesConfig[Rule]>;
+};
 
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
@@ -71,7 +80,11 @@ export const defaultFraudRulesConfig: FraudRulesConfig = {
   // account's first payments, a small firm's supplier run); beyond that, three times the busiest
   // ten minutes of the 35 days before today (so a monthly payroll is judged against last month's).
   velocityCount: { weight: 60, windowMs: 10 * minuteMs, minPayments: 20, baselineMultiple: 3, baselineDays: 35 },
-  velocityAmount: { weight: 40, windowMs: 24 * hourMs, maxAmountMinorByCurrency: { EUR: 1_000_000n, USD: 1_000_000n, GBP: 1_000_000n, CHF: 1_000_000n } },
+  velocityAmount: {
+    weight: 40,
+    windowMs: 24 * hourMs,
+    maxAmountMinorByCurrency: { EUR: 1_000_000n, USD: 1_000_000n, GBP: 1_000_000n, CHF: 1_000_000n },
+  },
   amountVsHistory: { weight: 40, multiple: 5, minHistory: 5, historySize: 50 },
   newBeneficiary: { weight: 20, maxKnown: 500 },
   // An example, not a policy: FATF's "call for action" jurisdictions (DPRK, Iran, Myanmar). The
@@ -97,26 +110,43 @@ export function resolveFraudRulesConfig(input: FraudRulesConfigInput = {}): Frau
   integerIn('reviewThreshold', config.reviewThreshold, 1, 100);
   for (const rule of fraudRuleIds) integerIn(`${rule}.weight`, config[rule].weight, 0, 100);
   positiveInteger('velocityCount.windowMs', config.velocityCount.windowMs);
-  check(!Object.hasOwn(input.velocityCount ?? {}, 'maxPayments'), 'velocityCount.maxPayments was replaced by minPayments and baselineMultiple (the rule now judges a burst against the account\'s own history)');
+  check(
+    !Object.hasOwn(input.velocityCount ?? {}, 'maxPayments'),
+    "velocityCount.maxPayments was replaced by minPayments and baselineMultiple (the rule now judges a burst against the account's own history)",
+  );
   positiveInteger('velocityCount.minPayments', config.velocityCount.minPayments);
-  check(Number.isFinite(config.velocityCount.baselineMultiple) && config.velocityCount.baselineMultiple >= 1, 'velocityCount.baselineMultiple must be a number ≥ 1');
+  check(
+    Number.isFinite(config.velocityCount.baselineMultiple) && config.velocityCount.baselineMultiple >= 1,
+    'velocityCount.baselineMultiple must be a number ≥ 1',
+  );
   integerIn('velocityCount.baselineDays', config.velocityCount.baselineDays, 1, 400);
   positiveInteger('velocityAmount.windowMs', config.velocityAmount.windowMs);
   for (const [currency, limit] of Object.entries(config.velocityAmount.maxAmountMinorByCurrency)) {
     check(/^[A-Z]{3}$/.test(currency), `velocityAmount.maxAmountMinorByCurrency: ${currency} is not an ISO 4217 code`);
-    check(typeof limit === 'bigint' && limit > 0n, `velocityAmount.maxAmountMinorByCurrency.${currency} must be a positive bigint (minor units)`);
+    check(
+      typeof limit === 'bigint' && limit > 0n,
+      `velocityAmount.maxAmountMinorByCurrency.${currency} must be a positive bigint (minor units)`,
+    );
   }
   const { multiple, minHistory, historySize } = config.amountVsHistory;
-  check(Number.isFinite(multiple) && multiple >= 1 && Math.abs(multiple * 100 - Math.round(multiple * 100)) < 1e-6, 'amountVsHistory.multiple must be a number ≥ 1 with at most two decimals');
+  check(
+    Number.isFinite(multiple) && multiple >= 1 && Math.abs(multiple * 100 - Math.round(multiple * 100)) < 1e-6,
+    'amountVsHistory.multiple must be a number ≥ 1 with at most two decimals',
+  );
   positiveInteger('amountVsHistory.historySize', historySize);
   positiveInteger('amountVsHistory.minHistory', minHistory);
   check(minHistory <= historySize, 'amountVsHistory.minHistory must not exceed amountVsHistory.historySize');
   positiveInteger('newBeneficiary.maxKnown', config.newBeneficiary.maxKnown);
-  for (const corridor of config.highRiskCorridor.corridors) check(/^[A-Z]{3}-[A-Z]{3}$/.test(corridor), `highRiskCorridor.corridors: ${corridor} is not <ISO3>-<ISO3>`);
-  for (const country of config.highRiskCorridor.countries) check(/^[A-Z]{3}$/.test(country), `highRiskCorridor.countries: ${country} is not an ISO 3166-1 alpha-3 code`);
+  for (const corridor of config.highRiskCorridor.corridors)
+    check(/^[A-Z]{3}-[A-Z]{3}$/.test(corridor), `highRiskCorridor.corridors: ${corridor} is not <ISO3>-<ISO3>`);
+  for (const country of config.highRiskCorridor.countries)
+    check(/^[A-Z]{3}$/.test(country), `highRiskCorridor.countries: ${country} is not an ISO 3166-1 alpha-3 code`);
   integerIn('unusualHour.fromHourUtc', config.unusualHour.fromHourUtc, 0, 23);
   integerIn('unusualHour.toHourUtc', config.unusualHour.toHourUtc, 0, 23);
-  check(config.unusualHour.fromHourUtc !== config.unusualHour.toHourUtc, 'unusualHour: fromHourUtc and toHourUtc must differ (set its weight to 0 to switch the rule off)');
+  check(
+    config.unusualHour.fromHourUtc !== config.unusualHour.toHourUtc,
+    'unusualHour: fromHourUtc and toHourUtc must differ (set its weight to 0 to switch the rule off)',
+  );
   positiveInteger('maxTrackedPayments', config.maxTrackedPayments);
   check(config.maxTrackedPayments >= historySize, 'maxTrackedPayments must be at least amountVsHistory.historySize');
   return config;

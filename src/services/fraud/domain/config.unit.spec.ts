@@ -18,7 +18,11 @@ describe('fraud rules configuration', () => {
   });
 
   it('merges a rule section over its default, and replaces maps and lists whole', () => {
-    const config = resolveFraudRulesConfig({ velocityCount: { minPayments: 10 }, velocityAmount: { maxAmountMinorByCurrency: { ZAR: 50_000_00n } }, highRiskCorridor: { countries: [] } });
+    const config = resolveFraudRulesConfig({
+      velocityCount: { minPayments: 10 },
+      velocityAmount: { maxAmountMinorByCurrency: { ZAR: 50_000_00n } },
+      highRiskCorridor: { countries: [] },
+    });
     expect(config.velocityCount).toEqual({ weight: 60, windowMs: 600_000, minPayments: 10, baselineMultiple: 3, baselineDays: 35 });
     expect(config.velocityAmount.maxAmountMinorByCurrency).toEqual({ ZAR: 50_000_00n });
     expect(config.highRiskCorridor).toEqual({ weight: 30, corridors: [], countries: [] });

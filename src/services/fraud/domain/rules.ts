@@ -74,7 +74,11 @@ export interface ScoredPayment {
 
 export const emptyVelocityHistory: VelocityHistory = { recentWindows: [], dailyPeaks: [] };
 
-export const emptyAccountRiskState: AccountRiskState = { recentPayments: [], knownBeneficiaries: [], velocityHistory: emptyVelocityHistory };
+export const emptyAccountRiskState: AccountRiskState = {
+  recentPayments: [],
+  knownBeneficiaries: [],
+  velocityHistory: emptyVelocityHistory,
+};
 
 export function scorePayment(state: AccountRiskState, payment: PaymentOrder, context: ScoringContext): PaymentScore {
   const reasons: ScoreReason[] = [];
@@ -84,7 +88,10 @@ export function scorePayment(state: AccountRiskState, payment: PaymentOrder, con
     const detail = rules[rule](state, payment, context);
     if (detail !== undefined) reasons.push({ rule, points, detail });
   }
-  const score = Math.min(100, reasons.reduce((sum, reason) => sum + reason.points, 0));
+  const score = Math.min(
+    100,
+    reasons.reduce((sum, reason) => sum + reason.points, 0),
+  );
   return { score, reasons, decision: score >= context.config.reviewThreshold ? 'REVIEW' : 'PASS' };
 }
 
@@ -97,8 +104,18 @@ export function scorePayment(state: AccountRiskState, payment: PaymentOrder, con
 export function evolve(state: AccountRiskState, scored: ScoredPayment, config: FraudRulesConfig): AccountRiskState {
   const { payment, atMs, decision } = scored;
   if (state.recentPayments.some((recent) => recent.paymentId === payment.paymentId)) return state;
-  const recentPayments = retain([...state.recentPayments, { paymentId: payment.paymentId, atMs, amountMinor: payment.amountMinor, currency: payment.currency, decision }], atMs, config);
-  const knownBeneficiaries = decision === 'PASS' ? remember(state.knownBeneficiaries, beneficiaryKey(payment.creditor.account), config.newBeneficiary.maxKnown) : state.knownBeneficiaries;
+  const recentPayments = retain(
+    [
+      ...state.recentPayments,
+      { paymentId: payment.paymentId, atMs, amountMinor: payment.amountMinor, currency: payment.currency, decision },
+    ],
+    atMs,
+    config,
+  );
+  const knownBeneficiaries =
+    decision === 'PASS'
+      ? remember(state.knownBeneficiaries, beneficiaryKey(payment.creditor.account), config.newBeneficiary.maxKnown)
+      : state.knownBeneficiaries;
   const velocityHistory = countInWindow(state.velocityHistory, atMs, decision, config);
   return { recentPayments, knownBeneficiaries, velocityHistory };
 }
@@ -181,9 +198,12 @@ export function velocityBaseline(history: VelocityHistory, nowMs: number, config
   const sinceMs = todayStartMs - config.velocityCount.baselineDays * dayMs;
   const { windowMs } = config.velocityCount;
   let baseline = 0;
-  for (const day of history.dailyPeaks) if (day.dayStartMs >= sinceMs && day.dayStartMs < todayStartMs) baseline = Math.max(baseline, day.peak);
+  for (const day of history.dailyPeaks)
+    if (day.dayStartMs >= sinceMs && day.dayStartMs < todayStartMs) baseline = Math.max(baseline, day.peak);
   // Earlier days' windows not folded yet (no payment since), unless they overlap the current window.
-  for (const window of history.recentWindows) if (window.startMs >= sinceMs && window.startMs < todayStartMs && window.startMs + windowMs <= nowMs - windowMs) baseline = Math.max(baseline, window.count);
+  for (const window of history.recentWindows)
+    if (window.startMs >= sinceMs && window.startMs < todayStartMs && window.startMs + windowMs <= nowMs - windowMs)
+      baseline = Math.max(baseline, window.count);
   return baseline;
 }
 
@@ -227,7 +247,8 @@ function paymentsWithin(state: AccountRiskState, payment: PaymentOrder, nowMs: n
 /** The last `count` cleared payments, oldest first. */
 function lastCleared(recentPayments: readonly RecentPayment[], count: number): RecentPayment[] {
   const cleared: RecentPayment[] = [];
-  for (let i = recentPayments.length - 1; i >= 0 && cleared.length < count; i--) if (recentPayments[i]!.decision === 'PASS') cleared.push(recentPayments[i]!);
+  for (let i = recentPayments.length - 1; i >= 0 && cleared.length < count; i--)
+    if (recentPayments[i]!.decision === 'PASS') cleared.push(recentPayments[i]!);
   return cleared.reverse();
 }
 

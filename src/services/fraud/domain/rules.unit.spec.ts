@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { PaymentOrder } from '../../../contracts/payment.ts';
 import { fraudRuleIds, resolveFraudRulesConfig, type FraudRuleId, type FraudRulesConfig, type FraudRulesConfigInput } from './config.ts';
-import { beneficiaryKey, emptyAccountRiskState, evolve, scorePayment, velocityBaseline, type AccountRiskState, type FraudDecision, type PaymentScore } from './rules.ts';
+import {
+  beneficiaryKey,
+  emptyAccountRiskState,
+  evolve,
+  scorePayment,
+  velocityBaseline,
+  type AccountRiskState,
+  type FraudDecision,
+  type PaymentScore,
+} from './rules.ts';
 
 // Given/when/then on pure functions: a state built by folding payments through `evolve`, then one
 // payment scored. Noon UTC on a weekday, so the unusual-hour rule stays quiet unless a test asks.
@@ -19,19 +28,38 @@ function payment(overrides: { amountMinor?: bigint; currency?: string; creditorA
     amountMinor: overrides.amountMinor ?? 100_00n,
     currency: overrides.currency ?? 'EUR',
     debtor: { name: 'Ada Debtor', account: 'DE89370400440532013000', agent: 'PSTRDEFFXXX', country: 'DE' },
-    creditor: { name: 'Bob Creditor', account: overrides.creditorAccount ?? 'FR1420041010050500013M02606', agent: 'BNPAFRPPXXX', country: 'FR' },
+    creditor: {
+      name: 'Bob Creditor',
+      account: overrides.creditorAccount ?? 'FR1420041010050500013M02606',
+      agent: 'BNPAFRPPXXX',
+      country: 'FR',
+    },
     remittanceInformation: null,
     receivedAt: new Date(noonMs).toISOString(),
   };
 }
 
 /** Folds payments into a state, each at its time and with its decision (default PASS). */
-function given(history: readonly { payment: PaymentOrder; atMs: number; decision?: FraudDecision }[], config: FraudRulesConfig = defaults): AccountRiskState {
-  return history.reduce((state, entry) => evolve(state, { payment: entry.payment, atMs: entry.atMs, decision: entry.decision ?? 'PASS' }, config), emptyAccountRiskState);
+function given(
+  history: readonly { payment: PaymentOrder; atMs: number; decision?: FraudDecision }[],
+  config: FraudRulesConfig = defaults,
+): AccountRiskState {
+  return history.reduce(
+    (state, entry) => evolve(state, { payment: entry.payment, atMs: entry.atMs, decision: entry.decision ?? 'PASS' }, config),
+    emptyAccountRiskState,
+  );
 }
 
-function score(state: AccountRiskState, subject: PaymentOrder, options: { nowMs?: number; corridorCode?: string; config?: FraudRulesConfig } = {}): PaymentScore {
-  return scorePayment(state, subject, { nowMs: options.nowMs ?? noonMs, corridorCode: options.corridorCode ?? 'DEU-FRA', config: options.config ?? defaults });
+function score(
+  state: AccountRiskState,
+  subject: PaymentOrder,
+  options: { nowMs?: number; corridorCode?: string; config?: FraudRulesConfig } = {},
+): PaymentScore {
+  return scorePayment(state, subject, {
+    nowMs: options.nowMs ?? noonMs,
+    corridorCode: options.corridorCode ?? 'DEU-FRA',
+    config: options.config ?? defaults,
+  });
 }
 
 const rulesOf = (result: PaymentScore): string[] => result.reasons.map((reason) => reason.rule);
@@ -42,19 +70,26 @@ function only(rule: FraudRuleId, overrides: FraudRulesConfigInput = {}): FraudRu
   return resolveFraudRulesConfig({ ...overrides, ...off });
 }
 /** `count` payments to one known creditor, a minute apart, ending a minute before noon. */
-const burst = (count: number, amountMinor = 100_00n) => Array.from({ length: count }, (_, i) => ({ payment: payment({ amountMinor }), atMs: noonMs - (count - i) * minuteMs }));
+const burst = (count: number, amountMinor = 100_00n) =>
+  Array.from({ length: count }, (_, i) => ({ payment: payment({ amountMinor }), atMs: noonMs - (count - i) * minuteMs }));
 
-describe('velocity: a burst far above the account\'s own usual rate', () => {
+describe("velocity: a burst far above the account's own usual rate", () => {
   // Defaults: more than max(20, 3 × baseline) in 10 min, the baseline being the account's busiest
   // 10-minute window of cleared payments on the 35 UTC days before today.
   const config = only('velocityCount');
   const dayMs = 24 * hourMs;
   /** `count` payments spread evenly over the `spanMs` before `endMs`, the last at `endMs - 1 s`. */
   const spread = (count: number, endMs: number, spanMs: number, decision: FraudDecision = 'PASS') =>
-    Array.from({ length: count }, (_, i) => ({ payment: payment(), atMs: endMs - 1_000 - Math.floor(((count - 1 - i) * (spanMs - 2_000)) / Math.max(1, count - 1)), decision }));
+    Array.from({ length: count }, (_, i) => ({
+      payment: payment(),
+      atMs: endMs - 1_000 - Math.floor(((count - 1 - i) * (spanMs - 2_000)) / Math.max(1, count - 1)),
+      decision,
+    }));
   /** A steady account: `perWindow` cleared payments in every 10 minutes of the `hours` before `endMs`. */
   const steady = (perWindow: number, hours: number, endMs: number) =>
-    Array.from({ length: hours * 6 }, (_, window) => spread(perWindow, endMs - (hours * 6 - 1 - window) * 10 * minuteMs, 10 * minuteMs)).flat();
+    Array.from({ length: hours * 6 }, (_, window) =>
+      spread(perWindow, endMs - (hours * 6 - 1 - window) * 10 * minuteMs, 10 * minuteMs),
+    ).flat();
 
   it('given a new account, when its 20th payment in ten minutes comes, then it does not trigger (the minimum)', () => {
     expect(rulesOf(score(given(spread(19, noonMs, 9 * minuteMs), config), payment(), { config }))).toEqual([]);
@@ -63,7 +98,12 @@ describe('velocity: a burst far above the account\'s own usual rate', () => {
   it('given a new account, when its 21st payment in ten minutes comes, then it triggers and says why', () => {
     const result = score(given(spread(20, noonMs, 9 * minuteMs), config), payment(), { config });
     expect(result.reasons).toEqual([
-      { rule: 'velocityCount', points: 50, detail: '21 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 20: 3× that, and never at 20 or fewer)' },
+      {
+        rule: 'velocityCount',
+        points: 50,
+        detail:
+          '21 payments in 10 min, this one included; this account made no cleared payments in any 10 min of the 35 days before today (review above 20: 3× that, and never at 20 or fewer)',
+      },
     ]);
   });
 
@@ -76,10 +116,17 @@ describe('velocity: a burst far above the account\'s own usual rate', () => {
     const history = [...steady(8, 6, noonMs - dayMs), ...spread(24, noonMs, 9 * minuteMs)];
     const result = score(given(history, config), payment(), { config });
     expect(result.reasons).toEqual([
-      { rule: 'velocityCount', points: 50, detail: '25 payments in 10 min, this one included; this account made at most 8 cleared payments in any 10 min of the 35 days before today (review above 24: 3× that, and never at 20 or fewer)' },
+      {
+        rule: 'velocityCount',
+        points: 50,
+        detail:
+          '25 payments in 10 min, this one included; this account made at most 8 cleared payments in any 10 min of the 35 days before today (review above 24: 3× that, and never at 20 or fewer)',
+      },
     ]);
     // 24 is within three times its busiest window: no review.
-    expect(rulesOf(score(given([...steady(8, 6, noonMs - dayMs), ...spread(23, noonMs, 9 * minuteMs)], config), payment(), { config }))).toEqual([]);
+    expect(
+      rulesOf(score(given([...steady(8, 6, noonMs - dayMs), ...spread(23, noonMs, 9 * minuteMs)], config), payment(), { config })),
+    ).toEqual([]);
   });
 
   it("given last month's payroll of 400 payments, when this month's 400 come, then none triggers", () => {
@@ -140,7 +187,9 @@ describe('velocity: amount in a sliding window, per currency', () => {
 
   it('given EUR 600 sent today, when EUR 500 more is sent, then it triggers above the EUR 1000 limit', () => {
     const result = score(given(spent, config), payment({ amountMinor: 500_00n }), { config });
-    expect(result.reasons).toEqual([{ rule: 'velocityAmount', points: 50, detail: 'EUR 1100.00 sent in 24 h in 2 payments, this one included; the limit is EUR 1000.00' }]);
+    expect(result.reasons).toEqual([
+      { rule: 'velocityAmount', points: 50, detail: 'EUR 1100.00 sent in 24 h in 2 payments, this one included; the limit is EUR 1000.00' },
+    ]);
   });
 
   it('given EUR 600 sent today, when EUR 400 more is sent (exactly the limit), then it does not trigger', () => {
@@ -164,15 +213,26 @@ describe('velocity: amount in a sliding window, per currency', () => {
 
 describe('amount far above the account’s own history', () => {
   const config = only('amountVsHistory');
-  const history = (amounts: readonly bigint[], decision: FraudDecision = 'PASS') => amounts.map((amountMinor, i) => ({ payment: payment({ amountMinor }), atMs: noonMs - (amounts.length - i) * 48 * hourMs, decision }));
+  const history = (amounts: readonly bigint[], decision: FraudDecision = 'PASS') =>
+    amounts.map((amountMinor, i) => ({ payment: payment({ amountMinor }), atMs: noonMs - (amounts.length - i) * 48 * hourMs, decision }));
 
   it('given a median of EUR 100 over five payments, when EUR 600 is sent, then it triggers with the ratio', () => {
-    const result = score(given(history([80_00n, 100_00n, 100_00n, 120_00n, 90_00n]), config), payment({ amountMinor: 600_00n }), { config });
-    expect(result.reasons).toEqual([{ rule: 'amountVsHistory', points: 50, detail: "EUR 600.00 is 6.0× the median EUR 100.00 of this account's last 5 cleared EUR payments (review above 5×)" }]);
+    const result = score(given(history([80_00n, 100_00n, 100_00n, 120_00n, 90_00n]), config), payment({ amountMinor: 600_00n }), {
+      config,
+    });
+    expect(result.reasons).toEqual([
+      {
+        rule: 'amountVsHistory',
+        points: 50,
+        detail: "EUR 600.00 is 6.0× the median EUR 100.00 of this account's last 5 cleared EUR payments (review above 5×)",
+      },
+    ]);
   });
 
   it('given a median of EUR 100, when exactly 5× (EUR 500) is sent, then it does not trigger', () => {
-    expect(rulesOf(score(given(history([100_00n, 100_00n, 100_00n, 100_00n, 100_00n]), config), payment({ amountMinor: 500_00n }), { config }))).toEqual([]);
+    expect(
+      rulesOf(score(given(history([100_00n, 100_00n, 100_00n, 100_00n, 100_00n]), config), payment({ amountMinor: 500_00n }), { config })),
+    ).toEqual([]);
   });
 
   it('given an even count, then the median is the mean of the middle two, compared exactly', () => {
@@ -182,11 +242,15 @@ describe('amount far above the account’s own history', () => {
   });
 
   it('given only four earlier payments, then there is not enough history to judge', () => {
-    expect(rulesOf(score(given(history([100n, 100n, 100n, 100n]), config), payment({ amountMinor: 1_000_000_00n }), { config }))).toEqual([]);
+    expect(rulesOf(score(given(history([100n, 100n, 100n, 100n]), config), payment({ amountMinor: 1_000_000_00n }), { config }))).toEqual(
+      [],
+    );
   });
 
   it('given five earlier payments that were held, then they are not history: only cleared payments teach what is normal', () => {
-    expect(rulesOf(score(given(history([100n, 100n, 100n, 100n, 100n], 'REVIEW'), config), payment({ amountMinor: 1_000_000_00n }), { config }))).toEqual([]);
+    expect(
+      rulesOf(score(given(history([100n, 100n, 100n, 100n, 100n], 'REVIEW'), config), payment({ amountMinor: 1_000_000_00n }), { config })),
+    ).toEqual([]);
   });
 
   it('takes a fractional multiple, compared in integers', () => {
@@ -202,7 +266,9 @@ describe('first payment to a new beneficiary', () => {
 
   it('given no payment to the creditor before, then it triggers and names the account by its last four characters only', () => {
     const result = score(emptyAccountRiskState, payment({ creditorAccount: 'GB29 NWBK 6016 1331 9268 19' }), { config });
-    expect(result.reasons).toEqual([{ rule: 'newBeneficiary', points: 50, detail: 'no earlier cleared payment from this account to creditor account ending 6819' }]);
+    expect(result.reasons).toEqual([
+      { rule: 'newBeneficiary', points: 50, detail: 'no earlier cleared payment from this account to creditor account ending 6819' },
+    ]);
   });
 
   it('given a cleared payment to the creditor before, then it does not trigger, however the account is spaced', () => {
@@ -211,7 +277,10 @@ describe('first payment to a new beneficiary', () => {
   });
 
   it('given only a held payment to the creditor before, then it is still new', () => {
-    const state = given([{ payment: payment({ creditorAccount: 'GB29NWBK60161331926819' }), atMs: noonMs - hourMs, decision: 'REVIEW' }], config);
+    const state = given(
+      [{ payment: payment({ creditorAccount: 'GB29NWBK60161331926819' }), atMs: noonMs - hourMs, decision: 'REVIEW' }],
+      config,
+    );
     expect(rulesOf(score(state, payment({ creditorAccount: 'GB29NWBK60161331926819' }), { config }))).toEqual(['newBeneficiary']);
   });
 });
@@ -220,11 +289,15 @@ describe('high-risk corridor', () => {
   const config = only('highRiskCorridor', { highRiskCorridor: { corridors: ['ZWE-ZAF'], countries: ['IRN'] } });
 
   it('given a listed corridor, then it triggers', () => {
-    expect(score(emptyAccountRiskState, payment(), { config, corridorCode: 'ZWE-ZAF' }).reasons).toEqual([{ rule: 'highRiskCorridor', points: 50, detail: 'corridor ZWE-ZAF is on the high-risk corridor list' }]);
+    expect(score(emptyAccountRiskState, payment(), { config, corridorCode: 'ZWE-ZAF' }).reasons).toEqual([
+      { rule: 'highRiskCorridor', points: 50, detail: 'corridor ZWE-ZAF is on the high-risk corridor list' },
+    ]);
   });
 
   it('given a listed country at either end, then it triggers', () => {
-    expect(score(emptyAccountRiskState, payment(), { config, corridorCode: 'DEU-IRN' }).reasons[0]!.detail).toBe('corridor DEU-IRN: IRN is on the high-risk country list');
+    expect(score(emptyAccountRiskState, payment(), { config, corridorCode: 'DEU-IRN' }).reasons[0]!.detail).toBe(
+      'corridor DEU-IRN: IRN is on the high-risk country list',
+    );
     expect(rulesOf(score(emptyAccountRiskState, payment(), { config, corridorCode: 'IRN-DEU' }))).toEqual(['highRiskCorridor']);
   });
 
@@ -239,7 +312,9 @@ describe('unusual hour', () => {
 
   it('given 03:12 UTC, when the unusual hours are 00–05 UTC, then it triggers with the time', () => {
     const result = score(emptyAccountRiskState, payment(), { config, nowMs: Date.parse('2025-03-12T03:12:00Z') });
-    expect(result.reasons).toEqual([{ rule: 'unusualHour', points: 50, detail: 'sent at 03:12 UTC, within the unusual hours 00:00–05:00 UTC' }]);
+    expect(result.reasons).toEqual([
+      { rule: 'unusualHour', points: 50, detail: 'sent at 03:12 UTC, within the unusual hours 00:00–05:00 UTC' },
+    ]);
   });
 
   it.each(['2025-03-12T05:00:00Z', '2025-03-12T12:00:00Z', '2025-03-12T23:59:59Z'])('given %s, then it does not trigger', (at) => {
@@ -248,8 +323,12 @@ describe('unusual hour', () => {
 
   it('given a window across midnight (22–05), then 23:30 and 01:00 are inside and 12:00 is not', () => {
     const night = only('unusualHour', { unusualHour: { fromHourUtc: 22, toHourUtc: 5 } });
-    expect(rulesOf(score(emptyAccountRiskState, payment(), { config: night, nowMs: Date.parse('2025-03-12T23:30:00Z') }))).toEqual(['unusualHour']);
-    expect(rulesOf(score(emptyAccountRiskState, payment(), { config: night, nowMs: Date.parse('2025-03-13T01:00:00Z') }))).toEqual(['unusualHour']);
+    expect(rulesOf(score(emptyAccountRiskState, payment(), { config: night, nowMs: Date.parse('2025-03-12T23:30:00Z') }))).toEqual([
+      'unusualHour',
+    ]);
+    expect(rulesOf(score(emptyAccountRiskState, payment(), { config: night, nowMs: Date.parse('2025-03-13T01:00:00Z') }))).toEqual([
+      'unusualHour',
+    ]);
     expect(rulesOf(score(emptyAccountRiskState, payment(), { config: night, nowMs: noonMs }))).toEqual([]);
   });
 });
@@ -268,15 +347,29 @@ describe('the score', () => {
   });
 
   it('given one point below the threshold, then it passes', () => {
-    const result = score(emptyAccountRiskState, payment(), { corridorCode: 'DEU-IRN', config: resolveFraudRulesConfig({ unusualHour: { weight: 9 } }), nowMs: Date.parse('2025-03-12T02:00:00Z') });
+    const result = score(emptyAccountRiskState, payment(), {
+      corridorCode: 'DEU-IRN',
+      config: resolveFraudRulesConfig({ unusualHour: { weight: 9 } }),
+      nowMs: Date.parse('2025-03-12T02:00:00Z'),
+    });
     expect(result).toMatchObject({ score: 59, decision: 'PASS' });
   });
 
   it('given weights summing past 100, then the score is capped at 100 and every reason is kept', () => {
     const threeAmMs = Date.parse('2025-03-12T03:00:00Z');
     const state = given(burst(20, 100_00n).map((entry, i) => ({ ...entry, atMs: threeAmMs - (20 - i) * 1_000 })));
-    const result = score(state, payment({ amountMinor: 20_000_00n, creditorAccount: 'NL91ABNA0417164300' }), { corridorCode: 'DEU-PRK', nowMs: threeAmMs });
-    expect(rulesOf(result)).toEqual(['velocityCount', 'velocityAmount', 'amountVsHistory', 'newBeneficiary', 'highRiskCorridor', 'unusualHour']);
+    const result = score(state, payment({ amountMinor: 20_000_00n, creditorAccount: 'NL91ABNA0417164300' }), {
+      corridorCode: 'DEU-PRK',
+      nowMs: threeAmMs,
+    });
+    expect(rulesOf(result)).toEqual([
+      'velocityCount',
+      'velocityAmount',
+      'amountVsHistory',
+      'newBeneficiary',
+      'highRiskCorridor',
+      'unusualHour',
+    ]);
     expect(result.reasons.reduce((sum, reason) => sum + reason.points, 0)).toBe(200);
     expect(result).toMatchObject({ score: 100, decision: 'REVIEW' });
   });
@@ -326,7 +419,10 @@ describe('evolve', () => {
 
   it('keeps at most maxTrackedPayments, the oldest dropped first', () => {
     const config = resolveFraudRulesConfig({ maxTrackedPayments: 50 });
-    const state = given(Array.from({ length: 60 }, (_, i) => ({ payment: payment(), atMs: noonMs - (60 - i) * 1_000 })), config);
+    const state = given(
+      Array.from({ length: 60 }, (_, i) => ({ payment: payment(), atMs: noonMs - (60 - i) * 1_000 })),
+      config,
+    );
     expect(state.recentPayments).toHaveLength(50);
     expect(state.recentPayments[0]!.atMs).toBe(noonMs - 50 * 1_000);
   });

@@ -4,7 +4,6 @@ import { maxAmountMinor, formatDecimal, minorUnitsOf, parseDecimal } from '../..
 import type { Party } from '../../../contracts/payment.ts';
 import { ProblemError } from '../../http/problem.ts';
 
-
 /** The body of `POST /v1/payments`, after the JSON schema checked its shape. */
 export interface PaymentRequestBody {
   amount: string;
@@ -41,11 +40,18 @@ export interface CheckedPaymentRequest {
  * country formats. Throws a `ProblemError` naming the first offending field (a JSON pointer).
  */
 export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentRequest {
-  if (minorUnitsOf(body.currency) === undefined) throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
+  if (minorUnitsOf(body.currency) === undefined)
+    throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
   const amount = parseDecimal(body.amount, body.currency, { positive: true });
   if (!amount.ok) {
-    if (amount.failure === 'too-many-decimals') throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
-    if (amount.failure === 'out-of-range') throw new ProblemError('invalid-amount', `amount is too large: at most ${formatDecimal(maxAmountMinor, body.currency)} ${body.currency}`, '/amount');
+    if (amount.failure === 'too-many-decimals')
+      throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
+    if (amount.failure === 'out-of-range')
+      throw new ProblemError(
+        'invalid-amount',
+        `amount is too large: at most ${formatDecimal(maxAmountMinor, body.currency)} ${body.currency}`,
+        '/amount',
+      );
     throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
   }
   // 18 whole digits parse, but with the minor units they can exceed what the payments table
@@ -55,9 +61,14 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
   if (!isValidIBAN(debtorAccount)) throw new ProblemError('invalid-iban', 'the debtor account must be a valid IBAN', '/debtor/account');
   const creditorAccount = compact(body.creditor.account);
   if (looksLikeIban(creditorAccount)) {
-    if (!isValidIBAN(creditorAccount)) throw new ProblemError('invalid-iban', 'the creditor account is not a valid IBAN', '/creditor/account');
+    if (!isValidIBAN(creditorAccount))
+      throw new ProblemError('invalid-iban', 'the creditor account is not a valid IBAN', '/creditor/account');
   } else if (!/^[A-Z0-9-]{1,34}$/.test(creditorAccount)) {
-    throw new ProblemError('invalid-account', 'the creditor account must be an IBAN or an account number of up to 34 letters and digits', '/creditor/account');
+    throw new ProblemError(
+      'invalid-account',
+      'the creditor account must be an IBAN or an account number of up to 34 letters and digits',
+      '/creditor/account',
+    );
   }
   checkBic(body.debtor.agent, '/debtor/agent');
   checkBic(body.creditor.agent, '/creditor/agent');
@@ -68,8 +79,20 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
   return {
     amountMinor: amount.amountMinor,
     currency: body.currency,
-    debtor: { name: body.debtor.name, account: debtorAccount, agent: body.debtor.agent ?? null, country: body.debtor.country ?? null, ...debtorDetails },
-    creditor: { name: body.creditor.name, account: creditorAccount, agent: body.creditor.agent, country: body.creditor.country, ...creditorDetails },
+    debtor: {
+      name: body.debtor.name,
+      account: debtorAccount,
+      agent: body.debtor.agent ?? null,
+      country: body.debtor.country ?? null,
+      ...debtorDetails,
+    },
+    creditor: {
+      name: body.creditor.name,
+      account: creditorAccount,
+      agent: body.creditor.agent,
+      country: body.creditor.country,
+      ...creditorDetails,
+    },
     remittanceInformation: body.remittanceInformation ?? null,
     endToEndId: body.endToEndId ?? null,
   };
@@ -86,25 +109,44 @@ export function requestDigest(body: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 /** The optional ISO 20022 party details: countries known, a real date of birth in the past. */
-function checkPartyDetails(party: PartyBody, pointer: string): Pick<Party, 'postalAddress' | 'dateOfBirth' | 'placeOfBirth' | 'nationalId'> {
+function checkPartyDetails(
+  party: PartyBody,
+  pointer: string,
+): Pick<Party, 'postalAddress' | 'dateOfBirth' | 'placeOfBirth' | 'nationalId'> {
   const address = party.postalAddress;
   if (address) checkCountry(address.country, `${pointer}/postalAddress/country`);
   if (party.placeOfBirth) checkCountry(party.placeOfBirth.country, `${pointer}/placeOfBirth/country`);
   if (party.nationalId?.issuer !== undefined) checkCountry(party.nationalId.issuer, `${pointer}/nationalId/issuer`);
-  if (party.dateOfBirth !== undefined && !isPastDate(party.dateOfBirth)) throw new ProblemError('invalid-field', 'dateOfBirth must be a calendar date in the past, written YYYY-MM-DD', `${pointer}/dateOfBirth`);
+  if (party.dateOfBirth !== undefined && !isPastDate(party.dateOfBirth))
+    throw new ProblemError(
+      'invalid-field',
+      'dateOfBirth must be a calendar date in the past, written YYYY-MM-DD',
+      `${pointer}/dateOfBirth`,
+    );
   return {
     postalAddress: address
-      ? { streetName: address.streetName ?? null, buildingNumber: address.buildingNumber ?? null, postCode: address.postCode ?? null, townName: address.townName, country: address.country }
+      ? {
+          streetName: address.streetName ?? null,
+          buildingNumber: address.buildingNumber ?? null,
+          postCode: address.postCode ?? null,
+          townName: address.townName,
+          country: address.country,
+        }
       : null,
     dateOfBirth: party.dateOfBirth ?? null,
     placeOfBirth: party.placeOfBirth ?? null,
-    nationalId: party.nationalId ? { id: party.nationalId.id, scheme: party.nationalId.scheme, issuer: party.nationalId.issuer ?? null } : null,
+    nationalId: party.nationalId
+      ? { id: party.nationalId.id, scheme: party.nationalId.scheme, issuer: party.nationalId.issuer ?? null }
+      : null,
   };
 }
 

@@ -25,7 +25,10 @@ describe('checkPaymentRequest: the amount bound', () => {
   it('accepts the largest amount 64-bit minor units hold and refuses one cent more', () => {
     expect(checkPaymentRequest(request('92233720368547758.07')).amountMinor).toBe(2n ** 63n - 1n);
     expect(problemOf(request('92233720368547758.08'))).toMatchObject({ status: 422, code: 'invalid-amount', pointer: '/amount' });
-    expect(problemOf(request('999999999999999999.99'))).toMatchObject({ code: 'invalid-amount', detail: 'amount is too large: at most 92233720368547758.07 EUR' });
+    expect(problemOf(request('999999999999999999.99'))).toMatchObject({
+      code: 'invalid-amount',
+      detail: 'amount is too large: at most 92233720368547758.07 EUR',
+    });
   });
 
   it('applies the bound in minor units, whatever the currency’s decimals', () => {
@@ -35,13 +38,26 @@ describe('checkPaymentRequest: the amount bound', () => {
 });
 
 describe('checkPaymentRequest: party details as ISO 20022 carries them', () => {
-  const withCreditor = (details: object): PaymentRequestBody => ({ ...request('10.00'), creditor: { ...request('10.00').creditor, ...details } });
+  const withCreditor = (details: object): PaymentRequestBody => ({
+    ...request('10.00'),
+    creditor: { ...request('10.00').creditor, ...details },
+  });
 
   it('carries a postal address, date and place of birth and a national id', () => {
     const checked = checkPaymentRequest(
-      withCreditor({ postalAddress: { streetName: 'Rue de Rivoli', buildingNumber: '1', postCode: '75001', townName: 'Paris', country: 'FR' }, dateOfBirth: '1980-02-29', placeOfBirth: { city: 'Lyon', country: 'FR' }, nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' } }),
+      withCreditor({
+        postalAddress: { streetName: 'Rue de Rivoli', buildingNumber: '1', postCode: '75001', townName: 'Paris', country: 'FR' },
+        dateOfBirth: '1980-02-29',
+        placeOfBirth: { city: 'Lyon', country: 'FR' },
+        nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' },
+      }),
     );
-    expect(checked.creditor).toMatchObject({ postalAddress: { townName: 'Paris', country: 'FR', postCode: '75001' }, dateOfBirth: '1980-02-29', placeOfBirth: { city: 'Lyon' }, nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' } });
+    expect(checked.creditor).toMatchObject({
+      postalAddress: { townName: 'Paris', country: 'FR', postCode: '75001' },
+      dateOfBirth: '1980-02-29',
+      placeOfBirth: { city: 'Lyon' },
+      nationalId: { id: '12AB34567', scheme: 'PASSPORT', issuer: 'FR' },
+    });
     expect(checked.debtor).toMatchObject({ postalAddress: null, dateOfBirth: null, placeOfBirth: null, nationalId: null });
   });
 

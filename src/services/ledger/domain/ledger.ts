@@ -46,11 +46,17 @@ export type ReservationDecision = { kind: 'reserve'; accountId: string; amountMi
  * `debtor` and `creditor` are customer accounts of this bank, or undefined when the account is
  * not one (a bank's own account is not a customer's).
  */
-export function decideReservation(debtor: AccountState | undefined, creditor: AccountState | undefined, amountMinor: bigint, currency: string): ReservationDecision {
+export function decideReservation(
+  debtor: AccountState | undefined,
+  creditor: AccountState | undefined,
+  amountMinor: bigint,
+  currency: string,
+): ReservationDecision {
   if (amountMinor <= 0n) throw new RangeError(`a reservation must be positive, got ${amountMinor}`);
   if (!debtor) return refuse(PaymentReasonCodes.DEBTOR_ACCOUNT_NOT_FOUND, 'the debtor account does not exist');
   if (debtor.status !== 'open') return refuse(PaymentReasonCodes.DEBTOR_ACCOUNT_CLOSED, 'the debtor account is closed');
-  if (debtor.currency !== currency) return refuse(PaymentReasonCodes.CURRENCY_MISMATCH, `the debtor account is in ${debtor.currency}, the payment in ${currency}`);
+  if (debtor.currency !== currency)
+    return refuse(PaymentReasonCodes.CURRENCY_MISMATCH, `the debtor account is in ${debtor.currency}, the payment in ${currency}`);
   const floor = debtor.overdraftLimitMinor === null ? null : -debtor.overdraftLimitMinor;
   if (floor !== null && availableMinor(debtor) - amountMinor < floor) {
     return refuse(PaymentReasonCodes.INSUFFICIENT_FUNDS, 'the available balance and overdraft do not cover the amount');

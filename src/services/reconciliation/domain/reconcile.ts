@@ -190,26 +190,61 @@ class Books {
   checkStatement(): void {
     for (const record of this.#debits()) {
       if (record.uetr === undefined) {
-        this.#add({ kind: BreakKinds.SETTLED_NOT_POSTED, uetr: undefined, currency: record.currency, statementAmountMinor: record.amountMinor, detail: `the statement debits our account under reference ${record.reference ?? '(none)'} without a UETR; it cannot be matched to a payment` });
+        this.#add({
+          kind: BreakKinds.SETTLED_NOT_POSTED,
+          uetr: undefined,
+          currency: record.currency,
+          statementAmountMinor: record.amountMinor,
+          detail: `the statement debits our account under reference ${record.reference ?? '(none)'} without a UETR; it cannot be matched to a payment`,
+        });
       }
     }
     for (const [uetr, records] of this.#debitsByUetr) {
       const payment = this.#paymentsByUetr.get(uetr);
       const [record] = records as [StatementRecord, ...StatementRecord[]];
       if (records.length > 1) {
-        this.#add({ kind: BreakKinds.DUPLICATE_SETTLEMENT, paymentId: payment?.paymentId, uetr, currency: record.currency, statementAmountMinor: records.reduce((sum, each) => sum + each.amountMinor, 0n), detail: `the statement books this UETR ${records.length} times` });
+        this.#add({
+          kind: BreakKinds.DUPLICATE_SETTLEMENT,
+          paymentId: payment?.paymentId,
+          uetr,
+          currency: record.currency,
+          statementAmountMinor: records.reduce((sum, each) => sum + each.amountMinor, 0n),
+          detail: `the statement books this UETR ${records.length} times`,
+        });
       }
       const postings = this.#settlementsByUetr.get(uetr) ?? [];
       if (postings.length === 0) {
-        this.#add({ kind: BreakKinds.SETTLED_NOT_POSTED, paymentId: payment?.paymentId, uetr, currency: record.currency, statementAmountMinor: record.amountMinor, paymentStatus: payment?.status, detail: settledNotPostedDetail(payment) });
+        this.#add({
+          kind: BreakKinds.SETTLED_NOT_POSTED,
+          paymentId: payment?.paymentId,
+          uetr,
+          currency: record.currency,
+          statementAmountMinor: record.amountMinor,
+          paymentStatus: payment?.status,
+          detail: settledNotPostedDetail(payment),
+        });
         continue;
       }
       const posting = postings[0]!;
       if (posting.postedOn !== this.#date) {
-        this.#timing.push({ paymentId: posting.paymentId, uetr, postedOn: posting.postedOn, settledOn: this.#date, detail: `settled at the network on ${this.#date}, posted in the ledger on ${posting.postedOn}` });
+        this.#timing.push({
+          paymentId: posting.paymentId,
+          uetr,
+          postedOn: posting.postedOn,
+          settledOn: this.#date,
+          detail: `settled at the network on ${this.#date}, posted in the ledger on ${posting.postedOn}`,
+        });
       }
       if (posting.amountMinor !== record.amountMinor || posting.currency !== record.currency) {
-        this.#add({ kind: BreakKinds.AMOUNT_MISMATCH, paymentId: posting.paymentId, uetr, currency: record.currency, ledgerAmountMinor: posting.amountMinor, statementAmountMinor: record.amountMinor, detail: `the statement books ${record.amountMinor} ${record.currency}, the ledger posted ${posting.amountMinor} ${posting.currency}` });
+        this.#add({
+          kind: BreakKinds.AMOUNT_MISMATCH,
+          paymentId: posting.paymentId,
+          uetr,
+          currency: record.currency,
+          ledgerAmountMinor: posting.amountMinor,
+          statementAmountMinor: record.amountMinor,
+          detail: `the statement books ${record.amountMinor} ${record.currency}, the ledger posted ${posting.amountMinor} ${posting.currency}`,
+        });
       } else {
         this.#matched++;
       }
@@ -222,9 +257,22 @@ class Books {
       if (posting.kind === 'settlement' && (posting.uetr === undefined || !this.#debitsByUetr.has(posting.uetr))) {
         const settledOn = posting.networkSettlementDate;
         if (settledOn !== undefined && settledOn !== this.#date) {
-          this.#timing.push({ paymentId: posting.paymentId, uetr: posting.uetr, postedOn: this.#date, settledOn, detail: `posted in the ledger on ${this.#date}; the network settled it on ${settledOn} (that day's statement)` });
+          this.#timing.push({
+            paymentId: posting.paymentId,
+            uetr: posting.uetr,
+            postedOn: this.#date,
+            settledOn,
+            detail: `posted in the ledger on ${this.#date}; the network settled it on ${settledOn} (that day's statement)`,
+          });
         } else {
-          this.#add({ kind: BreakKinds.POSTED_NOT_SETTLED, paymentId: posting.paymentId, uetr: posting.uetr, currency: posting.currency, ledgerAmountMinor: posting.amountMinor, detail: `the ledger posted an RTGS settlement that the network's statement of ${this.#date} does not book` });
+          this.#add({
+            kind: BreakKinds.POSTED_NOT_SETTLED,
+            paymentId: posting.paymentId,
+            uetr: posting.uetr,
+            currency: posting.currency,
+            ledgerAmountMinor: posting.amountMinor,
+            detail: `the ledger posted an RTGS settlement that the network's statement of ${this.#date} does not book`,
+          });
         }
       }
       this.#checkAgainstPayment(posting);
@@ -237,11 +285,25 @@ class Books {
     for (const payment of this.#paymentsOfTheDay()) {
       const postings = this.#postingsByPayment.get(payment.paymentId) ?? [];
       if (payment.status === completed && postings.length === 0) {
-        this.#add({ kind: BreakKinds.STATUS_MISMATCH, paymentId: payment.paymentId, uetr: payment.uetr, currency: payment.currency, paymentAmountMinor: payment.amountMinor, paymentStatus: payment.status, detail: 'the payment is COMPLETED but the ledger has not posted it' });
+        this.#add({
+          kind: BreakKinds.STATUS_MISMATCH,
+          paymentId: payment.paymentId,
+          uetr: payment.uetr,
+          currency: payment.currency,
+          paymentAmountMinor: payment.amountMinor,
+          paymentStatus: payment.status,
+          detail: 'the payment is COMPLETED but the ledger has not posted it',
+        });
       }
       for (const posting of postings) this.#checkAgainstPayment(posting);
       if (payment.status === completed && decisions !== undefined && !decisions.has(payment.paymentId)) {
-        this.#add({ kind: BreakKinds.COMPLETED_WITHOUT_SCREENING, paymentId: payment.paymentId, uetr: payment.uetr, paymentStatus: payment.status, detail: 'the payment completed without a screening decision on record' });
+        this.#add({
+          kind: BreakKinds.COMPLETED_WITHOUT_SCREENING,
+          paymentId: payment.paymentId,
+          uetr: payment.uetr,
+          paymentStatus: payment.status,
+          detail: 'the payment completed without a screening decision on record',
+        });
       }
     }
   }
@@ -276,14 +338,37 @@ class Books {
   #checkAgainstPayment(posting: LedgerSettlement): void {
     const payment = this.#paymentsById.get(posting.paymentId);
     if (!payment) {
-      this.#add({ kind: BreakKinds.STATUS_MISMATCH, paymentId: posting.paymentId, uetr: posting.uetr, currency: posting.currency, ledgerAmountMinor: posting.amountMinor, detail: `the ledger posted a ${posting.kind} for a payment the gateway has no record of` });
+      this.#add({
+        kind: BreakKinds.STATUS_MISMATCH,
+        paymentId: posting.paymentId,
+        uetr: posting.uetr,
+        currency: posting.currency,
+        ledgerAmountMinor: posting.amountMinor,
+        detail: `the ledger posted a ${posting.kind} for a payment the gateway has no record of`,
+      });
       return;
     }
     if (payment.status !== completed) {
-      this.#add({ kind: BreakKinds.STATUS_MISMATCH, paymentId: payment.paymentId, uetr: payment.uetr, currency: posting.currency, ledgerAmountMinor: posting.amountMinor, paymentStatus: payment.status, detail: `the ledger posted the payment (${posting.kind} on ${posting.postedOn}) but its status is ${payment.status}` });
+      this.#add({
+        kind: BreakKinds.STATUS_MISMATCH,
+        paymentId: payment.paymentId,
+        uetr: payment.uetr,
+        currency: posting.currency,
+        ledgerAmountMinor: posting.amountMinor,
+        paymentStatus: payment.status,
+        detail: `the ledger posted the payment (${posting.kind} on ${posting.postedOn}) but its status is ${payment.status}`,
+      });
     }
     if (payment.amountMinor !== posting.amountMinor || payment.currency !== posting.currency) {
-      this.#add({ kind: BreakKinds.AMOUNT_MISMATCH, paymentId: payment.paymentId, uetr: payment.uetr, currency: payment.currency, ledgerAmountMinor: posting.amountMinor, paymentAmountMinor: payment.amountMinor, detail: `the ledger posted ${posting.amountMinor} ${posting.currency} for a payment of ${payment.amountMinor} ${payment.currency}` });
+      this.#add({
+        kind: BreakKinds.AMOUNT_MISMATCH,
+        paymentId: payment.paymentId,
+        uetr: payment.uetr,
+        currency: payment.currency,
+        ledgerAmountMinor: posting.amountMinor,
+        paymentAmountMinor: payment.amountMinor,
+        detail: `the ledger posted ${posting.amountMinor} ${posting.currency} for a payment of ${payment.amountMinor} ${payment.currency}`,
+      });
     }
   }
 

@@ -49,13 +49,19 @@ export function decideOnStatus(submission: SubmissionFacts, status: TransactionS
   const { uetr, paymentId, debtorAccount } = submission;
   if (outcome === 'settled') {
     const payload: RtgsSettled = { paymentId, uetr, debtorAccount, settlementDate: status.settlementDate ?? reportDate };
-    return { kind: 'settle', event: { topic: PaymentTopics.rtgsSettled, eventType: PaymentEventTypes[PaymentTopics.rtgsSettled], key: debtorAccount, payload } };
+    return {
+      kind: 'settle',
+      event: { topic: PaymentTopics.rtgsSettled, eventType: PaymentEventTypes[PaymentTopics.rtgsSettled], key: debtorAccount, payload },
+    };
   }
   if (outcome === 'rejected') {
     const reasonCode = status.reasonCode ?? 'NARR';
     const reason = status.reasonText ?? `rejected by the RTGS network (${reasonCode})`;
     const payload: RtgsRejected = { paymentId, uetr, debtorAccount, reasonCode, reason };
-    return { kind: 'reject', event: { topic: PaymentTopics.rtgsRejected, eventType: PaymentEventTypes[PaymentTopics.rtgsRejected], key: debtorAccount, payload } };
+    return {
+      kind: 'reject',
+      event: { topic: PaymentTopics.rtgsRejected, eventType: PaymentEventTypes[PaymentTopics.rtgsRejected], key: debtorAccount, payload },
+    };
   }
   return { kind: 'pending', status: status.status };
 }

@@ -31,7 +31,9 @@ export function createAllowList(entries: readonly AllowListEntry[]): AllowList {
   return {
     find(partyName, account, list, entryId) {
       const name = nameKey(partyName);
-      return (account === undefined ? undefined : byKey.get(key(name, account, list, entryId))) ?? byKey.get(key(name, undefined, list, entryId));
+      return (
+        (account === undefined ? undefined : byKey.get(key(name, account, list, entryId))) ?? byKey.get(key(name, undefined, list, entryId))
+      );
     },
   };
 }

@@ -6,7 +6,6 @@ import { foldSpelling, tokenizeName } from './normalize.ts';
 import { forEachBlockingKey } from './screening-index.ts';
 import { editDistance, editTolerance, foldedTokenSimilarity, genderedForms, withinEdits } from './similarity.ts';
 
-
 function fold(token: string): [string, string] {
   return [token, foldSpelling(token)];
 }
@@ -127,7 +126,8 @@ describe('screenParty against the real lists: typos, transliterations and namesa
   beforeAll(async () => {
     index = buildScreeningIndex(await Promise.all(standardSources(sanctionsDataDirectory()).map((source) => loadListSource(source))));
   });
-  const bandFor = (name: string, list: string, entryId: string) => screenParty(index, { name }).matches.find((match) => match.list === list && match.entryId === entryId)?.band ?? 'not found';
+  const bandFor = (name: string, list: string, entryId: string) =>
+    screenParty(index, { name }).matches.find((match) => match.list === list && match.entryId === entryId)?.band ?? 'not found';
 
   it('calls a token in at most 0.05 % of the entries rare', () => {
     expect(index.rareTokenEntries).toBe(5);

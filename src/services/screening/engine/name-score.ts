@@ -107,7 +107,9 @@ export function scoreName(
   for (let listed = 0; listed < listedWeights.length; listed += 1) {
     if (usedListed[listed] || listedWeights[listed] !== 1) continue;
     let repeated = false;
-    if (listedTokens) for (let other = 0; other < listedWeights.length; other += 1) if (usedListed[other] && listedTokens[other] === listedTokens[listed]) repeated = true;
+    if (listedTokens)
+      for (let other = 0; other < listedWeights.length; other += 1)
+        if (usedListed[other] && listedTokens[other] === listedTokens[listed]) repeated = true;
     if (!repeated) partial = true;
   }
   if (partial) pairs = pairs.filter((pair) => pair.similarity === 1);
@@ -155,7 +157,8 @@ export function scoreBound(maxPartyCoverage: number, maxListedCoverage: number, 
 function combine(partyCoverage: number, listedCoverage: number, fullTokenMatches: number, strongMatches: number): number {
   if (fullTokenMatches === 0) return 0;
   if (fullTokenMatches === 1) return leadingCoverageWeight * partyCoverage + (1 - leadingCoverageWeight) * listedCoverage;
-  const score = leadingCoverageWeight * Math.max(partyCoverage, listedCoverage) + (1 - leadingCoverageWeight) * Math.min(partyCoverage, listedCoverage);
+  const score =
+    leadingCoverageWeight * Math.max(partyCoverage, listedCoverage) + (1 - leadingCoverageWeight) * Math.min(partyCoverage, listedCoverage);
   return strongMatches >= 3 ? Math.max(score, manyTokensScore) : score;
 }
 

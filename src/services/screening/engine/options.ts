@@ -59,13 +59,22 @@ export function screeningOptions(input: ScreeningOptionsInput = {}): ScreeningOp
   const thresholds = { ...defaultThresholds, ...input.thresholds };
   const adjustments = { ...defaultAdjustments, ...input.adjustments };
   const problems: string[] = [];
-  if (!(thresholds.report <= thresholds.medium && thresholds.medium <= thresholds.high)) problems.push('thresholds must satisfy report ≤ medium ≤ high');
-  for (const [name, value] of Object.entries(thresholds)) if (!(value >= 0 && value <= 1)) problems.push(`thresholds.${name} must be within 0–1`);
-  for (const [name, value] of Object.entries(adjustments)) if (!(value >= 0 && value <= 1)) problems.push(`adjustments.${name} must be within 0–1`);
+  if (!(thresholds.report <= thresholds.medium && thresholds.medium <= thresholds.high))
+    problems.push('thresholds must satisfy report ≤ medium ≤ high');
+  for (const [name, value] of Object.entries(thresholds))
+    if (!(value >= 0 && value <= 1)) problems.push(`thresholds.${name} must be within 0–1`);
+  for (const [name, value] of Object.entries(adjustments))
+    if (!(value >= 0 && value <= 1)) problems.push(`adjustments.${name} must be within 0–1`);
   const maxMatches = input.maxMatches ?? 10;
   if (!Number.isInteger(maxMatches) || maxMatches < 1) problems.push('maxMatches must be a positive integer');
-  if (problems.length > 0) throw new ScreeningError(ScreeningErrorCodes.INVALID_OPTIONS, `invalid screening options: ${problems.join('; ')}`);
-  return Object.freeze({ thresholds: Object.freeze(thresholds), adjustments: Object.freeze(adjustments), allowList: input.allowList ?? emptyAllowList, maxMatches });
+  if (problems.length > 0)
+    throw new ScreeningError(ScreeningErrorCodes.INVALID_OPTIONS, `invalid screening options: ${problems.join('; ')}`);
+  return Object.freeze({
+    thresholds: Object.freeze(thresholds),
+    adjustments: Object.freeze(adjustments),
+    allowList: input.allowList ?? emptyAllowList,
+    maxMatches,
+  });
 }
 
 export const defaultScreeningOptions: ScreeningOptions = screeningOptions();

@@ -11,8 +11,21 @@
  * ones for two names ("Chen" / "Cheng").
  */
 const digraphs: [RegExp, string][] = [
-  [/ph/g, 'f'], [/ck/g, 'k'], [/kh/g, 'k'], [/gh/g, 'g'], [/dh/g, 'd'], [/th/g, 't'], [/sch/g, 's'], [/sh/g, 's'], [/ch/g, 's'],
-  [/zh/g, 'j'], [/dj/g, 'j'], [/dz/g, 'j'], [/ts/g, 's'], [/tz/g, 's'], [/ks/g, 'x'],
+  [/ph/g, 'f'],
+  [/ck/g, 'k'],
+  [/kh/g, 'k'],
+  [/gh/g, 'g'],
+  [/dh/g, 'd'],
+  [/th/g, 't'],
+  [/sch/g, 's'],
+  [/sh/g, 's'],
+  [/ch/g, 's'],
+  [/zh/g, 'j'],
+  [/dj/g, 'j'],
+  [/dz/g, 'j'],
+  [/ts/g, 's'],
+  [/tz/g, 's'],
+  [/ks/g, 'x'],
 ];
 
 const letters: Record<string, string> = { q: 'k', c: 'k', g: 'k', z: 's', v: 'f', w: '', y: '', h: '', a: '', e: '', i: '', o: '', u: '' };

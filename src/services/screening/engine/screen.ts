@@ -33,7 +33,12 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
 
   const similarByToken = tokens.map((token) => index.similarTokens(token.text, token.folded));
   const maxBonus = options.adjustments.countryMatch + options.adjustments.birthDateExact;
-  const candidates = candidateNames(index, tokens.map((token) => token.weight), similarByToken, options.thresholds.report - maxBonus);
+  const candidates = candidateNames(
+    index,
+    tokens.map((token) => token.weight),
+    similarByToken,
+    options.thresholds.report - maxBonus,
+  );
 
   const partyWeights = tokens.map((token) => token.weight);
   // The consonant skeletons of the party tokens the lists themselves contain (see `namesake`).
@@ -59,10 +64,22 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
         value = index.compare(token.text, token.folded, id);
         direct.set(key, value);
       }
-      if (value < 0 && looseEdits < Infinity && !withinEdits(token.text, index.vocabulary[id]!, looseEdits) && !withinEdits(token.folded, index.foldedVocabulary[id]!, looseEdits)) return 0;
+      if (
+        value < 0 &&
+        looseEdits < Infinity &&
+        !withinEdits(token.text, index.vocabulary[id]!, looseEdits) &&
+        !withinEdits(token.folded, index.foldedVocabulary[id]!, looseEdits)
+      )
+        return 0;
       return value;
     };
-    const scored = scoreName(partyWeights, name.weights, similarity, name.tokens, (listed) => index.entryCounts[name.tokens[listed]!]! <= index.rareTokenEntries);
+    const scored = scoreName(
+      partyWeights,
+      name.weights,
+      similarity,
+      name.tokens,
+      (listed) => index.entryCounts[name.tokens[listed]!]! <= index.rareTokenEntries,
+    );
     const score = entry.names[name.nameIndex]!.weak ? scored.score * options.adjustments.weakNameFactor : scored.score;
     const previous = best.get(name.entry);
     if (!previous || score > previous.score) best.set(name.entry, { score, name: nameId, pairs: scored.pairs });
@@ -77,7 +94,13 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
     if (found.score < options.thresholds.report - maxBonus) continue;
     const { version, entry } = index.entries[entryPosition]!;
     const name = index.names[found.name]!;
-    const reasons = [tokenReason(tokens.map((token) => token.text), found.pairs, (listed) => index.vocabulary[name.tokens[listed]!]!)];
+    const reasons = [
+      tokenReason(
+        tokens.map((token) => token.text),
+        found.pairs,
+        (listed) => index.vocabulary[name.tokens[listed]!]!,
+      ),
+    ];
     if (entry.names[name.nameIndex]!.weak) reasons.push(`weak name (×${options.adjustments.weakNameFactor})`);
     let score = found.score;
     score += birthDateAdjustment(entry, partyBirth, options.adjustments, reasons);
@@ -114,7 +137,14 @@ export function screenParty(index: ScreeningIndex, party: Party, options: Screen
   let band = bandOf(topSanctions, options.thresholds);
   // A PEP is not sanctioned, but a payment to one needs a second look: the band goes up one step.
   if (pep) band = band === 'LOW' ? 'MEDIUM' : 'HIGH';
-  return { band, score: topSanctions, pep, matches: matches.slice(0, options.maxMatches), suppressed: suppressed.slice(0, options.maxMatches), listVersions: [...index.versions] };
+  return {
+    band,
+    score: topSanctions,
+    pep,
+    matches: matches.slice(0, options.maxMatches),
+    suppressed: suppressed.slice(0, options.maxMatches),
+    listVersions: [...index.versions],
+  };
 }
 
 /**
@@ -141,7 +171,12 @@ export function bandOf(score: number, thresholds: ScreeningThresholds): RiskBand
  * one not at all), and only names whose bound reaches `floorScore` are scored. A name reached only
  * through "muhammad" by a two-token party cannot get there, and there are hundreds of those.
  */
-function candidateNames(index: ScreeningIndex, weights: number[], similarByToken: ReadonlyMap<number, number>[], floorScore: number): number[] {
+function candidateNames(
+  index: ScreeningIndex,
+  weights: number[],
+  similarByToken: ReadonlyMap<number, number>[],
+  floorScore: number,
+): number[] {
   const { scratch } = index;
   scratch.generation += 1;
   const generation = scratch.generation;
@@ -213,14 +248,24 @@ function candidateNames(index: ScreeningIndex, weights: number[], similarByToken
       reached = fullTokens;
     }
     const k = reached + assumedTokens;
-    const listedShare = k <= shareStride ? shares[nameId * shareStride + k - 1]! : index.names[nameId]!.topShare[Math.min(k, index.names[nameId]!.topShare.length) - 1]!;
+    const listedShare =
+      k <= shareStride
+        ? shares[nameId * shareStride + k - 1]!
+        : index.names[nameId]!.topShare[Math.min(k, index.names[nameId]!.topShare.length) - 1]!;
     return scoreBound(reachedWeight / partyWeightTotal, listedShare, reached) >= floorScore;
   });
 }
 
 function birthDateAdjustment(entry: ListEntry, party: BirthDate | undefined, adjustments: ScreeningAdjustments, reasons: string[]): number {
   if (party === undefined || entry.kind !== 'individual' || entry.birthDates.length === 0) return 0;
-  const exact = entry.birthDates.some((listed) => listed.month !== undefined && party.month !== undefined && listed.fromYear === party.fromYear && listed.month === party.month && listed.day === party.day);
+  const exact = entry.birthDates.some(
+    (listed) =>
+      listed.month !== undefined &&
+      party.month !== undefined &&
+      listed.fromYear === party.fromYear &&
+      listed.month === party.month &&
+      listed.day === party.day,
+  );
   if (exact) {
     reasons.push(`date of birth matches (+${adjustments.birthDateExact})`);
     return adjustments.birthDateExact;
@@ -233,7 +278,9 @@ function birthDateAdjustment(entry: ListEntry, party: BirthDate | undefined, adj
     reasons.push(`year of birth matches (+${adjustments.birthYear})`);
     return adjustments.birthYear;
   }
-  reasons.push(`date of birth differs from the listed ${entry.birthDates.map(formatBirthDate).join(', ')} (−${adjustments.birthDateMismatch})`);
+  reasons.push(
+    `date of birth differs from the listed ${entry.birthDates.map(formatBirthDate).join(', ')} (−${adjustments.birthDateMismatch})`,
+  );
   return -adjustments.birthDateMismatch;
 }
 
@@ -252,7 +299,9 @@ export function parseBirthDate(raw: string | undefined): BirthDate | undefined {
   const match = raw === undefined ? null : /^(\d{4})(?:-(\d{2})-(\d{2}))?$/.exec(raw.trim());
   if (!match) return undefined;
   const year = Number(match[1]);
-  return match[2] === undefined ? { fromYear: year, toYear: year, approximate: false } : { fromYear: year, toYear: year, month: Number(match[2]), day: Number(match[3]), approximate: false };
+  return match[2] === undefined
+    ? { fromYear: year, toYear: year, approximate: false }
+    : { fromYear: year, toYear: year, month: Number(match[2]), day: Number(match[3]), approximate: false };
 }
 
 function formatBirthDate(date: BirthDate): string {
@@ -262,7 +311,9 @@ function formatBirthDate(date: BirthDate): string {
 }
 
 function tokenReason(partyTokens: string[], pairs: TokenPair[], listedToken: (position: number) => string): string {
-  const matched = pairs.map((pair) => `${partyTokens[pair.party]}≈${listedToken(pair.listed)} ${pair.similarity.toFixed(2)}${pair.loose ? ' (loose)' : ''}`);
+  const matched = pairs.map(
+    (pair) => `${partyTokens[pair.party]}≈${listedToken(pair.listed)} ${pair.similarity.toFixed(2)}${pair.loose ? ' (loose)' : ''}`,
+  );
   return `tokens: ${matched.join(', ') || 'none'}`;
 }
 

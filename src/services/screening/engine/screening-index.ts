@@ -105,7 +105,10 @@ export function buildScreeningIndex(lists: readonly LoadedList[], options: Scree
         const tokens = tokenizeName(entryName.name);
         if (tokens.length === 0) return;
         // The same name twice in one entry (primary repeated as an alias) is indexed once.
-        const key = tokens.map((token) => token.text).sort().join(' ');
+        const key = tokens
+          .map((token) => token.text)
+          .sort()
+          .join(' ');
         if (seenKeys.has(key)) return;
         seenKeys.add(key);
         const nameId = names.length;
@@ -124,7 +127,10 @@ export function buildScreeningIndex(lists: readonly LoadedList[], options: Scree
         });
         const weights = Float64Array.from(tokens, (token) => token.weight);
         // A token written twice ("ALVAREZ ALVAREZ, Wenceslao") counts once in the coverage (name-score.ts).
-        const distinctWeights = Float64Array.from(tokens.filter((token, position) => tokens.findIndex((other) => other.text === token.text) === position), (token) => token.weight);
+        const distinctWeights = Float64Array.from(
+          tokens.filter((token, position) => tokens.findIndex((other) => other.text === token.text) === position),
+          (token) => token.weight,
+        );
         names.push({ entry: entryPosition, nameIndex, tokens: ids, weights, topShare: topShares(distinctWeights) });
       });
     }
@@ -138,7 +144,8 @@ export function buildScreeningIndex(lists: readonly LoadedList[], options: Scree
   const maxMemoTokens = options.maxMemoTokens ?? 100_000;
   const seen = new Int32Array(vocabulary.length);
   let seenGeneration = 0;
-  const compare = (token: string, folded: string, id: number): number => foldedTokenSimilarity(token, folded, vocabulary[id] as string, foldedVocabulary[id] as string, floors);
+  const compare = (token: string, folded: string, id: number): number =>
+    foldedTokenSimilarity(token, folded, vocabulary[id] as string, foldedVocabulary[id] as string, floors);
   const similarTokens = (token: string, folded: string): ReadonlyMap<number, number> => {
     const memoised = memo.get(token);
     if (memoised) return memoised;

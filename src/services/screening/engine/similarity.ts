@@ -35,13 +35,23 @@ export function editTolerance(length: number): number {
  * The better of the as-written and the spelling-folded comparison (see normalize.ts), negated
  * when the pair is only loose (see above): > 0 close, < 0 loose, 0 no match.
  */
-export function foldedTokenSimilarity(a: string, aFolded: string, b: string, bFolded: string, floors: SimilarityFloors = defaultSimilarityFloors): number {
+export function foldedTokenSimilarity(
+  a: string,
+  aFolded: string,
+  b: string,
+  bFolded: string,
+  floors: SimilarityFloors = defaultSimilarityFloors,
+): number {
   if (a === b || aFolded === bFolded) return 1;
   const written = tokenSimilarity(a, b, floors);
   const folded = aFolded === a && bFolded === b ? written : tokenSimilarity(aFolded, bFolded, floors);
   const similarity = Math.max(written, folded);
   if (similarity === 0) return 0;
-  const close = (Math.min(a.length, b.length) === 1 || withinEdits(a, b, editTolerance(Math.min(a.length, b.length))) || withinEdits(aFolded, bFolded, editTolerance(Math.min(aFolded.length, bFolded.length)))) && !genderedForms(a, b);
+  const close =
+    (Math.min(a.length, b.length) === 1 ||
+      withinEdits(a, b, editTolerance(Math.min(a.length, b.length))) ||
+      withinEdits(aFolded, bFolded, editTolerance(Math.min(aFolded.length, bFolded.length)))) &&
+    !genderedForms(a, b);
   return close ? similarity : -similarity;
 }
 
@@ -80,7 +90,8 @@ export function withinEdits(a: string, b: string, max: number): boolean {
     for (let j = low; j <= high; j += 1) {
       const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
       let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) value = Math.min(value, twoBack[j - 2]! + 1);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1))
+        value = Math.min(value, twoBack[j - 2]! + 1);
       if (value > over) value = over;
       current[j] = value;
       if (value < rowMin) rowMin = value;
@@ -108,7 +119,16 @@ export function editDistance(a: string, b: string): number {
 
 /** Masculine and feminine endings of Slavic surnames: Ivanov / Ivanova, Kowalski / Kowalska. */
 const genderedEndings: [string, string][] = [
-  ['ov', 'ova'], ['ev', 'eva'], ['in', 'ina'], ['yn', 'yna'], ['sky', 'skaya'], ['skiy', 'skaya'], ['skii', 'skaia'], ['ski', 'ska'], ['cki', 'cka'], ['ckiy', 'ckaya'],
+  ['ov', 'ova'],
+  ['ev', 'eva'],
+  ['in', 'ina'],
+  ['yn', 'yna'],
+  ['sky', 'skaya'],
+  ['skiy', 'skaya'],
+  ['skii', 'skaia'],
+  ['ski', 'ska'],
+  ['cki', 'cka'],
+  ['ckiy', 'ckaya'],
 ];
 
 /** Whether one token is the other's surname in the other gender (stem of three letters or more). */
@@ -121,5 +141,11 @@ export function genderedForms(a: string, b: string): boolean {
 
 function isGenderPair(masculineForm: string, feminineForm: string, masculine: string, feminine: string): boolean {
   const stem = masculineForm.length - masculine.length;
-  return stem >= 3 && masculineForm.endsWith(masculine) && feminineForm.endsWith(feminine) && feminineForm.length - feminine.length === stem && masculineForm.startsWith(feminineForm.slice(0, stem));
+  return (
+    stem >= 3 &&
+    masculineForm.endsWith(masculine) &&
+    feminineForm.endsWith(feminine) &&
+    feminineForm.length - feminine.length === stem &&
+    masculineForm.startsWith(feminineForm.slice(0, stem))
+  );
 }

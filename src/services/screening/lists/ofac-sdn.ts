@@ -99,10 +99,26 @@ function aliasType(type: string | undefined): EntryName['type'] {
 /** "SDGT] [IRGC] [IFSR" → ["SDGT", "IRGC", "IFSR"]. */
 function splitPrograms(program: string | undefined): string[] {
   if (program === undefined) return [];
-  return program.split(/\]\s*\[/).map((part) => part.replace(/[[\]]/g, '').trim()).filter(Boolean);
+  return program
+    .split(/\]\s*\[/)
+    .map((part) => part.replace(/[[\]]/g, '').trim())
+    .filter(Boolean);
 }
 
-const months: Record<string, number> = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
+const months: Record<string, number> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
 
 /** Every "DOB …" clause of the remarks: "10 Dec 1948", "1955", "circa 1960", "1955 to 1958", "Jan 1960". */
 export function birthDatesFromRemarks(remarks: string): BirthDate[] {

@@ -40,7 +40,8 @@ export function listIdOf(source: ListSource): string {
 
 /** The files whose change means the list must be reloaded. */
 export function sourceFiles(source: ListSource): string[] {
-  if (source.kind === 'ofac-sdn-csv') return [source.sdnPath, source.altPath, source.addPath].filter((path): path is string => path !== undefined);
+  if (source.kind === 'ofac-sdn-csv')
+    return [source.sdnPath, source.altPath, source.addPath].filter((path): path is string => path !== undefined);
   return [source.path];
 }
 
@@ -54,12 +55,19 @@ export async function loadListSource(source: ListSource, readFile: ReadFile = re
     try {
       return { path, bytes: await readFile(path) };
     } catch (error) {
-      throw new ScreeningError(ScreeningErrorCodes.LIST_UNREADABLE, `cannot read list file ${path}: ${(error as Error).message}`, { file: path, cause: error });
+      throw new ScreeningError(ScreeningErrorCodes.LIST_UNREADABLE, `cannot read list file ${path}: ${(error as Error).message}`, {
+        file: path,
+        cause: error,
+      });
     }
   };
   switch (source.kind) {
     case 'ofac-sdn-csv': {
-      const [sdn, alt, add] = await Promise.all([read(source.sdnPath), source.altPath ? read(source.altPath) : undefined, source.addPath ? read(source.addPath) : undefined]);
+      const [sdn, alt, add] = await Promise.all([
+        read(source.sdnPath),
+        source.altPath ? read(source.altPath) : undefined,
+        source.addPath ? read(source.addPath) : undefined,
+      ]);
       return parseOfacSdn(listId, { sdn, ...(alt ? { alt } : {}), ...(add ? { add } : {}) });
     }
     case 'un-consolidated-xml':

@@ -17,8 +17,17 @@ import { contentSha256 } from './version.ts';
 type XmlNode = Record<string, unknown>;
 
 const repeated = new Set([
-  'INDIVIDUAL', 'ENTITY', 'INDIVIDUAL_ALIAS', 'ENTITY_ALIAS', 'NATIONALITY', 'VALUE', 'INDIVIDUAL_ADDRESS', 'ENTITY_ADDRESS',
-  'INDIVIDUAL_DATE_OF_BIRTH', 'ALIAS_NAME', 'UN_LIST_TYPE',
+  'INDIVIDUAL',
+  'ENTITY',
+  'INDIVIDUAL_ALIAS',
+  'ENTITY_ALIAS',
+  'NATIONALITY',
+  'VALUE',
+  'INDIVIDUAL_ADDRESS',
+  'ENTITY_ADDRESS',
+  'INDIVIDUAL_DATE_OF_BIRTH',
+  'ALIAS_NAME',
+  'UN_LIST_TYPE',
 ]);
 
 export function parseUnConsolidated(listId: string, file: { path: string; bytes: Uint8Array }): LoadedList {
@@ -68,7 +77,10 @@ export function parseUnConsolidated(listId: string, file: { path: string; bytes:
 function readEntry(path: string, node: XmlNode, kind: 'individual' | 'entity'): ListEntry {
   const reference = text(node.REFERENCE_NUMBER) ?? text(node.DATAID);
   if (reference === undefined) throw malformedList(path, undefined, `an ${kind.toUpperCase()} has neither REFERENCE_NUMBER nor DATAID`);
-  const primary = ['FIRST_NAME', 'SECOND_NAME', 'THIRD_NAME', 'FOURTH_NAME'].map((tag) => text(node[tag])).filter(Boolean).join(' ');
+  const primary = ['FIRST_NAME', 'SECOND_NAME', 'THIRD_NAME', 'FOURTH_NAME']
+    .map((tag) => text(node[tag]))
+    .filter(Boolean)
+    .join(' ');
   if (primary === '') throw malformedList(path, undefined, `${kind.toUpperCase()} ${reference} has no FIRST_NAME`);
 
   const names: EntryName[] = [{ name: primary, type: 'primary', weak: false }];
@@ -87,14 +99,17 @@ function readEntry(path: string, node: XmlNode, kind: 'individual' | 'entity'): 
   for (const nationality of arrayOf(node.NATIONALITY)) {
     for (const value of arrayOf(nationality.VALUE as unknown)) addCountry(countries, text(value));
   }
-  for (const address of arrayOf(node[kind === 'individual' ? 'INDIVIDUAL_ADDRESS' : 'ENTITY_ADDRESS'])) addCountry(countries, text(address.COUNTRY));
+  for (const address of arrayOf(node[kind === 'individual' ? 'INDIVIDUAL_ADDRESS' : 'ENTITY_ADDRESS']))
+    addCountry(countries, text(address.COUNTRY));
 
   const listedOn = text(node.LISTED_ON);
   return {
     entryId: reference,
     kind,
     names,
-    programs: arrayOf(node.UN_LIST_TYPE as unknown).map((value) => text(value)).filter((value): value is string => value !== undefined),
+    programs: arrayOf(node.UN_LIST_TYPE as unknown)
+      .map((value) => text(value))
+      .filter((value): value is string => value !== undefined),
     countries: [...countries],
     birthDates: arrayOf(node.INDIVIDUAL_DATE_OF_BIRTH).flatMap(birthDate),
     ...(listedOn === undefined ? {} : { listedOn }),

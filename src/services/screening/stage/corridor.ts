@@ -20,7 +20,8 @@ export interface Corridor {
 
 export function corridorOf(payment: Pick<PaymentOrder, 'debtor' | 'creditor'>): Corridor {
   const debtorCountry = alpha3Of(payment.debtor.country ?? ibanCountry(payment.debtor.account)) ?? unknownCountry;
-  const creditorCountry = alpha3Of(payment.creditor.country ?? ibanCountry(payment.creditor.account) ?? bicCountry(payment.creditor.agent)) ?? unknownCountry;
+  const creditorCountry =
+    alpha3Of(payment.creditor.country ?? ibanCountry(payment.creditor.account) ?? bicCountry(payment.creditor.agent)) ?? unknownCountry;
   return { code: `${debtorCountry}-${creditorCountry}`, debtorCountry, creditorCountry };
 }
 

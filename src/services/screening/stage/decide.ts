@@ -25,7 +25,12 @@ export interface ScreeningVerdict {
 
 export const bandRank: Readonly<Record<RiskBand, number>> = { LOW: 0, MEDIUM: 1, HIGH: 2 };
 
-export function decideScreening(input: { debtor: ScreeningResult; creditor: ScreeningResult; travelRule: TravelRuleResult; travelRuleReason: () => string }): ScreeningVerdict {
+export function decideScreening(input: {
+  debtor: ScreeningResult;
+  creditor: ScreeningResult;
+  travelRule: TravelRuleResult;
+  travelRuleReason: () => string;
+}): ScreeningVerdict {
   const parties: { role: PartyRole; result: ScreeningResult }[] = [
     { role: 'DEBTOR', result: input.debtor },
     { role: 'CREDITOR', result: input.creditor },
@@ -33,12 +38,21 @@ export function decideScreening(input: { debtor: ScreeningResult; creditor: Scre
   const at = (band: RiskBand) => parties.filter((party) => bandRank[party.result.band] >= bandRank[band]);
   const high = at('HIGH');
   if (high.length > 0) {
-    return { outcome: 'BLOCK', flaggedParties: at('MEDIUM').map((party) => party.role), reason: `sanctions hit: ${high.map(({ role, result }) => describe(role, result)).join('; ')}` };
+    return {
+      outcome: 'BLOCK',
+      flaggedParties: at('MEDIUM').map((party) => party.role),
+      reason: `sanctions hit: ${high.map(({ role, result }) => describe(role, result)).join('; ')}`,
+    };
   }
-  if (input.travelRule.applied && input.travelRule.missing.length > 0) return { outcome: 'REJECT', flaggedParties: [], reason: input.travelRuleReason() };
+  if (input.travelRule.applied && input.travelRule.missing.length > 0)
+    return { outcome: 'REJECT', flaggedParties: [], reason: input.travelRuleReason() };
   const medium = at('MEDIUM');
   if (medium.length > 0) {
-    return { outcome: 'HOLD', flaggedParties: medium.map((party) => party.role), reason: `possible sanctions match, for review: ${medium.map(({ role, result }) => describe(role, result)).join('; ')}` };
+    return {
+      outcome: 'HOLD',
+      flaggedParties: medium.map((party) => party.role),
+      reason: `possible sanctions match, for review: ${medium.map(({ role, result }) => describe(role, result)).join('; ')}`,
+    };
   }
   return { outcome: 'PASS', flaggedParties: [], reason: 'both parties screened: no match at MEDIUM or above' };
 }

@@ -59,7 +59,9 @@ export interface ScreeningDecisionRecord {
 
 /** Which of these payments already have a decision: a redelivered event, or a replay, decides nothing twice. */
 export async function decidedPayments(tx: SqlRunner, paymentIds: readonly string[]): Promise<Set<string>> {
-  const found = await tx.query<{ payment_id: string }>(`select payment_id from screening_decisions where payment_id = any($1::text[])`, [paymentIds]);
+  const found = await tx.query<{ payment_id: string }>(`select payment_id from screening_decisions where payment_id = any($1::text[])`, [
+    paymentIds,
+  ]);
   return new Set(found.rows.map((row) => row.payment_id));
 }
 
@@ -89,7 +91,13 @@ export async function recordDecisions(tx: SqlRunner, records: readonly Screening
       column((r) => evidenceJson(r.creditor)),
       column((r) => JSON.stringify(r.listVersions)),
       column((r) => r.corridorCode),
-      column((r) => JSON.stringify(r.travelRule ? { applied: r.travelRule.applied, thresholdMinor: r.travelRule.thresholdMinor.toString(), missing: r.travelRule.missing } : { checked: false })),
+      column((r) =>
+        JSON.stringify(
+          r.travelRule
+            ? { applied: r.travelRule.applied, thresholdMinor: r.travelRule.thresholdMinor.toString(), missing: r.travelRule.missing }
+            : { checked: false },
+        ),
+      ),
       column((r) => r.caseId),
       column((r) => new Date(r.decidedAtMs).toISOString()),
     ],
@@ -104,7 +112,10 @@ export async function recordDecisions(tx: SqlRunner, records: readonly Screening
 export const screeningDecisionsTable: ScreeningDecisions = {
   async paymentIdsWithDecision(tx, paymentIds) {
     if (paymentIds.length === 0) return new Set();
-    const found = await tx.query<{ payment_id: string }>(`select payment_id from screening_decisions where payment_id = any($1::text[]) and outcome <> 'UNAVAILABLE'`, [[...paymentIds]]);
+    const found = await tx.query<{ payment_id: string }>(
+      `select payment_id from screening_decisions where payment_id = any($1::text[]) and outcome <> 'UNAVAILABLE'`,
+      [[...paymentIds]],
+    );
     return new Set(found.rows.map((row) => row.payment_id));
   },
 };

@@ -14,7 +14,15 @@ import type { NewEvent } from '../../../backbone/envelope/event-encoder.ts';
 import { transientError } from '../../../backbone/errors.ts';
 import { PaymentReasonCodes, type Party as PaymentParty, type PaymentOrder } from '../../../contracts/payment.ts';
 import { PaymentEventTypes, PaymentTopics, type PaymentTopic } from '../../../contracts/topics.ts';
-import type { AmlAlertRaised, PaymentBlocked, PaymentFailed, PaymentHeldForReview, PaymentInitiated, PaymentRejected, PaymentValidated } from '../../../contracts/events.ts';
+import type {
+  AmlAlertRaised,
+  PaymentBlocked,
+  PaymentFailed,
+  PaymentHeldForReview,
+  PaymentInitiated,
+  PaymentRejected,
+  PaymentValidated,
+} from '../../../contracts/events.ts';
 import { isEventOf } from '../../../contracts/topic-payloads.ts';
 import { openCase } from '../../compliance-cases/index.ts';
 import { ScreeningError, ScreeningErrorCodes } from '../errors.ts';
@@ -40,10 +48,14 @@ export interface ScreeningHandlerDeps {
 export function screeningHandler(deps: ScreeningHandlerDeps): BatchEventHandler {
   return async (events, context) => {
     const validated = events.map((event, index) => {
-      if (!isEventOf(event, deps.options.inputTopic)) throw new EventFailure(index, new Error(`screening: no handler for topic ${event.topic}`));
+      if (!isEventOf(event, deps.options.inputTopic))
+        throw new EventFailure(index, new Error(`screening: no handler for topic ${event.topic}`));
       return event;
     });
-    const decided = await decidedPayments(context.tx, validated.map((event) => event.payload.payment.paymentId));
+    const decided = await decidedPayments(
+      context.tx,
+      validated.map((event) => event.payload.payment.paymentId),
+    );
     const decisions: ScreeningDecisionRecord[] = [];
     for (const [index, event] of validated.entries()) {
       try {
@@ -63,7 +75,12 @@ interface DecisionBook {
   record(decision: ScreeningDecisionRecord): void;
 }
 
-async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: SqlRunner; emit(event: NewEvent): void }, deps: ScreeningHandlerDeps, book: DecisionBook): Promise<void> {
+async function screen(
+  event: ConsumedEvent<PaymentValidated>,
+  context: { tx: SqlRunner; emit(event: NewEvent): void },
+  deps: ScreeningHandlerDeps,
+  book: DecisionBook,
+): Promise<void> {
   const { tx } = context;
   const { payment } = event.payload;
   const account = payment.debtor.account;
@@ -73,7 +90,14 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: Sql
   const corridor = corridorOf(payment);
   const rule = deps.options.ruleFor(corridor.code);
   const decisionId = deps.ids.eventId();
-  const base = { decisionId, paymentId: payment.paymentId, debtorAccount: account, correlationId: event.envelope.correlationId, corridorCode: corridor.code, decidedAtMs: deps.clock.nowMs() };
+  const base = {
+    decisionId,
+    paymentId: payment.paymentId,
+    debtorAccount: account,
+    correlationId: event.envelope.correlationId,
+    corridorCode: corridor.code,
+    decidedAtMs: deps.clock.nowMs(),
+  };
 
   let debtor: ScreeningResult;
   let creditor: ScreeningResult;
@@ -82,17 +106,46 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: Sql
     creditor = deps.lists.screen(partyOf(payment.creditor), rule.options, rule.extraListIds);
   } catch (error) {
     if (!(error instanceof ScreeningError && (error.code === ScreeningErrorCodes.LISTS_NOT_LOADED || error.canRetry))) throw error;
-    if (event.attempt < deps.options.retryDelaysMs.length) throw transientError(`screening unavailable (attempt ${event.attempt + 1}): ${error.message}`, error);
+    if (event.attempt < deps.options.retryDelaysMs.length)
+      throw transientError(`screening unavailable (attempt ${event.attempt + 1}): ${error.message}`, error);
     const reason = `screening unavailable after ${event.attempt + 1} attempts: ${error.message}; the payment was not screened and is not paid`;
-    book.record({ ...base, outcome: 'UNAVAILABLE', reason, debtor: undefined, creditor: undefined, listVersions: [], travelRule: undefined, caseId: null });
-    context.emit(newEvent<PaymentFailed>(PaymentTopics.failed, account, { paymentId: payment.paymentId, debtorAccount: account, amountMinor: payment.amountMinor, currency: payment.currency, reasonCode: PaymentReasonCodes.SCREENING_UNAVAILABLE, reason }));
+    book.record({
+      ...base,
+      outcome: 'UNAVAILABLE',
+      reason,
+      debtor: undefined,
+      creditor: undefined,
+      listVersions: [],
+      travelRule: undefined,
+      caseId: null,
+    });
+    context.emit(
+      newEvent<PaymentFailed>(PaymentTopics.failed, account, {
+        paymentId: payment.paymentId,
+        debtorAccount: account,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        reasonCode: PaymentReasonCodes.SCREENING_UNAVAILABLE,
+        reason,
+      }),
+    );
     return;
   }
 
   const travelRule = checkTravelRule(payment, deps.options.travelRuleThresholdMinor);
   const verdict = decideScreening({ debtor, creditor, travelRule, travelRuleReason: () => travelRuleReason(payment, travelRule) });
-  const listVersions = [...new Map([...debtor.listVersions, ...creditor.listVersions].map((version) => [version.listId, `${version.listId}:${version.sha256}`])).values()];
-  const initiated = newEvent<PaymentInitiated>(PaymentTopics.initiated, account, { payment, corridorCode: corridor.code, screeningDecisionId: decisionId, listVersions, travelRuleApplied: travelRule.applied });
+  const listVersions = [
+    ...new Map(
+      [...debtor.listVersions, ...creditor.listVersions].map((version) => [version.listId, `${version.listId}:${version.sha256}`]),
+    ).values(),
+  ];
+  const initiated = newEvent<PaymentInitiated>(PaymentTopics.initiated, account, {
+    payment,
+    corridorCode: corridor.code,
+    screeningDecisionId: decisionId,
+    listVersions,
+    travelRuleApplied: travelRule.applied,
+  });
   const results: Record<PartyRole, ScreeningResult> = { DEBTOR: debtor, CREDITOR: creditor };
 
   let caseId: string | null = null;
@@ -105,7 +158,14 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: Sql
       correlationId: event.envelope.correlationId,
       stage: 'SCREENING',
       reason: verdict.reason,
-      evidence: { screeningDecisionId: decisionId, corridorCode: corridor.code, listVersions, travelRule: { ...travelRule, thresholdMinor: travelRule.thresholdMinor.toString() }, debtor, creditor },
+      evidence: {
+        screeningDecisionId: decisionId,
+        corridorCode: corridor.code,
+        listVersions,
+        travelRule: { ...travelRule, thresholdMinor: travelRule.thresholdMinor.toString() },
+        debtor,
+        creditor,
+      },
       onApprove: initiated,
       amountMinor: payment.amountMinor,
       currency: payment.currency,
@@ -119,10 +179,25 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: Sql
       context.emit(initiated);
       return;
     case 'HOLD':
-      context.emit(newEvent<PaymentHeldForReview>(PaymentTopics.held, account, { paymentId: payment.paymentId, debtorAccount: account, caseId: caseId!, stage: 'SCREENING', reason: verdict.reason }));
+      context.emit(
+        newEvent<PaymentHeldForReview>(PaymentTopics.held, account, {
+          paymentId: payment.paymentId,
+          debtorAccount: account,
+          caseId: caseId!,
+          stage: 'SCREENING',
+          reason: verdict.reason,
+        }),
+      );
       return;
     case 'REJECT':
-      context.emit(newEvent<PaymentRejected>(PaymentTopics.rejected, account, { paymentId: payment.paymentId, debtorAccount: account, reasonCode: PaymentReasonCodes.TRAVEL_RULE_MISSING_INFORMATION, reason: verdict.reason }));
+      context.emit(
+        newEvent<PaymentRejected>(PaymentTopics.rejected, account, {
+          paymentId: payment.paymentId,
+          debtorAccount: account,
+          reasonCode: PaymentReasonCodes.TRAVEL_RULE_MISSING_INFORMATION,
+          reason: verdict.reason,
+        }),
+      );
       return;
     case 'BLOCK':
       for (const event of blockEvents(payment, decisionId, verdict, results, deps.ids)) context.emit(event);
@@ -130,7 +205,13 @@ async function screen(event: ConsumedEvent<PaymentValidated>, context: { tx: Sql
   }
 }
 
-function blockEvents(payment: PaymentOrder, decisionId: string, verdict: ScreeningVerdict, results: Record<PartyRole, ScreeningResult>, ids: IdGenerator): NewEvent[] {
+function blockEvents(
+  payment: PaymentOrder,
+  decisionId: string,
+  verdict: ScreeningVerdict,
+  results: Record<PartyRole, ScreeningResult>,
+  ids: IdGenerator,
+): NewEvent[] {
   const account = payment.debtor.account;
   const alerts = verdict.flaggedParties.map((party) =>
     newEvent<AmlAlertRaised>(PaymentTopics.amlAlertRaised, account, {
@@ -139,7 +220,14 @@ function blockEvents(payment: PaymentOrder, decisionId: string, verdict: Screeni
       debtorAccount: account,
       party,
       band: results[party].band,
-      matches: results[party].matches.map((match) => ({ list: match.list, listVersion: match.listVersion, entryId: match.entryId, matchedName: match.matchedName, program: match.program, scoreBp: Math.round(match.score * 10_000) })),
+      matches: results[party].matches.map((match) => ({
+        list: match.list,
+        listVersion: match.listVersion,
+        entryId: match.entryId,
+        matchedName: match.matchedName,
+        program: match.program,
+        scoreBp: Math.round(match.score * 10_000),
+      })),
     }),
   );
   const blocked = newEvent<PaymentBlocked>(PaymentTopics.blocked, account, {
@@ -160,7 +248,12 @@ function blockEvents(payment: PaymentOrder, decisionId: string, verdict: Screeni
  * nothing about its holder's nationality, and a wrong country lowers a true match's score.
  */
 function partyOf(party: PaymentParty): Party {
-  return { name: party.name, account: party.account, ...(party.country ? { country: party.country } : {}), ...(party.dateOfBirth ? { dateOfBirth: party.dateOfBirth } : {}) };
+  return {
+    name: party.name,
+    account: party.account,
+    ...(party.country ? { country: party.country } : {}),
+    ...(party.dateOfBirth ? { dateOfBirth: party.dateOfBirth } : {}),
+  };
 }
 
 function newEvent<Payload>(topic: PaymentTopic, key: string, payload: Payload): NewEvent {

@@ -32,7 +32,10 @@ export interface ScreeningService extends PaymentService {
   lists: ScreeningLists;
 }
 
-export function createScreeningService(deps: ServiceDeps, options: ScreeningStageOptions & { requireScope: RequireScope; readFile?: ReadFile; stat?: StatFile }): ScreeningService {
+export function createScreeningService(
+  deps: ServiceDeps,
+  options: ScreeningStageOptions & { requireScope: RequireScope; readFile?: ReadFile; stat?: StatFile },
+): ScreeningService {
   const resolved = resolveScreeningStageOptions(options);
   const lists = new ScreeningLists({
     sources: resolved.sources,
@@ -62,7 +65,13 @@ export function createScreeningService(deps: ServiceDeps, options: ScreeningStag
 }
 
 export { screeningDecisionsTable, screeningDecisionMigrations, type ScreeningDecisionRecord } from './decisions-table.ts';
-export { resolveScreeningStageOptions, defaultTravelRuleThresholds, type ScreeningStageOptions, type CorridorRuleInput, type ResolvedScreeningStageOptions } from './options.ts';
+export {
+  resolveScreeningStageOptions,
+  defaultTravelRuleThresholds,
+  type ScreeningStageOptions,
+  type CorridorRuleInput,
+  type ResolvedScreeningStageOptions,
+} from './options.ts';
 export { corridorOf, alpha3Of, unknownCountry, type Corridor } from './corridor.ts';
 export { checkTravelRule, travelRuleReason, type TravelRuleResult } from './travel-rule.ts';
 export { decideScreening, type ScreeningOutcome, type ScreeningVerdict, type PartyRole } from './decide.ts';

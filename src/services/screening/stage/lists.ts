@@ -50,8 +50,18 @@ export class ScreeningLists {
       ...options.extraLists.map((source) => ({ sources: [source], extraListId: listIdOf(source) })),
     ];
     this.#stores = groups.map(({ sources, extraListId }) => {
-      const store = new SanctionsListStore({ sources, ...(options.readFile ? { readFile: options.readFile } : {}), onReload: (outcome) => this.#logReload(outcome) });
-      const watcher = new ListWatcher({ store, sources, pollIntervalMs: options.listPollIntervalMs, clock: options.clock, ...(options.stat ? { stat: options.stat } : {}) });
+      const store = new SanctionsListStore({
+        sources,
+        ...(options.readFile ? { readFile: options.readFile } : {}),
+        onReload: (outcome) => this.#logReload(outcome),
+      });
+      const watcher = new ListWatcher({
+        store,
+        sources,
+        pollIntervalMs: options.listPollIntervalMs,
+        clock: options.clock,
+        ...(options.stat ? { stat: options.stat } : {}),
+      });
       return { store, watcher, extraListId };
     });
   }
@@ -67,13 +77,18 @@ export class ScreeningLists {
    * first load (the caller fails closed).
    */
   screen(party: Party, options: ScreeningOptions, extraListIds: readonly string[]): ScreeningResult {
-    const results = this.#stores.filter((entry) => entry.extraListId === undefined || extraListIds.includes(entry.extraListId)).map((entry) => screenParty(entry.store.index(), party, options));
+    const results = this.#stores
+      .filter((entry) => entry.extraListId === undefined || extraListIds.includes(entry.extraListId))
+      .map((entry) => screenParty(entry.store.index(), party, options));
     if (results.length === 1) return results[0]!;
     return {
       band: results.reduce((band, result) => (bandRank[result.band] > bandRank[band] ? result.band : band), results[0]!.band),
       score: Math.max(...results.map((result) => result.score)),
       pep: results.some((result) => result.pep),
-      matches: results.flatMap((result) => result.matches).sort((a, b) => b.score - a.score).slice(0, options.maxMatches),
+      matches: results
+        .flatMap((result) => result.matches)
+        .sort((a, b) => b.score - a.score)
+        .slice(0, options.maxMatches),
       suppressed: results.flatMap((result) => result.suppressed),
       listVersions: results.flatMap((result) => result.listVersions),
     };
@@ -110,7 +125,10 @@ export class ScreeningLists {
           await entry.store.loadAll();
           break;
         } catch (error) {
-          logger.error({ err: error, retryInMs: listLoadRetryDelayMs }, 'sanctions lists could not be loaded: no payment is screened (they wait, then fail) until they are');
+          logger.error(
+            { err: error, retryInMs: listLoadRetryDelayMs },
+            'sanctions lists could not be loaded: no payment is screened (they wait, then fail) until they are',
+          );
           await clock.sleep(listLoadRetryDelayMs, signal);
         }
       }
@@ -122,7 +140,15 @@ export class ScreeningLists {
 
   #logReload(outcome: ReloadOutcome): void {
     const { logger } = this.#options;
-    if (outcome.status === 'swapped') logger.info({ listId: outcome.listId, sha256: outcome.version.sha256, entries: outcome.version.entryCount, previous: outcome.previous?.sha256 }, 'sanctions list in force');
-    else if (outcome.status === 'refused') logger.error({ listId: outcome.listId, err: outcome.error, kept: outcome.kept?.sha256 }, 'sanctions list reload refused; the previous version stays in force');
+    if (outcome.status === 'swapped')
+      logger.info(
+        { listId: outcome.listId, sha256: outcome.version.sha256, entries: outcome.version.entryCount, previous: outcome.previous?.sha256 },
+        'sanctions list in force',
+      );
+    else if (outcome.status === 'refused')
+      logger.error(
+        { listId: outcome.listId, err: outcome.error, kept: outcome.kept?.sha256 },
+        'sanctions list reload refused; the previous version stays in force',
+      );
   }
 }

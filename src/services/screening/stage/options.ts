@@ -67,7 +67,11 @@ export interface ResolvedScreeningStageOptions {
 }
 
 /** FATF Recommendation 16 as the main jurisdictions apply it: USD 3,000 (US), EUR 1,000 (EU), SGD 1,500 (MAS). */
-export const defaultTravelRuleThresholds: Readonly<Record<string, string>> = Object.freeze({ USD: '3000.00', EUR: '1000.00', SGD: '1500.00' });
+export const defaultTravelRuleThresholds: Readonly<Record<string, string>> = Object.freeze({
+  USD: '3000.00',
+  EUR: '1000.00',
+  SGD: '1500.00',
+});
 
 export function resolveScreeningStageOptions(options: ScreeningStageOptions): ResolvedScreeningStageOptions {
   if (options.sources.length === 0) invalid('sources: at least one list is required');
@@ -83,9 +87,11 @@ export function resolveScreeningStageOptions(options: ScreeningStageOptions): Re
     if (!/^[A-Z]{3}-[A-Z]{3}$/.test(code)) invalid(`corridorRules: "${code}" is not a corridor code like ZWE-ZAF`);
     const thresholds = { ...base.options.thresholds, ...rule.thresholds };
     for (const name of ['high', 'medium', 'report'] as const) {
-      if (thresholds[name] > base.options.thresholds[name]) invalid(`corridorRules.${code}.thresholds.${name}: ${thresholds[name]} is looser than the base ${base.options.thresholds[name]}`);
+      if (thresholds[name] > base.options.thresholds[name])
+        invalid(`corridorRules.${code}.thresholds.${name}: ${thresholds[name]} is looser than the base ${base.options.thresholds[name]}`);
     }
-    for (const listId of rule.extraLists ?? []) if (!extraIds.has(listId)) invalid(`corridorRules.${code}.extraLists: no extra list "${listId}"`);
+    for (const listId of rule.extraLists ?? [])
+      if (!extraIds.has(listId)) invalid(`corridorRules.${code}.extraLists: no extra list "${listId}"`);
     corridors.set(code, { options: screeningOptions({ ...options.screening, thresholds }), extraListIds: [...(rule.extraLists ?? [])] });
   }
 
@@ -96,7 +102,8 @@ export function resolveScreeningStageOptions(options: ScreeningStageOptions): Re
     thresholds.set(currency, parsed.amountMinor);
   }
   const defaultThreshold = options.travelRule?.defaultThreshold ?? '1000';
-  if (!/^\d{1,15}(\.\d+)?$/.test(defaultThreshold) || Number(defaultThreshold) <= 0) invalid(`travelRule.defaultThreshold: "${defaultThreshold}" is not a positive decimal`);
+  if (!/^\d{1,15}(\.\d+)?$/.test(defaultThreshold) || Number(defaultThreshold) <= 0)
+    invalid(`travelRule.defaultThreshold: "${defaultThreshold}" is not a positive decimal`);
 
   const retryDelaysMs = options.retryDelaysMs ?? defaultRetryDelaysMs;
   const listPollIntervalMs = options.listPollIntervalMs ?? 30_000;

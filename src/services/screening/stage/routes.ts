@@ -11,7 +11,12 @@ import type { ScreeningLists } from './lists.ts';
 export function screeningRoutes(options: { lists: ScreeningLists; requireScope: RequireScope }) {
   const { lists, requireScope } = options;
   return async (app: FastifyInstance) => {
-    const schema = { operationId: 'getScreeningLists', tags: ['compliance'], summary: 'The sanctions lists in force, and whether screening can run', response: { 200: listsSchema, ...problemResponses(401, 403) } };
+    const schema = {
+      operationId: 'getScreeningLists',
+      tags: ['compliance'],
+      summary: 'The sanctions lists in force, and whether screening can run',
+      response: { 200: listsSchema, ...problemResponses(401, 403) },
+    };
     app.get('/v1/screening/lists', { preValidation: requireScope(Scopes.ops), schema }, async () => ({
       ready: lists.ready,
       lists: lists.status().map((status) => ({
@@ -43,7 +48,11 @@ const listsSchema = {
           publishedAt: { type: ['string', 'null'], description: 'As the list publisher dated it' },
           entryCount: { type: ['integer', 'null'] },
           files: { type: 'array', items: { type: 'string' } },
-          lastError: { type: ['object', 'null'], description: 'The last refused reload', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+          lastError: {
+            type: ['object', 'null'],
+            description: 'The last refused reload',
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
         },
       },
     },

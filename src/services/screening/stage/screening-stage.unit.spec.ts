@@ -13,7 +13,16 @@ import { PaymentTopics } from '../../../contracts/topics.ts';
 import { complianceCaseMigrations, fromJsonValue } from '../../compliance-cases/index.ts';
 import type { NewEvent } from '../../../backbone/envelope/event-encoder.ts';
 import { requireNoScope } from './testing-scope.ts';
-import { checkTravelRule, corridorOf, createScreeningService, decideScreening, resolveScreeningStageOptions, screeningDecisionsTable, travelRuleReason, type ScreeningService } from './index.ts';
+import {
+  checkTravelRule,
+  corridorOf,
+  createScreeningService,
+  decideScreening,
+  resolveScreeningStageOptions,
+  screeningDecisionsTable,
+  travelRuleReason,
+  type ScreeningService,
+} from './index.ts';
 import type { ScreeningResult } from '../model.ts';
 
 // A two-entry OFAC file in the published format: "Dmitri Volkov" is MEDIUM against the first
@@ -22,7 +31,9 @@ const sdnCsv = new TextEncoder().encode(
   '101,"VOLKOV, Dmitri Ivanovich","individual","RUSSIA-EO14024",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,"DOB 12 Mar 1971; nationality Russia."\r\n' +
     '102,"KASPAR TRADING LLC",-0- ,"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n\x1a',
 );
-const thresholds = resolveScreeningStageOptions({ sources: [{ kind: 'ofac-sdn-csv', sdnPath: '/lists/sdn.csv' }] }).travelRuleThresholdMinor;
+const thresholds = resolveScreeningStageOptions({
+  sources: [{ kind: 'ofac-sdn-csv', sdnPath: '/lists/sdn.csv' }],
+}).travelRuleThresholdMinor;
 
 function order(overrides: Partial<PaymentOrder> = {}): PaymentOrder {
   return {
@@ -42,7 +53,9 @@ function order(overrides: Partial<PaymentOrder> = {}): PaymentOrder {
 describe('corridorOf', () => {
   it('uses the countries given, else the debtor IBAN, else the creditor IBAN or BIC', () => {
     expect(corridorOf(order()).code).toBe('DEU-FRA');
-    expect(corridorOf(order({ debtor: { ...order().debtor, country: 'ZW' }, creditor: { ...order().creditor, country: 'ZA' } })).code).toBe('ZWE-ZAF');
+    expect(corridorOf(order({ debtor: { ...order().debtor, country: 'ZW' }, creditor: { ...order().creditor, country: 'ZA' } })).code).toBe(
+      'ZWE-ZAF',
+    );
     expect(corridorOf(order({ creditor: { name: 'X', account: '12345678', agent: 'SBZAZAJJXXX', country: null } })).code).toBe('DEU-ZAF');
     expect(corridorOf(order({ creditor: { name: 'X', account: '12345678', agent: null, country: null } })).code).toBe('DEU-XXX');
   });
@@ -60,32 +73,64 @@ describe('the Travel Rule', () => {
   });
 
   it('names what is missing, per party, in the reason', () => {
-    const payment = order({ amountMinor: 1500_00n, debtor: { ...order().debtor, ...complete }, creditor: { ...order().creditor, dateOfBirth: '1980-02-01' } });
+    const payment = order({
+      amountMinor: 1500_00n,
+      debtor: { ...order().debtor, ...complete },
+      creditor: { ...order().creditor, dateOfBirth: '1980-02-01' },
+    });
     const result = checkTravelRule(payment, thresholds);
-    expect(result.missing).toEqual(['creditor: a postal address, a national id, or a date and place of birth (a date of birth without a place of birth is not enough)']);
+    expect(result.missing).toEqual([
+      'creditor: a postal address, a national id, or a date and place of birth (a date of birth without a place of birth is not enough)',
+    ]);
     expect(travelRuleReason(payment, result)).toBe(
       'Travel Rule: EUR 1500.00 is above EUR 1000.00, and the payment lacks originator/beneficiary information: creditor: a postal address, a national id, or a date and place of birth (a date of birth without a place of birth is not enough)',
     );
   });
 
   it('accepts an address, a national id, or a date and place of birth', () => {
-    const creditors = [complete, { nationalId: { id: 'X123', scheme: 'PASSPORT', issuer: 'FR' } }, { dateOfBirth: '1980-02-01', placeOfBirth: { city: 'Lyon', country: 'FR' } }];
+    const creditors = [
+      complete,
+      { nationalId: { id: 'X123', scheme: 'PASSPORT', issuer: 'FR' } },
+      { dateOfBirth: '1980-02-01', placeOfBirth: { city: 'Lyon', country: 'FR' } },
+    ];
     for (const details of creditors) {
-      expect(checkTravelRule(order({ amountMinor: 1500_00n, debtor: { ...order().debtor, ...complete }, creditor: { ...order().creditor, ...details } }), thresholds).missing).toEqual([]);
+      expect(
+        checkTravelRule(
+          order({ amountMinor: 1500_00n, debtor: { ...order().debtor, ...complete }, creditor: { ...order().creditor, ...details } }),
+          thresholds,
+        ).missing,
+      ).toEqual([]);
     }
   });
 });
 
 describe('decideScreening', () => {
-  const result = (band: ScreeningResult['band']): ScreeningResult => ({ band, score: 0, pep: false, matches: [], suppressed: [], listVersions: [] });
+  const result = (band: ScreeningResult['band']): ScreeningResult => ({
+    band,
+    score: 0,
+    pep: false,
+    matches: [],
+    suppressed: [],
+    listVersions: [],
+  });
   const missing = { applied: true, thresholdMinor: 1000_00n, missing: ['creditor: an address'] };
   const met = { applied: false, thresholdMinor: 1000_00n, missing: [] };
   it('blocks on HIGH before anything else, rejects a Travel Rule breach before holding, holds MEDIUM, passes LOW', () => {
-    expect(decideScreening({ debtor: result('LOW'), creditor: result('HIGH'), travelRule: missing, travelRuleReason: () => 'tr' })).toMatchObject({ outcome: 'BLOCK', flaggedParties: ['CREDITOR'] });
-    expect(decideScreening({ debtor: result('MEDIUM'), creditor: result('LOW'), travelRule: missing, travelRuleReason: () => 'tr' })).toMatchObject({ outcome: 'REJECT', reason: 'tr' });
-    expect(decideScreening({ debtor: result('MEDIUM'), creditor: result('HIGH'), travelRule: met, travelRuleReason: () => 'tr' })).toMatchObject({ outcome: 'BLOCK', flaggedParties: ['DEBTOR', 'CREDITOR'] });
-    expect(decideScreening({ debtor: result('MEDIUM'), creditor: result('LOW'), travelRule: met, travelRuleReason: () => 'tr' })).toMatchObject({ outcome: 'HOLD', flaggedParties: ['DEBTOR'] });
-    expect(decideScreening({ debtor: result('LOW'), creditor: result('LOW'), travelRule: met, travelRuleReason: () => 'tr' }).outcome).toBe('PASS');
+    expect(
+      decideScreening({ debtor: result('LOW'), creditor: result('HIGH'), travelRule: missing, travelRuleReason: () => 'tr' }),
+    ).toMatchObject({ outcome: 'BLOCK', flaggedParties: ['CREDITOR'] });
+    expect(
+      decideScreening({ debtor: result('MEDIUM'), creditor: result('LOW'), travelRule: missing, travelRuleReason: () => 'tr' }),
+    ).toMatchObject({ outcome: 'REJECT', reason: 'tr' });
+    expect(
+      decideScreening({ debtor: result('MEDIUM'), creditor: result('HIGH'), travelRule: met, travelRuleReason: () => 'tr' }),
+    ).toMatchObject({ outcome: 'BLOCK', flaggedParties: ['DEBTOR', 'CREDITOR'] });
+    expect(
+      decideScreening({ debtor: result('MEDIUM'), creditor: result('LOW'), travelRule: met, travelRuleReason: () => 'tr' }),
+    ).toMatchObject({ outcome: 'HOLD', flaggedParties: ['DEBTOR'] });
+    expect(decideScreening({ debtor: result('LOW'), creditor: result('LOW'), travelRule: met, travelRuleReason: () => 'tr' }).outcome).toBe(
+      'PASS',
+    );
   });
 });
 
@@ -96,9 +141,13 @@ describe('resolveScreeningStageOptions', () => {
     expect(resolved.ruleFor('ZWE-ZAF').options.thresholds).toMatchObject({ high: 0.93, medium: 0.8 });
     expect(resolved.ruleFor('DEU-FRA').options.thresholds.medium).toBe(0.86);
     expect(() => resolveScreeningStageOptions({ sources, corridorRules: { 'ZWE-ZAF': { thresholds: { high: 0.97 } } } })).toThrow(/looser/);
-    expect(() => resolveScreeningStageOptions({ sources, corridorRules: { 'ZWE-ZAF': { extraLists: ['PEP-ZW'] } } })).toThrow(/no extra list "PEP-ZW"/);
+    expect(() => resolveScreeningStageOptions({ sources, corridorRules: { 'ZWE-ZAF': { extraLists: ['PEP-ZW'] } } })).toThrow(
+      /no extra list "PEP-ZW"/,
+    );
     expect(() => resolveScreeningStageOptions({ sources, corridorRules: { zwe: {} } })).toThrow(/not a corridor code/);
-    expect(() => resolveScreeningStageOptions({ sources, travelRule: { thresholds: { EUR: '1000.001' } } })).toThrow(/travelRule.thresholds.EUR/);
+    expect(() => resolveScreeningStageOptions({ sources, travelRule: { thresholds: { EUR: '1000.001' } } })).toThrow(
+      /travelRule.thresholds.EUR/,
+    );
   });
 });
 
@@ -111,13 +160,32 @@ describe('the screening handler', () => {
   let service: ScreeningService;
   let listsDown: ScreeningService;
   const files = new Map([['/lists/sdn.csv', sdnCsv]]);
-  const deps = () => ({ db: fixture.db, publisher: { publish: async () => {}, publishEach: async () => {} }, clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }), metricsRegistry: new Registry() });
-  const options = { requireScope: requireNoScope, sources: [{ kind: 'ofac-sdn-csv', sdnPath: '/lists/sdn.csv' }] as const, retryDelaysMs: [10, 10] };
+  const deps = () => ({
+    db: fixture.db,
+    publisher: { publish: async () => {}, publishEach: async () => {} },
+    clock: systemClock,
+    ids: uuidV7Ids,
+    logger: pino({ level: 'silent' }),
+    metricsRegistry: new Registry(),
+  });
+  const options = {
+    requireScope: requireNoScope,
+    sources: [{ kind: 'ofac-sdn-csv', sdnPath: '/lists/sdn.csv' }] as const,
+    retryDelaysMs: [10, 10],
+  };
 
   beforeAll(async () => {
     fixture = await embeddedFixture();
-    service = createScreeningService(deps(), { ...options, readFile: async (path) => files.get(path)!, stat: async () => ({ mtimeMs: 1, size: 1 }) });
-    listsDown = createScreeningService(deps(), { ...options, readFile: async (path) => Promise.reject(new Error(`ENOENT ${path}`)), listLoadRetryDelayMs: 60_000 });
+    service = createScreeningService(deps(), {
+      ...options,
+      readFile: async (path) => files.get(path)!,
+      stat: async () => ({ mtimeMs: 1, size: 1 }),
+    });
+    listsDown = createScreeningService(deps(), {
+      ...options,
+      readFile: async (path) => Promise.reject(new Error(`ENOENT ${path}`)),
+      listLoadRetryDelayMs: 60_000,
+    });
     await migrate(fixture.db, 'compliance-cases', complianceCaseMigrations);
     await migrate(fixture.db, service.name, service.migrations);
     await service.workers![0]!.start();
@@ -131,11 +199,28 @@ describe('the screening handler', () => {
   });
 
   async function handle(consumer: ConsumerOptions, payment: PaymentOrder, attempt = 0): Promise<EmittedEvent[]> {
-    const envelope = { eventId: `ev-${payment.paymentId}-${attempt}`, eventType: 'PaymentValidated', schemaVersion: 1, occurredAt: payment.receivedAt, correlationId: `flow-${payment.paymentId}`, causationId: null, key: payment.debtor.account, traceparent: '' };
-    const event: ConsumedEvent<PaymentValidated> = { envelope, payload: { payment }, topic: PaymentTopics.validated, partition: 0, offset: 0n, attempt };
+    const envelope = {
+      eventId: `ev-${payment.paymentId}-${attempt}`,
+      eventType: 'PaymentValidated',
+      schemaVersion: 1,
+      occurredAt: payment.receivedAt,
+      correlationId: `flow-${payment.paymentId}`,
+      causationId: null,
+      key: payment.debtor.account,
+      traceparent: '',
+    };
+    const event: ConsumedEvent<PaymentValidated> = {
+      envelope,
+      payload: { payment },
+      topic: PaymentTopics.validated,
+      partition: 0,
+      offset: 0n,
+      attempt,
+    };
     return handleInTransaction(fixture.db, consumer, event);
   }
-  const decision = async (paymentId: string) => (await fixture.db.query<Record<string, unknown>>(`select * from screening_decisions where payment_id = $1`, [paymentId])).rows[0];
+  const decision = async (paymentId: string) =>
+    (await fixture.db.query<Record<string, unknown>>(`select * from screening_decisions where payment_id = $1`, [paymentId])).rows[0];
   const handler = () => service.consumers[0]!;
 
   it('passes LOW parties on to payments.initiated with corridor, decision id and list versions, once', async () => {
@@ -143,7 +228,12 @@ describe('the screening handler', () => {
     expect(emitted.map((event) => event.topic)).toEqual([PaymentTopics.initiated]);
     const row = await decision('pass-1');
     expect(row).toMatchObject({ outcome: 'PASS', debtor_band: 'LOW', creditor_band: 'LOW', corridor_code: 'DEU-FRA' });
-    expect(emitted[0]!.payload).toMatchObject({ corridorCode: 'DEU-FRA', screeningDecisionId: row!.decision_id, travelRuleApplied: false, listVersions: [expect.stringMatching(/^OFAC-SDN:[0-9a-f]{64}$/)] });
+    expect(emitted[0]!.payload).toMatchObject({
+      corridorCode: 'DEU-FRA',
+      screeningDecisionId: row!.decision_id,
+      travelRuleApplied: false,
+      listVersions: [expect.stringMatching(/^OFAC-SDN:[0-9a-f]{64}$/)],
+    });
     expect(await handle(handler(), order({ paymentId: 'pass-1' }), 1)).toEqual([]);
     expect(await screeningDecisionsTable.paymentIdsWithDecision(fixture.db, ['pass-1', 'unknown'])).toEqual(new Set(['pass-1']));
   });
@@ -151,8 +241,15 @@ describe('the screening handler', () => {
   it('blocks a HIGH creditor with an AML alert carrying the evidence in basis points', async () => {
     const emitted = await handle(handler(), order({ paymentId: 'block-1', creditor: { ...order().creditor, name: 'Kaspar Trading' } }));
     expect(emitted.map((event) => event.topic)).toEqual([PaymentTopics.blocked, PaymentTopics.amlAlertRaised]);
-    expect(emitted[0]!.payload).toMatchObject({ reasonCode: 'SANCTIONS_HIT', reason: expect.stringContaining('OFAC-SDN 102 "KASPAR TRADING LLC" (SDGT)') });
-    expect(emitted[1]!.payload).toMatchObject({ party: 'CREDITOR', band: 'HIGH', matches: [{ list: 'OFAC-SDN', entryId: '102', scoreBp: 10_000 }] });
+    expect(emitted[0]!.payload).toMatchObject({
+      reasonCode: 'SANCTIONS_HIT',
+      reason: expect.stringContaining('OFAC-SDN 102 "KASPAR TRADING LLC" (SDGT)'),
+    });
+    expect(emitted[1]!.payload).toMatchObject({
+      party: 'CREDITOR',
+      band: 'HIGH',
+      matches: [{ list: 'OFAC-SDN', entryId: '102', scoreBp: 10_000 }],
+    });
     const row = await decision('block-1');
     expect(row).toMatchObject({ outcome: 'BLOCK', creditor_band: 'HIGH' });
     expect((row!.creditor_evidence as ScreeningResult).matches[0]!.reasons[0]).toContain('kaspar≈kaspar');
@@ -161,17 +258,25 @@ describe('the screening handler', () => {
   it('holds a MEDIUM debtor in a SCREENING case whose approval releases payments.initiated', async () => {
     const emitted = await handle(handler(), order({ paymentId: 'hold-1', debtor: { ...order().debtor, name: 'Dmitri Volkov' } }));
     expect(emitted.map((event) => event.topic)).toEqual([PaymentTopics.held]);
-    const cases = await fixture.db.query<{ stage: string; on_approve: unknown; evidence: { debtor: ScreeningResult } }>(`select * from compliance_cases where payment_id = 'hold-1'`);
+    const cases = await fixture.db.query<{ stage: string; on_approve: unknown; evidence: { debtor: ScreeningResult } }>(
+      `select * from compliance_cases where payment_id = 'hold-1'`,
+    );
     expect(cases.rows[0]!.stage).toBe('SCREENING');
     expect(cases.rows[0]!.evidence.debtor.band).toBe('MEDIUM');
     const onApprove = fromJsonValue<NewEvent>(cases.rows[0]!.on_approve);
-    expect(onApprove).toMatchObject({ topic: PaymentTopics.initiated, payload: { payment: { paymentId: 'hold-1', amountMinor: 100_00n } } });
+    expect(onApprove).toMatchObject({
+      topic: PaymentTopics.initiated,
+      payload: { payment: { paymentId: 'hold-1', amountMinor: 100_00n } },
+    });
   });
 
   it('rejects a Travel Rule breach with the reason naming what is missing', async () => {
     const emitted = await handle(handler(), order({ paymentId: 'tr-1', amountMinor: 1500_00n }));
     expect(emitted.map((event) => event.topic)).toEqual([PaymentTopics.rejected]);
-    expect(emitted[0]!.payload).toMatchObject({ reasonCode: 'TRAVEL_RULE_MISSING_INFORMATION', reason: expect.stringContaining('debtor: a postal address, a national id, or a date and place of birth; creditor: a postal address') });
+    expect(emitted[0]!.payload).toMatchObject({
+      reasonCode: 'TRAVEL_RULE_MISSING_INFORMATION',
+      reason: expect.stringContaining('debtor: a postal address, a national id, or a date and place of birth; creditor: a postal address'),
+    });
   });
 
   it('fails closed: retries while the lists are not loaded, then fails the payment on the last attempt', async () => {

@@ -16,7 +16,10 @@ export interface TravelRuleResult {
   missing: string[];
 }
 
-export function checkTravelRule(payment: Pick<PaymentOrder, 'amountMinor' | 'currency' | 'debtor' | 'creditor'>, thresholdMinorOf: (currency: string) => bigint): TravelRuleResult {
+export function checkTravelRule(
+  payment: Pick<PaymentOrder, 'amountMinor' | 'currency' | 'debtor' | 'creditor'>,
+  thresholdMinorOf: (currency: string) => bigint,
+): TravelRuleResult {
   const thresholdMinor = thresholdMinorOf(payment.currency);
   if (payment.amountMinor <= thresholdMinor) return { applied: false, thresholdMinor, missing: [] };
   const missing = [...missingOf('debtor', payment.debtor), ...missingOf('creditor', payment.creditor)];
@@ -38,7 +41,12 @@ function missingOf(role: 'debtor' | 'creditor', party: Party): string[] {
   const hasNationalId = Boolean(party.nationalId?.id);
   const hasBirth = Boolean(party.dateOfBirth && party.placeOfBirth?.city && party.placeOfBirth.country);
   if (!hasAddress && !hasNationalId && !hasBirth) {
-    const partial = party.dateOfBirth && !party.placeOfBirth ? ' (a date of birth without a place of birth is not enough)' : party.placeOfBirth && !party.dateOfBirth ? ' (a place of birth without a date of birth is not enough)' : '';
+    const partial =
+      party.dateOfBirth && !party.placeOfBirth
+        ? ' (a date of birth without a place of birth is not enough)'
+        : party.placeOfBirth && !party.dateOfBirth
+          ? ' (a place of birth without a date of birth is not enough)'
+          : '';
     missing.push(`${role}: a postal address, a national id, or a date and place of birth${partial}`);
   }
   return missing;

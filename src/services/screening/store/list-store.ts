@@ -50,7 +50,8 @@ export class SanctionsListStore {
     this.#sources = new Map();
     for (const source of options.sources) {
       const listId = listIdOf(source);
-      if (this.#sources.has(listId)) throw new ScreeningError(ScreeningErrorCodes.INVALID_OPTIONS, `two list sources have the id ${listId}`);
+      if (this.#sources.has(listId))
+        throw new ScreeningError(ScreeningErrorCodes.INVALID_OPTIONS, `two list sources have the id ${listId}`);
       this.#sources.set(listId, source);
     }
     if (this.#sources.size === 0) throw new ScreeningError(ScreeningErrorCodes.INVALID_OPTIONS, 'at least one list source is required');

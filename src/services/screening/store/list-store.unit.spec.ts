@@ -19,7 +19,11 @@ describe('SanctionsListStore', () => {
   it('refuses a malformed reload, says where, and keeps screening against the previous version', async () => {
     const { source, files } = await realOfacFiles();
     const outcomes: string[] = [];
-    const store = new SanctionsListStore({ sources: [source], readFile: async (path) => files.get(path)!, onReload: (outcome) => outcomes.push(outcome.status) });
+    const store = new SanctionsListStore({
+      sources: [source],
+      readFile: async (path) => files.get(path)!,
+      onReload: (outcome) => outcomes.push(outcome.status),
+    });
     const [loaded] = await store.loadAll();
     const before = store.index();
 
@@ -35,7 +39,10 @@ describe('SanctionsListStore', () => {
     expect(refused.error.message).toContain(sdnPath);
     expect(store.index()).toBe(before);
     expect(store.status()[0]).toMatchObject({ listId: 'OFAC-SDN', version: loaded, lastError: refused.error });
-    expect(screenParty(store.index(), { name: 'Banco Nacional de Cuba' }).matches[0]).toMatchObject({ entryId: '306', listVersion: loaded!.sha256 });
+    expect(screenParty(store.index(), { name: 'Banco Nacional de Cuba' }).matches[0]).toMatchObject({
+      entryId: '306',
+      listVersion: loaded!.sha256,
+    });
     expect(outcomes).toEqual(['swapped', 'refused']);
   });
 
@@ -52,7 +59,10 @@ describe('SanctionsListStore', () => {
     expect(swapped).toMatchObject({ status: 'swapped', previous: first });
     if (swapped.status !== 'swapped') throw new Error('unreachable');
     expect(swapped.version.sha256).not.toBe(first!.sha256);
-    expect(screenParty(store.index(), { name: 'Aurelia Vantanova' }).matches[0]).toMatchObject({ entryId: '99999999', listVersion: swapped.version.sha256 });
+    expect(screenParty(store.index(), { name: 'Aurelia Vantanova' }).matches[0]).toMatchObject({
+      entryId: '99999999',
+      listVersion: swapped.version.sha256,
+    });
   });
 
   it('reloads through the watcher when a file changes, without a restart', async () => {
@@ -60,12 +70,21 @@ describe('SanctionsListStore', () => {
     const store = new SanctionsListStore({ sources: [source], readFile: async (path) => files.get(path)! });
     await store.loadAll();
     const mtimes = new Map<string, number>([...files.keys()].map((path) => [path, 1]));
-    const watcher = new ListWatcher({ store, sources: [source], stat: async (path) => ({ mtimeMs: mtimes.get(path)!, size: files.get(path)!.byteLength }) });
+    const watcher = new ListWatcher({
+      store,
+      sources: [source],
+      stat: async (path) => ({ mtimeMs: mtimes.get(path)!, size: files.get(path)!.byteLength }),
+    });
     await watcher.checkNow({ baselineOnly: true });
     expect(await watcher.checkNow()).toEqual([]);
 
     const altPath = source.kind === 'ofac-sdn-csv' ? source.altPath! : '';
-    files.set(altPath, new TextEncoder().encode(`${new TextDecoder().decode(files.get(altPath)).replace(/\u001a\s*$/, '')}306,999999,"aka","BNC TEST ALIAS",-0- \r\n`));
+    files.set(
+      altPath,
+      new TextEncoder().encode(
+        `${new TextDecoder().decode(files.get(altPath)).replace(/\u001a\s*$/, '')}306,999999,"aka","BNC TEST ALIAS",-0- \r\n`,
+      ),
+    );
     mtimes.set(altPath, 2);
     const [outcome] = await watcher.checkNow();
     expect(outcome).toMatchObject({ status: 'swapped', listId: 'OFAC-SDN' });

@@ -19,7 +19,12 @@ describe('sanctions lists by URL', () => {
   beforeAll(async () => {
     const local = standardSources(sanctionsDataDirectory())[0]!;
     if (local.kind !== 'ofac-sdn-csv') throw new Error('expected the OFAC source first');
-    for (const [name, path] of [['sdn.csv', local.sdnPath], ['alt.csv', local.altPath!], ['add.csv', local.addPath!]] as const) files.set(`/ofac/${name}`, await readFile(path));
+    for (const [name, path] of [
+      ['sdn.csv', local.sdnPath],
+      ['alt.csv', local.altPath!],
+      ['add.csv', local.addPath!],
+    ] as const)
+      files.set(`/ofac/${name}`, await readFile(path));
     server = createServer((request, response) => {
       const body = files.get(request.url ?? '');
       if (!body) return void response.writeHead(404).end();
@@ -56,6 +61,9 @@ describe('sanctions lists by URL', () => {
 
   it('refuses a list whose URL answers an error, saying which', async () => {
     const store = new SanctionsListStore({ sources: [{ kind: 'un-consolidated-xml', path: `${base}/missing.xml` }] });
-    await expect(store.loadAll()).rejects.toMatchObject({ code: 'SANCTIONS_LIST_UNREADABLE', message: expect.stringContaining('HTTP 404') });
+    await expect(store.loadAll()).rejects.toMatchObject({
+      code: 'SANCTIONS_LIST_UNREADABLE',
+      message: expect.stringContaining('HTTP 404'),
+    });
   });
 });

@@ -18,13 +18,20 @@ export type ValidationDecision = { kind: 'valid' } | { kind: 'invalid'; reasonCo
  * is open (it may have been closed since the request), the currency matches, the amount is within
  * the bank's limits, and the payment does not pay an account to itself.
  */
-export function validatePayment(payment: PaymentOrder, debtor: DebtorAccountView | undefined, limits: ValidationLimits): ValidationDecision {
+export function validatePayment(
+  payment: PaymentOrder,
+  debtor: DebtorAccountView | undefined,
+  limits: ValidationLimits,
+): ValidationDecision {
   if (!debtor) return invalid(PaymentReasonCodes.DEBTOR_ACCOUNT_NOT_FOUND, 'the debtor account is not an account of this bank');
   if (debtor.status !== 'open') return invalid(PaymentReasonCodes.DEBTOR_ACCOUNT_CLOSED, 'the debtor account is closed');
-  if (debtor.currency !== payment.currency) return invalid(PaymentReasonCodes.CURRENCY_MISMATCH, `the debtor account is in ${debtor.currency}, the payment in ${payment.currency}`);
+  if (debtor.currency !== payment.currency)
+    return invalid(PaymentReasonCodes.CURRENCY_MISMATCH, `the debtor account is in ${debtor.currency}, the payment in ${payment.currency}`);
   const limit = limits.maxAmountMinorByCurrency.get(payment.currency);
-  if (limit !== undefined && payment.amountMinor > limit) return invalid(PaymentReasonCodes.AMOUNT_ABOVE_LIMIT, `the amount is above the single-payment limit for ${payment.currency}`);
-  if (payment.creditor.account === payment.debtor.account) return invalid(PaymentReasonCodes.CREDITOR_ACCOUNT_INVALID, 'the creditor account is the debtor account');
+  if (limit !== undefined && payment.amountMinor > limit)
+    return invalid(PaymentReasonCodes.AMOUNT_ABOVE_LIMIT, `the amount is above the single-payment limit for ${payment.currency}`);
+  if (payment.creditor.account === payment.debtor.account)
+    return invalid(PaymentReasonCodes.CREDITOR_ACCOUNT_INVALID, 'the creditor account is the debtor account');
   return { kind: 'valid' };
 }
 
