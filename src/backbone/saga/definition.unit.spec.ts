@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decisionSpec } from '../../../test/support/decision-spec.ts';
 import { commandIdOf, decideSaga, evolveSaga, type SagaDefinition, type SagaEvent, type SagaState } from './definition.ts';
 
@@ -60,7 +60,7 @@ describe('decideSaga', () => {
     saga
       .given(refunding)
       .when({ kind: 'reply', commandId: compensation(1), ok: true })
-      .thenMatches({ events: [{ type: 'CompensationSucceeded', step: 1 }, { type: 'CompensationSent', step: 0, attempt: 1 }], commands: [{ name: 'RELEASE' }] });
+      .thenMatches({ events: [{ type: 'CompensationSucceeded', step: 1 }, { type: 'CompensationSent', step: 0, attempt: 1 }], commands: [expect.objectContaining({ name: 'RELEASE' })] });
     saga
       .given([...refunding, { type: 'CompensationSucceeded', step: 1 }, { type: 'CompensationSent', step: 0, attempt: 1 }])
       .when({ kind: 'reply', commandId: compensation(0), ok: true })
@@ -80,13 +80,13 @@ describe('decideSaga', () => {
     saga
       .given(reserving)
       .when({ kind: 'timer', commandId: step(0), attempt: 1 })
-      .thenMatches({ events: [{ type: 'StepTimedOut', step: 0, attempt: 1 }, { type: 'StepSent', step: 0, attempt: 2 }], commands: [{ commandId: step(0), attempt: 2 }], timer: { commandId: step(0), attempt: 2, dueInMs: 2_000 } });
+      .thenMatches({ events: [{ type: 'StepTimedOut', step: 0, attempt: 1 }, { type: 'StepSent', step: 0, attempt: 2 }], commands: [expect.objectContaining({ commandId: step(0), attempt: 2 })], timer: { commandId: step(0), attempt: 2, dueInMs: 2_000 } });
     saga
       .given([...reserving, { type: 'StepTimedOut', step: 0, attempt: 1 }, { type: 'StepSent', step: 0, attempt: 2 }, { type: 'StepTimedOut', step: 0, attempt: 2 }, { type: 'StepSent', step: 0, attempt: 3 }])
       .when({ kind: 'timer', commandId: step(0), attempt: 3 })
       .thenMatches({
         events: [{ type: 'StepTimedOut', step: 0, attempt: 3 }, { type: 'StepFailed', step: 0, reason: 'no reply after 3 attempts' }, { type: 'CompensationSent', step: 0, attempt: 1 }],
-        commands: [{ name: 'RELEASE', commandId: compensation(0) }],
+        commands: [expect.objectContaining({ name: 'RELEASE', commandId: compensation(0) })],
         outcome: 'failed-start-compensating',
       });
   });
@@ -99,7 +99,7 @@ describe('decideSaga', () => {
       .then({ events: [{ type: 'CompensationFailed', step: 0, attempt: 1, reason: 'locked' }], commands: [], timer: { commandId: compensation(0), attempt: 1, dueInMs: 500 }, outcome: 'continue' });
     const waiting: SagaEvent[] = [...releasing, { type: 'CompensationFailed', step: 0, attempt: 1, reason: 'locked' }];
     saga.given(waiting).when({ kind: 'reply', commandId: compensation(0), ok: false, reason: 'locked' }).thenMatches({ outcome: 'ignored' });
-    saga.given(waiting).when({ kind: 'timer', commandId: compensation(0), attempt: 1 }).thenMatches({ events: [{ type: 'CompensationSent', step: 0, attempt: 2 }], commands: [{ commandId: compensation(0), attempt: 2 }] });
+    saga.given(waiting).when({ kind: 'timer', commandId: compensation(0), attempt: 1 }).thenMatches({ events: [{ type: 'CompensationSent', step: 0, attempt: 2 }], commands: [expect.objectContaining({ commandId: compensation(0), attempt: 2 })] });
     saga
       .given([...waiting, { type: 'CompensationSent', step: 0, attempt: 2 }, { type: 'CompensationFailed', step: 0, attempt: 2, reason: 'locked' }, { type: 'CompensationSent', step: 0, attempt: 3 }])
       .when({ kind: 'timer', commandId: compensation(0), attempt: 3 })
