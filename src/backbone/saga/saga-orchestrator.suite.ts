@@ -46,7 +46,7 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
         compensation: { maxAttempts: 3, retryDelayMs: 500, timeoutMs: 2_000 },
       };
       metrics = createSagaMetrics(createMetricsRegistry({ processMetrics: false }), fixture.db);
-      orchestrator = new SagaOrchestrator({ ...fixture.deps, clock, metrics }, { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator') });
+      orchestrator = new SagaOrchestrator({ ...fixture.deps, clock, metrics }, { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator'), timerPollMsMax: 50 });
       const participant: EventHandler<SagaCommandMessage> = async (event, { emit }) => {
         const command = event.payload;
         received.push(command);
@@ -195,6 +195,21 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       expect(await counterValue(metrics.stuck, { saga_type: 'example' })).toBe(stuckBefore + 1);
       const instances = await metrics.instances.get();
       expect(instances.values.find((value) => value.labels.status === 'STUCK')?.value).toBeGreaterThanOrEqual(1);
+    });
+
+    // Last: from here on the worker fires what is due, so the counts of `advance` above would race it.
+    it('fires deadlines with the timer worker as the clock passes them', async () => {
+      const sagaId = uniqueSagaId('worker');
+      behaviours.set(sagaId, (command) => (command.name === 'RESERVE' && command.attempt === 1 ? 'silent' : 'ok'));
+      const errors: unknown[] = [];
+      await orchestrator.startTimers((error) => errors.push(error));
+      await orchestrator.start(sagaId, {});
+      await eventually(() => commandsOf(sagaId).includes('RESERVE#1'), 'the first RESERVE', 90_000);
+      clock.advance(1_000);
+      const instance = await settled(sagaId, 'COMPLETED');
+      expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'RESERVE#2', 'CHARGE#1', 'SHIP#1']);
+      expect(instance.steps[0]).toMatchObject({ name: 'RESERVE', outcome: 'SUCCEEDED', attempts: 2 });
+      expect(errors).toEqual([]);
     });
   });
 }
