@@ -4,6 +4,7 @@ import type { EventCodec } from '../codec/event-codec.ts';
 import type { ConsumerOptions, EmittedEvent, EventHandler } from '../consumer/index.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
+import { permanentError } from '../errors.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Database, SqlRunner } from '../storage/database.ts';
 import { decideSaga, evolveSaga, type SagaCommand, type SagaDecision, type SagaDefinition, type SagaEvent, type SagaInput, type SagaState } from './definition.ts';
@@ -99,6 +100,8 @@ export class SagaOrchestrator {
   replyConsumer(): ConsumerOptions {
     const handler: EventHandler<SagaReply> = async (event, { tx, emit }) => {
       const reply = event.payload;
+      // A reply the orchestrator cannot read is a participant's bug: dead-lettered, not retried.
+      if (typeof reply?.sagaId !== 'string' || typeof reply.commandId !== 'string' || typeof reply.ok !== 'boolean') throw permanentError('a saga reply needs sagaId, commandId and ok');
       await this.#apply(tx, reply.sagaId, { kind: 'reply', commandId: reply.commandId, ok: reply.ok, ...(reply.reason === undefined ? {} : { reason: reply.reason }) }, emit);
     };
     return { name: this.#consumerName, topics: [this.#replyTopic], handler: handler as EventHandler };
@@ -131,7 +134,11 @@ export class SagaOrchestrator {
       db: this.#deps.db,
       round: async () => {
         await this.fireDueTimers();
-        const next = await this.#deps.db.query<{ due_at_ms: bigint }>(`select min(due_at_ms) as due_at_ms from saga_timers`);
+        // This type's timers only: another type's overdue timer is its own worker's, and must not keep this one awake.
+        const next = await this.#deps.db.query<{ due_at_ms: bigint | null }>(
+          `select min(t.due_at_ms) as due_at_ms from saga_timers t join saga_instances i using (saga_id) where i.saga_type = $1`,
+          [this.#definition.type],
+        );
         const dueAtMs = next.rows[0]?.due_at_ms;
         if (dueAtMs === null || dueAtMs === undefined) return this.#timerPollMsMax;
         return Math.max(0, Math.min(this.#timerPollMsMax, Number(dueAtMs) - this.#deps.clock.nowMs()));
@@ -180,6 +187,11 @@ export class SagaOrchestrator {
     }
     await this.#send(tx, sagaId, decision.commands, emit);
     this.#observe(decision.events, row?.command_sent_at_ms ?? null, nowMs);
+    if (decision.outcome === 'stuck') {
+      const stuck = decision.events.find((event) => event.type === 'SagaStuck');
+      // Ids and the step's name only: the reason may quote a participant, and the data is the customer's.
+      this.#deps.logger.warn({ sagaId, sagaType: this.#definition.type, step: stuck && this.#definition.steps[stuck.step]?.compensation }, 'saga STUCK on a compensation that failed past its retries');
+    }
     return decision.outcome;
   }
 
@@ -228,8 +240,9 @@ export class SagaOrchestrator {
     const elapsedSeconds = sentAtMs === null ? undefined : Math.max(0, nowMs - Number(sentAtMs)) / 1000;
     for (const event of events) {
       const step = 'step' in event ? this.#definition.steps[event.step] : undefined;
-      if (event.type === 'StepSucceeded' || (event.type === 'StepFailed' && elapsedSeconds !== undefined)) {
-        if (elapsedSeconds !== undefined) metrics.stepDurationSeconds.observe({ saga_type: type, step: step!.name, outcome: event.type === 'StepSucceeded' ? 'succeeded' : 'failed' }, elapsedSeconds);
+      if (event.type === 'StepSucceeded' || event.type === 'StepFailed') {
+        const outcome = event.type === 'StepSucceeded' ? 'succeeded' : 'failed';
+        if (elapsedSeconds !== undefined) metrics.stepDurationSeconds.observe({ saga_type: type, step: step!.name, outcome }, elapsedSeconds);
       } else if (event.type === 'StepTimedOut') {
         metrics.timeouts.inc({ saga_type: type, step: step!.name });
       } else if (event.type === 'CompensationSucceeded' || event.type === 'CompensationFailed') {

@@ -42,7 +42,7 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
   const compensations: SagaActivityView[] = [];
   for (const fact of history.rows) {
     if (fact.step === null) continue;
-    const list = fact.event_type.startsWith('Compensation') || (fact.event_type === 'SagaStuck' ? true : false) ? compensations : steps;
+    const list = fact.event_type.startsWith('Compensation') || fact.event_type === 'SagaStuck' ? compensations : steps;
     const at = fact.recorded_at.toISOString();
     let activity = list.find((item) => item.step === fact.step);
     if (!activity) {
@@ -53,7 +53,6 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
       case 'StepSent':
       case 'CompensationSent':
         activity.attempts = fact.attempt ?? activity.attempts + 1;
-        if (activity.outcome === 'PENDING') activity.reason = null;
         break;
       case 'StepSucceeded':
       case 'CompensationSucceeded':
