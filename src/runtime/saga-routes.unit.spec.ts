@@ -21,7 +21,11 @@ describe('GET /v1/sagas/{sagaId} (PGlite)', () => {
 
   const call = async (path: string, key?: string) => {
     const response = await fetch(`${url}${path}`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
-    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
 
   beforeAll(async () => {
@@ -32,8 +36,17 @@ describe('GET /v1/sagas/{sagaId} (PGlite)', () => {
     const keys = new ApiKeys(db, clock);
     ({ key: opsKey } = await keys.create('operator', ['ops']));
     ({ key: readerKey } = await keys.create('reader', ['payments:read']));
-    const definition = { type: 'example', steps: [{ name: 'RESERVE', commandTopic: 'stock.commands', compensation: 'RELEASE' }], stepTimeoutMs: 1_000, maxAttempts: 2, compensation: { maxAttempts: 2, retryDelayMs: 500, timeoutMs: 1_000 } };
-    const orchestrator = new SagaOrchestrator({ db, outbox: new TableOutbox(), codec: new JsonCodec(), clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) }, { definition, replyTopic: 'example.replies' });
+    const definition = {
+      type: 'example',
+      steps: [{ name: 'RESERVE', commandTopic: 'stock.commands', compensation: 'RELEASE' }],
+      stepTimeoutMs: 1_000,
+      maxAttempts: 2,
+      compensation: { maxAttempts: 2, retryDelayMs: 500, timeoutMs: 1_000 },
+    };
+    const orchestrator = new SagaOrchestrator(
+      { db, outbox: new TableOutbox(), codec: new JsonCodec(), clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) },
+      { definition, replyTopic: 'example.replies' },
+    );
     await orchestrator.start('saga-1', { orderId: 'o-1' });
     app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } } });
     installProblemErrorHandler(app, () => {});
@@ -55,7 +68,17 @@ describe('GET /v1/sagas/{sagaId} (PGlite)', () => {
         sagaType: 'example',
         status: 'RUNNING',
         createdAt: '2026-03-01T12:00:00.000Z',
-        steps: [{ step: 0, name: 'RESERVE', attempts: 1, firstSentAt: '2026-03-01T12:00:00.000Z', endedAt: null, outcome: 'PENDING', reason: null }],
+        steps: [
+          {
+            step: 0,
+            name: 'RESERVE',
+            attempts: 1,
+            firstSentAt: '2026-03-01T12:00:00.000Z',
+            endedAt: null,
+            outcome: 'PENDING',
+            reason: null,
+          },
+        ],
         compensations: [],
       },
     });

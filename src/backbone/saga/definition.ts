@@ -105,7 +105,8 @@ export function commandIdOf(sagaId: string, step: number, kind: 'step' | 'compen
 
 /** Folds one fact into the state (the state is undefined before `SagaStarted`). */
 export function evolveSaga(state: SagaState | undefined, event: SagaEvent): SagaState {
-  if (event.type === 'SagaStarted') return { sagaId: event.sagaId, status: 'RUNNING', data: event.data, stepIndex: 0, attempt: 0, waiting: 'nothing' };
+  if (event.type === 'SagaStarted')
+    return { sagaId: event.sagaId, status: 'RUNNING', data: event.data, stepIndex: 0, attempt: 0, waiting: 'nothing' };
   if (!state) throw new TypeError(`saga event ${event.type} before SagaStarted`);
   switch (event.type) {
     case 'StepSent':
@@ -151,16 +152,28 @@ export function decideSaga(definition: SagaDefinition, state: SagaState | undefi
 function decideStep(definition: SagaDefinition, state: SagaState, input: Exclude<SagaInput, { kind: 'start' }>): SagaDecision {
   const step = state.stepIndex;
   if (input.kind === 'reply') {
-    if (!input.ok) return startCompensating(definition, state, [{ type: 'StepFailed', step, reason: input.reason ?? 'the participant refused' }], step - 1);
+    if (!input.ok)
+      return startCompensating(
+        definition,
+        state,
+        [{ type: 'StepFailed', step, reason: input.reason ?? 'the participant refused' }],
+        step - 1,
+      );
     const succeeded: SagaEvent = { type: 'StepSucceeded', step };
     if (step + 1 < definition.steps.length) return sendCommand(definition, state, [succeeded], step + 1, 1, 'step', 'continue');
     return { events: [succeeded, { type: 'SagaCompleted' }], commands: [], timer: null, outcome: 'completed' };
   }
   const timedOut: SagaEvent = { type: 'StepTimedOut', step, attempt: state.attempt };
-  if (state.attempt < definition.maxAttempts) return sendCommand(definition, state, [timedOut], step, state.attempt + 1, 'step', 'continue');
+  if (state.attempt < definition.maxAttempts)
+    return sendCommand(definition, state, [timedOut], step, state.attempt + 1, 'step', 'continue');
   // No answer at all: the participant may have acted on one of the sends, so this step is
   // compensated too (a compensation must accept a command it never saw).
-  return startCompensating(definition, state, [timedOut, { type: 'StepFailed', step, reason: `no reply after ${state.attempt} attempts` }], step);
+  return startCompensating(
+    definition,
+    state,
+    [timedOut, { type: 'StepFailed', step, reason: `no reply after ${state.attempt} attempts` }],
+    step,
+  );
 }
 
 function decideCompensation(definition: SagaDefinition, state: SagaState, input: Exclude<SagaInput, { kind: 'start' }>): SagaDecision {
@@ -171,11 +184,17 @@ function decideCompensation(definition: SagaDefinition, state: SagaState, input:
     if (input.kind === 'timer') return sendCommand(definition, state, [], step, state.attempt + 1, 'compensation', 'continue');
     if (!input.ok) return ignored();
   }
-  if (input.kind === 'reply' && input.ok) return compensateFrom(definition, state, [{ type: 'CompensationSucceeded', step }], step - 1, 'continue');
+  if (input.kind === 'reply' && input.ok)
+    return compensateFrom(definition, state, [{ type: 'CompensationSucceeded', step }], step - 1, 'continue');
   const reason = input.kind === 'reply' ? (input.reason ?? 'the participant refused') : 'no reply';
   const failed: SagaEvent = { type: 'CompensationFailed', step, attempt: state.attempt, reason };
   if (state.attempt >= definition.compensation.maxAttempts) {
-    return { events: [failed, { type: 'SagaStuck', step, reason: `compensation failed ${state.attempt} times: ${reason}` }], commands: [], timer: null, outcome: 'stuck' };
+    return {
+      events: [failed, { type: 'SagaStuck', step, reason: `compensation failed ${state.attempt} times: ${reason}` }],
+      commands: [],
+      timer: null,
+      outcome: 'stuck',
+    };
   }
   const dueInMs = definition.compensation.retryDelayMs * 2 ** (state.attempt - 1);
   return { events: [failed], commands: [], timer: { commandId, attempt: state.attempt, dueInMs }, outcome: 'continue' };
@@ -186,14 +205,34 @@ function startCompensating(definition: SagaDefinition, state: SagaState, events:
 }
 
 /** Sends the compensation of the latest step at or before `from` that has one, or ends the saga compensated. */
-function compensateFrom(definition: SagaDefinition, state: SagaState, events: SagaEvent[], from: number, outcome: SagaOutcome): SagaDecision {
+function compensateFrom(
+  definition: SagaDefinition,
+  state: SagaState,
+  events: SagaEvent[],
+  from: number,
+  outcome: SagaOutcome,
+): SagaDecision {
   let step = from;
   while (step >= 0 && definition.steps[step]!.compensation === undefined) step -= 1;
-  if (step < 0) return { events: [...events, { type: 'SagaCompensated' }], commands: [], timer: null, outcome: outcome === 'continue' ? 'compensated' : outcome };
+  if (step < 0)
+    return {
+      events: [...events, { type: 'SagaCompensated' }],
+      commands: [],
+      timer: null,
+      outcome: outcome === 'continue' ? 'compensated' : outcome,
+    };
   return sendCommand(definition, state, events, step, 1, 'compensation', outcome);
 }
 
-function sendCommand(definition: SagaDefinition, state: SagaState, events: SagaEvent[], step: number, attempt: number, kind: 'step' | 'compensation', outcome: SagaOutcome): SagaDecision {
+function sendCommand(
+  definition: SagaDefinition,
+  state: SagaState,
+  events: SagaEvent[],
+  step: number,
+  attempt: number,
+  kind: 'step' | 'compensation',
+  outcome: SagaOutcome,
+): SagaDecision {
   const definitionStep = definition.steps[step]!;
   const commandId = commandIdOf(state.sagaId, step, kind);
   const name = kind === 'step' ? definitionStep.name : definitionStep.compensation!;
@@ -201,7 +240,18 @@ function sendCommand(definition: SagaDefinition, state: SagaState, events: SagaE
   const timeoutMs = kind === 'step' ? definition.stepTimeoutMs * 2 ** (attempt - 1) : definition.compensation.timeoutMs;
   return {
     events: [...events, sent],
-    commands: [{ topic: definitionStep.commandTopic, commandId, sagaId: state.sagaId, sagaType: definition.type, name, kind, attempt, data: state.data }],
+    commands: [
+      {
+        topic: definitionStep.commandTopic,
+        commandId,
+        sagaId: state.sagaId,
+        sagaType: definition.type,
+        name,
+        kind,
+        attempt,
+        data: state.data,
+      },
+    ],
     timer: { commandId, attempt, dueInMs: timeoutMs },
     outcome,
   };

@@ -27,7 +27,9 @@ export function createSagaMetrics(registry: Registry, db: Pick<SqlRunner, 'query
       labelNames: ['saga_type', 'status'],
       registers,
       async collect() {
-        const result = await db.query<{ saga_type: string; status: string; count: bigint }>(`select saga_type, status, count(*)::int8 as count from saga_instances group by saga_type, status`);
+        const result = await db.query<{ saga_type: string; status: string; count: bigint }>(
+          `select saga_type, status, count(*)::int8 as count from saga_instances group by saga_type, status`,
+        );
         this.reset();
         for (const row of result.rows) this.set({ saga_type: row.saga_type, status: row.status }, Number(row.count));
       },
@@ -39,8 +41,23 @@ export function createSagaMetrics(registry: Registry, db: Pick<SqlRunner, 'query
       buckets: [...sagaStepDurationBucketsSeconds],
       registers,
     }),
-    compensations: new Counter({ name: 'paystream_saga_compensations_total', help: 'Saga compensation replies by outcome.', labelNames: ['saga_type', 'step', 'outcome'], registers }),
-    timeouts: new Counter({ name: 'paystream_saga_timeouts_total', help: 'Saga commands whose deadline passed without a reply.', labelNames: ['saga_type', 'step'], registers }),
-    stuck: new Counter({ name: 'paystream_saga_stuck_total', help: 'Saga instances stopped on a compensation that failed past its retries.', labelNames: ['saga_type'], registers }),
+    compensations: new Counter({
+      name: 'paystream_saga_compensations_total',
+      help: 'Saga compensation replies by outcome.',
+      labelNames: ['saga_type', 'step', 'outcome'],
+      registers,
+    }),
+    timeouts: new Counter({
+      name: 'paystream_saga_timeouts_total',
+      help: 'Saga commands whose deadline passed without a reply.',
+      labelNames: ['saga_type', 'step'],
+      registers,
+    }),
+    stuck: new Counter({
+      name: 'paystream_saga_stuck_total',
+      help: 'Saga instances stopped on a compensation that failed past its retries.',
+      labelNames: ['saga_type'],
+      registers,
+    }),
   };
 }

@@ -2,4 +2,6 @@ import { describeWithKafka, describeWithPostgres } from '../../../test/support/e
 import { kafkaFixture } from '../../../test/support/kafka-backbone-fixture.ts';
 import { sagaOrchestratorSuite } from './saga-orchestrator.suite.ts';
 
-describeWithPostgres('saga orchestrator on PostgreSQL', () => describeWithKafka('and Kafka', () => sagaOrchestratorSuite('Kafka and PostgreSQL', kafkaFixture)));
+describeWithPostgres('saga orchestrator on PostgreSQL', () =>
+  describeWithKafka('and Kafka', () => sagaOrchestratorSuite('Kafka and PostgreSQL', kafkaFixture)),
+);

@@ -32,7 +32,12 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
     beforeAll(async () => {
       fixture = await makeFixture();
       await migrate(fixture.db, 'saga', sagaMigrations);
-      const topics = { stock: fixture.topicName('saga-stock'), billing: fixture.topicName('saga-billing'), shipping: fixture.topicName('saga-shipping'), replies: fixture.topicName('saga-replies') };
+      const topics = {
+        stock: fixture.topicName('saga-stock'),
+        billing: fixture.topicName('saga-billing'),
+        shipping: fixture.topicName('saga-shipping'),
+        replies: fixture.topicName('saga-replies'),
+      };
       for (const topic of Object.values(topics)) await fixture.createTopic(topic);
       const definition: SagaDefinition = {
         type: 'example',
@@ -46,16 +51,30 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
         compensation: { maxAttempts: 3, retryDelayMs: 500, timeoutMs: 2_000 },
       };
       metrics = createSagaMetrics(createMetricsRegistry({ processMetrics: false }), fixture.db);
-      orchestrator = new SagaOrchestrator({ ...fixture.deps, clock, metrics }, { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator'), timerPollMsMax: 50 });
+      orchestrator = new SagaOrchestrator(
+        { ...fixture.deps, clock, metrics },
+        { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator'), timerPollMsMax: 50 },
+      );
       const participant: EventHandler<SagaCommandMessage> = async (event, { emit }) => {
         const command = event.payload;
         received.push(command);
         const answer = (behaviours.get(command.sagaId) ?? (() => 'ok'))(command);
         if (answer === 'silent') return;
-        const replies = answer === 'ok' ? [sagaReplyTo(command, true)] : answer === 'fail' ? [sagaReplyTo(command, false, `${command.name} refused`)] : answer;
+        const replies =
+          answer === 'ok'
+            ? [sagaReplyTo(command, true)]
+            : answer === 'fail'
+              ? [sagaReplyTo(command, false, `${command.name} refused`)]
+              : answer;
         for (const reply of replies) emit(reply);
       };
-      runners.push(new ConsumerRunner(fixture.deps, { name: fixture.topicName('saga-participants'), topics: [topics.stock, topics.billing, topics.shipping], handler: participant as EventHandler }));
+      runners.push(
+        new ConsumerRunner(fixture.deps, {
+          name: fixture.topicName('saga-participants'),
+          topics: [topics.stock, topics.billing, topics.shipping],
+          handler: participant as EventHandler,
+        }),
+      );
       runners.push(new ConsumerRunner(fixture.deps, orchestrator.replyConsumer()));
       await Promise.all(runners.map((runner) => runner.start()));
     });
@@ -66,16 +85,24 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       await fixture?.close();
     });
 
-    const commandsOf = (sagaId: string) => received.filter((command) => command.sagaId === sagaId).map((command) => `${command.name}#${command.attempt}`);
+    const commandsOf = (sagaId: string) =>
+      received.filter((command) => command.sagaId === sagaId).map((command) => `${command.name}#${command.attempt}`);
     const view = async (sagaId: string): Promise<SagaInstanceView> => (await readSagaInstance(fixture.db, sagaId))!;
     const settled = async (sagaId: string, status: string) => {
-      await eventually(async () => (await readSagaInstance(fixture.db, sagaId))?.status === status, `saga ${sagaId} to be ${status}`, 90_000);
+      await eventually(
+        async () => (await readSagaInstance(fixture.db, sagaId))?.status === status,
+        `saga ${sagaId} to be ${status}`,
+        90_000,
+      );
       return view(sagaId);
     };
     const historyHas = (sagaId: string, eventType: string, attempt?: number) =>
       eventually(
         async () => {
-          const rows = await fixture.db.query(`select 1 from saga_history where saga_id = $1 and event_type = $2 and ($3::int4 is null or attempt = $3)`, [sagaId, eventType, attempt ?? null]);
+          const rows = await fixture.db.query(
+            `select 1 from saga_history where saga_id = $1 and event_type = $2 and ($3::int4 is null or attempt = $3)`,
+            [sagaId, eventType, attempt ?? null],
+          );
           return rows.rows.length > 0;
         },
         `saga ${sagaId} to record ${eventType}${attempt === undefined ? '' : ` #${attempt}`}`,
@@ -131,7 +158,10 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       expect(await advance(4_000)).toBe(1);
       const instance = await settled(sagaId, 'COMPENSATED');
       expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'CHARGE#2', 'CHARGE#3', 'REFUND#1', 'RELEASE#1']);
-      expect(new Set(received.filter((command) => command.sagaId === sagaId && command.name === 'CHARGE').map((command) => command.commandId)).size).toBe(1);
+      expect(
+        new Set(received.filter((command) => command.sagaId === sagaId && command.name === 'CHARGE').map((command) => command.commandId))
+          .size,
+      ).toBe(1);
       expect(instance.steps[1]).toMatchObject({ name: 'CHARGE', outcome: 'FAILED', attempts: 3, reason: 'no reply after 3 attempts' });
       expect(await counterValue(metrics.timeouts, { saga_type: 'example', step: 'CHARGE' })).toBeGreaterThanOrEqual(3);
     });
@@ -148,7 +178,10 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       await orchestrator.start(sagaId, {});
       const instance = await settled(sagaId, 'COMPENSATED');
       expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'SHIP#1', 'REFUND#1', 'RELEASE#1']);
-      const facts = await fixture.db.query<{ event_type: string; count: bigint }>(`select event_type, count(*)::int8 as count from saga_history where saga_id = $1 group by event_type order by event_type`, [sagaId]);
+      const facts = await fixture.db.query<{ event_type: string; count: bigint }>(
+        `select event_type, count(*)::int8 as count from saga_history where saga_id = $1 group by event_type order by event_type`,
+        [sagaId],
+      );
       expect(Object.fromEntries(facts.rows.map((row) => [row.event_type, Number(row.count)]))).toEqual({
         SagaStarted: 1,
         StepSent: 3,
@@ -164,7 +197,9 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
     it('retries a compensation that fails twice, then goes on', async () => {
       const sagaId = uniqueSagaId('refund-retried');
       let refunds = 0;
-      behaviours.set(sagaId, (command) => (command.name === 'SHIP' ? 'fail' : command.name === 'REFUND' ? (++refunds <= 2 ? 'fail' : 'ok') : 'ok'));
+      behaviours.set(sagaId, (command) =>
+        command.name === 'SHIP' ? 'fail' : command.name === 'REFUND' ? (++refunds <= 2 ? 'fail' : 'ok') : 'ok',
+      );
       await orchestrator.start(sagaId, {});
       await historyHas(sagaId, 'CompensationFailed', 1);
       expect(await advance(500)).toBe(1);
@@ -189,7 +224,9 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       await historyHas(sagaId, 'CompensationFailed', 2);
       await advance(1_000);
       const instance = await settled(sagaId, 'STUCK');
-      expect(instance.compensations).toMatchObject([{ name: 'REFUND', outcome: 'STUCK', attempts: 3, reason: 'compensation failed 3 times: REFUND refused' }]);
+      expect(instance.compensations).toMatchObject([
+        { name: 'REFUND', outcome: 'STUCK', attempts: 3, reason: 'compensation failed 3 times: REFUND refused' },
+      ]);
       expect(await advance(3_600_000)).toBe(0);
       expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'SHIP#1', 'REFUND#1', 'REFUND#2', 'REFUND#3']);
       expect(await counterValue(metrics.stuck, { saga_type: 'example' })).toBe(stuckBefore + 1);
@@ -218,9 +255,15 @@ function uniqueSagaId(name: string): string {
   return `${name}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-async function counterValue(counter: { get(): Promise<{ values: { labels: object; value: number }[] }> }, labels: Record<string, string>): Promise<number> {
+async function counterValue(
+  counter: { get(): Promise<{ values: { labels: object; value: number }[] }> },
+  labels: Record<string, string>,
+): Promise<number> {
   const { values } = await counter.get();
-  return values.find((value) => Object.entries(labels).every(([key, label]) => (value.labels as Record<string, unknown>)[key] === label))?.value ?? 0;
+  return (
+    values.find((value) => Object.entries(labels).every(([key, label]) => (value.labels as Record<string, unknown>)[key] === label))
+      ?.value ?? 0
+  );
 }
 
 /** A clock that moves only when told to. */

@@ -7,7 +7,16 @@ import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { permanentError } from '../errors.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Database, SqlRunner } from '../storage/database.ts';
-import { decideSaga, evolveSaga, type SagaCommand, type SagaDecision, type SagaDefinition, type SagaEvent, type SagaInput, type SagaState } from './definition.ts';
+import {
+  decideSaga,
+  evolveSaga,
+  type SagaCommand,
+  type SagaDecision,
+  type SagaDefinition,
+  type SagaEvent,
+  type SagaInput,
+  type SagaState,
+} from './definition.ts';
 import type { SagaMetrics } from './saga-metrics.ts';
 
 /** The payload of a command on a participant's command topic (event type `saga.command`). */
@@ -75,7 +84,8 @@ export class SagaOrchestrator {
   constructor(deps: SagaOrchestratorDeps, options: SagaOrchestratorOptions) {
     const { definition } = options;
     if (definition.steps.length === 0) throw new TypeError(`saga ${definition.type} has no steps`);
-    if (definition.maxAttempts < 1 || definition.compensation.maxAttempts < 1) throw new TypeError(`saga ${definition.type}: attempts must be at least 1`);
+    if (definition.maxAttempts < 1 || definition.compensation.maxAttempts < 1)
+      throw new TypeError(`saga ${definition.type}: attempts must be at least 1`);
     this.#deps = deps;
     this.#definition = definition;
     this.#replyTopic = options.replyTopic;
@@ -101,8 +111,14 @@ export class SagaOrchestrator {
     const handler: EventHandler<SagaReply> = async (event, { tx, emit }) => {
       const reply = event.payload;
       // A reply the orchestrator cannot read is a participant's bug: dead-lettered, not retried.
-      if (typeof reply?.sagaId !== 'string' || typeof reply.commandId !== 'string' || typeof reply.ok !== 'boolean') throw permanentError('a saga reply needs sagaId, commandId and ok');
-      await this.#apply(tx, reply.sagaId, { kind: 'reply', commandId: reply.commandId, ok: reply.ok, ...(reply.reason === undefined ? {} : { reason: reply.reason }) }, emit);
+      if (typeof reply?.sagaId !== 'string' || typeof reply.commandId !== 'string' || typeof reply.ok !== 'boolean')
+        throw permanentError('a saga reply needs sagaId, commandId and ok');
+      await this.#apply(
+        tx,
+        reply.sagaId,
+        { kind: 'reply', commandId: reply.commandId, ok: reply.ok, ...(reply.reason === undefined ? {} : { reason: reply.reason }) },
+        emit,
+      );
     };
     return { name: this.#consumerName, topics: [this.#replyTopic], handler: handler as EventHandler };
   }
@@ -120,9 +136,19 @@ export class SagaOrchestrator {
     );
     for (const timer of due.rows) {
       await this.#deps.db.transaction(async (tx) => {
-        const outcome = await this.#apply(tx, timer.saga_id, { kind: 'timer', commandId: timer.command_id, attempt: timer.attempt }, undefined);
+        const outcome = await this.#apply(
+          tx,
+          timer.saga_id,
+          { kind: 'timer', commandId: timer.command_id, attempt: timer.attempt },
+          undefined,
+        );
         // A timer the instance no longer waits for (a reply won the race) must not fire again.
-        if (outcome === 'ignored') await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, [timer.saga_id, timer.command_id, timer.attempt]);
+        if (outcome === 'ignored')
+          await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, [
+            timer.saga_id,
+            timer.command_id,
+            timer.attempt,
+          ]);
       });
     }
     return due.rows.length;
@@ -153,27 +179,38 @@ export class SagaOrchestrator {
     await this.#timerLoop?.stop();
   }
 
-  async #apply(tx: SqlRunner, sagaId: string, input: SagaInput, emit: ((event: EmittedEvent) => void) | undefined): Promise<SagaDecision['outcome']> {
+  async #apply(
+    tx: SqlRunner,
+    sagaId: string,
+    input: SagaInput,
+    emit: ((event: EmittedEvent) => void) | undefined,
+  ): Promise<SagaDecision['outcome']> {
     const nowMs = this.#deps.clock.nowMs();
-    const found = await tx.query<{ state: string; command_sent_at_ms: bigint | null }>(`select state, command_sent_at_ms from saga_instances where saga_id = $1 for update`, [sagaId]);
+    const found = await tx.query<{ state: string; command_sent_at_ms: bigint | null }>(
+      `select state, command_sent_at_ms from saga_instances where saga_id = $1 for update`,
+      [sagaId],
+    );
     const row = found.rows[0];
     const state = row ? (parseJson(row.state) as SagaState) : undefined;
     const decision = decideSaga(this.#definition, state, input);
     if (decision.outcome === 'ignored') return decision.outcome;
     const next = decision.events.reduce<SagaState | undefined>(evolveSaga, state)!;
-    const sentAtMs = decision.commands.length > 0 ? nowMs : row?.command_sent_at_ms === null || row === undefined ? null : Number(row.command_sent_at_ms);
+    const sentAtMs =
+      decision.commands.length > 0 ? nowMs : row?.command_sent_at_ms === null || row === undefined ? null : Number(row.command_sent_at_ms);
     const now = new Date(nowMs);
     if (row) {
-      await tx.query(`update saga_instances set status = $2, state = $3, command_sent_at_ms = $4, updated_at = $5 where saga_id = $1`, [sagaId, next.status, stringifyJson(next), sentAtMs, now]);
-    } else {
-      await tx.query(`insert into saga_instances (saga_id, saga_type, status, state, command_sent_at_ms, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)`, [
+      await tx.query(`update saga_instances set status = $2, state = $3, command_sent_at_ms = $4, updated_at = $5 where saga_id = $1`, [
         sagaId,
-        this.#definition.type,
         next.status,
         stringifyJson(next),
         sentAtMs,
         now,
       ]);
+    } else {
+      await tx.query(
+        `insert into saga_instances (saga_id, saga_type, status, state, command_sent_at_ms, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)`,
+        [sagaId, this.#definition.type, next.status, stringifyJson(next), sentAtMs, now],
+      );
     }
     await this.#record(tx, sagaId, decision.events, now);
     if (decision.timer) {
@@ -190,7 +227,10 @@ export class SagaOrchestrator {
     if (decision.outcome === 'stuck') {
       const stuck = decision.events.find((event) => event.type === 'SagaStuck');
       // Ids and the step's name only: the reason may quote a participant, and the data is the customer's.
-      this.#deps.logger.warn({ sagaId, sagaType: this.#definition.type, step: stuck && this.#definition.steps[stuck.step]?.compensation }, 'saga STUCK on a compensation that failed past its retries');
+      this.#deps.logger.warn(
+        { sagaId, sagaType: this.#definition.type, step: stuck && this.#definition.steps[stuck.step]?.compensation },
+        'saga STUCK on a compensation that failed past its retries',
+      );
     }
     return decision.outcome;
   }
@@ -206,20 +246,19 @@ export class SagaOrchestrator {
       const name = event.type.startsWith('Compensation') ? definitionStep?.compensation : definitionStep?.name;
       const attempt = 'attempt' in event ? event.attempt : null;
       const detail = 'reason' in event ? event.reason : null;
-      await tx.query(`insert into saga_history (saga_id, seq, event_type, step, name, attempt, detail, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-        sagaId,
-        seq,
-        event.type,
-        step,
-        name ?? null,
-        attempt,
-        detail,
-        now,
-      ]);
+      await tx.query(
+        `insert into saga_history (saga_id, seq, event_type, step, name, attempt, detail, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [sagaId, seq, event.type, step, name ?? null, attempt, detail, now],
+      );
     }
   }
 
-  async #send(tx: SqlRunner, sagaId: string, commands: readonly SagaCommand[], emit: ((event: EmittedEvent) => void) | undefined): Promise<void> {
+  async #send(
+    tx: SqlRunner,
+    sagaId: string,
+    commands: readonly SagaCommand[],
+    emit: ((event: EmittedEvent) => void) | undefined,
+  ): Promise<void> {
     for (const { topic, ...command } of commands) {
       const message: SagaCommandMessage = { ...command, replyTopic: this.#replyTopic };
       const event = { topic, eventType: sagaCommandEventType, key: sagaId, payload: message };
@@ -242,13 +281,15 @@ export class SagaOrchestrator {
       const step = 'step' in event ? this.#definition.steps[event.step] : undefined;
       if (event.type === 'StepSucceeded' || event.type === 'StepFailed') {
         const outcome = event.type === 'StepSucceeded' ? 'succeeded' : 'failed';
-        if (elapsedSeconds !== undefined) metrics.stepDurationSeconds.observe({ saga_type: type, step: step!.name, outcome }, elapsedSeconds);
+        if (elapsedSeconds !== undefined)
+          metrics.stepDurationSeconds.observe({ saga_type: type, step: step!.name, outcome }, elapsedSeconds);
       } else if (event.type === 'StepTimedOut') {
         metrics.timeouts.inc({ saga_type: type, step: step!.name });
       } else if (event.type === 'CompensationSucceeded' || event.type === 'CompensationFailed') {
         const outcome = event.type === 'CompensationSucceeded' ? 'succeeded' : 'failed';
         metrics.compensations.inc({ saga_type: type, step: step!.compensation!, outcome });
-        if (event.type === 'CompensationFailed' && event.reason === 'no reply') metrics.timeouts.inc({ saga_type: type, step: step!.compensation! });
+        if (event.type === 'CompensationFailed' && event.reason === 'no reply')
+          metrics.timeouts.inc({ saga_type: type, step: step!.compensation! });
       } else if (event.type === 'SagaStuck') {
         metrics.stuck.inc({ saga_type: type });
       }
@@ -262,5 +303,7 @@ function stringifyJson(value: unknown): string {
 }
 
 function parseJson(text: string): unknown {
-  return JSON.parse(text, (_key, item: unknown) => (item && typeof item === 'object' && '$bigint' in item && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item));
+  return JSON.parse(text, (_key, item: unknown) =>
+    item && typeof item === 'object' && '$bigint' in item && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item,
+  );
 }

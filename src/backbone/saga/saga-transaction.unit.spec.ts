@@ -32,7 +32,10 @@ describe('saga changes commit with the transaction that applies them (PGlite)', 
     db = await PgliteDatabase.open();
     await migrate(db, 'outbox', outboxMigrations);
     await migrate(db, 'saga', sagaMigrations);
-    orchestrator = new SagaOrchestrator({ db, outbox: new TableOutbox(), codec: new JsonCodec(), clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) }, { definition, replyTopic: 'example.replies' });
+    orchestrator = new SagaOrchestrator(
+      { db, outbox: new TableOutbox(), codec: new JsonCodec(), clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) },
+      { definition, replyTopic: 'example.replies' },
+    );
   });
   afterAll(() => db?.close());
 
@@ -46,7 +49,16 @@ describe('saga changes commit with the transaction that applies them (PGlite)', 
     return { instances: Number(row.instances), facts: Number(row.facts), timers: Number(row.timers), commands: Number(row.commands) };
   };
   const replyEvent = (reply: SagaReply): ConsumedEvent => ({
-    envelope: { eventId: uuidV7Ids.eventId(), eventType: sagaReplyEventType, schemaVersion: 1, occurredAt: new Date(clock.nowMs()).toISOString(), correlationId: reply.sagaId, causationId: null, key: reply.sagaId, traceparent: '' },
+    envelope: {
+      eventId: uuidV7Ids.eventId(),
+      eventType: sagaReplyEventType,
+      schemaVersion: 1,
+      occurredAt: new Date(clock.nowMs()).toISOString(),
+      correlationId: reply.sagaId,
+      causationId: null,
+      key: reply.sagaId,
+      traceparent: '',
+    },
     payload: reply,
     topic: 'example.replies',
     partition: 0,
@@ -83,6 +95,8 @@ describe('saga changes commit with the transaction that applies them (PGlite)', 
   });
 
   it('refuses a reply it cannot read as permanent (dead-lettered, not retried)', async () => {
-    await expect(handleInTransaction(db, orchestrator.replyConsumer(), replyEvent({ sagaId: 's-1', commandId: 'x' } as SagaReply))).rejects.toMatchObject({ retryable: false });
+    await expect(
+      handleInTransaction(db, orchestrator.replyConsumer(), replyEvent({ sagaId: 's-1', commandId: 'x' } as SagaReply)),
+    ).rejects.toMatchObject({ retryable: false });
   });
 });

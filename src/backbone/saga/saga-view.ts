@@ -34,10 +34,14 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
   );
   const row = instance.rows[0];
   if (!row) return undefined;
-  const history = await db.query<{ event_type: string; step: number | null; name: string | null; attempt: number | null; detail: string | null; recorded_at: Date }>(
-    `select event_type, step, name, attempt, detail, recorded_at from saga_history where saga_id = $1 order by seq`,
-    [sagaId],
-  );
+  const history = await db.query<{
+    event_type: string;
+    step: number | null;
+    name: string | null;
+    attempt: number | null;
+    detail: string | null;
+    recorded_at: Date;
+  }>(`select event_type, step, name, attempt, detail, recorded_at from saga_history where saga_id = $1 order by seq`, [sagaId]);
   const steps: SagaActivityView[] = [];
   const compensations: SagaActivityView[] = [];
   for (const fact of history.rows) {
@@ -74,5 +78,13 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
   }
   // A timed-out send that was followed by another is pending again until that one is answered.
   for (const activity of steps) if (activity.outcome === 'TIMED_OUT' && activity.endedAt === null) activity.outcome = 'PENDING';
-  return { sagaId, sagaType: row.saga_type, status: row.status, createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(), steps, compensations };
+  return {
+    sagaId,
+    sagaType: row.saga_type,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    steps,
+    compensations,
+  };
 }
