@@ -25,3 +25,4 @@ export {
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
 export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
 export { sagaMigrations } from './schema.ts';
+export { sagaTopics } from './saga-topics.ts';
