@@ -152,28 +152,22 @@ export function decideSaga(definition: SagaDefinition, state: SagaState | undefi
 function decideStep(definition: SagaDefinition, state: SagaState, input: Exclude<SagaInput, { kind: 'start' }>): SagaDecision {
   const step = state.stepIndex;
   if (input.kind === 'reply') {
-    if (!input.ok)
-      return startCompensating(
-        definition,
-        state,
-        [{ type: 'StepFailed', step, reason: input.reason ?? 'the participant refused' }],
-        step - 1,
-      );
+    if (!input.ok) {
+      const failed: SagaEvent = { type: 'StepFailed', step, reason: input.reason ?? 'the participant refused' };
+      return startCompensating(definition, state, [failed], step - 1);
+    }
     const succeeded: SagaEvent = { type: 'StepSucceeded', step };
     if (step + 1 < definition.steps.length) return sendCommand(definition, state, [succeeded], step + 1, 1, 'step', 'continue');
     return { events: [succeeded, { type: 'SagaCompleted' }], commands: [], timer: null, outcome: 'completed' };
   }
   const timedOut: SagaEvent = { type: 'StepTimedOut', step, attempt: state.attempt };
-  if (state.attempt < definition.maxAttempts)
+  if (state.attempt < definition.maxAttempts) {
     return sendCommand(definition, state, [timedOut], step, state.attempt + 1, 'step', 'continue');
+  }
   // No answer at all: the participant may have acted on one of the sends, so this step is
   // compensated too (a compensation must accept a command it never saw).
-  return startCompensating(
-    definition,
-    state,
-    [timedOut, { type: 'StepFailed', step, reason: `no reply after ${state.attempt} attempts` }],
-    step,
-  );
+  const failed: SagaEvent = { type: 'StepFailed', step, reason: `no reply after ${state.attempt} attempts` };
+  return startCompensating(definition, state, [timedOut, failed], step);
 }
 
 function decideCompensation(definition: SagaDefinition, state: SagaState, input: Exclude<SagaInput, { kind: 'start' }>): SagaDecision {
@@ -184,8 +178,9 @@ function decideCompensation(definition: SagaDefinition, state: SagaState, input:
     if (input.kind === 'timer') return sendCommand(definition, state, [], step, state.attempt + 1, 'compensation', 'continue');
     if (!input.ok) return ignored();
   }
-  if (input.kind === 'reply' && input.ok)
+  if (input.kind === 'reply' && input.ok) {
     return compensateFrom(definition, state, [{ type: 'CompensationSucceeded', step }], step - 1, 'continue');
+  }
   const reason = input.kind === 'reply' ? (input.reason ?? 'the participant refused') : 'no reply';
   const failed: SagaEvent = { type: 'CompensationFailed', step, attempt: state.attempt, reason };
   if (state.attempt >= definition.compensation.maxAttempts) {
@@ -214,13 +209,10 @@ function compensateFrom(
 ): SagaDecision {
   let step = from;
   while (step >= 0 && definition.steps[step]!.compensation === undefined) step -= 1;
-  if (step < 0)
-    return {
-      events: [...events, { type: 'SagaCompensated' }],
-      commands: [],
-      timer: null,
-      outcome: outcome === 'continue' ? 'compensated' : outcome,
-    };
+  if (step < 0) {
+    const ended: SagaEvent = { type: 'SagaCompensated' };
+    return { events: [...events, ended], commands: [], timer: null, outcome: outcome === 'continue' ? 'compensated' : outcome };
+  }
   return sendCommand(definition, state, events, step, 1, 'compensation', outcome);
 }
 

@@ -143,12 +143,10 @@ export class SagaOrchestrator {
           undefined,
         );
         // A timer the instance no longer waits for (a reply won the race) must not fire again.
-        if (outcome === 'ignored')
-          await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, [
-            timer.saga_id,
-            timer.command_id,
-            timer.attempt,
-          ]);
+        if (outcome === 'ignored') {
+          const stale = [timer.saga_id, timer.command_id, timer.attempt];
+          await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, stale);
+        }
       });
     }
     return due.rows.length;
