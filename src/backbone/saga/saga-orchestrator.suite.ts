@@ -227,6 +227,11 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       expect(instance.compensations).toMatchObject([
         { name: 'REFUND', outcome: 'STUCK', attempts: 3, reason: 'compensation failed 3 times: REFUND refused' },
       ]);
+      const stuckFact = await fixture.db.query<{ name: string }>(
+        `select name from saga_history where saga_id = $1 and event_type = 'SagaStuck'`,
+        [sagaId],
+      );
+      expect(stuckFact.rows).toEqual([{ name: 'REFUND' }]);
       expect(await advance(3_600_000)).toBe(0);
       expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'SHIP#1', 'REFUND#1', 'REFUND#2', 'REFUND#3']);
       expect(await counterValue(metrics.stuck, { saga_type: 'example' })).toBe(stuckBefore + 1);

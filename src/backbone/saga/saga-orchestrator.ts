@@ -241,7 +241,8 @@ export class SagaOrchestrator {
       seq += 1;
       const step = 'step' in event ? event.step : null;
       const definitionStep = step === null ? undefined : this.#definition.steps[step];
-      const name = event.type.startsWith('Compensation') ? definitionStep?.compensation : definitionStep?.name;
+      const name =
+        event.type.startsWith('Compensation') || event.type === 'SagaStuck' ? definitionStep?.compensation : definitionStep?.name;
       const attempt = 'attempt' in event ? event.attempt : null;
       const detail = 'reason' in event ? event.reason : null;
       await tx.query(
