@@ -248,6 +248,24 @@ function addDeadLetterCommands(program: Command, context: Context, emit: Emit, i
         }),
       );
     });
+
+  dlq
+    .command('ack')
+    .description("mark a topic's dead letters so far as reviewed: paystream_dlq_depth drops to 0 and PaystreamDeadLettersWaiting resolves (the letters stay; list and replay still find them)")
+    .requiredOption('--topic <topic>', 'the topic whose dead-letter topic was reviewed')
+    .requiredOption('--operator <who>', 'who reviewed them (logged)')
+    .requiredOption('--reason <why>', 'why (logged)')
+    .action(async (options: { topic: string; operator: string; reason: string }, command: Command) => {
+      const { globals, config, debug } = context(command);
+      const target = optionalApiTarget(globals, config);
+      const acknowledged = (count: number): CommandOutcome => ({ stdout: [`acknowledged ${count} dead letters of ${options.topic}`], stderr: [], exitCode: 0, json: { topic: options.topic, acknowledged: count } });
+      io.err(`acknowledging the dead letters of ${options.topic}${target ? ` through ${target.url}` : ''}…`);
+      if (target) {
+        const result = (await callApi(target, 'POST', '/v1/dead-letters/acknowledgements', { topic: options.topic, operator: options.operator, reason: options.reason })) as { acknowledged: number };
+        return emit(command, acknowledged(result.acknowledged));
+      }
+      emit(command, await withLocalBackbone(config, { instead: instead(apiUrl(globals, config)), debug }, async (backbone) => acknowledged(await backbone.deadLetters.acknowledge(options.topic))));
+    });
 }
 
 function addKeyCommands(program: Command, context: Context, emit: Emit): void {

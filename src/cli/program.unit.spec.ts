@@ -22,7 +22,7 @@ const paths = commandPaths(buildProgram({ out: () => {}, err: () => {}, env: {} 
 
 describe('paystream: help, usage errors, version', () => {
   it('knows the commands', () => {
-    expect(paths.map((path) => path.join(' '))).toEqual(['start', 'topics', 'topics plan', 'topics apply', 'dlq', 'dlq list', 'dlq replay', 'audit', 'audit verify', 'keys', 'keys create', 'keys list', 'keys revoke', 'reconcile']);
+    expect(paths.map((path) => path.join(' '))).toEqual(['start', 'topics', 'topics plan', 'topics apply', 'dlq', 'dlq list', 'dlq replay', 'dlq ack', 'audit', 'audit verify', 'keys', 'keys create', 'keys list', 'keys revoke', 'reconcile']);
   });
 
   it.for(['', ...paths.map((path) => path.join(' '))])('paystream %s --help prints its usage on stdout and exits 0', async (line) => {

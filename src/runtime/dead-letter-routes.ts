@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { DeadLetterFilter, DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
 import { ProblemError } from '../services/http/problem.ts';
 import { problemResponses } from '../services/http/openapi.ts';
@@ -48,10 +49,13 @@ interface FilterInput {
 /**
  * The dead letters, for operators (scope `ops`): `GET /v1/dead-letters` lists those of one
  * consumer on one topic, `POST /v1/dead-letters/replays` sends them back to that consumer, recorded
- * with the operator, the reason and the calling key. What `paystream dlq list|replay` calls.
+ * with the operator, the reason and the calling key, and `POST /v1/dead-letters/acknowledgements`
+ * marks a dead-letter topic's letters so far as reviewed (`paystream_dlq_depth` drops to 0, so
+ * `PaystreamDeadLettersWaiting` resolves), logged with who and why. What `paystream dlq
+ * list|replay|ack` calls.
  */
-export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requireScope: RequireScope }) {
-  const { deadLetters, requireScope } = options;
+export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requireScope: RequireScope; logger: Logger }) {
+  const { deadLetters, requireScope, logger } = options;
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: FilterInput }>(
       '/v1/dead-letters',
@@ -107,6 +111,37 @@ export function deadLetterRoutes(options: { deadLetters: DeadLetterReplay; requi
           request.body.topic,
         );
         return { replayId: result.replayId ?? null, dryRun: result.dryRun, letters: result.letters.map(asJson) };
+      },
+    );
+
+    app.post<{ Body: { topic: string; operator: string; reason: string } }>(
+      '/v1/dead-letters/acknowledgements',
+      {
+        preValidation: requireScope(Scopes.ops),
+        schema: {
+          operationId: 'acknowledgeDeadLetters',
+          tags: ['operations'],
+          summary: "Mark a topic's dead letters so far as reviewed: the dead-letter depth drops to 0 and its alert resolves",
+          description: 'The letters stay in the dead-letter topic (list and replay still find them); only the review position moves to its end.',
+          body: {
+            type: 'object',
+            properties: {
+              topic: filterProperties.topic,
+              operator: { type: 'string', minLength: 1, maxLength: 200, description: 'Who reviewed them (logged with the calling key id)' },
+              reason: { type: 'string', minLength: 1, maxLength: 1000, description: 'Why (logged)' },
+            },
+            required: ['topic', 'operator', 'reason'],
+            additionalProperties: false,
+          },
+          response: { 200: { type: 'object', properties: { topic: { type: 'string' }, acknowledged: { type: 'integer', description: 'Letters newly marked as reviewed' } }, required: ['topic', 'acknowledged'] }, ...problems },
+        },
+      },
+      async (request) => {
+        const { topic, operator, reason } = request.body;
+        if (operator.trim() === '' || reason.trim() === '') throw new ProblemError('invalid-field', 'an acknowledgement needs an operator and a reason', operator.trim() === '' ? '/operator' : '/reason');
+        const acknowledged = await readLetters(() => deadLetters.acknowledge(topic), topic);
+        logger.info({ topic, acknowledged, operator: operator.trim(), reason: reason.trim(), keyId: request.principal!.keyId }, 'dead letters acknowledged');
+        return { topic, acknowledged };
       },
     );
   };

@@ -59,7 +59,7 @@ describe('paystream against a running embedded platform', () => {
     expect(refused.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^paystream: POST \/v1\/api-keys: 401 unauthenticated/)]);
   });
 
-  it('lists and replays dead letters through the API (scope ops)', async () => {
+  it('lists, replays and acknowledges dead letters through the API (scope ops)', async () => {
     const env = { PAYSTREAM_URL: ps.url, PAYSTREAM_API_KEY: ps.apiKey };
     const listed = await paystream(['--json', 'dlq', 'list', '--topic', 'payments.validated.v1', '--consumer', 'ledger', '--from', '2026-01-01'], env);
     expect(listed.code, listed.stderr).toBe(0);
@@ -69,6 +69,11 @@ describe('paystream against a running embedded platform', () => {
     const replay = await paystream(['--json', 'dlq', 'replay', '--topic', 'payments.validated.v1', '--consumer', 'ledger', '--operator', 'alice@bank', '--reason', 'fix deployed', '--dry-run'], env);
     expect(replay.code, replay.stderr).toBe(0);
     expect(JSON.parse(replay.stdout)).toEqual({ replayId: null, dryRun: true, letters: [] });
+
+    const ack = await paystream(['--json', 'dlq', 'ack', '--topic', 'payments.validated.v1', '--operator', 'alice@bank', '--reason', 'reviewed'], env);
+    expect(ack.code, ack.stderr).toBe(0);
+    expect(JSON.parse(ack.stdout)).toEqual({ topic: 'payments.validated.v1', acknowledged: 0 });
+    expect(ack.stderr).toContain(`acknowledging the dead letters of payments.validated.v1 through ${ps.url}`);
 
     expect(await ps.api('GET', '/v1/dead-letters?topic=payments.validated.v1')).toMatchObject({ status: 400, body: { code: expect.stringMatching(/field/) } });
     const reader = (await ps.platform.apiKeys.create('reader (cli test)', ['payments:read'])).key;

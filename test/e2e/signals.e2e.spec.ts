@@ -135,13 +135,26 @@ async function expectDeadLetterDepthMoves(ps: TestPlatform): Promise<void> {
 
   // The lag collector refreshes at most every 10 s: a generous deadline, no fixed sleep.
   const deadline = Date.now() + 60_000;
+  let letters = 0;
   for (;;) {
     const text = await scrape();
-    const letters = [...text.matchAll(new RegExp(`^paystream_events_dead_lettered_total\\{group="[^"]+",topic="${PaymentTopics.submitted.replaceAll('.', '\\.')}",code="[A-Z_]+"\\} (\\d+)$`, 'gm'))]
+    letters = [...text.matchAll(new RegExp(`^paystream_events_dead_lettered_total\\{group="[^"]+",topic="${PaymentTopics.submitted.replaceAll('.', '\\.')}",code="[A-Z_]+"\\} (\\d+)$`, 'gm'))]
       .map((match) => Number(match[1]))
       .reduce((sum, count) => sum + count, 0);
-    if (letters > 0 && depthOf(text) === letters) return;
+    if (letters > 0 && depthOf(text) === letters) break;
     if (Date.now() > deadline) throw new Error(`paystream_dlq_depth is ${depthOf(text)} with ${letters} dead letters counted after 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+
+  // An operator who has reviewed them acknowledges them through the API: the depth drops to 0, so
+  // the alert can resolve.
+  const acknowledged = await ps.api('POST', '/v1/dead-letters/acknowledgements', { topic: PaymentTopics.submitted, operator: 'alice@bank', reason: 'undecodable test record, nothing to replay' });
+  expect(acknowledged.status, JSON.stringify(acknowledged.body)).toBe(200);
+  expect(acknowledged.body).toEqual({ topic: PaymentTopics.submitted, acknowledged: letters });
+  const settledBy = Date.now() + 60_000;
+  while (depthOf(await scrape()) !== 0) {
+    if (Date.now() > settledBy) throw new Error(`paystream_dlq_depth is still ${depthOf(await scrape())} 60 s after the acknowledgement`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect((await ps.api('POST', '/v1/dead-letters/acknowledgements', { topic: PaymentTopics.submitted, operator: 'alice@bank', reason: 'again' })).body).toEqual({ topic: PaymentTopics.submitted, acknowledged: 0 });
 }
