@@ -16,6 +16,7 @@ import { namespacedBus, namespacedTopicAdmin } from '../backbone/messaging/names
 import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/index.ts';
 import { consumerMigrations } from '../backbone/consumer/migrations.ts';
 import { deadLetterMigrations } from '../backbone/dead-letter/migrations.ts';
+import { sagaMigrations } from '../backbone/saga/migrations.ts';
 import { DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
 import { createBackboneMetrics, createMetricsRegistry, type BackboneMetrics } from '../backbone/observability/metrics.ts';
 import { systemClock, uuidV7Ids, type Clock, type IdGenerator } from '../backbone/clock/clock.ts';
@@ -72,6 +73,8 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
   try {
     await migrate(db, 'consumer', consumerMigrations);
     await migrate(db, 'dead-letter', deadLetterMigrations);
+    // The saga tables exist in every process, so that GET /v1/sagas/{sagaId} answers wherever it runs.
+    await migrate(db, 'saga', sagaMigrations);
     let bus: EventBus;
     let outbox: Outbox;
     let topicAdmin: TopicAdmin;

@@ -17,6 +17,7 @@ import type { PaystreamConfig } from './config.ts';
 import { embeddedDurabilityWarning, openBackbone, type Backbone } from './backbone.ts';
 import { buildHttpServer } from './http-server.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
+import { sagaRoutes } from './saga-routes.ts';
 import { startMaintenance } from './maintenance.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
 
@@ -70,6 +71,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
         // Every process that authenticates can manage keys: none depends on the gateway running.
         await server.register(apiKeyRoutes({ keys: apiKeys, requireScope, nowMs: () => backbone.clock.nowMs() }));
         await server.register(deadLetterRoutes({ deadLetters: backbone.deadLetters, requireScope, logger: backbone.logger }));
+        await server.register(sagaRoutes({ db: backbone.db, requireScope }));
         for (const service of selected) if (service.routes) await server.register(service.routes);
       },
     });

@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import { decisionSpec } from '../../../test/support/decision-spec.ts';
+import { commandIdOf, decideSaga, evolveSaga, type SagaDefinition, type SagaEvent, type SagaState } from './definition.ts';
+
+// A three-step example: reserve, charge, ship; shipping has nothing to undo.
+const definition: SagaDefinition = {
+  type: 'example',
+  steps: [
+    { name: 'RESERVE', commandTopic: 'stock.commands', compensation: 'RELEASE' },
+    { name: 'CHARGE', commandTopic: 'billing.commands', compensation: 'REFUND' },
+    { name: 'SHIP', commandTopic: 'shipping.commands' },
+  ],
+  stepTimeoutMs: 1_000,
+  maxAttempts: 3,
+  compensation: { maxAttempts: 3, retryDelayMs: 500, timeoutMs: 2_000 },
+};
+const saga = decisionSpec({
+  initialState: (): SagaState | undefined => undefined,
+  evolve: evolveSaga,
+  decide: (state: SagaState | undefined, input: Parameters<typeof decideSaga>[2]) => decideSaga(definition, state, input),
+});
+const sagaId = 's-1';
+const data = { amountMinor: 1250n };
+const started: SagaEvent = { type: 'SagaStarted', sagaId, data };
+const step = (index: number) => commandIdOf(sagaId, index, 'step');
+const compensation = (index: number) => commandIdOf(sagaId, index, 'compensation');
+const upToShipping: SagaEvent[] = [
+  started,
+  { type: 'StepSent', step: 0, attempt: 1 },
+  { type: 'StepSucceeded', step: 0 },
+  { type: 'StepSent', step: 1, attempt: 1 },
+  { type: 'StepSucceeded', step: 1 },
+  { type: 'StepSent', step: 2, attempt: 1 },
+];
+
+describe('decideSaga', () => {
+  it('starts by sending the first step with its deadline', () => {
+    saga
+      .given([])
+      .when({ kind: 'start', sagaId, data })
+      .then({
+        events: [started, { type: 'StepSent', step: 0, attempt: 1 }],
+        commands: [
+          { topic: 'stock.commands', commandId: step(0), sagaId, sagaType: 'example', name: 'RESERVE', kind: 'step', attempt: 1, data },
+        ],
+        timer: { commandId: step(0), attempt: 1, dueInMs: 1_000 },
+        outcome: 'continue',
+      });
+  });
+
+  it('ignores a second start of the same instance', () => {
+    saga.given([started]).when({ kind: 'start', sagaId, data }).thenMatches({ outcome: 'ignored', events: [], commands: [] });
+  });
+
+  it('sends the next step when a step succeeds, and completes after the last', () => {
+    saga
+      .given([started, { type: 'StepSent', step: 0, attempt: 1 }])
+      .when({ kind: 'reply', commandId: step(0), ok: true })
+      .thenMatches({
+        events: [
+          { type: 'StepSucceeded', step: 0 },
+          { type: 'StepSent', step: 1, attempt: 1 },
+        ],
+        outcome: 'continue',
+      });
+    saga
+      .given(upToShipping)
+      .when({ kind: 'reply', commandId: step(2), ok: true })
+      .then({ events: [{ type: 'StepSucceeded', step: 2 }, { type: 'SagaCompleted' }], commands: [], timer: null, outcome: 'completed' });
+  });
+
+  it('compensates the completed steps, last first, when step 3 fails', () => {
+    saga
+      .given(upToShipping)
+      .when({ kind: 'reply', commandId: step(2), ok: false, reason: 'no carrier' })
+      .thenMatches({
+        events: [
+          { type: 'StepFailed', step: 2, reason: 'no carrier' },
+          { type: 'CompensationSent', step: 1, attempt: 1 },
+        ],
+        commands: [
+          {
+            topic: 'billing.commands',
+            commandId: compensation(1),
+            sagaId,
+            sagaType: 'example',
+            name: 'REFUND',
+            kind: 'compensation',
+            attempt: 1,
+            data,
+          },
+        ],
+        outcome: 'failed-start-compensating',
+      });
+    const refunding: SagaEvent[] = [
+      ...upToShipping,
+      { type: 'StepFailed', step: 2, reason: 'no carrier' },
+      { type: 'CompensationSent', step: 1, attempt: 1 },
+    ];
+    saga
+      .given(refunding)
+      .when({ kind: 'reply', commandId: compensation(1), ok: true })
+      .thenMatches({
+        events: [
+          { type: 'CompensationSucceeded', step: 1 },
+          { type: 'CompensationSent', step: 0, attempt: 1 },
+        ],
+        commands: [expect.objectContaining({ name: 'RELEASE' })],
+      });
+    saga
+      .given([...refunding, { type: 'CompensationSucceeded', step: 1 }, { type: 'CompensationSent', step: 0, attempt: 1 }])
+      .when({ kind: 'reply', commandId: compensation(0), ok: true })
+      .then({
+        events: [{ type: 'CompensationSucceeded', step: 0 }, { type: 'SagaCompensated' }],
+        commands: [],
+        timer: null,
+        outcome: 'compensated',
+      });
+  });
+
+  it('ignores a duplicate reply, a reply to an earlier step and a stale timer', () => {
+    const charging: SagaEvent[] = [
+      started,
+      { type: 'StepSent', step: 0, attempt: 1 },
+      { type: 'StepSucceeded', step: 0 },
+      { type: 'StepSent', step: 1, attempt: 1 },
+    ];
+    saga
+      .given(charging)
+      .when({ kind: 'reply', commandId: step(0), ok: true })
+      .thenMatches({ outcome: 'ignored', events: [] });
+    saga
+      .given(charging)
+      .when({ kind: 'reply', commandId: step(2), ok: true })
+      .thenMatches({ outcome: 'ignored', events: [] });
+    saga
+      .given(charging)
+      .when({ kind: 'timer', commandId: step(0), attempt: 1 })
+      .thenMatches({ outcome: 'ignored', events: [] });
+    saga
+      .given([...charging, { type: 'StepTimedOut', step: 1, attempt: 1 }, { type: 'StepSent', step: 1, attempt: 2 }])
+      .when({ kind: 'timer', commandId: step(1), attempt: 1 })
+      .thenMatches({ outcome: 'ignored' });
+  });
+
+  it('sends a step that timed out again with the same command id and a doubled deadline, then fails and compensates it too', () => {
+    const reserving: SagaEvent[] = [started, { type: 'StepSent', step: 0, attempt: 1 }];
+    saga
+      .given(reserving)
+      .when({ kind: 'timer', commandId: step(0), attempt: 1 })
+      .thenMatches({
+        events: [
+          { type: 'StepTimedOut', step: 0, attempt: 1 },
+          { type: 'StepSent', step: 0, attempt: 2 },
+        ],
+        commands: [expect.objectContaining({ commandId: step(0), attempt: 2 })],
+        timer: { commandId: step(0), attempt: 2, dueInMs: 2_000 },
+      });
+    saga
+      .given([
+        ...reserving,
+        { type: 'StepTimedOut', step: 0, attempt: 1 },
+        { type: 'StepSent', step: 0, attempt: 2 },
+        { type: 'StepTimedOut', step: 0, attempt: 2 },
+        { type: 'StepSent', step: 0, attempt: 3 },
+      ])
+      .when({ kind: 'timer', commandId: step(0), attempt: 3 })
+      .thenMatches({
+        events: [
+          { type: 'StepTimedOut', step: 0, attempt: 3 },
+          { type: 'StepFailed', step: 0, reason: 'no reply after 3 attempts' },
+          { type: 'CompensationSent', step: 0, attempt: 1 },
+        ],
+        commands: [expect.objectContaining({ name: 'RELEASE', commandId: compensation(0) })],
+        outcome: 'failed-start-compensating',
+      });
+  });
+
+  it('retries a failing compensation after a growing pause, and stops STUCK on it after its last attempt', () => {
+    const releasing: SagaEvent[] = [
+      started,
+      { type: 'StepSent', step: 0, attempt: 1 },
+      { type: 'StepSucceeded', step: 0 },
+      { type: 'StepSent', step: 1, attempt: 1 },
+      { type: 'StepFailed', step: 1, reason: 'declined' },
+      { type: 'CompensationSent', step: 0, attempt: 1 },
+    ];
+    saga
+      .given(releasing)
+      .when({ kind: 'reply', commandId: compensation(0), ok: false, reason: 'locked' })
+      .then({
+        events: [{ type: 'CompensationFailed', step: 0, attempt: 1, reason: 'locked' }],
+        commands: [],
+        timer: { commandId: compensation(0), attempt: 1, dueInMs: 500 },
+        outcome: 'continue',
+      });
+    const waiting: SagaEvent[] = [...releasing, { type: 'CompensationFailed', step: 0, attempt: 1, reason: 'locked' }];
+    saga
+      .given(waiting)
+      .when({ kind: 'reply', commandId: compensation(0), ok: false, reason: 'locked' })
+      .thenMatches({ outcome: 'ignored' });
+    saga
+      .given(waiting)
+      .when({ kind: 'timer', commandId: compensation(0), attempt: 1 })
+      .thenMatches({
+        events: [{ type: 'CompensationSent', step: 0, attempt: 2 }],
+        commands: [expect.objectContaining({ commandId: compensation(0), attempt: 2 })],
+      });
+    saga
+      .given([
+        ...waiting,
+        { type: 'CompensationSent', step: 0, attempt: 2 },
+        { type: 'CompensationFailed', step: 0, attempt: 2, reason: 'locked' },
+        { type: 'CompensationSent', step: 0, attempt: 3 },
+      ])
+      .when({ kind: 'timer', commandId: compensation(0), attempt: 3 })
+      .then({
+        events: [
+          { type: 'CompensationFailed', step: 0, attempt: 3, reason: 'no reply' },
+          { type: 'SagaStuck', step: 0, reason: 'compensation failed 3 times: no reply' },
+        ],
+        commands: [],
+        timer: null,
+        outcome: 'stuck',
+      });
+  });
+
+  it('ends compensated at once when the first step fails (nothing completed to undo)', () => {
+    saga
+      .given([started, { type: 'StepSent', step: 0, attempt: 1 }])
+      .when({ kind: 'reply', commandId: step(0), ok: false, reason: 'out of stock' })
+      .then({
+        events: [{ type: 'StepFailed', step: 0, reason: 'out of stock' }, { type: 'SagaCompensated' }],
+        commands: [],
+        timer: null,
+        outcome: 'failed-start-compensating',
+      });
+  });
+});

@@ -1,0 +1,90 @@
+import type { SqlRunner } from '../storage/database.ts';
+
+/** One step or compensation of an instance, as an operator reads it. */
+export interface SagaActivityView {
+  /** The step's index in the definition. */
+  step: number;
+  name: string;
+  /** Sends so far (a re-send after a timeout or a failed compensation counts). */
+  attempts: number;
+  firstSentAt: string;
+  /** When it succeeded or failed for good; null while it waits. */
+  endedAt: string | null;
+  outcome: 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'STUCK';
+  /** The participant's reason, or why the orchestrator gave up. */
+  reason: string | null;
+}
+
+export interface SagaInstanceView {
+  sagaId: string;
+  sagaType: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+  steps: SagaActivityView[];
+  /** In the order they ran: the last completed step's first. */
+  compensations: SagaActivityView[];
+}
+
+/** The instance view of `sagaId` from its history, or undefined when there is no such instance. */
+export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: string): Promise<SagaInstanceView | undefined> {
+  const instance = await db.query<{ saga_type: string; status: string; created_at: Date; updated_at: Date }>(
+    `select saga_type, status, created_at, updated_at from saga_instances where saga_id = $1`,
+    [sagaId],
+  );
+  const row = instance.rows[0];
+  if (!row) return undefined;
+  const history = await db.query<{
+    event_type: string;
+    step: number | null;
+    name: string | null;
+    attempt: number | null;
+    detail: string | null;
+    recorded_at: Date;
+  }>(`select event_type, step, name, attempt, detail, recorded_at from saga_history where saga_id = $1 order by seq`, [sagaId]);
+  const steps: SagaActivityView[] = [];
+  const compensations: SagaActivityView[] = [];
+  for (const fact of history.rows) {
+    if (fact.step === null) continue;
+    const list = fact.event_type.startsWith('Compensation') || fact.event_type === 'SagaStuck' ? compensations : steps;
+    const at = fact.recorded_at.toISOString();
+    let activity = list.find((item) => item.step === fact.step);
+    if (!activity) {
+      activity = { step: fact.step, name: fact.name ?? '', attempts: 0, firstSentAt: at, endedAt: null, outcome: 'PENDING', reason: null };
+      list.push(activity);
+    }
+    switch (fact.event_type) {
+      case 'StepSent':
+      case 'CompensationSent':
+        activity.attempts = fact.attempt ?? activity.attempts + 1;
+        break;
+      case 'StepSucceeded':
+      case 'CompensationSucceeded':
+        Object.assign(activity, { endedAt: at, outcome: 'SUCCEEDED', reason: null });
+        break;
+      case 'StepTimedOut':
+        activity.outcome = 'TIMED_OUT';
+        break;
+      case 'StepFailed':
+        Object.assign(activity, { endedAt: at, outcome: 'FAILED', reason: fact.detail });
+        break;
+      case 'CompensationFailed':
+        activity.reason = fact.detail;
+        break;
+      case 'SagaStuck':
+        Object.assign(activity, { endedAt: at, outcome: 'STUCK', reason: fact.detail });
+        break;
+    }
+  }
+  // A timed-out send that was followed by another is pending again until that one is answered.
+  for (const activity of steps) if (activity.outcome === 'TIMED_OUT' && activity.endedAt === null) activity.outcome = 'PENDING';
+  return {
+    sagaId,
+    sagaType: row.saga_type,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    steps,
+    compensations,
+  };
+}

@@ -1,0 +1,94 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JsonCodec } from '../backbone/codec/index.ts';
+import { uuidV7Ids, type Clock } from '../backbone/clock/index.ts';
+import { SagaOrchestrator, sagaMigrations } from '../backbone/saga/index.ts';
+import { PgliteDatabase } from '../backbone/storage-pglite/index.ts';
+import { migrate } from '../backbone/storage/migrate.ts';
+import { TableOutbox, outboxMigrations } from '../backbone/outbox/index.ts';
+import { installProblemErrorHandler } from '../services/http/error-handler.ts';
+import { ApiKeys, gatewayMigrations, installApiKeyAuth, requireScope } from '../services/gateway/index.ts';
+import { sagaRoutes } from './saga-routes.ts';
+
+describe('GET /v1/sagas/{sagaId} (PGlite)', () => {
+  let db: PgliteDatabase;
+  let app: FastifyInstance;
+  let url: string;
+  let opsKey: string;
+  let readerKey: string;
+  const clock: Clock = { nowMs: () => Date.parse('2026-03-01T12:00:00Z'), sleep: async () => {} };
+
+  const call = async (path: string, key?: string) => {
+    const response = await fetch(`${url}${path}`, { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  };
+
+  beforeAll(async () => {
+    db = await PgliteDatabase.open();
+    await migrate(db, 'gateway', gatewayMigrations);
+    await migrate(db, 'outbox', outboxMigrations);
+    await migrate(db, 'saga', sagaMigrations);
+    const keys = new ApiKeys(db, clock);
+    ({ key: opsKey } = await keys.create('operator', ['ops']));
+    ({ key: readerKey } = await keys.create('reader', ['payments:read']));
+    const definition = {
+      type: 'example',
+      steps: [{ name: 'RESERVE', commandTopic: 'stock.commands', compensation: 'RELEASE' }],
+      stepTimeoutMs: 1_000,
+      maxAttempts: 2,
+      compensation: { maxAttempts: 2, retryDelayMs: 500, timeoutMs: 1_000 },
+    };
+    const orchestrator = new SagaOrchestrator(
+      { db, outbox: new TableOutbox(), codec: new JsonCodec(), clock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) },
+      { definition, replyTopic: 'example.replies' },
+    );
+    await orchestrator.start('saga-1', { orderId: 'o-1' });
+    app = Fastify({ ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } } });
+    installProblemErrorHandler(app, () => {});
+    installApiKeyAuth(app, keys);
+    await app.register(sagaRoutes({ db, requireScope }));
+    url = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.close();
+  });
+
+  it('shows an instance with its steps to a key with the scope ops', async () => {
+    const found = await call('/v1/sagas/saga-1', opsKey);
+    expect(found).toMatchObject({
+      status: 200,
+      body: {
+        sagaId: 'saga-1',
+        sagaType: 'example',
+        status: 'RUNNING',
+        createdAt: '2026-03-01T12:00:00.000Z',
+        steps: [
+          {
+            step: 0,
+            name: 'RESERVE',
+            attempts: 1,
+            firstSentAt: '2026-03-01T12:00:00.000Z',
+            endedAt: null,
+            outcome: 'PENDING',
+            reason: null,
+          },
+        ],
+        compensations: [],
+      },
+    });
+  });
+
+  it('answers problems: 404 for an unknown saga, 400 for a malformed id, 401 without a key, 403 without ops', async () => {
+    const problem = expect.stringMatching(/^application\/problem\+json/);
+    expect(await call('/v1/sagas/nothing-here', opsKey)).toMatchObject({ status: 404, type: problem, body: { code: 'not-found' } });
+    expect(await call('/v1/sagas/bad*id', opsKey)).toMatchObject({ status: 400, type: problem });
+    expect(await call('/v1/sagas/saga-1')).toMatchObject({ status: 401, type: problem, body: { code: 'unauthenticated' } });
+    expect(await call('/v1/sagas/saga-1', readerKey)).toMatchObject({ status: 403, type: problem, body: { code: 'missing-scope' } });
+  });
+});
