@@ -129,46 +129,55 @@ export class DeadLetterReplay {
     const dlqTopic = deadLetterTopicOf(topic);
     const ends = await this.#deps.bus.endOffsets(dlqTopic);
     const committed = await this.#deps.bus.committedOffsets(deadLetterReviewGroupId, dlqTopic);
-    const remaining = new Map([...ends].filter(([partition, end]) => end > (committed.get(partition) ?? 0n)));
-    if (remaining.size === 0) return 0;
     let acknowledged = 0;
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
     // The bus commits the group's position past each batch once its handler resolved.
-    const subscription = await this.#deps.bus.subscribe({
-      groupId: deadLetterReviewGroupId,
-      topics: [dlqTopic],
-      startFrom: 'earliest',
-      handleBatch: async (batch) => {
-        const end = ends.get(batch.partition) ?? 0n;
-        acknowledged += batch.records.filter((record) => record.offset < end).length;
-        if (batch.records[batch.records.length - 1]!.offset + 1n >= end) remaining.delete(batch.partition);
-        if (remaining.size === 0) finished();
-      },
-    });
-    try {
-      await Promise.race([done, subscription.closed]);
-    } finally {
-      await subscription.close();
-    }
+    await this.#readToEnd(
+      dlqTopic,
+      deadLetterReviewGroupId,
+      ends,
+      (partition, end) => end > (committed.get(partition) ?? 0n),
+      () => acknowledged++,
+    );
     return acknowledged;
   }
 
   /** Reads a dead-letter topic from the start to its current end with a throw-away group. */
   async #readAll(topic: string): Promise<LogRecord[]> {
-    const ends = await this.#deps.bus.endOffsets(topic);
-    const remaining = new Map([...ends].filter(([, end]) => end > 0n));
     const records: LogRecord[] = [];
-    if (remaining.size === 0) return records;
+    const ends = await this.#deps.bus.endOffsets(topic);
+    await this.#readToEnd(
+      topic,
+      `dlq-reader-${this.#deps.ids.eventId()}`,
+      ends,
+      (_partition, end) => end > 0n,
+      (record) => records.push(record),
+    );
+    return records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
+  }
+
+  /**
+   * Consumes `topic` as `groupId` from its committed position (the earliest without one) and hands
+   * `take` every record below `ends` (the topic's end offsets read before), then closes; only the
+   * partitions `unread` names are waited for.
+   */
+  async #readToEnd(
+    topic: string,
+    groupId: string,
+    ends: ReadonlyMap<number, bigint>,
+    unread: (partition: number, end: bigint) => boolean,
+    take: (record: LogRecord) => void,
+  ): Promise<void> {
+    const remaining = new Set([...ends].filter(([partition, end]) => unread(partition, end)).map(([partition]) => partition));
+    if (remaining.size === 0) return;
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     const subscription = await this.#deps.bus.subscribe({
-      groupId: `dlq-reader-${this.#deps.ids.eventId()}`,
+      groupId,
       topics: [topic],
       startFrom: 'earliest',
       handleBatch: async (batch) => {
         const end = ends.get(batch.partition) ?? 0n;
-        for (const record of batch.records) if (record.offset < end) records.push(record);
+        for (const record of batch.records) if (record.offset < end) take(record);
         if (batch.records[batch.records.length - 1]!.offset + 1n >= end) remaining.delete(batch.partition);
         if (remaining.size === 0) finished();
       },
@@ -178,7 +187,6 @@ export class DeadLetterReplay {
     } finally {
       await subscription.close();
     }
-    return records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : 1));
   }
 
   async #replayedLetters(dlqTopic: string): Promise<Map<string, string>> {
