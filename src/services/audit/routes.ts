@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { SqlRunner } from '../../backbone/storage/database.ts';
 import { readTrail, type TrailQuery } from './trail.ts';
 import { problemOf, sendProblem, type Problem, type RequireScope } from '../http/index.ts';
-import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
+import { handlerValidates, problemResponses } from '../http/openapi.ts';
+import { afterPageQuery, nextAfterSchema } from '../http/pagination.ts';
 
 export interface AuditRoutesOptions {
   db: SqlRunner;
@@ -54,7 +55,7 @@ function auditSchema(limits: Pick<AuditRoutesOptions, 'maxPageEntries' | 'pageEn
       properties: {
         correlationId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
         paymentId: { type: 'string', minLength: 1, description: 'Exactly one of correlationId and paymentId' },
-        ...cursorPageQuery(limits.maxPageEntries, limits.pageEntriesDefault),
+        ...afterPageQuery({ max: limits.maxPageEntries, default: limits.pageEntriesDefault }),
         after: {
           type: 'string',
           pattern: '^[0-9]{1,18}$',

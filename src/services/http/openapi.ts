@@ -87,30 +87,8 @@ export function problemResponses(
 }
 
 /**
- * Cursor pagination, as `/v1/audit` and the webhook deliveries do it: `limit` entries after the
- * cursor `after`; the page's `nextAfter` is the next page's `after`, null on the last page. The
- * handlers read these values as strings, hence the pattern.
- */
-export function cursorPageQuery(maxPageEntries: number, pageEntriesDefault: number) {
-  return {
-    limit: {
-      type: 'string',
-      pattern: '^[0-9]{1,7}$',
-      description: `Entries per page: an integer from 1 to ${maxPageEntries}; default ${pageEntriesDefault}`,
-    },
-    after: { type: 'string', minLength: 1, description: 'The `nextAfter` of the previous page; absent for the first page' },
-  } as const;
-}
-
-/**
  * For a route whose handler checks its own input and answers a problem that names the field and
  * says what it must be (`attachValidation: true` with this comment): the schema documents the input
  * and the handler stays the one judge of it, so the two must agree.
  */
 export const handlerValidates = { attachValidation: true } as const;
-
-/** The cursor of the next page in a page's body: null on the last page. */
-export const nextAfterSchema = {
-  type: ['string', 'null'],
-  description: 'Pass as `after` for the next page; null on the last page',
-} as const;

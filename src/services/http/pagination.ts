@@ -87,3 +87,21 @@ export function decodeCursor(cursor: string, arity: number, part: RegExp): strin
   }
   return parsed as string[];
 }
+
+/**
+ * `limit` and `after`, for the lists that give out a sequence or an id as is (the audit trail, the
+ * webhook deliveries): `limit` declared as `limitParameter` does, `after` the previous page's
+ * `nextAfter`.
+ */
+export function afterPageQuery(limits: PageLimits) {
+  return {
+    limit: limitParameter(limits),
+    after: { type: 'string', minLength: 1, description: 'The `nextAfter` of the previous page; absent for the first page' },
+  } as const;
+}
+
+/** The schema of a page's `nextAfter` field (the lists of `afterPageQuery`). */
+export const nextAfterSchema = {
+  type: ['string', 'null'],
+  description: 'Pass as `after` for the next page; null on the last page',
+} as const;

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { Clock, IdGenerator } from '../../backbone/clock/clock.ts';
 import { problemOf, sendProblem, type RequireScope } from '../http/index.ts';
-import { pageOf } from '../http/pagination.ts';
-import { cursorPageQuery, handlerValidates, nextAfterSchema, problemResponses } from '../http/openapi.ts';
+import { handlerValidates, problemResponses } from '../http/openapi.ts';
+import { afterPageQuery, nextAfterSchema, pageOf } from '../http/pagination.ts';
 import {
   deleteSubscription,
   insertSubscription,
@@ -203,7 +203,7 @@ function webhookSchemas(options: Pick<WebhookRoutesOptions, 'subscribableEventTy
         type: 'object',
         properties: {
           status: { type: 'string', enum: [...deliveryStatuses] },
-          ...cursorPageQuery(options.maxPageDeliveries, Math.min(100, options.maxPageDeliveries)),
+          ...afterPageQuery({ max: options.maxPageDeliveries, default: Math.min(100, options.maxPageDeliveries) }),
         },
       },
       response: {
