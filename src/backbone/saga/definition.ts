@@ -19,6 +19,11 @@ export interface SagaStep {
   commandTopic: string;
   /** The compensation's name, sent to the same topic; absent when the step has nothing to undo. */
   compensation?: string;
+  /**
+   * This step's first deadline, when it differs from the definition's `stepTimeoutMs` (e.g. a step
+   * that waits for a person's decision); re-sends double it likewise.
+   */
+  timeoutMs?: number;
 }
 
 export interface SagaDefinition {
@@ -229,7 +234,8 @@ function sendCommand(
   const commandId = commandIdOf(state.sagaId, step, kind);
   const name = kind === 'step' ? definitionStep.name : definitionStep.compensation!;
   const sent: SagaEvent = kind === 'step' ? { type: 'StepSent', step, attempt } : { type: 'CompensationSent', step, attempt };
-  const timeoutMs = kind === 'step' ? definition.stepTimeoutMs * 2 ** (attempt - 1) : definition.compensation.timeoutMs;
+  const timeoutMs =
+    kind === 'step' ? (definitionStep.timeoutMs ?? definition.stepTimeoutMs) * 2 ** (attempt - 1) : definition.compensation.timeoutMs;
   return {
     events: [...events, sent],
     commands: [

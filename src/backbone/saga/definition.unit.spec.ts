@@ -143,6 +143,27 @@ describe('decideSaga', () => {
       .thenMatches({ outcome: 'ignored' });
   });
 
+  it("arms a step's own deadline where it has one, doubled on each re-send like the definition's", () => {
+    const waitsForAPerson: SagaDefinition = {
+      ...definition,
+      steps: definition.steps.map((step, index) => (index === 1 ? { ...step, timeoutMs: 86_400_000 } : step)),
+    };
+    const reserved: SagaEvent[] = [started, { type: 'StepSent', step: 0, attempt: 1 }];
+    const decision = decideSaga(waitsForAPerson, reserved.reduce<SagaState | undefined>(evolveSaga, undefined), {
+      kind: 'reply',
+      commandId: step(0),
+      ok: true,
+    });
+    expect(decision.timer).toEqual({ commandId: step(1), attempt: 1, dueInMs: 86_400_000 });
+    const charging = [...reserved, { type: 'StepSucceeded', step: 0 } as const, { type: 'StepSent', step: 1, attempt: 1 } as const];
+    const resent = decideSaga(waitsForAPerson, charging.reduce<SagaState | undefined>(evolveSaga, undefined), {
+      kind: 'timer',
+      commandId: step(1),
+      attempt: 1,
+    });
+    expect(resent.timer).toEqual({ commandId: step(1), attempt: 2, dueInMs: 172_800_000 });
+  });
+
   it('sends a step that timed out again with the same command id and a doubled deadline, then fails and compensates it too', () => {
     const reserving: SagaEvent[] = [started, { type: 'StepSent', step: 0, attempt: 1 }];
     saga
