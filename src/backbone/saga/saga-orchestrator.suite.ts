@@ -6,7 +6,13 @@ import { migrate } from '../storage/migrate.ts';
 import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
 import type { SagaDefinition } from './definition.ts';
 import { createSagaMetrics, type SagaMetrics } from './saga-metrics.ts';
-import { SagaOrchestrator, sagaReplyTo, type SagaCommandMessage } from './saga-orchestrator.ts';
+import {
+  SagaOrchestrator,
+  sagaParticipant,
+  sagaReplyTo,
+  type SagaCommandMessage,
+  type SagaParticipantHandler,
+} from './saga-orchestrator.ts';
 import { readSagaInstance, type SagaInstanceView } from './saga-view.ts';
 import { sagaMigrations } from './migrations.ts';
 
@@ -55,25 +61,19 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
         { ...fixture.deps, clock, metrics },
         { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator'), timerPollMsMax: 50 },
       );
-      const participant: EventHandler<SagaCommandMessage> = async (event, { emit }) => {
-        const command = event.payload;
+      const participant: SagaParticipantHandler = async (command, { emit, reply }) => {
         received.push(command);
         const answer = (behaviours.get(command.sagaId) ?? (() => 'ok'))(command);
         if (answer === 'silent') return;
-        const replies =
-          answer === 'ok'
-            ? [sagaReplyTo(command, true)]
-            : answer === 'fail'
-              ? [sagaReplyTo(command, false, `${command.name} refused`)]
-              : answer;
-        for (const reply of replies) emit(reply);
+        if (answer === 'ok') reply(true);
+        else if (answer === 'fail') reply(false, `${command.name} refused`);
+        else for (const event of answer) emit(event);
       };
       runners.push(
-        new ConsumerRunner(fixture.deps, {
-          name: fixture.topicName('saga-participants'),
-          topics: [topics.stock, topics.billing, topics.shipping],
-          handler: participant as EventHandler,
-        }),
+        new ConsumerRunner(
+          fixture.deps,
+          sagaParticipant(fixture.topicName('saga-participants'), [topics.stock, topics.billing, topics.shipping], participant),
+        ),
       );
       runners.push(new ConsumerRunner(fixture.deps, orchestrator.replyConsumer()));
       await Promise.all(runners.map((runner) => runner.start()));

@@ -43,6 +43,33 @@ export function sagaReplyTo(command: SagaCommandMessage, ok: boolean, reason?: s
   return { topic: command.replyTopic, eventType: sagaReplyEventType, key: command.sagaId, payload: reply };
 }
 
+/**
+ * A participant's work on one command, in the database transaction that commits it: its effects
+ * through `tx`, and its answer through `reply` (and any other event through `emit`), all published
+ * if and only if the transaction commits. The same command may arrive more than once (a re-send
+ * after a deadline, a redelivery): a participant deduplicates on `command.commandId` and answers
+ * again with the same outcome.
+ */
+export type SagaParticipantHandler = (
+  command: SagaCommandMessage,
+  context: { tx: SqlRunner; reply(ok: boolean, reason?: string): void; emit(event: EmittedEvent): void },
+) => Promise<void>;
+
+/** A participant consuming `topics` as group `name`, for a `ConsumerRunner`. */
+export function sagaParticipant(name: string, topics: readonly string[], handle: SagaParticipantHandler): ConsumerOptions {
+  const handler: EventHandler<SagaCommandMessage> = async (event, { tx, emit }) => {
+    const command = event.payload;
+    if (
+      event.envelope.eventType !== sagaCommandEventType ||
+      typeof command?.commandId !== 'string' ||
+      typeof command.replyTopic !== 'string'
+    )
+      throw permanentError('a saga command needs commandId and replyTopic');
+    await handle(command, { tx, emit, reply: (ok, reason) => emit(sagaReplyTo(command, ok, reason)) });
+  };
+  return { name, topics, handler: handler as EventHandler };
+}
+
 export interface SagaOrchestratorDeps {
   db: Database;
   outbox: Outbox;
