@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../clock/clock.ts';
-import { ConsumerRunner, type EmittedEvent, type EventHandler } from '../consumer/index.ts';
+import { ConsumerRunner, type EmittedEvent } from '../consumer/index.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
 import { migrate } from '../storage/migrate.ts';
 import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
