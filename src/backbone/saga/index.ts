@@ -23,6 +23,7 @@ export {
   type SagaOrchestratorDeps,
   type SagaOrchestratorOptions,
   type SagaReply,
+  type SagaTransition,
 } from './saga-orchestrator.ts';
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
 export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';

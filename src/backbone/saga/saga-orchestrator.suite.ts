@@ -38,6 +38,10 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
     beforeAll(async () => {
       fixture = await makeFixture();
       await migrate(fixture.db, 'saga', sagaMigrations);
+      // The application's own view, kept by onTransition in the orchestrator's transaction.
+      await fixture.db.query(
+        `create table if not exists saga_test_transitions (saga_id text not null, seq bigserial, status text not null, outcome text not null)`,
+      );
       const topics = {
         stock: fixture.topicName('saga-stock'),
         billing: fixture.topicName('saga-billing'),
@@ -59,7 +63,19 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       metrics = createSagaMetrics(createMetricsRegistry({ processMetrics: false }), fixture.db);
       orchestrator = new SagaOrchestrator(
         { ...fixture.deps, clock, metrics },
-        { definition, replyTopic: topics.replies, consumerName: fixture.topicName('saga-orchestrator'), timerPollMsMax: 50 },
+        {
+          definition,
+          replyTopic: topics.replies,
+          consumerName: fixture.topicName('saga-orchestrator'),
+          timerPollMsMax: 50,
+          onTransition: async (tx, { sagaId, state, outcome }) => {
+            await tx.query(`insert into saga_test_transitions (saga_id, status, outcome) values ($1, $2, $3)`, [
+              sagaId,
+              state.status,
+              outcome,
+            ]);
+          },
+        },
       );
       const participant: SagaParticipantHandler = async (command, { emit, reply }) => {
         received.push(command);
@@ -128,6 +144,16 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'SHIP#1']);
       expect(received.find((command) => command.sagaId === sagaId)!.data).toEqual({ orderId: 'o-1', amountMinor: 1250n });
       expect((await fixture.db.query(`select 1 from saga_timers where saga_id = $1`, [sagaId])).rows).toHaveLength(0);
+      const transitions = await fixture.db.query<{ status: string; outcome: string }>(
+        `select status, outcome from saga_test_transitions where saga_id = $1 order by seq`,
+        [sagaId],
+      );
+      expect(transitions.rows.map((row) => `${row.status}/${row.outcome}`)).toEqual([
+        'RUNNING/continue',
+        'RUNNING/continue',
+        'RUNNING/continue',
+        'COMPLETED/completed',
+      ]);
     });
 
     it('compensates steps 2 and 1, in reverse and once each, when step 3 fails', async () => {

@@ -90,6 +90,21 @@ export interface SagaOrchestratorOptions {
   timerPollMsMax?: number;
   /** Timers fired per round at most. Default 100. */
   timersPerRound?: number;
+  /**
+   * Called in the transaction of every change of an instance, after its facts are recorded: the
+   * application keeps its own view in step (a loan application becomes APPROVED in the same
+   * transaction as its saga's `SagaCompleted`), exactly once, whatever is delivered twice.
+   */
+  onTransition?: (tx: SqlRunner, transition: SagaTransition) => Promise<void>;
+}
+
+/** What changed in one instance: its new state and the facts just recorded. */
+export interface SagaTransition {
+  sagaId: string;
+  sagaType: string;
+  state: SagaState;
+  events: readonly SagaEvent[];
+  outcome: Exclude<SagaDecision['outcome'], 'ignored'>;
 }
 
 /**
@@ -105,6 +120,7 @@ export class SagaOrchestrator {
   readonly #consumerName: string;
   readonly #timerPollMsMax: number;
   readonly #timersPerRound: number;
+  readonly #onTransition: SagaOrchestratorOptions['onTransition'];
   readonly #encoder: EventEncoder;
   #timerLoop: NotifiedLoop | undefined;
 
@@ -119,6 +135,7 @@ export class SagaOrchestrator {
     this.#consumerName = options.consumerName ?? `saga.${definition.type}`;
     this.#timerPollMsMax = options.timerPollMsMax ?? 1000;
     this.#timersPerRound = options.timersPerRound ?? 100;
+    this.#onTransition = options.onTransition;
     this.#encoder = new EventEncoder(deps.codec, deps.ids, deps.clock);
   }
 
@@ -248,6 +265,13 @@ export class SagaOrchestrator {
       await tx.query(`delete from saga_timers where saga_id = $1`, [sagaId]);
     }
     await this.#send(tx, sagaId, decision.commands, emit);
+    await this.#onTransition?.(tx, {
+      sagaId,
+      sagaType: this.#definition.type,
+      state: next,
+      events: decision.events,
+      outcome: decision.outcome,
+    });
     this.#observe(decision.events, row?.command_sent_at_ms ?? null, nowMs);
     if (decision.outcome === 'stuck') {
       const stuck = decision.events.find((event) => event.type === 'SagaStuck');
