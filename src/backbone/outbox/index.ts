@@ -1,4 +1,4 @@
 export type { Outbox } from './outbox.ts';
 export { TableOutbox } from './table-outbox.ts';
 export { OutboxRelay, type OutboxRelayOptions, type OutboxBacklog } from './outbox-relay.ts';
-export { outboxMigrations } from './migrations.ts';
+export { outboxMigrations, outboxTableSql, defaultOutboxTable, type OutboxTable } from './migrations.ts';

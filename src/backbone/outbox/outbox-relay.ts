@@ -4,12 +4,15 @@ import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
 import { decodeHeaders } from '../messaging/headers.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
-import { outboxChannel } from './migrations.ts';
+import { assertIdentifier, defaultOutboxTable, type OutboxTable } from './migrations.ts';
 import { FaultPoints, type FaultInjector } from '../faults.ts';
 
 export interface OutboxRelayOptions {
   db: Database;
-  bus: EventBus;
+  /** Where the rows go: the event bus, or any publisher that resolves once the broker has them. */
+  bus: Pick<EventBus, 'publish'>;
+  /** The outbox table, its NOTIFY channel and its relay's lock. Default: the event bus's `outbox`. */
+  outbox?: OutboxTable;
   clock?: Clock;
   /** Rows published per round. Default 1000. */
   batchRows?: number;
@@ -55,7 +58,15 @@ export class OutboxRelay {
   #published: bigint[] = [];
 
   constructor(options: OutboxRelayOptions) {
-    this.#options = { clock: systemClock, batchRows: 1000, idlePollMs: 5000, failureBackoffMs: 1000, ...options };
+    this.#options = {
+      clock: systemClock,
+      batchRows: 1000,
+      idlePollMs: 5000,
+      failureBackoffMs: 1000,
+      outbox: defaultOutboxTable,
+      ...options,
+    };
+    assertIdentifier(this.#options.outbox.table);
   }
 
   start(): void {
@@ -81,7 +92,7 @@ export class OutboxRelay {
   /** How far behind the relay is: unpublished rows and the age of the oldest. */
   async backlog(): Promise<OutboxBacklog> {
     const result = await this.#options.db.query<{ rows: bigint; oldest: Date | null }>(
-      `select count(*)::int8 as rows, min(created_at) as oldest from outbox`,
+      `select count(*)::int8 as rows, min(created_at) as oldest from ${this.#options.outbox.table}`,
     );
     const row = result.rows[0]!;
     return { rows: row.rows, oldestAgeMs: row.oldest ? Math.max(0, this.#options.clock.nowMs() - row.oldest.getTime()) : 0 };
@@ -103,7 +114,7 @@ export class OutboxRelay {
     const { db, idlePollMs, failureBackoffMs, clock } = this.#options;
     const loop = new NotifiedLoop({
       db,
-      channel: outboxChannel,
+      channel: this.#options.outbox.channel,
       failureBackoffMs,
       onError: (error) => this.#options.onError?.(error),
       round: async () => {
@@ -113,7 +124,7 @@ export class OutboxRelay {
     });
     while (!this.#stopping) {
       try {
-        this.#lock ??= await tryAcquireSessionLock(db, 'outbox-relay', 2000);
+        this.#lock ??= await tryAcquireSessionLock(db, this.#options.outbox.lockName, 2000);
         if (!this.#lock) {
           await clock.sleep(idlePollMs, this.#abort.signal);
           continue;
@@ -137,13 +148,14 @@ export class OutboxRelay {
    */
   async #publishOnce(): Promise<number> {
     const { db, bus, batchRows } = this.#options;
+    const { table } = this.#options.outbox;
     const published = this.#published;
     const result = await db.query<{ id: bigint; topic: string; key: Buffer; value: Buffer | null; headers: unknown }>(
       published.length === 0
-        ? `select id, topic, key, value, headers from outbox order by id limit $1`
+        ? `select id, topic, key, value, headers from ${table} order by id limit $1`
         : // The select sees the statement's snapshot, from before the delete: hence the id filter.
-          `with deleted as (delete from outbox where id = any($2::int8[]))
-           select id, topic, key, value, headers from outbox where id <> all($2::int8[]) order by id limit $1`,
+          `with deleted as (delete from ${table} where id = any($2::int8[]))
+           select id, topic, key, value, headers from ${table} where id <> all($2::int8[]) order by id limit $1`,
       published.length === 0 ? [batchRows] : [batchRows, published],
     );
     this.#published = [];
@@ -164,7 +176,7 @@ export class OutboxRelay {
   /** Deletes what the last round published, when no further round will (stopping, draining). */
   async #deletePublished(): Promise<void> {
     if (this.#published.length === 0) return;
-    await this.#options.db.query(`delete from outbox where id = any($1::int8[])`, [this.#published]);
+    await this.#options.db.query(`delete from ${this.#options.outbox.table} where id = any($1::int8[])`, [this.#published]);
     this.#published = [];
   }
 }

@@ -4,7 +4,7 @@ import { migrate } from '../storage/migrate.ts';
 import { PostgresLogBus } from '../messaging-postgres/postgres-log-bus.ts';
 import { PostgresLogTopicAdmin } from '../messaging-postgres/topic-admin.ts';
 import { readTopic, eventually } from '../testing/embedded-fixture.ts';
-import { outboxMigrations } from './migrations.ts';
+import { outboxMigrations, outboxTableSql, type OutboxTable } from './migrations.ts';
 import { TableOutbox } from './table-outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 
@@ -156,6 +156,22 @@ describe('OutboxRelay', () => {
       'the database system is starting up',
       'the database system is starting up',
     ]);
+  });
+
+  it('relays an outbox table of its own, woken on its own channel, and leaves the bus outbox to its relay', async () => {
+    const commands: OutboxTable = { table: 'test_command_outbox', channel: 'test_command_outbox', lockName: 'test-command-relay' };
+    await source.exec(outboxTableSql(commands.table));
+    relay = new OutboxRelay({ db: source, bus, idlePollMs: 3_600_000, outbox: commands });
+    relay.start();
+    await source.transaction(async (tx) => {
+      await new TableOutbox(commands).write(tx, [message('k', 'command')]);
+      await new TableOutbox().write(tx, [message('k', 'event')]);
+    });
+    await eventually(async () => (await readTopic(bus, 'test.out.v1')).length === 1, 'the command relayed');
+    expect((await readTopic(bus, 'test.out.v1')).map((r) => r.value!.toString())).toEqual(['command']);
+    expect((await relay.backlog()).rows).toBe(0n);
+    expect((await new OutboxRelay({ db: source, bus }).backlog()).rows).toBe(1n);
+    expect(() => new TableOutbox({ table: 'outbox; drop table outbox', channel: 'x' })).toThrow(/identifier/);
   });
 
   it('publishes nothing that was rolled back', async () => {

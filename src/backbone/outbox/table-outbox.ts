@@ -2,7 +2,7 @@ import type { OutgoingMessage } from '../messaging/event-bus.ts';
 import type { SqlRunner } from '../storage/database.ts';
 import { encodeHeaders } from '../messaging/headers.ts';
 import type { Outbox } from './outbox.ts';
-import { outboxChannel } from './migrations.ts';
+import { assertIdentifier, defaultOutboxTable, type OutboxTable } from './migrations.ts';
 
 /**
  * The outbox as a table in the service's own database; `OutboxRelay` publishes it. One statement of
@@ -11,11 +11,19 @@ import { outboxChannel } from './migrations.ts';
  * (the notification is delivered at commit).
  */
 export class TableOutbox implements Outbox {
+  readonly #where: Pick<OutboxTable, 'table' | 'channel'>;
+
+  /** The event bus's outbox by default; `where` names another outbox table and its channel. */
+  constructor(where: Pick<OutboxTable, 'table' | 'channel'> = defaultOutboxTable) {
+    assertIdentifier(where.table);
+    this.#where = where;
+  }
+
   async write(tx: SqlRunner, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await tx.query(
       `with written as (
-         insert into outbox (topic, key, value, headers)
+         insert into ${this.#where.table} (topic, key, value, headers)
            select topic, key, value, headers::jsonb
              from unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[]) with ordinality as m(topic, key, value, headers, position)
             order by position)
@@ -25,7 +33,7 @@ export class TableOutbox implements Outbox {
         messages.map((m) => m.key),
         messages.map((m) => m.value),
         messages.map((m) => encodeHeaders(m.headers)),
-        outboxChannel,
+        this.#where.channel,
       ],
     );
   }

@@ -12,19 +12,19 @@ export {
   type SagaStatus,
   type SagaStep,
 } from './definition.ts';
+export { SagaOrchestrator, type SagaOrchestratorDeps, type SagaOrchestratorOptions, type SagaTransition } from './saga-orchestrator.ts';
 export {
-  SagaOrchestrator,
   sagaCommandEventType,
   sagaReplyEventType,
-  sagaParticipant,
   sagaReplyTo,
-  type SagaParticipantHandler,
+  type CommandChannel,
+  type CommandParticipant,
+  type OutgoingSagaCommand,
   type SagaCommandMessage,
-  type SagaOrchestratorDeps,
-  type SagaOrchestratorOptions,
+  type SagaParticipantHandler,
   type SagaReply,
-  type SagaTransition,
-} from './saga-orchestrator.ts';
+} from './command-channel.ts';
+export { BusCommandChannel, sagaParticipant, type BusCommandChannelDeps } from './bus-command-channel.ts';
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
 export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';

@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../clock/clock.ts';
 import { ConsumerRunner, type EmittedEvent } from '../consumer/index.ts';
+import { BusCommandChannel } from './bus-command-channel.ts';
+import type { CommandChannel, CommandParticipant } from './command-channel.ts';
 import { createMetricsRegistry } from '../observability/metrics.ts';
 import { migrate } from '../storage/migrate.ts';
 import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
 import type { SagaDefinition } from './definition.ts';
 import { createSagaMetrics, type SagaMetrics } from './saga-metrics.ts';
-import {
-  SagaOrchestrator,
-  sagaParticipant,
-  sagaReplyTo,
-  type SagaCommandMessage,
-  type SagaParticipantHandler,
-} from './saga-orchestrator.ts';
+import { SagaOrchestrator, sagaReplyTo, type SagaCommandMessage, type SagaParticipantHandler } from './saga-orchestrator.ts';
 import { readSagaInstance, type SagaInstanceView } from './saga-view.ts';
 import { sagaMigrations } from './migrations.ts';
 
@@ -24,19 +20,27 @@ type Behaviour = (command: SagaCommandMessage) => 'ok' | 'fail' | 'silent' | Emi
  * has nothing to undo) whose participants are a consumer of the three command topics in the test.
  * Commands, replies, the outbox and the consumer positions are the engine's real ones; only the
  * orchestrator's clock is a fake one, moved forward by the tests to fire deadlines and backoffs.
+ * Commands travel over the command channel `makeChannel` gives (default: the event bus).
  */
-export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Promise<BackboneFixture>): void {
+export function sagaOrchestratorSuite(
+  engineName: string,
+  makeFixture: () => Promise<BackboneFixture>,
+  makeChannel: (fixture: BackboneFixture) => Promise<CommandChannel> = async (fixture) => new BusCommandChannel(fixture.deps),
+): void {
   describe(`saga orchestrator on ${engineName}`, () => {
     let fixture: BackboneFixture;
+    let channel: CommandChannel;
     let orchestrator: SagaOrchestrator;
     let metrics: SagaMetrics;
-    const runners: ConsumerRunner[] = [];
+    const runners: (ConsumerRunner | CommandParticipant)[] = [];
     const clock = fakeClock();
     const behaviours = new Map<string, Behaviour>();
     const received: SagaCommandMessage[] = [];
 
     beforeAll(async () => {
       fixture = await makeFixture();
+      channel = await makeChannel(fixture);
+      await channel.start();
       await migrate(fixture.db, 'saga', sagaMigrations);
       // The application's own view, kept by onTransition in the orchestrator's transaction.
       await fixture.db.query(
@@ -62,7 +66,7 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
       };
       metrics = createSagaMetrics(createMetricsRegistry({ processMetrics: false }), fixture.db);
       orchestrator = new SagaOrchestrator(
-        { ...fixture.deps, clock, metrics },
+        { ...fixture.deps, clock, metrics, channel },
         {
           definition,
           replyTopic: topics.replies,
@@ -86,10 +90,7 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
         else for (const event of answer) emit(event);
       };
       runners.push(
-        new ConsumerRunner(
-          fixture.deps,
-          sagaParticipant(fixture.topicName('saga-participants'), [topics.stock, topics.billing, topics.shipping], participant),
-        ),
+        channel.participant(fixture.topicName('saga-participants'), [topics.stock, topics.billing, topics.shipping], participant),
       );
       runners.push(new ConsumerRunner(fixture.deps, orchestrator.replyConsumer()));
       await Promise.all(runners.map((runner) => runner.start()));
@@ -98,6 +99,7 @@ export function sagaOrchestratorSuite(engineName: string, makeFixture: () => Pro
     afterAll(async () => {
       await Promise.all(runners.map((runner) => runner.stop()));
       await orchestrator?.stop();
+      await channel?.close();
       await fixture?.close();
     });
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock, IdGenerator } from '../clock/clock.ts';
 import type { EventCodec } from '../codec/event-codec.ts';
-import type { ConsumerOptions, EmittedEvent, EventHandler } from '../consumer/index.ts';
-import { EventEncoder } from '../envelope/event-encoder.ts';
+import type { ConsumerOptions, EventHandler } from '../consumer/index.ts';
+import type { EventCause } from '../envelope/event-encoder.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { permanentError } from '../errors.ts';
 import type { Outbox } from '../outbox/outbox.ts';
@@ -10,7 +10,6 @@ import type { Database, SqlRunner } from '../storage/database.ts';
 import {
   decideSaga,
   evolveSaga,
-  type SagaCommand,
   type SagaDecision,
   type SagaDefinition,
   type SagaEvent,
@@ -18,57 +17,20 @@ import {
   type SagaState,
 } from './definition.ts';
 import type { SagaMetrics } from './saga-metrics.ts';
+import { BusCommandChannel } from './bus-command-channel.ts';
+import type { CommandChannel, SagaReply } from './command-channel.ts';
 
-/** The payload of a command on a participant's command topic (event type `saga.command`). */
-export interface SagaCommandMessage extends Omit<SagaCommand, 'topic'> {
-  /** Where the participant sends its `SagaReply`. */
-  replyTopic: string;
-}
-
-/** A participant's answer to a command (event type `saga.reply`), keyed by saga id. */
-export interface SagaReply {
-  sagaId: string;
-  commandId: string;
-  ok: boolean;
-  /** Why the participant refused (no personal data: it is kept in the history and shown to operators). */
-  reason?: string;
-}
-
-export const sagaCommandEventType = 'saga.command';
-export const sagaReplyEventType = 'saga.reply';
-
-/** The reply a participant emits for `command`, to be emitted in the transaction that did its work. */
-export function sagaReplyTo(command: SagaCommandMessage, ok: boolean, reason?: string): EmittedEvent {
-  const reply: SagaReply = { sagaId: command.sagaId, commandId: command.commandId, ok, ...(reason === undefined ? {} : { reason }) };
-  return { topic: command.replyTopic, eventType: sagaReplyEventType, key: command.sagaId, payload: reply };
-}
-
-/**
- * A participant's work on one command, in the database transaction that commits it: its effects
- * through `tx`, and its answer through `reply` (and any other event through `emit`), all published
- * if and only if the transaction commits. The same command may arrive more than once (a re-send
- * after a deadline, a redelivery): a participant deduplicates on `command.commandId` and answers
- * again with the same outcome.
- */
-export type SagaParticipantHandler = (
-  command: SagaCommandMessage,
-  context: { tx: SqlRunner; reply(ok: boolean, reason?: string): void; emit(event: EmittedEvent): void },
-) => Promise<void>;
-
-/** A participant consuming `topics` as group `name`, for a `ConsumerRunner`. */
-export function sagaParticipant(name: string, topics: readonly string[], handle: SagaParticipantHandler): ConsumerOptions {
-  const handler: EventHandler<SagaCommandMessage> = async (event, { tx, emit }) => {
-    const command = event.payload;
-    if (
-      event.envelope.eventType !== sagaCommandEventType ||
-      typeof command?.commandId !== 'string' ||
-      typeof command.replyTopic !== 'string'
-    )
-      throw permanentError('a saga command needs commandId and replyTopic');
-    await handle(command, { tx, emit, reply: (ok, reason) => emit(sagaReplyTo(command, ok, reason)) });
-  };
-  return { name, topics, handler: handler as EventHandler };
-}
+// The messages and the participant's side moved to command-channel.ts and bus-command-channel.ts;
+// exported from here too, as before.
+export {
+  sagaCommandEventType,
+  sagaReplyEventType,
+  sagaReplyTo,
+  type SagaCommandMessage,
+  type SagaParticipantHandler,
+  type SagaReply,
+} from './command-channel.ts';
+export { sagaParticipant } from './bus-command-channel.ts';
 
 export interface SagaOrchestratorDeps {
   db: Database;
@@ -78,6 +40,11 @@ export interface SagaOrchestratorDeps {
   ids: IdGenerator;
   logger: Logger;
   metrics?: SagaMetrics;
+  /**
+   * How commands reach the participants. Default: the event bus, through `outbox` (the
+   * `BusCommandChannel`), as before there were channels.
+   */
+  channel?: CommandChannel;
 }
 
 export interface SagaOrchestratorOptions {
@@ -110,7 +77,7 @@ export interface SagaTransition {
 /**
  * Runs the instances of one saga definition. Every change of an instance happens in one database
  * transaction that locks its row: the facts appended to its history, its new state, its timer, the
- * commands it sends (through the outbox) and, for a reply, the reply consumer's position. So a step
+ * commands it sends (through the command channel's outbox) and, for a reply, the reply consumer's position. So a step
  * is applied once whatever is delivered twice, and a crash leaves either all of it or none.
  */
 export class SagaOrchestrator {
@@ -121,7 +88,7 @@ export class SagaOrchestrator {
   readonly #timerPollMsMax: number;
   readonly #timersPerRound: number;
   readonly #onTransition: SagaOrchestratorOptions['onTransition'];
-  readonly #encoder: EventEncoder;
+  readonly #channel: CommandChannel;
   #timerLoop: NotifiedLoop | undefined;
 
   constructor(deps: SagaOrchestratorDeps, options: SagaOrchestratorOptions) {
@@ -136,7 +103,7 @@ export class SagaOrchestrator {
     this.#timerPollMsMax = options.timerPollMsMax ?? 1000;
     this.#timersPerRound = options.timersPerRound ?? 100;
     this.#onTransition = options.onTransition;
-    this.#encoder = new EventEncoder(deps.codec, deps.ids, deps.clock);
+    this.#channel = deps.channel ?? new BusCommandChannel({ outbox: deps.outbox, codec: deps.codec, clock: deps.clock, ids: deps.ids });
   }
 
   /**
@@ -145,14 +112,14 @@ export class SagaOrchestrator {
    * id that exists changes nothing and resolves false.
    */
   async start(sagaId: string, data: unknown, tx?: SqlRunner): Promise<boolean> {
-    const run = (runner: SqlRunner) => this.#apply(runner, sagaId, { kind: 'start', sagaId, data }, undefined);
+    const run = (runner: SqlRunner) => this.#apply(runner, sagaId, { kind: 'start', sagaId, data }, { correlationId: sagaId });
     const outcome = tx ? await run(tx) : await this.#deps.db.transaction(run);
     return outcome !== 'ignored';
   }
 
   /** The reply consumer, for a `ConsumerRunner`: each reply is applied in the batch's transaction. */
   replyConsumer(): ConsumerOptions {
-    const handler: EventHandler<SagaReply> = async (event, { tx, emit }) => {
+    const handler: EventHandler<SagaReply> = async (event, { tx }) => {
       const reply = event.payload;
       // A reply the orchestrator cannot read is a participant's bug: dead-lettered, not retried.
       if (typeof reply?.sagaId !== 'string' || typeof reply.commandId !== 'string' || typeof reply.ok !== 'boolean')
@@ -161,7 +128,8 @@ export class SagaOrchestrator {
         tx,
         reply.sagaId,
         { kind: 'reply', commandId: reply.commandId, ok: reply.ok, ...(reply.reason === undefined ? {} : { reason: reply.reason }) },
-        emit,
+        // The next command is caused by the reply: same flow, a child span of its trace.
+        { correlationId: event.envelope.correlationId, eventId: event.envelope.eventId, traceparent: event.envelope.traceparent },
       );
     };
     return { name: this.#consumerName, topics: [this.#replyTopic], handler: handler as EventHandler };
@@ -184,7 +152,7 @@ export class SagaOrchestrator {
           tx,
           timer.saga_id,
           { kind: 'timer', commandId: timer.command_id, attempt: timer.attempt },
-          undefined,
+          { correlationId: timer.saga_id },
         );
         // A timer the instance no longer waits for (a reply won the race) must not fire again.
         if (outcome === 'ignored') {
@@ -221,12 +189,7 @@ export class SagaOrchestrator {
     await this.#timerLoop?.stop();
   }
 
-  async #apply(
-    tx: SqlRunner,
-    sagaId: string,
-    input: SagaInput,
-    emit: ((event: EmittedEvent) => void) | undefined,
-  ): Promise<SagaDecision['outcome']> {
+  async #apply(tx: SqlRunner, sagaId: string, input: SagaInput, cause: EventCause): Promise<SagaDecision['outcome']> {
     const nowMs = this.#deps.clock.nowMs();
     const found = await tx.query<{ state: string; command_sent_at_ms: bigint | null }>(
       `select state, command_sent_at_ms from saga_instances where saga_id = $1 for update`,
@@ -264,7 +227,15 @@ export class SagaOrchestrator {
     } else {
       await tx.query(`delete from saga_timers where saga_id = $1`, [sagaId]);
     }
-    await this.#send(tx, sagaId, decision.commands, emit);
+    await this.#channel.send(
+      tx,
+      decision.commands.map(({ topic, ...command }) => ({
+        destination: topic,
+        key: sagaId,
+        message: { ...command, replyTopic: this.#replyTopic },
+      })),
+      cause,
+    );
     await this.#onTransition?.(tx, {
       sagaId,
       sagaType: this.#definition.type,
@@ -300,25 +271,6 @@ export class SagaOrchestrator {
         `insert into saga_history (saga_id, seq, event_type, step, name, attempt, detail, recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [sagaId, seq, event.type, step, name ?? null, attempt, detail, now],
       );
-    }
-  }
-
-  async #send(
-    tx: SqlRunner,
-    sagaId: string,
-    commands: readonly SagaCommand[],
-    emit: ((event: EmittedEvent) => void) | undefined,
-  ): Promise<void> {
-    for (const { topic, ...command } of commands) {
-      const message: SagaCommandMessage = { ...command, replyTopic: this.#replyTopic };
-      const event = { topic, eventType: sagaCommandEventType, key: sagaId, payload: message };
-      if (emit) {
-        emit(event);
-      } else {
-        // Outside a consumer (a start, a timer) the saga is the flow's origin: its id correlates.
-        const encoded = await this.#encoder.encode(event, { correlationId: sagaId });
-        await this.#deps.outbox.write(tx, [encoded.message]);
-      }
     }
   }
 

@@ -87,9 +87,17 @@ describe('saga changes commit with the transaction that applies them (PGlite)', 
     ).rejects.toThrow('crash before the commit');
     expect(await counts('s-1')).toEqual({ instances: 1, facts: 2, timers: 1, commands: 1 });
 
-    const emitted = await handleInTransaction(db, orchestrator.replyConsumer(), reply);
-    expect(emitted.map((event) => [event.topic, (event.payload as { name: string }).name])).toEqual([['billing.commands', 'CHARGE']]);
-    expect(await handleInTransaction(db, orchestrator.replyConsumer(), reply)).toEqual([]);
+    // The next command goes through the command channel (here the bus's outbox), in the reply's transaction.
+    await handleInTransaction(db, orchestrator.replyConsumer(), reply);
+    expect(await counts('s-1')).toEqual({ instances: 1, facts: 4, timers: 1, commands: 2 });
+    const sent = await db.query<{ topic: string; value: Uint8Array; causation: string }>(
+      `select topic, value, convert_from(decode(headers->>'causation-id', 'base64'), 'UTF8') as causation from outbox order by id desc limit 1`,
+    );
+    expect(sent.rows[0]!.topic).toBe('billing.commands');
+    expect((JSON.parse(Buffer.from(sent.rows[0]!.value).toString()) as { name: string }).name).toBe('CHARGE');
+    expect(sent.rows[0]!.causation).toBe(reply.envelope.eventId);
+    await handleInTransaction(db, orchestrator.replyConsumer(), reply);
+    expect(await counts('s-1')).toEqual({ instances: 1, facts: 4, timers: 1, commands: 2 });
     const facts = await db.query<{ event_type: string }>(`select event_type from saga_history where saga_id = 's-1' order by seq`);
     expect(facts.rows.map((row) => row.event_type)).toEqual(['SagaStarted', 'StepSent', 'StepSucceeded', 'StepSent']);
   });
