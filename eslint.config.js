@@ -11,6 +11,7 @@ const adapterFolders = [
   'storage-pglite',
   'schema-registry-builtin',
   'schema-registry-http',
+  'command-channel-rabbitmq',
 ];
 const adapterPatterns = adapterFolders.flatMap((folder) => [
   `**/backbone/${folder}`,

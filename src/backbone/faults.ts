@@ -8,6 +8,8 @@ export const FaultPoints = {
   consumerAfterCommit: 'consumer.after-commit',
   /** The outbox relay published a batch; it has not deleted the rows yet. */
   relayAfterPublish: 'relay.after-publish',
+  /** A participant's transaction on a command (RabbitMQ) committed; the command is not acknowledged yet. */
+  commandAfterCommit: 'command.after-commit',
 } as const;
 
 export type FaultPoint = (typeof FaultPoints)[keyof typeof FaultPoints];

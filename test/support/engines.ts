@@ -3,8 +3,8 @@
  * that the global setup found (test/support/global-setup.ts).
  *
  * A test that needs an engine declares it, and is skipped with the reason when the engine is not
- * there. That only happens on a developer's machine: CI sets REQUIRE_KAFKA=1 and REQUIRE_POSTGRES=1,
- * and then a missing engine fails the whole run in the global setup, before any test is skipped.
+ * there. That only happens on a developer's machine: CI sets REQUIRE_KAFKA=1, REQUIRE_POSTGRES=1 and
+ * REQUIRE_RABBITMQ=1, and then a missing engine fails the whole run in the global setup, before any test is skipped.
  *
  *   describeWithKafka('KafkaEventBus', () => {
  *     it('delivers in order per key', async () => {
@@ -33,6 +33,26 @@ export function hasKafka(): boolean {
 /** Whether a PostgreSQL server is available to this run. */
 export function hasPostgres(): boolean {
   return inject('postgresUrl') !== null;
+}
+
+/** Whether a RabbitMQ broker is available to this run. */
+export function hasRabbitMQ(): boolean {
+  return inject('rabbitmqUrl') !== null;
+}
+
+/** The RabbitMQ URL (with its credentials: never print it); skips or throws like `kafkaBrokers`. */
+export function rabbitmqUrl(test?: Skippable): string {
+  const url = inject('rabbitmqUrl');
+  if (url !== null) return url;
+  return unavailable(`RabbitMQ is not available: ${inject('rabbitmqUnavailableReason')}`, test);
+}
+
+/** `describe`, or `describe.skip` with the reason in the suite name when there is no RabbitMQ. */
+export function describeWithRabbitMQ(name: string, suite: () => void): void {
+  if (hasRabbitMQ()) describe(name, suite);
+  // Skipped only where no broker answers (a developer's machine); CI sets REQUIRE_RABBITMQ=1 and
+  // the global setup then fails the run before any test is skipped.
+  else describe.skip(`${name} [skipped: no RabbitMQ — ${inject('rabbitmqUnavailableReason')}]`, suite); // skipped: no RabbitMQ on this machine (CI fails instead)
 }
 
 /** A test (or test context) that can skip itself; vitest's `TestContext` is one. */

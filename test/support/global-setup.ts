@@ -7,11 +7,13 @@
  * - KAFKA_BROKERS: use this cluster. Unset: start a local broker with scripts/kafka/kafka.sh (or
  *   reuse the one running in the same directory), and stop it at the end if this run started it.
  * - DATABASE_URL: use this PostgreSQL server (its user needs CREATEDB). Unset: the local default.
- * - REQUIRE_KAFKA=1 / REQUIRE_POSTGRES=1: a missing engine fails the run (CI sets both). Without
- *   them, the tests that need a missing engine are skipped and say why.
+ * - RABBITMQ_URL: use this RabbitMQ broker. Unset: amqp://guest:guest@127.0.0.1:5672.
+ * - REQUIRE_KAFKA=1 / REQUIRE_POSTGRES=1 / REQUIRE_RABBITMQ=1: a missing engine fails the run (CI
+ *   sets them). Without them, the tests that need a missing engine are skipped and say why.
  */
 import type { TestProject } from 'vitest/node';
 import { acquireTestKafka, type TestKafka } from './test-kafka.ts';
+import { checkRabbitMQ, type RabbitMQCheck } from './test-rabbitmq.ts';
 import { checkPostgres, defaultPostgresUrl, sweepStaleTestDatabases, type PostgresCheck } from './test-postgres.ts';
 import './provided-context.ts';
 
@@ -23,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = process.env;
   const requireKafka = env.REQUIRE_KAFKA === '1';
   const requirePostgres = env.REQUIRE_POSTGRES === '1';
+  const requireRabbitMQ = env.REQUIRE_RABBITMQ === '1';
   project.provide('testRunPid', process.pid);
 
   if (project.vitest.projects.every((selected) => serverlessProjects.has(selected.name))) {
@@ -31,17 +34,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
       project,
       { brokers: null, unavailableReason: reason, release: async () => {} },
       { url: null, unavailableReason: reason },
+      { url: null, unavailableReason: reason },
     );
     return async () => {};
   }
 
-  const [kafka, postgres] = await Promise.all([
+  const [kafka, postgres, rabbitmq] = await Promise.all([
     acquireTestKafka({ brokersFromEnv: env.KAFKA_BROKERS, localPort: defaultKafkaPort }),
     checkPostgres(env.DATABASE_URL || defaultPostgresUrl),
+    checkRabbitMQ(env.RABBITMQ_URL || undefined),
   ]);
   const missing: string[] = [];
   if (kafka.brokers === null && requireKafka) missing.push(`REQUIRE_KAFKA=1 but ${kafka.unavailableReason}`);
   if (postgres.url === null && requirePostgres) missing.push(`REQUIRE_POSTGRES=1 but ${postgres.unavailableReason}`);
+  if (rabbitmq.url === null && requireRabbitMQ) missing.push(`REQUIRE_RABBITMQ=1 but ${rabbitmq.unavailableReason}`);
   if (missing.length > 0) {
     await kafka.release();
     throw new Error(missing.join('\n'));
@@ -54,11 +60,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const swept = await sweepStaleTestDatabases(postgres.url).catch(() => []);
     if (swept.length > 0) console.log(`[paystream tests] dropped ${swept.length} test databases left by killed runs`);
   }
-  provideEngines(project, kafka, postgres);
+  if (rabbitmq.url === null) warn(`RabbitMQ tests will be skipped: ${rabbitmq.unavailableReason}`);
+  provideEngines(project, kafka, postgres, rabbitmq);
   return () => kafka.release();
 }
 
-function provideEngines(project: TestProject, kafka: TestKafka, postgres: PostgresCheck): void {
+function provideEngines(project: TestProject, kafka: TestKafka, postgres: PostgresCheck, rabbitmq: RabbitMQCheck): void {
+  project.provide('rabbitmqUrl', rabbitmq.url);
+  project.provide('rabbitmqUnavailableReason', rabbitmq.unavailableReason);
   project.provide('kafkaBrokers', kafka.brokers);
   project.provide('kafkaUnavailableReason', kafka.unavailableReason);
   project.provide('postgresUrl', postgres.url);
@@ -66,5 +75,5 @@ function provideEngines(project: TestProject, kafka: TestKafka, postgres: Postgr
 }
 
 function warn(message: string): void {
-  console.warn(`[paystream tests] ${message} (set REQUIRE_KAFKA=1 / REQUIRE_POSTGRES=1 to fail instead)`);
+  console.warn(`[paystream tests] ${message} (set REQUIRE_KAFKA=1 / REQUIRE_POSTGRES=1 / REQUIRE_RABBITMQ=1 to fail instead)`);
 }

@@ -12,6 +12,10 @@ declare module 'vitest' {
     postgresUrl: string | null;
     /** Why `postgresUrl` is null; null when PostgreSQL is there. */
     postgresUnavailableReason: string | null;
+    /** A RabbitMQ broker URL (credentials included) the tests may use, or null when there is none. */
+    rabbitmqUrl: string | null;
+    /** Why `rabbitmqUrl` is null; null when RabbitMQ is there. */
+    rabbitmqUnavailableReason: string | null;
     /** The process that ran the global setup; test databases record it so strays can be swept. */
     testRunPid: number;
   }

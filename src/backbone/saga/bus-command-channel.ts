@@ -4,6 +4,7 @@ import { permanentError } from '../errors.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { SqlRunner } from '../storage/database.ts';
 import {
+  encodeSagaCommands,
   sagaCommandEventType,
   sagaReplyTo,
   type CommandChannel,
@@ -38,13 +39,7 @@ export class BusCommandChannel implements CommandChannel {
 
   async send(tx: SqlRunner, commands: readonly OutgoingSagaCommand[], cause: EventCause): Promise<void> {
     if (commands.length === 0) return;
-    const messages = await Promise.all(
-      commands.map(
-        async ({ destination, key, message }) =>
-          (await this.#encoder.encode({ topic: destination, eventType: sagaCommandEventType, key, payload: message }, cause)).message,
-      ),
-    );
-    await this.#outbox.write(tx, messages);
+    await this.#outbox.write(tx, await encodeSagaCommands(this.#encoder, commands, cause));
   }
 
   participant(name: string, destinations: readonly string[], handle: SagaParticipantHandler): CommandParticipant {

@@ -1,5 +1,6 @@
 import type { EmittedEvent } from '../consumer/index.ts';
-import type { EventCause } from '../envelope/event-encoder.ts';
+import type { EventCause, EventEncoder } from '../envelope/event-encoder.ts';
+import type { OutgoingMessage } from '../messaging/event-bus.ts';
 import type { SqlRunner } from '../storage/database.ts';
 import type { SagaCommand } from './definition.ts';
 
@@ -92,4 +93,18 @@ export interface CommandChannel {
 export interface CommandParticipant {
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The commands as messages of event type `saga.command` (envelope in headers, payload by the codec), for a channel's outbox. */
+export function encodeSagaCommands(
+  encoder: EventEncoder,
+  commands: readonly OutgoingSagaCommand[],
+  cause: EventCause,
+): Promise<OutgoingMessage[]> {
+  return Promise.all(
+    commands.map(
+      async ({ destination, key, message }) =>
+        (await encoder.encode({ topic: destination, eventType: sagaCommandEventType, key, payload: message }, cause)).message,
+    ),
+  );
 }

@@ -14,6 +14,7 @@ export {
 } from './definition.ts';
 export { SagaOrchestrator, type SagaOrchestratorDeps, type SagaOrchestratorOptions, type SagaTransition } from './saga-orchestrator.ts';
 export {
+  encodeSagaCommands,
   sagaCommandEventType,
   sagaReplyEventType,
   sagaReplyTo,
