@@ -69,11 +69,7 @@ export async function rabbitCommandChannelFixture(
   const destinations = new Set<string>();
   const deadLetters = new Map<string, { commandId: string; reason: string }[]>();
   const encoder = new EventEncoder(backbone.deps.codec, uuidV7Ids, systemClock);
-  const participant = channel.participant.bind(channel);
-  channel.participant = (name, names, handle) => {
-    for (const destination of names) destinations.add(destination);
-    return participant(name, names, handle);
-  };
+  trackDestinations(channel, destinations);
   return {
     backbone,
     channel,
@@ -119,4 +115,34 @@ export async function rabbitCommandChannelFixture(
 export function uniquelyNamed(backbone: BackboneFixture): BackboneFixture {
   const suffix = randomBytes(4).toString('hex');
   return { ...backbone, topicName: (base) => backbone.topicName(`${base}-${suffix}`) };
+}
+
+/** Records in `destinations` the destinations `channel`'s participants consume, so a test can delete their queues. */
+function trackDestinations(channel: RabbitCommandChannel, destinations: Set<string>): void {
+  const participant = channel.participant.bind(channel);
+  channel.participant = (name, names, handle) => {
+    for (const destination of names) destinations.add(destination);
+    return participant(name, names, handle);
+  };
+}
+
+/** A RabbitMQ command channel whose `close` also deletes the queues of the participants it ran (and their DLQs). */
+export function rabbitChannelDeletingItsQueues(channel: RabbitCommandChannel, url: string): RabbitCommandChannel {
+  const destinations = new Set<string>();
+  trackDestinations(channel, destinations);
+  const close = channel.close.bind(channel);
+  channel.close = async () => {
+    await close();
+    const connection = await connect(url);
+    try {
+      const admin = await connection.createChannel();
+      for (const destination of destinations) {
+        await admin.deleteQueue(destination);
+        await admin.deleteQueue(deadLetterQueueOf(destination));
+      }
+    } finally {
+      await connection.close().catch(() => {});
+    }
+  };
+  return channel;
 }

@@ -1,4 +1,8 @@
-import { rabbitCommandChannelFixture, uniquelyNamed } from '../../../test/support/command-channel-fixtures.ts';
+import {
+  rabbitChannelDeletingItsQueues,
+  rabbitCommandChannelFixture,
+  uniquelyNamed,
+} from '../../../test/support/command-channel-fixtures.ts';
 import { describeWithKafka, describeWithPostgres, describeWithRabbitMQ, rabbitmqUrl } from '../../../test/support/engines.ts';
 import { kafkaFixture } from '../../../test/support/kafka-backbone-fixture.ts';
 import { migrate } from '../storage/migrate.ts';
@@ -24,7 +28,8 @@ describeWithRabbitMQ('RabbitMQ commands for the orchestrator', () =>
     async () => uniquelyNamed(await embeddedFixture()),
     async (fixture) => {
       await migrate(fixture.db, 'saga-rabbitmq', rabbitCommandChannelMigrations);
-      return new RabbitCommandChannel(fixture.deps, { url: rabbitmqUrl(), transientRetryDelayMs: 10, reconnectDelayMs: 100 });
+      const channel = new RabbitCommandChannel(fixture.deps, { url: rabbitmqUrl(), transientRetryDelayMs: 10, reconnectDelayMs: 100 });
+      return rabbitChannelDeletingItsQueues(channel, rabbitmqUrl());
     },
   ),
 );
