@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultRabbitUrl } from '../backbone/command-channel-rabbitmq/index.ts';
 import { BackboneError, ErrorCodes } from '../backbone/errors.ts';
 import { isUrl } from '../services/screening/index.ts';
 import { describeKafkaSecurity, readKafkaSecurity, type KafkaSecurityConfig } from './kafka-security.ts';
@@ -51,6 +52,12 @@ export interface PaystreamConfig {
    * per group and topic series (some 2,400 series more on the default platform). Unset: false.
    */
   metrics?: { lagPerPartition: boolean };
+  /**
+   * SAGA_COMMAND_CHANNEL: how saga commands reach their participants (`openCommandChannel` in
+   * command-channel.ts): `bus` (default), events on the event bus; `rabbitmq`, RabbitMQ at
+   * RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672). Replies are events on the bus either way.
+   */
+  sagaCommands?: { kind: 'bus' } | { kind: 'rabbitmq'; url: string };
 }
 
 /**
@@ -160,6 +167,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     },
     screening: screeningConfig(env),
     metrics: { lagPerPartition: boolean(env.METRICS_LAG_PER_PARTITION, 'METRICS_LAG_PER_PARTITION', false) },
+    sagaCommands: sagaCommandChannel(env),
     fraudRules: json(
       env.FRAUD_RULES,
       'FRAUD_RULES',
@@ -167,6 +175,27 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
       (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
     ) as Record<string, unknown> | undefined,
   };
+}
+
+function sagaCommandChannel(env: NodeJS.ProcessEnv): NonNullable<PaystreamConfig['sagaCommands']> {
+  const kind = env.SAGA_COMMAND_CHANNEL || 'bus';
+  if (kind === 'bus') return { kind: 'bus' };
+  if (kind !== 'rabbitmq')
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `SAGA_COMMAND_CHANNEL must be bus or rabbitmq, got "${kind}"`);
+  const url = env.RABBITMQ_URL || defaultRabbitUrl;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') || !parsed.hostname)
+    // The URL itself is not repeated: it may hold a password.
+    throw new BackboneError(
+      ErrorCodes.INVALID_OPTIONS,
+      'RABBITMQ_URL must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@mq.example:5672/vhost',
+    );
+  return { kind: 'rabbitmq', url };
 }
 
 function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
@@ -263,6 +292,7 @@ export function describeConfig(config: PaystreamConfig): Record<string, unknown>
         ? `Kafka at ${config.eventLog.brokers.join(',')}${config.eventLog.security ? ` (${describeKafkaSecurity(config.eventLog.security)})` : ''}`
         : 'tables in the database',
     schemaRegistry: config.schemaRegistry.kind === 'http' ? withoutCredentials(config.schemaRegistry.url) : 'built in',
+    sagaCommands: config.sagaCommands?.kind === 'rabbitmq' ? `RabbitMQ at ${withoutCredentials(config.sagaCommands.url)}` : 'the event bus',
   };
 }
 
