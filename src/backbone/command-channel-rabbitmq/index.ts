@@ -11,3 +11,4 @@ export {
 export { rabbitCommandChannelMigrations, commandOutbox } from './migrations.ts';
 export { deadLetterQueueOf, declareDestination, type RabbitTopology } from './topology.ts';
 export { messageKeyHeader } from './amqp-message.ts';
+export { pruneHandledCommands, handledCommandsRetentionMsDefault } from './pruning.ts';

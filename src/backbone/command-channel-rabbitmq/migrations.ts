@@ -24,6 +24,7 @@ export const rabbitCommandChannelMigrations: Migration[] = [
             attempt int4 not null,
             handled_at timestamptz not null,
             primary key (participant, command_id, attempt)
-          );`,
+          );
+          create index saga_command_handled_by_time on saga_command_handled (handled_at);`,
   },
 ];
