@@ -7,7 +7,17 @@ import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } fro
 import type { Message } from '@platformatic/kafka';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/index.ts';
-import { createTestDatabase, describeWithKafka, describeWithPostgres, kafkaBrokers, postgresUrl, uniqueName } from './engines.ts';
+import { connect } from 'amqplib';
+import {
+  createTestDatabase,
+  describeWithKafka,
+  describeWithPostgres,
+  describeWithRabbitMQ,
+  kafkaBrokers,
+  postgresUrl,
+  rabbitmqUrl,
+  uniqueName,
+} from './engines.ts';
 import { withClient } from './test-postgres.ts';
 
 describeWithKafka('the Kafka test broker', () => {
@@ -93,6 +103,26 @@ describeWithPostgres('a PostgreSQL test database', () => {
       expect(first.name).not.toBe(second.name);
     } finally {
       await Promise.all([first.drop(), second.drop()]);
+    }
+  });
+});
+
+describeWithRabbitMQ('the RabbitMQ test broker', () => {
+  it('takes a persistent message into a quorum queue with a publisher confirm, and gives it back', async () => {
+    const queue = uniqueName('test.engines');
+    const connection = await connect(rabbitmqUrl());
+    try {
+      const channel = await connection.createConfirmChannel();
+      await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      channel.sendToQueue(queue, Buffer.from('hello'), { persistent: true, headers: { traceparent: 't-1' } });
+      await channel.waitForConfirms();
+      // Confirmed means the queue has it: no waiting.
+      const message = await channel.get(queue, { noAck: true });
+      expect(message && message.content.toString()).toBe('hello');
+      expect(message && message.properties.headers?.traceparent).toBe('t-1');
+      await channel.deleteQueue(queue);
+    } finally {
+      await connection.close();
     }
   });
 });

@@ -66,6 +66,7 @@ export class RabbitParticipant implements CommandParticipant {
   #deadLetters: ConfirmChannel | undefined;
   #consumerTags: string[] = [];
   #running: Promise<void> | undefined;
+  #consuming: Promise<void> | undefined;
 
   constructor(
     deps: RabbitParticipantDeps,
@@ -85,10 +86,12 @@ export class RabbitParticipant implements CommandParticipant {
 
   /** Connects and consumes; resolves once consuming (it keeps trying while the broker is down). */
   start(): Promise<void> {
-    let ready!: () => void;
-    const consuming = new Promise<void>((resolve) => (ready = resolve));
-    this.#running ??= this.#run(ready);
-    return consuming;
+    if (!this.#consuming) {
+      let ready!: () => void;
+      this.#consuming = new Promise<void>((resolve) => (ready = resolve));
+      this.#running = this.#run(ready);
+    }
+    return this.#consuming;
   }
 
   /** Graceful: stops consuming, lets the commands in hand finish and be acknowledged, then disconnects. */
