@@ -21,11 +21,13 @@ describeWithRabbitMQ('RabbitMQ participant', () => {
   /** Crashes once at the next acknowledgement when armed; counts the acknowledgements reached. */
   const faults = {
     armed: false,
+    /** Crash at every acknowledgement: a command that brings its consumer down each time. */
+    always: false,
     acknowledgements: 0,
     reach(point: FaultPoint) {
       if (point !== FaultPoints.commandAfterCommit) return;
       faults.acknowledgements += 1;
-      if (faults.armed) {
+      if (faults.armed || faults.always) {
         faults.armed = false;
         throw new Error('crashed between the commit and the ack');
       }
@@ -102,6 +104,23 @@ describeWithRabbitMQ('RabbitMQ participant', () => {
     // The first delivery committed and crashed before its ack; the redelivery reaches the ack too.
     await eventually(() => faults.acknowledgements === before + 2, 'the redelivered command acknowledged');
     expect(faults.armed).toBe(false);
+    expect(calls.get(sent.message.commandId)).toBe(1);
+    expect(await effectsOf(sent.message.commandId)).toBe(1);
+    expect(await repliesTo(sent.message.commandId)).toHaveLength(1);
+  });
+
+  it('has the broker dead-letter a command that keeps crashing its consumer, past the delivery limit', async () => {
+    const { destination } = await participantOn('rabbit-poison');
+    const sent = command(destination);
+    faults.always = true;
+    try {
+      await send(sent);
+      await eventually(async () => (await fixture.deadLetters(destination)).length === 1, 'the dead letter', 60_000);
+    } finally {
+      faults.always = false;
+    }
+    // The queue's own dead-lettering: the reason is the broker's, in x-death.
+    expect(await fixture.deadLetters(destination)).toEqual([{ commandId: sent.message.commandId, reason: 'delivery_limit' }]);
     expect(calls.get(sent.message.commandId)).toBe(1);
     expect(await effectsOf(sent.message.commandId)).toBe(1);
     expect(await repliesTo(sent.message.commandId)).toHaveLength(1);
