@@ -26,6 +26,7 @@ export {
   type SagaTransition,
 } from './saga-orchestrator.ts';
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
+export { retryStuckSaga, type SagaRetryRequest, type SagaRetryResult } from './saga-retry.ts';
 export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';
 export { sagaTopics } from './saga-topics.ts';

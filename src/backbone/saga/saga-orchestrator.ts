@@ -18,6 +18,7 @@ import {
   type SagaState,
 } from './definition.ts';
 import type { SagaMetrics } from './saga-metrics.ts';
+import { parseSagaJson, stringifySagaJson } from './saga-json.ts';
 
 /** The payload of a command on a participant's command topic (event type `saga.command`). */
 export interface SagaCommandMessage extends Omit<SagaCommand, 'topic'> {
@@ -233,7 +234,7 @@ export class SagaOrchestrator {
       [sagaId],
     );
     const row = found.rows[0];
-    const state = row ? (parseJson(row.state) as SagaState) : undefined;
+    const state = row ? (parseSagaJson(row.state) as SagaState) : undefined;
     const decision = decideSaga(this.#definition, state, input);
     if (decision.outcome === 'ignored') return decision.outcome;
     const next = decision.events.reduce<SagaState | undefined>(evolveSaga, state)!;
@@ -244,14 +245,14 @@ export class SagaOrchestrator {
       await tx.query(`update saga_instances set status = $2, state = $3, command_sent_at_ms = $4, updated_at = $5 where saga_id = $1`, [
         sagaId,
         next.status,
-        stringifyJson(next),
+        stringifySagaJson(next),
         sentAtMs,
         now,
       ]);
     } else {
       await tx.query(
         `insert into saga_instances (saga_id, saga_type, status, state, command_sent_at_ms, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)`,
-        [sagaId, this.#definition.type, next.status, stringifyJson(next), sentAtMs, now],
+        [sagaId, this.#definition.type, next.status, stringifySagaJson(next), sentAtMs, now],
       );
     }
     await this.#record(tx, sagaId, decision.events, now);
@@ -345,15 +346,4 @@ export class SagaOrchestrator {
       }
     }
   }
-}
-
-/** JSON with bigints kept exact as `{"$bigint":"123"}`, as the JSON codec writes them. */
-function stringifyJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? { $bigint: item.toString() } : item));
-}
-
-function parseJson(text: string): unknown {
-  return JSON.parse(text, (_key, item: unknown) =>
-    item && typeof item === 'object' && '$bigint' in item && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item,
-  );
 }

@@ -56,7 +56,11 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
     switch (fact.event_type) {
       case 'StepSent':
       case 'CompensationSent':
-        activity.attempts = fact.attempt ?? activity.attempts + 1;
+        // Counted, not read from the fact: an operator's retry starts a compensation's attempts again at 1.
+        activity.attempts += 1;
+        break;
+      case 'CompensationRetried':
+        Object.assign(activity, { endedAt: null, outcome: 'PENDING', reason: fact.detail });
         break;
       case 'StepSucceeded':
       case 'CompensationSucceeded':
