@@ -139,6 +139,35 @@ describe('GET /v1/sagas/{sagaId} (PGlite)', () => {
     expect(await call('/v1/sagas/saga-1/retries', readerKey, body)).toMatchObject({ status: 403, body: { code: 'missing-scope' } });
   });
 
+  it('lists instances by status and type, the longest unchanged first, a page at a time', async () => {
+    const all = await call('/v1/sagas', opsKey);
+    expect(all.status).toBe(200);
+    expect((all.body.sagas as { sagaId: string }[]).map((saga) => saga.sagaId).sort()).toEqual(['saga-1', 'saga-stuck']);
+    const running = await call('/v1/sagas?sagaType=example&status=RUNNING', opsKey);
+    expect(running.body).toEqual({
+      sagas: [
+        {
+          sagaId: 'saga-1',
+          sagaType: 'example',
+          status: 'RUNNING',
+          createdAt: '2026-03-01T12:00:00.000Z',
+          updatedAt: '2026-03-01T12:00:00.000Z',
+        },
+      ],
+      nextCursor: null,
+    });
+    expect((await call('/v1/sagas?sagaType=example&status=STUCK', opsKey)).body).toEqual({ sagas: [], nextCursor: null });
+    const first = await call('/v1/sagas?limit=1', opsKey);
+    expect(first.body).toMatchObject({ sagas: [{ sagaId: 'saga-1' }], nextCursor: expect.any(String) });
+    const second = await call(`/v1/sagas?limit=1&cursor=${String(first.body.nextCursor)}`, opsKey);
+    expect(second.body).toMatchObject({ sagas: [{ sagaId: 'saga-stuck' }], nextCursor: null });
+    expect(await call('/v1/sagas?status=LOST', opsKey)).toMatchObject({ status: 400 });
+    expect(await call('/v1/sagas?limit=0', opsKey)).toMatchObject({ status: 400, body: { code: 'invalid-field' } });
+    const forged = Buffer.from(JSON.stringify(['yesterday', 'saga-1'])).toString('base64url');
+    expect(await call(`/v1/sagas?cursor=${forged}`, opsKey)).toMatchObject({ status: 400, body: { code: 'invalid-field' } });
+    expect(await call('/v1/sagas', readerKey)).toMatchObject({ status: 403 });
+  });
+
   it('answers problems: 404 for an unknown saga, 400 for a malformed id, 401 without a key, 403 without ops', async () => {
     const problem = expect.stringMatching(/^application\/problem\+json/);
     expect(await call('/v1/sagas/nothing-here', opsKey)).toMatchObject({ status: 404, type: problem, body: { code: 'not-found' } });

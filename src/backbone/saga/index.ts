@@ -27,6 +27,13 @@ export {
 } from './saga-orchestrator.ts';
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
 export { retryStuckSaga, type SagaRetryRequest, type SagaRetryResult } from './saga-retry.ts';
-export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
+export {
+  listSagaInstances,
+  readSagaInstance,
+  type SagaActivityView,
+  type SagaInstanceView,
+  type SagaListQuery,
+  type SagaSummaryView,
+} from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';
 export { sagaTopics } from './saga-topics.ts';
