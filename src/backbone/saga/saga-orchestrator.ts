@@ -5,6 +5,7 @@ import type { ConsumerOptions, EmittedEvent, EventHandler } from '../consumer/in
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { permanentError } from '../errors.ts';
+import { FaultPoints, type FaultInjector } from '../faults.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Database, SqlRunner } from '../storage/database.ts';
 import {
@@ -79,6 +80,8 @@ export interface SagaOrchestratorDeps {
   ids: IdGenerator;
   logger: Logger;
   metrics?: SagaMetrics;
+  /** Crash points for the fault-injection tests (test/fault/); none in production. */
+  faults?: FaultInjector;
 }
 
 export interface SagaOrchestratorOptions {
@@ -180,7 +183,7 @@ export class SagaOrchestrator {
       [nowMs, this.#definition.type, this.#timersPerRound],
     );
     for (const timer of due.rows) {
-      await this.#deps.db.transaction(async (tx) => {
+      const outcome = await this.#deps.db.transaction(async (tx) => {
         const outcome = await this.#apply(
           tx,
           timer.saga_id,
@@ -192,7 +195,9 @@ export class SagaOrchestrator {
           const stale = [timer.saga_id, timer.command_id, timer.attempt];
           await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, stale);
         }
+        return outcome;
       });
+      if (outcome !== 'ignored') this.#deps.faults?.reach(FaultPoints.sagaTimerAfterCommit, this.#commandDetail(timer.command_id));
     }
     return due.rows.length;
   }
@@ -273,6 +278,7 @@ export class SagaOrchestrator {
       events: decision.events,
       outcome: decision.outcome,
     });
+    this.#deps.faults?.reach(FaultPoints.sagaBeforeCommit, this.#pointDetail(decision.events));
     this.#observe(decision.events, row?.command_sent_at_ms ?? null, nowMs);
     if (decision.outcome === 'stuck') {
       const stuck = decision.events.find((event) => event.type === 'SagaStuck');
@@ -283,6 +289,21 @@ export class SagaOrchestrator {
       );
     }
     return decision.outcome;
+  }
+
+  /** `<type>/<name>` of the step or compensation the transition is about (its last fact's), for crash points. */
+  #pointDetail(events: readonly SagaEvent[]): string {
+    const last = [...events].reverse().find((event) => 'step' in event);
+    const step = last && 'step' in last ? this.#definition.steps[last.step] : undefined;
+    const name = last?.type.startsWith('Compensation') || last?.type === 'SagaStuck' ? step?.compensation : step?.name;
+    return `${this.#definition.type}/${name ?? 'start'}`;
+  }
+
+  /** `<type>/<name>` of a command id (`<sagaId>/<step|compensation>/<index>`), for crash points. */
+  #commandDetail(commandId: string): string {
+    const [index, kind] = commandId.split('/').reverse();
+    const step = this.#definition.steps[Number(index)];
+    return `${this.#definition.type}/${(kind === 'compensation' ? step?.compensation : step?.name) ?? commandId}`;
   }
 
   /** Appends the facts to the instance's history, numbered after the last one. */
