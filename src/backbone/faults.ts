@@ -8,6 +8,13 @@ export const FaultPoints = {
   consumerAfterCommit: 'consumer.after-commit',
   /** The outbox relay published a batch; it has not deleted the rows yet. */
   relayAfterPublish: 'relay.after-publish',
+  /**
+   * A saga's transition is written (facts, state, timer, commands in the outbox) and its
+   * transaction not committed yet. Detail: `<sagaType>/<step or compensation name>`.
+   */
+  sagaBeforeCommit: 'saga.before-commit',
+  /** A saga's timer fired and its transaction committed; its command is in the outbox. Detail as above. */
+  sagaTimerAfterCommit: 'saga.timer-after-commit',
   /** A participant's transaction on a command (RabbitMQ) committed; the command is not acknowledged yet. */
   commandAfterCommit: 'command.after-commit',
 } as const;
@@ -15,5 +22,6 @@ export const FaultPoints = {
 export type FaultPoint = (typeof FaultPoints)[keyof typeof FaultPoints];
 
 export interface FaultInjector {
-  reach(point: FaultPoint): void;
+  /** `detail` narrows the point where it is reached for many things (a saga's step). */
+  reach(point: FaultPoint, detail?: string): void;
 }

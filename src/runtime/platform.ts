@@ -71,7 +71,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
         // Every process that authenticates can manage keys: none depends on the gateway running.
         await server.register(apiKeyRoutes({ keys: apiKeys, requireScope, nowMs: () => backbone.clock.nowMs() }));
         await server.register(deadLetterRoutes({ deadLetters: backbone.deadLetters, requireScope, logger: backbone.logger }));
-        await server.register(sagaRoutes({ db: backbone.db, requireScope }));
+        await server.register(sagaRoutes({ db: backbone.db, requireScope, nowMs: () => backbone.clock.nowMs() }));
         for (const service of selected) if (service.routes) await server.register(service.routes);
       },
     });

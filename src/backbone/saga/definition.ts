@@ -78,7 +78,9 @@ export type SagaEvent =
   | { type: 'CompensationSucceeded'; step: number }
   | { type: 'CompensationFailed'; step: number; attempt: number; reason: string }
   | { type: 'SagaCompensated' }
-  | { type: 'SagaStuck'; step: number; reason: string };
+  | { type: 'SagaStuck'; step: number; reason: string }
+  /** An operator retries a STUCK instance's compensation (`reason` says who and why): sent again at the end of a zero backoff. */
+  | { type: 'CompensationRetried'; step: number; reason: string };
 
 /** A command to a participant. Its id is the same on every send of the same step or compensation. */
 export interface SagaCommand {
@@ -133,6 +135,9 @@ export function evolveSaga(state: SagaState | undefined, event: SagaEvent): Saga
       return { ...state, status: 'COMPENSATED', waiting: 'nothing' };
     case 'SagaStuck':
       return { ...state, status: 'STUCK', waiting: 'nothing' };
+    case 'CompensationRetried':
+      // A fresh series of attempts: the timer armed with it (attempt 0) sends attempt 1.
+      return { ...state, status: 'COMPENSATING', attempt: 0, waiting: 'backoff' };
   }
 }
 

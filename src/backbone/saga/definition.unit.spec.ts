@@ -246,6 +246,38 @@ describe('decideSaga', () => {
       });
   });
 
+  it("sends a STUCK instance's compensation again when an operator retries it, as a fresh series of attempts", () => {
+    const stuck: SagaEvent[] = [
+      started,
+      { type: 'StepSent', step: 0, attempt: 1 },
+      { type: 'StepSucceeded', step: 0 },
+      { type: 'StepSent', step: 1, attempt: 1 },
+      { type: 'StepFailed', step: 1, reason: 'declined' },
+      { type: 'CompensationSent', step: 0, attempt: 1 },
+      { type: 'CompensationFailed', step: 0, attempt: 1, reason: 'locked' },
+      { type: 'SagaStuck', step: 0, reason: 'compensation failed 1 times: locked' },
+    ];
+    saga
+      .given(stuck)
+      .when({ kind: 'reply', commandId: compensation(0), ok: true })
+      .thenMatches({ outcome: 'ignored' });
+    const retried: SagaEvent[] = [...stuck, { type: 'CompensationRetried', step: 0, reason: 'by ops-1: lock released' }];
+    expect(retried.reduce<SagaState | undefined>(evolveSaga, undefined)).toMatchObject({ status: 'COMPENSATING', attempt: 0 });
+    saga
+      .given(retried)
+      .when({ kind: 'timer', commandId: compensation(0), attempt: 0 })
+      .then({
+        events: [{ type: 'CompensationSent', step: 0, attempt: 1 }],
+        commands: [expect.objectContaining({ name: 'RELEASE', commandId: compensation(0), attempt: 1 })],
+        timer: { commandId: compensation(0), attempt: 1, dueInMs: 2_000 },
+        outcome: 'continue',
+      });
+    saga
+      .given([...retried, { type: 'CompensationSent', step: 0, attempt: 1 }])
+      .when({ kind: 'reply', commandId: compensation(0), ok: true })
+      .thenMatches({ events: [{ type: 'CompensationSucceeded', step: 0 }, { type: 'SagaCompensated' }], outcome: 'compensated' });
+  });
+
   it('ends compensated at once when the first step fails (nothing completed to undo)', () => {
     saga
       .given([started, { type: 'StepSent', step: 0, attempt: 1 }])

@@ -27,6 +27,14 @@ export {
 } from './command-channel.ts';
 export { BusCommandChannel, sagaParticipant, type BusCommandChannelDeps } from './bus-command-channel.ts';
 export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } from './saga-metrics.ts';
-export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
+export { retryStuckSaga, type SagaRetryRequest, type SagaRetryResult } from './saga-retry.ts';
+export {
+  listSagaInstances,
+  readSagaInstance,
+  type SagaActivityView,
+  type SagaInstanceView,
+  type SagaListQuery,
+  type SagaSummaryView,
+} from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';
 export { sagaTopics } from './saga-topics.ts';

@@ -10,6 +10,7 @@ import type { SagaDefinition } from './definition.ts';
 import { createSagaMetrics, type SagaMetrics } from './saga-metrics.ts';
 import { SagaOrchestrator, sagaReplyTo, type SagaCommandMessage, type SagaParticipantHandler } from './saga-orchestrator.ts';
 import { readSagaInstance, type SagaInstanceView } from './saga-view.ts';
+import { retryStuckSaga } from './saga-retry.ts';
 import { sagaMigrations } from './migrations.ts';
 
 /** What a test's participant does with a command: reply, refuse, stay silent, or emit replies of its own making. */
@@ -265,6 +266,39 @@ export function sagaOrchestratorSuite(
       expect(await counterValue(metrics.stuck, { saga_type: 'example' })).toBe(stuckBefore + 1);
       const instances = await metrics.instances.get();
       expect(instances.values.find((value) => value.labels.status === 'STUCK')?.value).toBeGreaterThanOrEqual(1);
+    });
+
+    it("goes on compensating when an operator retries a STUCK instance's compensation once its cause is fixed", async () => {
+      const sagaId = uniqueSagaId('retried');
+      let refundWorks = false;
+      behaviours.set(sagaId, (command) => (command.name === 'SHIP' || (command.name === 'REFUND' && !refundWorks) ? 'fail' : 'ok'));
+      expect(await retryStuckSaga(fixture.db, sagaId, { operator: 'ops-1', reason: 'no such saga', nowMs: clock.nowMs() })).toBe(
+        'not-found',
+      );
+      await orchestrator.start(sagaId, {});
+      await historyHas(sagaId, 'CompensationFailed', 1);
+      expect(await retryStuckSaga(fixture.db, sagaId, { operator: 'ops-1', reason: 'too early', nowMs: clock.nowMs() })).toBe('not-stuck');
+      await advance(500);
+      await historyHas(sagaId, 'CompensationFailed', 2);
+      await advance(1_000);
+      await settled(sagaId, 'STUCK');
+      refundWorks = true;
+      expect(await retryStuckSaga(fixture.db, sagaId, { operator: 'ops-1', reason: 'card scheme back', nowMs: clock.nowMs() })).toBe(
+        'retried',
+      );
+      expect((await readSagaInstance(fixture.db, sagaId))!.status).toBe('COMPENSATING');
+      expect(await advance(0)).toBe(1);
+      const instance = await settled(sagaId, 'COMPENSATED');
+      expect(commandsOf(sagaId)).toEqual(['RESERVE#1', 'CHARGE#1', 'SHIP#1', 'REFUND#1', 'REFUND#2', 'REFUND#3', 'REFUND#1', 'RELEASE#1']);
+      expect(instance.compensations).toMatchObject([
+        { name: 'REFUND', outcome: 'SUCCEEDED', attempts: 4, reason: null },
+        { name: 'RELEASE', outcome: 'SUCCEEDED', attempts: 1 },
+      ]);
+      const retried = await fixture.db.query<{ name: string; detail: string }>(
+        `select name, detail from saga_history where saga_id = $1 and event_type = 'CompensationRetried'`,
+        [sagaId],
+      );
+      expect(retried.rows).toEqual([{ name: 'REFUND', detail: 'by ops-1: card scheme back' }]);
     });
 
     // Last: from here on the worker fires what is due, so the counts of `advance` above would race it.

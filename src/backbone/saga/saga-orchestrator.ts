@@ -5,6 +5,7 @@ import type { ConsumerOptions, EventHandler } from '../consumer/index.ts';
 import type { EventCause } from '../envelope/event-encoder.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { permanentError } from '../errors.ts';
+import { FaultPoints, type FaultInjector } from '../faults.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Database, SqlRunner } from '../storage/database.ts';
 import {
@@ -19,6 +20,7 @@ import {
 import type { SagaMetrics } from './saga-metrics.ts';
 import { BusCommandChannel } from './bus-command-channel.ts';
 import type { CommandChannel, SagaReply } from './command-channel.ts';
+import { parseSagaJson, stringifySagaJson } from './saga-json.ts';
 
 // The messages and the participant's side moved to command-channel.ts and bus-command-channel.ts;
 // exported from here too, as before.
@@ -45,6 +47,8 @@ export interface SagaOrchestratorDeps {
    * `BusCommandChannel`), as before there were channels.
    */
   channel?: CommandChannel;
+  /** Crash points for the fault-injection tests (test/fault/); none in production. */
+  faults?: FaultInjector;
 }
 
 export interface SagaOrchestratorOptions {
@@ -147,7 +151,7 @@ export class SagaOrchestrator {
       [nowMs, this.#definition.type, this.#timersPerRound],
     );
     for (const timer of due.rows) {
-      await this.#deps.db.transaction(async (tx) => {
+      const outcome = await this.#deps.db.transaction(async (tx) => {
         const outcome = await this.#apply(
           tx,
           timer.saga_id,
@@ -159,7 +163,9 @@ export class SagaOrchestrator {
           const stale = [timer.saga_id, timer.command_id, timer.attempt];
           await tx.query(`delete from saga_timers where saga_id = $1 and command_id = $2 and attempt = $3`, stale);
         }
+        return outcome;
       });
+      if (outcome !== 'ignored') this.#deps.faults?.reach(FaultPoints.sagaTimerAfterCommit, this.#commandDetail(timer.command_id));
     }
     return due.rows.length;
   }
@@ -196,7 +202,7 @@ export class SagaOrchestrator {
       [sagaId],
     );
     const row = found.rows[0];
-    const state = row ? (parseJson(row.state) as SagaState) : undefined;
+    const state = row ? (parseSagaJson(row.state) as SagaState) : undefined;
     const decision = decideSaga(this.#definition, state, input);
     if (decision.outcome === 'ignored') return decision.outcome;
     const next = decision.events.reduce<SagaState | undefined>(evolveSaga, state)!;
@@ -207,14 +213,14 @@ export class SagaOrchestrator {
       await tx.query(`update saga_instances set status = $2, state = $3, command_sent_at_ms = $4, updated_at = $5 where saga_id = $1`, [
         sagaId,
         next.status,
-        stringifyJson(next),
+        stringifySagaJson(next),
         sentAtMs,
         now,
       ]);
     } else {
       await tx.query(
         `insert into saga_instances (saga_id, saga_type, status, state, command_sent_at_ms, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)`,
-        [sagaId, this.#definition.type, next.status, stringifyJson(next), sentAtMs, now],
+        [sagaId, this.#definition.type, next.status, stringifySagaJson(next), sentAtMs, now],
       );
     }
     await this.#record(tx, sagaId, decision.events, now);
@@ -243,6 +249,7 @@ export class SagaOrchestrator {
       events: decision.events,
       outcome: decision.outcome,
     });
+    this.#deps.faults?.reach(FaultPoints.sagaBeforeCommit, this.#pointDetail(decision.events));
     this.#observe(decision.events, row?.command_sent_at_ms ?? null, nowMs);
     if (decision.outcome === 'stuck') {
       const stuck = decision.events.find((event) => event.type === 'SagaStuck');
@@ -253,6 +260,21 @@ export class SagaOrchestrator {
       );
     }
     return decision.outcome;
+  }
+
+  /** `<type>/<name>` of the step or compensation the transition is about (its last fact's), for crash points. */
+  #pointDetail(events: readonly SagaEvent[]): string {
+    const last = [...events].reverse().find((event) => 'step' in event);
+    const step = last && 'step' in last ? this.#definition.steps[last.step] : undefined;
+    const name = last?.type.startsWith('Compensation') || last?.type === 'SagaStuck' ? step?.compensation : step?.name;
+    return `${this.#definition.type}/${name ?? 'start'}`;
+  }
+
+  /** `<type>/<name>` of a command id (`<sagaId>/<step|compensation>/<index>`), for crash points. */
+  #commandDetail(commandId: string): string {
+    const [index, kind] = commandId.split('/').reverse();
+    const step = this.#definition.steps[Number(index)];
+    return `${this.#definition.type}/${(kind === 'compensation' ? step?.compensation : step?.name) ?? commandId}`;
   }
 
   /** Appends the facts to the instance's history, numbered after the last one. */
@@ -297,15 +319,4 @@ export class SagaOrchestrator {
       }
     }
   }
-}
-
-/** JSON with bigints kept exact as `{"$bigint":"123"}`, as the JSON codec writes them. */
-function stringifyJson(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'bigint' ? { $bigint: item.toString() } : item));
-}
-
-function parseJson(text: string): unknown {
-  return JSON.parse(text, (_key, item: unknown) =>
-    item && typeof item === 'object' && '$bigint' in item && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item,
-  );
 }

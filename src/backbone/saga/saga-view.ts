@@ -56,7 +56,11 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
     switch (fact.event_type) {
       case 'StepSent':
       case 'CompensationSent':
-        activity.attempts = fact.attempt ?? activity.attempts + 1;
+        // Counted, not read from the fact: an operator's retry starts a compensation's attempts again at 1.
+        activity.attempts += 1;
+        break;
+      case 'CompensationRetried':
+        Object.assign(activity, { endedAt: null, outcome: 'PENDING', reason: fact.detail });
         break;
       case 'StepSucceeded':
       case 'CompensationSucceeded':
@@ -87,4 +91,42 @@ export async function readSagaInstance(db: Pick<SqlRunner, 'query'>, sagaId: str
     steps,
     compensations,
   };
+}
+
+/** One instance in a list: enough to pick it and read it whole. */
+export interface SagaSummaryView {
+  sagaId: string;
+  sagaType: string;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SagaListQuery {
+  status?: string;
+  sagaType?: string;
+  limit: number;
+  /** The sort key (updatedAt in ISO 8601, sagaId) of the last instance of the previous page. */
+  after?: readonly [string, string];
+}
+
+/**
+ * Instances by last change, the longest unchanged first (a STUCK saga that has waited longest
+ * heads the list), read with `limit + 1` rows so the caller knows whether a next page exists.
+ */
+export async function listSagaInstances(db: Pick<SqlRunner, 'query'>, query: SagaListQuery): Promise<SagaSummaryView[]> {
+  const rows = await db.query<{ saga_id: string; saga_type: string; status: string; created_at: Date; updated_at: Date }>(
+    `select saga_id, saga_type, status, created_at, updated_at from saga_instances
+      where ($1::text is null or status = $1) and ($2::text is null or saga_type = $2)
+        and ($3::timestamptz is null or (updated_at, saga_id) > ($3::timestamptz, $4::text))
+      order by updated_at, saga_id limit $5`,
+    [query.status ?? null, query.sagaType ?? null, query.after?.[0] ?? null, query.after?.[1] ?? null, query.limit + 1],
+  );
+  return rows.rows.map((row) => ({
+    sagaId: row.saga_id,
+    sagaType: row.saga_type,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }));
 }
