@@ -9,9 +9,12 @@ export const commandOutbox: OutboxTable = {
 };
 
 /**
- * The channel's tables: its outbox (the event bus outbox's shape), and the commands each
- * participant has handled, by command id and attempt (a re-send after a deadline is a new attempt
- * and reaches the handler; a redelivery of the same send does not).
+ * The channel's tables: its outbox (the event bus outbox's shape), and the command messages each
+ * participant has handled, by event id: the id of one send, which a redelivery by the broker and a
+ * relay's re-send after a crash keep. A re-send by the orchestrator (after a deadline, or an
+ * operator's retry of a STUCK saga, which counts attempts from 1 again) is a new message and
+ * reaches the handler, which deduplicates on the command id itself. The command id and attempt are
+ * kept for operators.
  */
 export const rabbitCommandChannelMigrations: Migration[] = [
   {
@@ -20,10 +23,11 @@ export const rabbitCommandChannelMigrations: Migration[] = [
     sql: `${outboxTableSql(commandOutbox.table)}
           create table saga_command_handled (
             participant text not null,
+            event_id text not null,
             command_id text not null,
             attempt int4 not null,
             handled_at timestamptz not null,
-            primary key (participant, command_id, attempt)
+            primary key (participant, event_id)
           );
           create index saga_command_handled_by_time on saga_command_handled (handled_at);`,
   },

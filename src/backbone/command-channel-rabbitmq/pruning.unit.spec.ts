@@ -24,10 +24,10 @@ describe('pruneHandledCommands', () => {
       ['edge', handledCommandsRetentionMsDefault],
       ['recent', 60_000],
     ] as const) {
-      await db.query(`insert into saga_command_handled (participant, command_id, attempt, handled_at) values ('p', $1, 1, $2)`, [
-        commandId,
-        at(ageMs),
-      ]);
+      await db.query(
+        `insert into saga_command_handled (participant, event_id, command_id, attempt, handled_at) values ('p', $1, $1, 1, $2)`,
+        [commandId, at(ageMs)],
+      );
     }
     expect(await pruneHandledCommands(db, nowMs)).toBe(1);
     const left = await db.query<{ command_id: string }>(`select command_id from saga_command_handled order by command_id`);

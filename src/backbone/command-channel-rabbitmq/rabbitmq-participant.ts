@@ -37,11 +37,11 @@ type Settlement =
 
 /**
  * A participant consuming its destinations' quorum queues with manual acknowledgements and a
- * prefetch of `maxUnacknowledged`. Each command runs in a database transaction that records it in
- * `saga_command_handled` (participant, command id, attempt) and writes the handler's reply to the
- * event bus's outbox; the command is acknowledged after the commit. A command already recorded (a
- * redelivery after a crash between the commit and the acknowledgement) is acknowledged without
- * running the handler. Commands of one key (a saga) are handled one after the other, in the
+ * prefetch of `maxUnacknowledged`. Each command runs in a database transaction that records its
+ * message in `saga_command_handled` (participant, event id) and writes the handler's reply to the
+ * event bus's outbox; the command is acknowledged after the commit. A message already recorded (a
+ * redelivery after a crash between the commit and the acknowledgement, a relay's re-send) is
+ * acknowledged without running the handler; a re-send by the orchestrator is a new message. Commands of one key (a saga) are handled one after the other, in the
  * order delivered; different keys concurrently.
  *
  * Failures: a permanent error (or a command that cannot be read) is republished to the dead-letter
@@ -221,9 +221,9 @@ export class RabbitParticipant implements CommandParticipant {
       throw permanentError('a saga command needs commandId, attempt and replyTopic');
     await this.#deps.db.transaction(async (tx) => {
       const recorded = await tx.query(
-        `insert into saga_command_handled (participant, command_id, attempt, handled_at) values ($1, $2, $3, $4)
+        `insert into saga_command_handled (participant, event_id, command_id, attempt, handled_at) values ($1, $2, $3, $4, $5)
          on conflict do nothing returning 1`,
-        [this.#name, command.commandId, command.attempt, new Date(this.#deps.clock.nowMs())],
+        [this.#name, envelope.eventId, command.commandId, command.attempt, new Date(this.#deps.clock.nowMs())],
       );
       if (recorded.rows.length === 0) return;
       const emitted: EmittedEvent[] = [];

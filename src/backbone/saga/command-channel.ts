@@ -73,10 +73,11 @@ export interface CommandChannel {
 
   /**
    * Participant `name` handling the commands of `destinations`. Each command is handled in a
-   * database transaction that also records it (by command id and attempt) and holds the reply the
-   * handler gives; the command is acknowledged only after that commit. So a command delivered again
-   * (a crash between the commit and the acknowledgement, a duplicate send) is acknowledged without
-   * running the handler again, its reply already out. A handler's permanent error dead-letters the
+   * database transaction that also records its message (by event id) and holds the reply the
+   * handler gives; the command is acknowledged only after that commit. So a message delivered again
+   * (a crash between the commit and the acknowledgement, a relay's re-send) is acknowledged without
+   * running the handler again, its reply already out. A re-send by the orchestrator (a deadline, an
+   * operator's retry) is a new message with the same command id, for the handler to answer again. A handler's permanent error dead-letters the
    * command with its reason; a transient one has it delivered again, a bounded number of times,
    * then dead-lettered.
    */
