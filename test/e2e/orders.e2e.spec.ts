@@ -1,0 +1,215 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasKafka, hasPostgres } from '../support/engines.ts';
+import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
+
+// The choreographed order flow (src/apps/orders) end to end over HTTP, on both engines: the happy
+// path and each failure path with its compensations. Money is checked in the ledger (balances and
+// its invariants), stock through the inventory API; every event of an order carries its id as
+// correlation id.
+const engines: { engine: Engine; available: boolean; reason: string }[] = [
+  { engine: 'embedded', available: true, reason: '' },
+  {
+    engine: 'kafka',
+    available: hasKafka() && hasPostgres(),
+    reason: 'needs Kafka and PostgreSQL (REQUIRE_KAFKA/REQUIRE_POSTGRES make CI fail instead)',
+  },
+];
+
+/** Orders above 500.00 score as fraud in these tests (the default ceiling is 5,000.00, above the Travel Rule's threshold). */
+const fraudCeilingMinor = 50_000n;
+
+for (const { engine, available, reason } of engines) {
+  describe.skipIf(!available)(`the order flow on ${engine}${available ? '' : ` (skipped: ${reason})`}`, () => {
+    let ps: TestPlatform;
+    beforeAll(async () => {
+      ps = await startTestPlatform(engine, {
+        awaitScreeningLists: true,
+        orders: {
+          retryDelaysMs: [100, 200],
+          payment: { recoveryIntervalMs: 200, recheckAfterMs: 1_000 },
+          fraudCheck: { maxAmountMinor: fraudCeilingMinor },
+        },
+      });
+    }, 180_000);
+    afterAll(async () => ps?.close(), 60_000);
+    afterEach(async () => ps.assertInvariants());
+
+    it('ships a paid, reserved and cleared order, with one correlation id on every event', async () => {
+      const { customer, merchant } = await accounts(ps, '100.00');
+      const sku = await stock(ps, 5);
+      const orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 2, unitPrice: '10.00' }] });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'SHIPPED', cancellation: null, amount: '20.00', currency: 'EUR' });
+      expect(types(order)).toEqual(
+        expect.arrayContaining(['OrderPlaced', 'PaymentCompleted', 'InventoryReserved', 'OrderChecked', 'ShipmentCreated']),
+      );
+      expect(types(order)).not.toContain('PaymentRefunded');
+      expect(new Set(order.timeline.map((entry: { correlationId: string }) => entry.correlationId))).toEqual(new Set([orderId]));
+      expect(await ps.account(customer)).toMatchObject({ balance: '80.00', reserved: '0.00' });
+      expect(await ps.account(merchant)).toMatchObject({ balance: '20.00' });
+      expect(await units(ps, sku)).toBe(3);
+      const analytics = await ps.api('GET', '/v1/analytics/orders');
+      expect(analytics.status).toBe(200);
+      const totals = sumMinutes(analytics.body);
+      expect(totals.shipped).toBeGreaterThanOrEqual(1);
+      expect(totals.revenueEur).toBeGreaterThanOrEqual(20);
+    });
+
+    it('refunds and cancels an order whose stock is short (an unknown SKU has none)', async () => {
+      const { customer, merchant } = await accounts(ps, '100.00');
+      const sku = await stock(ps, 1);
+      const orderId = await place(ps, {
+        customer,
+        merchant,
+        items: [
+          { sku, quantity: 1, unitPrice: '5.00' },
+          { sku: `unknown-${sku}`, quantity: 1, unitPrice: '7.00' },
+        ],
+      });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', cancellation: { code: 'OUT_OF_STOCK' } });
+      expect(types(order)).toContain('InventoryReservationFailed');
+      // Either the payment completed first and was refunded by a real reverse transfer, or the
+      // payment participant heard of the shortage first and never paid.
+      if (types(order).includes('PaymentCompleted')) expect(types(order)).toContain('PaymentRefunded');
+      else expect(types(order)).toContain('PaymentFailed');
+      await expectNoMoneyMoved(ps, customer, merchant, '100.00');
+      expect(await units(ps, sku)).toBe(1);
+    });
+
+    it('releases the stock and cancels an order whose payment fails (insufficient funds)', async () => {
+      const { customer, merchant } = await accounts(ps, '5.00');
+      const sku = await stock(ps, 4);
+      const orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 1, unitPrice: '12.50' }] });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', cancellation: { code: 'PAYMENT_FAILED' } });
+      expect(types(order)).toContain('PaymentFailed');
+      if (types(order).includes('InventoryReserved')) expect(types(order)).toContain('InventoryReleased');
+      await expectNoMoneyMoved(ps, customer, merchant, '5.00');
+      expect(await units(ps, sku)).toBe(4);
+    });
+
+    it('refunds, releases and cancels an order the carrier cannot deliver (country XX)', async () => {
+      const { customer, merchant } = await accounts(ps, '100.00');
+      const sku = await stock(ps, 2);
+      const orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 2, unitPrice: '15.00' }], destinationCountry: 'XX' });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', cancellation: { code: 'SHIPMENT_FAILED' } });
+      expect(types(order)).toEqual(expect.arrayContaining(['ShipmentFailed', 'PaymentRefunded', 'InventoryReleased', 'OrderCancelled']));
+      await expectNoMoneyMoved(ps, customer, merchant, '100.00');
+      expect(await units(ps, sku)).toBe(2);
+    });
+
+    it('refunds, releases and cancels an order the fraud check flags, telling no one which check fired', async () => {
+      const { customer, merchant } = await accounts(ps, '900.00');
+      const sku = await stock(ps, 3);
+      const orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 3, unitPrice: '200.00' }] });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', cancellation: { code: 'ORDER_NOT_PROCESSED' } });
+      expect(types(order)).toEqual(expect.arrayContaining(['PaymentCompleted', 'OrderChecked', 'PaymentRefunded', 'InventoryReleased']));
+      expect(types(order)).not.toContain('FraudDetected');
+      expect(types(order)).not.toContain('ShipmentCreated');
+      await expectNoMoneyMoved(ps, customer, merchant, '900.00');
+      expect(await units(ps, sku)).toBe(3);
+    });
+
+    it('refuses bad orders with a precise problem', async () => {
+      const { customer, merchant } = await accounts(ps, '1.00');
+      const base = { customerAccount: customer, merchantAccount: merchant, currency: 'EUR', destinationCountry: 'DE' };
+      const cases: [unknown, number, string, string | undefined][] = [
+        [{ ...base, items: [] }, 400, 'invalid-field', undefined],
+        [{ ...base, items: [{ sku: 'a', quantity: 1, unitPrice: '1.001' }] }, 422, 'too-many-decimals', '/items/0/unitPrice'],
+        [{ ...base, items: [{ sku: 'a', quantity: 1, unitPrice: '-1' }] }, 422, 'invalid-amount', '/items/0/unitPrice'],
+        [{ ...base, currency: 'XXX', items: [{ sku: 'a', quantity: 1, unitPrice: '1' }] }, 422, 'unknown-currency', '/currency'],
+        [
+          { ...base, customerAccount: 'DE00000000000000000000', items: [{ sku: 'a', quantity: 1, unitPrice: '1' }] },
+          422,
+          'invalid-iban',
+          '/customerAccount',
+        ],
+      ];
+      for (const [body, status, code, pointer] of cases) {
+        const response = await ps.api('POST', '/v1/orders', body);
+        expect(response.status, JSON.stringify(response.body)).toBe(status);
+        expect(response.headers.get('content-type')).toContain('application/problem+json');
+        expect(response.body.code).toBe(code);
+        if (pointer) expect(response.body.pointer).toBe(pointer);
+      }
+      expect((await ps.api('GET', '/v1/orders/no-such-order')).status).toBe(404);
+      expect((await ps.api('PUT', '/v1/inventory/sku-1', { quantity: -1 })).status).toBe(400);
+      const anonymous = await ps.api('POST', '/v1/orders', { ...base, items: [] }, { authorization: '' });
+      expect(anonymous.status).toBe(401);
+    });
+  });
+}
+
+async function accounts(ps: TestPlatform, deposit: string): Promise<{ customer: string; merchant: string }> {
+  const customer = await ps.openAccount('Carol Customer', { deposit });
+  const merchant = await ps.openAccount('Mallory Merchant');
+  return { customer, merchant };
+}
+
+let skuCounter = 0;
+async function stock(ps: TestPlatform, quantity: number): Promise<string> {
+  const sku = `sku-${Date.now().toString(36)}-${(skuCounter += 1)}`;
+  const response = await ps.api('PUT', `/v1/inventory/${sku}`, { quantity });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return sku;
+}
+
+async function units(ps: TestPlatform, sku: string): Promise<number> {
+  const response = await ps.api('GET', `/v1/inventory/${sku}`);
+  expect(response.status).toBe(200);
+  return response.body.quantity;
+}
+
+async function place(
+  ps: TestPlatform,
+  order: { customer: string; merchant: string; items: { sku: string; quantity: number; unitPrice: string }[]; destinationCountry?: string },
+): Promise<string> {
+  const response = await ps.api('POST', '/v1/orders', {
+    customerAccount: order.customer,
+    merchantAccount: order.merchant,
+    currency: 'EUR',
+    items: order.items,
+    destinationCountry: order.destinationCountry ?? 'DE',
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(202);
+  return response.body.orderId;
+}
+
+/** Waits until the order is SHIPPED or CANCELLED, and a moment more for stragglers on the timeline. */
+async function ended(ps: TestPlatform, orderId: string, timeoutMs = 60_000): Promise<JsonBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await ps.api('GET', `/v1/orders/${orderId}`);
+    expect(view.status).toBe(200);
+    if (view.body.status !== 'PLACED') {
+      const last = view.body.status === 'SHIPPED' ? 'ShipmentCreated' : 'OrderCancelled';
+      // The order's row moves before its last event is on the timeline (that event is consumed next).
+      if (types(view.body).includes(last)) return view.body;
+    }
+    if (Date.now() > deadline) throw new Error(`order ${orderId} is still ${JSON.stringify(view.body)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function types(order: JsonBody): string[] {
+  return order.timeline.map((entry: { type: string }) => entry.type);
+}
+
+/** A cancelled order holds no money: both accounts are as before, nothing reserved. */
+async function expectNoMoneyMoved(ps: TestPlatform, customer: string, merchant: string, deposit: string): Promise<void> {
+  expect(await ps.account(customer)).toMatchObject({ balance: deposit, reserved: '0.00' });
+  expect(await ps.account(merchant)).toMatchObject({ balance: '0.00', reserved: '0.00' });
+}
+
+function sumMinutes(body: JsonBody): { shipped: number; revenueEur: number } {
+  let shipped = 0;
+  let revenueEur = 0;
+  for (const minute of body.minutes) {
+    shipped += minute.ordersShipped;
+    for (const entry of minute.revenue) if (entry.currency === 'EUR') revenueEur += Number(entry.amount);
+  }
+  return { shipped, revenueEur };
+}
