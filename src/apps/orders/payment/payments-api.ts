@@ -4,14 +4,14 @@
 /** What the payment API answered to a submission. */
 export type SubmitAnswer =
   | { accepted: true; paymentId: string }
-  /** A 4xx other than 401/403/429: the request will never be accepted (e.g. an account that is not this bank's). */
+  /** 400, 409, 413, 415 or 422: the request will never be accepted (e.g. an account that is not this bank's). */
   | { accepted: false; reasonCode: string; reason: string };
 
 /** A payment's outcome as the API shows it (the customer's view): undefined while it is not final. */
 export type PaymentStatusAnswer = { completed: true } | { completed: false; reasonCode: string; reason: string } | undefined;
 
 export interface PaymentsApi {
-  /** Throws when the API cannot be reached or answers 5xx/401/403/429: try again later with the same key. */
+  /** Throws when the API cannot be reached or answers anything but 2xx or a final refusal: try again later with the same key. */
   submit(request: { idempotencyKey: string; correlationId: string; body: PaymentRequest }): Promise<SubmitAnswer>;
   status(paymentId: string): Promise<PaymentStatusAnswer>;
 }
@@ -54,7 +54,9 @@ export function httpPaymentsApi(options: HttpPaymentsApiOptions): PaymentsApi {
         body: JSON.stringify(body),
       });
       if (status === 202 || status === 200) return { accepted: true, paymentId: String(answer.paymentId) };
-      if (status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status))
+      // Only a refusal of the request itself is final; 401/403 (a key being rotated), 404 (no
+      // gateway in this process), 408, 429 and 5xx are tried again by the recovery loop.
+      if ([400, 409, 413, 415, 422].includes(status))
         return { accepted: false, reasonCode: String(answer.code ?? `HTTP_${status}`), reason: String(answer.detail ?? 'refused') };
       throw new Error(`the payment API answered ${status}`);
     },
