@@ -17,7 +17,8 @@ import {
   type OrderPlaced,
   type OrderTopic,
 } from '../contracts.ts';
-import { outboxPublisher, type OrdersAppDeps, type OrdersParticipant } from '../app.ts';
+import { outboxPublisher, type OrdersAppDeps, type OrdersParticipant, type PublishEvents } from '../app.ts';
+import type { Database } from '../../../backbone/storage/index.ts';
 import { decideOrder, evolveOrder, type OrderFlowState } from './domain.ts';
 
 /** The most lines one order may have. */
@@ -229,25 +230,7 @@ function orderRoutes(deps: OrdersAppDeps) {
       },
       async (request, reply) => {
         const order = checkOrder(request.body, deps.ids.eventId(), new Date(deps.clock.nowMs()));
-        await deps.db.transaction(async (tx) => {
-          await tx.query(
-            `insert into orders (order_id, customer_account, merchant_account, currency, amount_minor, items, destination_country,
-               status, placed_at, updated_at)
-             values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'PLACED', $8, $8)`,
-            [
-              order.orderId,
-              order.customerAccount,
-              order.merchantAccount,
-              order.currency,
-              order.amountMinor,
-              JSON.stringify(order.items.map((line) => ({ ...line, unitPriceMinor: line.unitPriceMinor.toString() }))),
-              order.destinationCountry,
-              new Date(order.placedAt),
-            ],
-          );
-          // The order's id is the correlation id of every event of its flow.
-          await publish(tx, [orderEvent(OrderTopics.placed, order)], { correlationId: order.orderId });
-        });
+        await placeOrder(deps.db, publish, order);
         return reply.code(202).send({ orderId: order.orderId });
       },
     );
@@ -303,6 +286,29 @@ function orderRoutes(deps: OrdersAppDeps) {
       },
     );
   };
+}
+
+/** Stores a checked order and publishes its OrderPlaced, in one transaction. */
+export async function placeOrder(db: Database, publish: PublishEvents, order: OrderPlaced): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `insert into orders (order_id, customer_account, merchant_account, currency, amount_minor, items, destination_country,
+         status, placed_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, 'PLACED', $8, $8)`,
+      [
+        order.orderId,
+        order.customerAccount,
+        order.merchantAccount,
+        order.currency,
+        order.amountMinor,
+        JSON.stringify(order.items.map((line) => ({ ...line, unitPriceMinor: line.unitPriceMinor.toString() }))),
+        order.destinationCountry,
+        new Date(order.placedAt),
+      ],
+    );
+    // The order's id is the correlation id of every event of its flow.
+    await publish(tx, [orderEvent(OrderTopics.placed, order)], { correlationId: order.orderId });
+  });
 }
 
 /**
