@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasKafka, hasPostgres } from '../support/engines.ts';
+import { EventEncoder } from '../../src/backbone/envelope/index.ts';
+import { orderEvent, OrderTopics, type OrderPlaced } from '../../src/apps/orders/index.ts';
 import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
 
 // The choreographed order flow (src/apps/orders) end to end over HTTP, on both engines: the happy
@@ -48,6 +50,7 @@ for (const { engine, available, reason } of engines) {
       expect(await ps.account(customer)).toMatchObject({ balance: '80.00', reserved: '0.00' });
       expect(await ps.account(merchant)).toMatchObject({ balance: '20.00' });
       expect(await units(ps, sku)).toBe(3);
+      expect(await notifications(ps, orderId)).toEqual(['payment-completed', 'shipment-created']);
       const analytics = await ps.api('GET', '/v1/analytics/orders');
       expect(analytics.status).toBe(200);
       const totals = sumMinutes(analytics.body);
@@ -109,8 +112,68 @@ for (const { engine, available, reason } of engines) {
       expect(types(order)).toEqual(expect.arrayContaining(['PaymentCompleted', 'OrderChecked', 'PaymentRefunded', 'InventoryReleased']));
       expect(types(order)).not.toContain('FraudDetected');
       expect(types(order)).not.toContain('ShipmentCreated');
+      const told = await ps.platform.backbone.db.query<{ message: string }>(
+        `select message from order_notifications where order_id = $1 and kind = 'order-cancelled'`,
+        [orderId],
+      );
+      expect(told.rows.map((row) => row.message)).toEqual([
+        'Your order could not be processed and was cancelled. Any payment has been refunded.',
+      ]);
+      const analytics = sumMinutes((await ps.api('GET', '/v1/analytics/orders')).body);
+      expect(analytics.cancelledFor.FRAUD_DETECTED).toBeGreaterThanOrEqual(1);
       await expectNoMoneyMoved(ps, customer, merchant, '900.00');
       expect(await units(ps, sku)).toBe(3);
+    });
+
+    it('pays, reserves and ships an order once when its OrderPlaced arrives again, as a copy and as a new event', async () => {
+      const { customer, merchant } = await accounts(ps, '50.00');
+      const sku = await stock(ps, 5);
+      const orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 1, unitPrice: '10.00' }] });
+      expect((await ended(ps, orderId)).status).toBe('SHIPPED');
+      const row = await ps.platform.backbone.db.query<{ amount_minor: bigint; placed_at: Date; destination_country: string }>(
+        `select amount_minor, placed_at, destination_country from orders where order_id = $1`,
+        [orderId],
+      );
+      const again: OrderPlaced = {
+        orderId,
+        customerAccount: customer,
+        merchantAccount: merchant,
+        currency: 'EUR',
+        amountMinor: row.rows[0]!.amount_minor,
+        items: [{ sku, quantity: 1, unitPriceMinor: 1_000n }],
+        destinationCountry: row.rows[0]!.destination_country,
+        placedAt: row.rows[0]!.placed_at.toISOString(),
+      };
+      // A producer that sends the order again (a new event id), and that copy sent twice (a relay re-sending after a crash).
+      const { backbone } = ps.platform;
+      const { message } = await new EventEncoder(backbone.codec, backbone.ids, backbone.clock).encode(
+        orderEvent(OrderTopics.placed, again),
+        {
+          correlationId: orderId,
+        },
+      );
+      await backbone.db.transaction((tx) => backbone.outbox.write(tx, [message, message]));
+      await eventually(async () => expect(types(await view(ps, orderId)).filter((type) => type === 'OrderPlaced')).toHaveLength(2));
+      // Every participant that acts on an order has read both copies.
+      for (const group of ['orders-payment', 'orders-inventory', 'orders-shipping'])
+        await eventually(async () => {
+          const [ends, committed] = await Promise.all([
+            backbone.bus.endOffsets(OrderTopics.placed),
+            backbone.bus.committedOffsets(group, OrderTopics.placed),
+          ]);
+          for (const [partition, end] of ends)
+            expect(committed.get(partition) ?? 0n, `${group} on partition ${partition}`).toBeGreaterThanOrEqual(end);
+        });
+      const order = await view(ps, orderId);
+      expect(order.status).toBe('SHIPPED');
+      for (const type of ['PaymentCompleted', 'InventoryReserved', 'ShipmentCreated'])
+        expect(
+          types(order).filter((entry) => entry === type),
+          type,
+        ).toHaveLength(1);
+      expect(await ps.account(customer)).toMatchObject({ balance: '40.00', reserved: '0.00' });
+      expect(await ps.account(merchant)).toMatchObject({ balance: '10.00' });
+      expect(await units(ps, sku)).toBe(4);
     });
 
     it('refuses bad orders with a precise problem', async () => {
@@ -194,6 +257,36 @@ async function ended(ps: TestPlatform, orderId: string, timeoutMs = 60_000): Pro
   }
 }
 
+async function view(ps: TestPlatform, orderId: string): Promise<JsonBody> {
+  const response = await ps.api('GET', `/v1/orders/${orderId}`);
+  expect(response.status).toBe(200);
+  return response.body;
+}
+
+async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function notifications(ps: TestPlatform, orderId: string): Promise<string[]> {
+  await eventually(async () => {
+    const rows = await ps.platform.backbone.db.query(`select 1 from order_notifications where order_id = $1`, [orderId]);
+    expect(rows.rows.length).toBeGreaterThanOrEqual(2);
+  });
+  const rows = await ps.platform.backbone.db.query<{ kind: string }>(
+    `select kind from order_notifications where order_id = $1 order by created_at, kind`,
+    [orderId],
+  );
+  return rows.rows.map((row) => row.kind);
+}
+
 function types(order: JsonBody): string[] {
   return order.timeline.map((entry: { type: string }) => entry.type);
 }
@@ -204,12 +297,14 @@ async function expectNoMoneyMoved(ps: TestPlatform, customer: string, merchant: 
   expect(await ps.account(merchant)).toMatchObject({ balance: '0.00', reserved: '0.00' });
 }
 
-function sumMinutes(body: JsonBody): { shipped: number; revenueEur: number } {
+function sumMinutes(body: JsonBody): { shipped: number; revenueEur: number; cancelledFor: Record<string, number> } {
   let shipped = 0;
   let revenueEur = 0;
+  const cancelledFor: Record<string, number> = {};
   for (const minute of body.minutes) {
     shipped += minute.ordersShipped;
     for (const entry of minute.revenue) if (entry.currency === 'EUR') revenueEur += Number(entry.amount);
+    for (const entry of minute.cancellationsByReason) cancelledFor[entry.reason] = (cancelledFor[entry.reason] ?? 0) + entry.orders;
   }
-  return { shipped, revenueEur };
+  return { shipped, revenueEur, cancelledFor };
 }
