@@ -48,7 +48,7 @@ interface EngineRun {
 }
 
 // On Kafka a restarted process waits ~30 s for its groups to rebalance (see the payments crash
-// test), so three kills; the embedded engine re-opens PGlite in ~10 s.
+// test), so four kills, one per process; the embedded engine re-opens PGlite in ~10 s.
 const otherParticipants = orderParticipantNames.filter((name) => name !== 'orders' && name !== 'orders-payment');
 const engineRuns: EngineRun[] = [
   {
@@ -60,9 +60,10 @@ const engineRuns: EngineRun[] = [
       { name: 'core', only: serviceNames.filter((service) => service !== 'gateway') },
       { name: 'participants', only: otherParticipants },
     ],
-    orders: 300,
+    orders: 400,
     ratePerSecond: 20,
-    chaos: { maxKills: 3, pauseMs: { min: 3_000, max: 5_000 }, minUpMs: 5_000 },
+    // Four kills: the first round kills every process once (the simulator included), in a seeded order.
+    chaos: { maxKills: 4, pauseMs: { min: 3_000, max: 4_000 }, minUpMs: 5_000 },
     timeoutMs: 300_000,
   },
   {
