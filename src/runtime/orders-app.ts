@@ -42,6 +42,8 @@ export function ordersRuntime(backbone: Backbone, config: PaystreamConfig, tunin
       ids: backbone.ids,
       logger: backbone.logger,
       requireScope,
+      // The gateway's authentication hook (installApiKeyAuth) set the principal before any route runs.
+      callerOf: (request) => request.principal?.keyId ?? 'anonymous',
       paymentsApi,
     },
     { bankBic: config.bank.bic, ...tuning },

@@ -176,6 +176,34 @@ for (const { engine, available, reason } of engines) {
       expect(await units(ps, sku)).toBe(4);
     });
 
+    it('places one order for requests repeated with the same Idempotency-Key, and refuses the key for another order', async () => {
+      const { customer, merchant } = await accounts(ps, '20.00');
+      const sku = await stock(ps, 5);
+      const body = {
+        customerAccount: customer,
+        merchantAccount: merchant,
+        currency: 'EUR',
+        items: [{ sku, quantity: 1, unitPrice: '3.00' }],
+        destinationCountry: 'DE',
+      };
+      const key = { 'idempotency-key': `order-${sku}` };
+      const first = await ps.api('POST', '/v1/orders', body, key);
+      const again = await ps.api('POST', '/v1/orders', body, key);
+      expect(first.status).toBe(202);
+      expect(again.status).toBe(202);
+      expect(again.body.orderId).toBe(first.body.orderId);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      const other = await ps.api('POST', '/v1/orders', { ...body, items: [{ sku, quantity: 2, unitPrice: '3.00' }] }, key);
+      expect(other.status).toBe(422);
+      expect(other.body.code).toBe('idempotency-key-reused');
+      const malformed = await ps.api('POST', '/v1/orders', body, { 'idempotency-key': 'has space' });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.code).toBe('idempotency-key-invalid');
+      expect((await ended(ps, first.body.orderId)).status).toBe('SHIPPED');
+      expect(await ps.account(customer)).toMatchObject({ balance: '17.00' });
+      expect(await units(ps, sku)).toBe(4);
+    });
+
     it('refuses bad orders with a precise problem', async () => {
       const { customer, merchant } = await accounts(ps, '1.00');
       const base = { customerAccount: customer, merchantAccount: merchant, currency: 'EUR', destinationCountry: 'DE' };

@@ -2,7 +2,7 @@
 // services: it imports the backbone's public API, paystream's contracts and the API's shared
 // conventions (src/services/http) only, and reaches the payment platform through its HTTP API and
 // its events, like any application on the same backbone (lint holds it to that).
-import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import type { Database, Migration, SqlRunner } from '../../backbone/storage/index.ts';
 import type { ConsumerOptions } from '../../backbone/consumer/index.ts';
@@ -31,6 +31,8 @@ export interface OrdersAppDeps {
   ids: IdGenerator;
   logger: Logger;
   requireScope: (scope: Scope) => preHandlerHookHandler;
+  /** The API key id of an authenticated request (idempotency keys are per API key). */
+  callerOf: (request: FastifyRequest) => string;
   /** paystream's payment API, with a key of scope payments:write and payments:read. */
   paymentsApi: PaymentsApi;
 }

@@ -114,6 +114,7 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
     ids: uuidV7Ids,
     logger: pino({ level: 'silent' }),
     requireScope: () => async () => {},
+    callerOf: () => 'test',
     paymentsApi: ledger,
   };
   const app = createOrdersApp(deps, { bankBic: 'PAYSDEFFXXX', fraudCheck: { maxAmountMinor: fraudCeilingMinor } });

@@ -1,6 +1,7 @@
 // The orders participant: takes orders (`POST /v1/orders` → OrderPlaced), keeps each order's
 // status and timeline from every event of the order, and decides the one thing it owns: that a
 // failed order is cancelled once its compensations are done (OrderCancelled). It controls no one.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { isValidIBAN } from 'ibantools';
 import type { ConsumerOptions } from '../../../backbone/consumer/index.ts';
@@ -54,6 +55,20 @@ export const ordersMigrations = [
         occurred_at timestamptz not null
       );
       create index order_timeline_order on order_timeline (order_id, occurred_at);
+    `,
+  },
+  {
+    id: 2,
+    name: 'idempotency keys of placed orders',
+    // Per API key, as the payment API's: a client repeating a request whose answer it lost places one order.
+    sql: `
+      create table order_idempotency_keys (
+        api_key_id text not null,
+        idempotency_key text not null,
+        request_sha256 text not null,
+        order_id text not null,
+        primary key (api_key_id, idempotency_key)
+      );
     `,
   },
 ];
@@ -196,6 +211,16 @@ function orderRoutes(deps: OrdersAppDeps) {
           operationId: 'placeOrder',
           tags: ['orders'],
           summary: 'Places an order: answered 202 at once; payment, stock, fraud check and shipment follow as events',
+          headers: {
+            type: 'object',
+            properties: {
+              'idempotency-key': {
+                type: 'string',
+                pattern: '^[\\x21-\\x7e]{1,255}$',
+                description: 'Optional: 1 to 255 printable ASCII characters; a repeated request with the same key places one order',
+              },
+            },
+          },
           body: {
             type: 'object',
             properties: {
@@ -230,8 +255,13 @@ function orderRoutes(deps: OrdersAppDeps) {
       },
       async (request, reply) => {
         const order = checkOrder(request.body, deps.ids.eventId(), new Date(deps.clock.nowMs()));
-        await placeOrder(deps.db, publish, order);
-        return reply.code(202).send({ orderId: order.orderId });
+        const key = request.headers['idempotency-key'];
+        const idempotency =
+          typeof key === 'string' ? { apiKeyId: deps.callerOf(request), key, requestSha256: requestDigest(request.body) } : undefined;
+        const placed = await placeOrder(deps.db, publish, order, idempotency);
+        if ('reused' in placed) throw new ProblemError('idempotency-key-reused', 'this Idempotency-Key was used with a different order');
+        if (placed.replayed) reply.header('idempotent-replayed', 'true');
+        return reply.code(202).send({ orderId: placed.orderId });
       },
     );
 
@@ -288,9 +318,43 @@ function orderRoutes(deps: OrdersAppDeps) {
   };
 }
 
-/** Stores a checked order and publishes its OrderPlaced, in one transaction. */
-export async function placeOrder(db: Database, publish: PublishEvents, order: OrderPlaced): Promise<void> {
-  await db.transaction(async (tx) => {
+/** A request's Idempotency-Key, per API key, with a digest of the request it was first sent with. */
+export interface OrderIdempotency {
+  apiKeyId: string;
+  key: string;
+  requestSha256: string;
+}
+
+export type PlaceOutcome = { orderId: string; replayed: boolean } | { reused: true };
+
+/**
+ * Stores a checked order and publishes its OrderPlaced, in one transaction; with an idempotency
+ * key seen before, places nothing and answers the order placed then (or `reused` when the key came
+ * with a different request).
+ */
+export async function placeOrder(
+  db: Database,
+  publish: PublishEvents,
+  order: OrderPlaced,
+  idempotency?: OrderIdempotency,
+): Promise<PlaceOutcome> {
+  return db.transaction(async (tx) => {
+    if (idempotency) {
+      const claimed = await tx.query(
+        `insert into order_idempotency_keys (api_key_id, idempotency_key, request_sha256, order_id) values ($1, $2, $3, $4)
+         on conflict do nothing returning order_id`,
+        [idempotency.apiKeyId, idempotency.key, idempotency.requestSha256, order.orderId],
+      );
+      if (claimed.rows.length === 0) {
+        const first = (
+          await tx.query<{ request_sha256: string; order_id: string }>(
+            `select request_sha256, order_id from order_idempotency_keys where api_key_id = $1 and idempotency_key = $2`,
+            [idempotency.apiKeyId, idempotency.key],
+          )
+        ).rows[0]!;
+        return first.request_sha256 === idempotency.requestSha256 ? { orderId: first.order_id, replayed: true } : { reused: true };
+      }
+    }
     await tx.query(
       `insert into orders (order_id, customer_account, merchant_account, currency, amount_minor, items, destination_country,
          status, placed_at, updated_at)
@@ -308,6 +372,7 @@ export async function placeOrder(db: Database, publish: PublishEvents, order: Or
     );
     // The order's id is the correlation id of every event of its flow.
     await publish(tx, [orderEvent(OrderTopics.placed, order)], { correlationId: order.orderId });
+    return { orderId: order.orderId, replayed: false };
   });
 }
 
@@ -322,6 +387,20 @@ function customerReason(reason: string | null): string {
 
 function customerEventType(eventType: string): string {
   return eventType === 'FraudDetected' || eventType === 'FraudCleared' ? 'OrderChecked' : eventType;
+}
+
+/** A digest of the request as the client meant it (keys sorted), to tell a retry from another order under the same key. */
+function requestDigest(body: unknown): string {
+  const canonical = (value: unknown): string => {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+    if (value && typeof value === 'object')
+      return `{${Object.keys(value)
+        .sort()
+        .map((name) => `${JSON.stringify(name)}:${canonical((value as Record<string, unknown>)[name])}`)
+        .join(',')}}`;
+    return JSON.stringify(value);
+  };
+  return createHash('sha256').update(canonical(body)).digest('hex');
 }
 
 /** The checks a JSON schema cannot make: IBANs, the currency, the amounts; the order with its total. */
