@@ -143,6 +143,37 @@ export default tseslint.config(
     },
   },
   {
+    // The order flow (src/apps/orders) is an application on the backbone, not a payment service:
+    // it stands on the backbone's public entry points, paystream's contracts and the API's shared
+    // conventions (src/services/http), and reaches the payment services through their HTTP API
+    // and events only. Its events and payloads are its own (src/apps/orders/contracts.ts).
+    files: ['src/apps/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '/backbone/(?![\\w-]+/index\\.ts$)',
+              message: "Apps import the backbone's public entry points only (src/backbone/<folder>/index.ts).",
+            },
+            {
+              regex: '/services/(?!http/)',
+              message:
+                'Apps reach the payment services through their API and events, not their code (src/services/http is allowed: the API conventions).',
+            },
+            {
+              group: ['**/src/runtime/**', '**/runtime/*', '**/src/cli/**', '**/cli/*'],
+              message: 'Apps do not depend on the composition root.',
+            },
+            ...adapterImports.patterns,
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests, scripts and the CLI talk to the terminal.
     files: ['**/*.spec.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'src/cli/**/*.ts', 'examples/**/main.ts'],
     rules: { 'no-console': 'off' },

@@ -27,6 +27,12 @@ const benchmarks: Record<string, Benchmark> = {
     run: async (argv) => (await import('./http-floor/index.ts')).runHttpFloor(argv),
     usage: async () => (await import('./http-floor/index.ts')).usage,
   },
+  orders: {
+    summary:
+      'the choreographed order flow end to end over HTTP, both engines: orders shipped/s (closed loop), p99 step latency at half of it',
+    run: async (argv) => (await import('./orders/index.ts')).runOrders(argv),
+    usage: async () => (await import('./orders/index.ts')).usage,
+  },
   pipeline: {
     summary: 'the payment flow end to end over HTTP: completed payments/s (closed loop), API and end-to-end latency at a fixed rate',
     run: async (argv) => (await import('./pipeline/index.ts')).runPipeline(argv),

@@ -20,6 +20,8 @@ import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { sagaRoutes } from './saga-routes.ts';
 import { startMaintenance } from './maintenance.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
+import { ordersRuntime, type OrdersTuning } from './orders-app.ts';
+import { orderSchemaMap } from '../apps/orders/index.ts';
 
 export interface PlatformOptions {
   /** Run only these services (`paystream start --only ledger`); default every service. */
@@ -28,6 +30,8 @@ export interface PlatformOptions {
   tuning?: ServiceTuning;
   /** Listen on this port instead of config.port (0: any free port). */
   port?: number;
+  /** The order flow's test and benchmark knobs (src/apps/orders). */
+  orders?: OrdersTuning;
 }
 
 export interface RunningPlatform {
@@ -49,11 +53,14 @@ export interface RunningPlatform {
  * default) or one service (scaled out on Kafka and PostgreSQL).
  */
 export async function startPlatform(config: PaystreamConfig, logger: Logger, options: PlatformOptions = {}): Promise<RunningPlatform> {
-  const backbone = await openBackbone(config, logger, { schemas: paymentSchemaMap() });
+  const backbone = await openBackbone(config, logger, { schemas: platformSchemaMap() });
   if (config.database.kind === 'pglite') logger.warn({ dataDir: config.database.dataDir }, embeddedDurabilityWarning);
   const stoppers: (() => Promise<void>)[] = [];
   try {
-    const all = buildServices(serviceDepsOf(backbone), config, options.tuning ?? {});
+    // The order flow (src/apps/orders) runs beside the payment services: its participants are
+    // migrated, selected (--only), mounted and run like them.
+    const orders = ordersRuntime(backbone, config, { ...ordersRetry(options.tuning), ...options.orders });
+    const all = [...buildServices(serviceDepsOf(backbone), config, options.tuning ?? {}), ...orders.app.participants];
     // Every service's tables exist in every process: validation reads the ledger's accounts, and a
     // process started with --only must not depend on another having migrated first.
     for (const service of all) await migrate(backbone.db, service.name, service.migrations);
@@ -104,6 +111,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     stoppers.push(async () => clearInterval(maintenance));
 
     const url = await app.listen({ port: options.port ?? config.port, host: config.host });
+    await orders.connect(url, apiKeys);
     return {
       url,
       app,
@@ -122,6 +130,15 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     await backbone.close().catch(() => {});
     throw error;
   }
+}
+
+/** The Avro schema of every topic the platform writes or reads: the payment flow's and the order flow's. */
+export function platformSchemaMap(): Map<string, string> {
+  return new Map([...paymentSchemaMap(), ...orderSchemaMap()]);
+}
+
+function ordersRetry(tuning: ServiceTuning | undefined): OrdersTuning {
+  return tuning?.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
 }
 
 /** The ports the services are built from, on an open backbone. */
@@ -163,7 +180,7 @@ export function topicsOf(services: readonly PaymentService[], config: PaystreamC
     for (const delay of delays) set.add(delay);
     delaysByTopic.set(topic, set);
   };
-  for (const topic of paymentSchemaMap().keys()) note(topic, []);
+  for (const topic of platformSchemaMap().keys()) note(topic, []);
   for (const consumer of services.flatMap((service) => service.consumers)) {
     for (const topic of consumer.topics) note(topic, retryDelaysOf(consumer));
   }

@@ -42,6 +42,22 @@ describe('lint keeps the dependency direction', () => {
       'examples/order-totals/x.ts',
       "import { paymentTopics } from '../../src/contracts/index.ts';",
     ],
+    [
+      'the order flow importing a backbone file behind its index',
+      'src/apps/orders/payment/x.ts',
+      "import { BatchProcessor } from '../../../backbone/consumer/batch-processor.ts';",
+    ],
+    [
+      'the order flow importing a payment service',
+      'src/apps/orders/payment/x.ts',
+      "import { createLedgerService } from '../../../services/ledger/index.ts';",
+    ],
+    ['the order flow importing the composition root', 'src/apps/orders/x.ts', "import { startPlatform } from '../../runtime/platform.ts';"],
+    [
+      'the order flow importing an adapter',
+      'src/apps/orders/x.ts',
+      "import { KafkaEventBus } from '../../backbone/messaging-kafka/index.ts';",
+    ],
   ])('refuses %s', async (_case, filePath, source) => {
     expect(await violations(filePath, `${source}\nexport {};\n`)).toHaveLength(1);
   });
@@ -62,6 +78,11 @@ describe('lint keeps the dependency direction', () => {
       'an example importing public entry points, adapters included',
       'examples/order-totals/x.ts',
       "import { ConsumerRunner } from '../../src/backbone/consumer/index.ts';\nimport { KafkaEventBus } from '../../src/backbone/messaging-kafka/index.ts';",
+    ],
+    [
+      'the order flow importing public entry points, the contracts and the API conventions',
+      'src/apps/orders/payment/x.ts',
+      "import { ConsumerRunner } from '../../../backbone/consumer/index.ts';\nimport { PaymentTopics } from '../../../contracts/index.ts';\nimport { Scopes } from '../../../services/http/index.ts';",
     ],
   ])('allows %s', async (_case, filePath, source) => {
     expect(await violations(filePath, `${source}\nexport {};\n`)).toEqual([]);

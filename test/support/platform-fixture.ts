@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { startPlatform, type RunningPlatform } from '../../src/runtime/platform.ts';
 import { defaultScreeningConfig, type PaystreamConfig, type ScreeningConfig } from '../../src/runtime/config.ts';
 import type { ServiceTuning } from '../../src/runtime/service-catalog.ts';
+import type { OrdersTuning } from '../../src/runtime/orders-app.ts';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { startRtgsSimulator } from '../../tools/rtgs-simulator/index.ts';
 import type { RtgsSimulatorOptions } from '../../tools/rtgs-simulator/options.ts';
@@ -95,6 +96,8 @@ export interface TestPlatformOptions {
    * applies over it).
    */
   productionTuning?: boolean;
+  /** The order flow's knobs (src/apps/orders), e.g. a fast payment recovery loop. */
+  orders?: OrdersTuning;
 }
 
 /**
@@ -155,7 +158,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
         ...options.tuning,
       };
   const logger = options.logger ?? pino({ level: process.env.E2E_LOG_LEVEL ?? 'warn' });
-  const platform = await startPlatform(config, logger, { tuning });
+  const platform = await startPlatform(config, logger, { tuning, ...(options.orders && { orders: options.orders }) });
   const api: TestPlatform['api'] = async (method, path, body, headers = {}) => {
     const response = await fetch(`${url}${path}`, {
       method,

@@ -5,17 +5,17 @@ import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
 import { ApiKeys } from './api-keys.ts';
 import { gatewayMigrations } from './migrations.ts';
 
-// Scopes added after keys exist (schemas:read, schemas:write, keys:admin): a key that held every
+// Scopes added after keys exist (schemas:read, schemas:write, keys:admin; then orders:write, orders:read): a key that held every
 // scope keeps every scope; others do not gain any.
 
-describe('API keys across the scopes added later (migration 3)', () => {
+describe('API keys across the scopes added later (migrations 3 and 4)', () => {
   let db: PgliteDatabase;
   beforeAll(async () => {
     db = await PgliteDatabase.open();
   });
   afterAll(async () => db?.close());
 
-  it('gives schemas:read, schemas:write and keys:admin to the keys that had every scope before, and to no other', async () => {
+  it('gives schemas:read, schemas:write, keys:admin and the order scopes to the keys that had every scope before, and to no other', async () => {
     await migrate(
       db,
       'gateway',
@@ -32,6 +32,8 @@ describe('API keys across the scopes added later (migration 3)', () => {
       'accounts:admin',
       'keys:admin',
       'ops',
+      'orders:read',
+      'orders:write',
       'payments:read',
       'payments:write',
       'schemas:read',

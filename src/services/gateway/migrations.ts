@@ -72,4 +72,14 @@ export const gatewayMigrations: readonly Migration[] = [
         where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops'] and not scopes && array['schemas:read', 'schemas:write', 'keys:admin'];
     `,
   },
+  {
+    id: 4,
+    name: 'keys with every scope get the order flow scopes',
+    // orders:write and orders:read (src/apps/orders) came after the first keys, as the registry's did.
+    sql: `
+      update api_keys set scopes = scopes || array['orders:write', 'orders:read']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops', 'schemas:read', 'schemas:write', 'keys:admin']
+          and not scopes && array['orders:write', 'orders:read'];
+    `,
+  },
 ];

@@ -14,6 +14,10 @@ export const Scopes = {
   schemasWrite: 'schemas:write',
   /** List, create and revoke API keys (a key only grants scopes it holds itself). */
   keysAdmin: 'keys:admin',
+  /** The order flow (src/apps/orders): place orders. */
+  ordersWrite: 'orders:write',
+  /** The order flow: read orders and their analytics. */
+  ordersRead: 'orders:read',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);
