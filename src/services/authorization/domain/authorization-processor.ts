@@ -176,7 +176,8 @@ function override(
   options: AuthorizationOptions,
 ): void {
   const nowMs = context.nowMs();
-  const entry = account.decided.find((decided) => decided.authorizationId === request.authorizationId);
+  // The latest decision of that id: past the duplicate window, a request with the same id is decided anew.
+  const entry = account.decided.findLast((decided) => decided.authorizationId === request.authorizationId);
   const refusal = overrideRefusal(entry, account, nowMs, options);
   if (refusal || !entry) {
     context.emit({ kind: 'override-refused', override: request, refusal: refusal ?? 'UNKNOWN_DECISION', atMs: nowMs });
