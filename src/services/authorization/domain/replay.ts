@@ -134,13 +134,19 @@ export function parseScenario(scenario: string): TimedInput<AuthorizationInput>[
 type FieldReader = ReturnType<typeof fieldReader>;
 
 function parseRequest(value: Record<string, unknown>, field: FieldReader): AuthorizationRequest {
+  // Fields are read in the order of the record, so the first bad one is the one named.
+  const authorizationId = field.text(value.authorizationId, 'value.authorizationId');
+  const accountId = field.text(value.accountId, 'value.accountId');
+  const userId = field.text(value.userId, 'value.userId');
+  const amountMinor = field.minor(value.amountMinor, 'value.amountMinor');
+  const currency = field.currency(value.currency, 'value.currency');
   const merchant = field.object(value.merchant, 'value.merchant');
   return {
-    authorizationId: field.text(value.authorizationId, 'value.authorizationId'),
-    accountId: field.text(value.accountId, 'value.accountId'),
-    userId: field.text(value.userId, 'value.userId'),
-    amountMinor: field.minor(value.amountMinor, 'value.amountMinor'),
-    currency: field.currency(value.currency, 'value.currency'),
+    authorizationId,
+    accountId,
+    userId,
+    amountMinor,
+    currency,
     merchant: {
       id: field.text(merchant.id, 'value.merchant.id'),
       categoryCode: field.text(merchant.categoryCode, 'value.merchant.categoryCode'),
