@@ -76,12 +76,13 @@ export function modelDecisions(lines: readonly ScenarioLine[], options: ModelOpt
     if (line.kind === 'request') instants.add(line.at + options.graceMs);
   }
 
-  const decideHeads = (accountId: string, now: number) => {
+  // Standing in happens only at the end of an instant, after all its lines (the rule of one instant).
+  const decideHeads = (accountId: string, now: number, endOfInstant = false) => {
     const account = accounts.get(accountId)!;
     while (account.queue.length > 0) {
       const head = account.queue[0]!;
       const complete = (watermarks.get(head.partition) ?? -Infinity) >= head.requestedAt;
-      if (!complete && now < head.arrivedAt + options.graceMs) return;
+      if (!complete && !(endOfInstant && now >= head.arrivedAt + options.graceMs)) return;
       account.queue.shift();
       let used: Update | undefined;
       for (const update of account.updates)
@@ -191,7 +192,7 @@ export function modelDecisions(lines: readonly ScenarioLine[], options: ModelOpt
         });
       }
     }
-    for (const id of accounts.keys()) decideHeads(id, now);
+    for (const id of accounts.keys()) decideHeads(id, now, true);
   }
   return { decisions, refused };
 }

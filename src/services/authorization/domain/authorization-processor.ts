@@ -79,7 +79,7 @@ export function authorizationProcessor(
         stores.partition.put(partitionKey, partition);
         if (isDuplicate(account, input.request.authorizationId, context.nowMs(), options)) return;
         account.pending.push({ request: input.request, arrivalMs: record.arrivalMs });
-        if (account.pending.length === 1) decideHeads(record.key, account, context, options);
+        if (account.pending.length === 1) decideHeads(record.key, account, context, options, false);
       } else if (input.kind === 'state') {
         if (!accept(account, input.update)) return;
         if (input.update.status === 'CLOSED')
@@ -98,7 +98,8 @@ export function authorizationProcessor(
         if (account.newestStatus === 'CLOSED' && account.pending.length === 0) stores.accounts.delete(timer.key);
         return;
       }
-      decideHeads(timer.key, account, context, options);
+      // An event-time timer fires while the instant's records are processed; a deadline, after them.
+      decideHeads(timer.key, account, context, options, timer.domain === 'processing-time');
       save(timer.key, account, stores, context.nowMs(), options);
     },
   };
@@ -112,15 +113,24 @@ export function emptyAccount(): AccountRecord {
 /**
  * Rules 1 and 2: decide the head while it can be decided (complete: the watermark reached its
  * event time; else timed out: its grace ran out), then the next; when the head must wait, arm its
- * two timers. A request that reaches the head after its own deadline, its state still incomplete,
- * is decided at once, standing in.
+ * two timers. A head stands in only from its deadline timer, which fires after every record of its
+ * instant (`atDeadline`): a head whose deadline has passed while it waited behind another is
+ * decided at the end of the instant it reaches the head, so a watermark arriving in that instant
+ * still completes it.
  */
-function decideHeads(key: string, account: AccountRecord, context: ProcessorContext<AuthorizationOutput>, options: AuthorizationOptions) {
+function decideHeads(
+  key: string,
+  account: AccountRecord,
+  context: ProcessorContext<AuthorizationOutput>,
+  options: AuthorizationOptions,
+  atDeadline: boolean,
+) {
   for (let head = account.pending[0]; head; head = account.pending[0]) {
     const complete = context.watermarkMs() >= head.request.requestedAtMs;
     const deadlineMs = head.arrivalMs + options.graceMs;
-    if (!complete && context.nowMs() < deadlineMs) {
+    if (!complete && !(atDeadline && context.nowMs() >= deadlineMs)) {
       context.scheduleEventTime(key, timers.complete, head.request.requestedAtMs);
+      // A deadline already past fires at the end of this instant.
       context.scheduleProcessingTime(key, timers.deadline, deadlineMs);
       return;
     }

@@ -179,7 +179,7 @@ describe('the authorization processor against an independent model of the rules'
             count((basis) => basis !== 'OVERRIDE', authorizationId),
           );
       }),
-      { numRuns: 300 },
+      { numRuns: 1_000 },
     );
   });
 });

@@ -81,6 +81,23 @@ describe('rule 2: a request waits for its watermark or for graceMs, whichever co
       .thenMatches(decided(['a1', 'APPROVED', 'STAND_IN', null, 1, 3_010]));
   });
 
+  it('at the deadline, a request waiting behind the head is completed by a watermark later in that instant', () => {
+    spec
+      .given([
+        funded(),
+        request(0, { id: 'a1', amountMinor: 100, requestedAt: 100 }),
+        request(0, { id: 'a2', amountMinor: 100, requestedAt: 200 }),
+      ])
+      .when([watermark(3_000, 100), request(3_000, { id: 'a3', amountMinor: 100, requestedAt: 3_000 }), watermark(3_000, 200)])
+      .thenMatches(
+        decided(
+          ['a1', 'APPROVED', 'STATE', null, 1, 3_000],
+          ['a2', 'APPROVED', 'STATE', null, 1, 3_000],
+          ['a3', 'APPROVED', 'STAND_IN', null, 1, 6_000],
+        ),
+      );
+  });
+
   it('graceMs is an option', () => {
     rules({ graceMs: 500 })
       .given([funded()])
