@@ -45,7 +45,11 @@ export function runSimulated<Input, Output>(
       throw new Error(`inputs must be in arrival order: ${atMs} after ${inputs[index - 1]!.atMs}`);
     advanceAllBefore(atMs);
     const byPartition = new Map<number, StreamInput<Input>[]>();
-    for (const item of inputs.slice(index, end)) byPartition.set(item.partition, [...(byPartition.get(item.partition) ?? []), item.input]);
+    for (const item of inputs.slice(index, end)) {
+      const partitionInputs = byPartition.get(item.partition);
+      if (partitionInputs) partitionInputs.push(item.input);
+      else byPartition.set(item.partition, [item.input]);
+    }
     for (const partition of [...byPartition.keys()].sort((a, b) => a - b)) taskOf(partition).runInstant(atMs, byPartition.get(partition));
     index = end;
   }
