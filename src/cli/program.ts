@@ -1,6 +1,7 @@
 /**
  * The `paystream` command line, on commander: start the platform, manage topics, inspect and replay
- * dead letters, verify the audit chain, manage API keys, reconcile a business day.
+ * dead letters, verify the audit chain, manage API keys, reconcile a business day, replay an
+ * authorization scenario.
  *
  * Conventions: `--help` exits 0 everywhere; an unknown command or flag, or a missing required
  * option, prints the usage on stderr and exits 2; `--json` prints one JSON document on stdout and
@@ -30,6 +31,7 @@ import {
   type CommandOutcome,
 } from './admin-commands.ts';
 import { callApi, type ApiTarget } from './api-client.ts';
+import { addAuthzCommands } from './authz-command.ts';
 import { CliError } from './cli-error.ts';
 import { withLocalBackbone } from './local-backbone.ts';
 import { startCommand } from './start-command.ts';
@@ -162,6 +164,7 @@ Exit codes: 0 done, 1 failed, 2 usage error, 3 reconciliation found breaks.`,
         json: report,
       });
     });
+  addAuthzCommands(program, emit);
   return program;
 }
 

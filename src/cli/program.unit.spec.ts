@@ -40,6 +40,8 @@ describe('paystream: help, usage errors, version', () => {
       'keys list',
       'keys revoke',
       'reconcile',
+      'authz',
+      'authz replay',
     ]);
   });
 
