@@ -72,4 +72,14 @@ export const gatewayMigrations: readonly Migration[] = [
         where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops'] and not scopes && array['schemas:read', 'schemas:write', 'keys:admin'];
     `,
   },
+  {
+    id: 4,
+    name: 'keys with every scope get the loan scopes',
+    // loans:write and loans:read came with the loan approval; a key that held every scope before keeps every scope.
+    sql: `
+      update api_keys set scopes = scopes || array['loans:write', 'loans:read']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops', 'schemas:read', 'schemas:write', 'keys:admin']
+          and not scopes && array['loans:write', 'loans:read'];
+    `,
+  },
 ];

@@ -14,6 +14,10 @@ export const Scopes = {
   schemasWrite: 'schemas:write',
   /** List, create and revoke API keys (a key only grants scopes it holds itself). */
   keysAdmin: 'keys:admin',
+  /** Apply for a loan (`POST /v1/loan-applications`). */
+  loansWrite: 'loans:write',
+  /** Read the loan applications the key made (an `ops` key reads all). */
+  loansRead: 'loans:read',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);
