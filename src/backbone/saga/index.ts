@@ -29,3 +29,4 @@ export { createSagaMetrics, sagaStepDurationBucketsSeconds, type SagaMetrics } f
 export { readSagaInstance, type SagaActivityView, type SagaInstanceView } from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';
 export { sagaTopics } from './saga-topics.ts';
+export { sagaStateDiagram } from './state-diagram.ts';

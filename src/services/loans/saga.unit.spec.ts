@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { commandIdOf, decideSaga, evolveSaga, type SagaDecision, type SagaInput, type SagaState } from '../../backbone/saga/index.ts';
+import {
+  commandIdOf,
+  decideSaga,
+  evolveSaga,
+  sagaStateDiagram,
+  type SagaDecision,
+  type SagaInput,
+  type SagaState,
+} from '../../backbone/saga/index.ts';
 import { LoanTopics } from '../../contracts/loans.ts';
 import { resolveLoansOptions } from './options.ts';
 import { loanApprovalSaga, loanStepMaxAttempts } from './saga.ts';
@@ -112,3 +120,12 @@ describe('the loan approval saga', () => {
 function never(): never {
   throw new Error('not screened in this spec');
 }
+
+describe('docs/loans.md', () => {
+  it('shows the state diagram written from the definition', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const page = await readFile(new URL('../../../docs/loans.md', import.meta.url), 'utf8');
+    const defaults = loanApprovalSaga(resolveLoansOptions({ requireScope: () => async () => {}, screenApplicant: () => never() }));
+    expect(page).toContain(`\`\`\`mermaid\n${sagaStateDiagram(defaults, { compensated: 'APPLICATION_REJECTED' })}\n\`\`\``);
+  });
+});
