@@ -219,10 +219,13 @@ async function revertRisk(tx: SqlRunner, loan: LoanSagaData): Promise<Answer> {
  */
 export function applicationView(deps: { publisher: EventPublisher; clock: Clock }) {
   return async (tx: SqlRunner, transition: SagaTransition): Promise<void> => {
-    if (transition.outcome !== 'completed' && transition.outcome !== 'compensated') return;
+    // By the state, not the outcome: a refusal at START has nothing to undo, and its one
+    // transition ends the saga COMPENSATED with the outcome `failed-start-compensating`.
+    const { status: sagaStatus } = transition.state;
+    if (sagaStatus !== 'COMPLETED' && sagaStatus !== 'COMPENSATED') return;
     const application = await findApplicationBySaga(tx, transition.sagaId);
     if (!application) return;
-    const status = transition.outcome === 'completed' ? 'APPROVED' : 'REJECTED';
+    const status = sagaStatus === 'COMPLETED' ? 'APPROVED' : 'REJECTED';
     const reasonCode = status === 'APPROVED' ? null : LoanCustomerReasons.notApproved.code;
     if (!(await decideApplication(tx, application.applicationId, status, reasonCode, new Date(deps.clock.nowMs())))) return;
     const decided: LoanApplicationDecided = {
