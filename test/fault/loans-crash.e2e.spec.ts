@@ -1,0 +1,105 @@
+/**
+ * Kill -9 of the loan approval saga at every step and compensation, with real processes (the
+ * orchestrator and the participants in `loan-saga-process.ts`) on PostgreSQL and its table log.
+ * For each crash point a load of applications of every kind (approved, a listed applicant, a debt
+ * ratio too high, an exposure over the limit, a disbursement refused: every compensation runs) is
+ * started, the process is killed there, a few times, and started again without a crash. Then every
+ * saga ended APPROVED or REJECTED as its kind demands, and the invariants hold (no disbursement
+ * without APPROVED, every hold posted or released once, exposure equal to the approved loans, no
+ * compensation twice, the ledger balanced).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
+import { eventually } from '../../src/backbone/testing/embedded-fixture.ts';
+import { createTestDatabase, hasPostgres } from '../support/engines.ts';
+import { assertLoanInvariants } from '../support/loan-invariants.ts';
+import { loanCrashDefinition, prepareLoanDatabase, startLoans } from './loan-saga-setup.ts';
+
+const processScript = join(import.meta.dirname, 'loan-saga-process.ts');
+const loansPerPoint = 20;
+const crashesPerPoint = 2;
+const names = loanCrashDefinition.steps.flatMap((step) => [step.name, ...(step.compensation ? [step.compensation] : [])]);
+const points = ['consumer.after-commit', ...names.map((name) => `participant:${name}`), ...names.map((name) => `transition:${name}`)];
+const expectedStatus: Record<string, string> = {
+  approved: 'APPROVED',
+  listed: 'REJECTED',
+  'debt-ratio': 'REJECTED',
+  exposure: 'REJECTED',
+  'disbursement-refused': 'REJECTED',
+};
+
+describe.skipIf(!hasPostgres())('kill -9 of the loan approval at every step and compensation (PostgreSQL, table log)', () => {
+  const children = new Set<ChildProcess>();
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  it.for(points)('kill -9 at %s: every saga ends as its kind demands, the invariants hold', { timeout: 180_000 }, async (point) => {
+    // A database of its own per point: the invariants are checked over everything in it.
+    const pointDatabase = await createTestDatabase('loancrash');
+    const db = new PostgresDatabase({ connectionString: pointDatabase.url, poolSize: 4, applicationName: 'loan-crash-test' });
+    try {
+      await prepareLoanDatabase(db);
+      const kinds = await startLoans(db, loansPerPoint);
+      let crashed = 0;
+      for (let crash = 0; crash < crashesPerPoint; crash += 1) {
+        const child = await startProcess(pointDatabase.url, { point, after: 1 + Math.floor(Math.random() * 2) });
+        const ended = await exitOf(child, 30_000);
+        if (ended === 'SIGKILL') crashed += 1;
+        else if (ended === 'timeout') child.kill('SIGKILL');
+      }
+      expect(crashed, `the process should have crashed at ${point}`).toBeGreaterThan(0);
+      const survivor = await startProcess(pointDatabase.url, undefined);
+      await eventually(
+        async () => {
+          const open = await db.query<{ count: bigint }>(
+            `select count(*)::int8 as count from saga_instances where status not in ('COMPLETED', 'COMPENSATED', 'STUCK')`,
+          );
+          return open.rows[0]!.count === 0n;
+        },
+        'every loan saga to end',
+        120_000,
+      );
+      survivor.kill('SIGTERM');
+      await exitOf(survivor, 10_000);
+      const statuses = await db.query<{ application_id: string; status: string }>(`select application_id, status from loan_applications`);
+      expect(statuses.rows.map((row) => [kinds.get(row.application_id), row.status]).sort()).toEqual(
+        [...kinds.values()].map((kind) => [kind, expectedStatus[kind]]).sort(),
+      );
+      await assertLoanInvariants(db);
+    } finally {
+      await db.close();
+      await pointDatabase.drop();
+    }
+  });
+
+  async function startProcess(databaseUrl: string, crash: { point: string; after: number } | undefined): Promise<ChildProcess> {
+    const child = spawn(process.execPath, [processScript], {
+      env: { ...process.env, DATABASE_URL: databaseUrl, CRASH_POINT: crash?.point ?? 'none', CRASH_AFTER: String(crash?.after ?? 0) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('ready')) resolve();
+      });
+      child.once('exit', () => resolve());
+    });
+    return child;
+  }
+});
+
+async function exitOf(child: ChildProcess, timeoutMs: number): Promise<NodeJS.Signals | number | 'timeout'> {
+  if (child.exitCode !== null) return child.exitCode;
+  if (child.signalCode !== null) return child.signalCode;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(signal ?? code ?? 0);
+    });
+  });
+}
