@@ -75,6 +75,51 @@ describe.skipIf(!hasPostgres())('kill -9 of the loan approval at every step and 
     }
   });
 
+  it(
+    'kill -9 of random processes during a load of 300 loans: every saga ends as its kind demands, the invariants hold',
+    { timeout: 300_000 },
+    async () => {
+      const loadDatabase = await createTestDatabase('loanload');
+      const db = new PostgresDatabase({ connectionString: loadDatabase.url, poolSize: 4, applicationName: 'loan-load-test' });
+      const running: ChildProcess[] = [];
+      try {
+        await prepareLoanDatabase(db);
+        // Two processes share the consumer groups (one active member each, the other takes over).
+        running.push(await startProcess(loadDatabase.url, undefined), await startProcess(loadDatabase.url, undefined));
+        const starting = startLoans(db, 300);
+        let kills = 0;
+        for (let round = 0; round < 6; round += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500));
+          const victim = running.splice(Math.floor(Math.random() * running.length), 1)[0]!;
+          victim.kill('SIGKILL');
+          await exitOf(victim, 10_000);
+          kills += 1;
+          running.push(await startProcess(loadDatabase.url, undefined));
+        }
+        const kinds = await starting;
+        expect(kills).toBe(6);
+        await eventually(
+          async () => {
+            const open = await db.query<{ count: bigint }>(
+              `select count(*)::int8 as count from saga_instances where status not in ('COMPLETED', 'COMPENSATED', 'STUCK')`,
+            );
+            return open.rows[0]!.count === 0n;
+          },
+          'every loan saga to end',
+          180_000,
+        );
+        const statuses = await db.query<{ application_id: string; status: string }>(`select application_id, status from loan_applications`);
+        expect(statuses.rows).toHaveLength(300);
+        expect(statuses.rows.filter((row) => row.status !== expectedStatus[kinds.get(row.application_id)!])).toEqual([]);
+        await assertLoanInvariants(db);
+      } finally {
+        for (const child of running) child.kill('SIGKILL');
+        await db.close();
+        await loadDatabase.drop();
+      }
+    },
+  );
+
   async function startProcess(databaseUrl: string, crash: { point: string; after: number } | undefined): Promise<ChildProcess> {
     const child = spawn(process.execPath, [processScript], {
       env: { ...process.env, DATABASE_URL: databaseUrl, CRASH_POINT: crash?.point ?? 'none', CRASH_AFTER: String(crash?.after ?? 0) },
