@@ -4,8 +4,8 @@
  * table log (the embedded engine's log on a server, so several processes can share it). The
  * configuration comes from the environment (a test program, not a service):
  *
- *   DATABASE_URL
- *   CRASH_POINT=consumer.after-commit|participant:<STEP>|transition:<STEP>|none
+ *   DATABASE_URL  ENGINE=postgres|kafka  KAFKA_BROKERS  NAMESPACE (kafka: the run's topic and group prefix)
+ *   CRASH_POINT=consumer.after-commit|relay.after-publish|participant:<STEP>|transition:<STEP>|none
  *   CRASH_AFTER=<n>   kill -9 ourselves the n-th time the point is reached
  *
  * `participant:<STEP>`: a participant did the work of the command STEP (a step or a compensation)
@@ -21,6 +21,12 @@ import pino from 'pino';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
 import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
+import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
+import { namespacedBus } from '../../src/backbone/messaging/namespaced-bus.ts';
+import type { EventBus } from '../../src/backbone/messaging/event-bus.ts';
+import type { Outbox } from '../../src/backbone/outbox/outbox.ts';
+import { OutboxRelay } from '../../src/backbone/outbox/outbox-relay.ts';
+import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { EventEncoder } from '../../src/backbone/envelope/event-encoder.ts';
@@ -43,8 +49,24 @@ function reach(point: string): void {
 const faults: FaultInjector = { reach };
 
 const db = new PostgresDatabase({ connectionString: env.DATABASE_URL!, poolSize: 8, applicationName: `loans-${process.pid}` });
-const bus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100, livenessCheckMs: 500 } });
-const outbox = new LogOutbox(bus);
+let bus: EventBus;
+let outbox: Outbox;
+let relay: OutboxRelay | undefined;
+if (env.ENGINE === 'kafka') {
+  const kafka = new KafkaEventBus({
+    bootstrapBrokers: env.KAFKA_BROKERS!.split(','),
+    clientId: `loans-${process.pid}`,
+    sessionTimeoutMs: 6000,
+    rebalanceTimeoutMs: 15000,
+  });
+  bus = namespacedBus(kafka, env.NAMESPACE!);
+  outbox = new TableOutbox();
+  relay = new OutboxRelay({ db, bus, faults, batchRows: 200 });
+} else {
+  const logBus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100, livenessCheckMs: 500 } });
+  bus = logBus;
+  outbox = new LogOutbox(logBus);
+}
 const codec = new JsonCodec();
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const deps = { db, bus, outbox, codec, clock: systemClock, ids: uuidV7Ids, logger, faults };
@@ -104,6 +126,7 @@ const runners = [
   new ConsumerRunner(deps, { ...sagaParticipant('loans', [LoanTopics.loanCommands], crashing(loans)), retry }),
   new ConsumerRunner(deps, { ...sagaParticipant('ledger-loans', [LoanTopics.ledgerCommands], crashing(refusingDisbursement)), retry }),
 ];
+relay?.start();
 await Promise.all(runners.map((runner) => runner.start()));
 await orchestrator.startTimers((error) => logger.error({ err: error }, 'loan timers'));
 process.stdout.write('ready\n');
@@ -111,6 +134,7 @@ process.stdout.write('ready\n');
 process.on('SIGTERM', async () => {
   await Promise.all(runners.map((runner) => runner.stop()));
   await orchestrator.stop();
+  await relay?.stop();
   await bus.close();
   await db.close();
   process.exit(0);

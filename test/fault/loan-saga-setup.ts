@@ -4,6 +4,10 @@ import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
 import { deadLetterMigrations } from '../../src/backbone/dead-letter/migrations.ts';
 import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
+import { KafkaTopicAdmin } from '../../src/backbone/messaging-kafka/kafka-topic-admin.ts';
+import { namespacedTopicAdmin } from '../../src/backbone/messaging/namespaced-bus.ts';
+import { outboxMigrations } from '../../src/backbone/outbox/migrations.ts';
+import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
 import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
 import { PostgresLogTopicAdmin } from '../../src/backbone/messaging-postgres/topic-admin.ts';
 import { SagaOrchestrator, sagaMigrations } from '../../src/backbone/saga/index.ts';
@@ -27,7 +31,8 @@ export const loanCrashOptions = resolveLoansOptions({
   screenApplicant: () => {
     throw new Error('screened by the process');
   },
-  stepTimeoutMs: 3_000,
+  // Long enough that a Kafka rebalance after a kill (6-10 s) rarely outlasts a step's three sends.
+  stepTimeoutMs: 10_000,
   compensationTimeoutMs: 3_000,
   compensationRetryDelayMs: 500,
   exposureLimits: { maxCustomerExposureMinor: 1_000_000n },
@@ -44,21 +49,33 @@ export const loanKinds = [
   { kind: 'disbursement-refused', name: 'Jonas Weber', amountMinor: 777_777n, incomeMinor: 400_000n },
 ] as const;
 
-/** Migrates a fresh database and declares the saga's topics on its table log. */
-export async function prepareLoanDatabase(db: Database): Promise<void> {
+/** Where the saga's events go: PostgreSQL's table log, or Kafka under a namespace of the run's. */
+export type LoanCrashEngine = { kind: 'postgres' } | { kind: 'kafka'; brokers: readonly string[]; namespace: string };
+
+/** Migrates a fresh database and declares the saga's topics on the engine's log. */
+export async function prepareLoanDatabase(db: Database, engine: LoanCrashEngine = { kind: 'postgres' }): Promise<void> {
+  await migrate(db, 'outbox', outboxMigrations);
   await migrate(db, 'consumer', consumerMigrations);
   await migrate(db, 'dead-letter', deadLetterMigrations);
   await migrate(db, 'saga', sagaMigrations);
   await migrate(db, 'ledger', ledgerMigrations);
   await migrate(db, 'compliance-cases', complianceCaseMigrations);
   await migrate(db, 'loans', loanMigrations);
+  const topics = Object.values(LoanTopics).flatMap((name) =>
+    withFailureTopics(defineTopic({ name, partitions: 4, replicationFactor: 1 }), { retryDelaysMs: [] }),
+  );
+  if (engine.kind === 'kafka') {
+    const admin = new KafkaTopicAdmin({ bootstrapBrokers: [...engine.brokers] });
+    try {
+      await ensureTopics(namespacedTopicAdmin(admin, engine.namespace), topics);
+    } finally {
+      await admin.close();
+    }
+    return;
+  }
   const bus = await PostgresLogBus.open({ db });
   try {
-    const admin = new PostgresLogTopicAdmin(db);
-    await ensureTopics(
-      admin,
-      Object.values(LoanTopics).flatMap((name) => withFailureTopics(defineTopic({ name, partitions: 4 }), { retryDelaysMs: [] })),
-    );
+    await ensureTopics(new PostgresLogTopicAdmin(db), topics);
   } finally {
     await bus.close();
   }
@@ -68,10 +85,16 @@ export async function prepareLoanDatabase(db: Database): Promise<void> {
  * Opens `count` applicants' accounts with 3000.00 each and starts a loan application for each,
  * cycling through `loanKinds`; returns the applications' kinds by id.
  */
-export async function startLoans(db: Database, count: number): Promise<Map<string, (typeof loanKinds)[number]['kind']>> {
-  const bus = await PostgresLogBus.open({ db });
+export async function startLoans(
+  db: Database,
+  count: number,
+  engine: LoanCrashEngine = { kind: 'postgres' },
+): Promise<Map<string, (typeof loanKinds)[number]['kind']>> {
+  // On Kafka the commands go to the outbox table, and the saga processes' relays publish them.
+  const bus = engine.kind === 'postgres' ? await PostgresLogBus.open({ db }) : undefined;
+  const outbox = bus ? new LogOutbox(bus) : new TableOutbox();
   const orchestrator = new SagaOrchestrator(
-    { db, outbox: new LogOutbox(bus), codec: new JsonCodec(), clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) },
+    { db, outbox, codec: new JsonCodec(), clock: systemClock, ids: uuidV7Ids, logger: pino({ level: 'silent' }) },
     { definition: loanCrashDefinition, replyTopic: LoanTopics.sagaReplies },
   );
   const kinds = new Map<string, (typeof loanKinds)[number]['kind']>();
@@ -116,7 +139,7 @@ export async function startLoans(db: Database, count: number): Promise<Map<strin
       kinds.set(applicationId, loan.kind);
     }
   } finally {
-    await bus.close();
+    await bus?.close();
   }
   return kinds;
 }
