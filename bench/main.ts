@@ -38,6 +38,11 @@ const benchmarks: Record<string, Benchmark> = {
     run: async (argv) => (await import('./pipeline/index.ts')).runPipeline(argv),
     usage: async () => (await import('./pipeline/index.ts')).usage,
   },
+  sagas: {
+    summary: 'the loan approval saga, both engines: completed sagas/s (closed loop) and p99 step latency at half that rate',
+    run: async (argv) => (await import('./sagas/index.ts')).runSagas(argv),
+    usage: async () => (await import('./sagas/index.ts')).usage,
+  },
   screening: {
     summary: 'sanctions screening against the full OFAC SDN and UN lists: recall, false positives, names/s',
     run: async (argv) => (await import('./screening/index.ts')).runScreening(argv),

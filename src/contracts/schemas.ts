@@ -1,4 +1,5 @@
 import { PaymentTopics, type PaymentTopic } from './topics.ts';
+import { loanSchemas } from './loans.ts';
 
 /**
  * The Avro value schema of every payment topic: the wire contract, registered under
@@ -223,7 +224,7 @@ export const paymentSchemas: Record<PaymentTopic, object> = {
   [PaymentTopics.caseDecided]: compliance.caseDecided,
 };
 
-/** Topic → Avro schema JSON, as the backbone's codec takes it. */
+/** Topic → Avro schema JSON, as the backbone's codec takes it: the payment topics and the loan approval's (`loans.ts`). */
 export function paymentSchemaMap(): Map<string, string> {
-  return new Map(Object.entries(paymentSchemas).map(([topic, schema]) => [topic, JSON.stringify(schema)]));
+  return new Map(Object.entries({ ...paymentSchemas, ...loanSchemas }).map(([topic, schema]) => [topic, JSON.stringify(schema)]));
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { PaymentService, ServiceDeps } from '../services/index.ts';
+import type { PaymentService, SagaPorts, ServiceDeps } from '../services/index.ts';
 import { createGatewayService, requireScope } from '../services/gateway/index.ts';
 import { createValidationService } from '../services/validation/index.ts';
 import { accountContacts, createLedgerService } from '../services/ledger/index.ts';
@@ -10,6 +10,7 @@ import { createNotificationsService } from '../services/notifications/index.ts';
 import { createComplianceCasesService } from '../services/compliance-cases/index.ts';
 import { createFraudService, type FraudRulesConfigInput } from '../services/fraud/index.ts';
 import { createReconciliationService } from '../services/reconciliation/index.ts';
+import { createLoansService, type LoansServiceOptions } from '../services/loans/index.ts';
 import type { ListSource } from '../services/screening/index.ts';
 import { createScreeningService, screeningDecisionsTable, type CorridorRuleInput } from '../services/screening/stage/index.ts';
 import { PaymentTopics } from '../contracts/topics.ts';
@@ -26,6 +27,10 @@ export interface ServiceTuning {
   screening?: { retryDelaysMs?: readonly number[]; listLoadRetryDelayMs?: number };
   /** Fraud rules overrides (e.g. velocity off for tests that send bursts from one account). */
   fraud?: { rules?: FraudRulesConfigInput };
+  /** The loan approval's deadlines, scorecard and limits (e.g. short deadlines, a small exposure limit). */
+  loans?: Omit<LoansServiceOptions, 'requireScope' | 'screenApplicant' | 'screeningListsWorker'>;
+  /** The ledger's lending capacity per currency (minor units). */
+  lendingCapacityMinor?: ReadonlyMap<string, bigint>;
 }
 
 export const serviceNames = [
@@ -39,6 +44,7 @@ export const serviceNames = [
   'compliance-cases',
   'fraud',
   'reconciliation',
+  'loans',
 ] as const;
 
 /**
@@ -52,26 +58,32 @@ export const serviceNames = [
  * Held payments (screening MEDIUM, fraud REVIEW) re-enter this flow when an officer approves the
  * case: the case's stored event is the stage's own output (initiated, resp. cleared).
  */
-export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
+export function buildServices(deps: ServiceDeps & SagaPorts, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
   const retry = tuning.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
   const screening = config.screening ?? defaultScreeningConfig();
   const screeningRetryDelaysMs = tuning.screening?.retryDelaysMs ?? tuning.retryDelaysMs;
+  const screeningService = createScreeningService(deps, {
+    requireScope,
+    inputTopic: PaymentTopics.validated,
+    sources: screeningSources(screening),
+    extraLists: screening.extraLists as ListSource[],
+    corridorRules: screening.corridorRules as Record<string, CorridorRuleInput>,
+    travelRule: { thresholds: screening.travelRuleThresholds, defaultThreshold: screening.travelRuleDefaultThreshold },
+    listPollIntervalMs: screening.listPollIntervalMs,
+    ...(screeningRetryDelaysMs ? { retryDelaysMs: screeningRetryDelaysMs } : {}),
+    ...(tuning.screening?.listLoadRetryDelayMs ? { listLoadRetryDelayMs: tuning.screening.listLoadRetryDelayMs } : {}),
+  });
   return [
     createGatewayService(deps, { requireScope }),
     createValidationService(deps, { ...retry, outputTopic: PaymentTopics.validated }),
-    createScreeningService(deps, {
-      requireScope,
-      inputTopic: PaymentTopics.validated,
-      sources: screeningSources(screening),
-      extraLists: screening.extraLists as ListSource[],
-      corridorRules: screening.corridorRules as Record<string, CorridorRuleInput>,
-      travelRule: { thresholds: screening.travelRuleThresholds, defaultThreshold: screening.travelRuleDefaultThreshold },
-      listPollIntervalMs: screening.listPollIntervalMs,
-      ...(screeningRetryDelaysMs ? { retryDelaysMs: screeningRetryDelaysMs } : {}),
-      ...(tuning.screening?.listLoadRetryDelayMs ? { listLoadRetryDelayMs: tuning.screening.listLoadRetryDelayMs } : {}),
-    }),
+    screeningService,
     createFraudService(deps, { ...retry, inputTopic: PaymentTopics.initiated, ...fraudRules(config, tuning) }),
-    createLedgerService(deps, { requireScope, approvedTopic: PaymentTopics.cleared, ...retry }),
+    createLedgerService(deps, {
+      requireScope,
+      approvedTopic: PaymentTopics.cleared,
+      ...retry,
+      ...(tuning.lendingCapacityMinor ? { lendingCapacityMinor: tuning.lendingCapacityMinor } : {}),
+    }),
     createRtgsGatewayService(deps, {
       networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100',
       // Unconfigured, a random token: nobody can call back, which is the safe default.
@@ -95,6 +107,15 @@ export function buildServices(deps: ServiceDeps, config: PaystreamConfig, tuning
       networkUrl: config.rtgs.url ?? 'http://127.0.0.1:4100',
       participantBic: config.bank.bic,
       screeningDecisions: screeningDecisionsTable,
+    }),
+    // The loan approval screens its applicants with the screening stage's lists (one copy in
+    // memory); it runs their loader too, so that a process started with --only loans screens.
+    createLoansService(deps, {
+      requireScope,
+      screenApplicant: (party) => screeningService.lists.screen(party, screeningService.baseOptions, []),
+      screeningListsWorker: screeningService.lists.worker(),
+      ...retry,
+      ...tuning.loans,
     }),
   ];
 }

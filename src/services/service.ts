@@ -7,6 +7,8 @@ import type { ConsumerOptions } from '../backbone/consumer/consumer-runner.ts';
 import type { Clock, IdGenerator } from '../backbone/clock/clock.ts';
 import type { EventCause, NewEvent } from '../backbone/envelope/event-encoder.ts';
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
+import type { Outbox } from '../backbone/outbox/outbox.ts';
+import type { EventCodec } from '../backbone/codec/event-codec.ts';
 
 /**
  * What a payment service is made of, so the composition root (`src/runtime/`) can run every
@@ -45,6 +47,15 @@ export interface ServiceDeps {
   ids: IdGenerator;
   logger: Logger;
   metricsRegistry: Registry;
+}
+
+/**
+ * What a service that orchestrates a saga needs besides: the orchestrator writes its commands to the
+ * outbox itself, encoded with the codec (`SagaOrchestrator`).
+ */
+export interface SagaPorts {
+  outbox: Outbox;
+  codec: EventCodec;
 }
 
 /**

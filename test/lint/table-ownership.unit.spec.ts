@@ -7,6 +7,7 @@ import { complianceCaseMigrations } from '../../src/services/compliance-cases/in
 import { fraudMigrations } from '../../src/services/fraud/index.ts';
 import { gatewayMigrations } from '../../src/services/gateway/index.ts';
 import { ledgerMigrations } from '../../src/services/ledger/index.ts';
+import { loanMigrations } from '../../src/services/loans/index.ts';
 import { notificationsMigrations } from '../../src/services/notifications/index.ts';
 import { reconciliationMigrations } from '../../src/services/reconciliation/index.ts';
 import { rtgsMigrations } from '../../src/services/rtgs/index.ts';
@@ -27,6 +28,7 @@ const migrationsByService: Record<string, readonly Migration[]> = {
   fraud: fraudMigrations,
   gateway: gatewayMigrations,
   ledger: ledgerMigrations,
+  loans: loanMigrations,
   notifications: notificationsMigrations,
   reconciliation: reconciliationMigrations,
   rtgs: rtgsMigrations,

@@ -38,3 +38,4 @@ export {
 } from './saga-view.ts';
 export { sagaMigrations } from './migrations.ts';
 export { sagaTopics } from './saga-topics.ts';
+export { sagaStateDiagram } from './state-diagram.ts';

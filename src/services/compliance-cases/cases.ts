@@ -14,6 +14,12 @@ export interface NewCase {
   evidence: unknown;
   /** The event that releases the payment on approval (e.g. `payments.initiated.v1`). */
   onApprove: NewEvent;
+  /**
+   * The event that ends the case's subject on rejection, for a case that is not a payment's (a
+   * loan applicant's KYC, whose id is the application's); a payment's case publishes
+   * `payments.rejected.v1` instead.
+   */
+  onReject?: NewEvent;
   amountMinor: bigint;
   currency: string;
 }
@@ -24,8 +30,8 @@ export interface NewCase {
  */
 export async function openCase(tx: SqlRunner, input: NewCase): Promise<boolean> {
   const inserted = await tx.query(
-    `insert into compliance_cases (case_id, payment_id, debtor_account, correlation_id, stage, reason, evidence, on_approve, amount_minor, currency)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict (payment_id, stage) do nothing`,
+    `insert into compliance_cases (case_id, payment_id, debtor_account, correlation_id, stage, reason, evidence, on_approve, amount_minor, currency, on_reject)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (payment_id, stage) do nothing`,
     [
       input.caseId,
       input.paymentId,
@@ -37,6 +43,7 @@ export async function openCase(tx: SqlRunner, input: NewCase): Promise<boolean> 
       toJsonText(input.onApprove),
       input.amountMinor,
       input.currency,
+      input.onReject === undefined ? null : toJsonText(input.onReject),
     ],
   );
   return inserted.rowCount === 1;

@@ -52,4 +52,11 @@ export const complianceCaseMigrations: readonly Migration[] = [
       create index compliance_cases_open_by_account on compliance_cases (debtor_account, stage) where status = 'open';
     `,
   },
+  {
+    id: 3,
+    name: 'the event that ends a case subject other than a payment on rejection',
+    // A loan applicant's KYC case (its payment_id is the application's id) is answered by events of
+    // the loans service on either decision: on_reject replaces payments.rejected.v1 for it.
+    sql: `alter table compliance_cases add column on_reject jsonb;`,
+  },
 ];

@@ -20,6 +20,7 @@ interface CaseRow {
   reason: string;
   evidence: unknown;
   on_approve: unknown;
+  on_reject: unknown;
   amount_minor: bigint;
   currency: string;
   opened_at: Date;
@@ -177,12 +178,13 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           // and one held after it finds the case decided and opens a new one.
           const attached = (await attachedPayments(tx, [row.case_id])).get(row.case_id) ?? [];
           const payments = [
-            { payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve },
-            ...attached,
+            { payment_id: row.payment_id, correlation_id: row.correlation_id, on_approve: row.on_approve, on_reject: row.on_reject },
+            ...attached.map((payment) => ({ ...payment, on_reject: null })),
           ].map((payment) => ({
             paymentId: payment.payment_id,
             correlationId: payment.correlation_id,
             onApprove: fromJsonValue<NewEvent>(payment.on_approve),
+            onReject: payment.on_reject === null ? undefined : fromJsonValue<NewEvent>(payment.on_reject),
           }));
           const outcome = decideCase(
             { caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments },

@@ -25,7 +25,11 @@ describe('API keys across the scopes added later (migrations 3 and 4)', () => {
     const everything = await before.create('first start', ['payments:write', 'payments:read', 'accounts:admin', 'ops']);
     const reader = await before.create('reader', ['payments:read']);
 
-    await migrate(db, 'gateway', gatewayMigrations);
+    await migrate(
+      db,
+      'gateway',
+      gatewayMigrations.filter((migration) => migration.id <= 3),
+    );
 
     const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
     expect([...(await after.verify(everything.key))!.scopes].sort()).toEqual([
@@ -40,5 +44,25 @@ describe('API keys across the scopes added later (migrations 3 and 4)', () => {
       'schemas:write',
     ]);
     expect([...(await after.verify(reader.key))!.scopes]).toEqual(['payments:read']);
+  });
+
+  it('gives loans:write and loans:read (migration 4) to the keys that had every scope before, and to no other', async () => {
+    const before = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    const everything = await before.create('all before loans', [
+      'payments:write',
+      'payments:read',
+      'accounts:admin',
+      'ops',
+      'schemas:read',
+      'schemas:write',
+      'keys:admin',
+    ]);
+    const payer = await before.create('payer', ['payments:write']);
+
+    await migrate(db, 'gateway', gatewayMigrations);
+
+    const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    expect([...(await after.verify(everything.key))!.scopes]).toEqual(expect.arrayContaining(['loans:write', 'loans:read']));
+    expect([...(await after.verify(payer.key))!.scopes]).toEqual(['payments:write']);
   });
 });

@@ -80,6 +80,16 @@ export const gatewayMigrations: readonly Migration[] = [
       update api_keys set scopes = scopes || array['orders:write', 'orders:read']
         where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops', 'schemas:read', 'schemas:write', 'keys:admin']
           and not scopes && array['orders:write', 'orders:read'];
+      `,
+  },
+  {
+    id: 5,
+    name: 'keys with every scope get the loan scopes',
+    // loans:write and loans:read came with the loan approval; a key that held every scope before keeps every scope.
+    sql: `
+      update api_keys set scopes = scopes || array['loans:write', 'loans:read']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops', 'schemas:read', 'schemas:write', 'keys:admin', 'orders:write', 'orders:read']
+          and not scopes && array['loans:write', 'loans:read'];
     `,
   },
 ];

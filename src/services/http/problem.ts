@@ -29,6 +29,7 @@ export const problemCatalog = {
   'invalid-account': { status: 422, title: 'The account identifier is not valid' },
   'invalid-country': { status: 422, title: 'The country is not an ISO 3166-1 alpha-2 code' },
   'unknown-debtor-account': { status: 422, title: 'The debtor account is not an account of this bank' },
+  'unknown-applicant-account': { status: 422, title: 'The applicant account is not an open account of this bank' },
   'currency-mismatch': { status: 422, title: 'The currency differs from the account currency' },
   'idempotency-key-missing': { status: 400, title: 'The Idempotency-Key header is required' },
   'idempotency-key-invalid': { status: 400, title: 'The Idempotency-Key header is malformed' },

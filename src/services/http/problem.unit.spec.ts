@@ -19,6 +19,7 @@ const statusByCode: Record<ProblemCode, number> = {
   'invalid-account': 422,
   'invalid-country': 422,
   'unknown-debtor-account': 422,
+  'unknown-applicant-account': 422,
   'currency-mismatch': 422,
   'idempotency-key-missing': 400,
   'idempotency-key-invalid': 400,

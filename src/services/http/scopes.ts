@@ -18,6 +18,10 @@ export const Scopes = {
   ordersWrite: 'orders:write',
   /** The order flow: read orders and their analytics. */
   ordersRead: 'orders:read',
+  /** Apply for a loan (`POST /v1/loan-applications`). */
+  loansWrite: 'loans:write',
+  /** Read the loan applications the key made (an `ops` key reads all). */
+  loansRead: 'loans:read',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);

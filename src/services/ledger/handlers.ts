@@ -1,11 +1,23 @@
 import { EventFailure, type BatchEventHandler, type BatchHandlerContext, type ConsumedEvent } from '../../backbone/consumer/handler.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
-import { transientError } from '../../backbone/errors.ts';
+import { permanentError, transientError } from '../../backbone/errors.ts';
 import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { isEventOf, paymentIdOf, type TopicsCarrying } from '../../contracts/topic-payloads.ts';
 import { PaymentReasonCodes, type PaymentOrder } from '../../contracts/payment.ts';
 import type { PaymentCompleted, PaymentFailed, PaymentReserved, RtgsRejected, RtgsSettled } from '../../contracts/events.ts';
 import { bankAccounts, decideReservation, settlementPostings } from './domain/ledger.ts';
+import type { SagaParticipantHandler } from '../../backbone/saga/index.ts';
+import { LoanCommandNames, loanSagaDataOf } from '../../contracts/loans.ts';
+import { decideLoanDisbursement, decideLoanRelease, decideLoanReservation, loanFundingAccount } from './domain/lending.ts';
+import {
+  insertLoanHold,
+  lockLendingCapacity,
+  lockLoanHold,
+  loanCommandAnswer,
+  moveLendingCapacity,
+  recordLoanCommandAnswer,
+  resolveLoanHold,
+} from './lending-store.ts';
 import {
   applyAccountChanges,
   insertHolds,
@@ -229,4 +241,81 @@ class LedgerBatch {
   #emit<Payload>(cause: ConsumedEvent, topic: keyof typeof PaymentEventTypes, key: string, payload: Payload): void {
     this.#context.emit(cause, { topic, eventType: PaymentEventTypes[topic], key, payload });
   }
+}
+
+/**
+ * The ledger's part of the loan approval saga (`ledger.loan-commands.v1`): START reserves the
+ * amount against the lending capacity (a hold on the loan-funding account), APPROVED pays it out
+ * to the applicant (one journal entry, the hold posted), RELEASE_RESERVATIONS releases the hold.
+ * Every command's answer is recorded under its command id in the transaction that does the work,
+ * and a command answered before is answered again the same way, doing nothing: a re-send after a
+ * deadline or a redelivery applies no effect twice, and a reservation refused for want of capacity
+ * stays refused when the same command comes back after capacity was freed.
+ */
+export function ledgerLoanParticipant(options: {
+  lendingCapacityMinor: ReadonlyMap<string, bigint>;
+  ids: IdGenerator;
+}): SagaParticipantHandler {
+  return async (command, { tx, reply }) => {
+    const loan = loanSagaDataOf(command.data);
+    // The capacity row first: it serialises every loan command of the currency, duplicates included.
+    const capacity = await lockLendingCapacity(tx, loan.currency, options.lendingCapacityMinor.get(loan.currency));
+    const answered = await loanCommandAnswer(tx, command.commandId);
+    if (answered) return reply(answered.ok, answered.reason ?? undefined);
+    const answer = (ok: boolean, reason?: string) => ({ ok, reason });
+    let outcome: { ok: boolean; reason: string | undefined };
+    const hold = await lockLoanHold(tx, loan.applicationId);
+    if (command.name === LoanCommandNames.reserve) {
+      const applicant = (await lockAccounts(tx, [loan.account])).get(loan.account);
+      const decision = hold
+        ? ({ kind: 'refuse', reason: `the loan's reservation is ${hold.state} already` } as const)
+        : decideLoanReservation(capacity, applicant?.kind === 'customer' ? applicant : undefined, loan.amountMinor, loan.currency);
+      if (decision.kind === 'reserve') {
+        await insertLoanHold(tx, { ...loan, state: 'held' });
+        await moveLendingCapacity(tx, loan.currency, loan.amountMinor, 0n);
+        outcome = answer(true);
+      } else {
+        outcome = answer(false, decision.reason);
+      }
+    } else if (command.name === LoanCommandNames.disburse) {
+      const applicant = (await lockAccounts(tx, [loan.account])).get(loan.account);
+      const decision = decideLoanDisbursement(
+        hold,
+        applicant?.kind === 'customer' ? applicant : undefined,
+        loanFundingAccount(loan.currency),
+        loan.currency,
+      );
+      if (decision.kind === 'disburse') {
+        const entry: JournalEntry = {
+          entryId: options.ids.eventId(),
+          kind: 'loan-disbursement',
+          paymentId: null,
+          reference: loan.applicationId,
+          customerReference: `Loan ${loan.applicationId}`,
+          currency: loan.currency,
+          postings: decision.postings,
+        };
+        await postEntries(tx, [entry]);
+        await applyAccountChanges(tx, new Map([[loan.account, { balanceMinor: hold!.amountMinor, reservedMinor: 0n }]]));
+        await resolveLoanHold(tx, loan.applicationId, 'posted');
+        await moveLendingCapacity(tx, loan.currency, -hold!.amountMinor, hold!.amountMinor);
+        outcome = answer(true);
+      } else {
+        outcome = decision.kind === 'already-disbursed' ? answer(true) : answer(false, decision.reason);
+      }
+    } else if (command.name === LoanCommandNames.releaseReservation) {
+      const decision = decideLoanRelease(hold);
+      if (decision.kind === 'release') {
+        await resolveLoanHold(tx, loan.applicationId, 'released');
+        await moveLendingCapacity(tx, loan.currency, -hold!.amountMinor, 0n);
+      } else if (decision.kind === 'record-released') {
+        await insertLoanHold(tx, { ...loan, state: 'released' });
+      }
+      outcome = decision.kind === 'refuse' ? answer(false, decision.reason) : answer(true);
+    } else {
+      throw permanentError(`the ledger has no loan command ${command.name}`);
+    }
+    await recordLoanCommandAnswer(tx, command.commandId, outcome.ok, outcome.reason ?? null);
+    reply(outcome.ok, outcome.reason);
+  };
 }

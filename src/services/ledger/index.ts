@@ -2,7 +2,9 @@ import type { PaymentService, ServiceDeps } from '../service.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { ledgerMigrations } from './migrations.ts';
-import { ledgerHandler, type LedgerApprovedTopic } from './handlers.ts';
+import { ledgerHandler, ledgerLoanParticipant, type LedgerApprovedTopic } from './handlers.ts';
+import { sagaParticipant } from '../../backbone/saga/index.ts';
+import { LoanTopics } from '../../contracts/loans.ts';
 import { ledgerRoutes } from './routes.ts';
 import { defaultIbanIssuer, type IbanIssuer } from './iban.ts';
 
@@ -12,7 +14,15 @@ export interface LedgerServiceOptions {
   requireScope: RequireScope;
   ibanIssuer?: IbanIssuer;
   retryDelaysMs?: readonly number[];
+  /**
+   * What the bank may have lent out at once per currency (minor units), reserved and disbursed
+   * together; a loan in a currency not listed is refused. Default: 10,000,000.00 EUR.
+   */
+  lendingCapacityMinor?: ReadonlyMap<string, bigint>;
 }
+
+/** The default lending capacity: 10 million euros. */
+export const defaultLendingCapacityMinor: ReadonlyMap<string, bigint> = new Map([['EUR', 1_000_000_000n]]);
 
 /**
  * The ledger's own backoff, longer than the backbone's default: what fails here is nearly always
@@ -35,6 +45,15 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
         batchHandler: ledgerHandler({ approvedTopic, ids: deps.ids }),
         retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
       },
+      {
+        // The loan approval's ledger commands: blocking retries keep a loan's reserve before its release.
+        ...sagaParticipant(
+          'ledger-loans',
+          [LoanTopics.ledgerCommands],
+          ledgerLoanParticipant({ lendingCapacityMinor: options.lendingCapacityMinor ?? defaultLendingCapacityMinor, ids: deps.ids }),
+        ),
+        retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
+      },
     ],
     routes: ledgerRoutes({
       db: deps.db,
@@ -52,9 +71,12 @@ export {
   accountContacts,
   paymentEntries,
   holdRoutes,
+  accountHistory,
+  type AccountHistory,
   type CustomerAccountView,
   type AccountContact,
   type PaymentEntry,
 } from './queries.ts';
 export * from './domain/ledger.ts';
+export { loanFundingAccount, capacityLeftMinor, type LendingCapacity } from './domain/lending.ts';
 export { normalizeIban } from './iban.ts';

@@ -92,7 +92,7 @@ export async function ensureBankAccounts(tx: SqlRunner, currency: string): Promi
 
 export interface JournalEntry {
   entryId: string;
-  kind: 'deposit' | 'settlement' | 'internal-transfer';
+  kind: 'deposit' | 'settlement' | 'internal-transfer' | 'loan-disbursement';
   paymentId: string | null;
   /** Unique per kind: a second entry with the same reference is refused (returns false). */
   reference: string;

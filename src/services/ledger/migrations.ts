@@ -70,4 +70,34 @@ export const ledgerMigrations: readonly Migration[] = [
       create index ledger_postings_statement on ledger_postings (account_id, statement_seq desc);
     `,
   },
+  {
+    id: 3,
+    name: 'loans: the lending capacity, loan holds and disbursements, the loan commands answered',
+    // A loan is reserved as a hold (route LOAN, id loan:<applicationId>) on the bank's loan-funding
+    // account of its currency and paid out as a 'loan-disbursement' entry (reference: the
+    // application id, so at most one). `ledger_lending_capacity` keeps, per currency, the capacity
+    // configured and what is reserved and lent against it, under the row lock every loan command
+    // takes. `ledger_loan_commands` keeps each saga command's answer, so a re-sent command is
+    // answered the same way whatever happened since.
+    sql: `
+      alter table ledger_holds drop constraint ledger_holds_route_check;
+      alter table ledger_holds add constraint ledger_holds_route_check check (route in ('INTERNAL', 'RTGS', 'LOAN'));
+      alter table ledger_journal_entries drop constraint ledger_journal_entries_kind_check;
+      alter table ledger_journal_entries add constraint ledger_journal_entries_kind_check
+        check (kind in ('deposit', 'settlement', 'internal-transfer', 'loan-disbursement'));
+      create table ledger_lending_capacity (
+        currency text primary key,
+        account_id text not null references ledger_accounts (account_id),
+        capacity_minor bigint not null check (capacity_minor >= 0),
+        reserved_minor bigint not null default 0 check (reserved_minor >= 0),
+        lent_minor bigint not null default 0 check (lent_minor >= 0)
+      );
+      create table ledger_loan_commands (
+        command_id text primary key,
+        ok boolean not null,
+        reason text,
+        answered_at timestamptz not null default now()
+      );
+    `,
+  },
 ];

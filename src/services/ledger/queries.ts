@@ -90,3 +90,44 @@ export async function holdRoutes(tx: SqlRunner, paymentIds: readonly string[]): 
   );
   return new Map(found.rows.map((row) => [row.payment_id, row.route]));
 }
+
+/** What a credit decision may know of an account's history in the ledger. */
+export interface AccountHistory {
+  currency: string;
+  status: 'open' | 'closed';
+  openedAt: Date;
+  balanceMinor: bigint;
+  /** Money paid into the account so far (deposits, incoming transfers, loans). */
+  creditsMinor: bigint;
+  /** Money paid out of it so far, as a positive amount. */
+  debitsMinor: bigint;
+}
+
+/** The history of a customer account (undefined when it is not one). */
+export async function accountHistory(tx: SqlRunner, accountId: string): Promise<AccountHistory | undefined> {
+  const found = await tx.query<{
+    currency: string;
+    status: 'open' | 'closed';
+    opened_at: Date;
+    balance_minor: bigint;
+    credits_minor: bigint | string;
+    debits_minor: bigint | string;
+  }>(
+    `select a.currency, a.status, a.opened_at, a.balance_minor,
+            coalesce((select sum(amount_minor) from ledger_postings p where p.account_id = a.account_id and p.amount_minor > 0), 0)::bigint as credits_minor,
+            coalesce((select -sum(amount_minor) from ledger_postings p where p.account_id = a.account_id and p.amount_minor < 0), 0)::bigint as debits_minor
+       from ledger_accounts a where a.account_id = $1 and a.kind = 'customer'`,
+    [accountId],
+  );
+  const row = found.rows[0];
+  return (
+    row && {
+      currency: row.currency,
+      status: row.status,
+      openedAt: row.opened_at,
+      balanceMinor: BigInt(row.balance_minor),
+      creditsMinor: BigInt(row.credits_minor),
+      debitsMinor: BigInt(row.debits_minor),
+    }
+  );
+}

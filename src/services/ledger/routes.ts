@@ -279,7 +279,7 @@ const statementLineSchema = {
   required: ['entryId', 'kind', 'direction', 'amount', 'currency', 'paymentId', 'reference', 'bookedAt'],
   properties: {
     entryId: { type: 'string', description: 'The journal entry' },
-    kind: { type: 'string', enum: ['deposit', 'settlement', 'internal-transfer'] },
+    kind: { type: 'string', enum: ['deposit', 'settlement', 'internal-transfer', 'loan-disbursement'] },
     direction: { type: 'string', enum: ['credit', 'debit'] },
     amount: { type: 'string', description: 'Signed decimal string in the account currency: credits positive, debits negative' },
     currency: { type: 'string' },

@@ -19,6 +19,11 @@ export interface HeldPayment {
   correlationId: string;
   /** The event that releases the payment on approval. */
   onApprove: NewEvent;
+  /**
+   * The event that ends it on rejection, when the case is not a payment's (a loan applicant's
+   * KYC): instead of `payments.rejected.v1`.
+   */
+  onReject?: NewEvent | undefined;
 }
 
 export interface OfficerDecision {
@@ -65,6 +70,8 @@ export function decideCase(held: CaseUnderDecision, officer: OfficerDecision): C
     ];
     if (officer.decision === 'approve') {
       events.push(payment.onApprove);
+    } else if (payment.onReject) {
+      events.push(payment.onReject);
     } else {
       const rejected: PaymentRejected = {
         paymentId: payment.paymentId,

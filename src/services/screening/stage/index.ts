@@ -26,10 +26,13 @@ import { screeningDecisionMigrations } from './decisions-table.ts';
 import { screeningHandler } from './handlers.ts';
 import { ScreeningLists } from './lists.ts';
 import { resolveScreeningStageOptions, type ScreeningStageOptions } from './options.ts';
+import type { ScreeningOptions } from '../engine/options.ts';
 import { screeningRoutes } from './routes.ts';
 
 export interface ScreeningService extends PaymentService {
   lists: ScreeningLists;
+  /** The engine's options outside any corridor rule (thresholds, allow list): a loan applicant is screened with them. */
+  baseOptions: ScreeningOptions;
 }
 
 export function createScreeningService(
@@ -61,6 +64,7 @@ export function createScreeningService(
     routes: screeningRoutes({ lists, requireScope: options.requireScope }),
     workers: [lists.worker()],
     lists,
+    baseOptions: resolved.base.options,
   };
 }
 
