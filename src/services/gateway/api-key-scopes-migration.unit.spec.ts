@@ -5,10 +5,10 @@ import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
 import { ApiKeys } from './api-keys.ts';
 import { gatewayMigrations } from './migrations.ts';
 
-// Scopes added after keys exist (schemas:read, schemas:write, keys:admin; then orders:write, orders:read): a key that held every
-// scope keeps every scope; others do not gain any.
+// Scopes added after keys exist (schemas:read, schemas:write, keys:admin; then orders:write, orders:read; then loans:write,
+// loans:read): a key that held every scope keeps every scope; others do not gain any.
 
-describe('API keys across the scopes added later (migrations 3 and 4)', () => {
+describe('API keys across the scopes added later (migrations 3, 4 and 5)', () => {
   let db: PgliteDatabase;
   beforeAll(async () => {
     db = await PgliteDatabase.open();
@@ -28,7 +28,7 @@ describe('API keys across the scopes added later (migrations 3 and 4)', () => {
     await migrate(
       db,
       'gateway',
-      gatewayMigrations.filter((migration) => migration.id <= 3),
+      gatewayMigrations.filter((migration) => migration.id <= 4),
     );
 
     const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
@@ -46,7 +46,7 @@ describe('API keys across the scopes added later (migrations 3 and 4)', () => {
     expect([...(await after.verify(reader.key))!.scopes]).toEqual(['payments:read']);
   });
 
-  it('gives loans:write and loans:read (migration 4) to the keys that had every scope before, and to no other', async () => {
+  it('gives loans:write and loans:read (migration 5) to the keys that had every scope before, and to no other', async () => {
     const before = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
     const everything = await before.create('all before loans', [
       'payments:write',
@@ -56,6 +56,8 @@ describe('API keys across the scopes added later (migrations 3 and 4)', () => {
       'schemas:read',
       'schemas:write',
       'keys:admin',
+      'orders:write',
+      'orders:read',
     ]);
     const payer = await before.create('payer', ['payments:write']);
 
