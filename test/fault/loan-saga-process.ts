@@ -18,55 +18,20 @@
  * every compensation. It prints "ready" once its consumers run, and runs until killed.
  */
 import pino from 'pino';
-import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
-import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
-import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
-import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
-import { namespacedBus } from '../../src/backbone/messaging/namespaced-bus.ts';
-import type { EventBus } from '../../src/backbone/messaging/event-bus.ts';
-import type { Outbox } from '../../src/backbone/outbox/outbox.ts';
-import { OutboxRelay } from '../../src/backbone/outbox/outbox-relay.ts';
-import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { EventEncoder } from '../../src/backbone/envelope/event-encoder.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
-import type { FaultInjector } from '../../src/backbone/faults.ts';
 import { SagaOrchestrator, sagaParticipant, type SagaParticipantHandler } from '../../src/backbone/saga/index.ts';
 import { LoanCommandNames, LoanTopics, loanSagaDataOf } from '../../src/contracts/loans.ts';
 import { outboxPublisher } from '../../src/services/outbox-publisher.ts';
 import { ledgerLoanParticipant } from '../../src/services/ledger/handlers.ts';
 import { applicationView, loanParticipant } from '../../src/services/loans/handlers.ts';
+import { crashInjectorFromEnv, openFaultBackbone } from './fault-process.ts';
 import { loanCrashOptions, loanCrashDefinition, loanCrashCapacity } from './loan-saga-setup.ts';
 
-const env = process.env;
-const crashPoint = env.CRASH_POINT ?? 'none';
-let crashCountdown = Number(env.CRASH_AFTER ?? '0');
-function reach(point: string): void {
-  if (point !== crashPoint) return;
-  if (--crashCountdown <= 0) process.kill(process.pid, 'SIGKILL');
-}
-const faults: FaultInjector = { reach };
-
-const db = new PostgresDatabase({ connectionString: env.DATABASE_URL!, poolSize: 8, applicationName: `loans-${process.pid}` });
-let bus: EventBus;
-let outbox: Outbox;
-let relay: OutboxRelay | undefined;
-if (env.ENGINE === 'kafka') {
-  const kafka = new KafkaEventBus({
-    bootstrapBrokers: env.KAFKA_BROKERS!.split(','),
-    clientId: `loans-${process.pid}`,
-    sessionTimeoutMs: 6000,
-    rebalanceTimeoutMs: 15000,
-  });
-  bus = namespacedBus(kafka, env.NAMESPACE!);
-  outbox = new TableOutbox();
-  relay = new OutboxRelay({ db, bus, faults, batchRows: 200 });
-} else {
-  const logBus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100, livenessCheckMs: 500 } });
-  bus = logBus;
-  outbox = new LogOutbox(logBus);
-}
+const faults = crashInjectorFromEnv();
+const { db, bus, outbox, relay } = await openFaultBackbone('loans', faults);
 const codec = new JsonCodec();
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const deps = { db, bus, outbox, codec, clock: systemClock, ids: uuidV7Ids, logger, faults };
@@ -85,7 +50,7 @@ const orchestrator = new SagaOrchestrator(
       for (const event of transition.events) {
         if (!('step' in event)) continue;
         const step = loanCrashDefinition.steps[event.step]!;
-        reach(`transition:${event.type.startsWith('Compensation') ? step.compensation : step.name}`);
+        faults.reach(`transition:${event.type.startsWith('Compensation') ? step.compensation : step.name}`);
       }
     },
   },
@@ -96,7 +61,7 @@ const crashing =
   (participant: SagaParticipantHandler): SagaParticipantHandler =>
   async (command, context) => {
     await participant(command, context);
-    reach(`participant:${command.name}`);
+    faults.reach(`participant:${command.name}`);
   };
 
 const ledger = ledgerLoanParticipant({ lendingCapacityMinor: loanCrashCapacity, ids: uuidV7Ids });

@@ -11,7 +11,8 @@
  * without APPROVED, every hold posted or released once, exposure equal to the approved loans, no
  * compensation twice, the ledger balanced).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { exitOf, startChild } from './child-processes.ts';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
@@ -154,9 +155,9 @@ describe.each([
   );
 
   async function startProcess(databaseUrl: string, crash: { point: string; after: number } | undefined): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [processScript], {
-      env: {
-        ...process.env,
+    return startChild(
+      processScript,
+      {
         DATABASE_URL: databaseUrl,
         ENGINE: engine.kind,
         KAFKA_BROKERS: engine.kind === 'kafka' ? engine.brokers.join(',') : '',
@@ -164,28 +165,7 @@ describe.each([
         CRASH_POINT: crash?.point ?? 'none',
         CRASH_AFTER: String(crash?.after ?? 0),
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.once('exit', () => resolve());
-    });
-    return child;
+      children,
+    );
   }
 });
-
-async function exitOf(child: ChildProcess, timeoutMs: number): Promise<NodeJS.Signals | number | 'timeout'> {
-  if (child.exitCode !== null) return child.exitCode;
-  if (child.signalCode !== null) return child.signalCode;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve(signal ?? code ?? 0);
-    });
-  });
-}

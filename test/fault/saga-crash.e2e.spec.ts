@@ -8,8 +8,7 @@
  * process finishes the work. Then every saga has ended as its participants decided, each command
  * was carried out once, in the saga's order, and each saga ended once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
@@ -23,6 +22,7 @@ import { capReplication } from '../../src/backbone/topics/define-topic.ts';
 import { eventually } from '../../src/backbone/testing/embedded-fixture.ts';
 import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, uniqueName, type TestDatabase } from '../support/engines.ts';
 import { sagaCrashDefinition } from './saga-crash-definition.ts';
+import { exitOf, startChild, stopChildren } from './child-processes.ts';
 
 type Engine = 'kafka' | 'postgres';
 const sagaProcess = fileURLToPath(new URL('./saga-process.ts', import.meta.url));
@@ -48,12 +48,7 @@ describe.each<Engine>(['kafka', 'postgres'])('saga orchestrator under kill -9 on
   const children = new Set<ChildProcess>();
 
   afterEach(async () => {
-    await Promise.all(
-      [...children].map(async (child) => {
-        child.kill('SIGTERM');
-        if ((await exitOf(child, 10_000)) === 'timeout') child.kill('SIGKILL');
-      }),
-    );
+    await stopChildren(children);
     await database?.drop();
     database = undefined;
   });
@@ -101,9 +96,9 @@ describe.each<Engine>(['kafka', 'postgres'])('saga orchestrator under kill -9 on
     sagas: { from: number; to: number },
     crash: Crash | undefined,
   ): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [sagaProcess], {
-      env: {
-        ...process.env,
+    return startChild(
+      sagaProcess,
+      {
         ENGINE: engineName,
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: engineName === 'kafka' ? kafkaBrokers().join(',') : '',
@@ -114,17 +109,8 @@ describe.each<Engine>(['kafka', 'postgres'])('saga orchestrator under kill -9 on
         ...(crash?.detail === undefined ? {} : { CRASH_DETAIL: crash.detail }),
         CRASH_AFTER: String(1 + Math.floor(Math.random() * 2)),
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.add(child);
-    child.once('exit', () => children.delete(child));
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.once('exit', () => resolve());
-    });
-    return child;
+      children,
+    );
   }
 });
 
@@ -169,11 +155,4 @@ async function assertEveryEffectOnce(db: PostgresDatabase, prefix: string, count
   expect(mismatches).toEqual([]);
   expect(ends.rows).toHaveLength(count);
   expect(ends.rows.every((row) => row.saga_id.startsWith(`${prefix}-`))).toBe(true);
-}
-
-async function exitOf(child: ChildProcess, timeoutMs: number): Promise<NodeJS.Signals | number | 'timeout'> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.signalCode ?? child.exitCode!;
-  const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-  const exited = once(child, 'exit').then(([code, signal]) => (signal ?? code) as NodeJS.Signals | number);
-  return Promise.race([exited, timer]);
 }

@@ -17,61 +17,25 @@
  * It prints "ready" once its consumers joined their groups and runs until killed or sent SIGTERM.
  */
 import pino from 'pino';
-import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { migrate } from '../../src/backbone/storage/migrate.ts';
-import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
-import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
-import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
-import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
-import { OutboxRelay } from '../../src/backbone/outbox/outbox-relay.ts';
 import { outboxMigrations } from '../../src/backbone/outbox/migrations.ts';
 import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
 import { SagaOrchestrator, sagaMigrations, sagaParticipant } from '../../src/backbone/saga/index.ts';
-import type { EventBus } from '../../src/backbone/messaging/event-bus.ts';
-import type { Outbox } from '../../src/backbone/outbox/outbox.ts';
-import type { FaultInjector } from '../../src/backbone/faults.ts';
 import { sagaCrashDefinition } from './saga-crash-definition.ts';
+import { crashInjectorFromEnv, openFaultBackbone } from './fault-process.ts';
 
 const env = process.env;
 const prefix = env.PREFIX!;
-const crashPoint = env.CRASH_POINT ?? 'none';
-const crashDetail = env.CRASH_DETAIL;
-let crashCountdown = Number(env.CRASH_AFTER ?? '0');
-
-const faults: FaultInjector = {
-  reach(point, detail) {
-    if (point !== crashPoint || (crashDetail !== undefined && detail !== crashDetail)) return;
-    if (--crashCountdown <= 0) process.kill(process.pid, 'SIGKILL');
-  },
-};
-
-const db = new PostgresDatabase({ connectionString: env.DATABASE_URL!, poolSize: 8, applicationName: `saga-${process.pid}` });
+const faults = crashInjectorFromEnv();
+const { db, bus, outbox, relay } = await openFaultBackbone('saga', faults);
 await migrate(db, 'consumer', consumerMigrations);
 await migrate(db, 'outbox', outboxMigrations);
 await migrate(db, 'saga', sagaMigrations);
 await db.exec(`create table if not exists saga_effects (seq bigserial primary key, saga_id text not null, command_id text not null, name text not null, pid int not null);
                create table if not exists saga_refusals (command_id text not null)`);
-
-let bus: EventBus;
-let outbox: Outbox;
-let relay: OutboxRelay | undefined;
-if (env.ENGINE === 'kafka') {
-  bus = new KafkaEventBus({
-    bootstrapBrokers: env.KAFKA_BROKERS!.split(','),
-    clientId: `saga-${process.pid}`,
-    sessionTimeoutMs: 6000,
-    rebalanceTimeoutMs: 15000,
-  });
-  outbox = new TableOutbox();
-  relay = new OutboxRelay({ db, bus, faults, batchRows: 200 });
-} else {
-  const logBus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100, livenessCheckMs: 500 } });
-  bus = logBus;
-  outbox = new LogOutbox(logBus);
-}
 
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const deps = { db, bus, outbox, codec: new JsonCodec(), clock: systemClock, ids: uuidV7Ids, logger, faults };

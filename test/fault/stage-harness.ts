@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import { exitOf, startChild, stopChildren } from './child-processes.ts';
 import { fileURLToPath } from 'node:url';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
@@ -104,9 +104,9 @@ export class StageHarness {
 
   /** Starts a stage process; resolves once it joined its group (or died trying). */
   async startStage(crash: { point: string; after: number } | undefined, maxBatch = 50): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [stageScript], {
-      env: {
-        ...process.env,
+    return startChild(
+      stageScript,
+      {
         ENGINE: this.engine,
         DATABASE_URL: this.databaseUrl,
         KAFKA_BROKERS: this.brokers.join(','),
@@ -117,34 +117,17 @@ export class StageHarness {
         CRASH_AFTER: String(crash?.after ?? 0),
         MAX_BATCH: String(maxBatch),
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    this.#children.add(child);
-    child.once('exit', () => this.#children.delete(child));
-    await new Promise<void>((resolve) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('ready')) resolve();
-      });
-      child.once('exit', () => resolve());
-    });
-    return child;
+      this.#children,
+    );
   }
 
   /** Waits for a child to exit; returns the signal that ended it (SIGKILL for a self-inflicted crash). */
   async exitOf(child: ChildProcess, timeoutMs: number): Promise<NodeJS.Signals | number | 'timeout'> {
-    if (child.exitCode !== null || child.signalCode !== null) return child.signalCode ?? child.exitCode!;
-    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
-    const exited = once(child, 'exit').then(([code, signal]) => (signal ?? code) as NodeJS.Signals | number);
-    return Promise.race([exited, timer]);
+    return exitOf(child, timeoutMs);
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(
-      [...this.#children].map(async (child) => {
-        child.kill('SIGTERM');
-        if ((await this.exitOf(child, 10_000)) === 'timeout') child.kill('SIGKILL');
-      }),
-    );
+    await stopChildren(this.#children);
   }
 
   async effects(): Promise<{ total: number; distinctSeqs: number; duplicated: number[] }> {

@@ -11,54 +11,20 @@
  * It prints "ready" once its consumer joined the group and runs until killed or sent SIGTERM.
  */
 import pino from 'pino';
-import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { migrate } from '../../src/backbone/storage/migrate.ts';
-import { KafkaEventBus } from '../../src/backbone/messaging-kafka/kafka-event-bus.ts';
-import { PostgresLogBus } from '../../src/backbone/messaging-postgres/postgres-log-bus.ts';
-import { LogOutbox } from '../../src/backbone/messaging-postgres/log-outbox.ts';
-import { TableOutbox } from '../../src/backbone/outbox/table-outbox.ts';
-import { OutboxRelay } from '../../src/backbone/outbox/outbox-relay.ts';
 import { outboxMigrations } from '../../src/backbone/outbox/migrations.ts';
 import { consumerMigrations } from '../../src/backbone/consumer/migrations.ts';
 import { ConsumerRunner } from '../../src/backbone/consumer/consumer-runner.ts';
 import { JsonCodec } from '../../src/backbone/codec/json-codec.ts';
 import { systemClock, uuidV7Ids } from '../../src/backbone/clock/clock.ts';
-import type { EventBus } from '../../src/backbone/messaging/event-bus.ts';
-import type { Outbox } from '../../src/backbone/outbox/outbox.ts';
-import type { FaultInjector } from '../../src/backbone/faults.ts';
+import { crashInjectorFromEnv, openFaultBackbone } from './fault-process.ts';
 
 const env = process.env;
-const crashPoint = env.CRASH_POINT ?? 'none';
-let crashCountdown = Number(env.CRASH_AFTER ?? '0');
-
-function reach(point: string): void {
-  if (point !== crashPoint) return;
-  if (--crashCountdown <= 0) process.kill(process.pid, 'SIGKILL');
-}
-const faults: FaultInjector = { reach };
-
-const db = new PostgresDatabase({ connectionString: env.DATABASE_URL!, poolSize: 8, applicationName: `stage-${process.pid}` });
+const faults = crashInjectorFromEnv();
+const { db, bus, outbox, relay } = await openFaultBackbone('stage', faults);
 await migrate(db, 'consumer', consumerMigrations);
 await migrate(db, 'outbox', outboxMigrations);
 await db.exec(`create table if not exists effects (event_id text not null, seq int not null, pid int not null)`);
-
-let bus: EventBus;
-let outbox: Outbox;
-let relay: OutboxRelay | undefined;
-if (env.ENGINE === 'kafka') {
-  bus = new KafkaEventBus({
-    bootstrapBrokers: env.KAFKA_BROKERS!.split(','),
-    clientId: `stage-${process.pid}`,
-    sessionTimeoutMs: 6000,
-    rebalanceTimeoutMs: 15000,
-  });
-  outbox = new TableOutbox();
-  relay = new OutboxRelay({ db, bus, faults, batchRows: 200 });
-} else {
-  const logBus = await PostgresLogBus.open({ db, timings: { standbyRetryMs: 100, livenessCheckMs: 500 } });
-  bus = logBus;
-  outbox = new LogOutbox(logBus);
-}
 
 const runner = new ConsumerRunner(
   {
@@ -80,7 +46,7 @@ const runner = new ConsumerRunner(
       const { seq } = event.payload as { seq: number };
       await tx.query(`insert into effects (event_id, seq, pid) values ($1, $2, $3)`, [event.envelope.eventId, seq, process.pid]);
       emit({ topic: env.OUTPUT!, eventType: 'fault.stage-done', key: event.envelope.key, payload: { seq } });
-      reach('mid-batch');
+      faults.reach('mid-batch');
     },
   },
 );
