@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +33,8 @@ import { loanApprovalSaga, loanStepMaxAttempts } from './saga.ts';
 //
 // The network loses at most `maxAttempts − 1` sends of one command or of its replies, except when
 // a participant is down for a whole step (before APPROVED): then the step times out and is
-// compensated. A disbursement whose every reply is lost ends STUCK by design (docs/loans.md), for an
-// operator: the ledger refuses to release a loan it paid out.
+// compensated. (The disbursement is the pivot: silence makes the orchestrator send it again rather
+// than compensate, definition.unit.spec.ts covers that; this test keeps its losses within budget.)
 
 const day = 86_400_000;
 const options = resolveLoansOptions({
@@ -226,7 +227,9 @@ async function runScenario(db: PgliteDatabase, clock: Clock, advance: (ms: numbe
   const deliver = async (pending: Pending) => {
     const { topic, payload } = pending.message;
     if (topic === LoanTopics.sagaReplies) {
-      const event = { payload, topic, envelope: { eventType: 'saga.reply' } } as unknown as ConsumedEvent;
+      // The orchestrator derives the next command's envelope from the reply's (same flow, caused by it).
+      const envelope = { eventType: 'saga.reply', eventId: randomUUID(), correlationId: sagaId };
+      const event = { payload, topic, envelope } as unknown as ConsumedEvent;
       await transaction((tx, emit) => orchestrator.replyConsumer().handler!(event, { tx, emit, afterCommit: () => {} } as never));
       return;
     }
