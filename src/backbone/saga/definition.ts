@@ -24,6 +24,14 @@ export interface SagaStep {
    * that waits for a person's decision); re-sends double it likewise.
    */
   timeoutMs?: number;
+  /**
+   * What silence after the last attempt means. `fail` (default): the step has failed and is
+   * compensated with the steps before it. `keep-sending`: the step is a pivot, past which the saga
+   * only goes forward (a loan paid out cannot be taken back by a release), so it is sent again, the
+   * deadline staying at the last attempt's, until the participant answers; a refusal still
+   * compensates. Its timeouts keep counting in the metrics for an operator to see.
+   */
+  onSilence?: 'fail' | 'keep-sending';
 }
 
 export interface SagaDefinition {
@@ -174,6 +182,9 @@ function decideStep(definition: SagaDefinition, state: SagaState, input: Exclude
   if (state.attempt < definition.maxAttempts) {
     return sendCommand(definition, state, [timedOut], step, state.attempt + 1, 'step', 'continue');
   }
+  if (definition.steps[step]!.onSilence === 'keep-sending') {
+    return sendCommand(definition, state, [timedOut], step, state.attempt + 1, 'step', 'continue');
+  }
   // No answer at all: the participant may have acted on one of the sends, so this step is
   // compensated too (a compensation must accept a command it never saw).
   const failed: SagaEvent = { type: 'StepFailed', step, reason: `no reply after ${state.attempt} attempts` };
@@ -239,8 +250,10 @@ function sendCommand(
   const commandId = commandIdOf(state.sagaId, step, kind);
   const name = kind === 'step' ? definitionStep.name : definitionStep.compensation!;
   const sent: SagaEvent = kind === 'step' ? { type: 'StepSent', step, attempt } : { type: 'CompensationSent', step, attempt };
+  // Doubling per re-send, up to the last attempt's (a step that keeps sending waits no longer than that).
+  const doublings = Math.min(attempt, definition.maxAttempts) - 1;
   const timeoutMs =
-    kind === 'step' ? (definitionStep.timeoutMs ?? definition.stepTimeoutMs) * 2 ** (attempt - 1) : definition.compensation.timeoutMs;
+    kind === 'step' ? (definitionStep.timeoutMs ?? definition.stepTimeoutMs) * 2 ** doublings : definition.compensation.timeoutMs;
   return {
     events: [...events, sent],
     commands: [

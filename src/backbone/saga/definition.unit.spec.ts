@@ -278,6 +278,41 @@ describe('decideSaga', () => {
       .thenMatches({ events: [{ type: 'CompensationSucceeded', step: 0 }, { type: 'SagaCompensated' }], outcome: 'compensated' });
   });
 
+  it("keeps sending a pivot step that stays silent (onSilence keep-sending), its deadline capped at the last attempt's", () => {
+    const pivot: SagaDefinition = {
+      ...definition,
+      steps: definition.steps.map((step, index) => (index === 2 ? { ...step, onSilence: 'keep-sending' } : step)),
+    };
+    const shipping = [...upToShipping];
+    for (let attempt = 1; attempt < 3; attempt++)
+      shipping.push({ type: 'StepTimedOut', step: 2, attempt }, { type: 'StepSent', step: 2, attempt: attempt + 1 });
+    const state = shipping.reduce<SagaState | undefined>(evolveSaga, undefined);
+    const resent = decideSaga(pivot, state, { kind: 'timer', commandId: step(2), attempt: 3 });
+    expect(resent).toMatchObject({
+      events: [
+        { type: 'StepTimedOut', step: 2, attempt: 3 },
+        { type: 'StepSent', step: 2, attempt: 4 },
+      ],
+      commands: [expect.objectContaining({ commandId: step(2), attempt: 4 })],
+      timer: { commandId: step(2), attempt: 4, dueInMs: 4_000 },
+      outcome: 'continue',
+    });
+    const refused = decideSaga(pivot, resent.events.reduce(evolveSaga, state!), {
+      kind: 'reply',
+      commandId: step(2),
+      ok: false,
+      reason: 'closed',
+    });
+    expect(refused).toMatchObject({
+      events: [
+        { type: 'StepFailed', step: 2, reason: 'closed' },
+        { type: 'CompensationSent', step: 1 },
+      ],
+    });
+    // Without it, the same silence fails the step and compensates it with the ones before.
+    expect(decideSaga(definition, state, { kind: 'timer', commandId: step(2), attempt: 3 }).outcome).toBe('failed-start-compensating');
+  });
+
   it('ends compensated at once when the first step fails (nothing completed to undo)', () => {
     saga
       .given([started, { type: 'StepSent', step: 0, attempt: 1 }])

@@ -31,7 +31,8 @@ export function loanApprovalSaga(options: ResolvedLoansOptions): SagaDefinition 
       { name: LoanCommandNames.kyc, commandTopic: LoanTopics.loanCommands, timeoutMs: kycFirstDeadlineMs },
       { name: LoanCommandNames.creditScore, commandTopic: LoanTopics.loanCommands },
       { name: LoanCommandNames.riskAssessment, commandTopic: LoanTopics.loanCommands, compensation: LoanCommandNames.revertRisk },
-      { name: LoanCommandNames.disburse, commandTopic: LoanTopics.ledgerCommands },
+      // The pivot: a loan paid out is not taken back by a release, so silence is never a failure here.
+      { name: LoanCommandNames.disburse, commandTopic: LoanTopics.ledgerCommands, onSilence: 'keep-sending' },
     ],
     stepTimeoutMs: options.stepTimeoutMs,
     maxAttempts: loanStepMaxAttempts,
