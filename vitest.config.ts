@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Test tiers live in the file name: *.unit.spec.ts (no servers), *.int.spec.ts (real Kafka and
 // PostgreSQL), *.e2e.spec.ts (whole processes). The global setup provides the servers (see
-// test/support/global-setup.ts).
+// test/support/global-setup.ts). Projects run beside each other, their files one at a time
+// (except unit's): the end-to-end files are two lanes, the kill -9 and broker-failure tests of
+// test/fault/ and the rest, so that the whole run fits CI's half hour on two cores.
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
@@ -19,7 +21,11 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
-      { extends: true, test: { name: 'e2e', include: ['test/**/*.e2e.spec.ts'], fileParallelism: false } },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/**/*.e2e.spec.ts'], exclude: ['test/fault/**', 'node_modules/**'], fileParallelism: false },
+      },
+      { extends: true, test: { name: 'fault', include: ['test/fault/**/*.e2e.spec.ts'], fileParallelism: false } },
     ],
   },
 });
