@@ -33,23 +33,6 @@ const activitySchema = {
   required: ['step', 'name', 'attempts', 'firstSentAt', 'endedAt', 'outcome', 'reason'],
 } as const;
 
-const sagaSchema = {
-  type: 'object',
-  properties: {
-    sagaId: { type: 'string' },
-    sagaType: { type: 'string' },
-    status: { type: 'string', enum: sagaStatuses },
-    createdAt: { type: 'string', format: 'date-time' },
-    updatedAt: { type: 'string', format: 'date-time' },
-    steps: { type: 'array', items: activitySchema },
-    compensations: { type: 'array', items: activitySchema, description: 'In the order they ran: the last completed step first' },
-  },
-  required: ['sagaId', 'sagaType', 'status', 'createdAt', 'updatedAt', 'steps', 'compensations'],
-} as const;
-
-const listLimits = { max: 500, default: 50 };
-const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
 const summarySchema = {
   type: 'object',
   properties: {
@@ -61,6 +44,20 @@ const summarySchema = {
   },
   required: ['sagaId', 'sagaType', 'status', 'createdAt', 'updatedAt'],
 } as const;
+
+/** An instance whole: its summary with every step and compensation. */
+const sagaSchema = {
+  type: 'object',
+  properties: {
+    ...summarySchema.properties,
+    steps: { type: 'array', items: activitySchema },
+    compensations: { type: 'array', items: activitySchema, description: 'In the order they ran: the last completed step first' },
+  },
+  required: [...summarySchema.required, 'steps', 'compensations'],
+} as const;
+
+const listLimits = { max: 500, default: 50 };
+const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 const sagaIdParams = {
   type: 'object',
