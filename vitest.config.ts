@@ -2,9 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Test tiers live in the file name: *.unit.spec.ts (no servers), *.int.spec.ts (real Kafka and
 // PostgreSQL), *.e2e.spec.ts (whole processes). The global setup provides the servers (see
-// test/support/global-setup.ts). Projects run beside each other, their files one at a time
-// (except unit's): the end-to-end files are two lanes, the kill -9 and broker-failure tests of
-// test/fault/ and the rest, so that the whole run fits CI's half hour on two cores.
+// test/support/global-setup.ts). The integration and end-to-end projects run their files one at a
+// time; vitest runs such files in one sequential group after the rest, so `npm test`
+// (scripts/test-lanes.ts) runs the kill -9 and broker-failure files of test/fault/ (project
+// `fault`) in a second vitest process beside everything else, to fit CI's half hour on two cores.
 export default defineConfig({
   test: {
     globalSetup: ['test/support/global-setup.ts'],
