@@ -56,6 +56,7 @@ import {
   kafkaBrokersFromEnvironment,
   runSuffix,
 } from '../support/environment.ts';
+import { machineBusyCpuMs, processCpuMs } from '../support/cpu.ts';
 import { LatencySamples, roundMs } from '../support/latency.ts';
 import { progress, sleep } from '../support/progress.ts';
 
@@ -77,6 +78,13 @@ export interface SagasResult {
   cpus: number;
   loadAverage1m: number;
   completedPerSec: number;
+  /**
+   * CPU per completed saga in the closed loop: this process's (on embedded it is everything: the
+   * orchestrator, the participants, PGlite and its log) and the whole machine's (on kafka it adds
+   * the broker and PostgreSQL). The cores divided by it bound what this code can complete here.
+   */
+  processCpuMsPerSaga: number;
+  machineCpuMsPerSaga: number;
   latencyRatePerSec: number;
   stepP50Ms: number | null;
   stepP99Ms: number | null;
@@ -107,8 +115,16 @@ export async function runSagas(argv: string[]): Promise<SagasResult> {
     const accounts = await openAccounts(rig.db, accountCount);
     const saga = await startSaga(rig, cleanup);
     progress(`sagas: ${engine}, ${accountCount} accounts; closed loop of ${concurrency} for ${seconds} s`);
-    const completedPerSec = await closedLoop(saga, accounts, concurrency, seconds, warmupSeconds);
-    progress(`sagas: ${completedPerSec.toFixed(1)} completed/s`);
+    const { completedPerSec, processCpuMsPerSaga, machineCpuMsPerSaga } = await closedLoop(
+      saga,
+      accounts,
+      concurrency,
+      seconds,
+      warmupSeconds,
+    );
+    progress(
+      `sagas: ${completedPerSec.toFixed(1)} completed/s; CPU per saga: ${processCpuMsPerSaga} ms this process, ${machineCpuMsPerSaga} ms the machine`,
+    );
     const rate = values.rate ? integerOption('--rate', values.rate, 1) : Math.max(1, Math.floor(completedPerSec / 2));
     progress(`sagas: open loop at ${rate}/s for ${seconds} s`);
     const latency = await openLoop(saga, accounts, rate, seconds, warmupSeconds);
@@ -118,6 +134,8 @@ export async function runSagas(argv: string[]): Promise<SagasResult> {
       cpus: cpus().length,
       loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
       completedPerSec: Math.round(completedPerSec * 10) / 10,
+      processCpuMsPerSaga,
+      machineCpuMsPerSaga,
       latencyRatePerSec: rate,
       ...latency,
     };
@@ -290,21 +308,36 @@ async function closedLoop(
   concurrency: number,
   seconds: number,
   warmupSeconds: number,
-): Promise<number> {
+): Promise<{ completedPerSec: number; processCpuMsPerSaga: number; machineCpuMsPerSaga: number }> {
   const startedAt = performance.now();
-  const measureFrom = startedAt + warmupSeconds * 1000;
-  const endAt = measureFrom + seconds * 1000;
+  const endAt = startedAt + (warmupSeconds + seconds) * 1000;
   let completed = 0;
   let next = 0;
+  // The window's edges are read by timers, not by the clients (which only look at the time when a
+  // saga completes): at each edge the completions so far, the time and the CPU, so the rate and the
+  // CPU per saga cover exactly the same stretch even when the event loop runs a timer late.
+  const read = () => ({ completed, atMs: performance.now(), processMs: processCpuMs(process.pid), machineMs: machineBusyCpuMs() });
+  let first: ReturnType<typeof read> | undefined;
+  let last: ReturnType<typeof read> | undefined;
+  const edges = [setTimeout(() => (first = read()), warmupSeconds * 1000), setTimeout(() => (last = read()), endAt - startedAt)];
   const client = async () => {
     while (performance.now() < endAt) {
       const { done } = await apply(saga, accounts[next++ % accounts.length]!);
       await done;
-      if (performance.now() >= measureFrom && performance.now() < endAt) completed += 1;
+      completed += 1;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, client));
-  return completed / seconds;
+  for (const edge of edges) clearTimeout(edge);
+  const start = first ?? read();
+  const end = last ?? read();
+  const sagas = end.completed - start.completed;
+  const perSaga = (ms: number) => (sagas === 0 ? 0 : Math.round((ms / sagas) * 10) / 10);
+  return {
+    completedPerSec: (sagas * 1000) / (end.atMs - start.atMs),
+    processCpuMsPerSaga: perSaga(end.processMs - start.processMs),
+    machineCpuMsPerSaga: perSaga(end.machineMs - start.machineMs),
+  };
 }
 
 async function openLoop(
