@@ -13,10 +13,12 @@ import { fraudCheckParticipant } from './fraud-check/participant.ts';
 import { notificationsParticipant } from './notifications/participant.ts';
 import { analyticsParticipant } from './analytics/participant.ts';
 import type { FraudCheckOptions } from './fraud-check/domain.ts';
+import { declaredOutbox, withDeclaredOutputs } from './flow.ts';
 
 export type { OrdersAppDeps, OrdersParticipant } from './app.ts';
 export { httpPaymentsApi, type PaymentsApi } from './payment/payments-api.ts';
 export * from './contracts.ts';
+export { ordersFlowDiagram, orderParticipantOutputs } from './flow.ts';
 
 export interface OrdersAppOptions {
   /** This bank's BIC (the creditor agent of the internal transfers). */
@@ -46,16 +48,18 @@ export const orderParticipantNames = [
 
 export function createOrdersApp(deps: OrdersAppDeps, options: OrdersAppOptions): OrdersApp {
   const retry = options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {};
+  // Each participant publishes through an outbox that refuses what its declaration (flow.ts) does not list.
+  const declared = (participant: string): OrdersAppDeps => ({ ...deps, outbox: declaredOutbox(deps.outbox, participant) });
   return {
     participants: [
-      ordersParticipant(deps, retry),
-      paymentParticipant(deps, { bankBic: options.bankBic, ...retry, ...options.payment }),
-      inventoryParticipant(deps, retry),
-      shippingParticipant(deps, retry),
-      fraudCheckParticipant(deps, { ...retry, ...(options.fraudCheck && { rules: options.fraudCheck }) }),
-      notificationsParticipant(deps, retry),
-      analyticsParticipant(deps, retry),
-    ],
+      ordersParticipant(declared('orders'), retry),
+      paymentParticipant(declared('orders-payment'), { bankBic: options.bankBic, ...retry, ...options.payment }),
+      inventoryParticipant(declared('orders-inventory'), retry),
+      shippingParticipant(declared('orders-shipping'), retry),
+      fraudCheckParticipant(declared('orders-fraud-check'), { ...retry, ...(options.fraudCheck && { rules: options.fraudCheck }) }),
+      notificationsParticipant(declared('orders-notifications'), retry),
+      analyticsParticipant(declared('orders-analytics'), retry),
+    ].map(withDeclaredOutputs),
     schemas: orderSchemaMap(),
     topics: orderTopicSpecs(),
   };

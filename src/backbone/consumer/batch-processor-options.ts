@@ -35,6 +35,8 @@ export interface BatchProcessorOptions {
   retry: RetryPolicy;
   /** See `ConsumerOptions.deduplication`. Default `processed-ids`. */
   deduplication?: Deduplication;
+  /** See `ConsumerOptions.produces`. Unset: the handler may emit to any topic. */
+  produces?: readonly string[];
   /** True for the subscription that reads the retry-tier topics. */
   readsRetryTiers: boolean;
   /** Aborted on shutdown: stops waiting for retries. */

@@ -152,7 +152,7 @@ export class BatchProcessor {
     const events = toHandle.map((entry) => entry.item.event!);
     const context = {
       tx,
-      emit: emitOnce(this.#options.consumer, recordsIds(this.#options.deduplication), emitted),
+      emit: emitOnce(this.#options.consumer, recordsIds(this.#options.deduplication), emitted, this.#options.produces),
       afterCommit: (effect: () => Promise<void>) => void effects.push(inCurrentLogContext(effect)),
     };
     try {

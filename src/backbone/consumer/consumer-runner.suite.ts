@@ -159,6 +159,32 @@ export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<B
       expect(await fx.records(results)).toHaveLength(0);
     });
 
+    it('refuses an emit to a topic the consumer does not declare in produces, and carries out the declared ones', async () => {
+      await fx.createTopic(events, 1);
+      await fx.createTopic(results);
+      await fx.publish([event('declared', 1), event('undeclared', 2)]);
+      await run({
+        topics: [events],
+        produces: [results],
+        retry: { mode: 'blocking', delaysMs: [] },
+        handler: async (e, context) => {
+          const { key } = e.payload as { key: string };
+          context.emit({
+            topic: key === 'declared' ? results : `${results}.elsewhere`,
+            eventType: 'test.result',
+            key,
+            payload: { ok: true },
+          });
+        },
+      });
+      await eventually(async () => (await fx.records(`${events}.dlq`)).length === 1, 'the undeclared emit dead-lettered');
+      const letter = (await fx.records(`${events}.dlq`))[0]!;
+      expect(letter.headers[deadLetterHeaders.reason]!.toString()).toContain(
+        `emits ${results}.elsewhere, which it does not declare in produces`,
+      );
+      expect((await fx.records(results)).map((record) => record.key?.toString())).toEqual(['declared']);
+    });
+
     it('blocking retry: the partition waits, then the event applies once, in order', async () => {
       await fx.createTopic(events, 1);
       await fx.publish([event('k', 1), event('k', 2), event('k', 3)]);

@@ -38,6 +38,13 @@ export interface ConsumerOptions {
    * both modes a redelivered offset is skipped by position and a duplicate within a batch dropped.
    */
   deduplication?: Deduplication;
+  /**
+   * The topics its handler emits to: the consumer's declared outputs, from which a choreography's
+   * diagram is drawn (src/backbone/flows). When given, an emit to any other topic is a programmer
+   * error: it fails the event (a dead letter naming the topic), so a declaration cannot drift from
+   * what the handler does without a test noticing. Unset: any topic, undeclared.
+   */
+  produces?: readonly string[];
 }
 
 export interface ConsumerRunnerDeps extends BatchProcessorDeps {
@@ -54,7 +61,10 @@ export interface ConsumerRunnerDeps extends BatchProcessorDeps {
 export class ConsumerRunner {
   readonly name: string;
   readonly #deps: ConsumerRunnerDeps;
-  readonly #options: Required<Omit<ConsumerOptions, 'retry' | 'handler' | 'batchHandler'>> & { retry: RetryPolicy };
+  readonly #options: Required<Omit<ConsumerOptions, 'retry' | 'handler' | 'batchHandler' | 'produces'>> & {
+    retry: RetryPolicy;
+    produces?: readonly string[];
+  };
   readonly #handler: BatchEventHandler;
   readonly #abort = new AbortController();
   readonly #subscriptions = new Set<Subscription>();
@@ -157,6 +167,7 @@ export class ConsumerRunner {
       handler: this.#handler,
       retry: this.#options.retry,
       deduplication: this.#options.deduplication,
+      produces: this.#options.produces,
       readsRetryTiers,
       signal: this.#abort.signal,
     });

@@ -30,17 +30,26 @@ export function isBehindPosition(offset: bigint, position: bigint | undefined): 
   return position !== undefined && offset < position;
 }
 
-/** `emit` for a handler; refuses when the consumer does not record ids (see the contract above). */
+/**
+ * `emit` for a handler; refuses when the consumer does not record ids (see the contract above), and
+ * an emit to a topic outside the consumer's declared `produces` (when it declares them).
+ */
 export function emitOnce(
   consumer: string,
   records: boolean,
   emitted: { cause: ConsumedEvent; event: EmittedEvent }[],
+  produces?: readonly string[],
 ): (cause: ConsumedEvent, event: EmittedEvent) => void {
   return (cause, event) => {
     if (!records)
       throw new BackboneError(
         ErrorCodes.INVALID_OPTIONS,
         `consumer ${consumer} emits ${event.topic}, but its deduplication is left to its handler: an event applied twice would emit twice`,
+      );
+    if (produces && !produces.includes(event.topic))
+      throw new BackboneError(
+        ErrorCodes.INVALID_OPTIONS,
+        `consumer ${consumer} emits ${event.topic}, which it does not declare in produces (${produces.join(', ') || 'none'})`,
       );
     emitted.push({ cause, event });
   };

@@ -119,17 +119,27 @@ export interface EmittedEvent {
  */
 export async function handleInTransaction(
   db: Pick<Database, 'transaction'>,
-  consumer: { handler?: EventHandler; batchHandler?: BatchEventHandler },
+  consumer: { name?: string; handler?: EventHandler; batchHandler?: BatchEventHandler; produces?: readonly string[] },
   event: ConsumedEvent,
   beforeCommit?: (tx: SqlRunner, emitted: readonly EmittedEvent[]) => Promise<void>,
 ): Promise<EmittedEvent[]> {
   const emitted: EmittedEvent[] = [];
+  const declared = consumer.produces;
   const effects: (() => Promise<void>)[] = [];
   const handle = consumer.batchHandler ?? (consumer.handler ? perEvent(consumer.handler) : undefined);
   if (!handle) throw new TypeError('the consumer has no handler');
   await db.transaction(async (tx) => {
     try {
-      await handle([event], { tx, emit: (_cause, next) => void emitted.push(next), afterCommit: (effect) => void effects.push(effect) });
+      await handle([event], {
+        tx,
+        emit: (_cause, next) => {
+          // As the processor does (deduplication.ts's emitOnce): an undeclared output is a programmer error.
+          if (declared && !declared.includes(next.topic))
+            throw new TypeError(`consumer ${consumer.name ?? '(unnamed)'} emits ${next.topic}, which it does not declare in produces`);
+          emitted.push(next);
+        },
+        afterCommit: (effect) => void effects.push(effect),
+      });
     } catch (error) {
       // As the processor does: the error that failed the event, not the batch-level wrapper.
       throw error instanceof EventFailure ? error.cause : error;

@@ -1,0 +1,1 @@
+export { flowDiagram, type FlowDiagramOptions, type FlowParticipant } from './flow-diagram.ts';
