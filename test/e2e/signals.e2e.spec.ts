@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/backbone/observability/logger.ts';
 import { PaymentTopics } from '../../src/contracts/topics.ts';
@@ -37,6 +38,21 @@ describe('operating signals on the default embedded platform', () => {
     expect(text).not.toMatch(/partition="\d+"/);
     expect(text).toMatch(/^process_cpu_seconds_total \d/m);
     expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+  });
+
+  it('serves every metric the alert rules and the Grafana dashboard name, so neither can drift from the code', async () => {
+    const served = new Set([...(await (await fetch(`${ps.url}/metrics`)).text()).matchAll(/^# TYPE (\w+) /gm)].map((match) => match[1]!));
+    const read = (file: string) => readFile(new URL(`../../docs/operating/${file}`, import.meta.url), 'utf8');
+    for (const file of ['alerts.yml', 'grafana-dashboard.json']) {
+      // A histogram is served under its name; its series add _bucket, _sum and _count.
+      const named = new Set([...(await read(file)).matchAll(/\b((?:paystream|process|nodejs)_[a-z0-9_]+)/g)].map((match) => match[1]!));
+      expect(named.size).toBeGreaterThan(5);
+      for (const name of named) {
+        if (name.startsWith('paystream_dashboard:')) continue;
+        const metric = served.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+        expect(served, `${name} in docs/operating/${file}`).toContain(metric);
+      }
+    }
   });
 
   it('moves paystream_dlq_depth when a record is dead-lettered', async () => {

@@ -33,12 +33,15 @@ import { decidedPayments, recordDecisions, type ScreeningDecisionRecord } from '
 import type { ScreeningLists } from './lists.ts';
 import type { ResolvedScreeningStageOptions } from './options.ts';
 import { checkTravelRule, travelRuleReason } from './travel-rule.ts';
+import type { ScreeningMetrics } from './metrics.ts';
 
 export interface ScreeningHandlerDeps {
   lists: ScreeningLists;
   options: ResolvedScreeningStageOptions;
   ids: IdGenerator;
   clock: Clock;
+  /** Where each decision's latency goes, once its batch committed (none in tests that do not look). */
+  metrics?: ScreeningMetrics;
 }
 
 /**
@@ -66,6 +69,19 @@ export function screeningHandler(deps: ScreeningHandlerDeps): BatchEventHandler 
       }
     }
     await recordDecisions(context.tx, decisions);
+    const { metrics } = deps;
+    if (metrics && decisions.length > 0) {
+      // Observed once the decisions are committed: a batch rolled back and run again counts once.
+      const latencies = decisions.map((decision) => {
+        const validatedAtMs = Date.parse(
+          validated.find((event) => event.payload.payment.paymentId === decision.paymentId)!.envelope.occurredAt,
+        );
+        return { outcome: decision.outcome, seconds: (decision.decidedAtMs - validatedAtMs) / 1000 };
+      });
+      context.afterCommit(async () => {
+        for (const { outcome, seconds } of latencies) metrics.observe(outcome, seconds);
+      });
+    }
   };
 }
 

@@ -28,6 +28,7 @@ import { ScreeningLists } from './lists.ts';
 import { resolveScreeningStageOptions, type ScreeningStageOptions } from './options.ts';
 import type { ScreeningOptions } from '../engine/options.ts';
 import { screeningRoutes } from './routes.ts';
+import { screeningMetrics } from './metrics.ts';
 
 export interface ScreeningService extends PaymentService {
   lists: ScreeningLists;
@@ -57,7 +58,13 @@ export function createScreeningService(
       {
         name: 'screening',
         topics: [resolved.inputTopic],
-        batchHandler: screeningHandler({ lists, options: resolved, ids: deps.ids, clock: deps.clock }),
+        batchHandler: screeningHandler({
+          lists,
+          options: resolved,
+          ids: deps.ids,
+          clock: deps.clock,
+          metrics: screeningMetrics(deps.metricsRegistry),
+        }),
         retry: { mode: 'blocking', delaysMs: resolved.retryDelaysMs },
       },
     ],

@@ -166,8 +166,9 @@ describe('the screening handler', () => {
     clock: systemClock,
     ids: uuidV7Ids,
     logger: pino({ level: 'silent' }),
-    metricsRegistry: new Registry(),
+    metricsRegistry: registry,
   });
+  const registry = new Registry();
   const options = {
     requireScope: requireNoScope,
     sources: [{ kind: 'ofac-sdn-csv', sdnPath: '/lists/sdn.csv' }] as const,
@@ -236,6 +237,24 @@ describe('the screening handler', () => {
     });
     expect(await handle(handler(), order({ paymentId: 'pass-1' }), 1)).toEqual([]);
     expect(await screeningDecisionsTable.paymentIdsWithDecision(fixture.db, ['pass-1', 'unknown'])).toEqual(new Set(['pass-1']));
+  });
+
+  it("observes each decision's latency from the payment's validation, per outcome, once", async () => {
+    const latency = async () =>
+      (await registry.getSingleMetric('paystream_screening_latency_seconds')!.get()).values.filter(
+        (value) => value.labels.outcome === 'PASS' && !('le' in value.labels),
+      );
+    const before = await latency();
+    const validatedAt = new Date(Date.now() - 1_500).toISOString();
+    await handle(handler(), order({ paymentId: 'latency-1', receivedAt: validatedAt }));
+    await handle(handler(), order({ paymentId: 'latency-1', receivedAt: validatedAt }), 1); // decided before: nothing new
+    const after = await latency();
+    const total = (values: typeof before, name: string) =>
+      values.find((value) => (value as { metricName?: string }).metricName === name)?.value ?? 0;
+    expect(total(after, 'paystream_screening_latency_seconds_count') - total(before, 'paystream_screening_latency_seconds_count')).toBe(1);
+    expect(
+      total(after, 'paystream_screening_latency_seconds_sum') - total(before, 'paystream_screening_latency_seconds_sum'),
+    ).toBeGreaterThanOrEqual(1.5);
   });
 
   it('blocks a HIGH creditor with an AML alert carrying the evidence in basis points', async () => {
