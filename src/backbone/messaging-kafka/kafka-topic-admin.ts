@@ -111,6 +111,23 @@ export class KafkaTopicAdmin implements TopicAdmin {
     } catch (error) {
       throw toBackboneError(error, `altering configs of ${topic}`);
     }
+    await this.#awaitConfigs(topic, configs);
+  }
+
+  /**
+   * Waits until a describe shows the altered configs, as `createTopics` waits for the metadata: the
+   * broker applies an alteration through its metadata log and answers before every describe sees
+   * it (seen under load: the next describe still read the old `retention.ms`).
+   */
+  async #awaitConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    const deadline = Date.now() + this.#visibleWithinMs;
+    for (;;) {
+      const described = (await this.describeTopics([topic]).catch(() => undefined))?.get(topic);
+      if (described && Object.entries(configs).every(([name, value]) => described.configs[name] === value)) return;
+      if (Date.now() > deadline)
+        throw new Error(`the configs of topic ${topic} did not show the altered values within ${this.#visibleWithinMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** For tests and tooling that clean up after themselves. */
