@@ -58,6 +58,13 @@ export interface PaystreamConfig {
    * RABBITMQ_URL (default amqp://guest:guest@127.0.0.1:5672). Replies are events on the bus either way.
    */
   sagaCommands?: { kind: 'bus' } | { kind: 'rabbitmq'; url: string };
+  /**
+   * The order flow (src/apps/orders). `paymentsApiUrl`, ORDERS_PAYMENTS_API_URL: the base URL of
+   * the payment API its payment participant pays and refunds through (e.g. a load balancer in
+   * front of the gateway processes), so a process started with `--only orders-payment` needs no
+   * gateway of its own. Unset: the process's own URL.
+   */
+  orders?: { paymentsApiUrl?: string | undefined };
 }
 
 /**
@@ -168,6 +175,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     screening: screeningConfig(env),
     metrics: { lagPerPartition: boolean(env.METRICS_LAG_PER_PARTITION, 'METRICS_LAG_PER_PARTITION', false) },
     sagaCommands: sagaCommandChannel(env),
+    orders: { paymentsApiUrl: httpBaseUrl(env.ORDERS_PAYMENTS_API_URL, 'ORDERS_PAYMENTS_API_URL') },
     fraudRules: json(
       env.FRAUD_RULES,
       'FRAUD_RULES',
@@ -196,6 +204,26 @@ function sagaCommandChannel(env: NodeJS.ProcessEnv): NonNullable<PaystreamConfig
       'RABBITMQ_URL must be an amqp:// or amqps:// URL with a host, e.g. amqp://user:password@mq.example:5672/vhost',
     );
   return { kind: 'rabbitmq', url };
+}
+
+/** An http(s) base URL with a host and nothing after the path (the trailing slash dropped), or undefined when unset. */
+function httpBaseUrl(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname || parsed.search || parsed.hash)
+    // The value itself is not repeated: it may hold credentials.
+    throw new BackboneError(
+      ErrorCodes.INVALID_OPTIONS,
+      `${name} must be an http:// or https:// URL with a host, e.g. https://payments.bank.example`,
+    );
+  if (parsed.username || parsed.password)
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must not hold credentials: the order flow calls with its own API key`);
+  return value.replace(/\/+$/, '');
 }
 
 function screeningConfig(env: NodeJS.ProcessEnv): ScreeningConfig {
@@ -293,6 +321,7 @@ export function describeConfig(config: PaystreamConfig): Record<string, unknown>
         : 'tables in the database',
     schemaRegistry: config.schemaRegistry.kind === 'http' ? withoutCredentials(config.schemaRegistry.url) : 'built in',
     sagaCommands: config.sagaCommands?.kind === 'rabbitmq' ? `RabbitMQ at ${withoutCredentials(config.sagaCommands.url)}` : 'the event bus',
+    ordersPaymentsApi: config.orders?.paymentsApiUrl ?? "this process's own URL",
   };
 }
 

@@ -18,9 +18,10 @@ export type OrdersTuning = Pick<OrdersAppOptions, 'retryDelaysMs' | 'payment' | 
 export interface OrdersRuntime {
   app: OrdersApp;
   /**
-   * Once the platform listens: where the payment API is, and the order flow's key for it (created
-   * at the first start with the narrowest scopes, payments:write and payments:read, and shared by
-   * every process through the app's table; never logged). Calls made before wait for the recovery loop.
+   * Once the platform listens: where the payment API is (ORDERS_PAYMENTS_API_URL, or this
+   * process's own `url`), and the order flow's key for it (created at the first start with the
+   * narrowest scopes, payments:write and payments:read, and shared by every process through the
+   * app's table; never logged). Calls made before wait for the recovery loop.
    */
   connect(url: string, apiKeys: ApiKeys): Promise<void>;
 }
@@ -51,7 +52,7 @@ export function ordersRuntime(backbone: Backbone, config: PaystreamConfig, tunin
   return {
     app,
     async connect(url, apiKeys) {
-      baseUrl = url;
+      baseUrl = config.orders?.paymentsApiUrl ?? url;
       const stored = await storedPaymentsApiKey(backbone.db);
       if (stored && (await apiKeys.verify(stored.apiKey))) {
         apiKey = stored.apiKey;

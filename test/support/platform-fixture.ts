@@ -98,6 +98,8 @@ export interface TestPlatformOptions {
   productionTuning?: boolean;
   /** The order flow's knobs (src/apps/orders), e.g. a fast payment recovery loop. */
   orders?: OrdersTuning;
+  /** Where the order flow reaches the payment API (ORDERS_PAYMENTS_API_URL); default the platform's own URL. */
+  ordersPaymentsApiUrl?: string;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     bank: { bic: 'PAYSDEFFXXX' },
     rtgs: { url: simulator.url, callbackToken, operatorBic: 'RTGSDEFFXXX', simulatorPort: undefined },
     screening: { ...defaultScreeningConfig(process.env), ...options.screening },
+    ...(options.ordersPaymentsApiUrl && { orders: { paymentsApiUrl: options.ordersPaymentsApiUrl } }),
   };
   let config: PaystreamConfig;
   if (engine === 'kafka') {
