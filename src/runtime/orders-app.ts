@@ -45,6 +45,8 @@ export function ordersRuntime(backbone: Backbone, config: PaystreamConfig, tunin
       requireScope,
       // The gateway's authentication hook (installApiKeyAuth) set the principal before any route runs.
       callerOf: (request) => request.principal?.keyId ?? 'anonymous',
+      callerHolds: (request, scope) => request.principal?.scopes.has(scope) ?? false,
+      metricsRegistry: backbone.metricsRegistry,
       paymentsApi,
     },
     { bankBic: config.bank.bic, ...tuning },

@@ -2,7 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasKafka, hasPostgres } from '../support/engines.ts';
 import { EventEncoder } from '../../src/backbone/envelope/index.ts';
 import { orderEvent, OrderTopics, type OrderPlaced } from '../../src/apps/orders/index.ts';
+import { Scopes } from '../../src/services/http/index.ts';
 import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
+import { startHttpGate, type HttpGate } from '../support/http-gate.ts';
 
 // The choreographed order flow (src/apps/orders) end to end over HTTP, on both engines: the happy
 // path and each failure path with its compensations. Money is checked in the ledger (balances and
@@ -23,8 +25,13 @@ const fraudCeilingMinor = 50_000n;
 for (const { engine, available, reason } of engines) {
   describe.skipIf(!available)(`the order flow on ${engine}${available ? '' : ` (skipped: ${reason})`}`, () => {
     let ps: TestPlatform;
+    // The order flow reaches the payment API through a gate (ORDERS_PAYMENTS_API_URL), which lets
+    // every request through but can answer chosen ones 503, as an API that is down would.
+    let gate: HttpGate;
     beforeAll(async () => {
+      gate = await startHttpGate();
       ps = await startTestPlatform(engine, {
+        ordersPaymentsApiUrl: gate.url,
         awaitScreeningLists: true,
         orders: {
           retryDelaysMs: [100, 200],
@@ -32,8 +39,12 @@ for (const { engine, available, reason } of engines) {
           fraudCheck: { maxAmountMinor: fraudCeilingMinor },
         },
       });
+      gate.target = ps.url;
     }, 180_000);
-    afterAll(async () => ps?.close(), 60_000);
+    afterAll(async () => {
+      await ps?.close();
+      await gate?.close();
+    }, 60_000);
     afterEach(async () => ps.assertInvariants());
 
     it('ships a paid, reserved and cleared order, with one correlation id on every event', async () => {
@@ -123,6 +134,91 @@ for (const { engine, available, reason } of engines) {
       expect(analytics.cancelledFor.FRAUD_DETECTED).toBeGreaterThanOrEqual(1);
       await expectNoMoneyMoved(ps, customer, merchant, '900.00');
       expect(await units(ps, sku)).toBe(3);
+    });
+
+    it('keeps an order whose refund failed for an operator, who retries it once the merchant is funded', async () => {
+      const { customer, merchant } = await accounts(ps, '100.00');
+      const supplier = await ps.openAccount('Sam Supplier');
+      const sku = await stock(ps, 2);
+      // The refund is kept from the payment API until the merchant has spent what the order paid it.
+      const isRefund = (request: { headers: Record<string, unknown> }) =>
+        String(request.headers['idempotency-key']).startsWith('order-refund-');
+      gate.refused = 0;
+      gate.refuse = isRefund;
+      let orderId: string;
+      try {
+        orderId = await place(ps, { customer, merchant, items: [{ sku, quantity: 1, unitPrice: '30.00' }], destinationCountry: 'XX' });
+        await eventually(async () => expect(gate.refused).toBeGreaterThan(0)); // the carrier refused: the refund is asked for
+        expect(await ps.account(merchant)).toMatchObject({ balance: '30.00' });
+        const early = await retryRefund(ps, orderId, 'too early');
+        expect(early.status).toBe(409);
+        expect(early.headers.get('content-type')).toContain('application/problem+json');
+        expect(early.body.code).toBe('conflict');
+        const spent = await ps.pay(merchant, {
+          amount: '30.00',
+          creditor: { name: 'Sam Supplier', account: supplier, agent: 'PAYSDEFFXXX', country: 'DE' },
+        });
+        expect((await ps.settled(spent.paymentId)).status).toBe('COMPLETED');
+      } finally {
+        gate.refuse = () => false;
+      }
+
+      // The refund fails for want of funds: the order stays PLACED, listed for operators and counted on /metrics.
+      const waiting = await eventuallyValue(async () => {
+        const list = await ps.api('GET', '/v1/orders?attention=refund-failed&limit=500');
+        expect(list.status, JSON.stringify(list.body)).toBe(200);
+        const entry = list.body.orders.find((order: { orderId: string }) => order.orderId === orderId);
+        expect(entry).toBeDefined();
+        return entry;
+      });
+      expect(waiting).toMatchObject({
+        customerAccount: customer,
+        merchantAccount: merchant,
+        amount: '30.00',
+        currency: 'EUR',
+        refund: { attempt: 1, reasonCode: 'INSUFFICIENT_FUNDS', paymentId: expect.any(String) },
+      });
+      expect(await refundFailedGauge(ps)).toBe(1);
+      await eventually(async () => {
+        const stuck = await view(ps, orderId);
+        expect(stuck.status).toBe('PLACED');
+        expect(stuck.timeline.find((entry: { type: string }) => entry.type === 'PaymentRefundFailed')?.note).toContain(
+          'INSUFFICIENT_FUNDS',
+        );
+      });
+
+      // Ops funds the merchant and retries: a new refund payment, and the order ends cancelled.
+      const funded = await ps.api('POST', `/v1/accounts/${merchant}/deposits`, { amount: '30.00' });
+      expect(funded.status, JSON.stringify(funded.body)).toBe(201);
+      const retried = await retryRefund(ps, orderId, 'merchant funded by deposit');
+      expect(retried.status, JSON.stringify(retried.body)).toBe(202);
+      expect(retried.body).toEqual({ orderId, attempt: 2 });
+      const order = await ended(ps, orderId);
+      expect(order).toMatchObject({ status: 'CANCELLED', cancellation: { code: 'SHIPMENT_FAILED' } });
+      expect(types(order)).toEqual(
+        expect.arrayContaining(['PaymentRefundFailed', 'PaymentRefundRetried', 'PaymentRefunded', 'InventoryReleased', 'OrderCancelled']),
+      );
+      const note = order.timeline.find((entry: { type: string }) => entry.type === 'PaymentRefundRetried').note;
+      expect(note).toMatch(/^refund attempt 2 sent by Olga Ops \(API key .+\): merchant funded by deposit$/);
+      expect(await ps.account(customer)).toMatchObject({ balance: '100.00', reserved: '0.00' });
+      expect(await ps.account(merchant)).toMatchObject({ balance: '0.00', reserved: '0.00' });
+      expect(await ps.account(supplier)).toMatchObject({ balance: '30.00' });
+      expect(await units(ps, sku)).toBe(2);
+      expect(await refundFailedGauge(ps)).toBe(0);
+      const listed = await ps.api('GET', '/v1/orders?attention=refund-failed&limit=500');
+      expect(listed.body.orders.map((entry: { orderId: string }) => entry.orderId)).not.toContain(orderId);
+
+      // Done: a second retry is a conflict, an unknown order is not found; the merchant's systems see no operator's words.
+      const again = await retryRefund(ps, orderId, 'once more');
+      expect(again.status).toBe(409);
+      expect(again.body.code).toBe('conflict');
+      expect((await retryRefund(ps, 'no-such-order', 'why not')).status).toBe(404);
+      const reader = await ps.platform.apiKeys.create('merchant systems', [Scopes.ordersRead]);
+      const merchantView = await ps.api('GET', `/v1/orders/${orderId}`, undefined, { authorization: `Bearer ${reader.key}` });
+      expect(merchantView.status).toBe(200);
+      expect(merchantView.body.timeline.map((entry: { note: unknown }) => entry.note)).toEqual(merchantView.body.timeline.map(() => null));
+      const notOps = await ps.api('GET', '/v1/orders?attention=refund-failed', undefined, { authorization: `Bearer ${reader.key}` });
+      expect(notOps.status).toBe(403);
     });
 
     it('pays, reserves and ships an order once when its OrderPlaced arrives again, as a copy and as a new event', async () => {
@@ -301,6 +397,27 @@ async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promi
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** Waits until `check` passes and returns what it returned. */
+async function eventuallyValue<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  let value: T | undefined;
+  await eventually(async () => {
+    value = await check();
+  }, timeoutMs);
+  return value as T;
+}
+
+function retryRefund(ps: TestPlatform, orderId: string, reason: string) {
+  return ps.api('POST', `/v1/orders/${orderId}/refund-retries`, { operator: 'Olga Ops', reason });
+}
+
+/** The value of paystream_orders_refund_failed on the platform's /metrics. */
+async function refundFailedGauge(ps: TestPlatform): Promise<number> {
+  const text = await fetch(`${ps.url}/metrics`).then((response) => response.text());
+  const match = /^paystream_orders_refund_failed (\S+)$/m.exec(text);
+  expect(match, 'paystream_orders_refund_failed on /metrics').not.toBeNull();
+  return Number(match![1]);
 }
 
 async function notifications(ps: TestPlatform, orderId: string): Promise<string[]> {

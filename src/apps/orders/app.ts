@@ -4,6 +4,7 @@
 // its events, like any application on the same backbone (lint holds it to that).
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Database, Migration, SqlRunner } from '../../backbone/storage/index.ts';
 import type { ConsumerOptions } from '../../backbone/consumer/index.ts';
 import type { Outbox } from '../../backbone/outbox/index.ts';
@@ -33,6 +34,10 @@ export interface OrdersAppDeps {
   requireScope: (scope: Scope) => preHandlerHookHandler;
   /** The API key id of an authenticated request (idempotency keys are per API key). */
   callerOf: (request: FastifyRequest) => string;
+  /** Whether an authenticated request's key holds `scope` (the order timeline shows operators' notes to `ops` only). */
+  callerHolds: (request: FastifyRequest, scope: Scope) => boolean;
+  /** Where the order flow's gauges go (`/metrics`); none in tests that do not read them. */
+  metricsRegistry?: Registry;
   /** paystream's payment API, with a key of scope payments:write and payments:read. */
   paymentsApi: PaymentsApi;
 }

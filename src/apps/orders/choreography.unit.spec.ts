@@ -115,6 +115,7 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
     logger: pino({ level: 'silent' }),
     requireScope: () => async () => {},
     callerOf: () => 'test',
+    callerHolds: () => true,
     paymentsApi: ledger,
   };
   const app = createOrdersApp(deps, { bankBic: 'PAYSDEFFXXX', fraudCheck: { maxAmountMinor: fraudCeilingMinor } });

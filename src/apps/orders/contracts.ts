@@ -3,39 +3,31 @@
 // topic; across topics they do not, and every participant is written to accept them in any order.
 // The Avro schema of each topic is the wire contract, registered under `<topic>-value`.
 import type { ConsumedEvent } from '../../backbone/consumer/index.ts';
-import { defineTopic, type TopicSpec } from '../../backbone/topics/index.ts';
+import type { TopicSpec } from '../../backbone/topics/index.ts';
+import { defineTopicCatalog } from '../../contracts/index.ts';
 
-export const OrderTopics = {
-  placed: 'orders.placed.v1',
-  cancelled: 'orders.cancelled.v1',
-  paymentCompleted: 'order-payments.completed.v1',
-  paymentFailed: 'order-payments.failed.v1',
-  paymentRefunded: 'order-payments.refunded.v1',
-  inventoryReserved: 'inventory.reserved.v1',
-  inventoryReservationFailed: 'inventory.reservation-failed.v1',
-  inventoryReleased: 'inventory.released.v1',
-  fraudCleared: 'order-fraud.cleared.v1',
-  fraudDetected: 'order-fraud.detected.v1',
-  shipmentCreated: 'shipments.created.v1',
-  shipmentFailed: 'shipments.failed.v1',
-} as const;
+const orderTopicCatalog = defineTopicCatalog({
+  placed: ['orders.placed.v1', 'OrderPlaced'],
+  cancelled: ['orders.cancelled.v1', 'OrderCancelled'],
+  paymentCompleted: ['order-payments.completed.v1', 'PaymentCompleted'],
+  paymentFailed: ['order-payments.failed.v1', 'PaymentFailed'],
+  paymentRefunded: ['order-payments.refunded.v1', 'PaymentRefunded'],
+  paymentRefundFailed: ['order-payments.refund-failed.v1', 'PaymentRefundFailed'],
+  paymentRefundRetried: ['order-payments.refund-retried.v1', 'PaymentRefundRetried'],
+  inventoryReserved: ['inventory.reserved.v1', 'InventoryReserved'],
+  inventoryReservationFailed: ['inventory.reservation-failed.v1', 'InventoryReservationFailed'],
+  inventoryReleased: ['inventory.released.v1', 'InventoryReleased'],
+  fraudCleared: ['order-fraud.cleared.v1', 'FraudCleared'],
+  fraudDetected: ['order-fraud.detected.v1', 'FraudDetected'],
+  shipmentCreated: ['shipments.created.v1', 'ShipmentCreated'],
+  shipmentFailed: ['shipments.failed.v1', 'ShipmentFailed'],
+});
+
+export const OrderTopics = orderTopicCatalog.topics;
 export type OrderTopic = (typeof OrderTopics)[keyof typeof OrderTopics];
 
 /** The event type each topic carries, as the timeline shows it. */
-export const OrderEventTypes: Record<OrderTopic, string> = {
-  'orders.placed.v1': 'OrderPlaced',
-  'orders.cancelled.v1': 'OrderCancelled',
-  'order-payments.completed.v1': 'PaymentCompleted',
-  'order-payments.failed.v1': 'PaymentFailed',
-  'order-payments.refunded.v1': 'PaymentRefunded',
-  'inventory.reserved.v1': 'InventoryReserved',
-  'inventory.reservation-failed.v1': 'InventoryReservationFailed',
-  'inventory.released.v1': 'InventoryReleased',
-  'order-fraud.cleared.v1': 'FraudCleared',
-  'order-fraud.detected.v1': 'FraudDetected',
-  'shipments.created.v1': 'ShipmentCreated',
-  'shipments.failed.v1': 'ShipmentFailed',
-};
+export const OrderEventTypes: Readonly<Record<OrderTopic, string>> = orderTopicCatalog.eventTypes;
 
 /** Why an order was cancelled: the first failure that decided it. */
 export const CancellationReasons = {
@@ -99,6 +91,28 @@ export interface OrderPaymentRefunded {
   currency: string;
 }
 
+export interface OrderPaymentRefundFailed {
+  orderId: string;
+  /** The refund payment that failed; null when the payment API refused the request itself. */
+  refundPaymentId: string | null;
+  /** 1 for the first refund, 2 for the first retry, … */
+  attempt: number;
+  /** The customer's view of the reason (src/contracts/customer-view.ts): never a compliance finding. */
+  reasonCode: string;
+  reason: string;
+}
+
+/** An operator sent a failed refund again (`POST /v1/orders/{orderId}/refund-retries`). */
+export interface OrderPaymentRefundRetried {
+  orderId: string;
+  /** The attempt this retry starts (2 for the first retry). */
+  attempt: number;
+  /** Who retried: the operator's name and the calling API key id. */
+  operator: string;
+  /** Why: what was fixed (e.g. the merchant's account was funded). */
+  reason: string;
+}
+
 export interface StockLine {
   sku: string;
   quantity: number;
@@ -156,6 +170,8 @@ export interface OrderTopicPayloads {
   'order-payments.completed.v1': OrderPaymentCompleted;
   'order-payments.failed.v1': OrderPaymentFailed;
   'order-payments.refunded.v1': OrderPaymentRefunded;
+  'order-payments.refund-failed.v1': OrderPaymentRefundFailed;
+  'order-payments.refund-retried.v1': OrderPaymentRefundRetried;
   'inventory.reserved.v1': InventoryReserved;
   'inventory.reservation-failed.v1': InventoryReservationFailed;
   'inventory.released.v1': InventoryReleased;
@@ -181,7 +197,7 @@ export function orderEvent<Topic extends OrderTopic>(topic: Topic, payload: Orde
 
 /** The declarations of the order topics (their dead-letter topics are derived from the consumers). */
 export function orderTopicSpecs(): TopicSpec[] {
-  return Object.values(OrderTopics).map((name) => defineTopic({ name }));
+  return orderTopicCatalog.specs();
 }
 
 const nullable = (type: unknown) => ({ type: ['null', type], default: null });
@@ -242,6 +258,19 @@ export const orderSchemas: Record<OrderTopic, object> = {
     { name: 'refundPaymentId', type: 'string' },
     { name: 'amountMinor', type: 'long' },
     { name: 'currency', type: 'string' },
+  ]),
+  'order-payments.refund-failed.v1': record('OrderPaymentRefundFailed', [
+    { name: 'orderId', type: 'string' },
+    { name: 'refundPaymentId', ...nullable('string') },
+    { name: 'attempt', type: 'int' },
+    { name: 'reasonCode', type: 'string' },
+    { name: 'reason', type: 'string' },
+  ]),
+  'order-payments.refund-retried.v1': record('OrderPaymentRefundRetried', [
+    { name: 'orderId', type: 'string' },
+    { name: 'attempt', type: 'int' },
+    { name: 'operator', type: 'string' },
+    { name: 'reason', type: 'string' },
   ]),
   'inventory.reserved.v1': record('InventoryReserved', [
     { name: 'orderId', type: 'string' },

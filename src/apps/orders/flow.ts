@@ -11,7 +11,13 @@ import type { OrdersParticipant } from './app.ts';
 /** The topics each participant publishes, by participant name. */
 export const orderParticipantOutputs: Readonly<Record<string, readonly OrderTopic[]>> = {
   orders: [OrderTopics.placed, OrderTopics.cancelled],
-  'orders-payment': [OrderTopics.paymentCompleted, OrderTopics.paymentFailed, OrderTopics.paymentRefunded],
+  'orders-payment': [
+    OrderTopics.paymentCompleted,
+    OrderTopics.paymentFailed,
+    OrderTopics.paymentRefunded,
+    OrderTopics.paymentRefundFailed,
+    OrderTopics.paymentRefundRetried,
+  ],
   'orders-inventory': [OrderTopics.inventoryReserved, OrderTopics.inventoryReservationFailed, OrderTopics.inventoryReleased],
   'orders-shipping': [OrderTopics.shipmentCreated, OrderTopics.shipmentFailed],
   'orders-fraud-check': [OrderTopics.fraudCleared, OrderTopics.fraudDetected],

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { isValidIBAN } from 'ibantools';
-import type { ConsumerOptions } from '../../../backbone/consumer/index.ts';
+import type { ConsumedEvent, ConsumerOptions } from '../../../backbone/consumer/index.ts';
 import { formatDecimal, maxAmountMinor, minorUnitsOf, parseDecimal } from '../../../contracts/index.ts';
 import { problemResponses } from '../../../services/http/openapi.ts';
 import { ProblemError, Scopes } from '../../../services/http/index.ts';
@@ -71,6 +71,12 @@ export const ordersMigrations = [
       );
     `,
   },
+  {
+    id: 3,
+    name: "operators' notes on the timeline",
+    // Who did what and why, for an operator's action on the order (a refund retried); shown to ops keys only.
+    sql: `alter table order_timeline add column note text`,
+  },
 ];
 
 interface OrderRow {
@@ -98,9 +104,16 @@ export function ordersParticipant(deps: OrdersAppDeps, options: { retryDelaysMs?
       if (!isOrderEventOf(event, ...Object.values(OrderTopics))) return;
       const orderId = event.payload.orderId;
       await tx.query(
-        `insert into order_timeline (event_id, order_id, event_type, correlation_id, occurred_at) values ($1, $2, $3, $4, $5)
+        `insert into order_timeline (event_id, order_id, event_type, correlation_id, occurred_at, note) values ($1, $2, $3, $4, $5, $6)
          on conflict (event_id) do nothing`,
-        [event.envelope.eventId, orderId, OrderEventTypes[event.topic], event.envelope.correlationId, new Date(event.envelope.occurredAt)],
+        [
+          event.envelope.eventId,
+          orderId,
+          OrderEventTypes[event.topic],
+          event.envelope.correlationId,
+          new Date(event.envelope.occurredAt),
+          operatorNote(event),
+        ],
       );
       const row = (await tx.query<OrderRow>(`select * from orders where order_id = $1 for update`, [orderId])).rows[0];
       if (!row) return; // an event of an order this database never took (another deployment's): nothing to keep
@@ -178,8 +191,13 @@ const orderViewSchema = {
           type: { type: 'string' },
           at: { type: 'string', format: 'date-time' },
           correlationId: { type: 'string' },
+          note: {
+            type: ['string', 'null'],
+            description:
+              "An operator's action (a refund retried): who and why, or why a refund failed; shown to keys with scope ops, null otherwise",
+          },
         },
-        required: ['eventId', 'type', 'at', 'correlationId'],
+        required: ['eventId', 'type', 'at', 'correlationId', 'note'],
       },
     },
   },
@@ -286,10 +304,18 @@ function orderRoutes(deps: OrdersAppDeps) {
         const { orderId } = request.params;
         const row = (await deps.db.query<OrderRow>(`select * from orders where order_id = $1`, [orderId])).rows[0];
         if (!row) throw new ProblemError('not-found', `no order ${orderId}`);
-        const timeline = await deps.db.query<{ event_id: string; event_type: string; occurred_at: Date; correlation_id: string }>(
-          `select event_id, event_type, occurred_at, correlation_id from order_timeline where order_id = $1 order by occurred_at, event_id`,
+        const timeline = await deps.db.query<{
+          event_id: string;
+          event_type: string;
+          occurred_at: Date;
+          correlation_id: string;
+          note: string | null;
+        }>(
+          `select event_id, event_type, occurred_at, correlation_id, note from order_timeline where order_id = $1 order by occurred_at, event_id`,
           [orderId],
         );
+        // The merchant's systems read orders too: an operator's words are for operators.
+        const operator = deps.callerHolds(request, Scopes.ops);
         return {
           orderId,
           status: row.status,
@@ -311,11 +337,21 @@ function orderRoutes(deps: OrdersAppDeps) {
             type: customerEventType(entry.event_type),
             at: entry.occurred_at.toISOString(),
             correlationId: entry.correlation_id,
+            note: operator ? entry.note : null,
           })),
         };
       },
     );
   };
+}
+
+/** What the timeline keeps beside an event for operators: who retried a refund and why, or why a refund failed. */
+function operatorNote(event: ConsumedEvent): string | null {
+  if (isOrderEventOf(event, OrderTopics.paymentRefundRetried))
+    return `refund attempt ${event.payload.attempt} sent by ${event.payload.operator}: ${event.payload.reason}`;
+  if (isOrderEventOf(event, OrderTopics.paymentRefundFailed))
+    return `refund attempt ${event.payload.attempt} failed: ${event.payload.reasonCode} (${event.payload.reason})`;
+  return null;
 }
 
 /** A request's Idempotency-Key, per API key, with a digest of the request it was first sent with. */

@@ -15,7 +15,15 @@ import { formatDecimal, isEventOf, PaymentTopics } from '../../../contracts/inde
 import { customerOutcome } from '../../../contracts/customer-view.ts';
 import { isOrderEventOf, orderEvent, OrderTopics } from '../contracts.ts';
 import { outboxPublisher, type OrdersAppDeps, type OrdersParticipant, type PublishEvents } from '../app.ts';
-import { decidePayment, type OrderPaymentState, type PaymentFact, type PaymentInput, type PaymentStage } from './domain.ts';
+import {
+  decidePayment,
+  refundIdempotencyKey,
+  type OrderPaymentState,
+  type PaymentFact,
+  type PaymentInput,
+  type PaymentStage,
+} from './domain.ts';
+import { refundFailureMetrics, refundRoutes, type RefundRetryOutcome } from './refund-routes.ts';
 
 export interface PaymentParticipantOptions {
   /** This bank's BIC: the creditor agent of an internal transfer. */
@@ -59,6 +67,18 @@ export const paymentMigrations = [
     // payments:read only, and is never logged.
     sql: `create table order_payment_credentials (id int4 primary key check (id = 1), api_key text not null, key_id text not null)`,
   },
+  {
+    id: 3,
+    name: 'refund attempts, and the refunds that wait for an operator',
+    // Each refund attempt is a payment of its own with its own idempotency key (refundIdempotencyKey):
+    // a refund that failed is sent again by an operator as the next attempt. A refund already under
+    // way when this migration runs is the first.
+    sql: `
+      alter table order_payments add column refund_attempt int4 not null default 0;
+      update order_payments set refund_attempt = 1 where stage like 'refund-%';
+      create index order_payments_refund_failed on order_payments (updated_at, order_id) where stage = 'refund-failed';
+    `,
+  },
 ];
 
 interface PaymentRow {
@@ -71,6 +91,9 @@ interface PaymentRow {
   payment_id: string | null;
   refund_payment_id: string | null;
   cancel_requested: boolean;
+  refund_attempt: number;
+  reason_code: string | null;
+  updated_at: Date;
 }
 
 const orderFailures = [OrderTopics.inventoryReservationFailed, OrderTopics.shipmentFailed, OrderTopics.fraudDetected] as const;
@@ -91,10 +114,29 @@ export function paymentParticipant(deps: OrdersAppDeps, options: PaymentParticip
       if (applied?.call) afterCommit(() => calls.perform(applied.orderId, applied.call!));
     },
   };
+  refundFailureMetrics(deps);
+  /** An operator sends a failed refund again: the next attempt is recorded, and sent after the commit. */
+  const retryRefund = async (orderId: string, retry: { operator: string; reason: string }): Promise<RefundRetryOutcome> => {
+    const outcome = await deps.db.transaction(async (tx): Promise<RefundRetryOutcome> => {
+      const found = await tx.query<{ stage: PaymentStage; refund_attempt: number }>(
+        `select stage, refund_attempt from order_payments where order_id = $1 for update`,
+        [orderId],
+      );
+      const row = found.rows[0];
+      if (!row) return { result: 'not-found' };
+      if (row.stage !== 'refund-failed') return { result: 'not-refund-failed', stage: row.stage };
+      await apply(tx, orderId, { kind: 'refund-retry', ...retry }, publish, { correlationId: orderId }, deps.clock.nowMs());
+      return { result: 'retried', attempt: row.refund_attempt + 1 };
+    });
+    // Not awaited by the caller's answer: a crash before the call is the recovery loop's (the stage is refund-requested).
+    if (outcome.result === 'retried') void calls.perform(orderId, 'refund');
+    return outcome;
+  };
   return {
     name: 'orders-payment',
     migrations: paymentMigrations,
     consumers: [consumer],
+    routes: refundRoutes(deps, retryRefund),
     workers: [
       {
         name: 'orders-payment-recovery',
@@ -194,21 +236,23 @@ async function apply(
     paymentId: row.payment_id,
     refundPaymentId: row.refund_payment_id,
     cancelRequested: row.cancel_requested,
+    refundAttempt: row.refund_attempt,
   };
   const decision = decidePayment(state, input);
   if (decision.state === state) return { orderId, call: null };
   const failure = decision.facts.find((fact) => fact.type === 'failed' || fact.type === 'refund-failed');
   await tx.query(
     `update order_payments set stage = $2, payment_id = $3, refund_payment_id = $4, cancel_requested = $5,
-       reason_code = coalesce($6, reason_code), updated_at = $7 where order_id = $1`,
+       reason_code = coalesce($6, reason_code), updated_at = $7, refund_attempt = $8 where order_id = $1`,
     [
       orderId,
       decision.state.stage,
       decision.state.paymentId,
       decision.state.refundPaymentId,
       decision.state.cancelRequested,
-      failure && 'reasonCode' in failure ? failure.reasonCode : null,
+      failure ? failure.reasonCode : null,
       new Date(nowMs),
+      decision.state.refundAttempt,
     ],
   );
   const events = decision.facts.flatMap((fact) => eventsOf(fact, orderId, row));
@@ -237,7 +281,20 @@ function eventsOf(fact: PaymentFact, orderId: string, row: PaymentRow): NewEvent
     case 'refunded':
       return [orderEvent(OrderTopics.paymentRefunded, { orderId, refundPaymentId: fact.refundPaymentId, amountMinor, currency })];
     case 'refund-failed':
-      return []; // nothing to announce: the order stays PLACED with its money at the merchant until an operator acts
+      // The order stays PLACED with its money at the merchant until an operator retries the refund.
+      return [
+        orderEvent(OrderTopics.paymentRefundFailed, {
+          orderId,
+          refundPaymentId: fact.refundPaymentId,
+          attempt: fact.attempt,
+          reasonCode: fact.reasonCode,
+          reason: fact.reason,
+        }),
+      ];
+    case 'refund-retried':
+      return [
+        orderEvent(OrderTopics.paymentRefundRetried, { orderId, attempt: fact.attempt, operator: fact.operator, reason: fact.reason }),
+      ];
   }
 }
 
@@ -321,8 +378,8 @@ class PaymentCalls {
     const [debtor, creditor] = call === 'pay' ? [customer, merchant] : [merchant, customer];
     const compactId = row.order_id.replaceAll('-', '');
     return {
-      // The same key on every attempt: paystream accepts the order's payment (and its refund) once.
-      idempotencyKey: `order-${call}-${row.order_id}`,
+      // The same key on every re-send: paystream accepts the order's payment (and each refund attempt) once.
+      idempotencyKey: call === 'pay' ? `order-pay-${row.order_id}` : refundIdempotencyKey(row.order_id, row.refund_attempt),
       correlationId: row.order_id,
       body: {
         amount,
