@@ -23,7 +23,8 @@ import {
   type PaymentInput,
   type PaymentStage,
 } from './domain.ts';
-import { refundFailureMetrics, refundRoutes, type RefundRetryOutcome } from './refund-routes.ts';
+import { refundRoutes, type RefundRetryOutcome } from './refund-routes.ts';
+import { refundFailureMetrics } from './refund-metrics.ts';
 
 export interface PaymentParticipantOptions {
   /** This bank's BIC: the creditor agent of an internal transfer. */

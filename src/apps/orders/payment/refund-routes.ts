@@ -3,7 +3,6 @@
 // the longest waiting first) and, once the cause is fixed, to send the refund again. Until then the
 // order stays PLACED, its money at the merchant: the customer is owed it. See docs/orders.md.
 import type { FastifyInstance } from 'fastify';
-import { Gauge } from 'prom-client';
 import { formatDecimal } from '../../../contracts/index.ts';
 import { problemResponses } from '../../../services/http/openapi.ts';
 import {
@@ -15,7 +14,7 @@ import {
   pageOf,
   parseLimit,
 } from '../../../services/http/pagination.ts';
-import { ProblemError, Scopes } from '../../../services/http/index.ts';
+import { operatorActionBody, operatorActionOf, ProblemError, Scopes, type OperatorActionBody } from '../../../services/http/index.ts';
 import type { OrdersAppDeps } from '../app.ts';
 import type { PaymentStage } from './domain.ts';
 
@@ -24,30 +23,6 @@ export type RefundRetryOutcome =
 
 /** Sends an order's failed refund again as its next attempt, recording who and why. */
 export type RetryRefund = (orderId: string, retry: { operator: string; reason: string }) => Promise<RefundRetryOutcome>;
-
-/** The gauge's name, for the alert rule (docs/operating/alerts.yml, PaystreamOrderRefundFailed). */
-export const refundFailedGaugeName = 'paystream_orders_refund_failed';
-
-/**
- * `paystream_orders_refund_failed`: the orders whose refund failed and waits for an operator, read
- * from the payment participant's table at each scrape, so every process reports the same number
- * (the alert takes the `max`) and it falls back to 0 once they are retried and refunded.
- */
-export function refundFailureMetrics(deps: Pick<OrdersAppDeps, 'db' | 'metricsRegistry'>): void {
-  const registry = deps.metricsRegistry;
-  if (!registry || registry.getSingleMetric(refundFailedGaugeName)) return;
-  new Gauge({
-    name: refundFailedGaugeName,
-    help: 'Orders whose refund failed (the merchant lacked the funds, or it was refused) and waits for an operator to retry it.',
-    registers: [registry],
-    async collect() {
-      const result = await deps.db.query<{ count: bigint }>(
-        `select count(*)::int8 as count from order_payments where stage = 'refund-failed'`,
-      );
-      this.set(Number(result.rows[0]?.count ?? 0n));
-    },
-  });
-}
 
 const listLimits = { max: 500, default: 50 };
 const orderIdPattern = '^[A-Za-z0-9-]{1,64}$';
@@ -136,7 +111,7 @@ export function refundRoutes(deps: OrdersAppDeps, retryRefund: RetryRefund) {
       },
     );
 
-    app.post<{ Params: { orderId: string }; Body: { operator: string; reason: string } }>(
+    app.post<{ Params: { orderId: string }; Body: OperatorActionBody }>(
       '/v1/orders/:orderId/refund-retries',
       {
         preValidation: deps.requireScope(Scopes.ops),
@@ -150,15 +125,7 @@ export function refundRoutes(deps: OrdersAppDeps, retryRefund: RetryRefund) {
             required: ['orderId'],
             additionalProperties: false,
           },
-          body: {
-            type: 'object',
-            properties: {
-              operator: { type: 'string', minLength: 1, maxLength: 200, description: 'Who retries (recorded with the calling key id)' },
-              reason: { type: 'string', minLength: 1, maxLength: 1000, description: 'What was fixed (recorded on the order timeline)' },
-            },
-            required: ['operator', 'reason'],
-            additionalProperties: false,
-          },
+          body: operatorActionBody,
           response: {
             202: {
               type: 'object',
@@ -174,11 +141,7 @@ export function refundRoutes(deps: OrdersAppDeps, retryRefund: RetryRefund) {
       },
       async (request, reply) => {
         const { orderId } = request.params;
-        const operator = request.body.operator.trim();
-        const reason = request.body.reason.trim();
-        if (operator === '' || reason === '')
-          throw new ProblemError('invalid-field', 'a retry needs an operator and a reason', operator === '' ? '/operator' : '/reason');
-        const outcome = await retryRefund(orderId, { operator: `${operator} (API key ${deps.callerOf(request)})`, reason });
+        const outcome = await retryRefund(orderId, operatorActionOf(request.body, deps.callerOf(request)));
         if (outcome.result === 'not-found') throw new ProblemError('not-found', `no payment of order ${orderId}`);
         if (outcome.result === 'not-refund-failed')
           throw new ProblemError(
