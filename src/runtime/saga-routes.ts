@@ -11,6 +11,7 @@ import {
   parseLimit,
 } from '../services/http/pagination.ts';
 import { ProblemError } from '../services/http/problem.ts';
+import { operatorActionBody, operatorActionOf, type OperatorActionBody } from '../services/http/operator-action.ts';
 import { problemResponses } from '../services/http/openapi.ts';
 import { Scopes, type RequireScope } from '../services/http/scopes.ts';
 
@@ -139,7 +140,7 @@ export function sagaRoutes(options: { db: Database; requireScope: RequireScope; 
       },
     );
 
-    app.post<{ Params: { sagaId: string }; Body: { operator: string; reason: string } }>(
+    app.post<{ Params: { sagaId: string }; Body: OperatorActionBody }>(
       '/v1/sagas/:sagaId/retries',
       {
         preValidation: requireScope(Scopes.ops),
@@ -148,29 +149,13 @@ export function sagaRoutes(options: { db: Database; requireScope: RequireScope; 
           tags: ['operations'],
           summary: "Send a STUCK saga's failing compensation again, once its cause is fixed; the saga goes on compensating from there",
           params: sagaIdParams,
-          body: {
-            type: 'object',
-            properties: {
-              operator: { type: 'string', minLength: 1, maxLength: 200, description: 'Who retries (recorded with the calling key id)' },
-              reason: { type: 'string', minLength: 1, maxLength: 1000, description: 'What was fixed (recorded)' },
-            },
-            required: ['operator', 'reason'],
-            additionalProperties: false,
-          },
+          body: operatorActionBody,
           response: { 202: sagaSchema, ...retryProblems },
         },
       },
       async (request, reply) => {
         const { sagaId } = request.params;
-        const operator = request.body.operator.trim();
-        const reason = request.body.reason.trim();
-        if (operator === '' || reason === '')
-          throw new ProblemError('invalid-field', 'a retry needs an operator and a reason', operator === '' ? '/operator' : '/reason');
-        const result = await retryStuckSaga(db, sagaId, {
-          operator: `${operator} (API key ${request.principal!.keyId})`,
-          reason,
-          nowMs: nowMs(),
-        });
+        const result = await retryStuckSaga(db, sagaId, { ...operatorActionOf(request.body, request.principal!.keyId), nowMs: nowMs() });
         if (result === 'not-found') throw new ProblemError('not-found', `no saga ${sagaId}`);
         if (result === 'not-stuck') throw new ProblemError('conflict', `saga ${sagaId} is not STUCK: only a STUCK saga is retried`);
         return reply.code(202).send(await readSagaInstance(db, sagaId));
