@@ -12,23 +12,19 @@
  * keeps the processes' logs (kept anyway when the test fails).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SqlRunner } from '../../src/backbone/storage/database.ts';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { PgliteDatabase } from '../../src/backbone/storage-pglite/pglite-database.ts';
-import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { serviceNames } from '../../src/runtime/service-catalog.ts';
 import { orderParticipantNames } from '../../src/apps/orders/index.ts';
 import { seededRandom, type Random } from '../../src/backbone/testing/seeded-random.ts';
-import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
+import { hasKafka, hasPostgres } from '../support/engines.ts';
 import { assertLedgerInvariants } from '../support/ledger-invariants.ts';
 import { runChaos } from './payments-crash-chaos.ts';
-import { baseEnvironment, platformProcess, simulatorProcess, sleep, type RestartableProcess } from './payments-crash-processes.ts';
+import { sleep } from './payments-crash-processes.ts';
+import { crashWorkspace, startCrashPlatform, type CrashEngine, type CrashLayout } from './crash-platform.ts';
 
-type Engine = 'kafka' | 'embedded';
 type OrderKind = 'ship' | 'out-of-stock' | 'no-funds' | 'carrier';
 const expectedEnd: Record<OrderKind, { status: string; code: string | null }> = {
   ship: { status: 'SHIPPED', code: null },
@@ -38,9 +34,9 @@ const expectedEnd: Record<OrderKind, { status: string; code: string | null }> = 
 };
 
 interface EngineRun {
-  engine: Engine;
+  engine: CrashEngine;
   skipReason: string | undefined;
-  layout: { name: string; only: readonly string[] | undefined }[];
+  layout: CrashLayout;
   orders: number;
   ratePerSecond: number;
   chaos: { maxKills: number; pauseMs: { min: number; max: number }; minUpMs: number };
@@ -55,7 +51,7 @@ const engineRuns: EngineRun[] = [
     engine: 'kafka',
     skipReason: hasKafka() && hasPostgres() ? undefined : 'needs Kafka and PostgreSQL',
     layout: [
-      // The payment participant calls the payment API of its own process.
+      // The payment participant calls the payment API of its own process (ORDERS_PAYMENTS_API_URL unset).
       { name: 'intake', only: ['gateway', 'orders', 'orders-payment'] },
       { name: 'core', only: serviceNames.filter((service) => service !== 'gateway') },
       { name: 'participants', only: otherParticipants },
@@ -86,23 +82,8 @@ for (const run of engineRuns) {
     () => {
       const seed = Number(process.env.PAYSTREAM_CRASH_SEED ?? randomBytes(4).readUInt32BE(0));
       const apiKey = `crash-${randomBytes(16).toString('hex')}`;
-      const processes: RestartableProcess[] = [];
-      const killAllNow = () => processes.forEach((child) => child.killNow());
-      let workDir = '';
-      let database: TestDatabase | undefined;
-      let passed = false;
-
-      beforeAll(async () => {
-        workDir = await mkdtemp(join(tmpdir(), `paystream-orders-crash-${run.engine}-`));
-        process.once('exit', killAllNow);
-      });
-      afterAll(async () => {
-        process.removeListener('exit', killAllNow);
-        await Promise.all(processes.map((child) => child.kill()));
-        await database?.drop();
-        if (passed && process.env.PAYSTREAM_CRASH_KEEP_LOGS !== '1') await rm(workDir, { recursive: true, force: true });
-        else console.log(`[orders crash ${run.engine}] the processes' logs are kept in ${workDir}`);
-      }, 60_000);
+      const workspace = crashWorkspace(`orders-crash-${run.engine}`);
+      const { processes } = workspace;
 
       it(
         `kill -9 during ${run.orders} orders: every order ends, nothing is lost, no compensation runs twice`,
@@ -111,57 +92,24 @@ for (const run of engineRuns) {
           const startedAtMs = Date.now();
           const log = (message: string) =>
             console.log(`[orders crash ${run.engine} +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s] ${message}`);
+          const { workDir } = workspace;
           log(`seed ${seed} (replay with PAYSTREAM_CRASH_SEED=${seed}); logs in ${workDir}`);
           const random = seededRandom(seed);
-          const env = baseEnvironment();
-          Object.assign(env, {
-            PAYSTREAM_API_KEY: apiKey,
-            PAYSTREAM_DATA_DIR: join(workDir, 'data'),
-            PAYSTREAM_BIC: bankBic,
-            LOG_LEVEL: 'warn',
-            FRAUD_RULES: JSON.stringify({
-              velocityCount: { weight: 0 },
-              velocityAmount: { weight: 0 },
-              amountVsHistory: { weight: 0 },
-              newBeneficiary: { weight: 0 },
-            }),
+          const { env, simulator, platform, urlServing } = await startCrashPlatform(workspace, {
+            engine: run.engine,
+            layout: run.layout,
+            apiKey,
+            bankBic,
+            callbackToken: randomBytes(24).toString('base64url'),
+            logLevel: 'warn',
+            databaseName: 'orders_crash',
+            namespacePrefix: 'ocrash',
+            startTimeoutMs: 120_000,
+            log,
           });
-          if (run.engine === 'kafka') {
-            database = await createTestDatabase('orders_crash');
-            Object.assign(env, {
-              DATABASE_URL: database.url,
-              KAFKA_BROKERS: kafkaBrokers().join(','),
-              KAFKA_REPLICATION_FACTOR: '1',
-              PAYSTREAM_NAMESPACE: `ocrash-${randomBytes(4).toString('hex')}`,
-            });
-          }
-          const ports = new Map<string, number>();
-          for (const { name } of run.layout) ports.set(name, await freePort());
-          const simulatorPort = await freePort();
-          const serving = (service: string) => run.layout.find((entry) => entry.only === undefined || entry.only.includes(service))!.name;
-          const urlOf = (name: string) => `http://127.0.0.1:${ports.get(name)}`;
-          const callbackToken = randomBytes(24).toString('base64url');
-          Object.assign(env, { RTGS_URL: `http://127.0.0.1:${simulatorPort}`, RTGS_CALLBACK_TOKEN: callbackToken });
-          const simulator = simulatorProcess({
-            port: simulatorPort,
-            callbackUrl: `${urlOf(serving('rtgs'))}/rtgs/v1/pacs002`,
-            callbackToken,
-            dataFile: join(workDir, 'rtgs-simulator.jsonl'),
-            latencyMs: 50,
-            env: baseEnvironment(),
-            logFile: join(workDir, 'simulator.log'),
-          });
-          const platform = run.layout.map(({ name, only }) =>
-            platformProcess({ name, only, port: ports.get(name)!, env, logFile: join(workDir, `${name}.log`) }),
-          );
-          processes.push(simulator, ...platform);
-          await simulator.start();
-          await platform[0]!.start(120_000);
-          await Promise.all(platform.slice(1).map((child) => child.start(120_000)));
-          log(`started ${platform.map((child) => `${child.name} (pid ${child.pid})`).join(', ')}`);
 
           const call = apiCaller(apiKey);
-          const ledgerUrl = urlOf(serving('ledger'));
+          const ledgerUrl = urlServing('ledger');
           const open = async (name: string, deposit: string | undefined) => {
             const opened = await call('POST', `${ledgerUrl}/v1/accounts`, { name, currency: 'EUR' });
             expect(opened.status, JSON.stringify(opened.body)).toBe(201);
@@ -176,7 +124,7 @@ for (const run of engineRuns) {
           ];
           const poor = await open('Crash Customer Poor', undefined);
           const merchant = await open('Crash Merchant', undefined);
-          const stockUrl = urlOf(serving('orders-inventory'));
+          const stockUrl = urlServing('orders-inventory');
           const initialStock = run.orders * 3;
           expect((await call('PUT', `${stockUrl}/v1/inventory/widget`, { quantity: initialStock })).status).toBe(200);
 
@@ -189,7 +137,7 @@ for (const run of engineRuns) {
           const placed = new Map<string, OrderKind>();
           let lost = 0;
           try {
-            const orderUrl = urlOf(serving('orders'));
+            const orderUrl = urlServing('orders');
             const loadStartedAt = Date.now();
             let next = 0;
             await Promise.all(
@@ -220,7 +168,7 @@ for (const run of engineRuns) {
           expect(placed.size, 'one order per planned order').toBe(run.orders);
 
           // Every taken order ends: read through the API while the platform runs.
-          const orderUrl = urlOf(serving('orders'));
+          const orderUrl = urlServing('orders');
           const deadline = Date.now() + 150_000;
           const ends = new Map<string, { status: string; code: string | null }>();
           for (const orderId of placed.keys()) {
@@ -254,7 +202,7 @@ for (const run of engineRuns) {
             await assertLedgerInvariants(db);
           };
           if (run.engine === 'kafka') {
-            const db = new PostgresDatabase({ connectionString: database!.url, poolSize: 2 });
+            const db = new PostgresDatabase({ connectionString: workspace.database!.url, poolSize: 2 });
             try {
               await eventuallyAllEnded(db);
               await check(db);
@@ -273,7 +221,7 @@ for (const run of engineRuns) {
           const crashes = processes.flatMap((child) => child.unexpectedExits);
           expect(crashes, 'processes that exited on their own').toEqual([]);
           log(`done: ${kills.length} kills`);
-          passed = true;
+          workspace.passed = true;
         },
       );
     },

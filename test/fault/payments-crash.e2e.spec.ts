@@ -12,16 +12,13 @@
  * PAYSTREAM_CRASH_KEEP_LOGS=1.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/backbone/storage-postgres/postgres-database.ts';
 import { PgliteDatabase } from '../../src/backbone/storage-pglite/pglite-database.ts';
-import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { serviceNames } from '../../src/runtime/service-catalog.ts';
 import { RtgsProtocol } from '../../src/contracts/iso20022/rtgs-protocol.ts';
-import { createTestDatabase, hasKafka, hasPostgres, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
+import { hasKafka, hasPostgres } from '../support/engines.ts';
 import { runChaos, type ChaosEvent } from './payments-crash-chaos.ts';
 import {
   assertRunConsistent,
@@ -34,16 +31,14 @@ import {
 } from './payments-crash-checks.ts';
 import { decimal, planPayments, submitAll, type SubmitReport } from './payments-crash-load.ts';
 import { seededRandom } from '../../src/backbone/testing/seeded-random.ts';
-import { baseEnvironment, platformProcess, simulatorProcess, type RestartableProcess } from './payments-crash-processes.ts';
-
-type Engine = 'kafka' | 'embedded';
+import { crashWorkspace, startCrashPlatform, type CrashEngine, type CrashLayout } from './crash-platform.ts';
 
 interface EngineRun {
-  engine: Engine;
+  engine: CrashEngine;
   /** Why the run is skipped; undefined when it runs. */
   skipReason: string | undefined;
   /** Which services each platform process runs (undefined: all of them). */
-  layout: { name: string; only: readonly string[] | undefined }[];
+  layout: CrashLayout;
   payments: number;
   ratePerSecond: number;
   chaos: { maxKills: number; pauseMs: { min: number; max: number }; minUpMs: number };
@@ -95,91 +90,33 @@ for (const run of engineRuns) {
     () => {
       const seed = Number(process.env.PAYSTREAM_CRASH_SEED ?? randomBytes(4).readUInt32BE(0));
       const processLogLevel = process.env.PAYSTREAM_CRASH_LOG_LEVEL ?? 'warn';
-      const keepLogs = process.env.PAYSTREAM_CRASH_KEEP_LOGS === '1';
       const apiKey = `crash-${randomBytes(16).toString('hex')}`;
       const callbackToken = randomBytes(24).toString('base64url');
-      const processes: RestartableProcess[] = [];
-      const killAllNow = () => processes.forEach((child) => child.killNow());
-      let workDir = '';
-      let database: TestDatabase | undefined;
-      let passed = false;
-
-      beforeAll(async () => {
-        workDir = await mkdtemp(join(tmpdir(), `paystream-crash-${run.engine}-`));
-        process.once('exit', killAllNow);
-      });
-
-      afterAll(async () => {
-        process.removeListener('exit', killAllNow);
-        await Promise.all(processes.map((child) => child.kill()));
-        await database?.drop();
-        if (passed && !keepLogs) await rm(workDir, { recursive: true, force: true });
-        else console.log(`[crash ${run.engine}] the processes' logs are kept in ${workDir}`);
-      }, 60_000);
+      const workspace = crashWorkspace(`crash-${run.engine}`);
+      const { processes } = workspace;
 
       it(`kill -9 during ${run.payments} payments loses nothing and does nothing twice`, { timeout: run.timeoutMs }, async () => {
         const startedAtMs = Date.now();
         const log = (message: string) =>
           console.log(`[crash ${run.engine} +${((Date.now() - startedAtMs) / 1000).toFixed(1)}s] ${message}`);
+        const { workDir } = workspace;
         log(`seed ${seed} (replay with PAYSTREAM_CRASH_SEED=${seed}); logs in ${workDir}`);
         const random = seededRandom(seed);
 
-        const env = baseEnvironment();
-        Object.assign(env, {
-          PAYSTREAM_API_KEY: apiKey,
-          PAYSTREAM_DATA_DIR: join(workDir, 'data'),
-          PAYSTREAM_BIC: bankBic,
-          LOG_LEVEL: processLogLevel,
-          // A few hundred payments per account in two minutes is a burst by the fraud rules' standards:
-          // with them on, nearly every payment would wait for a compliance officer. Off here; the
-          // compliance tests cover them.
-          FRAUD_RULES: JSON.stringify({
-            velocityCount: { weight: 0 },
-            velocityAmount: { weight: 0 },
-            amountVsHistory: { weight: 0 },
-            newBeneficiary: { weight: 0 },
-          }),
-        });
-        if (run.engine === 'kafka') {
-          database = await createTestDatabase('payments_crash');
-          Object.assign(env, {
-            DATABASE_URL: database.url,
-            KAFKA_BROKERS: kafkaBrokers().join(','),
-            KAFKA_REPLICATION_FACTOR: '1',
-            PAYSTREAM_NAMESPACE: `crash-${randomBytes(4).toString('hex')}`,
-          });
-        }
-        const ports = new Map<string, number>();
-        for (const { name } of run.layout) ports.set(name, await freePort());
-        const simulatorPort = await freePort();
-        const serving = (service: string) => run.layout.find((entry) => entry.only === undefined || entry.only.includes(service))!.name;
-        const urlOf = (name: string) => `http://127.0.0.1:${ports.get(name)}`;
-        Object.assign(env, { RTGS_URL: `http://127.0.0.1:${simulatorPort}`, RTGS_CALLBACK_TOKEN: callbackToken });
-
-        const simulator = simulatorProcess({
-          port: simulatorPort,
-          callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`,
+        const { env, simulator, platform, urlServing } = await startCrashPlatform(workspace, {
+          engine: run.engine,
+          layout: run.layout,
+          apiKey,
+          bankBic,
           callbackToken,
-          dataFile: join(workDir, 'rtgs-simulator.jsonl'),
-          latencyMs: 50,
-          env: baseEnvironment(),
-          logFile: join(workDir, 'simulator.log'),
+          logLevel: processLogLevel,
+          databaseName: 'payments_crash',
+          namespacePrefix: 'crash',
+          startTimeoutMs: 90_000,
+          log,
         });
-        const platform = run.layout.map(({ name, only }) =>
-          platformProcess({ name, only, port: ports.get(name)!, env, logFile: join(workDir, `${name}.log`) }),
-        );
-        processes.push(simulator, ...platform);
-        await simulator.start();
-        // The first process provisions every topic; started together, processes race to create them
-        // and the losers fail to start (see the report), which is not what this test is about.
-        await platform[0]!.start(90_000);
-        log(`${platform[0]!.name} ready (topics provisioned)`);
-        await Promise.all(platform.slice(1).map((child) => child.start(90_000)));
-        log(
-          `started ${platform.map((child) => `${child.name} (pid ${child.pid})`).join(', ')} and the RTGS simulator (pid ${simulator.pid})`,
-        );
 
-        const accounts = await openAccounts(urlOf(serving('ledger')), apiKey);
+        const accounts = await openAccounts(urlServing('ledger'), apiKey);
         const depositsMinor = new Map(accounts.map((account) => [account, depositMinor]));
         const plan = planPayments(random, accounts, run.payments, `${seed}`);
 
@@ -188,7 +125,7 @@ for (const run of engineRuns) {
         let report: SubmitReport;
         try {
           report = await submitAll(plan, {
-            url: urlOf(serving('gateway')),
+            url: urlServing('gateway'),
             apiKey,
             concurrency: 32,
             ratePerSecond: run.ratePerSecond,
@@ -215,8 +152,8 @@ for (const run of engineRuns) {
           'payments never accepted',
         ).toEqual([]);
 
-        const gatewayUrl = urlOf(serving('gateway'));
-        const db = run.engine === 'kafka' ? new PostgresDatabase({ connectionString: database!.url, poolSize: 2 }) : undefined;
+        const gatewayUrl = urlServing('gateway');
+        const db = run.engine === 'kafka' ? new PostgresDatabase({ connectionString: workspace.database!.url, poolSize: 2 }) : undefined;
         try {
           const { waitedMs } = await waitUntilTerminal(db ? statusFromDatabase(db) : statusFromApi(gatewayUrl, apiKey), report.accepted, {
             timeoutMs: 150_000,
@@ -229,7 +166,7 @@ for (const run of engineRuns) {
             .map((payment) => payment.uetr);
           const redelivered = await redeliverAnswers({
             simulatorUrl: env.RTGS_URL!,
-            callbackUrl: `${urlOf(serving('rtgs'))}${RtgsProtocol.callbackPath}`,
+            callbackUrl: `${urlServing('rtgs')}${RtgsProtocol.callbackPath}`,
             callbackToken,
             uetrs: rtgsUetrs,
           });
@@ -250,7 +187,7 @@ for (const run of engineRuns) {
         log(
           `done: ${kills.length} kills (${kills.map((kill) => kill.victim).join(', ')}), ${processes.reduce((sum, child) => sum + child.starts, 0) - processes.length} restarts`,
         );
-        passed = true;
+        workspace.passed = true;
 
         async function checkKafkaRun(kafkaDb: PostgresDatabase) {
           await waitUntilQuiet(kafkaDb, report.accepted.length, { outbox: true, timeoutMs: 60_000 });
