@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import Fastify from 'fastify';
 import pino from 'pino';
 import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
 import { migrate } from '../../backbone/storage/index.ts';
@@ -12,13 +13,16 @@ import { PaymentTopics } from '../../contracts/index.ts';
 import { createOrdersApp, OrderTopics, type OrdersAppDeps } from './index.ts';
 import { checkOrder, placeOrder } from './orders/participant.ts';
 import { outboxPublisher } from './app.ts';
+import { installProblemErrorHandler } from '../../services/http/index.ts';
 import type { PaymentsApi } from './payment/payments-api.ts';
 
 // The choreography as a whole, on the participants' real handlers and tables (PGlite): random
 // orders that fail at random places (stock short, funds short, a carrier that refuses, a fraud
 // finding), their events delivered in a random order across and within topics, some of them
-// twice; paystream's payment flow is a small in-memory ledger behind the payment API's port. Once
-// nothing is left to deliver, every order is SHIPPED or CANCELLED and the invariants hold.
+// twice; paystream's payment flow is a small in-memory ledger behind the payment API's port. Some
+// merchants spend what an order paid them before its refund, which then fails; an operator funds
+// the merchant and retries it through the API's route. Once nothing is left to deliver, every
+// order is SHIPPED or CANCELLED and the invariants hold.
 
 const merchant = 'DE89370400440532013000';
 const customerOf = (index: number) =>
@@ -36,6 +40,8 @@ interface OrderCase {
   depositMinor: bigint;
   lines: { sku: 'a' | 'b'; quantity: number; unitPriceMinor: bigint }[];
   destinationCountry: 'DE' | 'XX';
+  /** The merchant spends all it holds just before this order's first refund, which then fails. */
+  merchantSpendsFirst: boolean;
 }
 
 const orderCase: fc.Arbitrary<OrderCase> = fc.record({
@@ -49,6 +55,7 @@ const orderCase: fc.Arbitrary<OrderCase> = fc.record({
     { minLength: 1, maxLength: 2 },
   ),
   destinationCountry: fc.constantFrom('DE' as const, 'DE' as const, 'DE' as const, 'XX' as const),
+  merchantSpendsFirst: fc.boolean(),
 });
 
 describe('the order choreography under random failures, reordering and duplicate deliveries', () => {
@@ -70,11 +77,17 @@ describe('the order choreography under random failures, reordering and duplicate
           for (const [index, order] of cases.entries()) await run.place(index, order);
           const pick = picks[Symbol.iterator]();
           const duplicate = duplicates[Symbol.iterator]();
-          await run.deliverAll(
-            () => pick.next().value as number,
-            () => duplicate.next().value === 0,
-          );
-          await run.assertInvariants(cases, stock);
+          const deliverAll = () =>
+            run.deliverAll(
+              () => pick.next().value as number,
+              () => duplicate.next().value === 0,
+            );
+          await deliverAll();
+          // Every refund that failed is retried once the merchant is funded; a retry never needs a second one here.
+          const retried = await run.retryFailedRefunds();
+          await deliverAll();
+          expect(await run.retryFailedRefunds(), 'refunds failed again after their retry').toEqual([]);
+          await run.assertInvariants(cases, stock, retried);
         },
       ),
       { numRuns: 20 },
@@ -120,6 +133,11 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
   };
   const app = createOrdersApp(deps, { bankBic: 'PAYSDEFFXXX', fraudCheck: { maxAmountMinor: fraudCeilingMinor } });
   for (const participant of app.participants) await migrate(db, participant.name, participant.migrations);
+  // The operators' routes, called as an operator would.
+  const http = Fastify();
+  installProblemErrorHandler(http, () => {});
+  for (const participant of app.participants) if (participant.name === 'orders-payment') await http.register(participant.routes!);
+  await http.ready();
   // Analytics adds up what it reads, so it relies on the runner's processed ids against
   // duplicates; every other participant is idempotent by itself, which this test checks by
   // handing it duplicates directly.
@@ -149,6 +167,31 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
       );
       await placeOrder(db, publish, placed);
       orderIds.push(placed.orderId);
+      if (order.merchantSpendsFirst) ledger.spendBeforeFirstRefundOf(placed.orderId);
+    },
+    /** Funds the merchant with each failed refund's amount and retries it through the route; returns the orders retried. */
+    async retryFailedRefunds(): Promise<string[]> {
+      const failed = await db.query<{ order_id: string; amount_minor: bigint }>(
+        `select order_id, amount_minor from order_payments where stage = 'refund-failed' order by order_id`,
+      );
+      for (const row of failed.rows) {
+        ledger.fund(merchant, row.amount_minor);
+        const answer = await http.inject({
+          method: 'POST',
+          url: `/v1/orders/${row.order_id}/refund-retries`,
+          payload: { operator: 'Olga', reason: 'merchant funded' },
+        });
+        expect(answer.statusCode, answer.body).toBe(202);
+        expect(answer.json()).toEqual({ orderId: row.order_id, attempt: 2 });
+      }
+      // A refund under way, done or never needed is not retried.
+      const again = await http.inject({
+        method: 'POST',
+        url: `/v1/orders/${orderIds[0]}/refund-retries`,
+        payload: { operator: 'Olga', reason: 'once more' },
+      });
+      expect(again.statusCode, again.body).toBe(409);
+      return failed.rows.map((row) => row.order_id);
     },
     /** Delivers a random waiting event to a random consumer until none waits, sometimes leaving a copy to deliver again. */
     async deliverAll(pick: () => number, again: () => boolean) {
@@ -170,7 +213,7 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
         await enqueue(await Promise.all(emitted.map(async (next: NewEvent) => (await encoder.encode(next, cause)).message)));
       }
     },
-    async assertInvariants(cases: readonly OrderCase[], initial: { a: number; b: number }) {
+    async assertInvariants(cases: readonly OrderCase[], initial: { a: number; b: number }, retried: readonly string[]) {
       const orders = (await db.query<{ order_id: string; status: string }>(`select order_id, status from orders`)).rows;
       const statusOf = new Map(orders.map((row) => [row.order_id, row.status]));
       const shippedUnits = { a: 0, b: 0 };
@@ -192,6 +235,12 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
         expect(count(OrderTopics.cancelled), 'cancelled at most once').toBeLessThanOrEqual(1);
         expect(count(OrderTopics.shipmentCreated), 'shipped at most once').toBeLessThanOrEqual(1);
         expect(ledger.paymentsOf(orderId).pay, 'paid at most once').toBeLessThanOrEqual(1);
+        expect(count(OrderTopics.paymentRefundRetried), 'a refund retried only when it failed, once here').toBe(
+          retried.includes(orderId) ? 1 : 0,
+        );
+        expect(count(OrderTopics.paymentRefundFailed), 'a refund fails only where the merchant spent first').toBe(
+          retried.includes(orderId) ? 1 : 0,
+        );
         if (status === 'CANCELLED') {
           expect(ledger.balance(customerOf(index)), 'a cancelled order holds no money').toBe(order.depositMinor);
           expect(['failed', 'released', 'none'], 'a cancelled order holds no stock').toContain(reservation);
@@ -211,7 +260,7 @@ async function newRun(db: PgliteDatabase, stock: { a: number; b: number }) {
         a: initial.a - shippedUnits.a,
         b: initial.b - shippedUnits.b,
       });
-      expect(ledger.balance(merchant), 'the merchant holds exactly the shipped orders').toBe(
+      expect(ledger.balance(merchant) + ledger.spentMinor - ledger.fundedMinor, 'the merchant holds exactly the shipped orders').toBe(
         orderIds.reduce(
           (sum, orderId, index) =>
             statusOf.get(orderId) === 'SHIPPED'
@@ -239,12 +288,26 @@ class FakePaymentFlow implements PaymentsApi {
 
   constructor(merchantAccount: string, publish: (messages: OutgoingMessage[]) => Promise<void>, encoder: EventEncoder) {
     this.#balances.set(merchantAccount, 0n);
+    this.#merchantAccount = merchantAccount;
     this.#publish = publish;
     this.#encoder = encoder;
   }
 
+  /** What merchants spent before a refund, and what operators funded them with after. */
+  spentMinor = 0n;
+  fundedMinor = 0n;
+  readonly #spendBeforeRefund = new Set<string>();
+  readonly #merchantAccount: string;
+
   deposit(account: string, amountMinor: bigint) {
     this.#balances.set(account, amountMinor);
+  }
+  fund(account: string, amountMinor: bigint) {
+    this.#balances.set(account, this.balance(account) + amountMinor);
+    this.fundedMinor += amountMinor;
+  }
+  spendBeforeFirstRefundOf(orderId: string) {
+    this.#spendBeforeRefund.add(orderId);
   }
   balance(account: string): bigint {
     return this.#balances.get(account) ?? 0n;
@@ -262,6 +325,10 @@ class FakePaymentFlow implements PaymentsApi {
     const amountMinor = BigInt(Math.round(Number(body.amount) * 100));
     const counts = this.paymentsOf(request.correlationId);
     const refund = request.idempotencyKey.startsWith('order-refund-');
+    if (refund && this.#spendBeforeRefund.delete(request.correlationId)) {
+      this.spentMinor += this.balance(this.#merchantAccount);
+      this.#balances.set(this.#merchantAccount, 0n);
+    }
     this.#orderPayments.set(request.correlationId, { pay: counts.pay + (refund ? 0 : 1), refund: counts.refund + (refund ? 1 : 0) });
     const common = { paymentId, debtorAccount: body.debtor.account, amountMinor, currency: body.currency };
     let event: NewEvent;

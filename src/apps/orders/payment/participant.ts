@@ -129,8 +129,9 @@ export function paymentParticipant(deps: OrdersAppDeps, options: PaymentParticip
       await apply(tx, orderId, { kind: 'refund-retry', ...retry }, publish, { correlationId: orderId }, deps.clock.nowMs());
       return { result: 'retried', attempt: row.refund_attempt + 1 };
     });
-    // Not awaited by the caller's answer: a crash before the call is the recovery loop's (the stage is refund-requested).
-    if (outcome.result === 'retried') void calls.perform(orderId, 'refund');
+    // The refund is sent before the operator is answered (its outcome comes later, as any payment's);
+    // a crash or an API that is down before the call leaves it to the recovery loop (the stage is refund-requested).
+    if (outcome.result === 'retried') await calls.perform(orderId, 'refund');
     return outcome;
   };
   return {
