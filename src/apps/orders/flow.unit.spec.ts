@@ -19,6 +19,7 @@ function app() {
       logger: pino({ level: 'silent' }),
       requireScope: () => async () => {},
       callerOf: () => 'test',
+      callerHolds: () => false,
       paymentsApi: undefined as never,
     },
     { bankBic: 'PSTRDEFFXXX' },
