@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { PaymentService, SagaPorts, ServiceDeps } from '../services/index.ts';
+import type { PaymentService, ServiceDeps, StreamPorts } from '../services/index.ts';
 import { createGatewayService, requireScope } from '../services/gateway/index.ts';
 import { createValidationService } from '../services/validation/index.ts';
 import { accountContacts, createLedgerService } from '../services/ledger/index.ts';
@@ -11,6 +11,7 @@ import { createComplianceCasesService } from '../services/compliance-cases/index
 import { createFraudService, type FraudRulesConfigInput } from '../services/fraud/index.ts';
 import { createReconciliationService } from '../services/reconciliation/index.ts';
 import { createLoansService, type LoansServiceOptions } from '../services/loans/index.ts';
+import { createAuthorizationService, type AuthorizationServiceOptions } from '../services/authorization/index.ts';
 import type { ListSource } from '../services/screening/index.ts';
 import { createScreeningService, screeningDecisionsTable, type CorridorRuleInput } from '../services/screening/stage/index.ts';
 import { PaymentTopics } from '../contracts/topics.ts';
@@ -29,6 +30,8 @@ export interface ServiceTuning {
   fraud?: { rules?: FraudRulesConfigInput };
   /** The loan approval's deadlines, scorecard and limits (e.g. short deadlines, a small exposure limit). */
   loans?: Omit<LoansServiceOptions, 'requireScope' | 'screenApplicant' | 'screeningListsWorker'>;
+  /** The authorization processor's rules (short grace, small limits), the override route's wait, its timer worker's poll. */
+  authorization?: Omit<AuthorizationServiceOptions, 'requireScope'>;
   /** The ledger's lending capacity per currency (minor units). */
   lendingCapacityMinor?: ReadonlyMap<string, bigint>;
 }
@@ -45,6 +48,7 @@ export const serviceNames = [
   'fraud',
   'reconciliation',
   'loans',
+  'authorization',
 ] as const;
 
 /**
@@ -58,7 +62,7 @@ export const serviceNames = [
  * Held payments (screening MEDIUM, fraud REVIEW) re-enter this flow when an officer approves the
  * case: the case's stored event is the stage's own output (initiated, resp. cleared).
  */
-export function buildServices(deps: ServiceDeps & SagaPorts, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
+export function buildServices(deps: ServiceDeps & StreamPorts, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
   const retry = tuning.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
   const screening = config.screening ?? defaultScreeningConfig();
   const screeningRetryDelaysMs = tuning.screening?.retryDelaysMs ?? tuning.retryDelaysMs;
@@ -117,6 +121,7 @@ export function buildServices(deps: ServiceDeps & SagaPorts, config: PaystreamCo
       ...retry,
       ...tuning.loans,
     }),
+    createAuthorizationService(deps, { requireScope, ...tuning.authorization }),
   ];
 }
 

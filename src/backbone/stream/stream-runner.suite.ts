@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import { partitionForKey } from '../messaging/partitioner.ts';
 import { handleInTransaction, type ConsumedEvent } from '../consumer/handler.ts';
+import { ConsumerRunner } from '../consumer/consumer-runner.ts';
 import { migrate } from '../storage/migrate.ts';
 import { eventually, type BackboneFixture } from '../testing/embedded-fixture.ts';
 import type { Processor } from './processor.ts';
@@ -30,6 +31,7 @@ export function streamRunnerSuite(engineName: string, makeFixture: () => Promise
   describe(`stream runner on ${engineName}`, () => {
     let fixture: BackboneFixture;
     let runner: StreamRunner<TestInput, TestOutput, { totals: Totals; seen: number }>;
+    let consumer: ConsumerRunner;
     let definition: StreamProcessorDefinition<TestInput, TestOutput, { totals: Totals; seen: number }>;
     const clock = fakeClock();
     const topics = { records: '', watermarks: '', outputs: '' };
@@ -46,13 +48,16 @@ export function streamRunnerSuite(engineName: string, makeFixture: () => Promise
       await fixture.createTopic(topics.outputs, partitions);
       definition = testDefinition(fixture.topicName('stream-test'), topics);
       runner = new StreamRunner({ ...fixture.deps, clock, admin: fixture.admin }, definition, { timerPollMsMax: 50 });
-      await runner.start((error) => {
+      consumer = new ConsumerRunner({ ...fixture.deps, clock }, runner.consumerOptions());
+      await consumer.start();
+      await runner.startTimers((error) => {
         throw error;
       });
     }, 60_000);
 
     afterAll(async () => {
       await runner?.stop();
+      await consumer?.stop();
       await fixture?.close();
     });
 

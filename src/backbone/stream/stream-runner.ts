@@ -3,7 +3,12 @@ import type { SqlRunner } from '../storage/database.ts';
 import type { TopicAdmin } from '../topics/topic-admin.ts';
 import { BackboneError, ErrorCodes, permanentError } from '../errors.ts';
 import { EventEncoder, type NewEvent } from '../envelope/event-encoder.ts';
-import { ConsumerRunner, type ConsumerRunnerDeps } from '../consumer/consumer-runner.ts';
+import type { ConsumerOptions } from '../consumer/consumer-runner.ts';
+import type { Database } from '../storage/database.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import type { EventCodec } from '../codec/event-codec.ts';
+import type { Clock, IdGenerator } from '../clock/clock.ts';
+import type { FaultInjector } from '../faults.ts';
 import { EventFailure, type BatchEventHandler, type ConsumedEvent } from '../consumer/handler.ts';
 import { NotifiedLoop } from '../concurrency/notified-loop.ts';
 import { FaultPoints } from '../faults.ts';
@@ -44,27 +49,41 @@ export interface StreamProcessorDefinition<Input, Output, Stores extends Record<
   readonly stores: { readonly [Name in keyof Stores]: StoreDefinition<Stores[Name]> };
   /** The processor of one partition over that partition's stores; built per batch, so it must keep nothing between calls. */
   build(stores: { [Name in keyof Stores]: KeyValueStore<Stores[Name]> }, partition: number): Processor<Input, Output>;
-  /** The event an output publishes; `correlationId` is used for an output of a timer (an output of a record inherits the record's). */
-  toEvent(output: Output): { event: NewEvent; correlationId: string };
+  /**
+   * The event an output publishes, or undefined for an output that is not published (kept by
+   * `record` only); `correlationId` is used for an output of a timer (an output of a record
+   * inherits the record's envelope).
+   */
+  toEvent(output: Output): { event: NewEvent; correlationId: string } | undefined;
+  /**
+   * Keeps the batch's outputs in the application's own tables (a projection a route reads), in the
+   * batch's transaction: a fixed number of statements for the whole batch, not one per output.
+   */
+  record?(tx: SqlRunner, outputs: readonly Output[]): Promise<void>;
 }
 
-export interface StreamRunnerDeps extends ConsumerRunnerDeps {
-  /** Reads the input topics' partition counts at start (co-partitioning). */
+/** What the runner writes with: the consumer's database and outbox, the codec of its outputs, the clock. */
+export interface StreamRunnerDeps {
+  db: Database;
+  outbox: Outbox;
+  codec: EventCodec;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Reads the input topics' partition counts (co-partitioning). */
   admin: Pick<TopicAdmin, 'describeTopics'>;
+  /** Crash points for fault-injection tests; unset in production. */
+  faults?: FaultInjector;
 }
 
 export interface StreamRunnerOptions {
-  /** Most records of one partition per batch. Default 500. */
-  maxBatchRecords?: number;
-  /** Most partitions in one transaction. Default 64. */
-  maxPartitionsPerTransaction?: number;
   /** Longest sleep of the timer worker between rounds. Default 1000. */
   timerPollMsMax?: number;
 }
 
 /**
- * Runs a keyed stream processor live, exactly-once, on either engine: a `BatchEventHandler` of a
- * `ConsumerRunner` over its co-partitioned input topics, plus a timer worker for deadlines.
+ * Runs a keyed stream processor live, exactly-once, on either engine: a `BatchEventHandler` for a
+ * `ConsumerRunner` over its co-partitioned input topics (`consumerOptions`), plus a timer worker
+ * for deadlines (`startTimers`).
  *
  * Each batch is one transaction of a fixed number of statements (ADR-8): lock the batch's
  * partitions' `stream_partitions` rows in ascending order (two instances, or an instance and the
@@ -84,7 +103,6 @@ export interface StreamRunnerOptions {
  * fire where no record arrives any more.
  */
 export class StreamRunner<Input, Output, Stores extends Record<string, unknown>> {
-  readonly consumer: ConsumerRunner;
   readonly #deps: StreamRunnerDeps;
   readonly #definition: StreamProcessorDefinition<Input, Output, Stores>;
   readonly #encoder: EventEncoder;
@@ -98,14 +116,21 @@ export class StreamRunner<Input, Output, Stores extends Record<string, unknown>>
     this.#encoder = new EventEncoder(deps.codec, deps.ids, deps.clock);
     this.#inputs = new Map(definition.inputs.map((input) => [input.topic, input]));
     this.#timerPollMsMax = options.timerPollMsMax ?? 1000;
-    this.consumer = new ConsumerRunner(deps, {
-      name: definition.name,
-      topics: definition.inputs.map((input) => input.topic),
+  }
+
+  /**
+   * The consumer that feeds the processor, for a `ConsumerRunner` (a service lists it among its
+   * consumers): group = the processor's name, its input topics, this runner's handler, and
+   * deduplication left to the handler (see the class comment). `extra` sets batch sizes and retry.
+   */
+  consumerOptions(extra: Omit<ConsumerOptions, 'name' | 'topics' | 'handler' | 'batchHandler' | 'deduplication'> = {}): ConsumerOptions {
+    return {
+      ...extra,
+      name: this.#definition.name,
+      topics: this.#definition.inputs.map((input) => input.topic),
       batchHandler: this.handler,
       deduplication: 'handler',
-      ...(options.maxBatchRecords === undefined ? {} : { maxBatchRecords: options.maxBatchRecords }),
-      ...(options.maxPartitionsPerTransaction === undefined ? {} : { maxPartitionsPerTransaction: options.maxPartitionsPerTransaction }),
-    });
+    };
   }
 
   /** The consumer's batch handler (the consumer runner calls it; tests may too, in a transaction). */
@@ -146,10 +171,13 @@ export class StreamRunner<Input, Output, Stores extends Record<string, unknown>>
     return first!.partitions;
   }
 
-  /** Checks co-partitioning, joins the group and starts the timer worker. */
-  async start(onTimerError: (error: unknown) => void): Promise<void> {
+  /**
+   * Checks co-partitioning, then starts the timer worker: a loop that runs the partitions with due
+   * deadlines and sleeps until the next one is due (at most `timerPollMsMax`). Run it on every
+   * instance: the partitions' locks keep two from running one partition at once.
+   */
+  async startTimers(onError: (error: unknown) => void): Promise<void> {
     await this.checkCoPartitioned();
-    await this.consumer.start();
     this.#timerLoop ??= new NotifiedLoop({
       db: this.#deps.db,
       round: async () => {
@@ -159,14 +187,14 @@ export class StreamRunner<Input, Output, Stores extends Record<string, unknown>>
         return Math.max(0, Math.min(this.#timerPollMsMax, dueMs - this.#deps.clock.nowMs()));
       },
       failureBackoffMs: this.#timerPollMsMax,
-      onError: onTimerError,
+      onError,
     });
     await this.#timerLoop.start();
   }
 
+  /** Stops the timer worker (graceful: the current round finishes). */
   async stop(): Promise<void> {
     await this.#timerLoop?.stop();
-    await this.consumer.stop();
   }
 
   /**
@@ -219,6 +247,11 @@ export class StreamRunner<Input, Output, Stores extends Record<string, unknown>>
       this.#collect(run, row, changes);
     }
     await writeBack(tx, name, changes);
+    if (outputs.length === 0) return;
+    await this.#definition.record?.(
+      tx,
+      outputs.map(({ output }) => output),
+    );
     await this.#deps.outbox.write(tx, await this.#encodeOutputs(outputs));
   }
 
@@ -283,7 +316,9 @@ export class StreamRunner<Input, Output, Stores extends Record<string, unknown>>
   async #encodeOutputs(outputs: readonly { output: Output; cause: ConsumedEvent | undefined }[]): Promise<OutgoingMessage[]> {
     const messages: OutgoingMessage[] = [];
     for (const { output, cause } of outputs) {
-      const { event, correlationId } = this.#definition.toEvent(output);
+      const published = this.#definition.toEvent(output);
+      if (!published) continue;
+      const { event, correlationId } = published;
       messages.push((await this.#encoder.encode(event, cause ? cause.envelope : { correlationId })).message);
     }
     return messages;

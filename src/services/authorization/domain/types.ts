@@ -29,6 +29,8 @@ export interface AccountStateUpdate {
 
 /** An owner's or ops officer's approval of a decline (the HTTP route, later, checks who may). */
 export interface OverrideRequest {
+  /** Set live by the route, to find the override's outcome; the replay has none. */
+  readonly overrideId?: string;
   readonly authorizationId: string;
   readonly accountId: string;
   readonly by: string;
@@ -60,7 +62,7 @@ export interface AuthorizationDecision {
   readonly decisionVersion: 1 | 2;
   readonly decidedAtMs: number;
   /** On an override (decisionVersion 2): who approved it and why. */
-  readonly override?: { readonly by: string; readonly why: string };
+  readonly override?: { readonly by: string; readonly why: string; readonly overrideId?: string };
 }
 
 export const overrideRefusals = [
