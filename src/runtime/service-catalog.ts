@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { PaymentService, ServiceDeps, StreamPorts } from '../services/index.ts';
 import { createGatewayService, requireScope } from '../services/gateway/index.ts';
@@ -11,7 +12,7 @@ import { createComplianceCasesService } from '../services/compliance-cases/index
 import { createFraudService, type FraudRulesConfigInput } from '../services/fraud/index.ts';
 import { createReconciliationService } from '../services/reconciliation/index.ts';
 import { createLoansService, type LoansServiceOptions } from '../services/loans/index.ts';
-import { createAuthorizationService, type AuthorizationServiceOptions } from '../services/authorization/index.ts';
+import { createAuthorizationService, type AuthorizationServiceOptions, type CoreFeedOptions } from '../services/authorization/index.ts';
 import type { ListSource } from '../services/screening/index.ts';
 import { createScreeningService, screeningDecisionsTable, type CorridorRuleInput } from '../services/screening/stage/index.ts';
 import { PaymentTopics } from '../contracts/topics.ts';
@@ -121,7 +122,11 @@ export function buildServices(deps: ServiceDeps & StreamPorts, config: Paystream
       ...retry,
       ...tuning.loans,
     }),
-    createAuthorizationService(deps, { requireScope, ...tuning.authorization }),
+    createAuthorizationService(deps, {
+      requireScope,
+      ...(config.authorizationCoreFeed ? { coreFeed: readCoreFeed(config.authorizationCoreFeed) } : {}),
+      ...tuning.authorization,
+    }),
   ];
 }
 
@@ -139,4 +144,18 @@ function screeningSources(screening: ScreeningConfig): ListSource[] {
 function fraudRules(config: PaystreamConfig, tuning: ServiceTuning): { rules?: FraudRulesConfigInput } {
   const rules = tuning.fraud?.rules ?? (config.fraudRules as FraudRulesConfigInput | undefined);
   return rules ? { rules } : {};
+}
+
+/** The simulated core's file (AUTHZ_CORE_FEED): read once at start; a bad file stops the start with its path. */
+function readCoreFeed(path: string): CoreFeedOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`AUTHZ_CORE_FEED ${path}: not a readable JSON file`, { cause: error });
+  }
+  const feed = parsed as Partial<CoreFeedOptions> | null;
+  if (!feed || !Array.isArray(feed.accounts) || !Number.isSafeInteger(feed.delayMs) || feed.delayMs! < 0)
+    throw new Error(`AUTHZ_CORE_FEED ${path}: needs "accounts" (an array) and "delayMs" (a whole number of ms ≥ 0)`);
+  return feed as CoreFeedOptions;
 }

@@ -14,10 +14,8 @@
  * The processor (domain/) is the one the replay runs (`paystream authz replay`).
  */
 import type { Logger } from 'pino';
-import { defineTopic } from '../../backbone/topics/define-topic.ts';
 import { StreamRunner } from '../../backbone/stream/index.ts';
 import type { FaultInjector } from '../../backbone/faults.ts';
-import { AuthorizationTopics } from '../../contracts/authorizations.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import type { BackgroundWorker, PaymentService, ServiceDeps, StreamPorts } from '../service.ts';
 import { authorizationStreamDefinition, type AuthorizationStoreValues } from './handlers.ts';
@@ -25,6 +23,7 @@ import { authorizationMetrics } from './metrics.ts';
 import { authorizationMigrations } from './migrations.ts';
 import { authorizationOptions, type AuthorizationOptions } from './options.ts';
 import { authorizationRoutes } from './routes.ts';
+import { coreFeedSimulator, type CoreFeedOptions } from './core-feed-simulator.ts';
 import type { AuthorizationInput, AuthorizationOutput } from './domain/types.ts';
 
 export interface AuthorizationServiceOptions {
@@ -37,6 +36,8 @@ export interface AuthorizationServiceOptions {
   timerPollMsMax?: number;
   /** Crash points for fault-injection tests. */
   faults?: FaultInjector;
+  /** Runs a simulated legacy core beside the service (README, local trials): state updates and watermarks, late. */
+  coreFeed?: CoreFeedOptions;
 }
 
 export interface AuthorizationService extends PaymentService {
@@ -62,8 +63,6 @@ export function createAuthorizationService(deps: ServiceDeps & StreamPorts, opti
   return {
     name: 'authorization',
     migrations: authorizationMigrations,
-    // One partition count for all (the defaults'): the inputs must be co-partitioned, and the runner checks it at start.
-    topics: Object.values(AuthorizationTopics).map((name) => defineTopic({ name })),
     // Its deduplication is the processor's own (a seen request id, a version not above the highest): see StreamRunner.
     consumers: [runner.consumerOptions({ retry: { mode: 'blocking', delaysMs: [200, 1_000, 5_000, 30_000] } })],
     routes: authorizationRoutes({
@@ -75,7 +74,10 @@ export function createAuthorizationService(deps: ServiceDeps & StreamPorts, opti
       overrideWaitMs: options.overrideWaitMs ?? 5_000,
       overridePollMs: 20,
     }),
-    workers: [timerWorker(runner, deps.logger)],
+    workers: [
+      timerWorker(runner, deps.logger),
+      ...(options.coreFeed ? [coreFeedSimulator({ ...deps, topicAdmin: deps.topicAdmin }, options.coreFeed)] : []),
+    ],
     runner,
   };
 }
@@ -101,5 +103,6 @@ export {
 } from './domain/authorization-processor.ts';
 export { replayScenario, parseScenario, decisionLine, ScenarioLineError, type ReplayResult } from './domain/replay.ts';
 export { authorizationMigrations } from './migrations.ts';
+export { coreFeedSimulator, type CoreAccount, type CoreFeedOptions } from './core-feed-simulator.ts';
 export { authorizationStreamDefinition, authorizationProcessorName } from './handlers.ts';
 export type * from './domain/types.ts';
