@@ -27,7 +27,7 @@ export interface AccountStateUpdate {
   readonly confirmedAuthorizationIds: readonly string[];
 }
 
-/** An owner's or ops officer's approval of a decline (the HTTP route, later, checks who may). */
+/** An owner's or ops officer's approval of a decline (live, sent by the override route). */
 export interface OverrideRequest {
   /** Set live by the route, to find the override's outcome; the replay has none. */
   readonly overrideId?: string;
@@ -74,7 +74,7 @@ export const overrideRefusals = [
 ] as const;
 export type OverrideRefusal = (typeof overrideRefusals)[number];
 
-/** What the processor emits: a decision, or an override it refused (the route's 409, later). */
+/** What the processor emits: a decision, or an override it refused (the override route's 409). */
 export type AuthorizationOutput =
   | { readonly kind: 'decision'; readonly decision: AuthorizationDecision }
   | { readonly kind: 'override-refused'; readonly override: OverrideRequest; readonly refusal: OverrideRefusal; readonly atMs: number };
