@@ -147,7 +147,7 @@ function fraudRules(config: PaystreamConfig, tuning: ServiceTuning): { rules?: F
 }
 
 /** The simulated core's file (AUTHZ_CORE_FEED): read once at start; a bad file stops the start with its path. */
-function readCoreFeed(path: string): CoreFeedOptions {
+export function readCoreFeed(path: string): CoreFeedOptions {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));

@@ -72,6 +72,12 @@ for (const { engine, available, reason } of engines) {
       expect(again.body).toMatchObject({ code: 'override-refused' });
       expect(again.body.detail).toContain('ALREADY_OVERRIDDEN');
       expect((await ps.api('GET', `/v1/authorizations/${second.authorizationId}`)).body.decisions).toHaveLength(2);
+
+      const metrics = await (await fetch(`${ps.url}/metrics`)).text();
+      expect(metrics).toMatch(/paystream_authorization_decisions_total\{basis="STATE",decision="APPROVED",reason="none"\} [1-9]/);
+      expect(metrics).toMatch(/paystream_authorization_decisions_total\{basis="OVERRIDE",decision="APPROVED",reason="none"\} 1/);
+      expect(metrics).toMatch(/paystream_authorization_pending_requests \d+/);
+      expect(metrics).toMatch(/paystream_stream_state_rows\{processor="authorization",store="accounts"\} [1-9]/);
     });
 
     it('stands in when the feed cannot complete the state within the grace: up to the stand-in limit (50.00) approved, above it declined though funds suffice', async () => {
