@@ -182,6 +182,7 @@ export function authorizationRoutes(options: AuthorizationRoutesOptions) {
                from authorization_requests where authorization_id = $1`,
             [authorizationId, body.accountId, amount.amountMinor.toString(), body.currency, String(nowMs)],
           );
+          // The outer select reads the snapshot before the insert: a row means the id was asked before.
           const row = existing.rows[0];
           if (row && row.inserted === 0) {
             // The same id again: the same request (nothing to publish), unless it differs.
