@@ -15,6 +15,13 @@ export const FaultPoints = {
   sagaBeforeCommit: 'saga.before-commit',
   /** A saga's timer fired and its transaction committed; its command is in the outbox. Detail as above. */
   sagaTimerAfterCommit: 'saga.timer-after-commit',
+  /**
+   * A stream processor's batch is applied (state, timers, outputs in the outbox) and its
+   * transaction not committed yet. Detail: the processor's name.
+   */
+  streamBeforeCommit: 'stream.before-commit',
+  /** The stream timer worker ran a partition's due deadlines; its transaction is not committed yet. Detail: `<processor>/<partition>`. */
+  streamTimerBeforeCommit: 'stream.timer-before-commit',
   /** A participant's transaction on a command (RabbitMQ) committed; the command is not acknowledged yet. */
   commandAfterCommit: 'command.after-commit',
 } as const;

@@ -1,5 +1,6 @@
 import { PaymentTopics, type PaymentTopic } from './topics.ts';
 import { loanSchemas } from './loans.ts';
+import { authorizationSchemas } from './authorizations.ts';
 
 /**
  * The Avro value schema of every payment topic: the wire contract, registered under
@@ -224,7 +225,15 @@ export const paymentSchemas: Record<PaymentTopic, object> = {
   [PaymentTopics.caseDecided]: compliance.caseDecided,
 };
 
-/** Topic → Avro schema JSON, as the backbone's codec takes it: the payment topics and the loan approval's (`loans.ts`). */
+/**
+ * Topic → Avro schema JSON, as the backbone's codec takes it: the payment topics, the loan
+ * approval's (`loans.ts`) and the authorization's (`authorizations.ts`).
+ */
 export function paymentSchemaMap(): Map<string, string> {
-  return new Map(Object.entries({ ...paymentSchemas, ...loanSchemas }).map(([topic, schema]) => [topic, JSON.stringify(schema)]));
+  return new Map(
+    Object.entries({ ...paymentSchemas, ...loanSchemas, ...authorizationSchemas }).map(([topic, schema]) => [
+      topic,
+      JSON.stringify(schema),
+    ]),
+  );
 }

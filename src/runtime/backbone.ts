@@ -17,6 +17,7 @@ import { TableOutbox, OutboxRelay, outboxMigrations } from '../backbone/outbox/i
 import { consumerMigrations } from '../backbone/consumer/migrations.ts';
 import { deadLetterMigrations } from '../backbone/dead-letter/migrations.ts';
 import { sagaMigrations } from '../backbone/saga/migrations.ts';
+import { streamMigrations } from '../backbone/stream/migrations.ts';
 import { DeadLetterReplay } from '../backbone/dead-letter/dead-letter-replay.ts';
 import { createBackboneMetrics, createMetricsRegistry, type BackboneMetrics } from '../backbone/observability/metrics.ts';
 import { systemClock, uuidV7Ids, type Clock, type IdGenerator } from '../backbone/clock/clock.ts';
@@ -75,6 +76,8 @@ export async function openBackbone(config: PaystreamConfig, logger: Logger, opti
     await migrate(db, 'dead-letter', deadLetterMigrations);
     // The saga tables exist in every process, so that GET /v1/sagas/{sagaId} answers wherever it runs.
     await migrate(db, 'saga', sagaMigrations);
+    // So do the live stream processors' (src/backbone/stream/): their partitions, state and timers.
+    await migrate(db, 'stream', streamMigrations);
     let bus: EventBus;
     let outbox: Outbox;
     let topicAdmin: TopicAdmin;

@@ -48,6 +48,11 @@ export interface PaystreamConfig {
    */
   fraudRules?: Record<string, unknown> | undefined;
   /**
+   * AUTHZ_CORE_FEED: a JSON file of the simulated legacy core the authorization service runs
+   * beside it (accounts, delayMs; see docs/authorization.md). Unset: no simulator.
+   */
+  authorizationCoreFeed?: string | undefined;
+  /**
    * METRICS_LAG_PER_PARTITION=true: consumer lag per partition on `/metrics` too, beside the
    * per group and topic series (some 2,400 series more on the default platform). Unset: false.
    */
@@ -176,6 +181,7 @@ export function readConfig(env: NodeJS.ProcessEnv): PaystreamConfig {
     metrics: { lagPerPartition: boolean(env.METRICS_LAG_PER_PARTITION, 'METRICS_LAG_PER_PARTITION', false) },
     sagaCommands: sagaCommandChannel(env),
     orders: { paymentsApiUrl: httpBaseUrl(env.ORDERS_PAYMENTS_API_URL, 'ORDERS_PAYMENTS_API_URL') },
+    authorizationCoreFeed: env.AUTHZ_CORE_FEED ? resolve(env.AUTHZ_CORE_FEED) : undefined,
     fraudRules: json(
       env.FRAUD_RULES,
       'FRAUD_RULES',

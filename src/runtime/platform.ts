@@ -11,7 +11,7 @@ import { withFailureTopics } from '../backbone/topics/failure-topics.ts';
 import { defaultRetryDelaysMs } from '../backbone/topics/failure-topics.ts';
 import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
 import { paymentSchemaMap } from '../contracts/schemas.ts';
-import { outboxPublisher, type BackgroundWorker, type PaymentService, type SagaPorts, type ServiceDeps } from '../services/index.ts';
+import { outboxPublisher, type BackgroundWorker, type PaymentService, type ServiceDeps, type StreamPorts } from '../services/index.ts';
 import { ApiKeys, apiKeyRoutes, installApiKeyAuth, requireScope, schemaRegistryAuthorizer } from '../services/gateway/index.ts';
 import type { PaystreamConfig } from './config.ts';
 import { embeddedDurabilityWarning, openBackbone, type Backbone } from './backbone.ts';
@@ -142,9 +142,10 @@ function ordersRetry(tuning: ServiceTuning | undefined): OrdersTuning {
 }
 
 /** The ports the services are built from, on an open backbone (and the outbox and codec a saga's orchestrator writes with). */
-export function serviceDepsOf(backbone: Backbone): ServiceDeps & SagaPorts {
+export function serviceDepsOf(backbone: Backbone): ServiceDeps & StreamPorts {
   return {
     db: backbone.db,
+    topicAdmin: backbone.topicAdmin,
     outbox: backbone.outbox,
     codec: backbone.codec,
     publisher: outboxPublisher(new EventEncoder(backbone.codec, backbone.ids, backbone.clock), backbone.outbox),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import type { PaymentService, SagaPorts, ServiceDeps } from '../services/index.ts';
+import type { PaymentService, ServiceDeps, StreamPorts } from '../services/index.ts';
 import { createGatewayService, requireScope } from '../services/gateway/index.ts';
 import { createValidationService } from '../services/validation/index.ts';
 import { accountContacts, createLedgerService } from '../services/ledger/index.ts';
@@ -11,6 +12,7 @@ import { createComplianceCasesService } from '../services/compliance-cases/index
 import { createFraudService, type FraudRulesConfigInput } from '../services/fraud/index.ts';
 import { createReconciliationService } from '../services/reconciliation/index.ts';
 import { createLoansService, type LoansServiceOptions } from '../services/loans/index.ts';
+import { createAuthorizationService, type AuthorizationServiceOptions, type CoreFeedOptions } from '../services/authorization/index.ts';
 import type { ListSource } from '../services/screening/index.ts';
 import { createScreeningService, screeningDecisionsTable, type CorridorRuleInput } from '../services/screening/stage/index.ts';
 import { PaymentTopics } from '../contracts/topics.ts';
@@ -29,6 +31,8 @@ export interface ServiceTuning {
   fraud?: { rules?: FraudRulesConfigInput };
   /** The loan approval's deadlines, scorecard and limits (e.g. short deadlines, a small exposure limit). */
   loans?: Omit<LoansServiceOptions, 'requireScope' | 'screenApplicant' | 'screeningListsWorker'>;
+  /** The authorization processor's rules (short grace, small limits), the override route's wait, its timer worker's poll. */
+  authorization?: Omit<AuthorizationServiceOptions, 'requireScope'>;
   /** The ledger's lending capacity per currency (minor units). */
   lendingCapacityMinor?: ReadonlyMap<string, bigint>;
 }
@@ -45,6 +49,7 @@ export const serviceNames = [
   'fraud',
   'reconciliation',
   'loans',
+  'authorization',
 ] as const;
 
 /**
@@ -58,7 +63,7 @@ export const serviceNames = [
  * Held payments (screening MEDIUM, fraud REVIEW) re-enter this flow when an officer approves the
  * case: the case's stored event is the stage's own output (initiated, resp. cleared).
  */
-export function buildServices(deps: ServiceDeps & SagaPorts, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
+export function buildServices(deps: ServiceDeps & StreamPorts, config: PaystreamConfig, tuning: ServiceTuning): PaymentService[] {
   const retry = tuning.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
   const screening = config.screening ?? defaultScreeningConfig();
   const screeningRetryDelaysMs = tuning.screening?.retryDelaysMs ?? tuning.retryDelaysMs;
@@ -117,6 +122,11 @@ export function buildServices(deps: ServiceDeps & SagaPorts, config: PaystreamCo
       ...retry,
       ...tuning.loans,
     }),
+    createAuthorizationService(deps, {
+      requireScope,
+      ...(config.authorizationCoreFeed ? { coreFeed: readCoreFeed(config.authorizationCoreFeed) } : {}),
+      ...tuning.authorization,
+    }),
   ];
 }
 
@@ -134,4 +144,18 @@ function screeningSources(screening: ScreeningConfig): ListSource[] {
 function fraudRules(config: PaystreamConfig, tuning: ServiceTuning): { rules?: FraudRulesConfigInput } {
   const rules = tuning.fraud?.rules ?? (config.fraudRules as FraudRulesConfigInput | undefined);
   return rules ? { rules } : {};
+}
+
+/** The simulated core's file (AUTHZ_CORE_FEED): read once at start; a bad file stops the start with its path. */
+export function readCoreFeed(path: string): CoreFeedOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`AUTHZ_CORE_FEED ${path}: not a readable JSON file`, { cause: error });
+  }
+  const feed = parsed as Partial<CoreFeedOptions> | null;
+  if (!feed || !Array.isArray(feed.accounts) || !Number.isSafeInteger(feed.delayMs) || feed.delayMs! < 0)
+    throw new Error(`AUTHZ_CORE_FEED ${path}: needs "accounts" (an array) and "delayMs" (a whole number of ms ≥ 0)`);
+  return feed as CoreFeedOptions;
 }

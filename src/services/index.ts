@@ -1,2 +1,2 @@
-export type { BackgroundWorker, CausedEvent, EventPublisher, PaymentService, SagaPorts, ServiceDeps } from './service.ts';
+export type { BackgroundWorker, CausedEvent, EventPublisher, PaymentService, SagaPorts, ServiceDeps, StreamPorts } from './service.ts';
 export { outboxPublisher } from './outbox-publisher.ts';

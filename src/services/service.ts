@@ -6,7 +6,7 @@ import type { Migration } from '../backbone/storage/migrate.ts';
 import type { ConsumerOptions } from '../backbone/consumer/consumer-runner.ts';
 import type { Clock, IdGenerator } from '../backbone/clock/clock.ts';
 import type { EventCause, NewEvent } from '../backbone/envelope/event-encoder.ts';
-import type { TopicSpec } from '../backbone/topics/topic-admin.ts';
+import type { TopicAdmin, TopicSpec } from '../backbone/topics/topic-admin.ts';
 import type { Outbox } from '../backbone/outbox/outbox.ts';
 import type { EventCodec } from '../backbone/codec/event-codec.ts';
 
@@ -67,6 +67,15 @@ export interface EventPublisher {
   publish(tx: SqlRunner, events: readonly NewEvent[], cause: EventCause): Promise<void>;
   /** The same, for events with different causes (e.g. one per request of a group commit). */
   publishEach(tx: SqlRunner, events: readonly CausedEvent[]): Promise<void>;
+}
+
+/**
+ * What a service that runs a live stream processor needs besides (src/backbone/stream/): the
+ * runner writes its outputs to the outbox itself, and checks at start that its input topics are
+ * co-partitioned, which the topic admin knows.
+ */
+export interface StreamPorts extends SagaPorts {
+  topicAdmin: Pick<TopicAdmin, 'describeTopics'>;
 }
 
 export interface CausedEvent {

@@ -53,6 +53,7 @@ export async function kafkaFixture(): Promise<BackboneFixture> {
     db,
     bus,
     deps,
+    admin,
     topicName: (base: string) => `test.${base}-${suffix}.v1`,
     async createTopic(name: string, partitions = 3, delaysMs?: readonly number[]) {
       const specs = withFailureTopics(defineTopic({ name, partitions }), delaysMs ? { retryDelaysMs: delaysMs } : {});

@@ -3,7 +3,7 @@
  * or a timer is processed (Kafka Streams' `KeyValueStore`).
  *
  * Synchronous on purpose. A processor decides inside one unit of work; the database-backed store
- * (a later step) loads the values of the keys a batch touches in one statement before the batch,
+ * (`BatchStore`, used by `StreamRunner`) loads the values of the keys a batch touches in one statement before the batch,
  * serves them from memory while the processor runs, and writes the changed keys in one statement
  * in the consumer's transaction (ADR-8: a fixed number of statements per batch). So a processor
  * never waits on I/O and runs the same on the replay's simulated clock as live.

@@ -21,10 +21,26 @@ export class StreamTask<Input, Output> {
   #armed = 0;
   readonly #context: ProcessorContext<Output>;
 
-  constructor(partition: number, processor: Processor<Input, Output>, emit: (output: Output) => void) {
+  /** Timers armed, cancelled or fired since construction (their ids), for a store that writes back what changed. */
+  readonly #touched = new Set<string>();
+
+  /**
+   * `restored` resumes a task whose time and timers were stored (the live runner, between
+   * batches): its processing time, watermark, the armed timers it loaded and the next arming
+   * sequence. A runner may restore only the timers that can fire in the coming instant; timers it
+   * did not load are left as they are stored unless the processor arms or cancels them (see
+   * `changedTimers`).
+   */
+  constructor(partition: number, processor: Processor<Input, Output>, emit: (output: Output) => void, restored?: StreamTaskState) {
     this.partition = partition;
     this.#processor = processor;
     this.#emit = emit;
+    if (restored) {
+      this.#nowMs = restored.nowMs;
+      this.#watermarkMs = restored.watermarkMs;
+      this.#armed = restored.nextSequence;
+      for (const timer of restored.timers) this.#timers.set(timerId(timer.key, timer.name), { ...timer });
+    }
     this.#context = {
       partition,
       nowMs: () => this.#nowMs,
@@ -32,7 +48,10 @@ export class StreamTask<Input, Output> {
       emit: (output) => this.#emit(output),
       scheduleProcessingTime: (key, name, dueMs) => this.#arm(key, name, 'processing-time', dueMs),
       scheduleEventTime: (key, name, eventTimeMs) => this.#arm(key, name, 'event-time', eventTimeMs),
-      cancel: (key, name) => void this.#timers.delete(timerId(key, name)),
+      cancel: (key, name) => {
+        this.#timers.delete(timerId(key, name));
+        this.#touched.add(timerId(key, name));
+      },
     };
   }
 
@@ -43,6 +62,26 @@ export class StreamTask<Input, Output> {
 
   get watermarkMs(): number {
     return this.#watermarkMs;
+  }
+
+  /** The next arming sequence (stored with the task's time, so timers armed later order after those stored). */
+  get nextSequence(): number {
+    return this.#armed;
+  }
+
+  /**
+   * The timers armed, cancelled or fired since construction: `armed` are those now armed (to
+   * write), `removed` the (key, name) pairs now disarmed (to delete).
+   */
+  changedTimers(): { armed: ArmedTimer[]; removed: { key: string; name: string }[] } {
+    const armed: ArmedTimer[] = [];
+    const removed: { key: string; name: string }[] = [];
+    for (const id of this.#touched) {
+      const timer = this.#timers.get(id);
+      if (timer) armed.push(timer);
+      else removed.push(keyAndNameOf(id));
+    }
+    return { armed, removed };
   }
 
   /** The earliest due time of an armed processing-time timer, if any. */
@@ -78,6 +117,7 @@ export class StreamTask<Input, Output> {
 
   #fire(timer: ArmedTimer): void {
     this.#timers.delete(timerId(timer.key, timer.name));
+    this.#touched.add(timerId(timer.key, timer.name));
     this.#processor.onTimer(
       { key: timer.key, name: timer.name, domain: timer.domain, dueMs: timer.dueMs } satisfies FiredTimer,
       this.#context,
@@ -86,6 +126,7 @@ export class StreamTask<Input, Output> {
 
   #arm(key: string, name: string, domain: TimeDomain, dueMs: number): void {
     this.#timers.set(timerId(key, name), { key, name, domain, dueMs, sequence: this.#armed++ });
+    this.#touched.add(timerId(key, name));
   }
 
   /** The first timer of `domain` due before `limitMs`, by (due, arming). A linear scan: timers are few per partition here; the database store indexes them. */
@@ -99,10 +140,24 @@ export class StreamTask<Input, Output> {
   }
 }
 
-interface ArmedTimer extends FiredTimer {
+/** A timer as stored: `sequence` orders timers of one due time by arming. */
+export interface ArmedTimer extends FiredTimer {
   readonly sequence: number;
+}
+
+/** What a task resumes from (see the constructor). */
+export interface StreamTaskState {
+  readonly nowMs: number;
+  readonly watermarkMs: number;
+  readonly nextSequence: number;
+  readonly timers: readonly ArmedTimer[];
 }
 
 function timerId(key: string, name: string): string {
   return `${name}\u0000${key}`;
+}
+
+function keyAndNameOf(id: string): { key: string; name: string } {
+  const separator = id.indexOf('\u0000');
+  return { name: id.slice(0, separator), key: id.slice(separator + 1) };
 }

@@ -73,6 +73,32 @@ describe('StreamTask: one partition, its watermark and timers', () => {
     expect(emitted).toEqual(['a/t']);
   });
 
+  it('resumes from a stored state and reports the timers it armed, fired or cancelled (what a live runner writes back)', () => {
+    const emitted: string[] = [];
+    const task = new StreamTask(0, recorder([]), (output) => emitted.push(output), {
+      nowMs: 100,
+      watermarkMs: 50,
+      nextSequence: 7,
+      timers: [
+        { key: 'a', name: 't', domain: 'processing-time', dueMs: 150, sequence: 3 },
+        { key: 'b', name: 't', domain: 'processing-time', dueMs: 150, sequence: 2 },
+        { key: 'c', name: 'e', domain: 'event-time', dueMs: 60, sequence: 1 },
+      ],
+    });
+    expect(task.watermarkMs).toBe(50);
+    task.runInstant(150, [record('d', 'deadline:t:900'), record('c', 'cancel:e')]);
+    expect(emitted).toEqual(['b/t', 'a/t']);
+    const { armed, removed } = task.changedTimers();
+    expect(armed).toEqual([{ key: 'd', name: 't', domain: 'processing-time', dueMs: 900, sequence: 7 }]);
+    expect(removed.sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+      { key: 'a', name: 't' },
+      { key: 'b', name: 't' },
+      { key: 'c', name: 'e' },
+    ]);
+    expect(task.nextSequence).toBe(8);
+    expect(() => task.runInstant(149)).toThrow(/runs forward/);
+  });
+
   it('refuses to run processing time backwards (a programmer error)', () => {
     const task = new StreamTask(0, recorder([]), () => {});
     task.runInstant(10);

@@ -15,6 +15,7 @@ import { ensureTopics } from '../topics/apply-topics.ts';
 import type { ConsumerRunnerDeps } from '../consumer/consumer-runner.ts';
 import type { EventBus, LogRecord, OutgoingMessage } from '../messaging/event-bus.ts';
 import type { Database } from '../storage/database.ts';
+import type { TopicAdmin } from '../topics/topic-admin.ts';
 import { randomUUID } from 'node:crypto';
 
 /**
@@ -43,6 +44,7 @@ export async function embeddedFixture(): Promise<BackboneFixture> {
     db,
     bus,
     deps,
+    admin,
     topicName: (base: string) => `test.${base}.v1`,
     async createTopic(name: string, partitions = 3, delaysMs?: readonly number[]): Promise<void> {
       await ensureTopics(admin, withFailureTopics(defineTopic({ name, partitions }), delaysMs ? { retryDelaysMs: delaysMs } : {}));
@@ -66,6 +68,8 @@ export interface BackboneFixture {
   db: Database;
   bus: EventBus;
   deps: ConsumerRunnerDeps;
+  /** The engine's topic administration (partition counts, for the stream runner's co-partitioning check). */
+  admin: TopicAdmin;
   /** A topic name unique to this fixture (Kafka topics outlive a test). */
   topicName(base: string): string;
   /** Declares `name` with its retry tiers and dead-letter topic. */

@@ -6,9 +6,9 @@ import { ApiKeys } from './api-keys.ts';
 import { gatewayMigrations } from './migrations.ts';
 
 // Scopes added after keys exist (schemas:read, schemas:write, keys:admin; then orders:write, orders:read; then loans:write,
-// loans:read): a key that held every scope keeps every scope; others do not gain any.
+// loans:read; then authorizations:write, authorizations:read): a key that held every scope keeps every scope; others do not gain any.
 
-describe('API keys across the scopes added later (migrations 3, 4 and 5)', () => {
+describe('API keys across the scopes added later (migrations 3 to 6)', () => {
   let db: PgliteDatabase;
   beforeAll(async () => {
     db = await PgliteDatabase.open();
@@ -61,10 +61,41 @@ describe('API keys across the scopes added later (migrations 3, 4 and 5)', () =>
     ]);
     const payer = await before.create('payer', ['payments:write']);
 
-    await migrate(db, 'gateway', gatewayMigrations);
+    await migrate(
+      db,
+      'gateway',
+      gatewayMigrations.filter((migration) => migration.id <= 5),
+    );
 
     const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
     expect([...(await after.verify(everything.key))!.scopes]).toEqual(expect.arrayContaining(['loans:write', 'loans:read']));
     expect([...(await after.verify(payer.key))!.scopes]).toEqual(['payments:write']);
+  });
+
+  it('gives authorizations:write and authorizations:read (migration 6) to the keys that had every scope before, and to no other', async () => {
+    const before = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    const everything = await before.create('all before authorizations', [
+      'payments:write',
+      'payments:read',
+      'accounts:admin',
+      'ops',
+      'schemas:read',
+      'schemas:write',
+      'keys:admin',
+      'orders:write',
+      'orders:read',
+      'loans:write',
+      'loans:read',
+    ]);
+    const lender = await before.create('lender', ['loans:write', 'loans:read']);
+
+    await migrate(db, 'gateway', gatewayMigrations);
+
+    const after = new ApiKeys(db, systemClock, { cacheTtlMs: 0 });
+    expect([...(await after.verify(everything.key))!.scopes]).toEqual(
+      expect.arrayContaining(['authorizations:write', 'authorizations:read']),
+    );
+    expect([...(await after.verify(everything.key))!.scopes]).toHaveLength(13);
+    expect([...(await after.verify(lender.key))!.scopes].sort()).toEqual(['loans:read', 'loans:write']);
   });
 });

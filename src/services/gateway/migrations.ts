@@ -92,4 +92,14 @@ export const gatewayMigrations: readonly Migration[] = [
           and not scopes && array['loans:write', 'loans:read'];
     `,
   },
+  {
+    id: 6,
+    name: 'keys with every scope get the authorization scopes',
+    // authorizations:write and authorizations:read came with the payment authorization; a key that held every scope before keeps every scope.
+    sql: `
+      update api_keys set scopes = scopes || array['authorizations:write', 'authorizations:read']
+        where scopes @> array['payments:write', 'payments:read', 'accounts:admin', 'ops', 'schemas:read', 'schemas:write', 'keys:admin', 'orders:write', 'orders:read', 'loans:write', 'loans:read']
+          and not scopes && array['authorizations:write', 'authorizations:read'];
+    `,
+  },
 ];

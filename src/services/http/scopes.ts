@@ -22,6 +22,10 @@ export const Scopes = {
   loansWrite: 'loans:write',
   /** Read the loan applications the key made (an `ops` key reads all). */
   loansRead: 'loans:read',
+  /** Ask for a payment authorization and override a decline (`POST /v1/authorizations`, `.../override`). */
+  authorizationsWrite: 'authorizations:write',
+  /** Read authorizations and their decisions. */
+  authorizationsRead: 'authorizations:read',
 } as const;
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 export const allScopes: readonly Scope[] = Object.values(Scopes);

@@ -5,6 +5,7 @@ import {
   overridableReasons,
   type AccountStateUpdate,
   type AccountStatus,
+  type AuthorizationDecision,
   type AuthorizationInput,
   type AuthorizationOutput,
   type AuthorizationRequest,
@@ -57,6 +58,15 @@ export interface AuthorizationStores {
   readonly partition: KeyValueStore<PartitionRecord>;
 }
 
+/**
+ * What the processor counts, for metrics: it calls these while it decides, so nothing parses its
+ * outputs. They must not throw, and must not write: the processor runs again on a batch re-run.
+ */
+export interface AuthorizationHooks {
+  /** A decision made; `waitMs` is from the request's arrival to its decision (absent for an override). */
+  decided?(decision: AuthorizationDecision, waitMs: number | undefined): void;
+}
+
 const timers = { complete: 'head-complete', deadline: 'head-deadline', closed: 'closed-retention' } as const;
 const partitionKey = 'partition';
 
@@ -68,6 +78,7 @@ const partitionKey = 'partition';
 export function authorizationProcessor(
   options: AuthorizationOptions,
   stores: AuthorizationStores,
+  hooks: AuthorizationHooks = {},
 ): Processor<AuthorizationInput, AuthorizationOutput> {
   return {
     process(record: StreamRecord<AuthorizationInput>, context: ProcessorContext<AuthorizationOutput>): void {
@@ -79,13 +90,13 @@ export function authorizationProcessor(
         stores.partition.put(partitionKey, partition);
         if (isDuplicate(account, input.request.authorizationId, context.nowMs(), options)) return;
         account.pending.push({ request: input.request, arrivalMs: record.arrivalMs });
-        if (account.pending.length === 1) decideHeads(record.key, account, context, options, false);
+        if (account.pending.length === 1) decideHeads(record.key, account, context, options, false, hooks);
       } else if (input.kind === 'state') {
         if (!accept(account, input.update)) return;
         if (input.update.status === 'CLOSED')
           context.scheduleProcessingTime(record.key, timers.closed, context.nowMs() + options.closedAccountRetentionMs);
       } else {
-        override(account, input.override, context, options);
+        override(account, input.override, context, options, hooks);
       }
       save(record.key, account, stores, context.nowMs(), options);
     },
@@ -99,7 +110,7 @@ export function authorizationProcessor(
         return;
       }
       // An event-time timer fires while the instant's records are processed; a deadline, after them.
-      decideHeads(timer.key, account, context, options, timer.domain === 'processing-time');
+      decideHeads(timer.key, account, context, options, timer.domain === 'processing-time', hooks);
       save(timer.key, account, stores, context.nowMs(), options);
     },
   };
@@ -124,6 +135,7 @@ function decideHeads(
   context: ProcessorContext<AuthorizationOutput>,
   options: AuthorizationOptions,
   atDeadline: boolean,
+  hooks: AuthorizationHooks,
 ) {
   for (let head = account.pending[0]; head; head = account.pending[0]) {
     const complete = context.watermarkMs() >= head.request.requestedAtMs;
@@ -135,7 +147,7 @@ function decideHeads(
       return;
     }
     account.pending.shift();
-    decide(account, head.request, complete, context, options);
+    decide(account, head, complete, context, options, hooks);
   }
   context.cancel(key, timers.complete);
   context.cancel(key, timers.deadline);
@@ -144,29 +156,29 @@ function decideHeads(
 /** Rules 3-6: the as-of state, the checks, the hold. */
 function decide(
   account: AccountRecord,
-  request: AuthorizationRequest,
+  { request, arrivalMs }: PendingRequest,
   complete: boolean,
   context: ProcessorContext<AuthorizationOutput>,
   options: AuthorizationOptions,
+  hooks: AuthorizationHooks,
 ): void {
   const nowMs = context.nowMs();
   const state = stateAsOf(account.updates, request.requestedAtMs);
   const available = state ? availableMinor(state, holdsOf(account), nowMs, options.holdTtlMs) : 0n;
   const outcome = complete ? checkOnState(state, request, available) : checkStandIn(state, request, available, options.standInLimitMinor);
   const reason = outcome.approved ? null : outcome.reason;
-  context.emit({
-    kind: 'decision',
-    decision: {
-      authorizationId: request.authorizationId,
-      accountId: request.accountId,
-      decision: outcome.approved ? 'APPROVED' : 'DECLINED',
-      basis: complete ? 'STATE' : 'STAND_IN',
-      reason,
-      stateVersion: state?.version ?? null,
-      decisionVersion: 1,
-      decidedAtMs: nowMs,
-    },
-  });
+  const decision: AuthorizationDecision = {
+    authorizationId: request.authorizationId,
+    accountId: request.accountId,
+    decision: outcome.approved ? 'APPROVED' : 'DECLINED',
+    basis: complete ? 'STATE' : 'STAND_IN',
+    reason,
+    stateVersion: state?.version ?? null,
+    decisionVersion: 1,
+    decidedAtMs: nowMs,
+  };
+  context.emit({ kind: 'decision', decision });
+  hooks.decided?.(decision, nowMs - arrivalMs);
   account.decided.push({
     authorizationId: request.authorizationId,
     amountMinor: request.amountMinor,
@@ -184,6 +196,7 @@ function override(
   request: OverrideRequest,
   context: ProcessorContext<AuthorizationOutput>,
   options: AuthorizationOptions,
+  hooks: AuthorizationHooks,
 ): void {
   const nowMs = context.nowMs();
   // The latest decision of that id: past the duplicate window, a request with the same id is decided anew.
@@ -195,20 +208,19 @@ function override(
   }
   entry.overridden = true;
   entry.holdSinceMs = nowMs;
-  context.emit({
-    kind: 'decision',
-    decision: {
-      authorizationId: request.authorizationId,
-      accountId: request.accountId,
-      decision: 'APPROVED',
-      basis: 'OVERRIDE',
-      reason: null,
-      stateVersion: account.highestVersion,
-      decisionVersion: 2,
-      decidedAtMs: nowMs,
-      override: { by: request.by, why: request.why },
-    },
-  });
+  const decision: AuthorizationDecision = {
+    authorizationId: request.authorizationId,
+    accountId: request.accountId,
+    decision: 'APPROVED',
+    basis: 'OVERRIDE',
+    reason: null,
+    stateVersion: account.highestVersion,
+    decisionVersion: 2,
+    decidedAtMs: nowMs,
+    override: { by: request.by, why: request.why, ...(request.overrideId === undefined ? {} : { overrideId: request.overrideId }) },
+  };
+  context.emit({ kind: 'decision', decision });
+  hooks.decided?.(decision, undefined);
 }
 
 function overrideRefusal(

@@ -20,7 +20,7 @@ export interface ReplayResult {
   /** One JSON line per decision, in the order made, `decidedAt` in simulated ms. */
   readonly decisionLines: string[];
   readonly decisions: AuthorizationDecision[];
-  /** Overrides refused (the route's 409, later), one line each: for stderr. */
+  /** Overrides refused (the override route's 409), one line each: for stderr. */
   readonly refusalLines: string[];
   /** How many accounts each partition's store holds at the end (the bounded-state check). */
   readonly accountsKept: number;

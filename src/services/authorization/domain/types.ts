@@ -27,8 +27,10 @@ export interface AccountStateUpdate {
   readonly confirmedAuthorizationIds: readonly string[];
 }
 
-/** An owner's or ops officer's approval of a decline (the HTTP route, later, checks who may). */
+/** An owner's or ops officer's approval of a decline (live, sent by the override route). */
 export interface OverrideRequest {
+  /** Set live by the route, to find the override's outcome; the replay has none. */
+  readonly overrideId?: string;
   readonly authorizationId: string;
   readonly accountId: string;
   readonly by: string;
@@ -60,7 +62,7 @@ export interface AuthorizationDecision {
   readonly decisionVersion: 1 | 2;
   readonly decidedAtMs: number;
   /** On an override (decisionVersion 2): who approved it and why. */
-  readonly override?: { readonly by: string; readonly why: string };
+  readonly override?: { readonly by: string; readonly why: string; readonly overrideId?: string };
 }
 
 export const overrideRefusals = [
@@ -72,7 +74,7 @@ export const overrideRefusals = [
 ] as const;
 export type OverrideRefusal = (typeof overrideRefusals)[number];
 
-/** What the processor emits: a decision, or an override it refused (the route's 409, later). */
+/** What the processor emits: a decision, or an override it refused (the override route's 409). */
 export type AuthorizationOutput =
   | { readonly kind: 'decision'; readonly decision: AuthorizationDecision }
   | { readonly kind: 'override-refused'; readonly override: OverrideRequest; readonly refusal: OverrideRefusal; readonly atMs: number };
