@@ -45,6 +45,7 @@ export const problemCatalog = {
   'missing-scope': { status: 403, title: 'The API key lacks the scope this call needs' },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict with the current state' },
+  'case-withdrawn': { status: 409, title: 'The case was withdrawn: its subject ended before a decision' },
   'service-unavailable': { status: 503, title: 'Temporarily unavailable; retry later' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -35,6 +35,7 @@ const statusByCode: Record<ProblemCode, number> = {
   'missing-scope': 403,
   'not-found': 404,
   conflict: 409,
+  'case-withdrawn': 409,
   'service-unavailable': 503,
   'internal-error': 500,
 };
