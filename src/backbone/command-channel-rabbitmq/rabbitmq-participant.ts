@@ -19,7 +19,7 @@ import {
 import type { Database } from '../storage/database.ts';
 import { fromAmqp, previousDeliveries } from './amqp-message.ts';
 import type { ResolvedRabbitOptions } from './options.ts';
-import { declareDestination } from './topology.ts';
+import { declareDestination, queueOf } from './topology.ts';
 
 export interface RabbitParticipantDeps {
   db: Database;
@@ -123,9 +123,13 @@ export class RabbitParticipant implements CommandParticipant {
         this.#deadLetters = deadLetters;
         this.#consumerTags = [];
         for (const destination of this.#destinations) {
-          const { consumerTag } = await channel.consume(destination, (message) => this.#deliver(channel, destination, message), {
-            noAck: false,
-          });
+          const { consumerTag } = await channel.consume(
+            queueOf(this.#options, destination),
+            (message) => this.#deliver(channel, destination, message),
+            {
+              noAck: false,
+            },
+          );
           this.#consumerTags.push(consumerTag);
         }
         ready();
@@ -271,7 +275,7 @@ export class RabbitParticipant implements CommandParticipant {
         [deadLetterHeaders.consumerGroup]: this.#name,
       };
       const { messageId, type } = message.properties as { messageId?: string; type?: string };
-      deadLetters.publish(this.#options.deadLetterExchange, destination, message.content, {
+      deadLetters.publish(this.#options.deadLetterExchange, queueOf(this.#options, destination), message.content, {
         persistent: true,
         headers,
         ...(messageId ? { messageId } : {}),

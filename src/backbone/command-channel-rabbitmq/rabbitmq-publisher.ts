@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
 import { toAmqp } from './amqp-message.ts';
-import { declareDestination, type RabbitTopology } from './topology.ts';
+import { declareDestination, queueOf, type RabbitTopology } from './topology.ts';
 
 /**
  * Publishes commands to RabbitMQ with publisher confirms: `publish` resolves once the broker has
@@ -42,7 +42,7 @@ export class RabbitCommandPublisher implements Pick<EventBus, 'publish'> {
       try {
         for (const message of messages) {
           const { content, options } = toAmqp(message);
-          channel.publish(this.#topology.exchange, message.topic, content, options);
+          channel.publish(this.#topology.exchange, queueOf(this.#topology, message.topic), content, options);
         }
         await channel.waitForConfirms();
       } finally {
