@@ -1,3 +1,4 @@
 export * from './problem.ts';
 export * from './scopes.ts';
 export { clientErrorProblem, frameworkErrorProblem, installProblemErrorHandler, maxParamLength } from './error-handler.ts';
+export { idempotencyKeyHeaders, idempotencyKeyOf, idempotencyKeyPattern, requestDigest, sendAccepted } from './idempotency.ts';

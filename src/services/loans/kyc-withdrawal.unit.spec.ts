@@ -85,6 +85,24 @@ describe('a KYC case the saga gave up waiting for', () => {
     await orchestrator.fireDueTimers();
     return sent.splice(0);
   };
+  /** A MEDIUM applicant's application for 5000.00, its saga started; returns the saga's first commands. */
+  const apply = async (account: string) => {
+    const applicationId = randomUUID();
+    const sagaId = randomUUID();
+    const started = await transaction(async (tx) => {
+      const data = await insertLoanApplication(tx, {
+        applicationId,
+        sagaId,
+        account,
+        name: 'Applicant',
+        amountMinor: 500_000n,
+        declaredMonthlyIncomeMinor: 400_000n,
+        apiKeyId: 'key',
+      });
+      await orchestrator.start(sagaId, data, tx);
+    });
+    return { applicationId, sagaId, started };
+  };
   const row = async <T>(sql: string, params: unknown[]) => (await db.query<T & Record<string, unknown>>(sql, params)).rows[0];
 
   beforeAll(async () => {
@@ -123,20 +141,7 @@ describe('a KYC case the saga gave up waiting for', () => {
   afterAll(async () => db?.close());
 
   it('withdraws the case and the check in the transaction that failed KYC_CHECK, then rejects the application', async () => {
-    const applicationId = randomUUID();
-    const sagaId = randomUUID();
-    const started = await transaction(async (tx) => {
-      const data = await insertLoanApplication(tx, {
-        applicationId,
-        sagaId,
-        account: 'DE89370400440532013000',
-        name: 'Applicant',
-        amountMinor: 500_000n,
-        declaredMonthlyIncomeMinor: 400_000n,
-        apiKeyId: 'key',
-      });
-      await orchestrator.start(sagaId, data, tx);
-    });
+    const { applicationId, sagaId, started } = await apply('DE89370400440532013000');
     await deliverAll(started);
     const opened = await row<{ case_id: string; status: string }>(`select case_id, status from compliance_cases where payment_id = $1`, [
       applicationId,
@@ -176,20 +181,7 @@ describe('a KYC case the saga gave up waiting for', () => {
   });
 
   it('records a withdrawn check for an application that ended before its KYC command arrived: the late command opens no case', async () => {
-    const applicationId = randomUUID();
-    const sagaId = randomUUID();
-    const started = await transaction(async (tx) => {
-      const data = await insertLoanApplication(tx, {
-        applicationId,
-        sagaId,
-        account: 'DE44500105175407324931',
-        name: 'Applicant',
-        amountMinor: 500_000n,
-        declaredMonthlyIncomeMinor: 400_000n,
-        apiKeyId: 'key',
-      });
-      await orchestrator.start(sagaId, data, tx);
-    });
+    const { applicationId, started } = await apply('DE44500105175407324931');
     // The reservation goes through; every KYC_CHECK send is held up in the network past its deadline.
     const kycSends = await deliver((await deliver(started[0]!))[0]!);
     let release: { topic: string; payload: unknown }[] = [];
