@@ -13,3 +13,4 @@ export { deadLetterQueueOf, declareDestination, queueOf, type RabbitTopology } f
 export { messageKeyHeader } from './amqp-message.ts';
 export { pruneHandledCommands, handledCommandsRetentionMsDefault } from './pruning.ts';
 export { registerCommandRelayMetrics } from './metrics.ts';
+export { connectRabbit, watchClosing, type RabbitDeps } from './connection.ts';
