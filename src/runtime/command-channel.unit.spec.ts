@@ -55,8 +55,16 @@ describe('openCommandChannel', () => {
   const open = (env: NodeJS.ProcessEnv) =>
     openCommandChannel({ config: readConfig(env), db: fixture.db, consumerDeps: () => fixture.deps, metricsRegistry: registry });
 
-  it('builds the event-bus channel by default', async () => {
-    expect((await open({})).kind).toBe('bus');
+  it('builds the event-bus channel by default, its relay backlog on /metrics at 0', async () => {
+    const registry = createMetricsRegistry({ processMetrics: false });
+    const channel = await openCommandChannel({
+      config: readConfig({}),
+      db: fixture.db,
+      consumerDeps: () => fixture.deps,
+      metricsRegistry: registry,
+    });
+    expect(channel.kind).toBe('bus');
+    expect(await registry.metrics()).toMatch(/^paystream_saga_command_backlog_rows 0$/m);
   });
 
   it('builds the RabbitMQ channel with its tables, and connects to nothing until started', async () => {
