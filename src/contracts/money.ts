@@ -77,6 +77,43 @@ export function parseDecimal(
   return { ok: true, amountMinor };
 }
 
+/** Why an amount field of a request was refused: the problem code an API answers with, and a sentence naming the field. */
+export interface AmountFieldRefusal {
+  code: 'unknown-currency' | 'too-many-decimals' | 'invalid-amount';
+  detail: string;
+}
+
+/**
+ * An amount field of an API request (a decimal string such as "1250.50" in `currency`) in minor
+ * units, or why it is refused: an unknown currency, more decimals than the currency has, not a
+ * decimal, beyond what 64-bit minor units hold (the tables' int8, the events' Avro long: 18 whole
+ * digits parse, but with the minor units they can exceed it), or below its floor (`positive`:
+ * greater than zero; otherwise zero or more). One reading for every API that takes amounts, so a
+ * payment, a loan application, a deposit and an order refuse the same input the same way.
+ */
+export function parseAmountField(
+  text: string,
+  currency: string,
+  field: string,
+  options: { positive: boolean },
+): { ok: true; amountMinor: bigint } | ({ ok: false } & AmountFieldRefusal) {
+  const parsed = parseDecimal(text, currency, { positive: options.positive });
+  if (parsed.ok && parsed.amountMinor >= 0n) return parsed;
+  const failure = parsed.ok ? 'not-positive' : parsed.failure;
+  if (failure === 'unknown-currency')
+    return { ok: false, code: 'unknown-currency', detail: `${currency} is not an active ISO 4217 currency` };
+  if (failure === 'too-many-decimals')
+    return { ok: false, code: 'too-many-decimals', detail: `${field}: ${currency} has ${minorUnitsOf(currency)} decimals` };
+  if (failure === 'out-of-range')
+    return {
+      ok: false,
+      code: 'invalid-amount',
+      detail: `${field} is too large: at most ${formatDecimal(maxAmountMinor, currency)} ${currency}`,
+    };
+  const floor = options.positive ? 'greater than zero' : 'of zero or more';
+  return { ok: false, code: 'invalid-amount', detail: `${field} must be a decimal string ${floor}, e.g. "1250.50"` };
+}
+
 /** Formats minor units as a decimal string with exactly the currency's minor units ("1250.50", "100"). */
 export function formatDecimal(amountMinor: bigint, currency: string): string {
   const digits = minorUnitsOf(currency);

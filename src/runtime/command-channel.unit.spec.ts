@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetricsRegistry } from '../backbone/observability/metrics.ts';
 import { embeddedFixture, type BackboneFixture } from '../backbone/testing/embedded-fixture.ts';
 import { openCommandChannel } from './command-channel.ts';
 import { describeConfig, readConfig } from './config.ts';
@@ -45,16 +46,25 @@ describe('the saga command channel in the configuration', () => {
 
 describe('openCommandChannel', () => {
   let fixture: BackboneFixture;
+  const registry = createMetricsRegistry({ processMetrics: false });
   beforeAll(async () => {
     fixture = await embeddedFixture();
   });
   afterAll(() => fixture?.close());
 
   const open = (env: NodeJS.ProcessEnv) =>
-    openCommandChannel({ config: readConfig(env), db: fixture.db, consumerDeps: () => fixture.deps });
+    openCommandChannel({ config: readConfig(env), db: fixture.db, consumerDeps: () => fixture.deps, metricsRegistry: registry });
 
-  it('builds the event-bus channel by default', async () => {
-    expect((await open({})).kind).toBe('bus');
+  it('builds the event-bus channel by default, its relay backlog on /metrics at 0', async () => {
+    const registry = createMetricsRegistry({ processMetrics: false });
+    const channel = await openCommandChannel({
+      config: readConfig({}),
+      db: fixture.db,
+      consumerDeps: () => fixture.deps,
+      metricsRegistry: registry,
+    });
+    expect(channel.kind).toBe('bus');
+    expect(await registry.metrics()).toMatch(/^paystream_saga_command_backlog_rows 0$/m);
   });
 
   it('builds the RabbitMQ channel with its tables, and connects to nothing until started', async () => {
@@ -64,6 +74,30 @@ describe('openCommandChannel', () => {
       `select table_name as name from information_schema.tables where table_name in ('saga_command_outbox', 'saga_command_handled') order by 1`,
     );
     expect(tables.rows.map((row) => row.name)).toEqual(['saga_command_handled', 'saga_command_outbox']);
+    // Its relay's backlog is on /metrics: a command written and not relayed (nothing is started) counts.
+    await channel.send(
+      fixture.db,
+      [
+        {
+          destination: 'loans.saga-commands.v1',
+          key: 'saga-1',
+          message: {
+            commandId: 'c-1',
+            sagaId: 'saga-1',
+            sagaType: 'loan-approval',
+            name: 'KYC_CHECK',
+            kind: 'step',
+            attempt: 1,
+            data: {},
+            replyTopic: 'loans.saga-replies.v1',
+          },
+        },
+      ],
+      { correlationId: 'saga-1' },
+    );
+    const exposition = await registry.metrics();
+    expect(exposition).toMatch(/^paystream_saga_command_backlog_rows 1$/m);
+    expect(exposition).toMatch(/^paystream_saga_command_oldest_age_seconds \d/m);
     await channel.close();
   });
 });

@@ -24,8 +24,9 @@ export interface PaystreamConfig {
   /** PAYSTREAM_API_KEY: accepted with every scope; when unset, the first start creates a key. */
   apiKey: string | undefined;
   /**
-   * PAYSTREAM_NAMESPACE: a prefix (`<namespace>.`) for every Kafka topic and consumer group, so
-   * several deployments share one cluster. Unset: none.
+   * PAYSTREAM_NAMESPACE: a prefix (`<namespace>.`) for every Kafka topic and consumer group, and
+   * for every RabbitMQ queue of the saga command channel, so several deployments share one
+   * cluster and one broker. Unset: none.
    */
   namespace: string | undefined;
   /**

@@ -4,6 +4,7 @@ import { ConsumerRunner, type ConsumedEvent, type ConsumerOptions } from '../bac
 import { createLagCollector } from '../backbone/observability/lag.ts';
 import { deadLetterReviewGroupId } from '../backbone/dead-letter/index.ts';
 import { migrate } from '../backbone/storage/migrate.ts';
+import { BusCommandChannel, type CommandChannel } from '../backbone/saga/index.ts';
 import { EventEncoder } from '../backbone/envelope/event-encoder.ts';
 import { ensureTopics } from '../backbone/topics/apply-topics.ts';
 import { capReplication, defineTopic } from '../backbone/topics/define-topic.ts';
@@ -18,6 +19,7 @@ import { embeddedDurabilityWarning, openBackbone, type Backbone } from './backbo
 import { buildHttpServer } from './http-server.ts';
 import { deadLetterRoutes } from './dead-letter-routes.ts';
 import { sagaRoutes } from './saga-routes.ts';
+import { openCommandChannel } from './command-channel.ts';
 import { startMaintenance } from './maintenance.ts';
 import { buildServices, serviceNames, type ServiceTuning } from './service-catalog.ts';
 import { ordersRuntime, type OrdersTuning } from './orders-app.ts';
@@ -60,7 +62,10 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     // The order flow (src/apps/orders) runs beside the payment services: its participants are
     // migrated, selected (--only), mounted and run like them.
     const orders = ordersRuntime(backbone, config, { ...ordersRetry(options.tuning), ...options.orders });
-    const all = [...buildServices(serviceDepsOf(backbone), config, options.tuning ?? {}), ...orders.app.participants];
+    // Saga commands (the loan approval's) travel over the configured channel: the event bus, or RabbitMQ.
+    const commandChannel = await openCommandChannel(backbone);
+    stoppers.push(() => commandChannel.close());
+    const all = [...buildServices(serviceDepsOf(backbone, commandChannel), config, options.tuning ?? {}), ...orders.app.participants];
     // Every service's tables exist in every process: validation reads the ledger's accounts, and a
     // process started with --only must not depend on another having migrated first.
     for (const service of all) await migrate(backbone.db, service.name, service.migrations);
@@ -106,6 +111,7 @@ export async function startPlatform(config: PaystreamConfig, logger: Logger, opt
     });
     stoppers.push(async () => lag.stop());
     backbone.relay?.start();
+    await commandChannel.start();
     backbone.autovacuum?.start();
     const maintenance = startMaintenance(backbone);
     stoppers.push(async () => clearInterval(maintenance));
@@ -141,13 +147,20 @@ function ordersRetry(tuning: ServiceTuning | undefined): OrdersTuning {
   return tuning?.retryDelaysMs ? { retryDelaysMs: tuning.retryDelaysMs } : {};
 }
 
-/** The ports the services are built from, on an open backbone (and the outbox and codec a saga's orchestrator writes with). */
-export function serviceDepsOf(backbone: Backbone): ServiceDeps & StreamPorts {
+/**
+ * The ports the services are built from, on an open backbone (and the outbox, codec and command
+ * channel a saga's orchestrator and participants use; the event bus's channel unless given one).
+ */
+export function serviceDepsOf(
+  backbone: Backbone,
+  commandChannel: CommandChannel = new BusCommandChannel(backbone.consumerDeps()),
+): ServiceDeps & StreamPorts {
   return {
     db: backbone.db,
     topicAdmin: backbone.topicAdmin,
     outbox: backbone.outbox,
     codec: backbone.codec,
+    commandChannel,
     publisher: outboxPublisher(new EventEncoder(backbone.codec, backbone.ids, backbone.clock), backbone.outbox),
     clock: backbone.clock,
     ids: backbone.ids,

@@ -9,6 +9,7 @@ import type { EventCause, NewEvent } from '../backbone/envelope/event-encoder.ts
 import type { TopicAdmin, TopicSpec } from '../backbone/topics/topic-admin.ts';
 import type { Outbox } from '../backbone/outbox/outbox.ts';
 import type { EventCodec } from '../backbone/codec/event-codec.ts';
+import type { CommandChannel } from '../backbone/saga/command-channel.ts';
 
 /**
  * What a payment service is made of, so the composition root (`src/runtime/`) can run every
@@ -50,12 +51,15 @@ export interface ServiceDeps {
 }
 
 /**
- * What a service that orchestrates a saga needs besides: the orchestrator writes its commands to the
- * outbox itself, encoded with the codec (`SagaOrchestrator`).
+ * What a service that orchestrates a saga or takes part in one needs besides: the command channel
+ * the platform was configured with (SAGA_COMMAND_CHANNEL: the event bus or RabbitMQ), which the
+ * orchestrator sends through and the participants consume from (`commandParticipant`); and the
+ * event outbox and codec, for the orchestrator's and participants' events.
  */
 export interface SagaPorts {
   outbox: Outbox;
   codec: EventCodec;
+  commandChannel: CommandChannel;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hasKafka, hasPostgres } from '../support/engines.ts';
+import { describeWithRabbitMQ, hasKafka, hasPostgres } from '../support/engines.ts';
 import { startTestPlatform, type Engine, type JsonBody, type TestPlatform } from '../support/platform-fixture.ts';
 import { assertLoanInvariants } from '../support/loan-invariants.ts';
 
@@ -10,7 +10,9 @@ import { assertLoanInvariants } from '../support/loan-invariants.ts';
 // ratio too high is refused at CREDIT_SCORE and an exposure over the customer's limit at
 // RISK_ASSESSMENT, their reservations released. The applicant is told the same neutral reason
 // whichever check refused; the saga's history keeps the reason for operators. After each test the
-// ledger's and the loans' invariants hold.
+// ledger's and the loans' invariants hold. With SAGA_COMMAND_CHANNEL=rabbitmq the commands travel
+// over the real RabbitMQ: a loan approved, one rejected, and a namesake's case that no officer
+// decides, withdrawn when the saga gives up on it.
 const engines: { engine: Engine; available: boolean; reason: string }[] = [
   { engine: 'embedded', available: true, reason: '' },
   {
@@ -195,6 +197,77 @@ for (const { engine, available, reason } of engines) {
     });
   });
 }
+
+describeWithRabbitMQ('loan approval end to end with the saga commands over RabbitMQ', () => {
+  let ps: TestPlatform;
+  /** KYC_CHECK's deadlines add up to 4 s here, so an undecided case ends its application within the test. */
+  const kycDecisionDeadlineMs = 4_000;
+  beforeAll(async () => {
+    ps = await startTestPlatform('embedded', { sagaCommands: 'rabbitmq', tuning: { loans: { kycDecisionDeadlineMs } } });
+  }, 180_000);
+  afterAll(async () => ps?.close(), 60_000);
+  afterEach(async () => assertLoanInvariants(ps.platform.backbone.db));
+
+  /** How many commands of a saga each participant took from its RabbitMQ queue (a command's id starts with its saga's). */
+  const handledFromRabbitMQ = async (sagaId: string) =>
+    (
+      await ps.platform.backbone.db.query<{ participant: string; commands: number }>(
+        `select participant, count(distinct command_id)::int as commands from saga_command_handled
+          where command_id like $1 group by participant order by participant`,
+        [`${sagaId}/%`],
+      )
+    ).rows;
+
+  it('approves the README example: every command went through RabbitMQ, and the relay has nothing left', async () => {
+    const account = await ps.openAccount('Maria Schneider', { deposit: '3000.00' });
+    const { applicationId, sagaId } = await apply(ps, readmeApplication(account, 'Maria Schneider'));
+    expect(await decidedApplication(ps, applicationId)).toMatchObject({ status: 'APPROVED' });
+    expect(await ps.account(account)).toMatchObject({ balance: '8000.00', reserved: '0.00' });
+    expect(await handledFromRabbitMQ(sagaId)).toEqual([
+      { participant: 'ledger-loans', commands: 2 },
+      { participant: 'loans', commands: 3 },
+    ]);
+    const metrics = await (await fetch(`${ps.url}/metrics`)).text();
+    expect(metrics).toMatch(/^paystream_saga_command_backlog_rows 0$/m);
+  });
+
+  it('rejects a debt ratio above the maximum at CREDIT_SCORE and releases the reservation through RabbitMQ', async () => {
+    const account = await ps.openAccount('Paul Becker', { deposit: '3000.00' });
+    const { applicationId, sagaId } = await apply(ps, {
+      ...readmeApplication(account, 'Paul Becker'),
+      declaredMonthlyIncome: '1000.00',
+      declaredMonthlyDebts: '600.00',
+    });
+    expect(await decidedApplication(ps, applicationId)).toMatchObject({ status: 'REJECTED', reason: { code: 'LOAN_NOT_APPROVED' } });
+    expect(await ps.account(account)).toMatchObject({ balance: '3000.00', reserved: '0.00' });
+    // START, KYC_CHECK, CREDIT_SCORE and the release.
+    expect(await handledFromRabbitMQ(sagaId)).toEqual([
+      { participant: 'ledger-loans', commands: 2 },
+      { participant: 'loans', commands: 2 },
+    ]);
+  });
+
+  it("withdraws a namesake's case no officer decided when the saga gives up on it; a late decision is a 409 case-withdrawn", async () => {
+    const account = await ps.openAccount(namesake.name, { deposit: '3000.00' });
+    const { applicationId } = await apply(ps, {
+      ...readmeApplication(account, namesake.name),
+      applicant: { ...applicant(account, namesake.name), ...namesake },
+    });
+    const kase = await openCaseOf(ps, applicationId);
+    expect(await decidedApplication(ps, applicationId, 60_000 + kycDecisionDeadlineMs)).toMatchObject({ status: 'REJECTED' });
+    const withdrawn = await ps.api('GET', '/v1/compliance/cases?status=withdrawn&limit=500');
+    expect(withdrawn.body.cases.find((listed: JsonBody) => listed.caseId === kase.caseId)).toMatchObject({
+      status: 'withdrawn',
+      decidedBy: 'loan-approval saga',
+      decisionReason: expect.stringContaining('the loan application ended before a KYC decision'),
+    });
+    const late = await ps.api('POST', `/v1/compliance/cases/${kase.caseId}/decision`, { decision: 'approve', reason: 'too late' });
+    expect(late.status).toBe(409);
+    expect(late.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(late.body).toMatchObject({ code: 'case-withdrawn' });
+    expect(await ps.account(account)).toMatchObject({ balance: '3000.00', reserved: '0.00' });
+  });
+});
 
 function applicant(account: string, name: string) {
   return { name, dateOfBirth: '1985-04-12', country: 'DE', postalAddress: berlin, account };

@@ -17,13 +17,13 @@ import { ensureTopics } from '../../src/backbone/topics/apply-topics.ts';
 import { defineTopic } from '../../src/backbone/topics/define-topic.ts';
 import { withFailureTopics } from '../../src/backbone/topics/failure-topics.ts';
 import pino from 'pino';
-import { LoanTopics, type LoanSagaData } from '../../src/contracts/loans.ts';
+import { LoanTopics } from '../../src/contracts/loans.ts';
 import { complianceCaseMigrations } from '../../src/services/compliance-cases/index.ts';
-import { bankAccounts, depositPostings, ledgerMigrations } from '../../src/services/ledger/index.ts';
-import { openAccount, postEntry } from '../../src/services/ledger/ledger-store.ts';
+import { ledgerMigrations } from '../../src/services/ledger/index.ts';
 import { loanMigrations } from '../../src/services/loans/migrations.ts';
 import { resolveLoansOptions } from '../../src/services/loans/options.ts';
 import { loanApprovalSaga } from '../../src/services/loans/saga.ts';
+import { insertLoanApplication } from '../support/loan-applications.ts';
 
 /** The crash tests' loan approval: short deadlines, a customer limit of 10,000.00 EUR. */
 export const loanCrashOptions = resolveLoansOptions({
@@ -105,35 +105,15 @@ export async function startLoans(
       const sagaId = uuidV7Ids.eventId();
       const account = `DE${randomBytes(10).toString('hex').toUpperCase()}`;
       await db.transaction(async (tx) => {
-        await openAccount(tx, { accountId: account, name: loan.name, currency: 'EUR', overdraftLimitMinor: 0n });
-        await postEntry(tx, {
-          entryId: uuidV7Ids.eventId(),
-          kind: 'deposit',
-          paymentId: null,
-          reference: `deposit-${applicationId}`,
-          currency: 'EUR',
-          postings: depositPostings(bankAccounts.funding('EUR'), account, 300_000n),
+        const data = await insertLoanApplication(tx, {
+          applicationId,
+          sagaId,
+          account,
+          name: loan.name,
+          amountMinor: loan.amountMinor,
+          declaredMonthlyIncomeMinor: loan.incomeMinor,
+          apiKeyId: 'crash-test',
         });
-        await tx.query(
-          `insert into loan_applications (application_id, saga_id, api_key_id, idempotency_key, request_sha256, applicant, account, amount_minor,
-             currency, term_months, monthly_income_minor, monthly_debts_minor, created_at)
-           values ($1, $2, 'crash-test', $1, 'sha', $3, $4, $5, 'EUR', 24, $6, 30000, now())`,
-          [
-            applicationId,
-            sagaId,
-            JSON.stringify({
-              name: loan.name,
-              dateOfBirth: '1985-04-12',
-              country: 'DE',
-              postalAddress: { townName: 'Berlin', country: 'DE' },
-              account,
-            }),
-            account,
-            loan.amountMinor,
-            loan.incomeMinor,
-          ],
-        );
-        const data: LoanSagaData = { applicationId, account, amountMinor: loan.amountMinor, currency: 'EUR' };
         await orchestrator.start(sagaId, data, tx);
       });
       kinds.set(applicationId, loan.kind);

@@ -9,7 +9,8 @@ import { assertLedgerInvariants } from './ledger-invariants.ts';
  * - every hold ends posted (APPROVED) or released (REJECTED), and none stays open;
  * - the exposure equals the sum of the approved loans, per currency, and its totals row agrees;
  * - the lending capacity's reserved and lent amounts equal the open holds and the disbursements;
- * - no compensation succeeded twice, and every saga ended COMPLETED or COMPENSATED.
+ * - no compensation succeeded twice, and every saga ended COMPLETED or COMPENSATED;
+ * - no KYC check or case waits for an officer once its application ended (one given up on is withdrawn).
  */
 export async function assertLoanInvariants(db: SqlRunner): Promise<void> {
   await assertLedgerInvariants(db);
@@ -24,6 +25,12 @@ export async function assertLoanInvariants(db: SqlRunner): Promise<void> {
       where (a.status = 'APPROVED') <> (s.status = 'COMPLETED')`,
   );
   expect(mismatched.rows, "applications whose status differs from their saga's").toEqual([]);
+  const waiting = await db.query(
+    `select k.application_id, k.status, c.status as case_status from loan_kyc_checks k
+       join loan_applications a using (application_id) left join compliance_cases c using (case_id)
+      where a.status <> 'PENDING' and (k.status = 'pending' or c.status = 'open')`,
+  );
+  expect(waiting.rows, 'KYC checks or cases still waiting for an officer after their application ended').toEqual([]);
   const disbursements = await db.query(
     `select coalesce(a.application_id, e.reference) as application_id, a.status, count(e.entry_id)::int as entries
        from loan_applications a

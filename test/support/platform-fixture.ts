@@ -11,7 +11,10 @@ import type { OrdersTuning } from '../../src/runtime/orders-app.ts';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { startRtgsSimulator } from '../../tools/rtgs-simulator/index.ts';
 import type { RtgsSimulatorOptions } from '../../tools/rtgs-simulator/options.ts';
-import { createTestDatabase, kafkaBrokers, type TestDatabase } from './engines.ts';
+import { connect } from 'amqplib';
+import { deadLetterQueueOf, queueOf } from '../../src/backbone/command-channel-rabbitmq/index.ts';
+import { LoanTopics } from '../../src/contracts/loans.ts';
+import { createTestDatabase, kafkaBrokers, rabbitmqUrl, type TestDatabase } from './engines.ts';
 import { assertLedgerInvariants } from './ledger-invariants.ts';
 
 export type Engine = 'embedded' | 'kafka';
@@ -100,6 +103,11 @@ export interface TestPlatformOptions {
   orders?: OrdersTuning;
   /** Where the order flow reaches the payment API (ORDERS_PAYMENTS_API_URL); default the platform's own URL. */
   ordersPaymentsApiUrl?: string;
+  /**
+   * `rabbitmq`: saga commands over the test run's RabbitMQ (SAGA_COMMAND_CHANNEL=rabbitmq), its
+   * queues under a namespace of this platform's; default the event bus.
+   */
+  sagaCommands?: 'bus' | 'rabbitmq';
 }
 
 /**
@@ -134,12 +142,16 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     screening: { ...defaultScreeningConfig(process.env), ...options.screening },
     ...(options.ordersPaymentsApiUrl && { orders: { paymentsApiUrl: options.ordersPaymentsApiUrl } }),
   };
+  if (options.sagaCommands === 'rabbitmq') {
+    base.sagaCommands = { kind: 'rabbitmq', url: rabbitmqUrl() };
+    base.namespace = `e2e-${randomBytes(4).toString('hex')}`;
+  }
   let config: PaystreamConfig;
   if (engine === 'kafka') {
     database = await createTestDatabase('e2e');
     config = {
       ...base,
-      namespace: `e2e-${randomBytes(4).toString('hex')}`,
+      namespace: base.namespace ?? `e2e-${randomBytes(4).toString('hex')}`,
       database: { kind: 'postgres', url: database.url },
       eventLog: options.eventLog ?? { kind: 'kafka', brokers: kafkaBrokers(), replicationFactor: 1 },
     };
@@ -237,11 +249,27 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
     async close() {
       await platform.close();
       await simulator.close();
+      if (config.sagaCommands?.kind === 'rabbitmq') await deleteSagaQueues(config.sagaCommands.url, config.namespace ?? '');
       await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
   return fixture;
+}
+
+/** The saga command queues (and their dead-letter queues) of a platform's namespace, deleted after its run. */
+async function deleteSagaQueues(url: string, namespace: string): Promise<void> {
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    for (const destination of [LoanTopics.loanCommands, LoanTopics.ledgerCommands]) {
+      const queue = queueOf({ namespace }, destination);
+      await channel.deleteQueue(queue);
+      await channel.deleteQueue(deadLetterQueueOf(queue));
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 async function screeningListsLoaded(api: TestPlatform['api'], timeoutMs = 90_000): Promise<void> {

@@ -9,6 +9,8 @@ export {
   type ResolvedRabbitOptions,
 } from './options.ts';
 export { rabbitCommandChannelMigrations, commandOutbox } from './migrations.ts';
-export { deadLetterQueueOf, declareDestination, type RabbitTopology } from './topology.ts';
+export { deadLetterQueueOf, declareDestination, queueOf, type RabbitTopology } from './topology.ts';
 export { messageKeyHeader } from './amqp-message.ts';
 export { pruneHandledCommands, handledCommandsRetentionMsDefault } from './pruning.ts';
+export { registerCommandRelayMetrics } from './metrics.ts';
+export { connectRabbit, watchClosing, type RabbitDeps } from './connection.ts';

@@ -25,6 +25,12 @@ export interface RabbitCommandChannelOptions {
   reconnectDelayMs?: number;
   /** Longest the relay of the command outbox sleeps without a wake-up (a lost NOTIFY's safety net). */
   relayIdlePollMs?: number;
+  /**
+   * A prefix (`<namespace>.`) for every queue, so that several platforms (or test runs) on one
+   * broker never consume each other's commands, as PAYSTREAM_NAMESPACE keeps their Kafka topics
+   * apart. Default '' (none); letters, digits, `.`, `_` and `-`.
+   */
+  namespace?: string;
 }
 
 export type ResolvedRabbitOptions = Required<RabbitCommandChannelOptions>;
@@ -36,6 +42,7 @@ export const rabbitDefaults = {
   transientRetryDelayMs: 1_000,
   reconnectDelayMs: 1_000,
   relayIdlePollMs: 5_000,
+  namespace: '',
 } as const;
 
 /** The URL RabbitMQ's own tools default to: the local broker and its `guest` user. */
@@ -52,6 +59,8 @@ export function resolveRabbitOptions(options: RabbitCommandChannelOptions): Reso
   };
   if (!/^amqps?:\/\//.test(resolved.url))
     throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'the RabbitMQ URL must start with amqp:// or amqps://');
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(resolved.namespace))
+    throw new BackboneError(ErrorCodes.INVALID_OPTIONS, 'the namespace may hold letters, digits, ".", "_" and "-" only (100 at most)');
   for (const name of ['maxDeliveries', 'maxUnacknowledged'] as const) {
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1)
       throw new BackboneError(ErrorCodes.INVALID_OPTIONS, `${name} must be a positive integer, not ${resolved[name]}`);

@@ -1,11 +1,6 @@
-import type { Logger } from 'pino';
-import type { Clock, IdGenerator } from '../clock/clock.ts';
-import type { EventCodec } from '../codec/event-codec.ts';
 import { EventEncoder, type EventCause } from '../envelope/event-encoder.ts';
-import type { FaultInjector } from '../faults.ts';
 import type { OutgoingMessage } from '../messaging/event-bus.ts';
 import { OutboxRelay, TableOutbox } from '../outbox/index.ts';
-import type { Outbox } from '../outbox/outbox.ts';
 import {
   encodeSagaCommands,
   type CommandChannel,
@@ -13,24 +8,15 @@ import {
   type OutgoingSagaCommand,
   type SagaParticipantHandler,
 } from '../saga/index.ts';
-import type { Database, SqlRunner } from '../storage/database.ts';
+import type { SqlRunner } from '../storage/database.ts';
 import { commandOutbox } from './migrations.ts';
+import type { RabbitDeps } from './connection.ts';
 import { resolveRabbitOptions, type RabbitCommandChannelOptions, type ResolvedRabbitOptions } from './options.ts';
 import { RabbitParticipant } from './rabbitmq-participant.ts';
 import { RabbitCommandPublisher } from './rabbitmq-publisher.ts';
 
-export interface RabbitCommandChannelDeps {
-  /** Holds the channel's tables (`rabbitCommandChannelMigrations`) and the participants' state. */
-  db: Database;
-  /** The event bus's outbox: participants' replies are events on the bus. */
-  outbox: Outbox;
-  codec: EventCodec;
-  clock: Clock;
-  ids: IdGenerator;
-  logger: Logger;
-  /** Crash points for fault-injection tests; unset in production. */
-  faults?: FaultInjector;
-}
+/** The channel's deps, shared with its participants (`RabbitDeps`). */
+export type RabbitCommandChannelDeps = RabbitDeps;
 
 /**
  * Saga commands over RabbitMQ, for banks that keep commands on MQ; replies stay events on the event

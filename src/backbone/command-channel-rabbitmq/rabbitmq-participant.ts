@@ -1,14 +1,10 @@
-import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import type { Logger } from 'pino';
-import type { Clock, IdGenerator } from '../clock/clock.ts';
-import type { EventCodec } from '../codec/event-codec.ts';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { EmittedEvent } from '../consumer/index.ts';
 import { deadLetterHeaders } from '../consumer/index.ts';
 import { envelopeFromHeaders } from '../envelope/envelope.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import { BackboneError, classifyError, ErrorCodes, permanentError, type ErrorCode } from '../errors.ts';
-import { FaultPoints, type FaultInjector } from '../faults.ts';
-import type { Outbox } from '../outbox/outbox.ts';
+import { FaultPoints } from '../faults.ts';
 import {
   sagaCommandEventType,
   sagaReplyTo,
@@ -16,21 +12,13 @@ import {
   type SagaCommandMessage,
   type SagaParticipantHandler,
 } from '../saga/index.ts';
-import type { Database } from '../storage/database.ts';
 import { fromAmqp, previousDeliveries } from './amqp-message.ts';
 import type { ResolvedRabbitOptions } from './options.ts';
-import { declareDestination } from './topology.ts';
+import { declareDestination, queueOf } from './topology.ts';
+import { connectRabbit, watchClosing, type RabbitDeps } from './connection.ts';
 
-export interface RabbitParticipantDeps {
-  db: Database;
-  /** The event bus's outbox: the participant's replies and events go there, in its transaction. */
-  outbox: Outbox;
-  codec: EventCodec;
-  clock: Clock;
-  ids: IdGenerator;
-  logger: Logger;
-  faults?: FaultInjector;
-}
+/** The participant's deps: the channel's (`RabbitDeps`). */
+export type RabbitParticipantDeps = RabbitDeps;
 
 type Settlement =
   { kind: 'ack' } | { kind: 'requeue'; reason: string } | { kind: 'dead-letter'; code: ErrorCode; reason: string; attempts: number };
@@ -105,27 +93,27 @@ export class RabbitParticipant implements CommandParticipant {
     while (!this.#abort.signal.aborted) {
       let connection: ChannelModel | undefined;
       try {
-        connection = await connect(this.#options.url, { clientProperties: { connection_name: `paystream participant ${this.#name}` } });
-        connection.on('error', (error: Error) =>
-          this.#deps.logger.warn({ err: error, participant: this.#name }, 'RabbitMQ connection failed'),
-        );
-        const dropped = new Promise<void>((resolve) => connection!.once('close', () => resolve()));
+        const { logger } = this.#deps;
+        const fields = { participant: this.#name };
+        connection = await connectRabbit(this.#options.url, `paystream participant ${this.#name}`);
+        const dropped = watchClosing(connection, logger, 'RabbitMQ connection', fields);
         const channel = await connection.createChannel();
-        channel.on('error', (error: Error) => this.#deps.logger.warn({ err: error, participant: this.#name }, 'RabbitMQ channel failed'));
-        const channelDropped = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+        const channelDropped = watchClosing(channel, logger, 'RabbitMQ channel', fields);
         const deadLetters = await connection.createConfirmChannel();
-        deadLetters.on('error', (error: Error) =>
-          this.#deps.logger.warn({ err: error, participant: this.#name }, 'RabbitMQ dead-letter channel failed'),
-        );
+        void watchClosing(deadLetters, logger, 'RabbitMQ dead-letter channel', fields);
         await channel.prefetch(this.#options.maxUnacknowledged);
         for (const destination of this.#destinations) await declareDestination(channel, this.#options, destination);
         this.#channel = channel;
         this.#deadLetters = deadLetters;
         this.#consumerTags = [];
         for (const destination of this.#destinations) {
-          const { consumerTag } = await channel.consume(destination, (message) => this.#deliver(channel, destination, message), {
-            noAck: false,
-          });
+          const { consumerTag } = await channel.consume(
+            queueOf(this.#options, destination),
+            (message) => this.#deliver(channel, destination, message),
+            {
+              noAck: false,
+            },
+          );
           this.#consumerTags.push(consumerTag);
         }
         ready();
@@ -271,7 +259,7 @@ export class RabbitParticipant implements CommandParticipant {
         [deadLetterHeaders.consumerGroup]: this.#name,
       };
       const { messageId, type } = message.properties as { messageId?: string; type?: string };
-      deadLetters.publish(this.#options.deadLetterExchange, destination, message.content, {
+      deadLetters.publish(this.#options.deadLetterExchange, queueOf(this.#options, destination), message.content, {
         persistent: true,
         headers,
         ...(messageId ? { messageId } : {}),

@@ -1,9 +1,10 @@
-import { connect, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type { Logger } from 'pino';
 import { BackboneError, ErrorCodes } from '../errors.ts';
 import type { EventBus, OutgoingMessage } from '../messaging/event-bus.ts';
 import { toAmqp } from './amqp-message.ts';
-import { declareDestination, type RabbitTopology } from './topology.ts';
+import { connectRabbit, watchClosing } from './connection.ts';
+import { declareDestination, queueOf, type RabbitTopology } from './topology.ts';
 
 /**
  * Publishes commands to RabbitMQ with publisher confirms: `publish` resolves once the broker has
@@ -42,7 +43,7 @@ export class RabbitCommandPublisher implements Pick<EventBus, 'publish'> {
       try {
         for (const message of messages) {
           const { content, options } = toAmqp(message);
-          channel.publish(this.#topology.exchange, message.topic, content, options);
+          channel.publish(this.#topology.exchange, queueOf(this.#topology, message.topic), content, options);
         }
         await channel.waitForConfirms();
       } finally {
@@ -69,17 +70,15 @@ export class RabbitCommandPublisher implements Pick<EventBus, 'publish'> {
 
   #open(): Promise<{ connection: ChannelModel; channel: ConfirmChannel; declared: Set<string> }> {
     const opening = (async () => {
-      const connection = await connect(this.#url, { clientProperties: { connection_name: 'paystream saga command relay' } });
+      const connection = await connectRabbit(this.#url, 'paystream saga command relay');
       // A dropped connection or channel is forgotten at once, so the next round opens a new one.
       const forget = () => {
         if (this.#opening === opening) this.#opening = undefined;
       };
-      connection.on('error', (error: Error) => this.#logger.warn({ err: error }, 'RabbitMQ connection of the command relay failed'));
-      connection.on('close', forget);
+      void watchClosing(connection, this.#logger, 'RabbitMQ connection of the command relay').then(forget);
       try {
         const channel = await connection.createConfirmChannel();
-        channel.on('error', (error: Error) => this.#logger.warn({ err: error }, 'RabbitMQ channel of the command relay failed'));
-        channel.on('close', forget);
+        void watchClosing(channel, this.#logger, 'RabbitMQ channel of the command relay').then(forget);
         return { connection, channel, declared: new Set<string>() };
       } catch (error) {
         await connection.close().catch(() => {});

@@ -49,6 +49,33 @@ export async function openCase(tx: SqlRunner, input: NewCase): Promise<boolean> 
   return inserted.rowCount === 1;
 }
 
+/** Who withdraws a case, and why: recorded as its `decided_by` and `decision_reason`. */
+export interface CaseWithdrawal {
+  caseId: string;
+  /** The system that withdrew it (e.g. `loan-approval saga`), never an officer's key. */
+  withdrawnBy: string;
+  /** For officers: why its subject ended (no personal data). */
+  reason: string;
+  atMs: number;
+}
+
+/**
+ * Withdraws an open case whose subject ended before an officer decided (a loan application whose
+ * saga gave up waiting), in the caller's transaction: the case leaves the queue, its row says when,
+ * by whom and why, and an officer's later decision is refused (`case-withdrawn`). It publishes
+ * nothing: the subject has ended already, so there is nothing to release or reject. Returns false
+ * if the case was not open (decided first: the officer's decision stands, and reaches a subject
+ * that has ended).
+ */
+export async function withdrawCase(tx: SqlRunner, withdrawal: CaseWithdrawal): Promise<boolean> {
+  const updated = await tx.query(
+    `update compliance_cases set status = 'withdrawn', decided_at = $2, decided_by = $3, decision_reason = $4
+      where case_id = $1 and status = 'open'`,
+    [withdrawal.caseId, new Date(withdrawal.atMs), withdrawal.withdrawnBy, withdrawal.reason],
+  );
+  return updated.rowCount === 1;
+}
+
 export type AccountCaseOutcome = { kind: 'opened' | 'attached'; caseId: string } | { kind: 'exists' };
 
 /**

@@ -7,13 +7,13 @@ import { PaymentEventTypes, PaymentTopics } from '../../contracts/topics.ts';
 import { installProblemErrorHandler } from '../http/error-handler.ts';
 import { problemOf, sendProblem } from '../http/problem.ts';
 import { complianceCaseMigrations } from './migrations.ts';
-import { openCase, type NewCase } from './cases.ts';
+import { openCase, withdrawCase, type NewCase } from './cases.ts';
 import { complianceCaseRoutes } from './routes.ts';
 
 // A screening case from opening to the officer's decision, on PGlite through the real routes, with
 // a publisher that records what it is given: opened once per payment and stage, decided once
-// (a second decision is a 409 that publishes nothing), an unknown case a 404, and the officer's
-// scope required.
+// (a second decision is a 409 that publishes nothing), withdrawn when its subject ended first (a
+// late decision is a 409 case-withdrawn), an unknown case a 404, and the officer's scope required.
 describe('a compliance case', () => {
   const account = 'DE89370400440532013000';
   let db: PgliteDatabase;
@@ -156,5 +156,43 @@ describe('a compliance case', () => {
       status: 403,
       code: 'missing-scope',
     });
+  });
+
+  it('withdraws an open case whose subject ended: it shows why, and a late decision is a 409 case-withdrawn that publishes nothing', async () => {
+    await open(screeningCase('loan-1'));
+    const withdrawal = {
+      caseId: 'case-loan-1',
+      withdrawnBy: 'loan-approval saga',
+      reason: 'the loan application ended',
+      atMs: 1_767_600_000_000,
+    };
+    expect(await db.transaction((tx) => withdrawCase(tx, withdrawal))).toBe(true);
+    expect(await db.transaction((tx) => withdrawCase(tx, withdrawal)), 'withdrawn once').toBe(false);
+    published.length = 0;
+    const late = await decide('case-loan-1', { decision: 'approve', reason: 'false positive' });
+    expect(late.statusCode).toBe(409);
+    expect(late.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(late.json()).toEqual(problemOf('case-withdrawn', 'the case was withdrawn before a decision: the loan application ended'));
+    expect(published).toEqual([]);
+    const stillOpen = (await app.inject({ url: '/v1/compliance/cases', headers: { 'x-test-scopes': 'ops' } })).json();
+    expect(stillOpen.cases.map((listed: { caseId: string }) => listed.caseId)).not.toContain('case-loan-1');
+    const withdrawn = (await app.inject({ url: '/v1/compliance/cases?status=withdrawn', headers: { 'x-test-scopes': 'ops' } })).json();
+    expect(withdrawn.cases).toEqual([
+      expect.objectContaining({
+        caseId: 'case-loan-1',
+        status: 'withdrawn',
+        decidedAt: new Date(withdrawal.atMs).toISOString(),
+        decidedBy: 'loan-approval saga',
+        decisionReason: 'the loan application ended',
+      }),
+    ]);
+  });
+
+  it('withdraws no case an officer decided first: the decision stands', async () => {
+    expect(
+      await db.transaction((tx) => withdrawCase(tx, { caseId: 'case-pay-2', withdrawnBy: 'loan-approval saga', reason: 'ended', atMs: 0 })),
+    ).toBe(false);
+    const rejected = (await app.inject({ url: '/v1/compliance/cases?status=rejected', headers: { 'x-test-scopes': 'ops' } })).json();
+    expect(rejected.cases).toEqual([expect.objectContaining({ caseId: 'case-pay-2', decisionReason: 'confirmed match' })]);
   });
 });

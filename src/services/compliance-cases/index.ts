@@ -16,9 +16,11 @@ export function createComplianceCasesService(deps: ServiceDeps, options: { requi
 export {
   openCase,
   openOrAttachToAccountCase,
+  withdrawCase,
   toJsonText,
   fromJsonValue,
   type NewCase,
+  type CaseWithdrawal,
   type CaseStage,
   type AccountCaseOutcome,
 } from './cases.ts';

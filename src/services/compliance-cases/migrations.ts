@@ -59,4 +59,16 @@ export const complianceCaseMigrations: readonly Migration[] = [
     // the loans service on either decision: on_reject replaces payments.rejected.v1 for it.
     sql: `alter table compliance_cases add column on_reject jsonb;`,
   },
+  {
+    id: 4,
+    name: 'a case withdrawn when its subject ended before a decision',
+    // A loan applicant's KYC case whose application ended undecided (the saga gave up waiting) is
+    // withdrawn by the loans service in the transaction that ended it (withdrawCase): no officer
+    // may decide it after that. decided_at, decided_by and decision_reason say when, who and why.
+    sql: `
+      alter table compliance_cases drop constraint compliance_cases_status_check;
+      alter table compliance_cases add constraint compliance_cases_status_check
+        check (status in ('open', 'approved', 'rejected', 'withdrawn'));
+    `,
+  },
 ];

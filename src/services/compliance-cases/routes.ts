@@ -8,7 +8,7 @@ import { problemResponses } from '../http/openapi.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import type { EventPublisher } from '../service.ts';
 import { fromJsonValue } from './cases.ts';
-import { decideCase } from './domain/case-decision.ts';
+import { decideCase, type CaseStatus } from './domain/case-decision.ts';
 
 interface CaseRow {
   case_id: string;
@@ -16,7 +16,7 @@ interface CaseRow {
   debtor_account: string;
   correlation_id: string;
   stage: 'SCREENING' | 'FRAUD';
-  status: 'open' | 'approved' | 'rejected';
+  status: CaseStatus;
   reason: string;
   evidence: unknown;
   on_approve: unknown;
@@ -41,6 +41,8 @@ interface AttachedRow {
   attached_at: Date;
 }
 
+const caseStatuses = ['open', 'approved', 'rejected', 'withdrawn'] satisfies CaseStatus[];
+
 const caseSchema = {
   type: 'object',
   properties: {
@@ -49,7 +51,11 @@ const caseSchema = {
     debtorAccount: { type: 'string' },
     correlationId: { type: 'string' },
     stage: { type: 'string', enum: ['SCREENING', 'FRAUD'] },
-    status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+    status: {
+      type: 'string',
+      enum: caseStatuses,
+      description: '`withdrawn`: its subject ended before a decision (a loan application that ended undecided); `decisionReason` says why',
+    },
     reason: { type: 'string' },
     amount: { type: 'string', description: 'Decimal string in `currency`' },
     currency: { type: 'string' },
@@ -60,7 +66,7 @@ const caseSchema = {
     },
     openedAt: { type: 'string', format: 'date-time' },
     decidedAt: { type: ['string', 'null'], format: 'date-time' },
-    decidedBy: { type: ['string', 'null'], description: "The officer's API key id" },
+    decidedBy: { type: ['string', 'null'], description: "The officer's API key id, or the system that withdrew the case" },
     decisionReason: { type: ['string', 'null'] },
     attachedPayments: {
       type: 'array',
@@ -91,7 +97,7 @@ const casesPageLimits = { default: 100, max: 500 };
 export function complianceCaseRoutes(options: { db: Database; publisher: EventPublisher; requireScope: RequireScope }) {
   const { db, publisher, requireScope } = options;
   return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { status?: 'open' | 'approved' | 'rejected'; limit?: string; cursor?: string } }>(
+    app.get<{ Querystring: { status?: CaseStatus; limit?: string; cursor?: string } }>(
       '/v1/compliance/cases',
       {
         preValidation: requireScope(Scopes.ops),
@@ -104,7 +110,7 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
             type: 'object',
             additionalProperties: false,
             properties: {
-              status: { type: 'string', enum: ['open', 'approved', 'rejected'] },
+              status: { type: 'string', enum: caseStatuses },
               limit: limitParameter(casesPageLimits),
               cursor: cursorParameter,
             },
@@ -153,7 +159,8 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
           operationId: 'decideComplianceCase',
           tags: ['compliance'],
           summary: 'Approve (release) or reject a held payment, with a reason',
-          description: 'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`).',
+          description:
+            'The decision applies to the case payment and to every payment attached to the case (`attachedPayments`). A case decided already is a 409 `conflict`; one withdrawn because its subject ended first (a loan application that ended undecided) a 409 `case-withdrawn`.',
           params: { type: 'object', properties: { caseId: { type: 'string', maxLength: 64 } } },
           body: {
             type: 'object',
@@ -187,10 +194,17 @@ export function complianceCaseRoutes(options: { db: Database; publisher: EventPu
             onReject: payment.on_reject === null ? undefined : fromJsonValue<NewEvent>(payment.on_reject),
           }));
           const outcome = decideCase(
-            { caseId: row.case_id, debtorAccount: row.debtor_account, stage: row.stage, status: row.status, payments },
+            {
+              caseId: row.case_id,
+              debtorAccount: row.debtor_account,
+              stage: row.stage,
+              status: row.status,
+              withdrawnReason: row.decision_reason,
+              payments,
+            },
             { decision, reason, officerKeyId: officer },
           );
-          if (outcome.kind === 'refuse') throw new ProblemError('conflict', outcome.reason);
+          if (outcome.kind === 'refuse') throw new ProblemError(outcome.code, outcome.reason);
           const { status } = outcome;
           await tx.query(
             `update compliance_cases set status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 where case_id = $1`,

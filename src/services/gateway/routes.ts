@@ -6,9 +6,9 @@ import { formatDecimal } from '../../contracts/money.ts';
 import { customerEventType, customerOutcome } from '../../contracts/customer-view.ts';
 import { ProblemError, sendProblem } from '../http/problem.ts';
 import { problemResponses } from '../http/openapi.ts';
-import { idempotencyKeyProblems } from '../http/error-handler.ts';
+import { idempotencyKeyHeaders, idempotencyKeyOf, requestDigest, sendAccepted } from '../http/idempotency.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
-import { checkPaymentRequest, requestDigest, type PaymentRequestBody } from './domain/payment-request.ts';
+import { checkPaymentRequest, type PaymentRequestBody } from './domain/payment-request.ts';
 import type { PaymentIntake } from './intake.ts';
 import { paymentRequestSchema, paymentAcceptedSchema, paymentViewSchema } from './openapi-schemas.ts';
 
@@ -18,9 +18,6 @@ export interface PaymentRoutesOptions {
   intake: PaymentIntake;
   requireScope: RequireScope;
 }
-
-/** The Idempotency-Key's form; a key outside it is refused as `idempotency-key-invalid`. */
-const idempotencyKeyPattern = '^[\\x21-\\x7e]{1,255}$';
 
 /** `POST /v1/payments` (202 at once) and `GET /v1/payments/{paymentId}` (status and timeline). */
 export function paymentRoutes(options: PaymentRoutesOptions) {
@@ -36,27 +33,15 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
           summary: 'Submit a credit transfer; answered 202 at once, processed asynchronously',
           description:
             'The same Idempotency-Key with the same body answers the same payment again; with a different body it is refused (422).',
-          headers: {
-            type: 'object',
-            // A missing or malformed key is answered with its own problem codes (idempotencyKeyProblems).
-            required: ['idempotency-key'],
-            properties: {
-              'idempotency-key': {
-                type: 'string',
-                pattern: idempotencyKeyPattern,
-                description: '1 to 255 printable ASCII characters, unique per request you mean to make once.',
-              },
-              'x-correlation-id': { type: 'string', description: 'Optional; generated when absent.' },
-            },
-          },
+          headers: idempotencyKeyHeaders('payment', {
+            'x-correlation-id': { type: 'string', description: 'Optional; generated when absent.' },
+          }),
           body: paymentRequestSchema,
           response: { 202: paymentAcceptedSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
-        const idempotencyKey = request.headers['idempotency-key'];
-        // The header schema refused a missing or malformed key already (idempotencyKeyProblems); this narrows the type.
-        if (typeof idempotencyKey !== 'string') throw new ProblemError('idempotency-key-missing', idempotencyKeyProblems.missing().detail);
+        const idempotencyKey = idempotencyKeyOf(request);
         const checked = checkPaymentRequest(request.body);
         const result = await intake.accept({
           apiKeyId: request.principal!.keyId,
@@ -69,14 +54,17 @@ export function paymentRoutes(options: PaymentRoutesOptions) {
         if (result.kind === 'refused') return sendProblem(reply, result.problem);
         const { accepted } = result;
         const self = `/v1/payments/${accepted.paymentId}`;
-        if (accepted.replayed) reply.header('idempotent-replayed', 'true');
-        return reply.code(202).header('location', self).send({
-          paymentId: accepted.paymentId,
-          uetr: accepted.uetr,
-          status: 'RECEIVED',
-          correlationId: accepted.correlationId,
-          links: { self },
-        });
+        return sendAccepted(
+          reply,
+          { location: self, replayed: accepted.replayed },
+          {
+            paymentId: accepted.paymentId,
+            uetr: accepted.uetr,
+            status: 'RECEIVED',
+            correlationId: accepted.correlationId,
+            links: { self },
+          },
+        );
       },
     );
 

@@ -46,6 +46,7 @@ export const problemCatalog = {
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict with the current state' },
   'override-refused': { status: 409, title: 'The override was refused; the decline stands' },
+  'case-withdrawn': { status: 409, title: 'The case was withdrawn: its subject ended before a decision' },
   'service-unavailable': { status: 503, title: 'Temporarily unavailable; retry later' },
   'internal-error': { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

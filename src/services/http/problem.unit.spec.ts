@@ -36,6 +36,7 @@ const statusByCode: Record<ProblemCode, number> = {
   'not-found': 404,
   conflict: 409,
   'override-refused': 409,
+  'case-withdrawn': 409,
   'service-unavailable': 503,
   'internal-error': 500,
 };

@@ -1,9 +1,9 @@
-import type { PaymentService, ServiceDeps } from '../service.ts';
+import type { PaymentService, SagaPorts, ServiceDeps } from '../service.ts';
+import { commandParticipant } from '../saga-participant.ts';
 import type { RequireScope } from '../http/scopes.ts';
 import { PaymentTopics } from '../../contracts/topics.ts';
 import { ledgerMigrations } from './migrations.ts';
 import { ledgerHandler, ledgerLoanParticipant, type LedgerApprovedTopic } from './handlers.ts';
-import { sagaParticipant } from '../../backbone/saga/index.ts';
 import { LoanTopics } from '../../contracts/loans.ts';
 import { ledgerRoutes } from './routes.ts';
 import { defaultIbanIssuer, type IbanIssuer } from './iban.ts';
@@ -33,8 +33,18 @@ export const defaultLendingCapacityMinor: ReadonlyMap<string, bigint> = new Map(
 export const ledgerRetryDelaysMs: readonly number[] = [200, 1_000, 5_000, 30_000, 120_000, 600_000];
 
 /** Core banking: accounts, a double-entry ledger, holds; reserves, posts and releases payment funds. */
-export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOptions): PaymentService {
+export function createLedgerService(deps: ServiceDeps & Pick<SagaPorts, 'commandChannel'>, options: LedgerServiceOptions): PaymentService {
   const approvedTopic = options.approvedTopic ?? PaymentTopics.validated;
+  const retry = { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs } as const;
+  // The loan approval's ledger commands, over the configured command channel: blocking retries
+  // (on the bus) and the per-key order (either channel) keep a loan's reserve before its release.
+  const loanCommands = commandParticipant(
+    deps.commandChannel,
+    'ledger-loans',
+    [LoanTopics.ledgerCommands],
+    ledgerLoanParticipant({ lendingCapacityMinor: options.lendingCapacityMinor ?? defaultLendingCapacityMinor, ids: deps.ids }),
+    retry,
+  );
   return {
     name: 'ledger',
     migrations: ledgerMigrations,
@@ -43,18 +53,11 @@ export function createLedgerService(deps: ServiceDeps, options: LedgerServiceOpt
         name: 'ledger',
         topics: [approvedTopic, PaymentTopics.rtgsSettled, PaymentTopics.rtgsRejected],
         batchHandler: ledgerHandler({ approvedTopic, ids: deps.ids }),
-        retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
+        retry,
       },
-      {
-        // The loan approval's ledger commands: blocking retries keep a loan's reserve before its release.
-        ...sagaParticipant(
-          'ledger-loans',
-          [LoanTopics.ledgerCommands],
-          ledgerLoanParticipant({ lendingCapacityMinor: options.lendingCapacityMinor ?? defaultLendingCapacityMinor, ids: deps.ids }),
-        ),
-        retry: { mode: 'blocking', delaysMs: options.retryDelaysMs ?? ledgerRetryDelaysMs },
-      },
+      ...loanCommands.consumers,
     ],
+    workers: loanCommands.workers,
     routes: ledgerRoutes({
       db: deps.db,
       ids: deps.ids,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { isValidIBAN } from 'ibantools';
 import type { Database } from '../../backbone/storage/database.ts';
 import type { IdGenerator } from '../../backbone/clock/clock.ts';
-import { formatDecimal, isPayableCurrency, parseDecimal } from '../../contracts/money.ts';
+import { formatDecimal, isPayableCurrency, parseAmountField } from '../../contracts/money.ts';
 import { ProblemError } from '../http/problem.ts';
 import { problemResponses } from '../http/openapi.ts';
 import { cursorParameter, decodeCursor, encodeCursor, limitParameter, nextCursorSchema, pageOf, parseLimit } from '../http/pagination.ts';
@@ -74,14 +74,8 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         const body = request.body;
         if (!isPayableCurrency(body.currency))
           throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
-        const overdraft = parseDecimal(body.overdraftLimit ?? '0', body.currency);
-        if (!overdraft.ok || overdraft.amountMinor < 0n) {
-          throw new ProblemError(
-            overdraft.ok || overdraft.failure !== 'too-many-decimals' ? 'invalid-amount' : 'too-many-decimals',
-            'overdraftLimit must be a non-negative decimal in the account currency',
-            '/overdraftLimit',
-          );
-        }
+        const overdraft = parseAmountField(body.overdraftLimit ?? '0', body.currency, 'overdraftLimit', { positive: false });
+        if (!overdraft.ok) throw new ProblemError(overdraft.code, overdraft.detail, '/overdraftLimit');
         const iban = body.iban === undefined ? issueIban(ibanIssuer) : normalizeIban(body.iban);
         if (!isValidIBAN(iban)) throw new ProblemError('invalid-iban', 'the iban is not a valid IBAN', '/iban');
         const opened = await db.transaction((tx) =>
@@ -139,13 +133,8 @@ export function ledgerRoutes(options: LedgerRoutesOptions) {
         if (!account || account.kind !== 'customer') throw new ProblemError('not-found', `no account ${iban}`);
         if (request.body.currency !== undefined && request.body.currency !== account.currency)
           throw new ProblemError('currency-mismatch', `the account is in ${account.currency}`, '/currency');
-        const amount = parseDecimal(request.body.amount, account.currency, { positive: true });
-        if (!amount.ok)
-          throw new ProblemError(
-            amount.failure === 'too-many-decimals' ? 'too-many-decimals' : 'invalid-amount',
-            `amount must be a decimal > 0 with at most the minor units of ${account.currency}`,
-            '/amount',
-          );
+        const amount = parseAmountField(request.body.amount, account.currency, 'amount', { positive: true });
+        if (!amount.ok) throw new ProblemError(amount.code, amount.detail, '/amount');
         const customerReference = request.body.reference ?? null;
         if (customerReference !== null) checkDepositReference(customerReference);
         const idempotencyKey = request.headers['idempotency-key'];

@@ -14,7 +14,7 @@ import {
   type LoanKycDecision,
   type LoanSagaData,
 } from '../../contracts/loans.ts';
-import { openCase } from '../compliance-cases/index.ts';
+import { openCase, withdrawCase } from '../compliance-cases/index.ts';
 import { accountHistory } from '../ledger/index.ts';
 import type { Party, ScreeningResult } from '../screening/index.ts';
 import type { EventPublisher } from '../service.ts';
@@ -89,6 +89,7 @@ async function checkKyc(
 ): Promise<void> {
   const check = await lockKycCheck(tx, loan.applicationId);
   if (check) {
+    // Withdrawn: the application ended first; the saga no longer waits for this answer.
     if (check.status === 'pending') return;
     return reply(check.status === 'passed', check.reason ?? undefined);
   }
@@ -153,7 +154,7 @@ export function kycDecisionHandler(): EventHandler {
   return async (event, { tx, emit }) => {
     const decided = loanKycDecisionOf(event.payload);
     const check = await lockKycCheck(tx, decided.applicationId);
-    if (!check || check.status !== 'pending' || check.caseId !== decided.caseId) return;
+    if (!check?.command || check.status !== 'pending' || check.caseId !== decided.caseId) return;
     const ok = decided.decision === 'APPROVE';
     const reason = ok ? null : `applicant screening: case ${decided.caseId} rejected by a compliance officer`;
     await resolveKycCheck(tx, decided.applicationId, ok ? 'passed' : 'refused', reason);
@@ -211,6 +212,29 @@ async function revertRisk(tx: SqlRunner, loan: LoanSagaData): Promise<Answer> {
   return { ok: true };
 }
 
+/** Who withdraws a KYC case whose application ended undecided, as the case records it. */
+export const kycCaseWithdrawnBy = 'loan-approval saga';
+
+/**
+ * The saga gave up on a step (KYC_CHECK unanswered after its last send, its deadlines spent, or any
+ * later refusal): the application will be rejected, so an applicant's KYC case still waiting for
+ * an officer is withdrawn, with its check, in this transaction. No officer decides a case whose
+ * application has ended (a late decision is a 409 `case-withdrawn`), and the queue keeps only
+ * cases that matter. An application with no check yet gets a withdrawn one, so a KYC command that
+ * arrives late opens no case. A case decided first keeps its decision; its event then finds the
+ * check withdrawn and answers nothing.
+ */
+async function withdrawUndecidedKyc(tx: SqlRunner, transition: SagaTransition, clock: Clock): Promise<void> {
+  const { applicationId } = loanSagaDataOf(transition.state.data);
+  const check = await lockKycCheck(tx, applicationId);
+  if (check && check.status !== 'pending') return;
+  const failed = transition.events.find((event) => event.type === 'StepFailed');
+  const reason = `the loan application ended before a KYC decision (${failed?.type === 'StepFailed' ? failed.reason : 'its saga failed'})`;
+  if (!check) return insertKycCheck(tx, applicationId, { command: null, status: 'withdrawn', caseId: null, reason });
+  await resolveKycCheck(tx, applicationId, 'withdrawn', reason);
+  if (check.caseId !== null) await withdrawCase(tx, { caseId: check.caseId, withdrawnBy: kycCaseWithdrawnBy, reason, atMs: clock.nowMs() });
+}
+
 /**
  * The application's view, kept by the orchestrator's `onTransition` in the transaction of each
  * change of its saga: APPROVED when the saga completes (the loan was paid out in that step),
@@ -219,6 +243,7 @@ async function revertRisk(tx: SqlRunner, loan: LoanSagaData): Promise<Answer> {
  */
 export function applicationView(deps: { publisher: EventPublisher; clock: Clock }) {
   return async (tx: SqlRunner, transition: SagaTransition): Promise<void> => {
+    if (transition.outcome === 'failed-start-compensating') await withdrawUndecidedKyc(tx, transition, deps.clock);
     // By the state, not the outcome: a refusal at START has nothing to undo, and its one
     // transition ends the saga COMPENSATED with the outcome `failed-start-compensating`.
     const { status: sagaStatus } = transition.state;

@@ -6,15 +6,18 @@
  *   failure: REVERT_RISK → RELEASE_RESERVATIONS → APPLICATION_REJECTED
  *
  * - consumer `saga.loan-approval`: the orchestrator's replies (`loans.saga-replies.v1`);
- * - consumer `loans`: the KYC, credit score and risk participants (`loans.saga-commands.v1`);
- *   START, APPROVED and RELEASE_RESERVATIONS are the ledger's (`ledger.loan-commands.v1`);
+ * - participant `loans`: the KYC, credit score and risk participants (`loans.saga-commands.v1`);
+ *   START, APPROVED and RELEASE_RESERVATIONS are the ledger's (`ledger.loan-commands.v1`). The
+ *   commands travel over the configured command channel (`deps.commandChannel`): on the event bus
+ *   the participant is a consumer, on RabbitMQ a worker consuming the destination's queue;
  * - consumer `loans-kyc-decisions`: an officer's decision on an applicant's KYC case;
  * - worker `loan-approval-timers`: the saga's durable deadlines; and the screening lists' loader;
  * - tables: applications, KYC checks, command answers, exposures (migrations.ts).
  */
 import type { Logger } from 'pino';
-import { SagaOrchestrator, createSagaMetrics, sagaParticipant } from '../../backbone/saga/index.ts';
+import { SagaOrchestrator, createSagaMetrics } from '../../backbone/saga/index.ts';
 import { LoanTopics } from '../../contracts/loans.ts';
+import { commandParticipant } from '../saga-participant.ts';
 import type { BackgroundWorker, PaymentService, SagaPorts, ServiceDeps } from '../service.ts';
 import { applicationView, kycDecisionHandler, loanParticipant } from './handlers.ts';
 import { loanMigrations } from './migrations.ts';
@@ -41,6 +44,7 @@ export function createLoansService(deps: ServiceDeps & SagaPorts, options: Loans
       clock: deps.clock,
       ids: deps.ids,
       logger: deps.logger,
+      channel: deps.commandChannel,
       ...(metrics ? { metrics } : {}),
     },
     {
@@ -51,21 +55,21 @@ export function createLoansService(deps: ServiceDeps & SagaPorts, options: Loans
     },
   );
   const retry = { mode: 'blocking', delaysMs: options.retryDelaysMs ?? [200, 1_000, 5_000, 30_000] } as const;
-  const workers: BackgroundWorker[] = [timerWorker(orchestrator, deps.logger)];
+  const participant = commandParticipant(
+    deps.commandChannel,
+    'loans',
+    [LoanTopics.loanCommands],
+    loanParticipant({ options: resolved, screenApplicant: options.screenApplicant, clock: deps.clock, ids: deps.ids }),
+    retry,
+  );
+  const workers: BackgroundWorker[] = [timerWorker(orchestrator, deps.logger), ...participant.workers];
   if (options.screeningListsWorker) workers.push(options.screeningListsWorker);
   return {
     name: 'loans',
     migrations: loanMigrations,
     consumers: [
       { ...orchestrator.replyConsumer(), retry },
-      {
-        ...sagaParticipant(
-          'loans',
-          [LoanTopics.loanCommands],
-          loanParticipant({ options: resolved, screenApplicant: options.screenApplicant, clock: deps.clock, ids: deps.ids }),
-        ),
-        retry,
-      },
+      ...participant.consumers,
       { name: 'loans-kyc-decisions', topics: [LoanTopics.kycDecisions], handler: kycDecisionHandler(), retry },
     ],
     routes: loanRoutes({ db: deps.db, ids: deps.ids, clock: deps.clock, orchestrator, requireScope: options.requireScope }),

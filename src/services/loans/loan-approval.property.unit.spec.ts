@@ -9,27 +9,28 @@ import { sagaMigrations, SagaOrchestrator, sagaReplyTo, type SagaCommandMessage,
 import { PgliteDatabase } from '../../backbone/storage-pglite/index.ts';
 import { migrate } from '../../backbone/storage/migrate.ts';
 import type { SqlRunner } from '../../backbone/storage/database.ts';
-import { LoanCommandNames, LoanTopics, type LoanSagaData } from '../../contracts/loans.ts';
+import { LoanCommandNames, LoanTopics } from '../../contracts/loans.ts';
 import type { ScreeningResult } from '../screening/index.ts';
 import { complianceCaseMigrations } from '../compliance-cases/index.ts';
 import { ledgerLoanParticipant } from '../ledger/handlers.ts';
-import { bankAccounts, depositPostings, ledgerMigrations } from '../ledger/index.ts';
-import { openAccount, postEntry } from '../ledger/ledger-store.ts';
+import { ledgerMigrations } from '../ledger/index.ts';
 import { applicationView, kycDecisionHandler, loanParticipant } from './handlers.ts';
 import { loanMigrations } from './migrations.ts';
 import { resolveLoansOptions } from './options.ts';
 import { loanApprovalSaga, loanStepMaxAttempts } from './saga.ts';
+import { insertLoanApplication } from '../../../test/support/loan-applications.ts';
 
 // The loan approval under random faults, on PGlite with the real orchestrator and the real
 // participants (the ledger's and the loans service's), delivered by a scheduler that fast-check
 // drives: any pending command or reply may be delivered, lost, delivered twice, or overtaken by
 // another; deadlines fire on a fake clock; participants refuse at random (a refusal that did
 // nothing, as a participant's own check would); KYC may be LOW, HIGH or MEDIUM (an officer approves
-// or rejects at a random moment); capacity, income and the exposure limit make the real checks
+// or rejects at a random moment, or never, and the saga gives up on the case); capacity, income and the exposure limit make the real checks
 // refuse at random. After each run, with every message drained and every deadline passed, the
 // saga has ended and the invariants hold: no disbursement without APPROVED; the hold ended posted
 // (approved) or released (rejected), once; the exposure recorded equals the approved amount; no
-// compensation ran twice; the application and its saga agree; it was announced once.
+// compensation ran twice; no KYC case waits for an officer (one the saga gave up on is withdrawn);
+// the application and its saga agree; it was announced once.
 //
 // The network loses at most `maxAttempts − 1` sends of one command or of its replies, except when
 // a participant is down for a whole step (before APPROVED): then the step times out and is
@@ -50,6 +51,8 @@ type Band = 'LOW' | 'MEDIUM' | 'HIGH';
 interface Scenario {
   band: Band;
   officerApproves: boolean;
+  /** No officer decides the KYC case: the saga gives up on it after its deadlines and withdraws it. */
+  officerAbsent: boolean;
   amountMinor: bigint;
   incomeMinor: bigint;
   refuse: string | null;
@@ -60,6 +63,7 @@ interface Scenario {
 const scenarios: fc.Arbitrary<Scenario> = fc.record({
   band: fc.constantFrom<Band>('LOW', 'LOW', 'MEDIUM', 'HIGH'),
   officerApproves: fc.boolean(),
+  officerAbsent: fc.constantFrom(false, false, false, true),
   amountMinor: fc.constantFrom(500_000n, 500_000n, 900_000n, 1_200_000n, 3_000_000n),
   incomeMinor: fc.constantFrom(400_000n, 100_000n),
   // Step refusals only (a compensation refused is retried, and only a lasting one is an operator's case):
@@ -109,8 +113,9 @@ describe('the loan approval under lost, repeated and reordered messages, deadlin
           .then((result) => result.rows))
           seen.add(fact.fact);
       }),
-      // A fixed seed, so the coverage check below cannot flake; LOAN_PROPERTY_SEED and _RUNS explore further.
-      { numRuns: Number(process.env.LOAN_PROPERTY_RUNS ?? 100), seed: Number(process.env.LOAN_PROPERTY_SEED ?? 20_261_207) },
+      // A fixed seed whose runs reach every path of the coverage check below, so it cannot flake (a new
+      // scenario field reshuffles the runs: pick a seed that passes again); LOAN_PROPERTY_SEED and _RUNS explore further.
+      { numRuns: Number(process.env.LOAN_PROPERTY_RUNS ?? 100), seed: Number(process.env.LOAN_PROPERTY_SEED ?? 2) },
     );
     // The runs reached the paths they are about: both ends, deadlines, and each compensation.
     expect([...seen]).toEqual(
@@ -118,6 +123,7 @@ describe('the loan approval under lost, repeated and reordered messages, deadlin
         ' SagaCompleted',
         ' SagaCompensated',
         'KYC_CHECK StepTimedOut',
+        'KYC_CHECK StepFailed',
         'RISK_ASSESSMENT StepFailed',
         'APPROVED StepFailed',
         'REVERT_RISK CompensationSucceeded',
@@ -192,35 +198,15 @@ async function runScenario(db: PgliteDatabase, clock: Clock, advance: (ms: numbe
   };
 
   await transaction(async (tx) => {
-    await openAccount(tx, { accountId: account, name: 'Applicant', currency: 'EUR', overdraftLimitMinor: 0n });
-    await postEntry(tx, {
-      entryId: uuidV7Ids.eventId(),
-      kind: 'deposit',
-      paymentId: null,
-      reference: `deposit-${applicationId}`,
-      currency: 'EUR',
-      postings: depositPostings(bankAccounts.funding('EUR'), account, 300_000n),
+    const data = await insertLoanApplication(tx, {
+      applicationId,
+      sagaId,
+      account,
+      name: 'Applicant',
+      amountMinor: scenario.amountMinor,
+      declaredMonthlyIncomeMinor: scenario.incomeMinor,
+      apiKeyId: 'key',
     });
-    await tx.query(
-      `insert into loan_applications (application_id, saga_id, api_key_id, idempotency_key, request_sha256, applicant, account, amount_minor, currency,
-         term_months, monthly_income_minor, monthly_debts_minor, created_at)
-       values ($1, $2, 'key', $1, 'sha', $3, $4, $5, 'EUR', 24, $6, 30000, now())`,
-      [
-        applicationId,
-        sagaId,
-        JSON.stringify({
-          name: 'Applicant',
-          dateOfBirth: '1985-04-12',
-          country: 'DE',
-          postalAddress: { townName: 'Berlin', country: 'DE' },
-          account,
-        }),
-        account,
-        scenario.amountMinor,
-        scenario.incomeMinor,
-      ],
-    );
-    const data: LoanSagaData = { applicationId, account, amountMinor: scenario.amountMinor, currency: 'EUR' };
     await orchestrator.start(sagaId, data, tx);
   });
 
@@ -251,7 +237,7 @@ async function runScenario(db: PgliteDatabase, clock: Clock, advance: (ms: numbe
       [applicationId],
     );
     const caseId = pendingCase.rows[0]?.case_id;
-    if (!caseId) return;
+    if (!caseId || scenario.officerAbsent) return;
     const event = {
       payload: { applicationId, caseId, decision: scenario.officerApproves ? 'APPROVE' : 'REJECT' },
       topic: LoanTopics.kycDecisions,
@@ -318,6 +304,15 @@ async function checkInvariants(db: PgliteDatabase, run: Run): Promise<void> {
     [run.sagaId],
   );
   expect(twice.rows, 'compensations applied twice').toEqual([]);
+  // No KYC check waits once the application ended, and a withdrawn one took its case out of the queue.
+  const kyc = await db.query<{ status: string; case_status: string | null }>(
+    `select k.status, c.status as case_status from loan_kyc_checks k left join compliance_cases c using (case_id) where k.application_id = $1`,
+    [run.applicationId],
+  );
+  for (const check of kyc.rows) {
+    expect(check.status, 'a KYC check still pending').not.toBe('pending');
+    if (check.status === 'withdrawn') expect([null, 'withdrawn']).toContain(check.case_status);
+  }
   // Across every run so far: the books balance, the capacity and the exposure totals agree with the holds, disbursements and exposures.
   const unbalanced = await db.query(`select entry_id from ledger_postings group by entry_id having sum(amount_minor) <> 0`);
   expect(unbalanced.rows).toEqual([]);

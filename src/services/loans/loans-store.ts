@@ -155,8 +155,9 @@ export async function recordCommandAnswer(tx: SqlRunner, commandId: string, ok: 
 }
 
 export interface KycCheck {
-  command: SagaCommandMessage;
-  status: 'pending' | 'passed' | 'refused';
+  /** The KYC command to answer; null for a check withdrawn before any KYC command arrived. */
+  command: SagaCommandMessage | null;
+  status: 'pending' | 'passed' | 'refused' | 'withdrawn';
   caseId: string | null;
   reason: string | null;
 }
@@ -168,13 +169,20 @@ export async function lockKycCheck(tx: SqlRunner, applicationId: string): Promis
     [applicationId],
   );
   const row = found.rows[0];
-  return row && { command: commandFromJson(row.command), status: row.status, caseId: row.case_id, reason: row.reason };
+  return (
+    row && {
+      command: row.command === null ? null : commandFromJson(row.command),
+      status: row.status,
+      caseId: row.case_id,
+      reason: row.reason,
+    }
+  );
 }
 
 export async function insertKycCheck(tx: SqlRunner, applicationId: string, check: KycCheck): Promise<void> {
   await tx.query(`insert into loan_kyc_checks (application_id, command, status, case_id, reason) values ($1, $2, $3, $4, $5)`, [
     applicationId,
-    commandToJson(check.command),
+    check.command === null ? null : commandToJson(check.command),
     check.status,
     check.caseId,
     check.reason,
@@ -184,7 +192,7 @@ export async function insertKycCheck(tx: SqlRunner, applicationId: string, check
 export async function resolveKycCheck(
   tx: SqlRunner,
   applicationId: string,
-  status: 'passed' | 'refused',
+  status: 'passed' | 'refused' | 'withdrawn',
   reason: string | null,
 ): Promise<void> {
   await tx.query(

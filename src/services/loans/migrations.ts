@@ -6,7 +6,8 @@ import type { Migration } from '../../backbone/storage/migrate.ts';
  *   else: the saga's commands carry ids and amounts), its idempotency key, and its status as the
  *   applicant sees it, kept in step with its saga by `onTransition`;
  * - `loan_kyc_checks`: the KYC participant's record per application: the command to answer, and
- *   whether it passed, was refused or waits for an officer's decision on a compliance case;
+ *   whether it passed, was refused, waits for an officer's decision on a compliance case, or was
+ *   withdrawn with that case when the application ended undecided;
  * - `loan_command_answers`: the answer given to each command of the credit score and risk
  *   participants, so a re-sent command is answered the same way and applies nothing twice;
  * - `loan_exposures` and `loan_exposure_totals`: the exposure recorded per loan and per currency
@@ -65,6 +66,18 @@ export const loanMigrations: readonly Migration[] = [
         currency text primary key,
         total_minor bigint not null default 0 check (total_minor >= 0)
       );
+    `,
+  },
+  {
+    id: 2,
+    name: 'a KYC check withdrawn with its case when the application ended undecided',
+    // An application that ended before its KYC command arrived gets a withdrawn check without a
+    // command, so a late KYC command (a send overtaken by the saga's deadline) opens no case.
+    sql: `
+      alter table loan_kyc_checks alter column command drop not null;
+      alter table loan_kyc_checks drop constraint loan_kyc_checks_status_check;
+      alter table loan_kyc_checks add constraint loan_kyc_checks_status_check
+        check (status in ('pending', 'passed', 'refused', 'withdrawn'));
     `,
   },
 ];

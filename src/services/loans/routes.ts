@@ -4,13 +4,13 @@ import type { Database } from '../../backbone/storage/database.ts';
 import { readSagaInstance, type SagaOrchestrator } from '../../backbone/saga/index.ts';
 import type { LoanSagaData } from '../../contracts/loans.ts';
 import { formatDecimal } from '../../contracts/money.ts';
-import { idempotencyKeyProblems } from '../http/error-handler.ts';
+import { idempotencyKeyHeaders, idempotencyKeyOf, requestDigest, sendAccepted } from '../http/idempotency.ts';
 import { problemResponses } from '../http/openapi.ts';
 import { ProblemError, sendProblem, problemOf } from '../http/problem.ts';
 import { Scopes, type RequireScope } from '../http/scopes.ts';
 import { customerAccounts } from '../ledger/index.ts';
 import { LoanCustomerReasons, customerStepOutcome } from './domain/customer-view.ts';
-import { checkLoanRequest, loanRequestDigest, maxTermMonths, type LoanRequestBody } from './domain/loan-request.ts';
+import { checkLoanRequest, maxTermMonths, type LoanRequestBody } from './domain/loan-request.ts';
 import { findApplication, insertApplication, type LoanApplicationRow } from './loans-store.ts';
 
 export interface LoanRoutesOptions {
@@ -22,7 +22,6 @@ export interface LoanRoutesOptions {
 }
 
 const amountField = (description: string) => ({ type: 'string', pattern: '^[0-9]{1,18}(\\.[0-9]+)?$', description });
-const idempotencyKeyPattern = '^[\\x21-\\x7e]{1,255}$';
 
 const loanRequestSchema = {
   type: 'object',
@@ -117,27 +116,16 @@ export function loanRoutes(options: LoanRoutesOptions) {
           summary: 'Apply for a loan paid into an account at this bank; answered 202 at once, decided asynchronously',
           description:
             'The same Idempotency-Key with the same body answers the same application again; with a different body it is refused (422).',
-          headers: {
-            type: 'object',
-            required: ['idempotency-key'],
-            properties: {
-              'idempotency-key': {
-                type: 'string',
-                pattern: idempotencyKeyPattern,
-                description: '1 to 255 printable ASCII characters, unique per application you mean to make once.',
-              },
-            },
-          },
+          headers: idempotencyKeyHeaders('application'),
           body: loanRequestSchema,
           response: { 202: acceptedSchema, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
         },
       },
       async (request, reply) => {
-        const idempotencyKey = request.headers['idempotency-key'];
-        if (typeof idempotencyKey !== 'string') throw new ProblemError('idempotency-key-missing', idempotencyKeyProblems.missing().detail);
+        const idempotencyKey = idempotencyKeyOf(request);
         const checked = checkLoanRequest(request.body, new Date(clock.nowMs()).toISOString().slice(0, 10));
         const apiKeyId = request.principal!.keyId;
-        const requestSha256 = loanRequestDigest(request.body);
+        const requestSha256 = requestDigest(request.body);
         const outcome = await db.transaction(async (tx) => {
           const account = (await customerAccounts(tx, [checked.applicant.account])).get(checked.applicant.account);
           if (!account || account.status !== 'open')
@@ -178,13 +166,16 @@ export function loanRoutes(options: LoanRoutesOptions) {
         if ('code' in outcome) return sendProblem(reply, outcome);
         const { application } = outcome;
         const self = `/v1/loan-applications/${application.applicationId}`;
-        if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-        return reply.code(202).header('location', self).send({
-          applicationId: application.applicationId,
-          sagaId: application.sagaId,
-          status: application.status,
-          links: { self },
-        });
+        return sendAccepted(
+          reply,
+          { location: self, replayed: outcome.replayed },
+          {
+            applicationId: application.applicationId,
+            sagaId: application.sagaId,
+            status: application.status,
+            links: { self },
+          },
+        );
       },
     );
 

@@ -1,13 +1,12 @@
 // The orders participant: takes orders (`POST /v1/orders` → OrderPlaced), keeps each order's
 // status and timeline from every event of the order, and decides the one thing it owns: that a
 // failed order is cancelled once its compensations are done (OrderCancelled). It controls no one.
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { isValidIBAN } from 'ibantools';
 import type { ConsumedEvent, ConsumerOptions } from '../../../backbone/consumer/index.ts';
-import { formatDecimal, maxAmountMinor, minorUnitsOf, parseDecimal } from '../../../contracts/index.ts';
+import { formatDecimal, maxAmountMinor, minorUnitsOf, parseAmountField } from '../../../contracts/index.ts';
 import { problemResponses } from '../../../services/http/openapi.ts';
-import { ProblemError, Scopes } from '../../../services/http/index.ts';
+import { ProblemError, requestDigest, Scopes } from '../../../services/http/index.ts';
 import {
   CancellationReasons,
   isOrderEventOf,
@@ -425,20 +424,6 @@ function customerEventType(eventType: string): string {
   return eventType === 'FraudDetected' || eventType === 'FraudCleared' ? 'OrderChecked' : eventType;
 }
 
-/** A digest of the request as the client meant it (keys sorted), to tell a retry from another order under the same key. */
-function requestDigest(body: unknown): string {
-  const canonical = (value: unknown): string => {
-    if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-    if (value && typeof value === 'object')
-      return `{${Object.keys(value)
-        .sort()
-        .map((name) => `${JSON.stringify(name)}:${canonical((value as Record<string, unknown>)[name])}`)
-        .join(',')}}`;
-    return JSON.stringify(value);
-  };
-  return createHash('sha256').update(canonical(body)).digest('hex');
-}
-
 /** The checks a JSON schema cannot make: IBANs, the currency, the amounts; the order with its total. */
 export function checkOrder(body: PlaceOrderBody, orderId: string, now: Date): OrderPlaced {
   const customerAccount = body.customerAccount.replaceAll(' ', '').toUpperCase();
@@ -451,13 +436,8 @@ export function checkOrder(body: PlaceOrderBody, orderId: string, now: Date): Or
     throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
   let amountMinor = 0n;
   const items: OrderLine[] = body.items.map((item, index) => {
-    const price = parseDecimal(item.unitPrice, body.currency, { positive: true });
-    const pointer = `/items/${index}/unitPrice`;
-    if (!price.ok) {
-      if (price.failure === 'too-many-decimals')
-        throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, pointer);
-      throw new ProblemError('invalid-amount', 'unitPrice must be a decimal string greater than zero, e.g. "19.99"', pointer);
-    }
+    const price = parseAmountField(item.unitPrice, body.currency, 'unitPrice', { positive: true });
+    if (!price.ok) throw new ProblemError(price.code, price.detail, `/items/${index}/unitPrice`);
     amountMinor += price.amountMinor * BigInt(item.quantity);
     return { sku: item.sku, quantity: item.quantity, unitPriceMinor: price.amountMinor };
   });

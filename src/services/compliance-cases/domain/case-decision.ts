@@ -4,12 +4,17 @@ import { PaymentEventTypes, PaymentTopics } from '../../../contracts/topics.ts';
 import type { ComplianceCaseDecided, PaymentRejected } from '../../../contracts/events.ts';
 import type { CaseStage } from '../cases.ts';
 
+/** `withdrawn`: its subject ended before an officer decided (a loan application that ended undecided). */
+export type CaseStatus = 'open' | 'approved' | 'rejected' | 'withdrawn';
+
 /** What an officer's decision needs to know of a case, its row locked. */
 export interface CaseUnderDecision {
   caseId: string;
   debtorAccount: string;
   stage: CaseStage;
-  status: 'open' | 'approved' | 'rejected';
+  status: CaseStatus;
+  /** Why it was withdrawn, for a withdrawn case (its `decision_reason`). */
+  withdrawnReason?: string | null;
   /** The case's own payment first, then the payments attached to it in the order they were held. */
   payments: readonly HeldPayment[];
 }
@@ -40,16 +45,28 @@ export type CaseDecision =
       /** Per payment of the case, the events to publish under its own correlation id. */
       publications: { correlationId: string; events: NewEvent[] }[];
     }
-  | { kind: 'refuse'; reason: string };
+  | {
+      kind: 'refuse';
+      /** `case-withdrawn`: no decision is possible any more; `conflict`: it was decided already. */
+      code: 'conflict' | 'case-withdrawn';
+      reason: string;
+    };
 
 /**
  * An officer's decision on a case: once only, so a second decision (two officers on the same
- * case, a retried request) is refused, never applied twice. It applies to every payment of the
+ * case, a retried request) is refused, never applied twice, and so is a decision on a case
+ * withdrawn because its subject ended first. It applies to every payment of the
  * case: each gets `compliance.case-decided.v1` (the audit trail), then on approval the event that
  * releases it, on rejection `payments.rejected.v1`, in which nothing was debited.
  */
 export function decideCase(held: CaseUnderDecision, officer: OfficerDecision): CaseDecision {
-  if (held.status !== 'open') return { kind: 'refuse', reason: `the case was already ${held.status}` };
+  if (held.status === 'withdrawn')
+    return {
+      kind: 'refuse',
+      code: 'case-withdrawn',
+      reason: `the case was withdrawn before a decision: ${held.withdrawnReason ?? 'its subject ended'}`,
+    };
+  if (held.status !== 'open') return { kind: 'refuse', code: 'conflict', reason: `the case was already ${held.status}` };
   const publications = held.payments.map((payment) => {
     const decided: ComplianceCaseDecided = {
       caseId: held.caseId,

@@ -89,14 +89,26 @@ describe('decideCase', () => {
     caseDecision
       .given({ ...openCase(held('pay-1')), status: 'approved' })
       .when(reject)
-      .then({ kind: 'refuse', reason: 'the case was already approved' });
+      .then({ kind: 'refuse', code: 'conflict', reason: 'the case was already approved' });
     caseDecision
       .given({ ...openCase(held('pay-1')), status: 'rejected' })
       .when(approve)
-      .then({ kind: 'refuse', reason: 'the case was already rejected' });
+      .then({ kind: 'refuse', code: 'conflict', reason: 'the case was already rejected' });
     caseDecision
       .given({ ...openCase(held('pay-1')), status: 'approved' })
       .when(approve)
-      .then({ kind: 'refuse', reason: 'the case was already approved' });
+      .then({ kind: 'refuse', code: 'conflict', reason: 'the case was already approved' });
+  });
+
+  it('refuses a decision on a withdrawn case with its own code and the reason it was withdrawn', () => {
+    for (const officer of [approve, reject])
+      caseDecision
+        .given({ ...openCase(held('loan-1')), status: 'withdrawn', withdrawnReason: 'the loan application ended undecided' })
+        .when(officer)
+        .then({
+          kind: 'refuse',
+          code: 'case-withdrawn',
+          reason: 'the case was withdrawn before a decision: the loan application ended undecided',
+        });
   });
 });

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { isValidBIC, isValidIBAN } from 'ibantools';
-import { maxAmountMinor, formatDecimal, minorUnitsOf, parseDecimal } from '../../../contracts/money.ts';
+import { minorUnitsOf, parseAmountField } from '../../../contracts/money.ts';
 import type { Party } from '../../../contracts/payment.ts';
 import { ProblemError } from '../../http/problem.ts';
 
@@ -42,21 +41,10 @@ export interface CheckedPaymentRequest {
 export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentRequest {
   if (minorUnitsOf(body.currency) === undefined)
     throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
-  const amount = parseDecimal(body.amount, body.currency, { positive: true });
-  if (!amount.ok) {
-    if (amount.failure === 'too-many-decimals')
-      throw new ProblemError('too-many-decimals', `${body.currency} has ${minorUnitsOf(body.currency)} decimals`, '/amount');
-    if (amount.failure === 'out-of-range')
-      throw new ProblemError(
-        'invalid-amount',
-        `amount is too large: at most ${formatDecimal(maxAmountMinor, body.currency)} ${body.currency}`,
-        '/amount',
-      );
-    throw new ProblemError('invalid-amount', 'amount must be a decimal string greater than zero, e.g. "1250.50"', '/amount');
-  }
-  // 18 whole digits parse, but with the minor units they can exceed what the payments table
-  // (int8) and the events (Avro long) hold; the insert would then fail the whole group commit,
-  // and with it every other request of the batch.
+  // Bounded to 64-bit minor units: a larger amount would fail the payments table's insert, and with
+  // it the whole group commit of other requests.
+  const amount = parseAmountField(body.amount, body.currency, 'amount', { positive: true });
+  if (!amount.ok) throw new ProblemError(amount.code, amount.detail, '/amount');
   const debtorAccount = compact(body.debtor.account);
   if (!isValidIBAN(debtorAccount)) throw new ProblemError('invalid-iban', 'the debtor account must be a valid IBAN', '/debtor/account');
   const creditorAccount = compact(body.creditor.account);
@@ -96,25 +84,6 @@ export function checkPaymentRequest(body: PaymentRequestBody): CheckedPaymentReq
     remittanceInformation: body.remittanceInformation ?? null,
     endToEndId: body.endToEndId ?? null,
   };
-}
-
-/**
- * A digest of the request as the client meant it (keys sorted), to tell a retry of the same
- * request from a different request reusing an Idempotency-Key.
- */
-export function requestDigest(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The optional ISO 20022 party details: countries known, a real date of birth in the past. */

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { isValidIBAN } from 'ibantools';
-import { isPayableCurrency, parseDecimal } from '../../../contracts/money.ts';
+import { isPayableCurrency, parseAmountField } from '../../../contracts/money.ts';
 import { ProblemError } from '../../http/problem.ts';
 
 /** The body of `POST /v1/loan-applications`, after the JSON schema checked its shape. */
@@ -41,9 +40,9 @@ export const minApplicantAgeYears = 18;
 export function checkLoanRequest(body: LoanRequestBody, today: string): CheckedLoanRequest {
   if (!isPayableCurrency(body.currency))
     throw new ProblemError('unknown-currency', `${body.currency} is not an active ISO 4217 currency`, '/currency');
-  const amountMinor = amountOf(body.amount, body.currency, '/amount', true);
-  const declaredMonthlyIncomeMinor = amountOf(body.declaredMonthlyIncome, body.currency, '/declaredMonthlyIncome', true);
-  const declaredMonthlyDebtsMinor = amountOf(body.declaredMonthlyDebts, body.currency, '/declaredMonthlyDebts', false);
+  const amountMinor = amountOf(body.amount, body.currency, 'amount', true);
+  const declaredMonthlyIncomeMinor = amountOf(body.declaredMonthlyIncome, body.currency, 'declaredMonthlyIncome', true);
+  const declaredMonthlyDebtsMinor = amountOf(body.declaredMonthlyDebts, body.currency, 'declaredMonthlyDebts', false);
   if (!Number.isInteger(body.termMonths) || body.termMonths < 1 || body.termMonths > maxTermMonths)
     throw new ProblemError('invalid-field', `termMonths must be a whole number of months from 1 to ${maxTermMonths}`, '/termMonths');
   const account = body.applicant.account.replace(/\s+/g, '').toUpperCase();
@@ -68,21 +67,10 @@ export function checkLoanRequest(body: LoanRequestBody, today: string): CheckedL
   };
 }
 
-/** A digest of the request as the client meant it (keys sorted): a retry from a different request reusing its key. */
-export function loanRequestDigest(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-function amountOf(text: string, currency: string, pointer: string, positive: boolean): bigint {
-  const parsed = parseDecimal(text, currency, { positive });
-  if (parsed.ok && parsed.amountMinor >= 0n) return parsed.amountMinor;
-  if (!parsed.ok && parsed.failure === 'too-many-decimals')
-    throw new ProblemError('too-many-decimals', `${pointer.slice(1)} has more decimals than ${currency} allows`, pointer);
-  throw new ProblemError(
-    'invalid-amount',
-    `${pointer.slice(1)} must be a decimal number${positive ? ' greater than zero' : ' of zero or more'}`,
-    pointer,
-  );
+function amountOf(text: string, currency: string, field: string, positive: boolean): bigint {
+  const parsed = parseAmountField(text, currency, field, { positive });
+  if (!parsed.ok) throw new ProblemError(parsed.code, parsed.detail, `/${field}`);
+  return parsed.amountMinor;
 }
 
 const notCountries = new Set(['ZZ', 'EU', 'EZ', 'UN', 'QO']);
@@ -105,15 +93,4 @@ export function ageOn(dateOfBirth: string, today: string): number {
   const [by, bm, bd] = dateOfBirth.split('-').map(Number) as [number, number, number];
   const [ty, tm, td] = today.split('-').map(Number) as [number, number, number];
   return ty - by - (tm < bm || (tm === bm && td < bd) ? 1 : 0);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

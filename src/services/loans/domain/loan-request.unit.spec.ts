@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '../../http/problem.ts';
-import { ageOn, checkLoanRequest, loanRequestDigest, type LoanRequestBody } from './loan-request.ts';
+import { requestDigest } from '../../http/idempotency.ts';
+import { ageOn, checkLoanRequest, type LoanRequestBody } from './loan-request.ts';
 
 const today = '2026-12-07';
 const readme: LoanRequestBody = {
@@ -88,7 +89,7 @@ describe('a loan request', () => {
 
   it('has the same digest whatever the order of its fields', () => {
     const { amount, ...rest } = readme;
-    expect(loanRequestDigest({ amount, ...rest })).toBe(loanRequestDigest(readme));
-    expect(loanRequestDigest({ ...readme, amount: '5000.01' })).not.toBe(loanRequestDigest(readme));
+    expect(requestDigest({ amount, ...rest })).toBe(requestDigest(readme));
+    expect(requestDigest({ ...readme, amount: '5000.01' })).not.toBe(requestDigest(readme));
   });
 });
