@@ -13,6 +13,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../../src/runtime/rtgs-simulator-process.ts';
 import { RtgsProtocol } from '../../src/contracts/iso20022/rtgs-protocol.ts';
 import { createTestDatabase, kafkaBrokers, type TestDatabase } from '../support/engines.ts';
+import { deleteNamespaceTopics } from '../support/kafka-namespace.ts';
 import { baseEnvironment, platformProcess, simulatorProcess, type RestartableProcess } from './payments-crash-processes.ts';
 
 export type CrashEngine = 'kafka' | 'embedded';
@@ -25,6 +26,8 @@ export interface CrashWorkspace {
   readonly workDir: string;
   readonly processes: RestartableProcess[];
   database: TestDatabase | undefined;
+  /** The Kafka namespace of the platform started in it, whose topics are deleted at the end. */
+  namespace: string | undefined;
   passed: boolean;
 }
 
@@ -44,6 +47,7 @@ export function crashWorkspace(label: string): CrashWorkspace {
     },
     processes,
     database: undefined,
+    namespace: undefined,
     passed: false,
   };
   beforeAll(async () => {
@@ -54,6 +58,7 @@ export function crashWorkspace(label: string): CrashWorkspace {
     process.removeListener('exit', killAllNow);
     await Promise.all(processes.map((child) => child.kill()));
     await workspace.database?.drop();
+    if (workspace.namespace) await deleteNamespaceTopics(kafkaBrokers(), workspace.namespace);
     if (workspace.passed && !keepLogs) await rm(workDir, { recursive: true, force: true });
     else console.log(`[${label}] the processes' logs are kept in ${workDir}`);
   }, 60_000);
@@ -112,11 +117,12 @@ export async function startCrashPlatform(workspace: CrashWorkspace, options: Cra
   });
   if (options.engine === 'kafka') {
     workspace.database = await createTestDatabase(options.databaseName);
+    workspace.namespace = `${options.namespacePrefix}-${randomBytes(4).toString('hex')}`;
     Object.assign(env, {
       DATABASE_URL: workspace.database.url,
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_REPLICATION_FACTOR: '1',
-      PAYSTREAM_NAMESPACE: `${options.namespacePrefix}-${randomBytes(4).toString('hex')}`,
+      PAYSTREAM_NAMESPACE: workspace.namespace,
     });
   }
   const ports = new Map<string, number>();

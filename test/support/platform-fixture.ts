@@ -1,3 +1,4 @@
+import { deleteNamespaceTopics } from './kafka-namespace.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,6 +251,7 @@ export async function startTestPlatform(engine: Engine, options: TestPlatformOpt
       await platform.close();
       await simulator.close();
       if (config.sagaCommands?.kind === 'rabbitmq') await deleteSagaQueues(config.sagaCommands.url, config.namespace ?? '');
+      if (config.eventLog.kind === 'kafka' && config.namespace) await deleteNamespaceTopics(config.eventLog.brokers, config.namespace);
       await database?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
