@@ -1,5 +1,5 @@
+import { manualClock } from '../testing/manual-clock.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../clock/clock.ts';
 import { ConsumerRunner, type EmittedEvent } from '../consumer/index.ts';
 import { BusCommandChannel } from './bus-command-channel.ts';
 import type { CommandChannel, CommandParticipant } from './command-channel.ts';
@@ -34,7 +34,7 @@ export function sagaOrchestratorSuite(
     let orchestrator: SagaOrchestrator;
     let metrics: SagaMetrics;
     const runners: (ConsumerRunner | CommandParticipant)[] = [];
-    const clock = fakeClock();
+    const clock = manualClock();
     const behaviours = new Map<string, Behaviour>();
     const received: SagaCommandMessage[] = [];
 
@@ -331,16 +331,4 @@ async function counterValue(
     values.find((value) => Object.entries(labels).every(([key, label]) => (value.labels as Record<string, unknown>)[key] === label))
       ?.value ?? 0
   );
-}
-
-/** A clock that moves only when told to. */
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let nowMs = Date.UTC(2026, 0, 5, 9, 0, 0);
-  return {
-    nowMs: () => nowMs,
-    sleep: () => new Promise<void>(() => {}),
-    advance: (ms) => {
-      nowMs += ms;
-    },
-  };
 }

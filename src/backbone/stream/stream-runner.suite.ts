@@ -1,5 +1,5 @@
+import { manualClock } from '../testing/manual-clock.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../clock/clock.ts';
 import { EventEncoder } from '../envelope/event-encoder.ts';
 import { partitionForKey } from '../messaging/partitioner.ts';
 import { handleInTransaction, type ConsumedEvent } from '../consumer/handler.ts';
@@ -33,7 +33,7 @@ export function streamRunnerSuite(engineName: string, makeFixture: () => Promise
     let runner: StreamRunner<TestInput, TestOutput, { totals: Totals; seen: number }>;
     let consumer: ConsumerRunner;
     let definition: StreamProcessorDefinition<TestInput, TestOutput, { totals: Totals; seen: number }>;
-    const clock = fakeClock();
+    const clock = manualClock();
     const topics = { records: '', watermarks: '', outputs: '' };
     const partitions = 2;
 
@@ -253,15 +253,4 @@ async function consumed(fixture: BackboneFixture, topic: string, key: string, pa
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let nowMs = Date.UTC(2026, 0, 5, 9, 0, 0);
-  return {
-    nowMs: () => nowMs,
-    sleep: () => new Promise<void>(() => {}),
-    advance: (ms) => {
-      nowMs += ms;
-    },
-  };
 }
