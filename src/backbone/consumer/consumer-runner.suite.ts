@@ -11,6 +11,7 @@ import { envelopeHeaders } from '../envelope/envelope.ts';
 import type { BatchEventHandler, EventHandler } from './handler.ts';
 import { observedDatabase } from '../testing/observed-database.ts';
 import { createLogger } from '../observability/logger.ts';
+import { createBackboneMetrics, createMetricsRegistry } from '../observability/metrics.ts';
 
 export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<BackboneFixture>): void {
   describe(`ConsumerRunner on ${engine}`, () => {
@@ -157,6 +158,27 @@ export function consumerRunnerSuite(engine: string, makeFixture: () => Promise<B
       const letter = (await fx.records(`${events}.dlq`))[0]!;
       expect(letter.headers[deadLetterHeaders.reason]!.toString()).toContain('its deduplication is left to its handler');
       expect(await fx.records(results)).toHaveLength(0);
+    });
+
+    it("keeps its group's heartbeat fresh while it polls, and removes it when it stops", async () => {
+      await fx.createTopic(events, 1);
+      const registry = createMetricsRegistry({ processMetrics: false });
+      const metrics = createBackboneMetrics(registry);
+      const heartbeat = async () =>
+        (await metrics.consumerHeartbeatSeconds.get()).values.find((value) => value.labels.group === 'test-consumer')?.value;
+      const runner = new ConsumerRunner({ ...fx.deps, metrics }, { name: 'test-consumer', topics: [events], handler: recording() });
+      await runner.start();
+      try {
+        const startedSeconds = fx.deps.clock.nowMs() / 1000;
+        await eventually(async () => ((await heartbeat()) ?? 0) >= startedSeconds, 'a heartbeat from an idle poll');
+        await fx.publish([event('a', 1)]);
+        await eventually(async () => (await applied()).length === 1, 'the event applied');
+        const afterEventSeconds = fx.deps.clock.nowMs() / 1000;
+        await eventually(async () => ((await heartbeat()) ?? 0) >= afterEventSeconds, 'a heartbeat after the event');
+      } finally {
+        await runner.stop();
+      }
+      expect(await heartbeat()).toBeUndefined();
     });
 
     it('refuses an emit to a topic the consumer does not declare in produces, and carries out the declared ones', async () => {

@@ -125,6 +125,8 @@ export class ConsumerRunner {
     this.#abort.abort();
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
     await Promise.all(this.#supervisors);
+    // A stopped member reports no heartbeat rather than an old one (a group scaled down is not stalled).
+    for (const { groupId } of this.groups()) this.#deps.metrics?.consumerHeartbeatSeconds.remove({ group: groupId });
   }
 
   /** Subscribes, and re-subscribes after a failure until stopped. Resolves when first ready. */
@@ -180,12 +182,17 @@ export class ConsumerRunner {
           { maxBatches: this.#options.maxPartitionsPerTransaction },
         )
       : undefined;
+    const heartbeat = () => this.#deps.metrics?.consumerHeartbeatSeconds.set({ group: groupId }, this.#deps.clock.nowMs() / 1000);
     return this.#deps.bus.subscribe({
       groupId,
       topics,
       maxBatchRecords: this.#options.maxBatchRecords,
       onAssigned: (partitions) => ConsumerStore.storedPositions(this.#deps.db, groupId, partitions),
-      handleBatch: (batch) => (coalescer ? coalescer.submit(batch) : processor.process(batch)),
+      handleBatch: async (batch) => {
+        await (coalescer ? coalescer.submit(batch) : processor.process(batch));
+        heartbeat();
+      },
+      onPoll: heartbeat,
     });
   }
 }

@@ -127,6 +127,7 @@ export class KafkaSubscription implements Subscription {
         },
         resetOutOfRange: (partitions) => this.#resetOutOfRange(partitions),
         fail: (error) => this.#fail(error),
+        polled: () => this.#options.onPoll?.(),
       },
     );
   }

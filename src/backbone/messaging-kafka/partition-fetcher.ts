@@ -29,6 +29,8 @@ export interface FetchSink<P extends FetchedPartition> {
   resetOutOfRange(partitions: P[]): Promise<void>;
   /** Fetching has failed for longer than the subscription tolerates. */
   fail(error: BackboneError): void;
+  /** A fetch was answered, with records or without (the poll loop is alive). */
+  polled?(): void;
 }
 
 export interface FetcherSettings {
@@ -148,6 +150,7 @@ export class PartitionFetcher<P extends FetchedPartition> {
     for (const p of partitions) p.fetching = false;
     this.#failingSinceMs = null;
     if (this.#stopped) return;
+    this.#sink.polled?.();
     const topicNames = new Map([...metadata.topics].map(([name, topic]) => [topic.id, name]));
     for (const topicResponse of response.responses) {
       const topic = topicNames.get(topicResponse.topicId) ?? topicResponse.topicId;

@@ -169,6 +169,7 @@ export class LogGroupMember implements Subscription {
         const seen = work.generation;
         const fetched = await this.#fetch(partitions.filter((p) => !p.busy));
         if (this.#stopping) break;
+        this.#options.onPoll?.();
         for (const [partition, records] of fetched) {
           partition.busy = true;
           const delivery = this.#deliver(partition, records);

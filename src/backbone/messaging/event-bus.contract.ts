@@ -202,6 +202,28 @@ export function eventBusContract(engine: string, makeHarness: () => Promise<Even
       expect(records.map((r) => r.value!.toString())).toEqual(['new']);
     });
 
+    it('calls onPoll while the member polls, with records and without (a heartbeat)', async () => {
+      const name = await topic(1);
+      let polls = 0;
+      const handled: string[] = [];
+      const subscription = await bus.subscribe({
+        groupId: group(),
+        topics: [name],
+        handleBatch: async (batch) => void handled.push(...batch.records.map((record) => record.value!.toString())),
+        onPoll: () => void (polls += 1),
+      });
+      try {
+        await subscription.ready();
+        await eventually(() => polls >= 2, 'two polls of an empty topic');
+        await bus.publish([message(name, 'k', 'v')]);
+        await eventually(() => handled.length === 1, 'the record handled');
+        const afterRecord = polls;
+        await eventually(() => polls > afterRecord, 'polls going on after the record');
+      } finally {
+        await subscription.close();
+      }
+    });
+
     it('handles batches of thousands', async () => {
       const name = await topic(3);
       const messages = Array.from({ length: 5000 }, (_, i) => message(name, `k${i % 50}`, `${i}`));

@@ -113,6 +113,12 @@ export interface SubscribeOptions {
   /** Called when partitions are taken away, after their in-flight batches finished. */
   onRevoked?(partitions: readonly TopicPartition[]): Promise<void>;
   handleBatch(batch: RecordBatch): Promise<void>;
+  /**
+   * Called after every fetch from the log, whether it brought records or not: the member's poll
+   * loop is alive (a consumer's heartbeat). Must return at once and never throw. A member with no
+   * partitions to fetch (a standby) does not poll.
+   */
+  onPoll?(): void;
 }
 
 export interface Subscription {

@@ -51,6 +51,12 @@ export interface BackboneMetrics {
   maxConsumerLagMessages: Gauge<'group' | 'topic'>;
   /** How long the oldest unconsumed record of the topic has waited (max over partitions), estimated. */
   consumerLagSeconds: Gauge<'group' | 'topic'>;
+  /**
+   * When a member of the group last showed its poll loop alive (Unix seconds): a fetch answered,
+   * with records or not, or a batch handled. Set by each process's consumer runner for its own
+   * members, so `max by (group)` is the group's freshest member; removed when the runner stops.
+   */
+  consumerHeartbeatSeconds: Gauge<'group'>;
   /** Lag per partition: set only when the collector is asked to (`perPartition`), hundreds of series. */
   partitionLagMessages: Gauge<'group' | 'topic' | 'partition'>;
   /** Lag in seconds per partition: set only when the collector is asked to (`perPartition`). */
@@ -141,6 +147,12 @@ export function createBackboneMetrics(registry: Registry): BackboneMetrics {
       labelNames: ['group', 'topic'],
       registers,
       collect,
+    }),
+    consumerHeartbeatSeconds: new Gauge({
+      name: 'paystream_consumer_heartbeat_timestamp_seconds',
+      help: "When this process's member of the group last polled the log or handled a batch (Unix time).",
+      labelNames: ['group'],
+      registers,
     }),
     partitionLagMessages: new Gauge({
       name: 'paystream_consumer_partition_lag_messages',
