@@ -53,6 +53,7 @@ afterAll(async () => {
 if (typeof apicurio === 'string') {
   // Skipped only on a developer's machine without Java 17 / Maven Central: Apicurio is a third-party
   // server we start from its jars. CI sets REQUIRE_APICURIO=1, and then acquireApicurio fails the run.
+  // skipped: Apicurio could not start here (no Java 17 / Maven Central); CI sets REQUIRE_APICURIO=1 and fails instead
   describe.skip(`HTTP client against Apicurio Registry [skipped: Apicurio could not start — ${apicurio}]`, () => {
     // skipped: no Java/Maven to start Apicurio (CI fails instead)
     it('needs Apicurio', () => {});
